@@ -1,0 +1,63 @@
+"""Parsing the dates that rosters and the national lookup contain.
+
+Only unambiguous forms are accepted; anything else is reported rather than guessed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+
+# Excel's day zero, shifted by the fictitious 1900-02-29 that Lotus introduced and Excel kept.
+_EXCEL_EPOCH = date(1899, 12, 30)
+# Serial numbers outside this range are not dates anyone means in a roster (1900 … 2199).
+_MIN_SERIAL, _MAX_SERIAL = 1, 109_574
+
+_SEPARATED = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?")
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_TIME_PART = re.compile(r"(?:[T\s]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)$")
+
+
+def from_serial(serial: float) -> date | None:
+    """An Excel serial day number as a date, or None when it is out of any sensible range."""
+    if not _MIN_SERIAL <= serial <= _MAX_SERIAL:
+        return None
+    return _EXCEL_EPOCH + timedelta(days=int(serial))
+
+
+def parse_date(value: object) -> date | None:
+    """Parse a date cell. Returns None for an empty cell; raises ValueError for a bad one."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"not a date: {value!r}")
+    if isinstance(value, int | float):
+        if value != value:  # NaN: an empty cell in pandas
+            return None
+        parsed = from_serial(float(value))
+        if parsed is None:
+            raise ValueError(f"not a date: {value!r}")
+        return parsed
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if not text:
+        return None
+    return parse_date_text(text)
+
+
+def parse_date_text(text: str) -> date:
+    """Parse ``2021-03-05``, ``2021.3.5``, ``2021/3/5``, ``2021年3月5日``, ``20210305``.
+
+    A trailing time part (``2021-03-05 00:00:00``, ``2021-03-05T08:00:00+08:00``) is allowed,
+    since the national lookup sends one for some records.
+    """
+    stripped = _TIME_PART.sub("", text.strip())
+    match = _SEPARATED.fullmatch(stripped) or _COMPACT.fullmatch(stripped)
+    if match is None:
+        raise ValueError(f"not a date: {text!r}")
+    year, month, day = (int(g) for g in match.groups())
+    return date(year, month, day)

@@ -1,0 +1,268 @@
+"""The values that cross module boundaries: workers, official records, lookup outcomes, findings.
+
+Everything here is a frozen dataclass or an enum so that no layer can change what another
+layer produced, and so that outcomes are tagged unions the type checker can follow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    FAKE = "fake"
+    UNCERTIFIED = "uncertified"
+    UNVERIFIED = "unverified"
+
+    @property
+    def zh(self) -> str:
+        return STATUS_ZH[self]
+
+
+STATUS_ZH: dict[Status, str] = {
+    Status.VALID: "有效",
+    Status.EXPIRED: "逾期",
+    Status.FAKE: "假证",
+    Status.UNCERTIFIED: "无证",
+    Status.UNVERIFIED: "未核验",
+}
+
+
+class Reason(StrEnum):
+    OK = "ok"
+    VALIDITY_ENDED = "validity_ended"
+    REVIEW_OVERDUE = "review_overdue"
+    NOT_FOUND = "not_found"
+    NAME_MISMATCH = "name_mismatch"
+    CERT_NUMBER_MISMATCH = "cert_number_mismatch"
+    NO_CERTIFICATE = "no_certificate"
+    ITEM_NOT_COVERED = "item_not_covered"
+    INVALID_ID = "invalid_id"
+    ID_PRECISION_LOST = "id_precision_lost"
+    MISSING_FIELD = "missing_field"
+    LOOKUP_FAILED = "lookup_failed"
+    CAPTCHA_FAILED = "captcha_failed"
+    UNRECOGNIZED_RESPONSE = "unrecognized_response"
+
+    @property
+    def zh(self) -> str:
+        return REASON_ZH[self]
+
+
+REASON_ZH: dict[Reason, str] = {
+    Reason.OK: "有效",
+    Reason.VALIDITY_ENDED: "超过有效期",
+    Reason.REVIEW_OVERDUE: "逾期未复审",
+    Reason.NOT_FOUND: "查无此证",
+    Reason.NAME_MISMATCH: "姓名与证件号码不符",
+    Reason.CERT_NUMBER_MISMATCH: "证号不符",
+    Reason.NO_CERTIFICATE: "未持证",
+    Reason.ITEM_NOT_COVERED: "所持证书不含该作业项目",
+    Reason.INVALID_ID: "身份证号无效",
+    Reason.ID_PRECISION_LOST: "身份证号被存为数字，末位已丢失",
+    Reason.MISSING_FIELD: "缺少姓名或身份证号",
+    Reason.LOOKUP_FAILED: "查询失败",
+    Reason.CAPTCHA_FAILED: "验证码未通过",
+    Reason.UNRECOGNIZED_RESPONSE: "查询结果无法识别",
+}
+
+
+class WarningCode(StrEnum):
+    DUE_SOON = "due_soon"
+    DUPLICATE_ID = "duplicate_id"
+    ROSTER_OUTDATED = "roster_outdated"
+    UNKNOWN_ITEM = "unknown_item"
+
+    @property
+    def zh(self) -> str:
+        return WARNING_ZH[self]
+
+
+WARNING_ZH: dict[WarningCode, str] = {
+    WarningCode.DUE_SOON: "即将到期或需复审",
+    WarningCode.DUPLICATE_ID: "身份证号重复",
+    WarningCode.ROSTER_OUTDATED: "花名册日期与官方记录不一致",
+    WarningCode.UNKNOWN_ITEM: "作业项目无法对应目录",
+}
+
+
+class IdProblem(StrEnum):
+    """Why an ID number from the roster cannot be looked up."""
+
+    MISSING = "missing"
+    PRECISION_LOST = "precision_lost"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """What the roster row claims about the worker's certificate and work."""
+
+    cert_number: str | None = None
+    category: str | None = None
+    item: str | None = None
+    first_issued: date | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+    review_due: date | None = None
+    reviewed: date | None = None
+
+    @property
+    def claims_certificate(self) -> bool:
+        """A row claims a certificate when it gives a number or any certificate date."""
+        return bool(self.cert_number) or any(
+            d is not None
+            for d in (
+                self.first_issued,
+                self.valid_from,
+                self.valid_until,
+                self.review_due,
+                self.reviewed,
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """One data row of the roster, normalised.
+
+    ``id_number`` holds the normalised text (upper-case X, no spaces) whenever there was any,
+    even when it is invalid, so outputs can show what the roster said. ``id_problem`` says
+    whether it may be looked up.
+    """
+
+    row: int
+    name: str | None
+    id_number: str | None
+    id_problem: IdProblem | None = None
+    declared: Declared = field(default_factory=Declared)
+
+    @property
+    def lookup_key(self) -> tuple[str, str] | None:
+        """(id_number, name) when this worker can be looked up, else None."""
+        if self.id_problem is not None or not self.id_number or not self.name:
+            return None
+        return (self.id_number, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class InputIssue:
+    """Something odd in the roster that was fixed or could not be fixed."""
+
+    row: int | None
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class CertRecord:
+    """One official certificate record, as the national lookup shows it."""
+
+    name: str
+    id_number: str
+    cert_number: str | None
+    category: str | None
+    item: str | None
+    first_issued: date | None
+    valid_from: date | None
+    valid_until: date | None
+    review_due: date | None
+    reviewed: date | None
+    issuer: str | None
+
+    def to_dict(self) -> dict[str, str | None]:
+        """The record with the registry's (Chinese) keys and ISO dates."""
+        return {
+            label: _iso(getattr(self, attr)) if attr in DATE_FIELDS else getattr(self, attr)
+            for label, attr in RECORD_FIELDS
+        }
+
+
+#: Registry/JSON labels in their official order, with the attribute each one fills.
+RECORD_FIELDS: tuple[tuple[str, str], ...] = (
+    ("姓名", "name"),
+    ("证件号码", "id_number"),
+    ("证号", "cert_number"),
+    ("作业类别", "category"),
+    ("操作项目", "item"),
+    ("初领日期", "first_issued"),
+    ("有效期开始日期", "valid_from"),
+    ("有效期结束日期", "valid_until"),
+    ("应复审日期", "review_due"),
+    ("实际复审日期", "reviewed"),
+    ("签发机关", "issuer"),
+)
+DATE_FIELDS = frozenset(
+    {"first_issued", "valid_from", "valid_until", "review_due", "reviewed"}
+)
+
+
+def _iso(value: object) -> str | None:
+    return value.isoformat() if isinstance(value, date) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What a source is asked: one person, by ID number and name."""
+
+    id_number: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The source answered with at least one record for this ID number."""
+
+    records: tuple[CertRecord, ...]
+    raw: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NotFound:
+    """The source answered definitively that it holds nothing for this person."""
+
+    raw: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The source could not answer. Never a reason to call a worker fake or uncertified."""
+
+    reason: Reason
+    detail: str
+    raw: str | None = None
+    #: Worth trying again (transport error, timeout, 5xx, 429); the engine retries these.
+    transient: bool = False
+    #: Seconds the server asked us to wait (``Retry-After``), if it said.
+    retry_after: float | None = None
+
+
+Outcome = Found | NotFound | Failed
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An outcome together with where and when it was obtained."""
+
+    outcome: Outcome
+    source: str
+    checked_at: datetime
+    cached: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """The decision for one worker."""
+
+    worker: Worker
+    status: Status
+    reason: Reason
+    warnings: tuple[WarningCode, ...]
+    certificates: tuple[CertRecord, ...]
+    decisive: CertRecord | None = None
+    answer: Answer | None = None
+    detail: str | None = None

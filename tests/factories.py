@@ -1,0 +1,87 @@
+"""Small builders for the values tests need, with valid defaults."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from certcheck.ids import check_char
+from certcheck.models import (
+    Answer,
+    CertRecord,
+    Declared,
+    Failed,
+    Found,
+    NotFound,
+    Outcome,
+    Reason,
+    Worker,
+)
+
+AS_OF = date(2026, 11, 29)
+
+
+def make_id(prefix17: str = "50038119900101123") -> str:
+    return prefix17 + check_char(prefix17)
+
+
+def nth_id(n: int, region: str = "500381", born: str = "19850315") -> str:
+    return make_id(f"{region}{born}{n % 1000:03d}")
+
+
+def record(
+    name: str = "张三",
+    id_number: str | None = None,
+    item: str = "低压电工作业",
+    category: str = "电工作业",
+    valid_until: date | None = date(2028, 5, 1),
+    review_due: date | None = date(2027, 5, 1),
+    reviewed: date | None = None,
+    cert_number: str | None = None,
+    valid_from: date | None = date(2022, 5, 1),
+) -> CertRecord:
+    id_number = id_number or make_id()
+    return CertRecord(
+        name=name,
+        id_number=id_number,
+        cert_number=cert_number if cert_number is not None else "T" + id_number,
+        category=category,
+        item=item,
+        first_issued=valid_from,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        review_due=review_due,
+        reviewed=reviewed,
+        issuer="重庆市应急管理局",
+    )
+
+
+def worker(
+    name: str | None = "张三",
+    id_number: str | None = None,
+    row: int = 2,
+    **declared: object,
+) -> Worker:
+    return Worker(
+        row=row,
+        name=name,
+        id_number=id_number if id_number is not None else make_id(),
+        declared=Declared(**declared),  # type: ignore[arg-type]
+    )
+
+
+def answer(outcome: Outcome) -> Answer:
+    return Answer(
+        outcome=outcome, source="registry", checked_at=datetime(2026, 11, 29, 10, tzinfo=UTC)
+    )
+
+
+def found(*records: CertRecord) -> Answer:
+    return answer(Found(tuple(records)))
+
+
+def not_found() -> Answer:
+    return answer(NotFound())
+
+
+def failed(reason: Reason = Reason.LOOKUP_FAILED) -> Answer:
+    return answer(Failed(reason, "boom"))

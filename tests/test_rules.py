@@ -1,0 +1,184 @@
+"""Every row of the rule table, the order between rows, and the warnings."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from certcheck.models import IdProblem, Reason, Status, WarningCode, Worker
+from certcheck.rules import RULE_TABLE, cert_key, decide
+from factories import AS_OF, failed, found, make_id, not_found, record, worker
+
+# One case per rule: (worker, answer) that must be decided by exactly that rule.
+CASES: dict[Reason, tuple[Worker, object]] = {
+    Reason.MISSING_FIELD: (worker(name=None), None),
+    Reason.ID_PRECISION_LOST: (
+        replace(worker(id_number="500381199001011000"), id_problem=IdProblem.PRECISION_LOST),
+        None,
+    ),
+    Reason.INVALID_ID: (
+        replace(worker(id_number="500381199001011239"), id_problem=IdProblem.INVALID),
+        None,
+    ),
+    Reason.LOOKUP_FAILED: (worker(), failed(Reason.LOOKUP_FAILED)),
+    Reason.CAPTCHA_FAILED: (worker(), failed(Reason.CAPTCHA_FAILED)),
+    Reason.UNRECOGNIZED_RESPONSE: (worker(), failed(Reason.UNRECOGNIZED_RESPONSE)),
+    Reason.NOT_FOUND: (worker(cert_number="T500381199001011234"), not_found()),
+    Reason.NO_CERTIFICATE: (worker(), not_found()),
+    Reason.NAME_MISMATCH: (worker(), found(record(name="李四"))),
+    Reason.CERT_NUMBER_MISMATCH: (worker(cert_number="T123456"), found(record())),
+    Reason.ITEM_NOT_COVERED: (worker(item="高压电工"), found(record(item="低压电工作业"))),
+    Reason.VALIDITY_ENDED: (worker(), found(record(valid_until=AS_OF - timedelta(days=1)))),
+    Reason.REVIEW_OVERDUE: (
+        worker(),
+        found(record(review_due=AS_OF - timedelta(days=1), reviewed=date(2020, 1, 1))),
+    ),
+    Reason.OK: (worker(item="电工"), found(record())),
+}
+
+
+def test_rule_table_covers_every_reason_once() -> None:
+    reasons = [rule.reason for rule in RULE_TABLE]
+    assert sorted(reasons) == sorted(Reason)
+    assert len(set(reasons)) == len(reasons)
+
+
+@pytest.mark.parametrize("rule", RULE_TABLE, ids=lambda r: r.reason.value)
+def test_each_rule_row(rule) -> None:
+    w, ans = CASES[rule.reason]
+    finding = decide(w, ans, AS_OF)  # type: ignore[arg-type]
+    assert (finding.status, finding.reason) == (rule.status, rule.reason)
+
+
+def test_failed_lookup_never_fake_even_when_row_claims_certificate() -> None:
+    w = worker(cert_number="T" + make_id())
+    for reason in (Reason.LOOKUP_FAILED, Reason.CAPTCHA_FAILED, Reason.UNRECOGNIZED_RESPONSE):
+        finding = decide(w, failed(reason), AS_OF)
+        assert finding.status is Status.UNVERIFIED
+
+
+def test_not_looked_up_is_unverified() -> None:
+    assert decide(worker(), None, AS_OF).reason is Reason.LOOKUP_FAILED
+
+
+def test_dates_alone_claim_a_certificate() -> None:
+    w = worker(valid_until=date(2027, 1, 1))
+    assert decide(w, not_found(), AS_OF).reason is Reason.NOT_FOUND
+
+
+def test_validity_ended_wins_over_review_overdue() -> None:
+    r = record(valid_until=AS_OF - timedelta(days=3), review_due=AS_OF - timedelta(days=400))
+    assert decide(worker(), found(r), AS_OF).reason is Reason.VALIDITY_ENDED
+
+
+def test_last_valid_day_is_still_valid() -> None:
+    r = record(valid_until=AS_OF)
+    finding = decide(worker(), found(r), AS_OF)
+    assert finding.status is Status.VALID
+    assert WarningCode.DUE_SOON in finding.warnings
+
+
+def test_review_done_for_the_cycle_keeps_it_valid() -> None:
+    due = AS_OF - timedelta(days=30)
+    r = record(review_due=due, reviewed=due - timedelta(days=40))
+    assert decide(worker(), found(r), AS_OF).status is Status.VALID
+
+
+def test_review_from_previous_cycle_does_not_count() -> None:
+    due = AS_OF - timedelta(days=30)
+    r = record(review_due=due, reviewed=due - timedelta(days=3 * 365))
+    assert decide(worker(), found(r), AS_OF).reason is Reason.REVIEW_OVERDUE
+
+
+def test_certificate_covering_the_item_decides_among_several() -> None:
+    expired_hv = record(item="高压电工作业", valid_until=date(2020, 1, 1))
+    valid_welding = record(item="熔化焊接与热切割作业", category="焊接与热切割作业")
+    assert decide(worker(item="焊工"), found(expired_hv, valid_welding), AS_OF).status is Status.VALID
+    finding = decide(worker(item="高压电工"), found(expired_hv, valid_welding), AS_OF)
+    assert finding.reason is Reason.VALIDITY_ENDED
+    assert finding.decisive == expired_hv
+    assert len(finding.certificates) == 2
+
+
+def test_valid_certificate_wins_over_expired_one_for_same_item() -> None:
+    old = record(valid_until=date(2019, 1, 1))
+    new = record(valid_until=date(2031, 1, 1), review_due=date(2028, 1, 1))
+    finding = decide(worker(item="低压电工"), found(old, new), AS_OF)
+    assert finding.status is Status.VALID
+    assert finding.decisive == new
+
+
+def test_no_item_declared_any_valid_certificate_will_do() -> None:
+    r = record(item="司钻作业", category="石油天然气安全作业")
+    assert decide(worker(), found(r), AS_OF).status is Status.VALID
+
+
+def test_cert_number_matches_with_or_without_leading_t() -> None:
+    id_number = make_id()
+    r = record(cert_number="T" + id_number)
+    assert decide(worker(cert_number=id_number), found(r), AS_OF).status is Status.VALID
+    r2 = record(cert_number=id_number)
+    assert decide(worker(cert_number="t" + id_number), found(r2), AS_OF).status is Status.VALID
+    assert cert_key(" T5003 81 ") == "500381"
+
+
+def test_empty_official_number_means_the_id_number() -> None:
+    id_number = make_id()
+    r = record(cert_number="")
+    assert decide(worker(cert_number="T" + id_number), found(r), AS_OF).status is Status.VALID
+
+
+def test_name_compared_after_normalising_middle_dots_and_spaces() -> None:
+    r = record(name="买买提·艾力")
+    assert decide(worker(name="买买提・艾力"), found(r), AS_OF).status is Status.VALID
+    assert decide(worker(name="买买提 • 艾力"), found(r), AS_OF).status is Status.VALID
+
+
+def test_name_mismatch_when_only_other_names_found() -> None:
+    finding = decide(worker(), found(record(name="李四"), record(name="王五")), AS_OF)
+    assert finding.status is Status.FAKE
+    assert "李四" in (finding.detail or "")
+
+
+def test_category_only_record_covers_items_of_its_category() -> None:
+    r = record(item="", category="电工作业")
+    assert decide(worker(item="高压电工"), found(r), AS_OF).status is Status.VALID
+
+
+def test_unknown_item_warns_and_is_not_covered() -> None:
+    finding = decide(worker(item="叉车司机"), found(record()), AS_OF)
+    assert finding.reason is Reason.ITEM_NOT_COVERED
+    assert WarningCode.UNKNOWN_ITEM in finding.warnings
+
+
+def test_due_soon_for_review_and_expiry_windows() -> None:
+    soon = record(review_due=AS_OF + timedelta(days=59))
+    assert WarningCode.DUE_SOON in decide(worker(), found(soon), AS_OF).warnings
+    later = record(review_due=AS_OF + timedelta(days=61))
+    assert WarningCode.DUE_SOON not in decide(worker(), found(later), AS_OF).warnings
+    assert WarningCode.DUE_SOON in decide(worker(), found(later), AS_OF, warn_days=90).warnings
+    reviewed = record(review_due=AS_OF + timedelta(days=10), reviewed=AS_OF - timedelta(days=5))
+    assert WarningCode.DUE_SOON not in decide(worker(), found(reviewed), AS_OF).warnings
+
+
+def test_roster_outdated_when_declared_dates_differ() -> None:
+    r = record(valid_until=date(2028, 5, 1))
+    assert WarningCode.ROSTER_OUTDATED in decide(
+        worker(valid_until=date(2027, 5, 1)), found(r), AS_OF
+    ).warnings
+    assert WarningCode.ROSTER_OUTDATED not in decide(
+        worker(valid_until=date(2028, 5, 1)), found(r), AS_OF
+    ).warnings
+
+
+def test_duplicate_warning_is_passed_through() -> None:
+    finding = decide(worker(), found(record()), AS_OF, duplicate=True)
+    assert finding.status is Status.VALID
+    assert finding.warnings == (WarningCode.DUPLICATE_ID,)
+
+
+def test_missing_id_is_missing_field() -> None:
+    w = Worker(row=3, name="张三", id_number=None, id_problem=IdProblem.MISSING)
+    assert decide(w, None, AS_OF).reason is Reason.MISSING_FIELD
