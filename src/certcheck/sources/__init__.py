@@ -1,0 +1,1 @@
+"""Lookup sources: where certificates are looked up (national lookup, registry file, plugins)."""

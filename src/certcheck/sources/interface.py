@@ -1,0 +1,64 @@
+"""The one interface every lookup source implements, and that layer's own errors."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from certcheck.models import Outcome, Query
+
+
+class SourceError(Exception):
+    """The source cannot be used at all (bad registry file, unknown name, bad option)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOptions:
+    """Settings a source may use; each source takes what it needs and ignores the rest."""
+
+    mem_url: str = "https://cx.mem.gov.cn"
+    captcha: str | None = None
+    timeout: float = 20.0
+    interactive: bool = False
+    record_dir: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+class LookupSource(ABC):
+    """Answers one query at a time with a tagged outcome.
+
+    ``lookup`` must not raise for a network fault or a bad answer: it returns ``Failed`` with
+    ``transient=True`` for what is worth retrying (the engine retries), and ``Failed`` otherwise.
+    """
+
+    #: The name used in ``--source NAME[:ARG]`` and recorded in registers.
+    name: ClassVar[str]
+    #: Lookups per second when the user gives no ``--rate``; None means unlimited.
+    default_rate: ClassVar[float | None] = None
+    #: One line for ``certcheck sources``.
+    description: ClassVar[str] = ""
+    #: Whether answers are worth keeping between runs. A local file answers at once and may
+    #: change under us, so caching it would only serve stale answers.
+    cacheable: ClassVar[bool] = True
+
+    @classmethod
+    @abstractmethod
+    def from_spec(cls, arg: str | None, options: SourceOptions) -> LookupSource:
+        """Build the source from the part of ``--source`` after the colon.
+
+        Raises SourceError with a user-facing message when ``arg`` is unusable.
+        """
+
+    @abstractmethod
+    async def lookup(self, query: Query) -> Outcome:
+        """Every official record for the query's ID number, or NotFound, or Failed."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, most sources hold nothing
+        """Release connections or files."""
+
+    @property
+    def cache_identity(self) -> str:
+        """What distinguishes this source's answers in the cache (name plus its target)."""
+        return self.name

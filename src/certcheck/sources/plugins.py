@@ -1,0 +1,36 @@
+"""Finding sources by name through the ``certcheck.sources`` entry point group.
+
+The built-in sources register there too (see pyproject.toml), so a plugin is a peer of them.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import EntryPoint, entry_points
+
+from certcheck.sources.interface import LookupSource, SourceError, SourceOptions
+
+GROUP = "certcheck.sources"
+
+
+def available() -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+def load_class(name: str) -> type[LookupSource]:
+    eps = available()
+    if name not in eps:
+        known = ", ".join(sorted(eps)) or "none"
+        raise SourceError(f"unknown source {name!r}; installed sources: {known}")
+    try:
+        loaded = eps[name].load()
+    except Exception as exc:  # a broken plugin must not take the CLI down with a traceback
+        raise SourceError(f"source plugin {name!r} failed to load: {exc}") from exc
+    if not (isinstance(loaded, type) and issubclass(loaded, LookupSource)):
+        raise SourceError(f"source plugin {name!r} is not a LookupSource")
+    return loaded
+
+
+def open_source(spec: str, options: SourceOptions) -> LookupSource:
+    """``registry:roster.csv`` → the registry source for that file."""
+    name, sep, arg = spec.partition(":")
+    return load_class(name.strip()).from_spec(arg if sep else None, options)

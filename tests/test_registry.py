@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from certcheck.models import Found, NotFound, Query
+from certcheck.sources.interface import SourceError
+from certcheck.sources.registry import RegistrySource
+from factories import make_id
+
+HEADER = "姓名,证件号码,证号,作业类别,操作项目,初领日期,有效期开始日期,有效期结束日期,应复审日期,实际复审日期,签发机关"
+ID = make_id()
+
+
+def _csv(tmp_path: Path, *rows: str, encoding: str = "utf-8-sig") -> Path:
+    path = tmp_path / "registry.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding=encoding)
+    return path
+
+
+def _lookup(source: RegistrySource, id_number: str = ID, name: str = "张三"):
+    return asyncio.run(source.lookup(Query(id_number, name)))
+
+
+def test_every_record_for_an_id(tmp_path: Path) -> None:
+    path = _csv(
+        tmp_path,
+        f"张三,{ID},T{ID},电工作业,低压电工作业,2016-01-01,2022-01-01,2028-01-01,2025-01-01,2024-12-01,重庆市应急管理局",
+        f"张三,{ID},,焊接与热切割作业,熔化焊接与热切割作业,2020-01-01,2020-01-01,2026-01-01,2023-01-01,,重庆市应急管理局",
+    )
+    outcome = _lookup(RegistrySource(path))
+    assert isinstance(outcome, Found)
+    assert [r.item for r in outcome.records] == ["低压电工作业", "熔化焊接与热切割作业"]
+    assert outcome.records[1].cert_number is None
+    assert outcome.records[0].reviewed is not None
+    assert isinstance(_lookup(RegistrySource(path), make_id("11010519491231002")), NotFound)
+
+
+def test_gbk_csv(tmp_path: Path) -> None:
+    path = _csv(tmp_path, f"张三,{ID},,电工作业,低压电工作业,,,2028-01-01,2025-01-01,,", encoding="gbk")
+    assert isinstance(_lookup(RegistrySource(path)), Found)
+
+
+def test_json_and_xlsx_registries(tmp_path: Path) -> None:
+    keys = HEADER.split(",")
+    values = ["张三", ID, "", "电工作业", "高压电工作业", "", "", "2028-01-01", "2025-01-01", "", "x"]
+    jpath = tmp_path / "r.json"
+    jpath.write_text(json.dumps([dict(zip(keys, values, strict=True))], ensure_ascii=False), "utf-8")
+    assert isinstance(_lookup(RegistrySource(jpath)), Found)
+    xpath = tmp_path / "r.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(keys)
+    ws.append(values)
+    wb.save(xpath)
+    outcome = _lookup(RegistrySource(xpath))
+    assert isinstance(outcome, Found)
+    assert outcome.records[0].item == "高压电工作业"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("姓名,证号\n张三,1\n", "missing column"),
+        (HEADER + f"\n张三,{ID},,电工作业,低压电工作业,,,someday,2025-01-01,,\n", "not a date"),
+        (HEADER + "\n,,,电工作业,低压电工作业,,,2028-01-01,2025-01-01,,\n", "must not be empty"),
+    ],
+)
+def test_malformed_registry_names_file_and_problem(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content, "utf-8")
+    with pytest.raises(SourceError) as err:
+        RegistrySource(path)
+    assert "bad.csv" in str(err.value)
+    assert message in str(err.value)
+
+
+def test_missing_and_garbage_registry(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="not found"):
+        RegistrySource(tmp_path / "nope.csv")
+    junk = tmp_path / "junk.json"
+    junk.write_bytes(b"\x00\x01{{{")
+    with pytest.raises(SourceError, match=r"junk\.json"):
+        RegistrySource(junk)
