@@ -1,0 +1,1 @@
+"""The register: one model of a run's findings, and one writer per output format."""

@@ -1,0 +1,113 @@
+"""The JSON register of SPEC.md ("JSON register"), for machines and for ``-o -``.
+
+The keys of SPEC.md are all present, in its order. The few extra keys carry what the
+``summary`` and ``due`` commands read back and what the workbook shows anyway:
+
+- top level: ``sample`` ({size, population, seed} or null) and ``generated_at``;
+- per worker: ``status_zh``, ``reason_zh``, ``source`` (where the answer came from or null),
+  ``cached``, ``detail``, and ``decisive`` (index into ``certificates`` of the record the
+  decision rests on, or null) so a reader picks the same record as the workbook does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from certcheck.atomic import atomic_write
+from certcheck.models import CertRecord, Finding, Status
+from certcheck.register.model import Register
+from certcheck.register.view import Masker, official
+
+
+def register_to_dict(reg: Register) -> dict[str, Any]:
+    """The register as the JSON object of SPEC.md (plus the documented extras)."""
+    meta = reg.meta
+    verdict = reg.verdict
+    masker = Masker(reg.mask_ids)
+    sample = meta.sample
+    return {
+        "certcheck": meta.version,
+        "as_of": meta.as_of.isoformat(),
+        "source": meta.source,
+        "roster": {"file": meta.roster_file, "sheet": meta.sheet},
+        "enterprise": meta.enterprise,
+        "kind": meta.kind.value,
+        "sample": (
+            None
+            if sample is None
+            else {"size": sample.size, "population": sample.population, "seed": sample.seed}
+        ),
+        "generated_at": meta.generated_at.isoformat(),
+        "verdict": {
+            "compliant": verdict.compliant,
+            "complete": verdict.complete,
+            "rate": round(verdict.rate, 4),
+            "total": verdict.total,
+            "counts": {s.value: verdict.counts[s] for s in Status},
+        },
+        "workers": [_worker(f, masker) for f in reg.findings],
+        "input_issues": [
+            {"row": i.row, "code": i.code, "message": masker.text(i.message)}
+            for i in reg.input_issues
+        ],
+    }
+
+
+def _worker(finding: Finding, masker: Masker) -> dict[str, Any]:
+    worker = finding.worker
+    declared = worker.declared
+    answer = finding.answer
+    record = official(finding)
+    try:
+        decisive = finding.certificates.index(record) if record is not None else None
+    except ValueError:
+        decisive = None
+    return {
+        "row": worker.row,
+        "name": worker.name,
+        "id_number": masker.id(worker.id_number),
+        "status": finding.status.value,
+        "status_zh": finding.status.zh,
+        "reason": finding.reason.value,
+        "reason_zh": finding.reason.zh,
+        "warnings": [w.value for w in finding.warnings],
+        "declared": {
+            "cert_number": masker.text(declared.cert_number, worker.id_number),
+            "category": declared.category,
+            "item": declared.item,
+        },
+        "certificates": [_record(r, masker, worker.id_number) for r in finding.certificates],
+        "decisive": decisive,
+        "checked_at": answer.checked_at.isoformat() if answer is not None else None,
+        "source": answer.source if answer is not None else None,
+        "cached": answer.cached if answer is not None else False,
+        "detail": masker.text(finding.detail, worker.id_number),
+    }
+
+
+def _record(record: CertRecord, masker: Masker, own_id: str | None) -> dict[str, str | None]:
+    data = record.to_dict()
+    if masker.enabled:
+        data["证件号码"] = masker.id(record.id_number)
+        data["证号"] = masker.text(record.cert_number, own_id, record.id_number)
+    return data
+
+
+def dumps(reg: Register) -> str:
+    """The JSON register as text (no trailing newline), Chinese kept readable."""
+    return json.dumps(register_to_dict(reg), ensure_ascii=False, indent=2)
+
+
+def write_json(reg: Register, path: Path) -> None:
+    """Write the JSON register to ``path`` atomically, mode 0600."""
+
+    def writer(tmp: Path) -> None:
+        # json.dump streams chunks to the file: a 100k-worker register never exists as one
+        # 100 MB string next to its dict.
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(register_to_dict(reg), fh, ensure_ascii=False, indent=2)
+            fh.write("\n")
+
+    atomic_write(path, writer)

@@ -1,0 +1,112 @@
+"""The register model every writer and reader works from, and the verdict it implies."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from certcheck.models import Finding, InputIssue, Status
+
+
+class Kind(StrEnum):
+    SELF_CHECK = "self-check"
+    INSPECTION = "inspection"
+
+    @property
+    def zh(self) -> str:
+        return "企业自查" if self is Kind.SELF_CHECK else "执法检查"
+
+
+class ExitCode:
+    """The exit codes of SPEC.md, in one place."""
+
+    COMPLIANT = 0
+    VIOLATIONS = 1
+    USAGE = 2
+    INCOMPLETE = 3
+    BAD_INPUT = 4
+    INTERRUPTED = 130
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    total: int
+    counts: dict[Status, int]
+
+    @property
+    def valid(self) -> int:
+        return self.counts[Status.VALID]
+
+    @property
+    def violations(self) -> int:
+        return sum(self.counts[s] for s in (Status.EXPIRED, Status.FAKE, Status.UNCERTIFIED))
+
+    @property
+    def rate(self) -> float:
+        """依法持证率: valid workers over all workers."""
+        return self.valid / self.total if self.total else 0.0
+
+    @property
+    def complete(self) -> bool:
+        return self.counts[Status.UNVERIFIED] == 0
+
+    @property
+    def compliant(self) -> bool:
+        return self.total > 0 and self.valid == self.total
+
+    @property
+    def exit_code(self) -> int:
+        if self.violations:
+            return ExitCode.VIOLATIONS
+        if not self.complete or not self.total:
+            return ExitCode.INCOMPLETE
+        return ExitCode.COMPLIANT
+
+    @property
+    def label_zh(self) -> str:
+        if self.violations:
+            return "不合规"
+        if not self.complete or not self.total:
+            return "未完成核验"
+        return "合规"
+
+
+def verdict_of(findings: tuple[Finding, ...] | list[Finding]) -> Verdict:
+    counted = Counter(f.status for f in findings)
+    return Verdict(total=len(findings), counts={s: counted.get(s, 0) for s in Status})
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """The register covers a random sample of ``size`` out of ``population`` workers."""
+
+    size: int
+    population: int
+    seed: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterMeta:
+    version: str
+    as_of: date
+    source: str
+    roster_file: str
+    sheet: str | None
+    enterprise: str | None
+    kind: Kind
+    generated_at: datetime
+    sample: Sample | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Register:
+    meta: RegisterMeta
+    findings: tuple[Finding, ...]
+    input_issues: tuple[InputIssue, ...] = ()
+    mask_ids: bool = False
+
+    @property
+    def verdict(self) -> Verdict:
+        return verdict_of(self.findings)

@@ -1,0 +1,438 @@
+"""Reading back registers that certcheck wrote (.xlsx or .json), for ``summary`` and ``due``.
+
+Only what those commands need comes back: the run's metadata and, per worker, the decision
+and the official record's numbers and dates. Anything that is not a certcheck register, or one
+a person has broken by editing, raises :class:`RegisterFormatError` with a one-line message.
+
+Workbooks are read with python-calamine: it is several times faster than openpyxl on large
+sheets and, being Rust, does not expand XML entities.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from certcheck.models import (
+    REASON_ZH,
+    STATUS_ZH,
+    WARNING_ZH,
+    Reason,
+    Status,
+    WarningCode,
+)
+from certcheck.register.model import Kind, Sample, Verdict
+from certcheck.register.view import CACHED_SUFFIX, HEADERS, WARNING_SEPARATOR
+from certcheck.register.xlsx import FORMAT_VERSION, MAIN_SHEET, MARKER_FORMAT, MARKER_SHEET
+
+#: A register workbook that unpacks to more than this is not one certcheck wrote (a 100k-row
+#: register is about 60 MB unpacked); refusing it keeps a zip bomb from filling memory.
+MAX_UNPACKED_BYTES = 2 * 1024**3
+MAX_JSON_BYTES = 1024**3
+
+
+class RegisterFormatError(Exception):
+    """The file is not a certcheck register, or not one this version can read.
+
+    The message is one line for the user, naming the file and what to do.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterInfo:
+    """What the run was: when, against what, for whom, and over which roster."""
+
+    version: str
+    as_of: date
+    source: str
+    enterprise: str | None
+    kind: Kind
+    roster_file: str
+    sheet: str | None
+    sample: Sample | None
+    generated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterRow:
+    """One worker of a register, as read back.
+
+    ``id_number`` is whatever the register holds, masked (``500381********1234``) when the run
+    used ``--mask-ids``. The official fields are those of the record the decision rested on.
+    """
+
+    row: int
+    name: str | None
+    id_number: str | None
+    status: Status
+    reason: Reason
+    warnings: tuple[WarningCode, ...]
+    declared_cert_number: str | None
+    declared_category: str | None
+    declared_item: str | None
+    cert_number: str | None
+    category: str | None
+    item: str | None
+    valid_until: date | None
+    review_due: date | None
+    reviewed: date | None
+    issuer: str | None
+    source: str | None
+    cached: bool
+
+    @property
+    def id_masked(self) -> bool:
+        return self.id_number is not None and "*" in self.id_number
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterData:
+    path: Path
+    info: RegisterInfo
+    rows: tuple[RegisterRow, ...]
+
+    @property
+    def verdict(self) -> Verdict:
+        counted = Counter(r.status for r in self.rows)
+        return Verdict(total=len(self.rows), counts={s: counted.get(s, 0) for s in Status})
+
+    @property
+    def ids_masked(self) -> bool:
+        return any(r.id_masked for r in self.rows)
+
+
+def read_register(path: Path) -> RegisterData:
+    """Read a register written by certcheck; raise RegisterFormatError for anything else."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return _read_json(path)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    raise RegisterFormatError(
+        f"{path}: cannot read a register from a '{suffix or path.name}' file; "
+        "give the .xlsx or .json register that certcheck verify wrote"
+    )
+
+
+# --- shared -------------------------------------------------------------------------------
+
+_STATUS_BY_LABEL = {**{zh: s for s, zh in STATUS_ZH.items()}, **{s.value: s for s in Status}}
+_REASON_BY_LABEL = {**{zh: r for r, zh in REASON_ZH.items()}, **{r.value: r for r in Reason}}
+_WARNING_BY_LABEL = {
+    **{zh: w for w, zh in WARNING_ZH.items()},
+    **{w.value: w for w in WarningCode},
+}
+
+_E = TypeVar("_E")
+
+
+def _label(table: Mapping[str, _E], value: object, what: str, where: str) -> _E:
+    if isinstance(value, str) and value.strip() in table:
+        return table[value.strip()]
+    raise RegisterFormatError(f"{where}: unknown {what} {value!r}; was the register edited?")
+
+
+def _warnings(labels: Sequence[str]) -> tuple[WarningCode, ...]:
+    # Unknown warnings are skipped, not fatal: a newer certcheck may add warnings, and a
+    # warning never changes a worker's status, which is what the summary counts.
+    return tuple(_WARNING_BY_LABEL[w.strip()] for w in labels if w.strip() in _WARNING_BY_LABEL)
+
+
+def _iso_date(value: object, where: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise RegisterFormatError(f"{where}: {value!r} is not a date (YYYY-MM-DD)")
+
+
+def _iso_datetime(value: str, where: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise RegisterFormatError(f"{where}: {value!r} is not a timestamp") from None
+
+
+def _kind(value: object, where: str) -> Kind:
+    try:
+        return Kind(str(value))
+    except ValueError:
+        raise RegisterFormatError(f"{where}: unknown kind {value!r}") from None
+
+
+def _split_source(value: str | None) -> tuple[str | None, bool]:
+    if value and value.endswith(CACHED_SUFFIX):
+        return value[: -len(CACHED_SUFFIX)], True
+    return value, False
+
+
+# --- xlsx ---------------------------------------------------------------------------------
+
+
+def _check_zip(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
+            raise
+        raise RegisterFormatError(
+            f"{path}: not an .xlsx workbook (the file is damaged or of another type)"
+        ) from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise RegisterFormatError(
+            f"{path}: unpacks to {unpacked // 1024**2} MB, far more than any register; refused"
+        )
+
+
+def _read_xlsx(path: Path) -> RegisterData:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    _check_zip(path)
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        names = list(wb.sheet_names)
+        if MARKER_SHEET not in names:
+            raise RegisterFormatError(
+                f"{path}: not a certcheck register (it has no {MARKER_SHEET} sheet); "
+                "give a register written by certcheck verify"
+            )
+        marker_cells = wb.get_sheet_by_name(MARKER_SHEET).to_python()
+        marker = {
+            str(row[0]).strip(): "" if len(row) < 2 or row[0] is None else str(row[1]).strip()
+            for row in marker_cells
+            if row and row[0] not in (None, "")
+        }
+        _check_marker(path, marker)
+        main = marker.get("main_sheet") or MAIN_SHEET
+        if main not in names:
+            raise RegisterFormatError(f"{path}: the sheet {main} is missing; was it renamed?")
+        cells = wb.get_sheet_by_name(main).to_python()
+    except CalamineError as exc:
+        raise RegisterFormatError(f"{path}: cannot read the workbook ({exc})") from None
+    info = _info_from_marker(path, marker)
+    rows = _rows_from_sheet(path, main, cells)
+    return RegisterData(path=path, info=info, rows=rows)
+
+
+def _check_marker(path: Path, marker: Mapping[str, str]) -> None:
+    if marker.get("format") != MARKER_FORMAT:
+        raise RegisterFormatError(
+            f"{path}: not a certcheck register (unknown {MARKER_SHEET} sheet)"
+        )
+    version = marker.get("format_version", "")
+    if not version.isdigit() or int(version) > FORMAT_VERSION:
+        raise RegisterFormatError(
+            f"{path}: register format {version!r} is newer than this certcheck reads "
+            f"({FORMAT_VERSION}); upgrade certcheck"
+        )
+
+
+def _info_from_marker(path: Path, marker: Mapping[str, str]) -> RegisterInfo:
+    where = f"{path} ({MARKER_SHEET})"
+    as_of = _iso_date(marker.get("as_of"), where)
+    if as_of is None:
+        raise RegisterFormatError(f"{where}: the as-of date is missing")
+    sample = None
+    if marker.get("sample_size"):
+        try:
+            sample = Sample(
+                size=int(marker["sample_size"]),
+                population=int(marker.get("sample_population") or 0),
+                seed=int(marker["sample_seed"]) if marker.get("sample_seed") else None,
+            )
+        except ValueError:
+            raise RegisterFormatError(f"{where}: the sample size or seed is not a number") from None
+    return RegisterInfo(
+        version=marker.get("certcheck", ""),
+        as_of=as_of,
+        source=marker.get("source", ""),
+        enterprise=marker.get("enterprise") or None,
+        kind=_kind(marker.get("kind"), where),
+        roster_file=marker.get("roster_file", ""),
+        sheet=marker.get("roster_sheet") or None,
+        sample=sample,
+        generated_at=_iso_datetime(marker.get("generated_at", ""), where),
+    )
+
+
+def _text(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        # A number where text was written means someone retyped the cell; show its digits.
+        return str(int(value))
+    return str(value)
+
+
+def _rows_from_sheet(path: Path, sheet: str, cells: list[list[Any]]) -> tuple[RegisterRow, ...]:
+    if not cells:
+        raise RegisterFormatError(f"{path}: the sheet {sheet} is empty")
+    header = [str(h).strip() if h is not None else "" for h in cells[0]]
+    missing = [h for h in HEADERS if h not in header]
+    if missing:
+        raise RegisterFormatError(
+            f"{path}: the sheet {sheet} lacks the column(s) {', '.join(missing)}; "
+            "was the register edited?"
+        )
+    pos = {h: header.index(h) for h in HEADERS}
+    width = len(header)
+    rows: list[RegisterRow] = []
+    for n, raw in enumerate(cells[1:], start=2):
+        line = list(raw) + [None] * (width - len(raw))
+        if all(v in (None, "") for v in line):
+            continue
+        where = f"{path} ({sheet}, row {n})"
+
+        def get(h: str, line: list[Any] = line) -> Any:
+            return line[pos[h]]
+
+        row_no = get("行号")
+        if isinstance(row_no, float) and row_no.is_integer():
+            row_no = int(row_no)
+        if not isinstance(row_no, int):
+            raise RegisterFormatError(f"{where}: 行号 {row_no!r} is not a row number")
+        source, cached = _split_source(_text(get("数据来源")))
+        rows.append(
+            RegisterRow(
+                row=row_no,
+                name=_text(get("姓名")),
+                id_number=_text(get("身份证号")),
+                status=_label(_STATUS_BY_LABEL, get("核验结果"), "status", where),
+                reason=_label(_REASON_BY_LABEL, get("原因"), "reason", where),
+                warnings=_warnings((_text(get("提示")) or "").split(WARNING_SEPARATOR)),
+                declared_cert_number=_text(get("申报证号")),
+                declared_category=_text(get("申报作业类别")),
+                declared_item=_text(get("申报操作项目")),
+                cert_number=_text(get("官方证号")),
+                category=_text(get("官方作业类别")),
+                item=_text(get("官方操作项目")),
+                valid_until=_iso_date(get("有效期结束日期"), where),
+                review_due=_iso_date(get("应复审日期"), where),
+                reviewed=_iso_date(get("实际复审日期"), where),
+                issuer=_text(get("签发机关")),
+                source=source,
+                cached=cached,
+            )
+        )
+    return tuple(rows)
+
+
+# --- json ---------------------------------------------------------------------------------
+
+
+def _read_json(path: Path) -> RegisterData:
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise RegisterFormatError(f"{path}: far larger than any register; refused")
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            data = json.load(fh)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RegisterFormatError(f"{path}: not a JSON register ({exc})") from None
+    if not (
+        isinstance(data, dict)
+        and isinstance(data.get("certcheck"), str)
+        and isinstance(data.get("workers"), list)
+        and isinstance(data.get("verdict"), dict)
+    ):
+        raise RegisterFormatError(
+            f"{path}: not a certcheck register (no certcheck, verdict and workers keys); "
+            "give a register written by certcheck verify"
+        )
+    try:
+        return RegisterData(
+            path=path, info=_info_from_json(path, data), rows=_rows_from_json(path, data)
+        )
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise RegisterFormatError(
+            f"{path}: a certcheck register with unexpected content "
+            f"({type(exc).__name__}: {exc}); was it edited?"
+        ) from None
+
+
+def _opt_str(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str | int):
+        raise TypeError(f"expected text, got {value!r}")
+    return str(value)
+
+
+def _info_from_json(path: Path, data: dict[str, Any]) -> RegisterInfo:
+    where = str(path)
+    as_of = _iso_date(data["as_of"], where)
+    if as_of is None:
+        raise RegisterFormatError(f"{where}: the as-of date is missing")
+    raw_sample = data.get("sample")
+    sample = None
+    if isinstance(raw_sample, dict):
+        seed = raw_sample.get("seed")
+        sample = Sample(
+            size=int(raw_sample["size"]),
+            population=int(raw_sample["population"]),
+            seed=int(seed) if seed is not None else None,
+        )
+    roster = data.get("roster") or {}
+    generated = data.get("generated_at")
+    return RegisterInfo(
+        version=data["certcheck"],
+        as_of=as_of,
+        source=str(data.get("source") or ""),
+        enterprise=_opt_str(data.get("enterprise")),
+        kind=_kind(data.get("kind"), where),
+        roster_file=str(roster.get("file") or ""),
+        sheet=_opt_str(roster.get("sheet")),
+        sample=sample,
+        generated_at=_iso_datetime(generated, where) if isinstance(generated, str) else None,
+    )
+
+
+def _rows_from_json(path: Path, data: dict[str, Any]) -> tuple[RegisterRow, ...]:
+    rows: list[RegisterRow] = []
+    for n, w in enumerate(data["workers"]):
+        where = f"{path} (workers[{n}])"
+        certs: list[dict[str, Any]] = w.get("certificates") or []
+        # Registers from before "decisive" existed: the workbook shows the first record then.
+        chosen = w.get("decisive", 0 if certs else None)
+        record: dict[str, Any] = certs[chosen] if chosen is not None else {}
+        declared = w.get("declared") or {}
+        source = _opt_str(w.get("source"))
+        rows.append(
+            RegisterRow(
+                row=int(w["row"]),
+                name=_opt_str(w.get("name")),
+                id_number=_opt_str(w.get("id_number")),
+                status=_label(_STATUS_BY_LABEL, w.get("status"), "status", where),
+                reason=_label(_REASON_BY_LABEL, w.get("reason"), "reason", where),
+                warnings=_warnings([str(x) for x in w.get("warnings") or []]),
+                declared_cert_number=_opt_str(declared.get("cert_number")),
+                declared_category=_opt_str(declared.get("category")),
+                declared_item=_opt_str(declared.get("item")),
+                cert_number=_opt_str(record.get("证号")),
+                category=_opt_str(record.get("作业类别")),
+                item=_opt_str(record.get("操作项目")),
+                valid_until=_iso_date(record.get("有效期结束日期"), where),
+                review_due=_iso_date(record.get("应复审日期"), where),
+                reviewed=_iso_date(record.get("实际复审日期"), where),
+                issuer=_opt_str(record.get("签发机关")),
+                source=source,
+                cached=bool(w.get("cached", False)),
+            )
+        )
+    return tuple(rows)

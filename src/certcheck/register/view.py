@@ -1,0 +1,142 @@
+"""What every writer shows of a register: masking and the flat worker row.
+
+The masking lives here, once, so that ``--mask-ids`` means the same in JSON, CSV and XLSX, and
+the flat row lives here so that the CSV columns are the workbook's columns by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+
+from certcheck.ids import mask_id
+from certcheck.models import CertRecord, Finding
+
+#: Any run of 15 or more digits (an 18-digit ID may end in X). Free text such as certificate
+#: numbers (often ``T`` + the ID) or a source's detail message may quote an ID; masking every
+#: ID-shaped run errs on the side of hiding too much rather than too little.
+_ID_LIKE = re.compile(r"[0-9]{14,}[0-9Xx]")
+#: Own IDs shorter than this are not searched for in free text: a roster typo such as "12"
+#: would otherwise blank out every "12" in a certificate number.
+_MIN_EMBEDDED = 8
+
+CACHED_SUFFIX = "（缓存）"
+WARNING_SEPARATOR = "；"
+
+
+class Masker:
+    """Masks ID numbers when the register asks for it; otherwise passes values through."""
+
+    __slots__ = ("enabled",)
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def id(self, value: str | None) -> str | None:
+        if not self.enabled or not value:
+            return value
+        return mask_id(value)
+
+    def text(self, value: str | None, *known_ids: str | None) -> str | None:
+        """Mask the given IDs and anything ID-shaped wherever they occur inside ``value``."""
+        if not self.enabled or not value:
+            return value
+        for known in known_ids:
+            if known and len(known) >= _MIN_EMBEDDED and known in value:
+                value = value.replace(known, mask_id(known))
+        return _ID_LIKE.sub(lambda m: mask_id(m.group(0)), value)
+
+
+def official(finding: Finding) -> CertRecord | None:
+    """The record whose data the register shows: the decisive one, else the first found."""
+    if finding.decisive is not None:
+        return finding.decisive
+    return finding.certificates[0] if finding.certificates else None
+
+
+class CellKind(Enum):
+    TEXT = "text"
+    INT = "int"
+    DATE = "date"
+    DATETIME = "datetime"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    header: str
+    kind: CellKind
+    width: float
+
+
+#: The register sheet's columns, which are also the CSV's, in order.
+COLUMNS: tuple[Column, ...] = (
+    Column("行号", CellKind.INT, 6),
+    Column("姓名", CellKind.TEXT, 10),
+    Column("身份证号", CellKind.TEXT, 21),
+    Column("核验结果", CellKind.TEXT, 9),
+    Column("原因", CellKind.TEXT, 20),
+    Column("提示", CellKind.TEXT, 24),
+    Column("申报证号", CellKind.TEXT, 22),
+    Column("申报作业类别", CellKind.TEXT, 14),
+    Column("申报操作项目", CellKind.TEXT, 18),
+    Column("官方证号", CellKind.TEXT, 22),
+    Column("官方作业类别", CellKind.TEXT, 14),
+    Column("官方操作项目", CellKind.TEXT, 18),
+    Column("有效期结束日期", CellKind.DATE, 13),
+    Column("应复审日期", CellKind.DATE, 12),
+    Column("实际复审日期", CellKind.DATE, 13),
+    Column("签发机关", CellKind.TEXT, 20),
+    Column("核验时间", CellKind.DATETIME, 19),
+    Column("数据来源", CellKind.TEXT, 12),
+    Column("说明", CellKind.TEXT, 30),
+)
+HEADERS: tuple[str, ...] = tuple(c.header for c in COLUMNS)
+#: Position of the status column, which the workbook colours.
+STATUS_COLUMN = HEADERS.index("核验结果")
+
+Cell = str | int | date | datetime | None
+
+
+def source_label(finding: Finding) -> str | None:
+    answer = finding.answer
+    if answer is None:
+        return None
+    return answer.source + CACHED_SUFFIX if answer.cached else answer.source
+
+
+def flat_row(finding: Finding, masker: Masker) -> tuple[Cell, ...]:
+    """One worker as the values of :data:`COLUMNS`, masked as the register asks."""
+    worker = finding.worker
+    declared = worker.declared
+    record = official(finding)
+    own_id = worker.id_number
+    answer = finding.answer
+    if record is None:
+        rec: tuple[Cell, ...] = (None,) * 7
+    else:
+        rec = (
+            masker.text(record.cert_number, own_id, record.id_number),
+            record.category,
+            record.item,
+            record.valid_until,
+            record.review_due,
+            record.reviewed,
+            record.issuer,
+        )
+    return (
+        worker.row,
+        worker.name,
+        masker.id(own_id),
+        finding.status.zh,
+        finding.reason.zh,
+        WARNING_SEPARATOR.join(w.zh for w in finding.warnings) or None,
+        masker.text(declared.cert_number, own_id),
+        declared.category,
+        declared.item,
+        *rec,
+        answer.checked_at if answer is not None else None,
+        source_label(finding),
+        masker.text(finding.detail, own_id),
+    )

@@ -1,0 +1,158 @@
+"""Reading registers back for ``summary`` and ``due``: round trips and foreign files."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from certcheck.models import Reason, Status, WarningCode
+from certcheck.register.formats import write
+from certcheck.register.model import Kind, Sample
+from certcheck.register.reader import RegisterData, RegisterFormatError, read_register
+from certcheck.register.view import HEADERS
+from certcheck.register.xlsx import MAIN_SHEET
+from factories import nth_id
+from test_register import build_register
+
+
+def _written(tmp_path: Path, suffix: str, **kwargs: object) -> RegisterData:
+    out = tmp_path / f"r{suffix}"
+    write(build_register(**kwargs), out)  # type: ignore[arg-type]
+    return read_register(out)
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".json"])
+def test_round_trip(tmp_path: Path, suffix: str) -> None:
+    data = _written(tmp_path, suffix)
+    info = data.info
+    assert info.as_of == date(2026, 11, 29)
+    assert info.source == "registry"
+    assert info.enterprise == "重庆某建设有限公司"
+    assert info.kind is Kind.INSPECTION
+    assert info.roster_file == "roster.xlsx" and info.sheet == "Sheet1"
+    assert info.sample == Sample(size=7, population=300, seed=7)
+    assert info.version == "0.1.0"
+    assert info.generated_at is not None and info.generated_at.hour == 10
+
+    rows = data.rows
+    assert [r.row for r in rows] == [3, 4, 5, 6, 7, 9, 10]
+    assert [r.status for r in rows] == [
+        Status.VALID, Status.EXPIRED, Status.FAKE, Status.FAKE, Status.UNCERTIFIED,
+        Status.UNVERIFIED, Status.UNVERIFIED,
+    ]
+    assert [r.reason for r in rows] == [
+        Reason.OK, Reason.VALIDITY_ENDED, Reason.NOT_FOUND, Reason.NAME_MISMATCH,
+        Reason.NO_CERTIFICATE, Reason.INVALID_ID, Reason.LOOKUP_FAILED,
+    ]
+    first = rows[0]
+    assert first.name == "张三" and first.id_number == nth_id(1)
+    assert first.warnings == (WarningCode.DUE_SOON, WarningCode.DUPLICATE_ID)
+    assert first.valid_until == date(2027, 1, 10) and first.review_due == date(2026, 12, 20)
+    assert first.reviewed is None
+    assert first.item == "低压电工作业" and first.category == "电工作业"
+    assert first.cert_number == "T" + nth_id(1)
+    assert first.declared_cert_number == "T" + nth_id(1)
+    assert first.issuer == "重庆市应急管理局"
+    assert (first.source, first.cached) == ("registry", False)
+    assert (rows[1].source, rows[1].cached) == ("registry", True)
+    assert rows[5].valid_until is None and rows[5].source is None
+    verdict = data.verdict
+    assert verdict.total == 7 and verdict.counts[Status.FAKE] == 2 and not data.ids_masked
+
+
+def test_xlsx_and_json_read_back_the_same(tmp_path: Path) -> None:
+    from_xlsx = _written(tmp_path, ".xlsx")
+    from_json = _written(tmp_path, ".json")
+    assert from_xlsx.rows == from_json.rows
+    assert from_xlsx.info == from_json.info
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".json"])
+def test_masked_round_trip(tmp_path: Path, suffix: str) -> None:
+    data = _written(tmp_path, suffix, mask_ids=True, sample=None)
+    assert data.ids_masked and data.info.sample is None
+    assert data.rows[0].id_number == nth_id(1)[:6] + "********" + nth_id(1)[-4:]
+
+
+def test_json_without_decisive_uses_first_record(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    write(build_register(), out)
+    raw = json.loads(out.read_text("utf-8"))
+    for worker in raw["workers"]:
+        del worker["decisive"]
+    out.write_text(json.dumps(raw, ensure_ascii=False), "utf-8")
+    assert read_register(out).rows[0].item == "高压电工作业"
+
+
+def test_foreign_xlsx_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "roster.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["姓名", "身份证号"])
+    ws.append(["张三", nth_id(1)])
+    wb.save(out)
+    with pytest.raises(RegisterFormatError, match="not a certcheck register"):
+        read_register(out)
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['{"a": 1}', "[1, 2]", "not json", '{"certcheck": "0.1", "workers": {}, "verdict": {}}', ""],
+)
+def test_foreign_json_is_refused(tmp_path: Path, content: str) -> None:
+    out = tmp_path / "x.json"
+    out.write_text(content, "utf-8")
+    with pytest.raises(RegisterFormatError) as err:
+        read_register(out)
+    assert str(out) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_broken_json_register_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    write(build_register(), out)
+    raw = json.loads(out.read_text("utf-8"))
+    raw["workers"][0]["row"] = None
+    out.write_text(json.dumps(raw), "utf-8")
+    with pytest.raises(RegisterFormatError, match="unexpected content"):
+        read_register(out)
+
+
+@pytest.mark.parametrize("name", ["r.xlsx", "r.csv", "r.txt"])
+def test_not_a_workbook_is_refused(tmp_path: Path, name: str) -> None:
+    out = tmp_path / name
+    out.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(RegisterFormatError):
+        read_register(out)
+
+
+def test_missing_file_is_an_os_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        read_register(tmp_path / "nope.xlsx")
+
+
+def test_edited_status_is_reported_with_its_row(tmp_path: Path) -> None:
+    out = tmp_path / "r.xlsx"
+    write(build_register(), out)
+    wb = openpyxl.load_workbook(out)
+    ws = wb[MAIN_SHEET]
+    ws.cell(3, HEADERS.index("核验结果") + 1).value = "还行"
+    wb.save(out)
+    with pytest.raises(RegisterFormatError, match=r"row 3.*unknown status '还行'"):
+        read_register(out)
+
+
+def test_register_edited_and_saved_by_openpyxl_still_reads(tmp_path: Path) -> None:
+    # A person who fixes a typo in Excel and saves should still get a summary.
+    out = tmp_path / "r.xlsx"
+    write(build_register(), out)
+    wb = openpyxl.load_workbook(out)
+    wb[MAIN_SHEET].cell(2, HEADERS.index("姓名") + 1).value = "张叁"
+    wb.save(out)
+    data = read_register(out)
+    assert data.rows[0].name == "张叁" and data.rows[0].valid_until == date(2027, 1, 10)
+    assert data.info.generated_at == datetime.fromisoformat("2026-11-29T10:30:05+08:00")
