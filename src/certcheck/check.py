@@ -1,0 +1,359 @@
+"""The lookup engine: each distinct person asked once, politely, with retries.
+
+It de-duplicates queries (also those already in flight), answers from the cache when it can,
+keeps at most ``concurrency`` lookups in flight and at most ``rate`` starts in any one second,
+and retries transient failures with exponential backoff and jitter, honouring ``Retry-After``,
+without holding a concurrency slot while it waits. It knows nothing of how a source talks or
+how a finding is decided, and it never raises because a source did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import math
+import random
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, stop_any
+from tenacity.stop import stop_base
+
+from certcheck.ids import mask_id
+from certcheck.models import Answer, Failed, Found, NotFound, Outcome, Query, Reason
+from certcheck.progress import RichProgress
+from certcheck.sources.interface import LookupSource
+
+__all__ = [
+    "AnswerStore",
+    "Clock",
+    "EngineSettings",
+    "LookupEngine",
+    "ProgressListener",
+    "RateLimiter",
+    "RichProgress",
+    "SystemClock",
+    "lookup_all",
+    "run_lookups",
+]
+
+log = logging.getLogger(__name__)
+
+_FULL_ID = re.compile(r"\d{17}[\dXx]")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    concurrency: int = 4
+    #: Lookup starts per second; None = unlimited.
+    rate: float | None = None
+    #: Further tries after the first, for transient failures only.
+    retries: int = 4
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    #: A server asking to wait longer than this is not asked again for that query.
+    retry_after_max: float = 300.0
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if self.rate is not None and not (self.rate > 0 and math.isfinite(self.rate)):
+            raise ValueError("rate must be a positive number")
+        if self.retries < 0:
+            raise ValueError("retries must not be negative")
+
+    @classmethod
+    def for_source(
+        cls, source: LookupSource, *, concurrency: int | None = None, rate: float | None = None
+    ) -> EngineSettings:
+        """Settings from the user's options, falling back to the source's polite default rate."""
+        return cls(
+            concurrency=concurrency if concurrency is not None else cls.concurrency,
+            rate=rate if rate is not None else source.default_rate,
+        )
+
+
+class ProgressListener(Protocol):
+    def on_start(self, total: int) -> None: ...
+
+    def on_answer(self, query: Query, answer: Answer) -> None: ...
+
+    def on_finish(self) -> None: ...
+
+
+class AnswerStore(Protocol):
+    """The cache: only definitive answers (Found, NotFound) are put."""
+
+    def get(self, source_id: str, query: Query) -> Answer | None: ...
+
+    def put(self, source_id: str, query: Query, answer: Answer) -> None: ...
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    def now(self) -> datetime:
+        return datetime.now().astimezone()
+
+
+class RateLimiter:
+    """At most ``rate`` starts in any 1-second window, spread evenly rather than in bursts.
+
+    Starts are spaced 1/rate apart on a schedule that does not drift with wake-up lateness (so
+    the achieved rate is the set rate), and a log of the actual last starts is the hard
+    guarantee that no sliding second ever holds more than ``rate`` of them.
+    """
+
+    # Wake-ups are a little late by varying amounts; this keeps the window strict as measured
+    # by whoever timestamps the start a moment later.
+    _MARGIN = 0.002
+
+    def __init__(self, rate: float, clock: Clock) -> None:
+        self._interval = 1.0 / rate
+        self._capacity = max(1, math.floor(rate))
+        self._clock = clock
+        self._starts: collections.deque[float] = collections.deque(maxlen=self._capacity)
+        self._next = -math.inf
+        # Held while waiting, so starts are handed out one by one in arrival order.
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = self._clock.monotonic()
+                ready = self._next
+                if len(self._starts) == self._capacity:
+                    ready = max(ready, self._starts[0] + 1.0 + self._MARGIN)
+                if now >= ready:
+                    break
+                await self._clock.sleep(ready - now)
+            self._starts.append(now)
+            # Late wake-ups keep the schedule (no drift below the set rate), but after an idle
+            # spell it restarts from now, so there is no catch-up burst.
+            slot = self._next if self._next > now - self._interval else now
+            self._next = slot + self._interval
+
+
+class _Backoff:
+    """Exponential backoff with jitter, but never shorter than the server's Retry-After."""
+
+    def __init__(self, settings: EngineSettings, rng: random.Random) -> None:
+        self._settings = settings
+        self._rng = rng
+
+    def __call__(self, state: RetryCallState) -> float:
+        exponential = self._settings.backoff_initial * 2.0 ** (state.attempt_number - 1)
+        base = min(self._settings.backoff_max, exponential)
+        # Half fixed, half random: waits stay meaningful while clients spread out.
+        wait = base * (0.5 + 0.5 * self._rng.random())
+        return max(wait, _retry_after(state) or 0.0)
+
+
+def _retry_after(state: RetryCallState) -> float | None:
+    if state.outcome is None or state.outcome.failed:
+        return None
+    outcome: object = state.outcome.result()
+    return outcome.retry_after if isinstance(outcome, Failed) else None
+
+
+class _ServerWaitTooLong(stop_base):
+    """Give up when the server asks for a longer pause than the user would wait for."""
+
+    def __init__(self, limit: float) -> None:
+        self._limit = limit
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        wait = _retry_after(retry_state)
+        return wait is not None and wait > self._limit
+
+
+def _is_transient(outcome: object) -> bool:
+    return isinstance(outcome, Failed) and outcome.transient
+
+
+def _scrub(text: str, query: Query) -> str:
+    return _FULL_ID.sub(lambda m: mask_id(m.group(0)), text.replace(query.id_number,
+                                                                    mask_id(query.id_number)))
+
+
+class LookupEngine:
+    """Answers queries through one source; the same query is only ever looked up once.
+
+    Use ``submit``/``answer`` from inside one event loop, and ``aclose`` at the end so that
+    unfinished lookups are cancelled and awaited rather than left pending.
+    """
+
+    def __init__(
+        self,
+        source: LookupSource,
+        settings: EngineSettings,
+        *,
+        progress: ProgressListener | None = None,
+        store: AnswerStore | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.source = source
+        self.settings = settings
+        self.progress = progress
+        self.store = store
+        self.clock = clock or SystemClock()
+        self._rng = rng or random.Random()
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._limiter = RateLimiter(settings.rate, self.clock) if settings.rate else None
+        self._tasks: dict[Query, asyncio.Task[Answer]] = {}
+
+    def submit(self, query: Query) -> asyncio.Task[Answer]:
+        """The task answering ``query``: a new one, or the one already running or done."""
+        task = self._tasks.get(query)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(
+                self._answer(query), name=f"lookup {mask_id(query.id_number)}"
+            )
+            self._tasks[query] = task
+        return task
+
+    async def answer(self, query: Query) -> Answer:
+        # Shielded: one caller giving up must not cancel the lookup others wait for.
+        return await asyncio.shield(self.submit(query))
+
+    async def aclose(self) -> None:
+        pending = [t for t in self._tasks.values() if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _answer(self, query: Query) -> Answer:
+        identity = self.source.cache_identity
+        if self.store is not None:
+            try:
+                cached = self.store.get(identity, query)
+            except Exception as exc:  # a broken cache costs a lookup, not the run
+                log.warning("cache read failed: %s", _scrub(f"{type(exc).__name__}: {exc}", query))
+                cached = None
+            if cached is not None:
+                answer = replace(cached, cached=True)
+                self._report(query, answer)
+                return answer
+        outcome = await self._outcome_with_retries(query)
+        answer = Answer(outcome=outcome, source=self.source.name, checked_at=self.clock.now())
+        if self.store is not None and isinstance(outcome, Found | NotFound):
+            try:
+                # Right away, so that an interrupted run keeps every answer it got.
+                self.store.put(identity, query, answer)
+            except Exception as exc:
+                log.warning("cache write failed: %s", _scrub(f"{type(exc).__name__}: {exc}", query))
+        self._report(query, answer)
+        return answer
+
+    def _report(self, query: Query, answer: Answer) -> None:
+        if self.progress is not None:
+            self.progress.on_answer(query, answer)
+
+    async def _outcome_with_retries(self, query: Query) -> Outcome:
+        settings = self.settings
+        attempts = settings.retries + 1
+        retrying = AsyncRetrying(
+            stop=stop_any(
+                stop_after_attempt(attempts), _ServerWaitTooLong(settings.retry_after_max)
+            ),
+            wait=_Backoff(settings, self._rng),
+            retry=retry_if_result(_is_transient),
+            # The sleep happens between calls of _attempt, so no slot is held while waiting.
+            sleep=self.clock.sleep,
+            retry_error_callback=lambda state: _gave_up(state),
+        )
+        outcome: Outcome = await retrying(self._attempt, query)
+        return outcome
+
+    async def _attempt(self, query: Query) -> Outcome:
+        async with self._slots:
+            if self._limiter is not None:
+                await self._limiter.acquire()
+            try:
+                return await self.source.lookup(query)
+            except Exception as exc:  # a faulty source must not take the run down
+                detail = _scrub(f"{type(exc).__name__}: {exc}", query)
+                log.warning("source %s raised for %s: %s", self.source.name,
+                            mask_id(query.id_number), detail)
+                return Failed(Reason.LOOKUP_FAILED, f"source error: {detail}")
+
+
+def _gave_up(state: RetryCallState) -> Outcome:
+    assert state.outcome is not None
+    outcome = state.outcome.result()
+    assert isinstance(outcome, Failed)
+    tries = state.attempt_number
+    suffix = f" (gave up after {tries} attempts)" if tries > 1 else ""
+    if outcome.retry_after is not None:
+        suffix += f"; the server asked to wait {outcome.retry_after:g} s"
+    return replace(outcome, detail=outcome.detail + suffix)
+
+
+async def lookup_all(
+    source: LookupSource,
+    queries: Iterable[Query],
+    settings: EngineSettings,
+    *,
+    progress: ProgressListener | None = None,
+    store: AnswerStore | None = None,
+    clock: Clock | None = None,
+) -> dict[Query, Answer]:
+    """The answer for every distinct query. Never raises for what a source does.
+
+    Cancellation (Ctrl-C) cancels and awaits every lookup still running before it propagates;
+    answers already put in the store stay there. The source is left open.
+    """
+    unique = list(dict.fromkeys(queries))
+    engine = LookupEngine(source, settings, progress=progress, store=store, clock=clock)
+    if progress is not None:
+        progress.on_start(len(unique))
+    try:
+        tasks = [engine.submit(q) for q in unique]
+        answers = await asyncio.gather(*tasks)
+        return dict(zip(unique, answers, strict=True))
+    finally:
+        await engine.aclose()
+        if progress is not None:
+            progress.on_finish()
+
+
+def run_lookups(
+    source: LookupSource,
+    queries: Iterable[Query],
+    settings: EngineSettings,
+    *,
+    progress: ProgressListener | None = None,
+    store: AnswerStore | None = None,
+    clock: Clock | None = None,
+) -> dict[Query, Answer]:
+    """``lookup_all`` in a fresh event loop; closes the source afterwards, since its
+    connections belong to that loop. KeyboardInterrupt propagates after a clean shutdown."""
+
+    async def main() -> dict[Query, Answer]:
+        try:
+            return await lookup_all(
+                source, queries, settings, progress=progress, store=store, clock=clock
+            )
+        finally:
+            await source.aclose()
+
+    return asyncio.run(main())

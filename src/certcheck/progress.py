@@ -1,0 +1,105 @@
+"""A progress bar for lookups on stderr: done/total, lookups per second, ETA, and outcomes so far.
+
+It shows counts only, never who was looked up: ID numbers are personal data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from certcheck.models import Answer, Failed, Found, NotFound, Query
+from certcheck.sources import captcha
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("  -  /s" if speed is None else f"{speed:5.1f}/s", style="progress.data.speed")
+
+
+class RichProgress:
+    """A ``ProgressListener`` drawing a rich progress bar on stderr.
+
+    It stays silent when stderr is not a terminal or ``enabled`` is False, and it steps aside
+    while a person answers a captcha prompt.
+    """
+
+    def __init__(self, console: Console | None = None, *, enabled: bool = True) -> None:
+        self.console = console or Console(stderr=True)
+        self.enabled = enabled and self.console.is_terminal
+        self.found = 0
+        self.not_found = 0
+        self.failed = 0
+        self.cached = 0
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def on_start(self, total: int) -> None:
+        if not self.enabled:
+            return
+        self._progress = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _RateColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[counts]}"),
+            console=self.console,
+            transient=False,
+        )
+        self._task = self._progress.add_task("查询 lookups", total=total, counts=self._counts())
+        self._progress.start()
+        captcha.set_terminal_guard(self.suspended)
+
+    def on_answer(self, query: Query, answer: Answer) -> None:
+        outcome = answer.outcome
+        if isinstance(outcome, Found):
+            self.found += 1
+        elif isinstance(outcome, NotFound):
+            self.not_found += 1
+        elif isinstance(outcome, Failed):
+            self.failed += 1
+        if answer.cached:
+            self.cached += 1
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, advance=1, counts=self._counts())
+
+    def on_finish(self) -> None:
+        if self._progress is not None:
+            captcha.set_terminal_guard(None)
+            self._progress.stop()
+            self._progress = None
+
+    @contextlib.contextmanager
+    def suspended(self) -> Iterator[None]:
+        """The bar off the screen while something else (a captcha prompt) uses the terminal."""
+        progress = self._progress
+        if progress is None:
+            yield
+            return
+        progress.stop()
+        try:
+            yield
+        finally:
+            progress.start()
+
+    def _counts(self) -> str:
+        text = (
+            f"[green]found {self.found}[/] · [yellow]not found {self.not_found}[/]"
+            f" · [red]failed {self.failed}[/]"
+        )
+        return text + (f" · cached {self.cached}" if self.cached else "")

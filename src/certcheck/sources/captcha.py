@@ -1,0 +1,370 @@
+"""Who answers the national lookup's image captcha.
+
+The captcha exists to keep robots out, and certcheck does not break it: the default solver shows
+the image to the person at the terminal. Other solvers (``command:PROGRAM`` or plugins in the
+``certcheck.captcha_solvers`` entry-point group) are the user's own choice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import ClassVar, TextIO
+
+from certcheck.sources.interface import SourceError
+
+GROUP = "certcheck.captcha_solvers"
+log = logging.getLogger(__name__)
+
+
+class CaptchaError(Exception):
+    """This attempt produced no answer; a new captcha may do better."""
+
+
+class NoSolverError(CaptchaError):
+    """No answer can come from this solver at all; every lookup would fail the same way."""
+
+
+class CaptchaSolver(ABC):
+    """Turns a captcha image into the characters it shows."""
+
+    name: ClassVar[str]
+
+    @classmethod
+    @abstractmethod
+    def from_spec(cls, arg: str | None, *, interactive: bool) -> CaptchaSolver:
+        """Build from the part of ``--captcha`` after the colon; SourceError when unusable."""
+
+    @abstractmethod
+    async def solve(self, image: bytes, *, attempt: int) -> str:
+        """The answer for ``image``; ``attempt`` counts from 1 for the same query.
+
+        Raises CaptchaError for this image only, NoSolverError when no answer can ever come.
+        """
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Remove temporary files."""
+
+
+def image_suffix(image: bytes) -> str:
+    if image.startswith(b"\x89PNG"):
+        return ".png"
+    if image.startswith(b"GIF8"):
+        return ".gif"
+    if image.startswith(b"\xff\xd8"):
+        return ".jpg"
+    return ".img"
+
+
+class _ImageFiles:
+    """A private (0700) directory for captcha images, each file 0600: they may be shown to
+    other programs, but not to other users."""
+
+    def __init__(self) -> None:
+        self._dir: Path | None = None
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def write(self, image: bytes) -> Path:
+        with self._lock:
+            if self._dir is None:
+                self._dir = Path(tempfile.mkdtemp(prefix="certcheck-captcha-"))
+            self._count += 1
+            path = self._dir / f"captcha-{self._count}{image_suffix(image)}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(image)
+        return path
+
+    def remove(self) -> None:
+        with self._lock:
+            if self._dir is not None:
+                shutil.rmtree(self._dir, ignore_errors=True)
+                self._dir = None
+
+
+# --- the terminal is shared with the progress bar -----------------------------------------
+
+_terminal_guard: Callable[[], AbstractContextManager[None]] | None = None
+
+
+def set_terminal_guard(guard: Callable[[], AbstractContextManager[None]] | None) -> None:
+    """Register what must step aside (a live progress bar) while a person answers a captcha."""
+    global _terminal_guard
+    _terminal_guard = guard
+
+
+@contextlib.contextmanager
+def _terminal() -> Iterator[None]:
+    guard = _terminal_guard
+    if guard is None:
+        yield
+    else:
+        with guard():
+            yield
+
+
+def render_halfblocks(image: bytes, max_width: int = 100) -> str | None:
+    """The image as rows of "▀" with truecolour foreground (upper pixel) and background
+    (lower pixel), or None when it cannot be decoded (Pillow missing or a broken image)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return None
+    try:
+        with Image.open(io.BytesIO(image)) as opened:
+            picture = opened.convert("RGB")
+    except Exception:  # any decoder error: the saved file is still there to open
+        return None
+    width, height = picture.size
+    if width > max_width:
+        height = max(1, height * max_width // width)
+        width = max_width
+        picture = picture.resize((width, height))
+    pixels = picture.load()
+    if pixels is None:
+        return None
+    lines = []
+    for y in range(0, height, 2):
+        cells = []
+        for x in range(width):
+            top = pixels[x, y]
+            bottom = pixels[x, y + 1] if y + 1 < height else (0, 0, 0)
+            assert isinstance(top, tuple) and isinstance(bottom, tuple)
+            cells.append(
+                "\x1b[38;2;{};{};{}m\x1b[48;2;{};{};{}m▀".format(*top[:3], *bottom[:3])
+            )
+        lines.append("".join(cells) + "\x1b[0m")
+    return "\n".join(lines)
+
+
+class PromptSolver(CaptchaSolver):
+    """Shows the captcha in the terminal (and as a file) and asks the person for it."""
+
+    name = "prompt"
+
+    def __init__(
+        self, *, stream_in: TextIO | None = None, stream_out: TextIO | None = None
+    ) -> None:
+        self._in = stream_in
+        self._out = stream_out
+        self._files = _ImageFiles()
+        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self._closed_reason: str | None = None
+
+    def _lock(self) -> asyncio.Lock:
+        # Lookups run concurrently, but there is one person and one terminal. One lock per
+        # event loop, since a lock cannot be shared between loops (one per ``asyncio.run``).
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            self._locks = {loop: asyncio.Lock()}
+            lock = self._locks[loop]
+        return lock
+
+    @classmethod
+    def from_spec(cls, arg: str | None, *, interactive: bool) -> CaptchaSolver:
+        if not interactive:
+            return NoSolver(
+                "--captcha prompt needs a terminal to show the image and ask; "
+                "use --captcha command:PROGRAM when running unattended"
+            )
+        return cls()
+
+    async def solve(self, image: bytes, *, attempt: int) -> str:
+        async with self._lock():
+            if self._closed_reason is not None:
+                raise NoSolverError(self._closed_reason)
+            path = self._files.write(image)
+            out = self._out or sys.stderr
+            with _terminal():
+                picture = render_halfblocks(image)
+                retry = " (the last answer was not accepted)" if attempt > 1 else ""
+                if picture is not None:
+                    out.write("\n" + picture + "\n")
+                out.write(f"captcha image saved at {path}{retry}\n验证码 / captcha: ")
+                out.flush()
+                line = await _read_line(self._in or sys.stdin)
+            if line is None:
+                self._closed_reason = "standard input closed while asking for a captcha"
+                raise NoSolverError(self._closed_reason)
+            answer = line.strip()
+            if not answer:
+                raise CaptchaError("empty captcha answer")
+            return answer
+
+    async def aclose(self) -> None:
+        self._files.remove()
+
+
+async def _read_line(stream: TextIO) -> str | None:
+    """One line from ``stream`` without blocking the event loop, or None at end of input.
+
+    A daemon thread rather than ``asyncio.to_thread``: on Ctrl-C the loop's default executor is
+    joined at shutdown, which would wait for the person to press Enter.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str | None] = loop.create_future()
+
+    def deliver(value: str | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+    def read() -> None:
+        try:
+            line = stream.readline()
+        except BaseException as exc:  # handed to the awaiting task, not lost in the thread
+            loop.call_soon_threadsafe(deliver, None, exc)
+            return
+        loop.call_soon_threadsafe(deliver, line if line else None, None)
+
+    threading.Thread(target=read, name="certcheck-captcha-input", daemon=True).start()
+    return await future
+
+
+class CommandSolver(CaptchaSolver):
+    """``command:PROGRAM``: PROGRAM gets the image file's path and prints the answer."""
+
+    name = "command"
+    timeout: ClassVar[float] = 60.0
+
+    def __init__(self, argv: list[str], *, timeout: float | None = None) -> None:
+        self.argv = argv
+        self._timeout = timeout if timeout is not None else self.timeout
+        self._files = _ImageFiles()
+
+    @classmethod
+    def from_spec(cls, arg: str | None, *, interactive: bool) -> CaptchaSolver:
+        if not arg or not arg.strip():
+            raise SourceError("--captcha command:PROGRAM needs a program")
+        # A program path with spaces in it is taken whole; otherwise extra words are arguments.
+        argv = [arg] if Path(arg).is_file() else shlex.split(arg)
+        if not argv:
+            raise SourceError("--captcha command:PROGRAM needs a program")
+        return cls(argv)
+
+    async def solve(self, image: bytes, *, attempt: int) -> str:
+        path = self._files.write(image)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *self.argv,
+                str(path),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise NoSolverError(f"cannot run captcha program {self.argv[0]!r}: {exc}") from None
+        try:
+            stdout, stderr = await asyncio.wait_for(process.communicate(), self._timeout)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            raise CaptchaError(
+                f"captcha program took longer than {self._timeout:g} s"
+            ) from None
+        except asyncio.CancelledError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await asyncio.shield(process.wait())
+            raise
+        finally:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        if process.returncode != 0:
+            tail = stderr.decode("utf-8", "replace").strip()[-200:]
+            raise CaptchaError(f"captcha program exited with {process.returncode}: {tail}")
+        answer = stdout.decode("utf-8", "replace").strip()
+        if not answer:
+            raise CaptchaError("captcha program printed nothing")
+        return answer
+
+    async def aclose(self) -> None:
+        self._files.remove()
+
+
+class NoSolver(CaptchaSolver):
+    """Stands in when nothing can answer: every lookup fails at once instead of hanging."""
+
+    name = "none"
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        self._said = False
+
+    @classmethod
+    def from_spec(cls, arg: str | None, *, interactive: bool) -> CaptchaSolver:
+        return cls(arg or "no captcha solver configured")
+
+    async def solve(self, image: bytes, *, attempt: int) -> str:
+        if not self._said:
+            # Once, not once per worker: the same cause applies to all of them.
+            self._said = True
+            log.warning("no captcha solver: %s", self.problem)
+        raise NoSolverError(self.problem)
+
+
+class StaticSolver(CaptchaSolver):
+    """Answers every captcha with the same text: for tests and local imitation servers."""
+
+    name = "static"
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+
+    @classmethod
+    def from_spec(cls, arg: str | None, *, interactive: bool) -> CaptchaSolver:
+        if not arg:
+            raise SourceError("--captcha static:TEXT needs the text")
+        return cls(arg)
+
+    async def solve(self, image: bytes, *, attempt: int) -> str:
+        return self.answer
+
+
+def available_solvers() -> list[str]:
+    return sorted(ep.name for ep in entry_points(group=GROUP))
+
+
+def load_solver(spec: str | None, interactive: bool) -> CaptchaSolver:
+    """``prompt``, ``command:PROGRAM`` or a plugin's name → a solver.
+
+    With no spec the person at the terminal is asked, or, with nobody there, a NoSolver that
+    makes every lookup fail with ``captcha_failed`` saying why. Raises SourceError for an
+    unknown or broken solver.
+    """
+    if spec is None or not spec.strip():
+        if interactive:
+            return PromptSolver()
+        return NoSolver(
+            "nobody at a terminal to answer it; give --captcha command:PROGRAM"
+        )
+    name, sep, arg = spec.strip().partition(":")
+    eps = {ep.name: ep for ep in entry_points(group=GROUP)}
+    if name not in eps:
+        known = ", ".join(sorted(eps)) or "none"
+        raise SourceError(f"unknown captcha solver {name!r}; installed solvers: {known}")
+    try:
+        loaded = eps[name].load()
+    except Exception as exc:  # a broken plugin must not take the CLI down with a traceback
+        raise SourceError(f"captcha solver plugin {name!r} failed to load: {exc}") from exc
+    if not (isinstance(loaded, type) and issubclass(loaded, CaptchaSolver)):
+        raise SourceError(f"captcha solver plugin {name!r} is not a CaptchaSolver")
+    return loaded.from_spec(arg if sep else None, interactive=interactive)

@@ -1,0 +1,87 @@
+"""``replay:DIR``: answer from the responses ``mem`` recorded in DIR (``SourceOptions.record_dir``).
+
+A recorded query answer is interpreted again through the current ``mem_mapping``, so a corrected
+mapping can be tried on real answers without asking the national lookup again. What was a
+failure stays the same failure, except that it is never marked worth retrying: a recording does
+not change.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from certcheck.models import Failed, Outcome, Query, Reason
+from certcheck.sources.interface import LookupSource, SourceError, SourceOptions
+from certcheck.sources.mem import (
+    RECORD_FORMAT,
+    Exchange,
+    WrongCaptcha,
+    interpret_query,
+    recording_path,
+)
+
+
+class ReplaySource(LookupSource):
+    name = "replay"
+    default_rate = None
+    description = "answers recorded from the national lookup in a directory: replay:DIR"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    @classmethod
+    def from_spec(cls, arg: str | None, options: SourceOptions) -> ReplaySource:
+        if not arg:
+            raise SourceError("the replay source needs a directory: --source replay:DIR")
+        directory = Path(arg)
+        if not directory.is_dir():
+            raise SourceError(f"replay directory not found: {directory}")
+        return cls(directory)
+
+    @property
+    def cache_identity(self) -> str:
+        return f"replay:{self.directory.resolve()}"
+
+    async def lookup(self, query: Query) -> Outcome:
+        path = recording_path(self.directory, query)
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return Failed(Reason.LOOKUP_FAILED, "nothing recorded for this person")
+        except (OSError, ValueError) as exc:
+            return Failed(Reason.LOOKUP_FAILED, f"unreadable recording {path.name}: {exc}")
+        try:
+            return _replayed(document, query)
+        except (KeyError, TypeError, ValueError) as exc:
+            return Failed(
+                Reason.LOOKUP_FAILED, f"malformed recording {path.name}: {type(exc).__name__}"
+            )
+
+
+def _replayed(document: Any, query: Query) -> Outcome:
+    if document.get("format") != RECORD_FORMAT:
+        raise ValueError("unknown format")
+    exchanges = [
+        Exchange(
+            step=str(e["step"]),
+            status=int(e["status"]),
+            body=str(e["body"]),
+            retry_after=e.get("retry_after"),
+        )
+        for e in document["exchanges"]
+    ]
+    if exchanges and exchanges[-1].step == "query":
+        result = interpret_query(exchanges[-1], query)
+        if not isinstance(result, WrongCaptcha):
+            return replace(result, transient=False) if isinstance(result, Failed) else result
+    stored = document["outcome"]
+    if stored["kind"] != "failed":
+        raise ValueError("a success without its query answer")
+    return Failed(
+        Reason(stored["reason"]),
+        str(stored["detail"]),
+        raw=exchanges[-1].body if exchanges else None,
+    )
