@@ -1,0 +1,142 @@
+"""The answer cache: definitive lookup answers kept between runs, in SQLite.
+
+Only ``Found`` and ``NotFound`` are kept; a failure is never cached, so a rerun asks again.
+Each answer is committed the moment it arrives, which is also what lets a killed run resume.
+Files are created readable by the owner only: they hold ID numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from certcheck.models import (
+    DATE_FIELDS,
+    RECORD_FIELDS,
+    Answer,
+    CertRecord,
+    Found,
+    NotFound,
+    Query,
+)
+
+ENV_DIR = "CERTCHECK_CACHE_DIR"
+FILE_NAME = "answers.sqlite3"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    key TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    checked_at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    records TEXT NOT NULL
+)
+"""
+
+
+def default_dir() -> Path:
+    env = os.environ.get(ENV_DIR)
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("certcheck", appauthor=False))
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+
+
+def _key(source_id: str, query: Query) -> str:
+    # Hashed so the primary key does not spell out who was looked up.
+    return hashlib.sha256(f"{source_id}\x1f{query.id_number}\x1f{query.name}".encode()).hexdigest()
+
+
+def _record_to_json(record: CertRecord) -> dict[str, str | None]:
+    return record.to_dict()
+
+
+def _record_from_json(data: dict[str, str | None]) -> CertRecord:
+    values: dict[str, object] = {}
+    for label, attr in RECORD_FIELDS:
+        raw = data.get(label)
+        values[attr] = date.fromisoformat(raw) if attr in DATE_FIELDS and raw else raw
+    return CertRecord(**values)  # type: ignore[arg-type]
+
+
+class AnswerCache:
+    """Implements the engine's ``AnswerStore``: get before asking, put when answered."""
+
+    def __init__(self, directory: Path, *, max_age: timedelta, refresh: bool = False) -> None:
+        _private_dir(directory)
+        self.path = directory / FILE_NAME
+        if not self.path.exists():
+            # Create it 0600 before SQLite opens it, so it never exists with wider rights.
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(self.path, 0o600)
+        self.max_age = max_age
+        self.refresh = refresh
+        self.hits = 0
+        self.writes = 0
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            # WAL keeps each commit cheap and a killed process from tearing the file.
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise OSError(f"the cache {self.path} is unusable ({exc}); delete it or use "
+                          "--no-cache") from None
+        for suffix in ("-wal", "-shm"):
+            side = Path(str(self.path) + suffix)
+            if side.exists():
+                os.chmod(side, 0o600)
+
+    def get(self, source_id: str, query: Query) -> Answer | None:
+        if self.refresh:
+            return None
+        row = self._db.execute(
+            "SELECT source, checked_at, kind, records FROM answers WHERE key = ?",
+            (_key(source_id, query),),
+        ).fetchone()
+        if row is None:
+            return None
+        source, checked_at_text, kind, records_json = row
+        checked_at = datetime.fromisoformat(checked_at_text)
+        if datetime.now(checked_at.tzinfo) - checked_at > self.max_age:
+            return None
+        outcome: Found | NotFound
+        if kind == "found":
+            outcome = Found(tuple(_record_from_json(r) for r in json.loads(records_json)))
+        else:
+            outcome = NotFound()
+        self.hits += 1
+        return Answer(outcome=outcome, source=source, checked_at=checked_at, cached=True)
+
+    def put(self, source_id: str, query: Query, answer: Answer) -> None:
+        outcome = answer.outcome
+        if isinstance(outcome, Found):
+            kind, records = "found", [_record_to_json(r) for r in outcome.records]
+        elif isinstance(outcome, NotFound):
+            kind, records = "not_found", []
+        else:
+            return
+        self._db.execute(
+            "INSERT OR REPLACE INTO answers (key, source, checked_at, kind, records) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                _key(source_id, query),
+                answer.source,
+                answer.checked_at.isoformat(),
+                kind,
+                json.dumps(records, ensure_ascii=False),
+            ),
+        )
+        self.writes += 1
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,98 @@
+"""The command line: options → calls → messages and exit codes.
+
+This is the only module that prints for people or picks an exit code. Everything below it
+raises its own layer's exceptions, which are turned into one-line messages here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import NoReturn, TypeVar
+
+import click
+
+from certcheck import __version__
+from certcheck.register.model import ExitCode
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+class UserError(Exception):
+    """A problem the user can fix; carries the exit code and a one-line message."""
+
+    def __init__(self, message: str, code: int = ExitCode.BAD_INPUT) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.secho(f"certcheck: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+@contextmanager
+def _guarded() -> Iterator[None]:
+    """Turn every expected failure into a message and a documented exit code."""
+    from certcheck.register.formats import UnsupportedFormat
+    from certcheck.register.reader import RegisterFormatError
+    from certcheck.roster import RosterError
+    from certcheck.sources.interface import SourceError
+
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.secho(
+            "\ncertcheck: interrupted; answers received so far are kept, "
+            "run the same command again to go on",
+            fg="yellow",
+            err=True,
+        )
+        sys.exit(ExitCode.INTERRUPTED)
+    except UserError as exc:
+        _fail(str(exc), exc.code)
+    except UnsupportedFormat as exc:
+        _fail(str(exc), ExitCode.USAGE)
+    except (RosterError, SourceError, RegisterFormatError) as exc:
+        _fail(str(exc), ExitCode.BAD_INPUT)
+    except OSError as exc:
+        # Disk full, permission denied, a folder where a file was expected: the user can fix it.
+        where = f" ({exc.filename})" if exc.filename else ""
+        _fail(f"{exc.strerror or exc}{where}", ExitCode.BAD_INPUT)
+    except click.exceptions.Exit:
+        raise
+    except Exception as exc:
+        if os.environ.get("CERTCHECK_DEBUG"):
+            raise
+        _fail(
+            f"unexpected error: {type(exc).__name__}: {exc}. "
+            "Please report it; set CERTCHECK_DEBUG=1 to see the details.",
+            ExitCode.BAD_INPUT,
+        )
+
+
+def parse_as_of(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date; use YYYY-MM-DD", param_hint="--as-of"
+        ) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="certcheck")
+def cli() -> None:
+    """certcheck — 特种作业操作证核验 / check special-operations certificates.
+
+    Reads a worker roster, looks every worker up in the national lookup (or a registry
+    file), and writes the register with the verdict. Exit codes: 0 compliant, 1 violations,
+    2 usage error, 3 incomplete (some workers unverified), 4 unusable input, 130 interrupted.
+    """
+
+

@@ -1,0 +1,143 @@
+"""``certcheck lookup``: one person, for an inspector on site."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from certcheck.cli.app import _guarded, cli, parse_as_of
+from certcheck.cli.report import STATUS_STYLE
+from certcheck.ids import is_valid_id, mask_id, normalize_id
+from certcheck.models import RECORD_FIELDS, Declared, Finding, IdProblem, Worker
+from certcheck.names import normalize_name
+
+
+def make_worker(id_text: str, name: str, item: str | None, cert_number: str | None) -> Worker:
+    id_number = normalize_id(id_text)
+    problem = None if is_valid_id(id_number) else IdProblem.INVALID
+    return Worker(
+        row=1,
+        name=normalize_name(name) or None,
+        id_number=id_number or None,
+        id_problem=problem if id_number else IdProblem.MISSING,
+        declared=Declared(cert_number=cert_number or None, item=item or None),
+    )
+
+
+@cli.command()
+@click.option("--id", "id_text", required=True, help="ID number (身份证号) of the person.")
+@click.option("--name", required=True, help="Name (姓名) of the person.")
+@click.option("--source", "source_spec", default="mem", show_default=True,
+              help="mem (national lookup), registry:PATH, replay:DIR, or a plugin name.")
+@click.option("--item", help="The operation item the person is doing (操作项目 / 工种).")
+@click.option("--cert-number", help="The certificate number the person showed (证号).")
+@click.option("--as-of", help="Date the check is made for, YYYY-MM-DD (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--show-id", is_flag=True, help="Show ID numbers in full (default: masked).")
+@click.option("--mem-url", default="https://cx.mem.gov.cn", show_default=True)
+@click.option("--captcha", help="prompt (default at a terminal), command:PROGRAM, or a plugin.")
+def lookup(
+    id_text: str,
+    name: str,
+    source_spec: str,
+    item: str | None,
+    cert_number: str | None,
+    as_of: str | None,
+    as_json: bool,
+    show_id: bool,
+    mem_url: str,
+    captcha: str | None,
+) -> None:
+    """Look one person up and print all their certificates with the verdict (现场查证)."""
+    as_of_date = parse_as_of(as_of)
+    with _guarded():
+        finding = _lookup(make_worker(id_text, name, item, cert_number), source_spec,
+                          as_of_date, mem_url, captcha)
+        if as_json:
+            _print_json(finding, as_of_date, show_id)
+        else:
+            _print_table(finding, show_id)
+    from certcheck.register.model import verdict_of
+
+    sys.exit(verdict_of([finding]).exit_code)
+
+
+def _lookup(
+    worker: Worker, source_spec: str, as_of: date, mem_url: str, captcha: str | None
+) -> Finding:
+    from certcheck.check import EngineSettings, run_lookups
+    from certcheck.models import Query
+    from certcheck.rules import decide
+    from certcheck.sources.interface import SourceOptions
+    from certcheck.sources.plugins import open_source
+
+    key = worker.lookup_key
+    if key is None:
+        return decide(worker, None, as_of)
+    options = SourceOptions(
+        mem_url=mem_url, captcha=captcha, interactive=sys.stdin.isatty() and sys.stderr.isatty()
+    )
+    source = open_source(source_spec, options)
+    query = Query(*key)
+    answers = run_lookups(source, [query], EngineSettings(concurrency=1))
+    return decide(worker, answers.get(query), as_of)
+
+
+def _shown(value: str | None, show_id: bool) -> str:
+    return (value or "") if show_id else mask_id(value)
+
+
+def _print_table(finding: Finding, show_id: bool) -> None:
+    console = Console()
+    w = finding.worker
+    table = Table(title=f"{w.name or ''} {_shown(w.id_number, show_id)}", title_justify="left")
+    labels = [label for label, _ in RECORD_FIELDS]
+    for label in labels:
+        table.add_column(label)
+    for record in finding.certificates:
+        values = record.to_dict()
+        values["证件号码"] = _shown(values["证件号码"], show_id)
+        if record.cert_number and not show_id:
+            values["证号"] = mask_id(record.cert_number) if len(record.cert_number) >= 15 else \
+                record.cert_number
+        style = "bold" if record == finding.decisive else ""
+        table.add_row(*(values[label] or "" for label in labels), style=style)
+    if finding.certificates:
+        console.print(table)
+    else:
+        who = f"{w.name or ''} {_shown(w.id_number, show_id)}"
+        console.print(f"{who}: 未查询到证书 (no certificate)")
+    warnings = "；".join(code.zh for code in finding.warnings)
+    console.print(
+        f"结论: [{STATUS_STYLE[finding.status]}]{finding.status.zh} {finding.status.value}[/] — "
+        f"{finding.reason.zh} ({finding.reason.value})"
+        + (f"；{warnings}" if warnings else "")
+        + (f"；{finding.detail}" if finding.detail else "")
+    )
+
+
+def _print_json(finding: Finding, as_of: date, show_id: bool) -> None:
+    w = finding.worker
+    certificates = []
+    for record in finding.certificates:
+        values = record.to_dict()
+        values["证件号码"] = _shown(values["证件号码"], show_id)
+        certificates.append(values)
+    data = {
+        "as_of": as_of.isoformat(),
+        "name": w.name,
+        "id_number": _shown(w.id_number, show_id),
+        "status": finding.status.value,
+        "reason": finding.reason.value,
+        "warnings": [code.value for code in finding.warnings],
+        "detail": finding.detail,
+        "source": finding.answer.source if finding.answer else None,
+        "checked_at": finding.answer.checked_at.isoformat() if finding.answer else None,
+        "certificates": certificates,
+    }
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))

@@ -1,0 +1,80 @@
+"""What the terminal shows people: the verdict table, problem workers, mapped columns.
+
+Full ID numbers never reach the terminal: every ID shown here goes through ``mask_id``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from certcheck.ids import mask_id
+from certcheck.models import Finding, Status
+from certcheck.register.model import Register
+from certcheck.roster import Roster
+
+STATUS_STYLE = {
+    Status.VALID: "green",
+    Status.EXPIRED: "dark_orange",
+    Status.FAKE: "bold red",
+    Status.UNCERTIFIED: "magenta",
+    Status.UNVERIFIED: "grey62",
+}
+#: Problem workers listed on the terminal; the rest are in the register.
+MAX_LISTED = 15
+
+
+def show_roster(console: Console, roster: Roster) -> None:
+    mapped = "，".join(f"{field}←{header}" for field, header in roster.columns.items())
+    sheet = f" [{roster.sheet}]" if roster.sheet else ""
+    console.print(f"读取 {roster.file.name}{sheet}: {len(roster.workers)} 人；列: {mapped}")
+    if roster.issues:
+        console.print(
+            f"[yellow]输入问题 {len(roster.issues)} 项[/] (details: the register's 输入问题 "
+            "sheet, or input_issues in the JSON)"
+        )
+
+
+def _problem_rows(findings: tuple[Finding, ...]) -> list[Finding]:
+    return [f for f in findings if f.status is not Status.VALID]
+
+
+def show_register(console: Console, register: Register, outputs: list[Path]) -> None:
+    verdict = register.verdict
+    problems = _problem_rows(register.findings)
+    if problems:
+        table = Table(title="需处理的人员 / workers to act on", title_justify="left")
+        for column in ("行", "姓名", "身份证号", "结果", "原因"):
+            table.add_column(column)
+        for finding in problems[:MAX_LISTED]:
+            w = finding.worker
+            table.add_row(
+                str(w.row),
+                w.name or "",
+                mask_id(w.id_number),
+                f"[{STATUS_STYLE[finding.status]}]{finding.status.zh}[/]",
+                finding.reason.zh,
+            )
+        if len(problems) > MAX_LISTED:
+            table.caption = f"… and {len(problems) - MAX_LISTED} more in the register"
+        console.print(table)
+
+    summary = Table(title="核验结果 / verdict", title_justify="left", show_header=True)
+    summary.add_column("")
+    summary.add_column("人数", justify="right")
+    for status in Status:
+        summary.add_row(
+            f"[{STATUS_STYLE[status]}]{status.zh} {status.value}[/]", str(verdict.counts[status])
+        )
+    summary.add_row("合计 total", str(verdict.total))
+    summary.add_row("依法持证率 rate", f"{verdict.rate:.1%}")
+    style = "green" if verdict.compliant else ("red" if verdict.violations else "yellow")
+    summary.add_row("结论 verdict", f"[{style}]{verdict.label_zh}[/]")
+    meta = register.meta
+    if meta.sample is not None:
+        summary.add_row("抽查 sample", f"{meta.sample.size} / {meta.sample.population}")
+    console.print(summary)
+    for path in outputs:
+        console.print(f"登记表 written: {path}")

@@ -1,0 +1,166 @@
+"""``certcheck verify``: check every worker of a roster."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from certcheck.cache import AnswerCache, default_dir
+from certcheck.check import EngineSettings
+from certcheck.cli.app import UserError, _guarded, cli, parse_as_of
+from certcheck.cli.report import show_register, show_roster
+from certcheck.register.model import ExitCode, Kind
+from certcheck.sources.interface import LookupSource
+
+
+def _outputs(roster: Path, outputs: tuple[str, ...]) -> list[str]:
+    chosen = list(outputs) or [str(roster.with_name(roster.stem + ".register.xlsx"))]
+    for out in chosen:
+        if out != "-" and Path(out).resolve() == roster.resolve():
+            raise UserError(
+                f"-o {out} is the roster itself; certcheck never overwrites the roster",
+                ExitCode.USAGE,
+            )
+    return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyArgs:
+    """The options of one ``verify`` call, as click parsed them."""
+
+    roster: Path
+    source_spec: str
+    as_of: date
+    outputs: tuple[str, ...]
+    sheet: str | None
+    enterprise: str | None
+    kind: Kind
+    sample_size: int | None
+    seed: int | None
+    concurrency: int
+    rate: float | None
+    mask_ids: bool
+    no_progress: bool
+    warn_days: int
+    mem_url: str
+    captcha: str | None
+    record_dir: Path | None
+    cache_dir: Path | None
+    no_cache: bool
+    max_age: float
+    refresh: bool
+
+
+@cli.command()
+@click.argument("roster", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--source", "source_spec", default="mem", show_default=True,
+              help="mem (national lookup), registry:PATH, replay:DIR, or a plugin name.")
+@click.option("--as-of", help="Date the check is made for, YYYY-MM-DD (default: today).")
+@click.option("-o", "--output", "outputs", multiple=True,
+              help="Output file (.xlsx, .csv, .json; '-' = JSON to stdout). Repeatable.")
+@click.option("--sheet", help="Sheet to read (default: the first visible sheet with a roster).")
+@click.option("--enterprise",
+              help="单位名称: the enterprise checked (default: from the title row).")
+@click.option("--kind", type=click.Choice([k.value for k in Kind]), default=Kind.SELF_CHECK.value,
+              show_default=True, help="self-check (企业自查) or inspection (执法检查).")
+@click.option("--sample", "sample_size", type=click.IntRange(min=1),
+              help="Check a random sample of N workers (spot check).")
+@click.option("--seed", type=int, help="Seed for --sample, so the sample can be reproduced.")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Lookups in flight at most.")
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True),
+              help="Lookups per second at most (default: 1 for mem, unlimited for registry).")
+@click.option("--mask-ids", is_flag=True, help="Write ID numbers masked in every output.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--warn-days", type=click.IntRange(min=0), default=60, show_default=True,
+              help="Warn due_soon when review or expiry is this close.")
+@click.option("--mem-url", default="https://cx.mem.gov.cn", show_default=True,
+              help="Base URL of the national lookup.")
+@click.option("--captcha", help="prompt (default at a terminal), command:PROGRAM, or a plugin.")
+@click.option("--record", "record_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Keep the raw responses of the national lookup in DIR (audit; replay:DIR).")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),
+              envvar="CERTCHECK_CACHE_DIR", show_envvar=True,
+              help="Where answers are kept between runs (default: the user cache directory).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the answer cache.")
+@click.option("--max-age", type=click.FloatRange(min=0), default=7, show_default=True,
+              help="Days a cached answer stays good.")
+@click.option("--refresh", is_flag=True, help="Ask the source again and overwrite cached answers.")
+def verify(**options: object) -> None:
+    """Check every worker of ROSTER and write the register (核验花名册并生成登记表)."""
+    options["as_of"] = parse_as_of(options["as_of"])  # type: ignore[arg-type]
+    options["kind"] = Kind(str(options["kind"]))
+    args = VerifyArgs(**options)  # type: ignore[arg-type]
+    with _guarded():
+        code = _verify(args)
+    sys.exit(code)
+
+
+def _open_cache(args: VerifyArgs, source: LookupSource) -> AnswerCache | None:
+    if args.no_cache or not source.cacheable:
+        return None
+    return AnswerCache(
+        args.cache_dir or default_dir(),
+        max_age=timedelta(days=args.max_age),
+        refresh=args.refresh,
+    )
+
+
+def _verify(args: VerifyArgs) -> int:
+    from certcheck.pipeline import RunSettings, run_verify
+    from certcheck.progress import RichProgress
+    from certcheck.register.formats import OutputFormat, dumps, write
+    from certcheck.roster import read_roster
+    from certcheck.sources.interface import SourceOptions
+    from certcheck.sources.plugins import open_source
+
+    targets = _outputs(args.roster, args.outputs)
+    formats = {out: OutputFormat.from_path(out) for out in targets}
+    to_stdout = "-" in targets
+    console = Console(stderr=True) if to_stdout else Console()
+    errors = Console(stderr=True)
+
+    roster = read_roster(args.roster, args.sheet)
+    show_roster(console, roster)
+    options = SourceOptions(
+        mem_url=args.mem_url,
+        captcha=args.captcha,
+        interactive=sys.stdin.isatty() and sys.stderr.isatty(),
+        record_dir=str(args.record_dir) if args.record_dir else None,
+    )
+    source = open_source(args.source_spec, options)
+    settings = RunSettings(
+        as_of=args.as_of, kind=args.kind, enterprise=args.enterprise, warn_days=args.warn_days,
+        sample_size=args.sample_size, seed=args.seed, mask_ids=args.mask_ids,
+    )
+    engine = EngineSettings(
+        concurrency=args.concurrency,
+        rate=args.rate if args.rate is not None else source.default_rate,
+    )
+    progress = RichProgress(errors, enabled=not args.no_progress)
+    cache = _open_cache(args, source)
+    try:
+        register = run_verify(roster, source, settings, engine, progress=progress, store=cache)
+    finally:
+        if cache is not None:
+            cache.close()
+    if cache is not None and cache.hits:
+        errors.print(f"{cache.hits} answers came from the cache ({cache.path.parent}); "
+                     "--refresh asks again, --no-cache ignores it")
+    if register.meta.enterprise is None:
+        errors.print("[yellow]warning:[/] no enterprise name given (--enterprise) or found in the "
+                     "roster's title; 单位名称 is left empty")
+    written: list[Path] = []
+    for out, fmt in formats.items():
+        if out == "-":
+            sys.stdout.write(dumps(register) + "\n")
+            continue
+        write(register, Path(out), fmt)
+        written.append(Path(out))
+    show_register(console, register, written)
+    return register.verdict.exit_code

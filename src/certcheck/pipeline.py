@@ -1,0 +1,123 @@
+"""One verify run, end to end: workers → lookups → findings → register.
+
+The CLI gathers options and prints; this module only wires the one-way flow together, so the
+same path serves the command line, the benchmarks and the tests.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from certcheck import __version__
+from certcheck.catalog import load_catalog
+from certcheck.check import AnswerStore, EngineSettings, ProgressListener, run_lookups
+from certcheck.models import Answer, Finding, Query, Worker
+from certcheck.register.model import Kind, Register, RegisterMeta, Sample
+from certcheck.roster import Roster
+from certcheck.rules import decide
+from certcheck.sources.interface import LookupSource
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    as_of: date
+    kind: Kind = Kind.SELF_CHECK
+    enterprise: str | None = None
+    warn_days: int = 60
+    sample_size: int | None = None
+    seed: int | None = None
+    mask_ids: bool = False
+
+
+def sample_workers(
+    workers: Sequence[Worker], size: int, seed: int | None
+) -> tuple[tuple[Worker, ...], Sample]:
+    """A reproducible random sample, kept in roster order so the register reads like the roster."""
+    chosen = (
+        list(workers)
+        if size >= len(workers)
+        else random.Random(seed).sample(list(workers), size)
+    )
+    chosen.sort(key=lambda w: w.row)
+    return tuple(chosen), Sample(size=len(chosen), population=len(workers), seed=seed)
+
+
+def duplicate_ids(workers: Sequence[Worker]) -> frozenset[str]:
+    counts = Counter(w.id_number for w in workers if w.id_number)
+    return frozenset(k for k, n in counts.items() if n > 1)
+
+
+def queries_of(workers: Sequence[Worker]) -> list[Query]:
+    return [Query(*key) for w in workers if (key := w.lookup_key) is not None]
+
+
+def classify(
+    workers: Sequence[Worker],
+    answers: dict[Query, Answer],
+    settings: RunSettings,
+) -> tuple[Finding, ...]:
+    catalog = load_catalog()
+    dups = duplicate_ids(workers)
+    findings = []
+    for worker in workers:
+        key = worker.lookup_key
+        findings.append(
+            decide(
+                worker,
+                answers.get(Query(*key)) if key is not None else None,
+                settings.as_of,
+                warn_days=settings.warn_days,
+                duplicate=worker.id_number in dups,
+                catalog=catalog,
+            )
+        )
+    return tuple(findings)
+
+
+_ENTERPRISE = re.compile(
+    r"^\s*(?:单位名称[:：])?\s*(?P<name>.+?(?:有限责任公司|股份有限公司|有限公司|公司|集团|厂|场|矿|站|中心|医院|学校|项目部))"
+)
+
+
+def enterprise_from_title(title: str | None) -> str | None:
+    """``重庆某某建设有限公司特种作业人员花名册`` → ``重庆某某建设有限公司``."""
+    if not title:
+        return None
+    match = _ENTERPRISE.match(title)
+    return match.group("name").strip() if match else None
+
+
+def run_verify(
+    roster: Roster,
+    source: LookupSource,
+    settings: RunSettings,
+    engine: EngineSettings,
+    *,
+    progress: ProgressListener | None = None,
+    store: AnswerStore | None = None,
+) -> Register:
+    workers = roster.workers
+    sample = None
+    if settings.sample_size is not None:
+        workers, sample = sample_workers(workers, settings.sample_size, settings.seed)
+    answers = run_lookups(source, queries_of(workers), engine, progress=progress, store=store)
+    findings = classify(workers, answers, settings)
+    meta = RegisterMeta(
+        version=__version__,
+        as_of=settings.as_of,
+        source=source.name,
+        roster_file=roster.file.name,
+        sheet=roster.sheet,
+        enterprise=settings.enterprise or enterprise_from_title(roster.title),
+        kind=settings.kind,
+        generated_at=datetime.now().astimezone(),
+        sample=sample,
+    )
+    return Register(
+        meta=meta, findings=findings, input_issues=roster.issues, mask_ids=settings.mask_ids
+    )
