@@ -11,12 +11,10 @@ import hashlib
 import json
 import os
 import sqlite3
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from certcheck.models import (
-    DATE_FIELDS,
-    RECORD_FIELDS,
     Answer,
     CertRecord,
     Found,
@@ -54,18 +52,6 @@ def _private_dir(path: Path) -> None:
 def _key(source_id: str, query: Query) -> str:
     # Hashed so the primary key does not spell out who was looked up.
     return hashlib.sha256(f"{source_id}\x1f{query.id_number}\x1f{query.name}".encode()).hexdigest()
-
-
-def _record_to_json(record: CertRecord) -> dict[str, str | None]:
-    return record.to_dict()
-
-
-def _record_from_json(data: dict[str, str | None]) -> CertRecord:
-    values: dict[str, object] = {}
-    for label, attr in RECORD_FIELDS:
-        raw = data.get(label)
-        values[attr] = date.fromisoformat(raw) if attr in DATE_FIELDS and raw else raw
-    return CertRecord(**values)  # type: ignore[arg-type]
 
 
 class AnswerCache:
@@ -111,7 +97,7 @@ class AnswerCache:
             return None
         outcome: Found | NotFound
         if kind == "found":
-            outcome = Found(tuple(_record_from_json(r) for r in json.loads(records_json)))
+            outcome = Found(tuple(CertRecord.from_dict(r) for r in json.loads(records_json)))
         else:
             outcome = NotFound()
         self.hits += 1
@@ -120,7 +106,7 @@ class AnswerCache:
     def put(self, source_id: str, query: Query, answer: Answer) -> None:
         outcome = answer.outcome
         if isinstance(outcome, Found):
-            kind, records = "found", [_record_to_json(r) for r in outcome.records]
+            kind, records = "found", [r.to_dict() for r in outcome.records]
         elif isinstance(outcome, NotFound):
             kind, records = "not_found", []
         else:

@@ -6,6 +6,7 @@ layer produced, and so that outcomes are tagged unions the type checker can foll
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -180,6 +181,18 @@ class CertRecord:
             label: _iso(getattr(self, attr)) if attr in DATE_FIELDS else getattr(self, attr)
             for label, attr in RECORD_FIELDS
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> CertRecord:
+        """The inverse of ``to_dict``: registry labels, dates as ``YYYY-MM-DD``."""
+        values: dict[str, object] = {}
+        for label, attr in RECORD_FIELDS:
+            raw = data.get(label)
+            if attr in DATE_FIELDS:
+                values[attr] = date.fromisoformat(str(raw)) if raw else None
+            else:
+                values[attr] = str(raw) if raw not in (None, "") else None
+        return cls(**values)  # type: ignore[arg-type]
 
 
 #: Registry/JSON labels in their official order, with the attribute each one fills.

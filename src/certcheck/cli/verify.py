@@ -49,6 +49,7 @@ class VerifyArgs:
     warn_days: int
     mem_url: str
     captcha: str | None
+    timeout: float
     record_dir: Path | None
     cache_dir: Path | None
     no_cache: bool
@@ -82,6 +83,8 @@ class VerifyArgs:
 @click.option("--mem-url", default="https://cx.mem.gov.cn", show_default=True,
               help="Base URL of the national lookup.")
 @click.option("--captcha", help="prompt (default at a terminal), command:PROGRAM, or a plugin.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=20,
+              show_default=True, help="Seconds to wait for one answer of the national lookup.")
 @click.option("--record", "record_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Keep the raw responses of the national lookup in DIR (audit; replay:DIR).")
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),
@@ -130,6 +133,7 @@ def _verify(args: VerifyArgs) -> int:
     options = SourceOptions(
         mem_url=args.mem_url,
         captcha=args.captcha,
+        timeout=args.timeout,
         interactive=sys.stdin.isatty() and sys.stderr.isatty(),
         record_dir=str(args.record_dir) if args.record_dir else None,
     )
