@@ -12,10 +12,9 @@ import sys
 import time
 from pathlib import Path
 
+from certcheck.sources import mem_mapping as api
 from factories import nth_id
 from mem_server import MemServer, api_record
-
-from certcheck.sources import mem_mapping as api
 
 AS_OF = "2026-11-29"
 
