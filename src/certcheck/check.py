@@ -269,6 +269,16 @@ class LookupEngine:
             self.progress.on_answer(query, answer)
 
     async def _outcome_with_retries(self, query: Query) -> Outcome:
+        first = await self._attempt(query)
+        if not _is_transient(first):
+            # Most lookups succeed at once; building a retry controller for each of them was
+            # a third of a 20,000-worker run against a local registry.
+            return first
+        prefetched = [first]
+
+        async def attempt(q: Query) -> Outcome:
+            return prefetched.pop() if prefetched else await self._attempt(q)
+
         settings = self.settings
         attempts = settings.retries + 1
         retrying = AsyncRetrying(
@@ -281,7 +291,7 @@ class LookupEngine:
             sleep=self.clock.sleep,
             retry_error_callback=lambda state: _gave_up(state),
         )
-        outcome: Outcome = await retrying(self._attempt, query)
+        outcome: Outcome = await retrying(attempt, query)
         return outcome
 
     async def _attempt(self, query: Query) -> Outcome:
