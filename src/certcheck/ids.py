@@ -16,7 +16,7 @@ _CHECK = "10X98765432"
 # Zero-width and invisible characters survive NFKC; roster cells pasted from the web carry them.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
 _SPACES = re.compile(r"\s+")
-_SHAPE = re.compile(r"\d{17}[\dX]")
+_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 
 
 def normalize_id(text: str) -> str:
