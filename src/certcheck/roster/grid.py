@@ -1,0 +1,152 @@
+"""The raw cell grid of each sheet, whatever the file format.
+
+A ``Grid`` is plain lists (no DataFrame): the row loop downstream is the hot path and plain
+lists are what it iterates fastest. Cells are what python-calamine yields (str, float, int,
+bool, date, datetime, time, timedelta; "" for an empty cell); CSV and HTML give str only.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+
+from certcheck.roster.guards import password_protected
+from certcheck.roster.model import RosterError
+
+Cell = str | float | int | bool | date | datetime | time | timedelta
+Row = list[Cell]
+#: A merged range as ((first_row, first_col), (last_row, last_col)), 0-based sheet positions.
+Merge = tuple[tuple[int, int], tuple[int, int]]
+
+
+@dataclass
+class Grid:
+    """One sheet's cells. ``rows[i]`` is the row a person sees as ``row_number(i)``."""
+
+    name: str | None
+    rows: list[Row]
+    #: 0-based sheet row of rows[0]; calamine drops leading empty rows and columns.
+    first_row: int = 0
+    first_col: int = 0
+    #: For CSV, where a record may span lines: the line each record starts on.
+    line_numbers: list[int] | None = None
+    merges: list[Merge] = field(default_factory=list)
+
+    def row_number(self, index: int) -> int:
+        if self.line_numbers is not None:
+            return self.line_numbers[index]
+        return self.first_row + index + 1
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    name: str
+    visible: bool
+
+
+class SheetUnreadable(Exception):
+    """One sheet could not be read; the others may still hold the roster."""
+
+
+@dataclass
+class Book:
+    """The sheets of a file, in workbook order, each loaded only when asked for."""
+
+    sheets: list[SheetInfo]
+    loader: Callable[[str], Grid]
+    #: True for CSV and single-table HTML, where a --sheet name means nothing.
+    single: bool = False
+    _cache: dict[str, Grid] = field(default_factory=dict)
+
+    def grid(self, name: str) -> Grid:
+        if name not in self._cache:
+            self._cache[name] = self.loader(name)
+        return self._cache[name]
+
+
+def from_grids(
+    grids: list[Grid], visible: dict[str, bool] | None = None, *, single: bool = False
+) -> Book:
+    by_name = {g.name or "": g for g in grids}
+    infos = [SheetInfo(g.name or "", (visible or {}).get(g.name or "", True)) for g in grids]
+
+    def load(name: str) -> Grid:
+        return by_name[name]
+
+    return Book(infos, load, single=single)
+
+
+@contextmanager
+def named_for_calamine(path: Path, extension: str) -> Iterator[Path]:
+    """``path`` under a name ending in ``extension``.
+
+    calamine picks its parser by the extension (its content sniffing, ``from_filelike``, hides
+    the real error, e.g. "password-protected", behind "cannot detect format"), and rosters are
+    often renamed. A link (or, where links are not allowed, a copy) in a temporary folder gives
+    the right name without touching the user's file.
+    """
+    if path.suffix.lower() == extension or (
+        extension == ".xlsx" and path.suffix.lower() == ".xlsm"
+    ):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="certcheck-") as folder:
+        alias = Path(folder) / ("roster" + extension)
+        try:
+            alias.symlink_to(path.resolve())
+        except OSError:
+            shutil.copyfile(path, alias)
+        yield alias
+
+
+def calamine_book(opened: Path, path: Path) -> Book:
+    """Open an .xlsx/.xlsm in this process; the caller has run ``guards.check_zip`` first.
+
+    ``opened`` is the name calamine opens (see ``named_for_calamine``); ``path`` is the user's
+    file, which messages name.
+    """
+    try:
+        workbook = CalamineWorkbook.from_path(str(opened))
+        metadata = workbook.sheets_metadata
+    except PasswordError as exc:
+        raise password_protected(path) from exc
+    except (CalamineError, OSError, ValueError) as exc:
+        raise unreadable(path, exc) from exc
+    infos = [
+        SheetInfo(m.name, _is_visible(m.visible))
+        for m in metadata
+        if "worksheet" in str(m.typ).lower()
+    ]
+
+    def load(name: str) -> Grid:
+        try:
+            sheet = workbook.get_sheet_by_name(name)
+            rows = sheet.to_python()
+            start = sheet.start
+            merges = list(sheet.merged_cell_ranges or [])
+        except PasswordError as exc:
+            raise password_protected(path) from exc
+        except (CalamineError, ValueError, OverflowError) as exc:
+            raise SheetUnreadable(str(exc).splitlines()[0][:200]) from exc
+        first_row, first_col = start if start else (0, 0)
+        return Grid(name, rows, first_row, first_col, merges=merges)
+
+    return Book(infos, load)
+
+
+def _is_visible(value: object) -> bool:
+    return str(value).rsplit(".", 1)[-1].lower() == "visible"
+
+
+def unreadable(path: Path, exc: BaseException) -> RosterError:
+    detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+    return RosterError(
+        f"{path.name} 无法作为表格读取（{detail}）。请用 Excel/WPS 打开后另存为 .xlsx 再试"
+    )

@@ -1,0 +1,454 @@
+"""Finding the header row of a roster and understanding its column names.
+
+Rosters are typed by hand: the header may sit under a title and a 填报日期 line, span two rows
+under merged cells, and name a column in any of a dozen ways. Matching is done on a folded
+form of the label (NFKC, no spaces, no bracketed notes such as （18位）), first against an
+alias table, then by a few "contains" rules, then by string similarity.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from certcheck.roster.grid import Cell, Grid, Row
+
+#: Roster fields in the order columns are reported.
+FIELDS = (
+    "name",
+    "id_number",
+    "cert_number",
+    "category",
+    "item",
+    "first_issued",
+    "valid_from",
+    "valid_until",
+    "review_due",
+    "reviewed",
+)
+DATE_FIELDS = ("first_issued", "valid_from", "valid_until", "review_due", "reviewed")
+
+# Exact aliases, compared after ``fold_label``. One edit here teaches the reader a new name.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "name": (
+        "姓名",
+        "名字",
+        "人员姓名",
+        "员工姓名",
+        "持证人",
+        "持证人姓名",
+        "作业人员",
+        "作业人员姓名",
+        "职工姓名",
+        "工人姓名",
+        "name",
+    ),
+    "id_number": (
+        "身份证号",
+        "身份证号码",
+        "公民身份号码",
+        "证件号码",
+        "身份证",
+        "证件号",
+        "身份证件号码",
+        "身份证件号",
+        "居民身份证号码",
+        "居民身份证号",
+        "身份号码",
+        "公民身份证号码",
+        "idcard",
+        "idnumber",
+        "id",
+    ),
+    "cert_number": (
+        "证号",
+        "证书编号",
+        "操作证号",
+        "证件编号",
+        "特种作业操作证号",
+        "特种作业操作证编号",
+        "证书号",
+        "证书号码",
+        "操作证编号",
+        "操作证书编号",
+        "特种作业证号",
+        "资格证号",
+        "证书编码",
+        "持证编号",
+    ),
+    "category": (
+        "作业类别",
+        "类别",
+        "证书类别",
+        "特种作业类别",
+        "作业种类",
+        "操作类别",
+        "工种类别",
+        "证件类别",
+    ),
+    "item": (
+        "操作项目",
+        "准操项目",
+        "工种",
+        "作业项目",
+        "准操作项目",
+        "特种作业项目",
+        "作业工种",
+        "特种作业工种",
+        "操作工种",
+        "特种作业操作项目",
+    ),
+    "first_issued": (
+        "初领日期",
+        "初次领证日期",
+        "初领证日期",
+        "首次领证日期",
+        "初领时间",
+        "首次取证日期",
+        "初次取证日期",
+    ),
+    "valid_from": (
+        "有效期开始日期",
+        "发证日期",
+        "有效期起",
+        "有效期起始日期",
+        "有效期自",
+        "发证时间",
+        "有效期开始",
+        "有效期起始时间",
+        "有效起始日期",
+    ),
+    "valid_until": (
+        "有效期结束日期",
+        "有效期至",
+        "有效期截止日期",
+        "到期日期",
+        "有效期止",
+        "有效期到",
+        "有效截止日期",
+        "有效期",
+        "证书有效期",
+        "有效期截止",
+        "有效期结束",
+        "证书到期日期",
+        "有效期限",
+    ),
+    "review_due": (
+        "应复审日期",
+        "复审日期",
+        "下次复审日期",
+        "复审到期日期",
+        "应复审时间",
+        "应复审日期（最迟）",
+        "复审时间",
+    ),
+    "reviewed": (
+        "实际复审日期",
+        "复审完成日期",
+        "最近复审日期",
+        "上次复审日期",
+        "已复审日期",
+        "实际复审时间",
+    ),
+}
+# Columns that often stand in a roster and are deliberately not used: no "unknown column" note.
+IGNORED = frozenset(
+    {
+        "序号",
+        "编号",
+        "备注",
+        "性别",
+        "年龄",
+        "出生日期",
+        "出生年月",
+        "联系电话",
+        "电话",
+        "手机",
+        "手机号",
+        "手机号码",
+        "联系方式",
+        "单位",
+        "单位名称",
+        "所在单位",
+        "工作单位",
+        "部门",
+        "班组",
+        "岗位",
+        "职务",
+        "职称",
+        "学历",
+        "文化程度",
+        "民族",
+        "籍贯",
+        "住址",
+        "家庭住址",
+        "工号",
+        "签发机关",
+        "发证机关",
+        "发证单位",
+        "照片",
+        "入职日期",
+        "进场日期",
+        "证件类型",
+        "身份证有效期",
+        "培训日期",
+        "考核日期",
+        "签名",
+        "本人签名",
+        "no",
+        "序",
+    }
+)
+# How far down a header may stand: titles, dates and notes above it rarely take 10 rows.
+HEADER_SCAN_ROWS = 30
+# Titles name the document; these words say "this row is the title".
+_TITLE_WORDS = re.compile(r"花名册|名册|名单|登记表|台账|统计表|一览表|汇总表|信息表|清单")
+_NOT_TITLE = re.compile(r"^(填报|填表|日期|单位|编制|制表|统计时间|时间)")
+_BRACKETED = re.compile(r"[(\[【〔<《{][^)\]】〕>》}]*[)\]】〕>》}]")
+_NOISE = re.compile(r"[\s\u200b-\u200d\u2060\ufeff*※:：、/\\|_\-—.。,，;；'\"“”‘’#№]+")
+_ID_SHAPE = re.compile(r"^\s*\d{15,17}[\dXx]?\s*$")
+
+_EXACT: dict[str, str] = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
+
+
+@lru_cache(maxsize=4096)
+def fold_label(text: str) -> str:
+    """``身份证号（18位）`` and ``身 份 证 号`` → ``身份证号``."""
+    folded = unicodedata.normalize("NFKC", text)
+    folded = _BRACKETED.sub("", folded)
+    folded = _NOISE.sub("", folded)
+    return folded.lower()
+
+
+# Fold the alias keys too, so an alias may be written with brackets in the table above.
+_EXACT = {fold_label(alias): name for alias, name in _EXACT.items()}
+_IGNORED = frozenset(fold_label(label) for label in IGNORED)
+_ALL_ALIASES = tuple(_EXACT)
+
+
+@lru_cache(maxsize=4096)
+def match_label(text: str) -> str | None:
+    """The roster field a header label names, or None."""
+    label = fold_label(text)
+    if not label or label in _IGNORED:
+        return None
+    exact = _EXACT.get(label)
+    if exact is not None:
+        return exact
+    return _by_rules(label) or _by_similarity(label)
+
+
+def _by_rules(label: str) -> str | None:
+    if "身份证" in label or "身份号" in label or "公民身份" in label:
+        return "id_number"
+    if "证件号" in label and not any(w in label for w in ("操作", "特种", "证书", "编")):
+        return "id_number"
+    if "姓名" in label:
+        return "name"
+    if any(w in label for w in ("日期", "时间", "期", "年月")):
+        if any(w in label for w in ("初领", "初次", "首次")):
+            return "first_issued"
+        if "复审" in label:
+            if any(w in label for w in ("实际", "已", "完成", "上次", "最近")):
+                return "reviewed"
+            return "review_due"
+        if "有效" in label:
+            if any(w in label for w in ("起", "开始", "自", "始")):
+                return "valid_from"
+            return "valid_until"
+        if any(w in label for w in ("发证", "领证", "取证", "签发")):
+            return "valid_from"
+        if any(w in label for w in ("到期", "截止", "届满", "失效")):
+            return "valid_until"
+    if "证号" in label or "证书号" in label or ("编号" in label and "证" in label):
+        return "cert_number"
+    if "类别" in label or "种类" in label:
+        return "category"
+    if "项目" in label or "工种" in label:
+        return "item"
+    return None
+
+
+def _by_similarity(label: str) -> str | None:
+    if len(label) < 2:
+        return None
+    close = difflib.get_close_matches(label, _ALL_ALIASES, n=1, cutoff=0.8)
+    return _EXACT[close[0]] if close else None
+
+
+def cell_text(cell: Cell) -> str:
+    return cell.strip() if isinstance(cell, str) else ""
+
+
+@dataclass
+class Header:
+    #: Index (into grid.rows) of the first and the last header row.
+    first: int
+    last: int
+    #: Field → column index, and field → the header text seen there.
+    columns: dict[str, int]
+    labels: dict[str, str]
+    #: Header texts not understood (and not deliberately ignored), with their column.
+    unknown: list[tuple[int, str]] = field(default_factory=list)
+    #: Later columns that named a field already taken by an earlier column.
+    duplicates: list[tuple[int, str, str]] = field(default_factory=list)
+    title: str | None = None
+
+    @property
+    def two_rows(self) -> bool:
+        return self.last > self.first
+
+
+def find_header(grid: Grid) -> Header | None:
+    """The first row (or pair of rows) within HEADER_SCAN_ROWS naming both 姓名 and an ID."""
+    rows = grid.rows
+    limit = min(len(rows), HEADER_SCAN_ROWS)
+    for index in range(limit):
+        top = [cell_text(c) for c in rows[index]]
+        if sum(1 for t in top if t) < 2 and index + 1 >= limit:
+            continue
+        single = _map_labels(top)
+        combined: _Mapping | None = None
+        if index + 1 < len(rows):
+            below = [cell_text(c) for c in rows[index + 1]]
+            if not _looks_like_data(rows[index + 1]):
+                combined = _map_labels(_combine(grid, index, top, below))
+                if not _adds_fields(single, combined, below) or _stands_alone(below, combined):
+                    combined = None
+        chosen, last = (combined, index + 1) if combined and combined.complete else (single, index)
+        if chosen.complete:
+            return Header(
+                first=index,
+                last=last,
+                columns=chosen.columns,
+                labels=chosen.labels,
+                unknown=chosen.unknown,
+                duplicates=chosen.duplicates,
+                title=_title(rows[:index]),
+            )
+    return None
+
+
+@dataclass
+class _Mapping:
+    columns: dict[str, int] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    unknown: list[tuple[int, str]] = field(default_factory=list)
+    duplicates: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return "name" in self.columns and "id_number" in self.columns
+
+
+def _map_labels(labels: list[str] | list[tuple[str, ...]]) -> _Mapping:
+    """Map each column's label (or candidate labels, best first) to a field; first column wins."""
+    mapping = _Mapping()
+    for column, entry in enumerate(labels):
+        candidates = (entry,) if isinstance(entry, str) else entry
+        candidates = tuple(c for c in candidates if c)
+        if not candidates:
+            continue
+        found: str | None = None
+        shown = candidates[0]
+        for candidate in candidates:
+            found = match_label(candidate)
+            if found:
+                shown = candidate
+                break
+        if found is None:
+            if not any(fold_label(c) in _IGNORED for c in candidates):
+                mapping.unknown.append((column, candidates[0]))
+            continue
+        if found in mapping.columns:
+            mapping.duplicates.append((column, shown, found))
+            continue
+        mapping.columns[found] = column
+        mapping.labels[found] = shown
+    return mapping
+
+
+def _combine(grid: Grid, index: int, top: list[str], below: list[str]) -> list[tuple[str, ...]]:
+    """Candidate labels per column for a two-row header: the lower label, parent+lower, parent.
+
+    A parent merged over several columns holds its text only in its first cell; it is carried
+    to the columns the merge covers (or, without merge information, to the following columns
+    that have a lower label of their own).
+    """
+    width = max(len(top), len(below))
+    top = top + [""] * (width - len(top))
+    below = below + [""] * (width - len(below))
+    parents = list(top)
+    merged = _merged_parents(grid, index, width)
+    carried = ""
+    for column in range(width):
+        if top[column]:
+            carried = top[column] if below[column] else ""
+        elif column in merged:
+            parents[column] = top[merged[column]]
+        elif carried and below[column]:
+            parents[column] = carried
+        else:
+            carried = ""
+    combined: list[tuple[str, ...]] = []
+    for column in range(width):
+        parent, child = parents[column], below[column]
+        if child and parent:
+            combined.append((child, parent + child, parent))
+        else:
+            combined.append((child or parent,))
+    return combined
+
+
+def _merged_parents(grid: Grid, index: int, width: int) -> dict[int, int]:
+    """Column → column holding the text, for merges that cover row ``index`` horizontally."""
+    sheet_row = grid.first_row + index
+    result: dict[int, int] = {}
+    for (r0, c0), (r1, c1) in grid.merges:
+        if r0 <= sheet_row <= r1 and c1 > c0:
+            first = c0 - grid.first_col
+            for column in range(max(first + 1, 0), min(c1 - grid.first_col + 1, width)):
+                result[column] = first
+    return result
+
+
+def _adds_fields(single: _Mapping, combined: _Mapping, below: list[str]) -> bool:
+    """A second header row names, on its own, a field the first row did not, or holds nothing
+    but field names (证书编号 under a merged 特种作业操作证 that already read as one)."""
+    own = [match_label(text) for text in below if text]
+    if own and all(own):
+        return True
+    return any(f and f not in single.columns and f in combined.columns for f in own)
+
+
+def _stands_alone(below: list[str], combined: _Mapping) -> bool:
+    """The lower row is a complete header by itself and the upper one (a title) adds nothing."""
+    alone = _map_labels(below)
+    return alone.complete and set(combined.columns) <= set(alone.columns)
+
+
+def _looks_like_data(row: Row) -> bool:
+    for cell in row:
+        if isinstance(cell, float | int) and not isinstance(cell, bool) and abs(cell) >= 1e14:
+            return True
+        if isinstance(cell, str) and _ID_SHAPE.match(cell):
+            return True
+    return False
+
+
+def _title(above: list[Row]) -> str | None:
+    """The title line above the header: the one naming a roster, else the first lone text."""
+    lone: list[str] = []
+    for row in above:
+        texts = [t for t in (cell_text(c) for c in row) if t]
+        if len(set(texts)) != 1:
+            continue
+        text = " ".join(texts[0].split())
+        if _TITLE_WORDS.search(text) and not _NOT_TITLE.match(text):
+            return text
+        if not _NOT_TITLE.match(text) and ":" not in text and "：" not in text:
+            lone.append(text)
+    return lone[0] if lone else None

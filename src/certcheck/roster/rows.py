@@ -1,0 +1,146 @@
+"""The row loop: data rows under the header → Workers and input issues.
+
+Plain lists and local variables only: this runs once per worker, 100,000 times for a large
+roster, and is most of the reader's own time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from certcheck.models import Declared, IdProblem, InputIssue, Worker
+from certcheck.roster.grid import Cell, Grid
+from certcheck.roster.header import DATE_FIELDS, Header, fold_label
+from certcheck.roster.values import (
+    cert_value,
+    date_range,
+    date_value,
+    id_value,
+    is_blank,
+    name_value,
+    shown,
+    text_value,
+)
+
+# What the first text of a non-worker row at the bottom of a roster starts with.
+_FOOTER = re.compile(
+    r"^\s*(?:制表|审核|审批|复核|填表|填报|负责人|单位负责人|主管|经办|合计|总计|小计|共计|"
+    r"说明|备注\s*[:：]|注\s*[:：\d一二三1-9、.．]|注意|签字|签名\s*[:：]|盖章|日期\s*[:：]|"
+    r"联系人|联系电话|以下空白|本页)"
+)
+_ID_DIGITS = re.compile(r"\d{15}")
+DATE_LABELS_ZH = {
+    "first_issued": "初领日期",
+    "valid_from": "有效期开始日期",
+    "valid_until": "有效期结束日期",
+    "review_due": "应复审日期",
+    "reviewed": "实际复审日期",
+}
+
+
+def build_workers(grid: Grid, header: Header, today: date) -> tuple[list[Worker], list[InputIssue]]:
+    workers: list[Worker] = []
+    issues: list[InputIssue] = []
+    columns = header.columns
+    name_col = columns["name"]
+    id_col = columns["id_number"]
+    cert_col = columns.get("cert_number")
+    category_col = columns.get("category")
+    item_col = columns.get("item")
+    date_cols = [(f, columns[f]) for f in DATE_FIELDS if f in columns]
+    mapped = sorted(columns.values())
+    has_from = "valid_from" in columns
+    header_name = fold_label(header.labels["name"])
+    header_id = fold_label(header.labels["id_number"])
+    in_footer = False
+    rows = grid.rows
+    need = mapped[-1] + 1
+    blank_cells = ("", None)
+    line_numbers = grid.line_numbers
+    offset = grid.first_row + 1
+
+    for index in range(header.last + 1, len(rows)):
+        row = rows[index]
+        if len(row) < need:
+            row = [*row, *([""] * (need - len(row)))]
+        for column in mapped:
+            value = row[column]
+            if value not in blank_cells and not is_blank(value):
+                break
+        else:
+            continue
+        id_cell = row[id_col]
+        name_cell = row[name_col]
+        number = line_numbers[index] if line_numbers is not None else index + offset
+        if _not_an_id(id_cell) and (in_footer or _is_footer(row)):
+            in_footer = True
+            continue
+        if (
+            isinstance(name_cell, str)
+            and isinstance(id_cell, str)
+            and fold_label(name_cell) == header_name
+            and fold_label(id_cell) == header_id
+        ):
+            issues.append(InputIssue(number, "repeated_header", "重复的表头行，已跳过"))
+            continue
+
+        name, notes = name_value(name_cell)
+        id_number, problem, id_notes = id_value(id_cell, today)
+        notes = notes + id_notes if notes else id_notes
+        cert_number, cert_notes = cert_value(row[cert_col] if cert_col is not None else "")
+        if cert_notes:
+            notes = notes + cert_notes
+        dates: dict[str, date | None] = {}
+        for field_name, column in date_cols:
+            raw = row[column]
+            try:
+                dates[field_name] = date_value(raw)
+            except (ValueError, OverflowError):
+                span = date_range(raw) if field_name in ("valid_from", "valid_until") else None
+                if span is not None:
+                    dates[field_name] = span[0] if field_name == "valid_from" else span[1]
+                    if field_name == "valid_until" and not has_from:
+                        dates["valid_from"] = span[0]
+                    continue
+                dates[field_name] = None
+                notes = [
+                    *notes,
+                    (
+                        "bad_date",
+                        f"{DATE_LABELS_ZH[field_name]}“{shown(raw)}”不是可识别的日期，已按空白处理",
+                    ),
+                ]
+        declared = Declared(
+            cert_number=cert_number,
+            category=text_value(row[category_col]) if category_col is not None else None,
+            item=text_value(row[item_col]) if item_col is not None else None,
+            first_issued=dates.get("first_issued"),
+            valid_from=dates.get("valid_from"),
+            valid_until=dates.get("valid_until"),
+            review_due=dates.get("review_due"),
+            reviewed=dates.get("reviewed"),
+        )
+        if problem is IdProblem.MISSING and name is None:
+            notes = [("missing_field", "缺少姓名和身份证号")] + [
+                note for note in notes if note[0] != "missing_field"
+            ]
+        workers.append(Worker(number, name, id_number, problem, declared))
+        for code, message in notes:
+            issues.append(InputIssue(number, code, message))
+    return workers, issues
+
+
+def _is_footer(row: list[Cell]) -> bool:
+    for value in row:
+        if isinstance(value, str) and value.strip():
+            return _FOOTER.match(value) is not None
+        if not isinstance(value, str):
+            return False
+    return False
+
+
+def _not_an_id(cell: Cell) -> bool:
+    if isinstance(cell, str):
+        return _ID_DIGITS.search(cell) is None
+    return not isinstance(cell, int | float) or isinstance(cell, bool) or abs(cell) < 1e14

@@ -1,0 +1,226 @@
+"""CSV/TXT rosters and HTML tables saved under an .xls name, as cell grids.
+
+Chinese Excel saves CSV as GBK (read as GB18030, its superset) or as UTF-8 with a BOM;
+web systems "export to Excel" by writing an HTML table and naming it .xls.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from html.parser import HTMLParser
+from pathlib import Path
+
+from certcheck.roster.grid import Book, Grid, Row, from_grids
+from certcheck.roster.model import RosterError
+from certcheck.roster.sniff import decode_head, text_encoding_of_bom
+
+# Lines looked at to guess the delimiter: past any title rows, into the data.
+_SNIFF_LINES = 60
+_DELIMITERS = (",", "\t", ";")
+# Big enough for any real cell, small enough that a garbage file fails fast.
+_FIELD_LIMIT = 1024 * 1024
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([\w-]+)", re.I)
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """(text, encoding): BOM first, then strict UTF-8, then GB18030."""
+    bom = text_encoding_of_bom(data)
+    if bom is not None:
+        encoding = "utf-8-sig" if bom == "utf-8" else "utf-16"
+        return data.decode(encoding, errors="replace"), encoding
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("gb18030", errors="replace"), "gb18030"
+
+
+def guess_delimiter(text: str) -> str:
+    lines = [line for line in text.splitlines()[: _SNIFF_LINES * 2] if line.strip()]
+    lines = lines[:_SNIFF_LINES]
+    best, best_score = ",", (-1, -1)
+    for delimiter in _DELIMITERS:
+        counts = [line.count(delimiter) for line in lines]
+        nonzero = [c for c in counts if c]
+        if not nonzero:
+            continue
+        mode, agreeing = Counter(nonzero).most_common(1)[0]
+        score = (agreeing, mode)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def csv_book(path: Path, data: bytes) -> tuple[Book, str]:
+    """The single grid of a CSV file and the encoding it was read in."""
+    text, encoding = decode_text(data)
+    text = text.replace("\x00", "")
+    delimiter = guess_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[Row] = []
+    lines: list[int] = []
+    previous_end = 0
+    old_limit = csv.field_size_limit(_FIELD_LIMIT)
+    try:
+        for record in reader:
+            rows.append(list(record))
+            lines.append(previous_end + 1)
+            previous_end = reader.line_num
+    except csv.Error as exc:
+        raise RosterError(
+            f"{path.name} 不是可读的 CSV 文件（第 {reader.line_num} 行：{exc}）。"
+            "请用 Excel/WPS 打开后另存为 .xlsx 再试"
+        ) from exc
+    finally:
+        csv.field_size_limit(old_limit)
+    return from_grids([Grid(None, rows, line_numbers=lines)], single=True), encoding
+
+
+def html_book(path: Path, data: bytes) -> Book:
+    text = _decode_html(data)
+    parser = _TableParser()
+    parser.feed(text)
+    parser.close()
+    tables = [t for t in parser.tables if any(any(c for c in row) for row in t)]
+    if not tables:
+        raise RosterError(
+            f"{path.name} 是网页（HTML）文件，其中没有表格。请用 Excel/WPS 打开后另存为 .xlsx 再试"
+        )
+    if len(tables) == 1:
+        return from_grids([Grid(None, tables[0])], single=True)
+    return from_grids([Grid(f"Table{i}", t) for i, t in enumerate(tables, start=1)])
+
+
+def _decode_html(data: bytes) -> str:
+    bom = text_encoding_of_bom(data)
+    if bom is not None:
+        return data.decode("utf-8-sig" if bom == "utf-8" else "utf-16", errors="replace")
+    head = decode_head(data[:4096])
+    if head[:200].count("\x00") == 0 and data[:200].count(b"\x00") > 20:
+        encoding = "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"
+        return data.decode(encoding, errors="replace")
+    match = _CHARSET.search(head)
+    if match:
+        declared = match.group(1).lower()
+        if declared in {"gb2312", "gbk", "gb18030", "x-gbk", "cp936"}:
+            return data.decode("gb18030", errors="replace")
+        try:
+            return data.decode(declared, errors="replace")
+        except LookupError:
+            pass
+    return decode_text(data)[0]
+
+
+class _TableParser(HTMLParser):
+    """Cells of every <table>, with colspan/rowspan laid out the way a spreadsheet shows them:
+    the value in the first cell of the span, empty cells in the rest."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[Row]] = []
+        self._stack: list[_Table] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._stack.append(_Table())
+        elif not self._stack:
+            return
+        elif tag == "tr":
+            self._stack[-1].start_row()
+        elif tag in ("td", "th"):
+            values = dict(attrs)
+            self._stack[-1].start_cell(_span(values.get("colspan")), _span(values.get("rowspan")))
+        elif tag in ("br", "p", "div"):
+            self._stack[-1].text(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self._stack:
+            return
+        if tag == "table":
+            self.tables.append(self._stack.pop().finish())
+        elif tag in ("td", "th"):
+            self._stack[-1].end_cell()
+        elif tag == "tr":
+            self._stack[-1].end_row()
+
+    def handle_data(self, data: str) -> None:
+        if self._stack:
+            self._stack[-1].text(data)
+
+    def close(self) -> None:
+        super().close()
+        while self._stack:
+            self.tables.append(self._stack.pop().finish())
+
+
+# A span larger than this is a mistake or an attack; spreadsheets never need it.
+_MAX_SPAN = 1000
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(int((value or "1").strip()), _MAX_SPAN))
+    except ValueError:
+        return 1
+
+
+class _Table:
+    def __init__(self) -> None:
+        self.rows: list[Row] = []
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._colspan = 1
+        # Columns covered by a rowspan from above in the current row: column → rows left.
+        self._covered: dict[int, int] = {}
+        # Spans started in the current row, which cover only the rows after it.
+        self._pending: dict[int, int] = {}
+
+    def start_row(self) -> None:
+        self.end_row()
+        self._row = []
+
+    def start_cell(self, colspan: int, rowspan: int) -> None:
+        if self._row is None:
+            self.start_row()
+        self.end_cell()
+        row = self._row
+        assert row is not None
+        self._skip_covered(row)
+        self._cell = []
+        self._colspan = colspan
+        if rowspan > 1:
+            for offset in range(colspan):
+                self._pending[len(row) + offset] = rowspan - 1
+
+    def _skip_covered(self, row: list[str]) -> None:
+        while self._covered.get(len(row), 0) > 0:
+            row.append("")
+
+    def text(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def end_cell(self) -> None:
+        if self._cell is None or self._row is None:
+            return
+        value = " ".join("".join(self._cell).replace("\xa0", " ").split())
+        self._row.append(value)
+        self._row.extend([""] * (self._colspan - 1))
+        self._cell = None
+
+    def end_row(self) -> None:
+        self.end_cell()
+        if self._row is None:
+            return
+        self._skip_covered(self._row)
+        self.rows.append(list(self._row))
+        self._covered = {c: n - 1 for c, n in self._covered.items() if n > 1}
+        self._covered.update(self._pending)
+        self._pending = {}
+        self._row = None
+
+    def finish(self) -> list[Row]:
+        self.end_row()
+        return self.rows
