@@ -1,0 +1,192 @@
+"""``certcheck due``: whose review or expiry falls within the next N days (or has passed)."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+import xlsxwriter
+from rich.console import Console
+from rich.table import Table
+
+from certcheck.atomic import atomic_write
+from certcheck.cli.app import UserError, _guarded, cli, parse_as_of
+from certcheck.due import (
+    Dates,
+    DueItem,
+    DueList,
+    dates_from_register,
+    dates_from_roster,
+    due_within,
+)
+from certcheck.ids import mask_id
+from certcheck.register.csv_ import neutralise
+from certcheck.register.model import ExitCode
+
+HEADERS = ("行", "姓名", "身份证号", "作业项目", "事项", "日期", "剩余天数", "状态")
+_WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
+
+
+@cli.command()
+@click.argument("path", metavar="REGISTER-or-ROSTER",
+                type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--within", type=click.IntRange(min=0), default=60, show_default=True,
+              help="Days ahead to look (as-of date .. as-of + N, both included).")
+@click.option("--as-of", help="Date to count from, YYYY-MM-DD (default: today).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the list to a .xlsx or .csv file instead of the terminal.")
+@click.option("--show-id", is_flag=True, help="Show ID numbers in full on the terminal.")
+@click.option("--no-overdue", is_flag=True,
+              help="Leave out dates already passed (listed as 已逾期 by default).")
+@click.option("--sheet", help="Sheet of a roster to read (default: the first with a roster).")
+def due(
+    path: Path,
+    within: int,
+    as_of: str | None,
+    output: Path | None,
+    show_id: bool,
+    no_overdue: bool,
+    sheet: str | None,
+) -> None:
+    """List workers whose review (复审) or expiry falls within --within days (到期提醒).
+
+    Reads a register written by verify (official dates, no lookups) or, failing that, a
+    roster (the dates it declares). Dates already passed are listed as 已逾期 with negative
+    days. Exit 1 when anyone is listed, 0 when nobody is.
+    """
+    as_of_date = parse_as_of(as_of)
+    if output is not None and output.suffix.lower() not in (".xlsx", ".csv"):
+        raise click.UsageError(f"-o {output}: write the list as .xlsx or .csv")
+    if output is not None and output.resolve() == path.resolve():
+        raise click.UsageError(f"-o {output} is the input itself; choose another name")
+    with _guarded():
+        people, what = _read(path, sheet)
+        result = due_within(people, as_of_date, within, include_overdue=not no_overdue)
+        if output is None:
+            _show(Console(), result, what, show_id)
+        else:
+            _write(result, output)
+            Console(stderr=True).print(f"{len(result.items)} 项到期提醒，已写入 {output}")
+    sys.exit(ExitCode.VIOLATIONS if result.items else ExitCode.COMPLIANT)
+
+
+def _read(path: Path, sheet: str | None) -> tuple[list[Dates], str]:
+    from certcheck.register.reader import RegisterFormatError, read_register
+    from certcheck.roster import RosterError, read_roster
+
+    try:
+        return dates_from_register(read_register(path).rows), "登记表（官方日期）"
+    except RegisterFormatError as not_register:
+        try:
+            roster = read_roster(path, sheet)
+        except RosterError as not_roster:
+            raise UserError(
+                f"{path}: neither a certcheck register ({_tail(not_register, path)}) "
+                f"nor a roster ({_tail(not_roster, path)})"
+            ) from None
+    return dates_from_roster(roster.workers), "花名册（申报日期，未核验）"
+
+
+def _tail(exc: Exception, path: Path) -> str:
+    # Both messages start with the file name, which the combined message already gives.
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    for prefix in (str(path), path.name):
+        if text.startswith(prefix):
+            return text[len(prefix):].lstrip(":： ")
+    return text
+
+
+def _show(console: Console, result: DueList, what: str, show_id: bool) -> None:
+    window = f"{result.as_of.isoformat()} 起 {result.within} 天内"
+    if not result.items:
+        console.print(f"{window}无复审或到期（{what}）。")
+    else:
+        table = Table(title=f"到期提醒：{window}（{what}）", title_justify="left",
+                      box=None, pad_edge=False, header_style="bold underline")
+        for h in HEADERS[:-1]:
+            # Names and items may wrap; numbers, dates and IDs must stay whole to be read.
+            wraps = h in ("姓名", "作业项目")
+            table.add_column(h, justify="right" if h in ("行", "剩余天数") else "left",
+                             no_wrap=not wraps, overflow="fold" if wraps else "ellipsis",
+                             min_width=6 if wraps else None)
+        for item in result.items:
+            style = "bold red" if item.overdue else ("dark_orange" if item.days_left <= 30 else "")
+            days = str(item.days_left)
+            if item.days_left <= 0:
+                days += f" {item.state}"
+            table.add_row(
+                str(item.row), item.name or "",
+                (item.id_number or "") if show_id else mask_id(item.id_number),
+                item.item or "", item.event.value, item.when.isoformat(), days,
+                style=style or None,
+            )
+        console.print(table)
+        overdue = sum(1 for i in result.items if i.overdue)
+        console.print(f"共 {len(result.items)} 项，其中已逾期 {overdue} 项。")
+    if result.undated:
+        console.print(f"[grey62]{result.undated} 人无有效期或复审日期可查（假证、无证、未核验或"
+                      "花名册未填日期），未列入。[/]")
+
+
+def _row(item: DueItem) -> tuple[int, str, str, str, str, date, int, str]:
+    return (item.row, item.name or "", item.id_number or "", item.item or "", item.event.value,
+            item.when, item.days_left, item.state)
+
+
+def _write(result: DueList, output: Path) -> None:
+    if output.suffix.lower() == ".csv":
+        atomic_write(output, lambda tmp: _write_csv(result, tmp))
+    else:
+        atomic_write(output, lambda tmp: _write_xlsx(result, tmp))
+
+
+def _write_csv(result: DueList, tmp: Path) -> None:
+    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(HEADERS)
+        for item in result.items:
+            out.writerow(
+                neutralise(v.isoformat()) if isinstance(v, date)
+                else str(v) if isinstance(v, int) else neutralise(v)
+                for v in _row(item)
+            )
+
+
+def _write_xlsx(result: DueList, tmp: Path) -> None:
+    wb = xlsxwriter.Workbook(str(tmp), _WORKBOOK_OPTIONS)
+    try:
+        ws = wb.add_worksheet("到期提醒")
+        head = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1})
+        text = wb.add_format({"border": 1})
+        when = wb.add_format({"border": 1, "num_format": "yyyy-mm-dd"})
+        late = wb.add_format({"border": 1, "font_color": "#C00000", "bold": True})
+        for col, (h, width) in enumerate(zip(HEADERS, (6, 10, 22, 26, 12, 12, 10, 10),
+                                             strict=True)):
+            ws.set_column(col, col, width)
+            ws.write_string(0, col, h, head)
+        for r, item in enumerate(result.items, start=1):
+            row, name, id_number, op_item, event, day, days, state = _row(item)
+            ws.write_number(r, 0, row, text)
+            ws.write_string(r, 1, name, text)
+            # Text, so an 18-digit ID keeps its last digits.
+            ws.write_string(r, 2, id_number, text)
+            ws.write_string(r, 3, op_item, text)
+            ws.write_string(r, 4, event, text)
+            ws.write_datetime(r, 5, _midnight(day), when)
+            ws.write_number(r, 6, days, late if item.overdue else text)
+            ws.write_string(r, 7, state, late if item.overdue else text)
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, max(len(result.items), 1), len(HEADERS) - 1)
+    finally:
+        wb.close()
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day)

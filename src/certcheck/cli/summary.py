@@ -1,0 +1,191 @@
+"""``certcheck summary``: registers → the district summary table (附件1 of the notice)."""
+
+from __future__ import annotations
+
+import glob
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from certcheck.atomic import atomic_write
+from certcheck.cli.app import UserError, _guarded, cli
+from certcheck.register.model import ExitCode
+from certcheck.summary import (
+    FormHeader,
+    Summary,
+    SummaryInputError,
+    load_registers,
+    read_actions,
+    read_enterprises,
+    summarize,
+    summary_to_dict,
+    write_form,
+)
+from certcheck.summary.aggregate import (
+    INSPECTION_CATEGORY,
+    INSPECTION_ROWS,
+    INSPECTION_SUBJECT,
+    SELF_CHECK_CATEGORY,
+    SELF_CHECK_ROWS,
+)
+from certcheck.summary.form import TITLE, figure_value
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+def expand_registers(patterns: tuple[str, ...]) -> list[Path]:
+    """The register paths, with glob patterns expanded here for shells that do not (cmd.exe).
+
+    A pattern that matches nothing, or a path that does not exist, is a usage error: a form
+    filled from fewer registers than intended must not be produced silently.
+    """
+    paths: list[Path] = []
+    for pattern in patterns:
+        if Path(pattern).exists():
+            paths.append(Path(pattern))
+            continue
+        if _GLOB_CHARS & set(pattern):
+            matched = sorted(glob.glob(pattern, recursive=True))
+            if not matched:
+                raise click.BadParameter(f"no register matches {pattern!r}",
+                                         param_hint="REGISTER...")
+            paths.extend(Path(m) for m in matched)
+            continue
+        raise click.BadParameter(f"{pattern}: no such file", param_hint="REGISTER...")
+    for path in paths:
+        if path.is_dir():
+            raise click.BadParameter(f"{path} is a folder; give the register files "
+                                     f"(e.g. {path}/*.register.xlsx)", param_hint="REGISTER...")
+    if not paths:
+        raise click.UsageError("no registers given")
+    return paths
+
+
+@cli.command()
+@click.argument("registers", nargs=-1, metavar="REGISTER...")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the form here (.xlsx, or .json); '-' = JSON on stdout. "
+                   "Default: show it on the terminal.")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "json"]),
+              help="Output format (default: from the -o extension). json without -o prints "
+                   "JSON on stdout.")
+@click.option("--enterprises", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="CSV/XLSX with a 单位名称 column: the enterprises of the jurisdiction.")
+@click.option("--actions", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="CSV/XLSX with 单位名称, 措施 (责令整改/停产整顿), 罚款（万元）.")
+@click.option("--unit", default="", help="填报单位 (the reporting office).")
+@click.option("--filler", default="", help="填表人 (who filled the form).")
+@click.option("--phone", default="", help="联系电话.")
+def summary(
+    registers: tuple[str, ...],
+    output: Path | None,
+    fmt: str | None,
+    enterprises: Path | None,
+    actions: Path | None,
+    unit: str,
+    filler: str,
+    phone: str,
+) -> None:
+    """Aggregate registers into the summary table 附件1 (汇总表).
+
+    REGISTER... are the .xlsx or .json registers that verify wrote (self-check and inspection
+    ones together; glob patterns are expanded). A register given twice, or a copy of one, is
+    counted once.
+    """
+    paths = expand_registers(registers)
+    chosen = _format(output, fmt)
+    if output is not None and str(output) != "-":
+        for path in paths:
+            if path.resolve() == output.resolve():
+                raise click.UsageError(f"-o {output} is one of the registers; choose another name")
+    with _guarded():
+        _summary(paths, output, chosen, enterprises, actions, unit, filler, phone)
+    sys.exit(ExitCode.COMPLIANT)
+
+
+def _format(output: Path | None, fmt: str | None) -> str:
+    """'xlsx', 'json' or 'table' (terminal)."""
+    if output is None:
+        if fmt == "xlsx":
+            raise click.UsageError("--format xlsx needs -o FILE.xlsx")
+        return fmt or "table"
+    if str(output) == "-":
+        if fmt == "xlsx":
+            raise click.UsageError("an .xlsx form cannot go to stdout; give -o FILE.xlsx")
+        return "json"
+    if fmt:
+        return fmt
+    suffix = output.suffix.lower()
+    if suffix in (".xlsx", ".json"):
+        return suffix[1:]
+    raise click.UsageError(f"-o {output}: write the form as .xlsx or .json")
+
+
+def _summary(
+    paths: list[Path],
+    output: Path | None,
+    fmt: str,
+    enterprises_file: Path | None,
+    actions_file: Path | None,
+    unit: str,
+    filler: str,
+    phone: str,
+) -> None:
+    errors = Console(stderr=True)
+    try:
+        loaded = load_registers(paths)
+        names = read_enterprises(enterprises_file) if enterprises_file else None
+        measures = read_actions(actions_file) if actions_file else []
+    except SummaryInputError as exc:
+        raise UserError(str(exc), ExitCode.BAD_INPUT) from None
+    result = summarize(loaded.registers, names, measures)
+    header = FormHeader(unit=unit.strip(), filler=filler.strip(), phone=phone.strip())
+    for message in (*loaded.warnings, *result.warnings):
+        errors.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+
+    if fmt == "json":
+        text = json.dumps(summary_to_dict(result, header), ensure_ascii=False, indent=2)
+        if output is None or str(output) == "-":
+            click.echo(text)
+        else:
+            atomic_write(output, text + "\n")
+            errors.print(f"已写入 {output}")
+        return
+    if fmt == "xlsx":
+        assert output is not None
+        write_form(result, header, output)
+        errors.print(f"已写入 {output}（{len(result.registers)} 份登记表，"
+                     f"{len(result.per_enterprise)} 家单位）")
+        return
+    _show(Console(), result, header)
+
+
+def _show(console: Console, result: Summary, header: FormHeader) -> None:
+    table = Table(title=TITLE)
+    # The category wraps as in the printed form so the labels keep their full width.
+    table.add_column("类别", max_width=14, overflow="fold")
+    table.add_column("项目", overflow="fold")
+    table.add_column("汇总数据", justify="right", no_wrap=True)
+    for i, label in enumerate(SELF_CHECK_ROWS):
+        table.add_row(SELF_CHECK_CATEGORY if i == 0 else "", label,
+                      _shown(figure_value(result.figures[label])))
+    table.add_section()
+    for i, label in enumerate(INSPECTION_ROWS):
+        category = f"{INSPECTION_CATEGORY}（{INSPECTION_SUBJECT}）" if i == 0 else ""
+        table.add_row(category, label, _shown(figure_value(result.figures[label])))
+    table.add_section()
+    table.add_row("填表人", f"{header.filler}    联系电话：{header.phone}", "")
+    console.print(f"填报单位：{header.unit}")
+    console.print(table)
+    console.print(
+        f"{len(result.registers)} 份登记表，{len(result.per_enterprise)} 家单位；"
+        "写入表格请加 -o 汇总表.xlsx（含分单位明细）"
+    )
+
+
+def _shown(value: int | float) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)

@@ -1,0 +1,143 @@
+"""Which workers must act soon: a review (复审) or the end of validity within a window. Pure.
+
+A safety officer asks "whose certificate needs attention in the next N days?". The answer
+lists every review or expiry date from the as-of date to N days after it, and also the dates
+already passed (已逾期, with negative days left): such a worker is working without a valid
+certificate today, which is more urgent than anything upcoming, so leaving them out of a
+"due" list would hide the worst case. ``include_overdue=False`` leaves them out for those
+who only want what is coming.
+
+A review counts only while it is outstanding, by the same rule the checker uses
+(:func:`certcheck.rules.review_outstanding`): no review recorded for that cycle. A worker
+with both dates in the window is listed twice, once per date, because each is a separate
+errand (the review at the training centre, the renewal of the card).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from certcheck.models import CertRecord, Worker
+from certcheck.register.reader import RegisterRow
+from certcheck.rules import review_outstanding
+
+
+class Event(StrEnum):
+    REVIEW = "应复审"
+    EXPIRY = "有效期结束"
+
+
+@dataclass(frozen=True, slots=True)
+class Dates:
+    """One worker's certificate dates, whichever file they came from."""
+
+    row: int
+    name: str | None
+    id_number: str | None
+    item: str | None
+    valid_until: date | None
+    review_due: date | None
+    reviewed: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueItem:
+    row: int
+    name: str | None
+    id_number: str | None
+    item: str | None
+    event: Event
+    when: date
+    days_left: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left < 0
+
+    @property
+    def state(self) -> str:
+        if self.days_left < 0:
+            return "已逾期"
+        return "今日到期" if self.days_left == 0 else "即将到期"
+
+
+@dataclass(frozen=True, slots=True)
+class DueList:
+    as_of: date
+    within: int
+    items: tuple[DueItem, ...]
+    #: Workers with no date at all to go by (fake, uncertified, unverified, or a roster row
+    #: without dates): they are not in the list, and the report says how many.
+    undated: int
+
+
+def dates_from_register(rows: Iterable[RegisterRow]) -> list[Dates]:
+    """The official record's dates, which are the ones that count."""
+    return [
+        Dates(
+            row=r.row, name=r.name, id_number=r.id_number,
+            item=r.item or r.declared_item or r.category or r.declared_category,
+            valid_until=r.valid_until, review_due=r.review_due, reviewed=r.reviewed,
+        )
+        for r in rows
+    ]
+
+
+def dates_from_roster(workers: Iterable[Worker]) -> list[Dates]:
+    """The dates the roster declares: unchecked, but what an enterprise has before verify."""
+    return [
+        Dates(
+            row=w.row, name=w.name, id_number=w.id_number,
+            item=w.declared.item or w.declared.category,
+            valid_until=w.declared.valid_until, review_due=w.declared.review_due,
+            reviewed=w.declared.reviewed,
+        )
+        for w in workers
+    ]
+
+
+def _outstanding(d: Dates) -> bool:
+    # Asked through the rules module so "reviewed for this cycle" has one definition.
+    record = CertRecord(
+        name="", id_number="", cert_number=None, category=None, item=None, first_issued=None,
+        valid_from=None, valid_until=d.valid_until, review_due=d.review_due, reviewed=d.reviewed,
+        issuer=None,
+    )
+    return review_outstanding(record)
+
+
+def due_within(
+    people: Iterable[Dates], as_of: date, within: int, *, include_overdue: bool = True
+) -> DueList:
+    """Reviews and expiries on or before ``as_of + within`` days, soonest first.
+
+    Both ends of the window count: a date on ``as_of`` (0 days left) and one exactly ``within``
+    days later are listed.
+    """
+    if within < 0:
+        raise ValueError("within must be 0 or more days")
+    horizon = as_of + timedelta(days=within)
+    items: list[DueItem] = []
+    undated = 0
+    for d in people:
+        events: list[tuple[Event, date]] = []
+        if d.review_due is not None and _outstanding(d):
+            events.append((Event.REVIEW, d.review_due))
+        if d.valid_until is not None:
+            events.append((Event.EXPIRY, d.valid_until))
+        if d.valid_until is None and d.review_due is None:
+            undated += 1
+        for event, when in events:
+            if when > horizon or (when < as_of and not include_overdue):
+                continue
+            items.append(
+                DueItem(
+                    row=d.row, name=d.name, id_number=d.id_number, item=d.item, event=event,
+                    when=when, days_left=(when - as_of).days,
+                )
+            )
+    items.sort(key=lambda i: (i.when, i.row, i.event != Event.REVIEW))
+    return DueList(as_of=as_of, within=within, items=tuple(items), undated=undated)

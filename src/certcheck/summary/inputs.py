@@ -1,0 +1,270 @@
+"""What ``summary`` reads: the registers (each counted once) and the office's two lists.
+
+The lists are typed by people in Excel or WPS: CSV in GBK or UTF-8 with a BOM, a title row
+above the header, headers with stray spaces or full-width brackets (罚款（万元） vs 罚款(万元)).
+All of that is accepted; a cell that cannot mean anything (a measure that is neither 责令整改 nor
+停产整顿, a fine that is not a number) stops the run with the file and row named, because a wrong
+figure on an official form is worse than no form.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from certcheck.register.reader import RegisterData, read_register
+from certcheck.summary.aggregate import Action, Measure
+
+#: How far down a title or notes may push the header row.
+HEADER_SEARCH_ROWS = 20
+#: A list of enterprises or actions is a few hundred rows; anything this large is not one.
+MAX_LIST_BYTES = 64 * 1024 * 1024
+
+NAME_HEADERS = frozenset(
+    {"单位名称", "企业名称", "生产经营单位", "生产经营单位名称", "单位", "企业"}
+)
+MEASURE_HEADERS = frozenset({"措施", "处理措施", "执法措施", "处罚措施"})
+FINE_HEADERS = frozenset({"罚款", "行政罚款", "罚款金额", "罚款数额"})
+
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
+_BRACKETED = re.compile(r"\(([^)]*)\)")
+_MEASURE_SPLIT = re.compile(r"[、,;/\s]+")
+_NO_MEASURE = frozenset({"", "无", "-", "—", "/"})
+_FOOTERS = ("合计", "总计", "小计", "填表人", "制表人", "审核人", "联系电话")
+
+
+#: Rows of cells as a reader returns them (text, numbers, dates, or None).
+Grid = list[list[Any]]
+
+
+class SummaryInputError(Exception):
+    """A list or register that cannot be used; the message is one line naming the file."""
+
+
+# --- registers ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    registers: tuple[RegisterData, ...]
+    warnings: tuple[str, ...]
+
+
+def load_registers(paths: Sequence[Path]) -> Loaded:
+    """Read every register once: a path given twice, or a copy of a file, is skipped.
+
+    Copies are recognised by their bytes: a register sent by e-mail and saved under another
+    name is still the same register, and counting it twice would inflate the form.
+    """
+    registers: list[RegisterData] = []
+    warnings: list[str] = []
+    by_path: dict[Path, Path] = {}
+    by_hash: dict[str, Path] = {}
+    for path in paths:
+        resolved = path.resolve()
+        if resolved in by_path:
+            warnings.append(f"{path}: given twice; counted once")
+            continue
+        by_path[resolved] = path
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest in by_hash:
+            warnings.append(f"{path}: a copy of {by_hash[digest]}; counted once")
+            continue
+        by_hash[digest] = path
+        registers.append(read_register(path))
+    return Loaded(tuple(registers), tuple(warnings))
+
+
+# --- the office's lists ---------------------------------------------------------------------
+
+
+def fold_header(text: str) -> tuple[str, str]:
+    """(label, unit): ``' 罚款（万元） '`` → ``('罚款', '万元')``."""
+    folded = "".join(_INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).split())
+    units = _BRACKETED.findall(folded)
+    return _BRACKETED.sub("", folded), (units[0] if units else "")
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", str(value))).strip()
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Chinese Excel saves CSV in the ANSI code page, GBK; GB18030 is its superset.
+        return data.decode("gb18030", errors="replace")
+
+
+def _csv_rows(path: Path) -> Grid:
+    text = _decode(path.read_bytes()).replace("\x00", "")
+    head = text[:8192]
+    delimiter = "\t" if head.count("\t") > head.count(",") else ","
+    try:
+        return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    except csv.Error as exc:
+        raise SummaryInputError(f"{path}: not a readable CSV file ({exc})") from None
+
+
+def _xlsx_sheets(path: Path) -> list[Grid]:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    from certcheck.roster import RosterError
+    from certcheck.roster.guards import check_zip
+    from certcheck.roster.sniff import Kind
+
+    try:
+        # The roster reader's guards: calamine aborts the whole process on a crafted sheet.
+        check_zip(path, Kind.OOXML)
+        book = CalamineWorkbook.from_path(str(path))
+        # A hidden sheet is a lookup table or an old version, not the list a person sees.
+        sheets = [
+            m.name
+            for m in book.sheets_metadata
+            if str(m.visible).rsplit(".", 1)[-1].lower() == "visible"
+        ] or list(book.sheet_names)
+        return [book.get_sheet_by_name(name).to_python() for name in sheets]
+    except RosterError as exc:
+        raise SummaryInputError(f"{path}: {exc}") from None
+    except CalamineError as exc:
+        raise SummaryInputError(f"{path}: cannot read the workbook ({exc})") from None
+
+
+def _grids(path: Path) -> list[Grid]:
+    if path.stat().st_size > MAX_LIST_BYTES:
+        raise SummaryInputError(f"{path}: far larger than any list of enterprises; refused")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        return [_csv_rows(path)]
+    if suffix in (".xlsx", ".xlsm"):
+        return _xlsx_sheets(path)
+    raise SummaryInputError(
+        f"{path}: cannot read a list from a '{suffix or path.name}' file; save it as .xlsx or .csv"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    header_row: int
+    columns: dict[str, tuple[int, str]]
+    rows: list[tuple[int, list[str]]]
+
+
+def _table(path: Path, wanted: dict[str, frozenset[str]], required: Sequence[str]) -> _Table:
+    for grid in _grids(path):
+        for index, raw in enumerate(grid[:HEADER_SEARCH_ROWS]):
+            labels = [fold_header(_cell_text(v)) for v in raw]
+            columns: dict[str, tuple[int, str]] = {}
+            for col, (label, unit) in enumerate(labels):
+                for key, aliases in wanted.items():
+                    if label in aliases and key not in columns:
+                        columns[key] = (col, unit)
+            if all(key in columns for key in required):
+                body = [
+                    (n, [_cell_text(v) for v in line])
+                    for n, line in enumerate(grid[index + 1:], start=index + 2)
+                ]
+                return _Table(index + 1, columns, body)
+    names = " / ".join("、".join(sorted(wanted[key])) for key in required)
+    raise SummaryInputError(f"{path}: no header row with a column named {names} was found")
+
+
+def _is_footer(name: str) -> bool:
+    return name.startswith(_FOOTERS)
+
+
+def read_enterprises(path: Path) -> list[str]:
+    """The names of the 单位名称 column, in file order (blank rows and footers skipped)."""
+    table = _table(path, {"name": NAME_HEADERS}, ["name"])
+    col = table.columns["name"][0]
+    names = []
+    for _, line in table.rows:
+        name = line[col] if col < len(line) else ""
+        if name and not _is_footer(name):
+            names.append(name)
+    if not names:
+        raise SummaryInputError(f"{path}: the 单位名称 column is empty")
+    return names
+
+
+def _measures(text: str, where: str) -> tuple[Measure, ...]:
+    found: list[Measure] = []
+    for part in _MEASURE_SPLIT.split(text.strip()):
+        if part in _NO_MEASURE:
+            continue
+        try:
+            measure = Measure(part)
+        except ValueError:
+            allowed = " or ".join(m.value for m in Measure)
+            raise SummaryInputError(
+                f"{where}: 措施 {part!r} is not one the form counts; write {allowed}"
+            ) from None
+        if measure not in found:
+            found.append(measure)
+    return tuple(found)
+
+
+def _fine(text: str, unit: str, where: str) -> Decimal:
+    cleaned = text.replace(",", "").strip()
+    for suffix in ("万元", "万", "元"):
+        if cleaned.endswith(suffix):
+            unit = unit or suffix
+            cleaned = cleaned[: -len(suffix)].strip()
+            break
+    if cleaned in _NO_MEASURE:
+        return Decimal(0)
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise SummaryInputError(f"{where}: 罚款 {text!r} is not a number (万元)") from None
+    if not value.is_finite() or value < 0:
+        raise SummaryInputError(f"{where}: 罚款 {text!r} is not an amount")
+    # The form is in 万元; a column headed 罚款（元） is converted rather than misread.
+    return value / 10000 if unit == "元" else value
+
+
+def read_actions(path: Path) -> list[Action]:
+    """The measures and fines per enterprise; one enterprise may have several lines."""
+    table = _table(
+        path,
+        {"name": NAME_HEADERS, "measure": MEASURE_HEADERS, "fine": FINE_HEADERS},
+        ["name"],
+    )
+    if "measure" not in table.columns and "fine" not in table.columns:
+        raise SummaryInputError(f"{path}: the list has neither a 措施 nor a 罚款（万元） column")
+    name_col = table.columns["name"][0]
+    measure_col = table.columns.get("measure", (-1, ""))[0]
+    fine_col, fine_unit = table.columns.get("fine", (-1, ""))
+    actions: list[Action] = []
+    for n, line in table.rows:
+        def cell(col: int, line: list[str] = line) -> str:
+            return line[col] if 0 <= col < len(line) else ""
+
+        name = cell(name_col)
+        if not name or _is_footer(name):
+            continue
+        where = f"{path.name} row {n}"
+        actions.append(
+            Action(
+                enterprise=name,
+                measures=_measures(cell(measure_col), where),
+                fine=_fine(cell(fine_col), fine_unit, where),
+                where=where,
+            )
+        )
+    return actions
