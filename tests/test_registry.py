@@ -89,3 +89,37 @@ def test_missing_and_garbage_registry(tmp_path: Path) -> None:
     junk.write_bytes(b"\x00\x01{{{")
     with pytest.raises(SourceError, match=r"junk\.json"):
         RegistrySource(junk)
+
+
+def test_immediate_path_matches_the_engine_path(tmp_path: Path) -> None:
+    from certcheck.check import EngineSettings, run_lookups
+
+    path = _csv(tmp_path, f"张三,{ID},,电工作业,低压电工作业,,,2028-01-01,2025-01-01,,")
+    other = make_id("11010519491231002")
+    queries = [Query(ID, "张三"), Query(other, "李四"), Query(ID, "张三")]
+    fast = run_lookups(RegistrySource(path), queries, EngineSettings())
+    slow = run_lookups(RegistrySource(path), queries, EngineSettings(rate=1000))
+    assert len(fast) == 2
+    assert {q: a.outcome for q, a in fast.items()} == {q: a.outcome for q, a in slow.items()}
+    assert all(a.source == "registry" and not a.cached for a in fast.values())
+
+
+def test_a_raising_immediate_source_fails_the_lookup_not_the_run() -> None:
+    from certcheck.check import EngineSettings, run_lookups
+    from certcheck.models import Failed, Reason
+    from certcheck.sources.interface import ImmediateSource
+
+    class Broken(ImmediateSource):
+        name = "broken"
+
+        @classmethod
+        def from_spec(cls, arg, options):  # type: ignore[no-untyped-def]
+            return cls()
+
+        def lookup_now(self, query: Query):  # type: ignore[no-untyped-def]
+            raise RuntimeError(f"disk gone while reading {query.id_number}")
+
+    answer = run_lookups(Broken(), [Query(ID, "张三")], EngineSettings())[Query(ID, "张三")]
+    assert isinstance(answer.outcome, Failed)
+    assert answer.outcome.reason is Reason.LOOKUP_FAILED
+    assert ID not in answer.outcome.detail

@@ -27,7 +27,7 @@ from tenacity.stop import stop_base
 from certcheck.ids import mask_id
 from certcheck.models import Answer, Failed, Found, NotFound, Outcome, Query, Reason
 from certcheck.progress import RichProgress
-from certcheck.sources.interface import LookupSource
+from certcheck.sources.interface import ImmediateSource, LookupSource
 
 __all__ = [
     "AnswerStore",
@@ -358,6 +358,9 @@ def run_lookups(
     """``lookup_all`` in a fresh event loop; closes the source afterwards, since its
     connections belong to that loop. KeyboardInterrupt propagates after a clean shutdown."""
 
+    if isinstance(source, ImmediateSource) and settings.rate is None:
+        return _lookup_immediately(source, queries, progress=progress, store=store, clock=clock)
+
     async def main() -> dict[Query, Answer]:
         try:
             return await lookup_all(
@@ -367,3 +370,40 @@ def run_lookups(
             await source.aclose()
 
     return asyncio.run(main())
+
+
+def _lookup_immediately(
+    source: ImmediateSource,
+    queries: Iterable[Query],
+    *,
+    progress: ProgressListener | None,
+    store: AnswerStore | None,
+    clock: Clock | None,
+) -> dict[Query, Answer]:
+    """The engine's contract (each query once, cache, progress) for a local source, in a loop."""
+    now = (clock or SystemClock()).now
+    identity = source.cache_identity
+    unique = list(dict.fromkeys(queries))
+    answers: dict[Query, Answer] = {}
+    if progress is not None:
+        progress.on_start(len(unique))
+    try:
+        for query in unique:
+            answer = store.get(identity, query) if store is not None else None
+            if answer is None:
+                try:
+                    outcome = source.lookup_now(query)
+                except Exception as exc:  # a faulty plugin must not take the run down
+                    detail = _scrub(f"{type(exc).__name__}: {exc}", query)
+                    outcome = Failed(Reason.LOOKUP_FAILED, f"source error: {detail}")
+                answer = Answer(outcome=outcome, source=source.name, checked_at=now())
+                if store is not None and isinstance(outcome, Found | NotFound):
+                    store.put(identity, query, answer)
+            answers[query] = answer
+            if progress is not None:
+                progress.on_answer(query, answer)
+    finally:
+        if progress is not None:
+            progress.on_finish()
+        asyncio.run(source.aclose())
+    return answers

@@ -62,3 +62,22 @@ class LookupSource(ABC):
     def cache_identity(self) -> str:
         """What distinguishes this source's answers in the cache (name plus its target)."""
         return self.name
+
+
+class ImmediateSource(LookupSource):
+    """A source that answers from local data at once: no network, nothing worth retrying.
+
+    The engine calls ``lookup_now`` in a plain loop when no rate limit is set, since tasks,
+    slots and retry controllers only cost time for such a source (half a second per 20,000
+    workers). Its answers are not cached: they are already local, and may change.
+    """
+
+    default_rate = None
+    cacheable = False
+
+    @abstractmethod
+    def lookup_now(self, query: Query) -> Outcome:
+        """Every record for the query's ID number, or NotFound, or Failed; never raises."""
+
+    async def lookup(self, query: Query) -> Outcome:
+        return self.lookup_now(query)

@@ -16,16 +16,14 @@ from pathlib import Path
 from certcheck.dates import parse_date
 from certcheck.ids import normalize_id
 from certcheck.models import DATE_FIELDS, RECORD_FIELDS, CertRecord, Found, NotFound, Outcome, Query
-from certcheck.sources.interface import LookupSource, SourceError, SourceOptions
+from certcheck.sources.interface import ImmediateSource, SourceError, SourceOptions
 
 REQUIRED = ("姓名", "证件号码", "作业类别", "操作项目", "有效期结束日期", "应复审日期")
 _LABEL_TO_ATTR = dict(RECORD_FIELDS)
 
 
-class RegistrySource(LookupSource):
+class RegistrySource(ImmediateSource):
     name = "registry"
-    default_rate = None
-    cacheable = False
     description = "a local registry file (CSV, XLSX or JSON) of official records: registry:PATH"
 
     def __init__(self, path: Path) -> None:
@@ -37,9 +35,6 @@ class RegistrySource(LookupSource):
         if not arg:
             raise SourceError("the registry source needs a file: --source registry:PATH")
         return cls(Path(arg))
-
-    async def lookup(self, query: Query) -> Outcome:
-        return self.lookup_now(query)
 
     def lookup_now(self, query: Query) -> Outcome:
         records = self._by_id.get(query.id_number)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from certcheck.models import Failed, Outcome, Query, Reason
-from certcheck.sources.interface import LookupSource, SourceError, SourceOptions
+from certcheck.sources.interface import ImmediateSource, SourceError, SourceOptions
 from certcheck.sources.mem import (
     RECORD_FORMAT,
     Exchange,
@@ -24,9 +24,8 @@ from certcheck.sources.mem import (
 )
 
 
-class ReplaySource(LookupSource):
+class ReplaySource(ImmediateSource):
     name = "replay"
-    default_rate = None
     description = "answers recorded from the national lookup in a directory: replay:DIR"
 
     def __init__(self, directory: Path) -> None:
@@ -45,7 +44,7 @@ class ReplaySource(LookupSource):
     def cache_identity(self) -> str:
         return f"replay:{self.directory.resolve()}"
 
-    async def lookup(self, query: Query) -> Outcome:
+    def lookup_now(self, query: Query) -> Outcome:
         path = recording_path(self.directory, query)
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
