@@ -37,7 +37,7 @@ def _fail(message: str, code: int) -> NoReturn:
 @contextmanager
 def _guarded() -> Iterator[None]:
     """Turn every expected failure into a message and a documented exit code."""
-    from certcheck.register.formats import UnsupportedFormat
+    from certcheck.register.formats import OutputError, UnsupportedFormat
     from certcheck.register.reader import RegisterFormatError
     from certcheck.roster import RosterError
     from certcheck.sources.interface import SourceError
@@ -56,7 +56,7 @@ def _guarded() -> Iterator[None]:
         _fail(str(exc), exc.code)
     except UnsupportedFormat as exc:
         _fail(str(exc), ExitCode.USAGE)
-    except (RosterError, SourceError, RegisterFormatError) as exc:
+    except (RosterError, SourceError, RegisterFormatError, OutputError) as exc:
         _fail(str(exc), ExitCode.BAD_INPUT)
     except OSError as exc:
         # Disk full, permission denied, a folder where a file was expected: the user can fix it.

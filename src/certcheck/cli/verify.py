@@ -117,7 +117,7 @@ def _open_cache(args: VerifyArgs, source: LookupSource) -> AnswerCache | None:
 def _verify(args: VerifyArgs) -> int:
     from certcheck.pipeline import RunSettings, run_verify
     from certcheck.progress import RichProgress
-    from certcheck.register.formats import OutputFormat, dumps, write
+    from certcheck.register.formats import OutputFormat, write_all
     from certcheck.roster import read_roster
     from certcheck.sources.interface import SourceOptions
     from certcheck.sources.plugins import open_source
@@ -159,12 +159,6 @@ def _verify(args: VerifyArgs) -> int:
     if register.meta.enterprise is None:
         errors.print("[yellow]warning:[/] no enterprise name given (--enterprise) or found in the "
                      "roster's title; 单位名称 is left empty")
-    written: list[Path] = []
-    for out, fmt in formats.items():
-        if out == "-":
-            sys.stdout.write(dumps(register) + "\n")
-            continue
-        write(register, Path(out), fmt)
-        written.append(Path(out))
-    show_register(console, register, written)
+    write_all(register, list(formats.items()))
+    show_register(console, register, [Path(out) for out in formats if out != "-"])
     return register.verdict.exit_code

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TextIO
 
 from certcheck.register.json_ import dumps
 from certcheck.register.model import Register
 
-__all__ = ["STDOUT", "OutputFormat", "UnsupportedFormat", "dumps", "write"]
+__all__ = [
+    "STDOUT",
+    "OutputError",
+    "OutputFormat",
+    "UnsupportedFormat",
+    "dumps",
+    "write",
+    "write_all",
+]
 
 #: The output path that means "JSON on standard output".
 STDOUT = "-"
@@ -73,3 +84,59 @@ def write(
         return
     chosen = fmt if fmt is not None else OutputFormat.from_path(path)
     _writers()[chosen](reg, Path(path))
+
+
+#: Below this many workers a second process costs more than it saves.
+PARALLEL_MIN_WORKERS = 5_000
+
+
+class OutputError(Exception):
+    """An output could not be written; the message names the file and the reason."""
+
+
+def _write_in_child(reg: Register, path: Path, fmt: OutputFormat, report: Connection) -> None:
+    try:
+        write(reg, path, fmt)
+        report.send(None)
+    except BaseException as exc:  # everything goes back to the parent as a message
+        report.send(f"{type(exc).__name__}: {exc}")
+
+
+def write_all(reg: Register, targets: Sequence[tuple[str | Path, OutputFormat]]) -> None:
+    """Write every target; a large workbook is written in a forked process meanwhile.
+
+    The xlsx register is most of a large run's writing time and xlsxwriter holds the GIL, so
+    on a machine with two cores the other outputs are written alongside it. Each file is still
+    written atomically; a failure in either process is raised here as OutputError.
+    """
+    files = [(path, fmt) for path, fmt in targets if str(path) != STDOUT]
+    for path, fmt in targets:
+        if str(path) == STDOUT:
+            write(reg, path, fmt)
+    workbook = next(((p, f) for p, f in files if f is OutputFormat.XLSX), None)
+    parallel = (
+        workbook is not None
+        and len(files) > 1
+        and len(reg.findings) >= PARALLEL_MIN_WORKERS
+        and "fork" in multiprocessing.get_all_start_methods()
+        and (os.cpu_count() or 1) > 1
+    )
+    if not parallel or workbook is None:
+        for path, fmt in files:
+            write(reg, path, fmt)
+        return
+    # fork shares the register with the child as it is, without pickling 100,000 findings.
+    receive, send = multiprocessing.Pipe(duplex=False)
+    child = multiprocessing.get_context("fork").Process(
+        target=_write_in_child, args=(reg, Path(workbook[0]), workbook[1], send), daemon=True
+    )
+    child.start()
+    try:
+        for path, fmt in files:
+            if (path, fmt) != workbook:
+                write(reg, path, fmt)
+    finally:
+        child.join()
+    problem = receive.recv() if receive.poll() else f"the writer exited with {child.exitcode}"
+    if problem is not None:
+        raise OutputError(f"cannot write {workbook[0]}: {problem}")
