@@ -13,8 +13,9 @@ from rich.table import Table
 from certcheck.cli.app import _guarded, cli, parse_as_of
 from certcheck.cli.report import STATUS_STYLE
 from certcheck.ids import is_valid_id, mask_id, normalize_id
-from certcheck.models import RECORD_FIELDS, Declared, Finding, IdProblem, Worker
+from certcheck.models import CertRecord, Declared, Finding, IdProblem, Worker
 from certcheck.names import normalize_name
+from certcheck.register.view import Masker
 
 
 def make_worker(id_text: str, name: str, item: str | None, cert_number: str | None) -> Worker:
@@ -92,26 +93,36 @@ def _shown(value: str | None, show_id: bool) -> str:
     return (value or "") if show_id else mask_id(value)
 
 
+def _record_values(record: CertRecord, show_id: bool) -> dict[str, str | None]:
+    """The record's labels and values, with the ID masked wherever it occurs unless shown."""
+    masker = Masker(not show_id)
+    values = record.to_dict()
+    values["证件号码"] = masker.id(values["证件号码"])
+    values["证号"] = masker.text(values["证号"], record.id_number)
+    return values
+
+
 def _print_table(finding: Finding, show_id: bool) -> None:
+    # One small label/value table per certificate: it stays readable on a narrow terminal,
+    # which is what an inspector on site has.
     console = Console()
     w = finding.worker
-    table = Table(title=f"{w.name or ''} {_shown(w.id_number, show_id)}", title_justify="left")
-    labels = [label for label, _ in RECORD_FIELDS]
-    for label in labels:
-        table.add_column(label)
-    for record in finding.certificates:
-        values = record.to_dict()
-        values["证件号码"] = _shown(values["证件号码"], show_id)
-        if record.cert_number and not show_id:
-            values["证号"] = mask_id(record.cert_number) if len(record.cert_number) >= 15 else \
-                record.cert_number
-        style = "bold" if record == finding.decisive else ""
-        table.add_row(*(values[label] or "" for label in labels), style=style)
-    if finding.certificates:
-        console.print(table)
-    else:
-        who = f"{w.name or ''} {_shown(w.id_number, show_id)}"
+    who = f"{w.name or ''} {_shown(w.id_number, show_id)}"
+    if not finding.certificates:
         console.print(f"{who}: 未查询到证书 (no certificate)")
+    for index, record in enumerate(finding.certificates, start=1):
+        decisive = record == finding.decisive
+        title = f"{who} — 证书 {index}/{len(finding.certificates)}" + (
+            " (据此判定)" if decisive else ""
+        )
+        table = Table(title=title, title_justify="left", show_header=False,
+                      border_style="bold" if decisive else "dim")
+        table.add_column(style="cyan", no_wrap=True)
+        table.add_column()
+        values = _record_values(record, show_id)
+        for label, value in values.items():
+            table.add_row(label, value or "")
+        console.print(table)
     warnings = "；".join(code.zh for code in finding.warnings)
     console.print(
         f"结论: [{STATUS_STYLE[finding.status]}]{finding.status.zh} {finding.status.value}[/] — "
@@ -123,11 +134,7 @@ def _print_table(finding: Finding, show_id: bool) -> None:
 
 def _print_json(finding: Finding, as_of: date, show_id: bool) -> None:
     w = finding.worker
-    certificates = []
-    for record in finding.certificates:
-        values = record.to_dict()
-        values["证件号码"] = _shown(values["证件号码"], show_id)
-        certificates.append(values)
+    certificates = [_record_values(record, show_id) for record in finding.certificates]
     data = {
         "as_of": as_of.isoformat(),
         "name": w.name,
