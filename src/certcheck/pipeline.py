@@ -9,14 +9,15 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol, runtime_checkable
 
 from certcheck import __version__
 from certcheck.catalog import load_catalog
 from certcheck.check import AnswerStore, EngineSettings, ProgressListener, run_lookups
-from certcheck.models import Answer, Finding, Query, Worker
+from certcheck.models import Answer, Finding, Query, Status, Worker
 from certcheck.register.model import Kind, Register, RegisterMeta, Sample
 from certcheck.roster import Roster
 from certcheck.rules import decide
@@ -92,6 +93,44 @@ def enterprise_from_title(title: str | None) -> str | None:
     return match.group("name").strip() if match else None
 
 
+@runtime_checkable
+class StatusListener(Protocol):
+    """A progress listener that also wants the statuses of workers as their answers arrive."""
+
+    def on_statuses(self, statuses: Iterable[Status]) -> None: ...
+
+
+class _Tally:
+    """Passes answers on to a listener, deciding the workers behind each one as it arrives,
+    so the progress bar can count valid / expired / fake … while the run goes on."""
+
+    def __init__(
+        self, inner: ProgressListener, workers: Sequence[Worker], settings: RunSettings
+    ) -> None:
+        self.inner = inner
+        self.settings = settings
+        self.catalog = load_catalog()
+        self.by_query: dict[Query, list[Worker]] = {}
+        for worker in workers:
+            if (key := worker.lookup_key) is not None:
+                self.by_query.setdefault(Query(*key), []).append(worker)
+
+    def on_start(self, total: int) -> None:
+        self.inner.on_start(total)
+
+    def on_answer(self, query: Query, answer: Answer) -> None:
+        self.inner.on_answer(query, answer)
+        if isinstance(self.inner, StatusListener):
+            self.inner.on_statuses(
+                decide(w, answer, self.settings.as_of, warn_days=self.settings.warn_days,
+                       catalog=self.catalog).status
+                for w in self.by_query.get(query, ())
+            )
+
+    def on_finish(self) -> None:
+        self.inner.on_finish()
+
+
 def run_verify(
     roster: Roster,
     source: LookupSource,
@@ -105,6 +144,8 @@ def run_verify(
     sample = None
     if settings.sample_size is not None:
         workers, sample = sample_workers(workers, settings.sample_size, settings.seed)
+    if progress is not None and isinstance(progress, StatusListener):
+        progress = _Tally(progress, workers, settings)
     answers = run_lookups(source, queries_of(workers), engine, progress=progress, store=store)
     findings = classify(workers, answers, settings)
     meta = RegisterMeta(

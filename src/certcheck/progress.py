@@ -6,7 +6,8 @@ It shows counts only, never who was looked up: ID numbers are personal data.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 
 from rich.console import Console
 from rich.progress import (
@@ -21,8 +22,16 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from certcheck.models import Answer, Failed, Found, NotFound, Query
+from certcheck.models import Answer, Failed, Found, NotFound, Query, Status
 from certcheck.sources import captcha
+
+_STYLE = {
+    Status.VALID: "green",
+    Status.EXPIRED: "dark_orange",
+    Status.FAKE: "bold red",
+    Status.UNCERTIFIED: "magenta",
+    Status.UNVERIFIED: "grey62",
+}
 
 
 class _RateColumn(ProgressColumn):
@@ -45,6 +54,8 @@ class RichProgress:
         self.not_found = 0
         self.failed = 0
         self.cached = 0
+        #: Workers decided so far by status, when the run reports them (``on_statuses``).
+        self.statuses: Counter[Status] = Counter()
         self._progress: Progress | None = None
         self._task: TaskID | None = None
 
@@ -78,6 +89,12 @@ class RichProgress:
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, advance=1, counts=self._counts())
 
+    def on_statuses(self, statuses: Iterable[Status]) -> None:
+        """The statuses of the workers an answer just decided; shown instead of outcomes."""
+        self.statuses.update(statuses)
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, counts=self._counts())
+
     def on_finish(self) -> None:
         if self._progress is not None:
             captcha.set_terminal_guard(None)
@@ -98,6 +115,11 @@ class RichProgress:
             progress.start()
 
     def _counts(self) -> str:
+        if self.statuses:
+            text = " · ".join(
+                f"[{_STYLE[s]}]{s.zh} {self.statuses[s]}[/]" for s in Status if self.statuses[s]
+            )
+            return text + (f" · 缓存 {self.cached}" if self.cached else "")
         text = (
             f"[green]found {self.found}[/] · [yellow]not found {self.not_found}[/]"
             f" · [red]failed {self.failed}[/]"

@@ -1,0 +1,69 @@
+"""The verify pipeline: progress sees statuses as answers arrive, matching the final findings."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from rich.console import Console
+
+from certcheck.check import EngineSettings
+from certcheck.models import Answer, Query, Status
+from certcheck.pipeline import RunSettings, enterprise_from_title, run_verify
+from certcheck.progress import RichProgress
+from certcheck.roster import read_roster
+from certcheck.sources.registry import RegistrySource
+from factories import AS_OF
+from test_cli_verify import SAMPLES
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.total = 0
+        self.answers = 0
+        self.statuses: Counter[Status] = Counter()
+
+    def on_start(self, total: int) -> None:
+        self.total = total
+
+    def on_answer(self, query: Query, answer: Answer) -> None:
+        self.answers += 1
+
+    def on_statuses(self, statuses: Iterable[Status]) -> None:
+        self.statuses.update(statuses)
+
+    def on_finish(self) -> None:
+        pass
+
+
+def test_progress_counts_statuses_of_looked_up_workers() -> None:
+    roster = read_roster(SAMPLES / "roster.xlsx")
+    recorder = Recorder()
+    register = run_verify(roster, RegistrySource(SAMPLES / "registry.csv"),
+                          RunSettings(as_of=AS_OF), EngineSettings(), progress=recorder)
+    looked_up = [f for f in register.findings if f.worker.lookup_key is not None]
+    assert recorder.answers == recorder.total == len({f.worker.lookup_key for f in looked_up})
+    assert recorder.statuses == Counter(f.status for f in looked_up)
+
+
+def test_rich_progress_shows_statuses_and_no_ids(tmp_path: Path) -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=160)
+    progress = RichProgress(console)
+    roster = read_roster(SAMPLES / "roster.xlsx")
+    run_verify(roster, RegistrySource(SAMPLES / "registry.csv"), RunSettings(as_of=AS_OF),
+               EngineSettings(), progress=progress)
+    shown = buffer.getvalue()
+    assert "有效" in shown and "假证" in shown
+    for worker in roster.workers:
+        if worker.id_number:
+            assert worker.id_number not in shown
+
+
+def test_enterprise_from_title() -> None:
+    assert enterprise_from_title("重庆某某建设有限公司特种作业人员花名册") == "重庆某某建设有限公司"
+    assert enterprise_from_title("单位名称：江津区德感机械厂 填报日期：2026年1月1日") == "江津区德感机械厂"
+    assert enterprise_from_title("特种作业人员花名册") is None
+    assert enterprise_from_title(None) is None
