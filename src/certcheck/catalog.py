@@ -9,13 +9,14 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 # Brackets, punctuation and spaces do not distinguish operation names: 裂解(裂化) = 裂解（裂化）.
 _PUNCT = re.compile(r"[\s()（）【】\[\]、,，.。·:：/／\\-]+")
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """The form in which operation names are compared."""
     return _PUNCT.sub("", unicodedata.normalize("NFKC", text))
@@ -48,6 +49,10 @@ class Catalog:
 
     def resolve(self, name: str) -> frozenset[str]:
         """The items a category, an item or an alias stands for; empty if unknown."""
+        return self._resolve(name)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one catalog per process, kept for its lifetime
+    def _resolve(self, name: str) -> frozenset[str]:
         key = fold(name)
         found = self._by_fold.get(key)
         if found is not None:
@@ -60,6 +65,11 @@ class Catalog:
 
     def coverage(self, category: str | None, item: str | None) -> Coverage | None:
         """What a roster row's declared work requires; None when it declares no work."""
+        # Rosters repeat a handful of item names thousands of times.
+        return self._coverage(category, item)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one catalog per process, kept for its lifetime
+    def _coverage(self, category: str | None, item: str | None) -> Coverage | None:
         for text in (item, category):
             if text and text.strip():
                 items = self.resolve(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from operator import mul
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -29,7 +30,8 @@ def normalize_id(text: str) -> str:
 
 def check_char(first17: str) -> str:
     """The GB 11643 check character for 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    # map/mul keep the loop in C: this runs once per worker, 100,000 times for a large roster.
+    total = sum(map(mul, map(int, first17), _WEIGHTS))
     return _CHECK[total % 11]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # NFKC folds the katakana middle dot to "･" only in its half-width form, so every dot variant
 # that shows up in transliterated minority names is mapped to U+00B7 explicitly.
@@ -12,6 +13,7 @@ _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=65536)
 def normalize_name(text: str) -> str:
     """NFKC, invisible characters and inner spaces removed, middle-dot variants unified."""
     folded = unicodedata.normalize("NFKC", text)
