@@ -146,7 +146,9 @@ def _verify(args: VerifyArgs) -> int:
         concurrency=args.concurrency,
         rate=args.rate if args.rate is not None else source.default_rate,
     )
-    progress = RichProgress(errors, enabled=not args.no_progress)
+    bar = RichProgress(errors, enabled=not args.no_progress)
+    # A listener that draws nothing would still have every answer decided twice for its counts.
+    progress = bar if bar.enabled else None
     cache = _open_cache(args, source)
     try:
         register = run_verify(roster, source, settings, engine, progress=progress, store=cache)
