@@ -226,3 +226,21 @@ def test_installed_console_script_has_no_traceback(tmp_path: Path) -> None:
     assert done.returncode == 4
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().startswith("certcheck:")
+
+
+def test_output_folder_must_exist_before_anything_is_looked_up(samples: Path) -> None:
+    result = run("verify", samples / "roster.xlsx", "--source",
+                 f"registry:{samples / 'registry.csv'}", "-o", samples / "nope" / "r.xlsx")
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+    result = run("verify", samples / "roster.xlsx", "--source",
+                 f"registry:{samples / 'registry.csv'}", "-o", samples)
+    assert result.exit_code == 2
+
+
+def test_roster_with_a_header_and_no_workers_exits_4(tmp_path: Path) -> None:
+    roster = write_roster(tmp_path / "r.xlsx", ["姓名", "身份证号"], [])
+    registry = write_registry(tmp_path / "reg.csv", [])
+    result = run("verify", roster, "--source", f"registry:{registry}")
+    assert result.exit_code == 4
+    assert "no worker rows" in result.output

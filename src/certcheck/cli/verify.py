@@ -21,11 +21,19 @@ from certcheck.sources.interface import LookupSource
 def _outputs(roster: Path, outputs: tuple[str, ...]) -> list[str]:
     chosen = list(outputs) or [str(roster.with_name(roster.stem + ".register.xlsx"))]
     for out in chosen:
-        if out != "-" and Path(out).resolve() == roster.resolve():
+        if out == "-":
+            continue
+        if Path(out).resolve() == roster.resolve():
             raise UserError(
                 f"-o {out} is the roster itself; certcheck never overwrites the roster",
                 ExitCode.USAGE,
             )
+        # Checked before any lookup, so that no answer is waited for only to be thrown away.
+        folder = Path(out).resolve().parent
+        if not folder.is_dir():
+            raise UserError(f"-o {out}: the folder {folder} does not exist", ExitCode.USAGE)
+        if Path(out).is_dir():
+            raise UserError(f"-o {out} is a folder; give a file name", ExitCode.USAGE)
     return chosen
 
 
@@ -130,6 +138,10 @@ def _verify(args: VerifyArgs) -> int:
 
     roster = read_roster(args.roster, args.sheet)
     show_roster(console, roster)
+    if not roster.workers:
+        raise UserError(
+            f"{args.roster.name}: no worker rows under the header; nothing to check"
+        )
     options = SourceOptions(
         mem_url=args.mem_url,
         captcha=args.captcha,
