@@ -22,9 +22,10 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import ClassVar, TextIO
+from typing import ClassVar, TextIO, cast
 
 from certcheck.sources.interface import SourceError
+from certcheck.sources.plugins import load_plugin
 
 GROUP = "certcheck.captcha_solvers"
 log = logging.getLogger(__name__)
@@ -357,14 +358,7 @@ def load_solver(spec: str | None, interactive: bool) -> CaptchaSolver:
             "nobody at a terminal to answer it; give --captcha command:PROGRAM"
         )
     name, sep, arg = spec.strip().partition(":")
-    eps = {ep.name: ep for ep in entry_points(group=GROUP)}
-    if name not in eps:
-        known = ", ".join(sorted(eps)) or "none"
-        raise SourceError(f"unknown captcha solver {name!r}; installed solvers: {known}")
-    try:
-        loaded = eps[name].load()
-    except Exception as exc:  # a broken plugin must not take the CLI down with a traceback
-        raise SourceError(f"captcha solver plugin {name!r} failed to load: {exc}") from exc
-    if not (isinstance(loaded, type) and issubclass(loaded, CaptchaSolver)):
-        raise SourceError(f"captcha solver plugin {name!r} is not a CaptchaSolver")
+    loaded = cast(
+        "type[CaptchaSolver]", load_plugin(GROUP, name, CaptchaSolver, "captcha solver")
+    )
     return loaded.from_spec(arg if sep else None, interactive=interactive)

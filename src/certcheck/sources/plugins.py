@@ -6,28 +6,34 @@ The built-in sources register there too (see pyproject.toml), so a plugin is a p
 from __future__ import annotations
 
 from importlib.metadata import EntryPoint, entry_points
+from typing import cast
 
 from certcheck.sources.interface import LookupSource, SourceError, SourceOptions
 
 GROUP = "certcheck.sources"
 
 
-def available() -> dict[str, EntryPoint]:
-    return {ep.name: ep for ep in entry_points(group=GROUP)}
+def available(group: str = GROUP) -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=group)}
 
 
-def load_class(name: str) -> type[LookupSource]:
-    eps = available()
+def load_plugin(group: str, name: str, base: type, what: str) -> type:
+    """The class registered as ``name`` in ``group``; SourceError says what went wrong."""
+    eps = available(group)
     if name not in eps:
         known = ", ".join(sorted(eps)) or "none"
-        raise SourceError(f"unknown source {name!r}; installed sources: {known}")
+        raise SourceError(f"unknown {what} {name!r}; installed {what}s: {known}")
     try:
         loaded = eps[name].load()
     except Exception as exc:  # a broken plugin must not take the CLI down with a traceback
-        raise SourceError(f"source plugin {name!r} failed to load: {exc}") from exc
-    if not (isinstance(loaded, type) and issubclass(loaded, LookupSource)):
-        raise SourceError(f"source plugin {name!r} is not a LookupSource")
+        raise SourceError(f"{what} plugin {name!r} failed to load: {exc}") from exc
+    if not (isinstance(loaded, type) and issubclass(loaded, base)):
+        raise SourceError(f"{what} plugin {name!r} is not a {base.__name__}")
     return loaded
+
+
+def load_class(name: str) -> type[LookupSource]:
+    return cast("type[LookupSource]", load_plugin(GROUP, name, LookupSource, "source"))
 
 
 def open_source(spec: str, options: SourceOptions) -> LookupSource:
