@@ -26,7 +26,6 @@ from tenacity.stop import stop_base
 
 from certcheck.ids import mask_id
 from certcheck.models import Answer, Failed, Found, NotFound, Outcome, Query, Reason
-from certcheck.progress import RichProgress
 from certcheck.sources.interface import ImmediateSource, LookupSource
 
 __all__ = [
@@ -36,7 +35,6 @@ __all__ = [
     "LookupEngine",
     "ProgressListener",
     "RateLimiter",
-    "RichProgress",
     "SystemClock",
     "lookup_all",
     "run_lookups",
