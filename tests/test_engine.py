@@ -21,11 +21,11 @@ from certcheck.check import (
     Answer,
     EngineSettings,
     LookupEngine,
-    RichProgress,
     lookup_all,
     run_lookups,
 )
 from certcheck.models import Failed, Found, NotFound, Outcome, Query, Reason
+from certcheck.progress import RichProgress
 from certcheck.sources.interface import LookupSource, SourceOptions
 from factories import nth_id, record
 
