@@ -20,6 +20,7 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.table import Column
 from rich.text import Text
 
 from certcheck.models import Answer, Failed, Found, NotFound, Query, Status
@@ -32,6 +33,27 @@ _STYLE = {
     Status.UNCERTIFIED: "magenta",
     Status.UNVERIFIED: "grey62",
 }
+
+
+#: Below this many columns the bar leaves out the speed and time left.
+NARROW = 80
+
+
+def _cell() -> Column:
+    return Column(no_wrap=True)
+
+
+class _CountsColumn(ProgressColumn):
+    """The outcomes so far: the one column that gives way, cut short with "…", when the
+    terminal is too narrow for the whole line (the table narrows wrappable columns first)."""
+
+    def __init__(self) -> None:
+        super().__init__(table_column=Column(no_wrap=False, min_width=1))
+
+    def render(self, task: Task) -> Text:
+        text = Text.from_markup(task.fields["counts"], overflow="ellipsis")
+        text.no_wrap = True
+        return text
 
 
 class _RateColumn(ProgressColumn):
@@ -62,17 +84,22 @@ class RichProgress:
     def on_start(self, total: int) -> None:
         if not self.enabled:
             return
-        self._progress = Progress(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            _RateColumn(),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[counts]}"),
-            console=self.console,
-            transient=False,
+        # One line whatever the width: a wrapped bar is redrawn over itself and leaves debris.
+        # A narrow terminal (an inspector's laptop split in two) gets the counts, not the speed.
+        narrow = self.console.width < NARROW
+        columns: list[ProgressColumn] = [
+            TextColumn("[progress.description]{task.description}", table_column=_cell()),
+            # The counts come first: the bar gets what the other columns leave, 10 to 40.
+            BarColumn(bar_width=max(10, min(40, self.console.width - 96))),
+            MofNCompleteColumn(table_column=_cell()),
+        ]
+        if not narrow:
+            columns += [_RateColumn(table_column=_cell()), TimeRemainingColumn()]
+        columns.append(_CountsColumn())
+        self._progress = Progress(*columns, console=self.console, transient=False)
+        self._task = self._progress.add_task(
+            "查询" if narrow else "查询 lookups", total=total, counts=self._counts()
         )
-        self._task = self._progress.add_task("查询 lookups", total=total, counts=self._counts())
         self._progress.start()
         captcha.set_terminal_guard(self.suspended)
 

@@ -17,9 +17,10 @@ import shutil
 import sys
 import tempfile
 import threading
+import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import ClassVar, TextIO, cast
@@ -55,6 +56,15 @@ class CaptchaSolver(ABC):
 
         Raises CaptchaError for this image only, NoSolverError when no answer can ever come.
         """
+
+    def turn(self) -> AbstractAsyncContextManager[None]:
+        """Held by one lookup from fetching its captcha until the service has judged the answer.
+
+        A solver that can only answer one captcha at a time (a person at a terminal) makes
+        lookups take turns, so that every image is fresh when it is shown and a rejected answer
+        is followed at once by a new image for the same lookup. By default lookups run freely.
+        """
+        return contextlib.nullcontext()
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Remove temporary files."""
@@ -118,53 +128,145 @@ def _terminal() -> Iterator[None]:
             yield
 
 
-def render_halfblocks(image: bytes, max_width: int = 100) -> str | None:
-    """The image as rows of "▀" with truecolour foreground (upper pixel) and background
-    (lower pixel), or None when it cannot be decoded (Pillow missing or a broken image)."""
+#: The widest the image is drawn, in terminal columns (one pixel per column).
+MAX_PICTURE_WIDTH = 100
+#: Narrower than this, the image would be unreadable: only its file is offered.
+MIN_PICTURE_WIDTH = 24
+#: An image from the network larger than this is not decoded for the terminal at all.
+MAX_PICTURE_PIXELS = 4_000_000
+
+
+def render_halfblocks(
+    image: bytes, max_width: int = MAX_PICTURE_WIDTH, *, colours: str = "truecolor"
+) -> str | None:
+    """The image as rows of "▀" with the upper pixel as foreground and the lower one as
+    background, or None when it cannot be decoded (Pillow missing or a broken image).
+
+    ``colours`` is ``"truecolor"`` (24-bit escapes) or ``"256"`` for terminals that only know
+    the xterm palette. Transparent pixels are drawn on white, as a browser shows them, and an
+    image wider than ``max_width`` is scaled down to it.
+    """
     try:
         from PIL import Image
     except ImportError:
         return None
     try:
         with Image.open(io.BytesIO(image)) as opened:
-            picture = opened.convert("RGB")
+            if opened.width * opened.height > MAX_PICTURE_PIXELS:
+                return None  # no captcha is that large; not worth decoding for a terminal
+            opened.load()
+            rgba = opened.convert("RGBA")
     except Exception:  # any decoder error: the saved file is still there to open
         return None
+    picture = Image.new("RGB", rgba.size, (255, 255, 255))
+    picture.paste(rgba, mask=rgba.getchannel("A"))
     width, height = picture.size
+    max_width = max(1, max_width)
     if width > max_width:
-        height = max(1, height * max_width // width)
+        height = max(1, round(height * max_width / width))
         width = max_width
-        picture = picture.resize((width, height))
+        picture = picture.resize((width, height), Image.Resampling.LANCZOS)
     pixels = picture.load()
     if pixels is None:
         return None
+    fg, bg = _escapes(colours)
     lines = []
     for y in range(0, height, 2):
         cells = []
         for x in range(width):
             top = pixels[x, y]
-            bottom = pixels[x, y + 1] if y + 1 < height else (0, 0, 0)
-            assert isinstance(top, tuple) and isinstance(bottom, tuple)
-            cells.append(
-                "\x1b[38;2;{};{};{}m\x1b[48;2;{};{};{}m▀".format(*top[:3], *bottom[:3])
-            )
+            assert isinstance(top, tuple)
+            if y + 1 < height:
+                bottom = pixels[x, y + 1]
+                assert isinstance(bottom, tuple)
+                cells.append(f"{fg(top)}{bg(bottom)}▀")
+            else:  # an odd last row: its lower half is the terminal's own background
+                cells.append(f"{fg(top)}\x1b[49m▀")
         lines.append("".join(cells) + "\x1b[0m")
     return "\n".join(lines)
 
 
+def _escapes(
+    colours: str,
+) -> tuple[Callable[[tuple[int, ...]], str], Callable[[tuple[int, ...]], str]]:
+    if colours == "256":
+        from rich.color import Color, ColorSystem
+
+        def number(rgb: tuple[int, ...]) -> int:
+            downgraded = Color.from_rgb(*rgb[:3]).downgrade(ColorSystem.EIGHT_BIT)
+            return downgraded.number or 0
+
+        return (lambda rgb: f"\x1b[38;5;{number(rgb)}m"), (lambda rgb: f"\x1b[48;5;{number(rgb)}m")
+    return (
+        lambda rgb: "\x1b[38;2;{};{};{}m".format(*rgb[:3]),
+        lambda rgb: "\x1b[48;2;{};{};{}m".format(*rgb[:3]),
+    )
+
+
+def _colours_of(stream: TextIO) -> str:
+    """24-bit colour where the terminal says it has it, else the 256-colour palette (a
+    terminal that misreads 24-bit escapes shows garbage; nearly every one knows 256)."""
+    from rich.console import Console
+
+    system = Console(file=stream, force_terminal=True).color_system
+    return "truecolor" if system in ("truecolor", "windows") else "256"
+
+
+def _columns_of(stream: TextIO) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return shutil.get_terminal_size().columns
+
+
+def _console_stream(stream: TextIO) -> TextIO:
+    """The real stream behind a rich ``FileProxy``: the proxy holds text back until a newline
+    and then adds one, which would move the answer to the line under the prompt."""
+    inner = getattr(stream, "rich_proxied_file", None)
+    return cast("TextIO", inner) if inner is not None else stream
+
+
+PROMPT = "验证码 / captcha: "
+HELP = (
+    "输入图中字符后回车；直接回车换一张；Ctrl-C 停止\n"
+    "Type the characters, Enter. Empty: new image. Ctrl-C: stop\n"
+)
+REJECTED = "✗ 验证码不正确，换一张 / not accepted, here is a new image\n"
+SKIPPED = "换一张 / a new image\n"
+INPUT_CLOSED = (
+    "\n输入已结束（Ctrl-D），不再询问验证码；其余人员记为未核验\n"
+    "input closed (Ctrl-D): no more captchas are asked; the rest stay unverified\n"
+)
+
+
 class PromptSolver(CaptchaSolver):
-    """Shows the captcha in the terminal (and as a file) and asks the person for it."""
+    """Shows the captcha in the terminal (and as a file) and asks the person for it.
+
+    One person answers one captcha at a time: lookups take turns (``turn``), so an image is
+    fetched only when the person is free to read it, and a rejected answer is followed at once
+    by a new image for the same lookup, saying so.
+    """
 
     name = "prompt"
 
     def __init__(
-        self, *, stream_in: TextIO | None = None, stream_out: TextIO | None = None
+        self,
+        *,
+        stream_in: TextIO | None = None,
+        stream_out: TextIO | None = None,
+        width: int | None = None,
+        colours: str | None = None,
     ) -> None:
         self._in = stream_in
         self._out = stream_out
+        self._width = width
+        self._colours = colours
         self._files = _ImageFiles()
         self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self._holder: asyncio.Task[object] | None = None
         self._closed_reason: str | None = None
+        self._prompts = 0
+        self._skipped = False
 
     def _lock(self) -> asyncio.Lock:
         # Lookups run concurrently, but there is one person and one terminal. One lock per
@@ -176,6 +278,23 @@ class PromptSolver(CaptchaSolver):
             lock = self._locks[loop]
         return lock
 
+    def turn(self) -> AbstractAsyncContextManager[None]:
+        return self._turn()
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task is not None and self._holder is task:  # ``solve`` inside a lookup's turn
+            yield
+            return
+        async with self._lock():
+            self._holder = task
+            self._skipped = False  # a new lookup: its first image is not "a new one"
+            try:
+                yield
+            finally:
+                self._holder = None
+
     @classmethod
     def from_spec(cls, arg: str | None, *, interactive: bool) -> CaptchaSolver:
         if not interactive:
@@ -186,29 +305,57 @@ class PromptSolver(CaptchaSolver):
         return cls()
 
     async def solve(self, image: bytes, *, attempt: int) -> str:
-        async with self._lock():
+        async with self._turn():
             if self._closed_reason is not None:
                 raise NoSolverError(self._closed_reason)
             path = self._files.write(image)
-            out = self._out or sys.stderr
             with _terminal():
-                picture = render_halfblocks(image)
-                retry = " (the last answer was not accepted)" if attempt > 1 else ""
-                if picture is not None:
-                    out.write("\n" + picture + "\n")
-                out.write(f"captcha image saved at {path}{retry}\n验证码 / captcha: ")
-                out.flush()
+                # Looked up only now: while a progress bar is live, sys.stderr is its proxy.
+                out = _console_stream(self._out or sys.stderr)
+                self._show(out, image, path, attempt)
                 line = await _read_line(self._in or sys.stdin)
+                if line is None:
+                    out.write(INPUT_CLOSED)
+                    out.flush()
             if line is None:
                 self._closed_reason = "standard input closed while asking for a captcha"
                 raise NoSolverError(self._closed_reason)
-            answer = line.strip()
+            answer = normalize_answer(line)
+            self._skipped = not answer
             if not answer:
-                raise CaptchaError("empty captcha answer")
+                raise CaptchaError("no captcha answer typed (a new image was asked for)")
             return answer
+
+    def _show(self, out: TextIO, image: bytes, path: Path, attempt: int) -> None:
+        columns = self._width if self._width is not None else _columns_of(out)
+        width = min(MAX_PICTURE_WIDTH, columns - 1)
+        picture = None
+        if width >= MIN_PICTURE_WIDTH:
+            colours = self._colours or _colours_of(out)
+            picture = render_halfblocks(image, width, colours=colours)
+        parts = ["\n"]
+        if picture is not None:
+            parts.append(picture + "\n")
+        elif width < MIN_PICTURE_WIDTH:
+            parts.append("终端太窄，无法显示图片 / the terminal is too narrow to draw the image\n")
+        if attempt > 1:
+            parts.append(SKIPPED if self._skipped else REJECTED)
+        parts.append(f"图片文件 / captcha image saved at {path}\n")
+        if self._prompts == 0:
+            parts.append(HELP)
+        parts.append(PROMPT)
+        self._prompts += 1
+        out.write("".join(parts))
+        out.flush()
 
     async def aclose(self) -> None:
         self._files.remove()
+
+
+def normalize_answer(text: str) -> str:
+    """What a person typed, as the service compares it: NFKC (a Chinese input method in
+    full-width mode types ``ａｂ１２``) and no spaces anywhere."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 async def _read_line(stream: TextIO) -> str | None:
@@ -355,7 +502,8 @@ def load_solver(spec: str | None, interactive: bool) -> CaptchaSolver:
         if interactive:
             return PromptSolver()
         return NoSolver(
-            "nobody at a terminal to answer it; give --captcha command:PROGRAM"
+            "nobody at a terminal to answer it (没有终端可显示验证码); run certcheck in a "
+            "terminal, or give --captcha command:PROGRAM"
         )
     name, sep, arg = spec.strip().partition(":")
     loaded = cast(

@@ -331,6 +331,9 @@ class MemSource(LookupSource):
         self.captcha_tries = captcha_tries
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
+        # Set once the solver said it can never answer: later lookups then fail at once
+        # instead of fetching captchas from the national service that nobody will read.
+        self._no_solver: str | None = None
 
     @classmethod
     def from_spec(cls, arg: str | None, options: SourceOptions) -> MemSource:
@@ -417,6 +420,15 @@ class MemSource(LookupSource):
         return outcome
 
     async def _lookup(self, query: Query, exchanges: list[Exchange]) -> Outcome:
+        # A person answers one captcha at a time: the solver's turn covers every try of this
+        # lookup, so each image is fresh when shown and a rejected answer is followed at once
+        # by a new image for the same person (not by somebody else's, already waiting).
+        async with self.solver.turn():
+            if self._no_solver is not None:
+                return Failed(Reason.CAPTCHA_FAILED, f"no captcha solver: {self._no_solver}")
+            return await self._tries(query, exchanges)
+
+    async def _tries(self, query: Query, exchanges: list[Exchange]) -> Outcome:
         last_problem = "no try made"
         last_raw: str | None = None
         for attempt in range(1, self.captcha_tries + 1):
@@ -432,6 +444,7 @@ class MemSource(LookupSource):
                 try:
                     answer = await self.solver.solve(captcha.image, attempt=attempt)
                 except NoSolverError as exc:
+                    self._no_solver = str(exc)
                     return Failed(Reason.CAPTCHA_FAILED, f"no captcha solver: {exc}")
                 except CaptchaError as exc:
                     last_problem = str(exc)
