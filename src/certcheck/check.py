@@ -3,8 +3,10 @@
 It de-duplicates queries (also those already in flight), answers from the cache when it can,
 keeps at most ``concurrency`` lookups in flight and at most ``rate`` starts in any one second,
 and retries transient failures with exponential backoff and jitter, honouring ``Retry-After``,
-without holding a concurrency slot while it waits. It knows nothing of how a source talks or
-how a finding is decided, and it never raises because a source did.
+without holding a concurrency slot while it waits. When attempt after attempt fails with no
+answer at all, the source is taken to be unreachable and the queries left are not asked (they
+are failures, so the next run asks them). It knows nothing of how a source talks or how a
+finding is decided, and it never raises because a source did.
 """
 
 from __future__ import annotations
@@ -56,6 +58,10 @@ class EngineSettings:
     backoff_max: float = 30.0
     #: A server asking to wait longer than this is not asked again for that query.
     retry_after_max: float = 300.0
+    #: Attempts in a row that failed transiently (no answer, no Retry-After) after which the
+    #: source is taken to be down and the queries left are not asked. None: the retries of
+    #: two whole queries, so that one person's trouble alone never trips it.
+    unreachable_after: int | None = None
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -64,6 +70,14 @@ class EngineSettings:
             raise ValueError("rate must be a positive number")
         if self.retries < 0:
             raise ValueError("retries must not be negative")
+        if self.unreachable_after is not None and self.unreachable_after < 1:
+            raise ValueError("unreachable_after must be at least 1")
+
+    @property
+    def failures_before_giving_up(self) -> int:
+        if self.unreachable_after is not None:
+            return self.unreachable_after
+        return 2 * (self.retries + 1)
 
     @classmethod
     def for_source(
@@ -135,10 +149,17 @@ class RateLimiter:
         self._next = -math.inf
         # Held while waiting, so starts are handed out one by one in arrival order.
         self._lock = asyncio.Lock()
+        self._lifted = False
+
+    def lift(self) -> None:
+        """Let every waiter through at once: for when nothing will be sent any more."""
+        self._lifted = True
 
     async def acquire(self) -> None:
         async with self._lock:
             while True:
+                if self._lifted:
+                    return
                 now = self._clock.monotonic()
                 ready = self._next
                 if len(self._starts) == self._capacity:
@@ -221,6 +242,11 @@ class LookupEngine:
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._limiter = RateLimiter(settings.rate, self.clock) if settings.rate else None
         self._tasks: dict[Query, asyncio.Task[Answer]] = {}
+        # Without this, a source that cannot be reached at all (a wrong --mem-url, no network)
+        # costs every query its whole retry budget at the polite rate: minutes of waiting for
+        # a run whose every answer will be "lookup failed" anyway.
+        self._failures_in_row = 0
+        self._down: str | None = None
 
     def submit(self, query: Query) -> asyncio.Task[Answer]:
         """The task answering ``query``: a new one, or the one already running or done."""
@@ -297,16 +323,52 @@ class LookupEngine:
         return outcome
 
     async def _attempt(self, query: Query) -> Outcome:
+        if self._down is not None:
+            return self._not_asked()
         async with self._slots:
             if self._limiter is not None:
                 await self._limiter.acquire()
+            if self._down is not None:  # it went down while this one waited for its turn
+                return self._not_asked()
             try:
-                return await self.source.lookup(query)
+                outcome = await self.source.lookup(query)
             except Exception as exc:  # a faulty source must not take the run down
                 detail = _scrub(f"{type(exc).__name__}: {exc}", query)
                 log.warning("source %s raised for %s: %s", self.source.name,
                             mask_id(query.id_number), detail)
-                return Failed(Reason.LOOKUP_FAILED, f"source error: {detail}")
+                outcome = Failed(Reason.LOOKUP_FAILED, f"source error: {detail}")
+        self._watch(outcome)
+        return outcome
+
+    def _watch(self, outcome: Outcome) -> None:
+        """Count transient failures in a row; any other outcome shows the source is there.
+
+        One with Retry-After is neither: the server answered, and asked for patience.
+        """
+        if not _is_transient(outcome):
+            self._failures_in_row = 0
+            return
+        assert isinstance(outcome, Failed)
+        if outcome.retry_after is not None:
+            return
+        self._failures_in_row += 1
+        if self._down is None and self._failures_in_row >= self.settings.failures_before_giving_up:
+            # Logged to the terminal and shared by every query: no one's ID may be in it.
+            last = _FULL_ID.sub(lambda m: mask_id(m.group(0)), outcome.detail)
+            self._down = (
+                f"the last {self._failures_in_row} attempts all failed "
+                f"(last: {last}); the source seems unreachable, run again later"
+            )
+            log.warning("%s: %s", self.source.name, self._down)
+            if self._limiter is not None:
+                # Queued attempts will not be sent, so they need not wait for their turn.
+                self._limiter.lift()
+
+    def _not_asked(self) -> Failed:
+        # Not transient: nothing is retried once the source is taken to be down. Failures are
+        # never cached, so the next run asks these queries again.
+        assert self._down is not None
+        return Failed(Reason.LOOKUP_FAILED, f"not asked: {self._down}")
 
 
 def _gave_up(state: RetryCallState) -> Outcome:

@@ -6,12 +6,14 @@ raises its own layer's exceptions, which are turned into one-line messages here.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import NoReturn, TypeVar
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -74,15 +76,52 @@ def _guarded() -> Iterator[None]:
         )
 
 
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: also through symlinks, ``..`` and hard links."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+#: The dates a check can be made for. Date arithmetic near year 1 or 9999 overflows, and no
+#: certificate of this system is dated outside these years (the serial dates of
+#: ``certcheck.dates`` are bounded the same way).
+AS_OF_RANGE = (date(1900, 1, 1), date(2199, 12, 31))
+#: The longest window in days (--warn-days, --within, --max-age): a century, so that adding
+#: it to any as-of date stays a date.
+MAX_DAYS = 36_500
+
+
 def parse_as_of(value: str | None) -> date:
     if value is None:
         return date.today()
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(
             f"{value!r} is not a date; use YYYY-MM-DD", param_hint="--as-of"
         ) from None
+    first, last = AS_OF_RANGE
+    if not first <= parsed <= last:
+        raise click.BadParameter(
+            f"{value} is outside {first.isoformat()} … {last.isoformat()}", param_hint="--as-of"
+        )
+    return parsed
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A ``FloatRange`` that also refuses ``nan``, which passes every range comparison."""
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        return number
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from certcheck.atomic import atomic_write
-from certcheck.cli.app import UserError, _guarded, cli, parse_as_of
+from certcheck.cli.app import MAX_DAYS, UserError, _guarded, cli, parse_as_of, same_file
 from certcheck.due import (
     Dates,
     DueItem,
@@ -25,6 +25,7 @@ from certcheck.due import (
 from certcheck.ids import mask_id
 from certcheck.register.csv_ import neutralise
 from certcheck.register.model import ExitCode
+from certcheck.register.view import Masker
 
 HEADERS = ("行", "姓名", "身份证号", "作业项目", "事项", "日期", "剩余天数", "状态")
 _WORKBOOK_OPTIONS = {
@@ -35,9 +36,9 @@ _WORKBOOK_OPTIONS = {
 
 
 @cli.command()
-@click.argument("path", metavar="REGISTER-or-ROSTER",
-                type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--within", type=click.IntRange(min=0), default=60, show_default=True,
+# Not exists=True: a missing or unusable file is exit 4 with the readers' message, as for verify.
+@click.argument("path", metavar="REGISTER-or-ROSTER", type=click.Path(path_type=Path))
+@click.option("--within", type=click.IntRange(0, MAX_DAYS), default=60, show_default=True,
               help="Days ahead to look (as-of date .. as-of + N, both included).")
 @click.option("--as-of", help="Date to count from, YYYY-MM-DD (default: today).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
@@ -64,7 +65,7 @@ def due(
     as_of_date = parse_as_of(as_of)
     if output is not None and output.suffix.lower() not in (".xlsx", ".csv"):
         raise click.UsageError(f"-o {output}: write the list as .xlsx or .csv")
-    if output is not None and output.resolve() == path.resolve():
+    if output is not None and same_file(output, path):
         raise click.UsageError(f"-o {output} is the input itself; choose another name")
     with _guarded():
         people, what = _read(path, sheet)
@@ -78,12 +79,19 @@ def due(
 
 
 def _read(path: Path, sheet: str | None) -> tuple[list[Dates], str]:
-    from certcheck.register.reader import RegisterFormatError, read_register
+    from certcheck.register.reader import NotARegister, read_register
     from certcheck.roster import RosterError, read_roster
 
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
     try:
         return dates_from_register(read_register(path).rows), "登记表（官方日期）"
-    except RegisterFormatError as not_register:
+    except NotARegister as not_register:
+        # Only a file that is no register at all may be a roster. A damaged or edited register
+        # (and any JSON: rosters are spreadsheets) must not be re-read as a roster, which could
+        # find nobody due and exit 0 on a register that says otherwise.
+        if path.suffix.lower() == ".json":
+            raise
         try:
             roster = read_roster(path, sheet)
         except RosterError as not_roster:
@@ -104,6 +112,7 @@ def _tail(exc: Exception, path: Path) -> str:
 
 
 def _show(console: Console, result: DueList, what: str, show_id: bool) -> None:
+    masker = Masker(not show_id)
     window = f"{result.as_of.isoformat()} 起 {result.within} 天内"
     if not result.items:
         console.print(f"{window}无复审或到期（{what}）。")
@@ -122,9 +131,10 @@ def _show(console: Console, result: DueList, what: str, show_id: bool) -> None:
             if item.days_left <= 0:
                 days += f" {item.state}"
             table.add_row(
-                str(item.row), item.name or "",
+                # Free text may hold an ID too (a roster with its columns swapped).
+                str(item.row), masker.text(item.name) or "",
                 (item.id_number or "") if show_id else mask_id(item.id_number),
-                item.item or "", item.event.value, item.when.isoformat(), days,
+                masker.text(item.item) or "", item.event.value, item.when.isoformat(), days,
                 style=style or None,
             )
         console.print(table)

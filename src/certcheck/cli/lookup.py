@@ -96,9 +96,9 @@ def _shown(value: str | None, show_id: bool) -> str:
 def _record_values(record: CertRecord, show_id: bool) -> dict[str, str | None]:
     """The record's labels and values, with the ID masked wherever it occurs unless shown."""
     masker = Masker(not show_id)
-    values = record.to_dict()
-    values["证件号码"] = masker.id(values["证件号码"])
-    values["证号"] = masker.text(values["证号"], record.id_number)
+    values = {label: masker.text(value) for label, value in record.to_dict().items()}
+    values["证件号码"] = masker.id(record.id_number)
+    values["证号"] = masker.text(record.cert_number, record.id_number)
     return values
 
 
@@ -107,7 +107,9 @@ def _print_table(finding: Finding, show_id: bool) -> None:
     # which is what an inspector on site has.
     console = Console()
     w = finding.worker
-    who = f"{w.name or ''} {_shown(w.id_number, show_id)}"
+    masker = Masker(not show_id)
+    # The name and the detail are free text that may hold an ID (--name and --id swapped).
+    who = f"{masker.text(w.name) or ''} {_shown(w.id_number, show_id)}"
     if not finding.certificates:
         console.print(f"{who}: 未查询到证书 (no certificate)")
     for index, record in enumerate(finding.certificates, start=1):
@@ -128,21 +130,22 @@ def _print_table(finding: Finding, show_id: bool) -> None:
         f"结论: [{STATUS_STYLE[finding.status]}]{finding.status.zh} {finding.status.value}[/] — "
         f"{finding.reason.zh} ({finding.reason.value})"
         + (f"；{warnings}" if warnings else "")
-        + (f"；{finding.detail}" if finding.detail else "")
+        + (f"；{masker.text(finding.detail)}" if finding.detail else "")
     )
 
 
 def _print_json(finding: Finding, as_of: date, show_id: bool) -> None:
     w = finding.worker
     certificates = [_record_values(record, show_id) for record in finding.certificates]
+    masker = Masker(not show_id)
     data = {
         "as_of": as_of.isoformat(),
-        "name": w.name,
+        "name": masker.text(w.name),
         "id_number": _shown(w.id_number, show_id),
         "status": finding.status.value,
         "reason": finding.reason.value,
         "warnings": [code.value for code in finding.warnings],
-        "detail": finding.detail,
+        "detail": masker.text(finding.detail),
         "source": finding.answer.source if finding.answer else None,
         "checked_at": finding.answer.checked_at.isoformat() if finding.answer else None,
         "certificates": certificates,

@@ -1,6 +1,7 @@
 """What the terminal shows people: the verdict table, problem workers, mapped columns.
 
-Full ID numbers never reach the terminal: every ID shown here goes through ``mask_id``.
+Full ID numbers never reach the terminal: every ID shown here goes through ``mask_id``, and
+free text that may hold one (a name) through ``SCREEN``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from rich.table import Table
 from certcheck.ids import mask_id
 from certcheck.models import Finding, Status
 from certcheck.register.model import Register
+from certcheck.register.view import Masker
 from certcheck.roster import Roster
 
 STATUS_STYLE = {
@@ -22,6 +24,8 @@ STATUS_STYLE = {
     Status.UNCERTIFIED: "magenta",
     Status.UNVERIFIED: "grey62",
 }
+#: Masks anything ID-shaped in free text shown on the terminal.
+SCREEN = Masker(True)
 #: Problem workers listed on the terminal; the rest are in the register.
 MAX_LISTED = 15
 
@@ -52,7 +56,8 @@ def show_register(console: Console, register: Register, outputs: list[Path]) -> 
             w = finding.worker
             table.add_row(
                 str(w.row),
-                w.name or "",
+                # A name cell may hold an ID (columns swapped in the roster).
+                SCREEN.text(w.name) or "",
                 mask_id(w.id_number),
                 f"[{STATUS_STYLE[finding.status]}]{finding.status.zh}[/]",
                 finding.reason.zh,

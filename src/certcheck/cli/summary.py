@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from certcheck.atomic import atomic_write
-from certcheck.cli.app import UserError, _guarded, cli
+from certcheck.cli.app import UserError, _guarded, cli, same_file
 from certcheck.register.model import ExitCode
 from certcheck.summary import (
     FormHeader,
@@ -100,8 +100,11 @@ def summary(
     chosen = _format(output, fmt)
     if output is not None and str(output) != "-":
         for path in paths:
-            if path.resolve() == output.resolve():
+            if same_file(path, output):
                 raise click.UsageError(f"-o {output} is one of the registers; choose another name")
+        for listed in (enterprises, actions):
+            if listed is not None and same_file(listed, output):
+                raise click.UsageError(f"-o {output} is one of the lists read; choose another name")
     with _guarded():
         _summary(paths, output, chosen, enterprises, actions, unit, filler, phone)
     sys.exit(ExitCode.COMPLIANT)

@@ -12,7 +12,15 @@ from rich.console import Console
 
 from certcheck.cache import AnswerCache, default_dir
 from certcheck.check import EngineSettings
-from certcheck.cli.app import UserError, _guarded, cli, parse_as_of
+from certcheck.cli.app import (
+    MAX_DAYS,
+    FiniteFloatRange,
+    UserError,
+    _guarded,
+    cli,
+    parse_as_of,
+    same_file,
+)
 from certcheck.cli.report import show_register, show_roster
 from certcheck.register.model import ExitCode, Kind
 from certcheck.sources.interface import LookupSource
@@ -23,7 +31,7 @@ def _outputs(roster: Path, outputs: tuple[str, ...]) -> list[str]:
     for out in chosen:
         if out == "-":
             continue
-        if Path(out).resolve() == roster.resolve():
+        if same_file(Path(out), roster):
             raise UserError(
                 f"-o {out} is the roster itself; certcheck never overwrites the roster",
                 ExitCode.USAGE,
@@ -66,7 +74,9 @@ class VerifyArgs:
 
 
 @cli.command()
-@click.argument("roster", type=click.Path(path_type=Path, dir_okay=False))
+# Not dir_okay=False: a folder, like any other unusable roster, is exit 4 with the reader's
+# message, not a usage error.
+@click.argument("roster", type=click.Path(path_type=Path))
 @click.option("--source", "source_spec", default="mem", show_default=True,
               help="mem (national lookup), registry:PATH, replay:DIR, or a plugin name.")
 @click.option("--as-of", help="Date the check is made for, YYYY-MM-DD (default: today).")
@@ -82,16 +92,16 @@ class VerifyArgs:
 @click.option("--seed", type=int, help="Seed for --sample, so the sample can be reproduced.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Lookups in flight at most.")
-@click.option("--rate", type=click.FloatRange(min=0, min_open=True),
+@click.option("--rate", type=FiniteFloatRange(min=0, min_open=True, max=10_000),
               help="Lookups per second at most (default: 1 for mem, unlimited for registry).")
 @click.option("--mask-ids", is_flag=True, help="Write ID numbers masked in every output.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-@click.option("--warn-days", type=click.IntRange(min=0), default=60, show_default=True,
+@click.option("--warn-days", type=click.IntRange(0, MAX_DAYS), default=60, show_default=True,
               help="Warn due_soon when review or expiry is this close.")
 @click.option("--mem-url", default="https://cx.mem.gov.cn", show_default=True,
               help="Base URL of the national lookup.")
 @click.option("--captcha", help="prompt (default at a terminal), command:PROGRAM, or a plugin.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=20,
+@click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True, max=3600), default=20,
               show_default=True, help="Seconds to wait for one answer of the national lookup.")
 @click.option("--record", "record_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Keep the raw responses of the national lookup in DIR (audit; replay:DIR).")
@@ -99,7 +109,7 @@ class VerifyArgs:
               envvar="CERTCHECK_CACHE_DIR", show_envvar=True,
               help="Where answers are kept between runs (default: the user cache directory).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the answer cache.")
-@click.option("--max-age", type=click.FloatRange(min=0), default=7, show_default=True,
+@click.option("--max-age", type=FiniteFloatRange(0, MAX_DAYS), default=7, show_default=True,
               help="Days a cached answer stays good.")
 @click.option("--refresh", is_flag=True, help="Ask the source again and overwrite cached answers.")
 def verify(**options: object) -> None:
@@ -150,6 +160,13 @@ def _verify(args: VerifyArgs) -> int:
         record_dir=str(args.record_dir) if args.record_dir else None,
     )
     source = open_source(args.source_spec, options)
+    for out in targets:
+        for used in source.input_files:
+            if out != "-" and same_file(Path(out), used):
+                raise UserError(
+                    f"-o {out} is a file the source reads ({used}); certcheck never "
+                    "overwrites its inputs", ExitCode.USAGE,
+                )
     settings = RunSettings(
         as_of=args.as_of, kind=args.kind, enterprise=args.enterprise, warn_days=args.warn_days,
         sample_size=args.sample_size, seed=args.seed, mask_ids=args.mask_ids,

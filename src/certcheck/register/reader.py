@@ -11,7 +11,6 @@ sheets and, being Rust, does not expand XML entities.
 from __future__ import annotations
 
 import json
-import zipfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,10 +29,10 @@ from certcheck.models import (
 from certcheck.register.model import Kind, Sample, Verdict
 from certcheck.register.view import CACHED_SUFFIX, HEADERS, WARNING_SEPARATOR
 from certcheck.register.xlsx import FORMAT_VERSION, MAIN_SHEET, MARKER_FORMAT, MARKER_SHEET
+from certcheck.roster.guards import check_file_size, check_zip, special_file
+from certcheck.roster.model import RosterError
+from certcheck.roster.sniff import Kind as RosterKind
 
-#: A register workbook that unpacks to more than this is not one certcheck wrote (a 100k-row
-#: register is about 60 MB unpacked); refusing it keeps a zip bomb from filling memory.
-MAX_UNPACKED_BYTES = 2 * 1024**3
 MAX_JSON_BYTES = 1024**3
 
 
@@ -42,6 +41,11 @@ class RegisterFormatError(Exception):
 
     The message is one line for the user, naming the file and what to do.
     """
+
+
+class NotARegister(RegisterFormatError):
+    """The file is readable but no certcheck register at all (a roster, say), as opposed to a
+    register that is damaged or edited, which must never be taken for something else."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +114,15 @@ class RegisterData:
 def read_register(path: Path) -> RegisterData:
     """Read a register written by certcheck; raise RegisterFormatError for anything else."""
     path = Path(path)
+    if special_file(path):
+        # Opening a pipe would wait forever and a device would never end.
+        raise RegisterFormatError(f"{path}: not a regular file (a pipe or a device)")
     suffix = path.suffix.lower()
     if suffix == ".json":
         return _read_json(path)
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path)
-    raise RegisterFormatError(
+    raise NotARegister(
         f"{path}: cannot read a register from a '{suffix or path.name}' file; "
         "give the .xlsx or .json register that certcheck verify wrote"
     )
@@ -186,19 +193,17 @@ def _split_source(value: str | None) -> tuple[str | None, bool]:
 
 
 def _check_zip(path: Path) -> None:
+    """The roster reader's guards: calamine aborts the whole process on some crafted sheets
+    (a cell at XFD1048576), and a zip bomb would fill memory."""
+    size = path.stat().st_size  # FileNotFoundError: the CLI reports a missing file as such
+    if path.is_dir():
+        raise NotARegister(f"{path}: a folder, not a register file")
     try:
-        with zipfile.ZipFile(path) as zf:
-            unpacked = sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
-            raise
-        raise RegisterFormatError(
-            f"{path}: not an .xlsx workbook (the file is damaged or of another type)"
-        ) from None
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise RegisterFormatError(
-            f"{path}: unpacks to {unpacked // 1024**2} MB, far more than any register; refused"
-        )
+        check_file_size(path, size)
+        check_zip(path, RosterKind.OOXML)
+    except RosterError as exc:
+        # Refused before its sheets were seen, so nothing says it is a register.
+        raise NotARegister(f"{path}: {exc}") from None
 
 
 def _read_xlsx(path: Path) -> RegisterData:
@@ -208,8 +213,11 @@ def _read_xlsx(path: Path) -> RegisterData:
     try:
         wb = CalamineWorkbook.from_path(str(path))
         names = list(wb.sheet_names)
+    except CalamineError as exc:
+        raise NotARegister(f"{path}: cannot read the workbook ({exc})") from None
+    try:
         if MARKER_SHEET not in names:
-            raise RegisterFormatError(
+            raise NotARegister(
                 f"{path}: not a certcheck register (it has no {MARKER_SHEET} sheet); "
                 "give a register written by certcheck verify"
             )
@@ -233,7 +241,7 @@ def _read_xlsx(path: Path) -> RegisterData:
 
 def _check_marker(path: Path, marker: Mapping[str, str]) -> None:
     if marker.get("format") != MARKER_FORMAT:
-        raise RegisterFormatError(
+        raise NotARegister(
             f"{path}: not a certcheck register (unknown {MARKER_SHEET} sheet)"
         )
     version = marker.get("format_version", "")
@@ -344,14 +352,16 @@ def _read_json(path: Path) -> RegisterData:
         with open(path, encoding="utf-8-sig") as fh:
             data = json.load(fh)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RegisterFormatError(f"{path}: not a JSON register ({exc})") from None
+        raise NotARegister(f"{path}: not a JSON register ({exc})") from None
+    except RecursionError:
+        raise NotARegister(f"{path}: not a JSON register (nested too deeply)") from None
     if not (
         isinstance(data, dict)
         and isinstance(data.get("certcheck"), str)
         and isinstance(data.get("workers"), list)
         and isinstance(data.get("verdict"), dict)
     ):
-        raise RegisterFormatError(
+        raise NotARegister(
             f"{path}: not a certcheck register (no certcheck, verdict and workers keys); "
             "give a register written by certcheck verify"
         )
@@ -359,7 +369,7 @@ def _read_json(path: Path) -> RegisterData:
         return RegisterData(
             path=path, info=_info_from_json(path, data), rows=_rows_from_json(path, data)
         )
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise RegisterFormatError(
             f"{path}: a certcheck register with unexpected content "
             f"({type(exc).__name__}: {exc}); was it edited?"

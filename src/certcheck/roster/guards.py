@@ -10,7 +10,9 @@ process with a memory limit instead (see ``isolated``).
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -76,6 +78,19 @@ def password_protected(path: Path) -> RosterError:
         f"{path.name} 设有打开密码，无法读取。请打开后另存一份不加密的副本再试"
         "（the workbook is password-protected; save an unprotected copy）"
     )
+
+
+def special_file(path: Path) -> bool:
+    """True for a path that exists but is neither a regular file nor a folder.
+
+    Opening a FIFO blocks until someone writes to it, and a device such as /dev/zero never
+    ends, so such paths (or links to them) must be refused before anything opens them.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def check_file_size(path: Path, size: int) -> None:

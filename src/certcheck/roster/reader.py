@@ -8,9 +8,11 @@ but ``RosterError`` leaves this function, whatever the file holds.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from certcheck.models import InputIssue
 from certcheck.roster import guards
@@ -46,8 +48,37 @@ def read_roster(path: Path, sheet: str | None = None, *, today: date | None = No
     Raises ``RosterError`` (one line: what is wrong, what to do) for anything unusable.
     """
     path = Path(path)
+    return _as_roster_error(path, lambda: _read(path, sheet, today or date.today()))
+
+
+def read_first_sheet(path: Path) -> Grid:
+    """The cells of the first worksheet of any file a roster may be (CSV included).
+
+    For other tables users give (the registry): the same sniffing and the same guards as a
+    roster, so a crafted file cannot take the process down through them either. Raises
+    ``RosterError`` for anything unusable, like ``read_roster``.
+    """
+    path = Path(path)
+    return _as_roster_error(path, lambda: _first_sheet(path))
+
+
+def _first_sheet(path: Path) -> Grid:
+    head, size = _head(path)
+    guards.check_file_size(path, size)
+    kind = sniff(path, head)
+    with ExitStack() as stack:
+        book = _open(path, kind, [], stack)
+        if not book.sheets:
+            raise RosterError(f"{path.name} 中没有工作表（no worksheet）")
+        return _load(path, book, book.sheets[0].name)
+
+
+_T = TypeVar("_T")
+
+
+def _as_roster_error(path: Path, read: Callable[[], _T]) -> _T:
     try:
-        return _read(path, sheet, today or date.today())
+        return read()
     except RosterError:
         raise
     except MemoryError as exc:
@@ -89,6 +120,11 @@ def _head(path: Path) -> tuple[bytes, int]:
             raise RosterError(f"找不到花名册文件 {path}。请检查路径和文件名（file not found）")
         if path.is_dir():
             raise RosterError(f"{path} 是文件夹，不是花名册文件。请给出 .xlsx/.xls/.csv 文件的路径")
+        if guards.special_file(path):
+            raise RosterError(
+                f"{path} 不是普通文件（管道、设备等），无法作为花名册读取。"
+                "请给出 .xlsx/.xls/.csv 文件的路径（not a regular file）"
+            )
         with path.open("rb") as handle:
             head = handle.read(HEAD_BYTES)
         size = path.stat().st_size
@@ -123,6 +159,14 @@ def _open(path: Path, kind: Kind, issues: list[InputIssue], stack: ExitStack) ->
         if encoding == "gb18030":
             issues.append(
                 InputIssue(None, "encoding_gb18030", "文件不是 UTF-8 编码，已按 GBK/GB18030 读取")
+            )
+        elif encoding == "mixed":
+            issues.append(
+                InputIssue(
+                    None,
+                    "encoding_mixed",
+                    "文件混有 UTF-8 和 GBK 编码的行，已逐行识别；建议另存为统一编码的文件",
+                )
             )
         return book
     if kind is Kind.SPREADSHEET_2003:

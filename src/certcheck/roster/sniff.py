@@ -25,8 +25,14 @@ _SPREADSHEET_2003 = re.compile(
     r"^\s*<\?xml[^>]*>\s*(?:<\?mso-application[^>]*>\s*)?<(?:\w+:)?Workbook\b"
 )
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
-# Bytes that never occur in a text roster in any encoding we read (NUL aside, which UTF-16 uses).
-_BINARY_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+# Bytes that never occur in a text roster in any encoding we read. NUL is judged apart: a
+# few stray NULs (a database export padding a field) do occur in CSV files and are removed
+# when the text is read, while a file of mostly NULs (UTF-16 without a BOM, /dev/zero, a
+# binary) is not a text roster.
+_BINARY_CONTROL = re.compile(rb"[\x01-\x08\x0e-\x1a\x1c-\x1f]")
+_NUL_ALLOWANCE = 8  # plus one per 100 bytes, so that a short file may hold a stray NUL too
+# Documents people save under a spreadsheet's name; their text would otherwise be read as CSV.
+_DOCUMENT_MAGIC = (b"%PDF-", b"{\\rtf")
 
 
 class Kind(Enum):
@@ -66,14 +72,17 @@ def sniff(path: Path, head: bytes) -> Kind:
         return _zip_kind(path)
     if head.startswith(_OLE2_MAGIC):
         return Kind.ENCRYPTED if _has_encrypted_package(path) else Kind.XLS
+    if head.lstrip().startswith(_DOCUMENT_MAGIC):
+        return Kind.BINARY
     text = decode_head(head)
-    if _HTML_START.match(text) or (text.lstrip().startswith("<") and _HTML_ANYWHERE.search(text)):
-        return Kind.HTML
+    # Before HTML: an Excel 2003 workbook holds <Table> elements, which look like HTML.
     if _SPREADSHEET_2003.match(text):
         return Kind.SPREADSHEET_2003
+    if _HTML_START.match(text) or (text.lstrip().startswith("<") and _HTML_ANYWHERE.search(text)):
+        return Kind.HTML
     if text_encoding_of_bom(head) is not None:
         return Kind.TEXT
-    if _BINARY_CONTROL.search(head):
+    if _BINARY_CONTROL.search(head) or head.count(0) > _NUL_ALLOWANCE + len(head) // 100:
         return Kind.BINARY
     return Kind.TEXT
 

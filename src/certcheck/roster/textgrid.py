@@ -26,7 +26,8 @@ _CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([\w-]+)", re.I)
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """(text, encoding): BOM first, then strict UTF-8, then GB18030."""
+    """(text, encoding): BOM first, then strict UTF-8, then GB18030 for the lines that are not
+    UTF-8 (encoding ``"mixed"`` when both occur)."""
     bom = text_encoding_of_bom(data)
     if bom is not None:
         encoding = "utf-8-sig" if bom == "utf-8" else "utf-16"
@@ -34,11 +35,31 @@ def decode_text(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        return data.decode("gb18030", errors="replace"), "gb18030"
+        pass
+    # Line by line: a roster that grew by pasting rows from another program's export mixes a
+    # UTF-8 part with a GBK part, and decoding all of it as GBK would garble the UTF-8 header.
+    # A GBK line of Chinese text is practically never valid UTF-8, so trying UTF-8 first is safe.
+    lines = data.splitlines(keepends=True)
+    decoded: list[str] = []
+    utf8_lines = 0
+    for line in lines:
+        try:
+            decoded.append(line.decode("utf-8"))
+            utf8_lines += not line.isascii()
+        except UnicodeDecodeError:
+            decoded.append(line.decode("gb18030", errors="replace"))
+    return "".join(decoded), "mixed" if utf8_lines else "gb18030"
 
 
 def guess_delimiter(text: str) -> str:
-    lines = [line for line in text.splitlines()[: _SNIFF_LINES * 2] if line.strip()]
+    # Only the head is split: splitting a 100,000-line file to look at 120 lines cost 20 ms.
+    end = -1
+    for _ in range(_SNIFF_LINES * 2):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            break
+    head = text if end < 0 else text[:end]
+    lines = [line for line in head.splitlines()[: _SNIFF_LINES * 2] if line.strip()]
     lines = lines[:_SNIFF_LINES]
     best, best_score = ",", (-1, -1)
     for delimiter in _DELIMITERS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar
 
 from certcheck.models import Outcome, Query
@@ -62,6 +63,11 @@ class LookupSource(ABC):
     def cache_identity(self) -> str:
         """What distinguishes this source's answers in the cache (name plus its target)."""
         return self.name
+
+    @property
+    def input_files(self) -> tuple[Path, ...]:
+        """Local files the source reads, which no output may overwrite."""
+        return ()
 
 
 class ImmediateSource(LookupSource):

@@ -7,8 +7,8 @@ The file is read once, fully validated, and indexed by ID number.
 from __future__ import annotations
 
 import csv
-import io
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -16,7 +16,13 @@ from pathlib import Path
 from certcheck.dates import parse_date
 from certcheck.ids import normalize_id
 from certcheck.models import DATE_FIELDS, RECORD_FIELDS, CertRecord, Found, NotFound, Outcome, Query
+from certcheck.roster import RosterError, read_first_sheet
+from certcheck.roster.guards import check_file_size, special_file
 from certcheck.sources.interface import ImmediateSource, SourceError, SourceOptions
+
+# An ID written the way Excel writes a number it has rounded (5.00381E+17, 500381198503150000.0):
+# the last digits are gone, so no record can be matched to it.
+_NUMBER_TEXT = re.compile(r"\s*[+-]?\d+(?:\.\d*(?:[eE][+-]?\d+)?|[eE][+-]?\d+)\s*")
 
 REQUIRED = ("姓名", "证件号码", "作业类别", "操作项目", "有效期结束日期", "应复审日期")
 _LABEL_TO_ATTR = dict(RECORD_FIELDS)
@@ -44,28 +50,38 @@ class RegistrySource(ImmediateSource):
     def cache_identity(self) -> str:
         return f"registry:{self.path.resolve()}"
 
+    @property
+    def input_files(self) -> tuple[Path, ...]:
+        return (self.path,)
+
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_id.values())
 
 
 def load_registry(path: Path) -> dict[str, tuple[CertRecord, ...]]:
     """Read and validate a registry file; SourceError names the file and the problem."""
-    if not path.is_file():
+    if not path.exists():
         raise SourceError(f"registry file not found: {path}")
-    suffix = path.suffix.lower()
+    if path.is_dir():
+        raise SourceError(f"the registry {path} is a folder; give the registry file in it")
+    if special_file(path):
+        raise SourceError(f"the registry {path} is not a regular file (a pipe or a device)")
     try:
-        if suffix == ".json":
+        if path.suffix.lower() == ".json":
             rows: Iterable[tuple[int, Mapping[str, object]]] = _json_rows(path)
-        elif suffix in {".xlsx", ".xlsm", ".xls", ".ods"}:
-            rows = _sheet_rows(path)
         else:
-            rows = _csv_rows(path)
+            rows = _sheet_rows(path)
         by_id: defaultdict[str, list[CertRecord]] = defaultdict(list)
         for where, row in rows:
             record = _record(row, where)
             by_id[record.id_number].append(record)
     except SourceError as exc:
         raise SourceError(f"bad registry {path.name}: {exc}") from None
+    except RosterError as exc:
+        # The roster reader names the file itself.
+        raise SourceError(f"bad registry: {exc}") from None
+    except RecursionError:
+        raise SourceError(f"bad registry {path.name}: nested too deeply") from None
     except (OSError, UnicodeError, ValueError, csv.Error) as exc:
         raise SourceError(f"bad registry {path.name}: cannot read it ({exc})") from None
     return {k: tuple(v) for k, v in by_id.items()}
@@ -80,24 +96,9 @@ def _check_headers(headers: Iterable[str]) -> None:
         )
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
-
-
-def _csv_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object]]]:
-    reader = csv.DictReader(io.StringIO(_decode(path.read_bytes()), newline=""))
-    _check_headers([h.strip() for h in reader.fieldnames or []])
-    reader.fieldnames = [h.strip() for h in reader.fieldnames or []]
-    for line, row in enumerate(reader, start=2):
-        if any(v and v.strip() for v in row.values() if isinstance(v, str)):
-            yield line, row
-
-
 def _json_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object]]]:
-    data = json.loads(_decode(path.read_bytes()))
+    check_file_size(path, path.stat().st_size)
+    data = json.loads(path.read_bytes().decode("utf-8-sig"))
     if isinstance(data, dict) and isinstance(data.get("records"), list):
         data = data["records"]
     if not isinstance(data, list):
@@ -110,17 +111,17 @@ def _json_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object]]]:
 
 
 def _sheet_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object]]]:
-    from python_calamine import CalamineWorkbook
-
-    workbook = CalamineWorkbook.from_path(str(path))
-    grid = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    if not grid:
+    # Whatever the extension says: calamine aborts the whole process on some crafted
+    # workbooks, and the roster reader's sniffing and guards are what stop that.
+    grid = read_first_sheet(path)
+    if not grid.rows:
         raise SourceError("the first sheet is empty")
-    headers = [str(h).strip() for h in grid[0]]
+    headers = [str(h).strip() for h in grid.rows[0]]
     _check_headers(headers)
-    for line, values in enumerate(grid[1:], start=2):
-        if any(v not in ("", None) for v in values):
-            yield line, dict(zip(headers, values, strict=False))
+    for index, values in enumerate(grid.rows[1:], start=1):
+        # any(values) settles almost every row at C speed; the rest may hold a 0 cell.
+        if any(values) or any(v not in ("", None) for v in values):
+            yield grid.row_number(index), dict(zip(headers, values, strict=False))
 
 
 def _text(value: object) -> str | None:
@@ -143,7 +144,10 @@ def _record(row: Mapping[str, object], where: int) -> CertRecord:
                 raise SourceError(f"row {where}: {label} is not a date: {raw!r}") from None
         else:
             values[attr] = _text(raw)
-    if isinstance(row.get("证件号码"), float):
+    raw_id = row.get("证件号码")
+    if isinstance(raw_id, float) or (
+        isinstance(raw_id, str) and not raw_id.isdigit() and _NUMBER_TEXT.fullmatch(raw_id)
+    ):
         raise SourceError(f"row {where}: 证件号码 is a number, so its last digits are lost")
     if not values["name"] or not values["id_number"]:
         raise SourceError(f"row {where}: 姓名 and 证件号码 must not be empty")

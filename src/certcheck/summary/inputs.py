@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from certcheck.register.reader import RegisterData, read_register
+from certcheck.roster.guards import special_file
 from certcheck.summary.aggregate import Action, Measure
 
 #: How far down a title or notes may push the header row.
@@ -74,12 +75,15 @@ def load_registers(paths: Sequence[Path]) -> Loaded:
             warnings.append(f"{path}: given twice; counted once")
             continue
         by_path[resolved] = path
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        # Read (and so vetted: a pipe, a device, a bomb are refused) before it is hashed.
+        register = read_register(path)
+        with open(path, "rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
         if digest in by_hash:
             warnings.append(f"{path}: a copy of {by_hash[digest]}; counted once")
             continue
         by_hash[digest] = path
-        registers.append(read_register(path))
+        registers.append(register)
     return Loaded(tuple(registers), tuple(warnings))
 
 
@@ -146,6 +150,9 @@ def _xlsx_sheets(path: Path) -> list[Grid]:
 
 
 def _grids(path: Path) -> list[Grid]:
+    if special_file(path):
+        # Opening a pipe would wait forever and a device would never end.
+        raise SummaryInputError(f"{path}: not a regular file (a pipe or a device)")
     if path.stat().st_size > MAX_LIST_BYTES:
         raise SummaryInputError(f"{path}: far larger than any list of enterprises; refused")
     suffix = path.suffix.lower()
