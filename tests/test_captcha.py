@@ -348,3 +348,15 @@ def test_progress_bar_stays_on_one_line_in_narrow_terminals(width: int) -> None:
               if f.strip()]
     assert frames and all(cell_len(frame) <= width for frame in frames)
     assert any("/600" in frame for frame in frames)
+
+
+def test_command_solver_output_is_bounded(tmp_path: Path) -> None:
+    import asyncio
+
+    from certcheck.sources.captcha import MAX_PROGRAM_OUTPUT, CaptchaError, CommandSolver
+
+    program = tmp_path / "flood.py"
+    program.write_text("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n")
+    solver = CommandSolver([sys.executable, str(program)])
+    with pytest.raises(CaptchaError, match=str(MAX_PROGRAM_OUTPUT)):
+        asyncio.run(solver.solve(b"\x89PNG", attempt=1))

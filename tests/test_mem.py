@@ -468,3 +468,14 @@ def test_once_the_solver_can_never_answer_no_more_captchas_are_fetched(mock: Any
     answers = asyncio.run(main())
     assert all(a.outcome.reason is Reason.CAPTCHA_FAILED for a in answers.values())
     assert mock["captcha"].call_count == 1
+
+
+@pytest.mark.parametrize(
+    "url", ["http://", "http://exa mple.com", "http://127.0.0.1:99999", "http://[::1", "ftp://x"]
+)
+def test_unusable_mem_url_is_a_source_error(url: str) -> None:
+    from certcheck.sources.interface import SourceError, SourceOptions
+    from certcheck.sources.plugins import open_source
+
+    with pytest.raises(SourceError, match="not a usable URL"):
+        open_source("mem", SourceOptions(mem_url=url, captcha="command:true"))

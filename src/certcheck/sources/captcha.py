@@ -387,6 +387,53 @@ async def _read_line(stream: TextIO) -> str | None:
     return await future
 
 
+#: An answer is four characters; a program printing more than this is broken, and reading
+#: all of it (``command:cat /dev/zero``) would fill memory.
+MAX_PROGRAM_OUTPUT = 4096
+
+
+class OutputTooLong(Exception):
+    pass
+
+
+async def _read_at_most(stream: asyncio.StreamReader | None, limit: int) -> bytes:
+    if stream is None:
+        return b""
+    data = bytearray()
+    while chunk := await stream.read(limit + 1 - len(data)):
+        data += chunk
+        if len(data) > limit:
+            raise OutputTooLong
+    return bytes(data)
+
+
+async def _drain(stream: asyncio.StreamReader | None) -> None:
+    while stream is not None and await stream.read(65536):
+        pass
+
+
+async def _bounded_output(process: asyncio.subprocess.Process) -> tuple[bytes, bytes]:
+    """stdout and stderr of a program that must print little; OutputTooLong kills it."""
+    readers = [
+        asyncio.ensure_future(_read_at_most(stream, MAX_PROGRAM_OUTPUT))
+        for stream in (process.stdout, process.stderr)
+    ]
+    try:
+        stdout, stderr = await asyncio.gather(*readers)
+    except OutputTooLong:
+        for reader in readers:
+            reader.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+        process.kill()
+        # asyncio's wait() also waits for the pipes to reach EOF, so what the killed program
+        # left in them is read and dropped.
+        await asyncio.gather(_drain(process.stdout), _drain(process.stderr))
+        await process.wait()
+        raise
+    await process.wait()
+    return stdout, stderr
+
+
 class CommandSolver(CaptchaSolver):
     """``command:PROGRAM``: PROGRAM gets the image file's path and prints the answer."""
 
@@ -421,7 +468,11 @@ class CommandSolver(CaptchaSolver):
         except OSError as exc:
             raise NoSolverError(f"cannot run captcha program {self.argv[0]!r}: {exc}") from None
         try:
-            stdout, stderr = await asyncio.wait_for(process.communicate(), self._timeout)
+            stdout, stderr = await asyncio.wait_for(_bounded_output(process), self._timeout)
+        except OutputTooLong:
+            raise CaptchaError(
+                f"captcha program printed more than {MAX_PROGRAM_OUTPUT} bytes"
+            ) from None
         except TimeoutError:
             process.kill()
             await process.wait()

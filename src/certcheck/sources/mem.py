@@ -343,8 +343,7 @@ class MemSource(LookupSource):
             if not arg.startswith(("http://", "https://")):
                 raise SourceError(f"mem takes no argument but a URL, not {arg!r}")
             base = arg
-        if not base.startswith(("http://", "https://")):
-            raise SourceError(f"--mem-url must be an http(s) URL, not {base!r}")
+        _check_url(base)
         return cls(
             solver=load_solver(options.captcha, options.interactive),
             base_url=base,
@@ -472,3 +471,22 @@ class MemSource(LookupSource):
             f"captcha not accepted after {self.captcha_tries} tries ({last_problem})",
             raw=last_raw,
         )
+
+
+def _check_url(base: str) -> None:
+    """A base URL that cannot name a server is the user's typo, not a failed lookup."""
+    problem = None
+    try:
+        url = httpx.URL(base)
+        if any(c.isspace() for c in base):
+            problem = "it contains a space"
+        elif url.scheme not in ("http", "https"):
+            problem = "it must start with http:// or https://"
+        elif not url.host:
+            problem = "it names no host"
+        elif url.port is not None and not 0 < url.port < 65536:
+            problem = "its port is out of range"
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        problem = str(exc) or "it cannot be parsed"
+    if problem is not None:
+        raise SourceError(f"--mem-url {base!r} is not a usable URL: {problem}")
