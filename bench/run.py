@@ -33,17 +33,26 @@ MEASURE = (
 )
 
 
-def measure(cmd: list[str], repeat: int = 2) -> tuple[float, float]:
-    """Best wall time of ``repeat`` runs, and the peak RSS (MiB) of the command's process."""
-    best, peak = float("inf"), 0.0
+def _once(cmd: list[str]) -> tuple[float, float]:
+    done = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True,
+                          check=True)
+    elapsed, rss, code = done.stdout.split()
+    if int(code) not in (0, 1, 3):
+        raise SystemExit(f"{cmd[:4]} exited {code}")
+    return float(elapsed), float(rss)
+
+
+def measure_pair(ours: list[str], floor: list[str], repeat: int = 3) -> tuple[float, ...]:
+    """Best wall time and peak RSS (MiB) of each command, runs alternated so that a busy
+    moment of the machine does not fall on one side only."""
+    best = [float("inf"), float("inf")]
+    peak = [0.0, 0.0]
     for _ in range(repeat):
-        done = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True,
-                              text=True, check=True)
-        elapsed, rss, code = done.stdout.split()
-        if int(code) not in (0, 1, 3):
-            raise SystemExit(f"{cmd[:4]} exited {code}")
-        best, peak = min(best, float(elapsed)), max(peak, float(rss))
-    return best, peak
+        for side, cmd in enumerate((floor, ours)):
+            elapsed, rss = _once(cmd)
+            best[side] = min(best[side], elapsed)
+            peak[side] = max(peak[side], rss)
+    return best[1], peak[1], best[0], peak[0]
 
 
 def certcheck_cmd(roster: Path, registry: Path, out: Path) -> list[str]:
@@ -57,9 +66,10 @@ def roster_run(size: int) -> None:
     roster, registry = generate(OUT, size)
     work = OUT / f"run-{size}"
     work.mkdir(exist_ok=True)
-    floor, floor_rss = measure([sys.executable, str(HERE / "floor.py"), str(roster),
-                                str(registry), str(work)])
-    ours, rss = measure(certcheck_cmd(roster, registry, work))
+    ours, rss, floor, floor_rss = measure_pair(
+        certcheck_cmd(roster, registry, work),
+        [sys.executable, str(HERE / "floor.py"), str(roster), str(registry), str(work)],
+    )
     print(f"roster run {size:>7,}: certcheck {ours:6.2f} s, floor {floor:6.2f} s, "
           f"ratio {ours / floor:.2f} (target <= 1.3); peak RSS {rss:.0f} MiB "
           f"(floor {floor_rss:.0f} MiB; target at 100k <= 500)")

@@ -185,20 +185,24 @@ def _record_warnings(
 ) -> list[WarningCode]:
     found: list[WarningCode] = []
     horizon = as_of + timedelta(days=warn_days)
-    upcoming = [record.valid_until]
-    if review_outstanding(record):
-        upcoming.append(record.review_due)
-    if any(d is not None and as_of <= d <= horizon for d in upcoming):
+    until = record.valid_until
+    due = record.review_due if review_outstanding(record) else None
+    if (until is not None and as_of <= until <= horizon) or (
+        due is not None and as_of <= due <= horizon
+    ):
         found.append(WarningCode.DUE_SOON)
-    pairs = (
-        (declared.first_issued, record.first_issued),
-        (declared.valid_from, record.valid_from),
-        (declared.valid_until, record.valid_until),
-        (declared.review_due, record.review_due),
-        (declared.reviewed, record.reviewed),
-    )
-    if any(mine is not None and mine != official for mine, official in pairs):
-        found.append(WarningCode.ROSTER_OUTDATED)
+    if declared.claims_certificate:
+        pairs = (
+            (declared.first_issued, record.first_issued),
+            (declared.valid_from, record.valid_from),
+            (declared.valid_until, record.valid_until),
+            (declared.review_due, record.review_due),
+            (declared.reviewed, record.reviewed),
+        )
+        for mine, official in pairs:
+            if mine is not None and mine != official:
+                found.append(WarningCode.ROSTER_OUTDATED)
+                break
     return found
 
 
@@ -214,7 +218,9 @@ def next_due(record: CertRecord) -> tuple[date, str] | None:
 
 def cert_key(number: str) -> str:
     """Certificate numbers compare without spaces, case, or the leading T some are written with."""
-    key = "".join(unicodedata.normalize("NFKC", number).split()).upper()
+    if not number.isascii():
+        number = unicodedata.normalize("NFKC", number)
+    key = "".join(number.split()).upper()
     return key[1:] if key.startswith("T") else key
 
 
