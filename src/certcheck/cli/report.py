@@ -30,8 +30,26 @@ SCREEN = Masker(True)
 MAX_LISTED = 15
 
 
+#: How the roster fields are named to the person reading the terminal.
+FIELD_ZH = {
+    "name": "姓名",
+    "id_number": "身份证号",
+    "cert_number": "证号",
+    "category": "作业类别",
+    "item": "操作项目",
+    "first_issued": "初领日期",
+    "valid_from": "有效期开始",
+    "valid_until": "有效期结束",
+    "review_due": "应复审日期",
+    "reviewed": "实际复审日期",
+}
+
+
 def show_roster(console: Console, roster: Roster) -> None:
-    mapped = "，".join(f"{field}←{header}" for field, header in roster.columns.items())
+    # Field ← the header as the roster wrote it, so a wrong guess is visible at once.
+    mapped = "，".join(
+        f"{FIELD_ZH.get(field, field)}←“{header}”" for field, header in roster.columns.items()
+    )
     sheet = f" [{roster.sheet}]" if roster.sheet else ""
     console.print(f"读取 {roster.file.name}{sheet}: {len(roster.workers)} 人；列: {mapped}")
     if roster.issues:
