@@ -150,6 +150,11 @@ def _unrecognized(exchange: Exchange, why: str) -> Failed:
     )
 
 
+def _body(exchange: Exchange) -> dict[str, Any] | Failed:
+    """The JSON object an answer carries, or the Failed its status or shape means."""
+    return _http_failure(exchange) or _json_object(exchange)
+
+
 def _json_object(exchange: Exchange) -> dict[str, Any] | Failed:
     try:
         data = json.loads(exchange.body)
@@ -162,10 +167,7 @@ def _json_object(exchange: Exchange) -> dict[str, Any] | Failed:
 
 
 def interpret_captcha(exchange: Exchange) -> _Captcha | Failed:
-    failure = _http_failure(exchange)
-    if failure is not None:
-        return failure
-    data = _json_object(exchange)
+    data = _body(exchange)
     if isinstance(data, Failed):
         return data
     uuid = data.get(api.CAPTCHA_UUID_KEY)
@@ -187,10 +189,7 @@ def interpret_captcha(exchange: Exchange) -> _Captcha | Failed:
 
 def interpret_query(exchange: Exchange, query: Query) -> Outcome | WrongCaptcha:
     """The outcome one netQuery response means (the heart of the source, shared with replay)."""
-    failure = _http_failure(exchange)
-    if failure is not None:
-        return failure
-    data = _json_object(exchange)
+    data = _body(exchange)
     if isinstance(data, Failed):
         return data
     raw = _clip(exchange.body)
