@@ -118,7 +118,8 @@ def write_all(reg: Register, targets: Sequence[tuple[str | Path, OutputFormat]])
         workbook is not None
         and len(files) > 1
         and len(reg.findings) >= PARALLEL_MIN_WORKERS
-        and "fork" in multiprocessing.get_all_start_methods()
+        # fork is only safe to rely on under Linux (macOS frameworks break in a forked child).
+        and sys.platform == "linux"
         and (os.cpu_count() or 1) > 1
     )
     if not parallel or workbook is None:
