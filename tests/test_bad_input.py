@@ -282,12 +282,17 @@ def test_output_over_a_hard_link_of_the_roster_is_refused(tmp_path: Path) -> Non
 # --- registers read back by summary and due --------------------------------------------------
 
 
-def test_a_register_workbook_that_would_abort_calamine_is_refused(tmp_path: Path) -> None:
+def _compliant_register(tmp_path: Path, out: Path) -> Path:
+    """A real register of one valid worker, written by verify."""
     roster = roster_csv(tmp_path / "roster.csv", ("张三", ID))
     registry = write_registry(tmp_path / "registry.csv", registry_row())
-    good = tmp_path / "good.xlsx"
     assert run("verify", roster, "--source", f"registry:{registry}", "--as-of", AS_OF,
-               "-o", good).exit_code == 0
+               "-o", out).exit_code == 0
+    return out
+
+
+def test_a_register_workbook_that_would_abort_calamine_is_refused(tmp_path: Path) -> None:
+    good = _compliant_register(tmp_path, tmp_path / "good.xlsx")
     # A real register (its marker sheet intact) with one cell at XFD1048576 added.
     path = tmp_path / "register.xlsx"
     with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w") as dst:
@@ -323,11 +328,7 @@ def test_hostile_json_registers_are_refused(tmp_path: Path, content: str) -> Non
 def test_due_does_not_take_a_damaged_register_for_a_roster(tmp_path: Path) -> None:
     # Re-read as CSV, a register's JSON holds 姓名 and 证件号码 and made a roster of junk
     # with nobody due: exit 0 for a file that is no usable register at all.
-    roster = roster_csv(tmp_path / "roster.csv", ("张三", ID))
-    registry = write_registry(tmp_path / "registry.csv", registry_row())
-    out = tmp_path / "r.json"
-    assert run("verify", roster, "--source", f"registry:{registry}", "--as-of", AS_OF,
-               "-o", out).exit_code == 0
+    out = _compliant_register(tmp_path, tmp_path / "r.json")
     data = json.loads(out.read_text("utf-8"))
     data["as_of"] = 5
     out.write_text(json.dumps(data, ensure_ascii=False), "utf-8")

@@ -137,14 +137,20 @@ def _wait_for_queries(server: MemServer, count: int, proc: subprocess.Popen[str]
         time.sleep(0.02)
 
 
+def _started_and_asking(cmd: list[str], server: MemServer, count: int) -> subprocess.Popen[str]:
+    """A verify run in the background, once the server has seen ``count`` queries."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_queries(server, count, proc)
+    return proc
+
+
 def test_kill_9_then_rerun_resumes_without_asking_again(tmp_path: Path) -> None:
     rows, truth, registry = population(20)
     roster = write_roster(tmp_path / "roster.csv", rows)
     out = tmp_path / "out.json"
     with MemServer(registry, latency=0.05) as server:
         cmd = command(tmp_path, server, roster, out, "--concurrency", "1", "--rate", "100")
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        _wait_for_queries(server, 8, proc)
+        proc = _started_and_asking(cmd, server, 8)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         # Outputs are written only when every answer is in: nothing torn, nothing half-done.
@@ -166,8 +172,7 @@ def test_ctrl_c_exits_130_and_keeps_answers(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     with MemServer(registry, latency=0.05) as server:
         cmd = command(tmp_path, server, roster, out, "--concurrency", "2", "--rate", "100")
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        _wait_for_queries(server, 6, proc)
+        proc = _started_and_asking(cmd, server, 6)
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 130, stderr
