@@ -48,6 +48,11 @@ class Reason(StrEnum):
     LOOKUP_FAILED = "lookup_failed"
     CAPTCHA_FAILED = "captcha_failed"
     UNRECOGNIZED_RESPONSE = "unrecognized_response"
+    REVOKED = "revoked"
+    NAME_UNREADABLE = "name_unreadable"
+    OTHER_AUTHORITY = "other_authority"
+    RECORD_INCOMPLETE = "record_incomplete"
+    TOO_RECENT = "too_recent"
 
     @property
     def zh(self) -> str:
@@ -69,7 +74,26 @@ REASON_ZH: dict[Reason, str] = {
     Reason.LOOKUP_FAILED: "查询失败",
     Reason.CAPTCHA_FAILED: "验证码未通过",
     Reason.UNRECOGNIZED_RESPONSE: "查询结果无法识别",
+    Reason.REVOKED: "证书已吊销或注销",
+    Reason.NAME_UNREADABLE: "姓名含乱码，无法核验",
+    Reason.OTHER_AUTHORITY: "证书归其他部门核发，本数据源不能核验",
+    Reason.RECORD_INCOMPLETE: "官方记录缺少判定所需日期",
+    Reason.TOO_RECENT: "新发证书，尚未能查到",
 }
+
+
+class FailureKind(StrEnum):
+    """Why a source could not answer. Each maps to an unverified reason and nothing else, so a
+    failed lookup can never be read as "not found" (lychee keeps error kinds apart the same way).
+    """
+
+    LOOKUP_FAILED = "lookup_failed"
+    CAPTCHA_FAILED = "captcha_failed"
+    UNRECOGNIZED_RESPONSE = "unrecognized_response"
+
+    @property
+    def reason(self) -> Reason:
+        return Reason(self.value)
 
 
 class WarningCode(StrEnum):
@@ -88,6 +112,37 @@ WARNING_ZH: dict[WarningCode, str] = {
     WarningCode.DUPLICATE_ID: "身份证号重复",
     WarningCode.ROSTER_OUTDATED: "花名册日期与官方记录不一致",
     WarningCode.UNKNOWN_ITEM: "作业项目无法对应目录",
+}
+
+
+class Regime(StrEnum):
+    """The certificate regimes: who issues the certificate and whose lookup holds it."""
+
+    #: 特种作业操作证, 应急管理部门 (the national lookup).
+    MEM = "mem"
+    #: 特种设备作业人员证, 市场监管部门.
+    SPECIAL_EQUIPMENT = "special_equipment"
+    #: 建筑施工特种作业操作资格证, 住房城乡建设部门.
+    CONSTRUCTION = "construction"
+
+    @property
+    def zh(self) -> str:
+        return REGIME_ZH[self]
+
+    @property
+    def authority(self) -> str:
+        return REGIME_AUTHORITY[self]
+
+
+REGIME_ZH: dict[Regime, str] = {
+    Regime.MEM: "特种作业操作证",
+    Regime.SPECIAL_EQUIPMENT: "特种设备作业人员证",
+    Regime.CONSTRUCTION: "建筑施工特种作业操作资格证",
+}
+REGIME_AUTHORITY: dict[Regime, str] = {
+    Regime.MEM: "应急管理部门",
+    Regime.SPECIAL_EQUIPMENT: "市场监管部门",
+    Regime.CONSTRUCTION: "住房城乡建设部门",
 }
 
 
@@ -111,6 +166,11 @@ class Declared:
     valid_until: date | None = None
     review_due: date | None = None
     reviewed: date | None = None
+    #: False when the 证号 cell held a number, so its digits may be lost: it is then shown but
+    #: never compared with an official number.
+    cert_number_exact: bool = True
+    #: The issuing body the roster names (发证机关), if it has such a column.
+    issuer: str | None = None
 
     @property
     def claims_certificate(self) -> bool:
@@ -141,11 +201,24 @@ class Worker:
     id_number: str | None
     id_problem: IdProblem | None = None
     declared: Declared = field(default_factory=Declared)
+    #: The sheet the row is on (None for a CSV or a single-table file).
+    sheet: str | None = None
+    #: For rows that one merged person cell spans (one person over several item rows): the
+    #: row of the merge's first cell, the same for all of them. None otherwise.
+    group: int | None = None
+
+    @property
+    def name_unreadable(self) -> bool:
+        """The name holds ``?`` or ``\ufffd`` left by a lossy save: it names nobody for sure."""
+        name = self.name
+        return name is not None and ("?" in name or "\ufffd" in name or "？" in name)
 
     @property
     def lookup_key(self) -> tuple[str, str] | None:
         """(id_number, name) when this worker can be looked up, else None."""
         if self.id_problem is not None or not self.id_number or not self.name:
+            return None
+        if self.name_unreadable:
             return None
         return (self.id_number, self.name)
 
@@ -174,13 +247,26 @@ class CertRecord:
     review_due: date | None
     reviewed: date | None
     issuer: str | None
+    #: The official status text (证书状态 / certStatus), e.g. 有效, 注销; None when not given.
+    status_text: str | None = None
+    #: Where the record came from, for messages (``registry.csv 第 12 行``); None for a lookup.
+    origin: str | None = None
+
+    @property
+    def revoked(self) -> bool:
+        """The official status says the certificate no longer counts (吊销, 撤销, 注销, 无效)."""
+        text = self.status_text
+        return text is not None and any(word in text for word in REVOKED_WORDS)
 
     def to_dict(self) -> dict[str, str | None]:
         """The record with the registry's (Chinese) keys and ISO dates."""
-        return {
+        data: dict[str, str | None] = {
             label: _iso(getattr(self, attr)) if attr in DATE_FIELDS else getattr(self, attr)
             for label, attr in RECORD_FIELDS
         }
+        if self.status_text is not None:
+            data[STATUS_LABEL] = self.status_text
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> CertRecord:
@@ -192,6 +278,8 @@ class CertRecord:
                 values[attr] = date.fromisoformat(str(raw)) if raw else None
             else:
                 values[attr] = str(raw) if raw not in (None, "") else None
+        status = data.get(STATUS_LABEL)
+        values["status_text"] = str(status) if status not in (None, "") else None
         return cls(**values)  # type: ignore[arg-type]
 
 
@@ -209,6 +297,12 @@ RECORD_FIELDS: tuple[tuple[str, str], ...] = (
     ("实际复审日期", "reviewed"),
     ("签发机关", "issuer"),
 )
+#: The optional label of the official status text (证书状态).
+STATUS_LABEL = "证书状态"
+#: Status words meaning the certificate was withdrawn and does not count. 失效 is not among
+#: them: the national lookup also says 失效 of a certificate that merely ran out, which the
+#: dates decide.
+REVOKED_WORDS = ("吊销", "撤销", "注销", "无效", "暂扣")
 DATE_FIELDS = frozenset(
     {"first_issued", "valid_from", "valid_until", "review_due", "reviewed"}
 )
@@ -243,15 +337,35 @@ class NotFound:
 
 @dataclass(frozen=True, slots=True)
 class Failed:
-    """The source could not answer. Never a reason to call a worker fake or uncertified."""
+    """The source could not answer. Never a reason to call a worker fake or uncertified.
 
-    reason: Reason
+    ``kind`` is a ``FailureKind``, which only maps to unverified reasons. A plugin that passes
+    anything else (``Reason.NOT_FOUND``, a string) gets ``lookup_failed``: a failure is never
+    read as an answer.
+    """
+
+    kind: FailureKind
     detail: str
     raw: str | None = None
     #: Worth trying again (transport error, timeout, 5xx, 429); the engine retries these.
     transient: bool = False
     #: Seconds the server asked us to wait (``Retry-After``), if it said.
     retry_after: float | None = None
+
+    def __post_init__(self) -> None:
+        kind: object = self.kind
+        if not isinstance(kind, FailureKind):
+            try:
+                coerced = FailureKind(str(kind))
+            except ValueError:
+                coerced = FailureKind.LOOKUP_FAILED
+                object.__setattr__(self, "detail", f"{self.detail} (source said {kind!s})")
+            object.__setattr__(self, "kind", coerced)
+
+    @property
+    def reason(self) -> Reason:
+        """The unverified reason this failure gives the worker."""
+        return self.kind.reason
 
 
 Outcome = Found | NotFound | Failed

@@ -16,12 +16,28 @@ class RosterError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedSheet:
+    """A sheet of the workbook that was not read as a roster, and why (in Chinese)."""
+
+    name: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class Roster:
     file: Path
-    sheet: str | None
+    #: The sheets read as rosters, in workbook order; empty for a CSV or an HTML table.
+    sheets: tuple[str, ...]
     workers: tuple[Worker, ...]
     issues: tuple[InputIssue, ...] = ()
     #: Which roster field each header was understood as: field name → header text seen.
     columns: dict[str, str] = field(default_factory=dict)
     #: A title line above the header (…公司特种作业人员花名册), if there was one.
     title: str | None = None
+    #: Sheets of the workbook that were not read, with the reason.
+    skipped: tuple[SkippedSheet, ...] = ()
+
+    @property
+    def sheet(self) -> str | None:
+        """The first sheet read (registers of older versions named one sheet)."""
+        return self.sheets[0] if self.sheets else None

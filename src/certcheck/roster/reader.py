@@ -106,7 +106,7 @@ def _read(path: Path, wanted: str | None, today: date) -> Roster:
     issues.extend(row_issues)
     return Roster(
         file=path,
-        sheet=grid.name,
+        sheets=(grid.name,) if grid.name else (),
         workers=tuple(workers),
         issues=tuple(issues),
         columns={f: header.labels[f] for f in FIELDS if f in header.labels},
