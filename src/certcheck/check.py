@@ -27,7 +27,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_
 from tenacity.stop import stop_base
 
 from certcheck.ids import mask_id
-from certcheck.models import Answer, Failed, Found, NotFound, Outcome, Query, Reason
+from certcheck.models import Answer, Failed, FailureKind, Found, NotFound, Outcome, Query
 from certcheck.sources.interface import ImmediateSource, LookupSource
 
 __all__ = [
@@ -336,7 +336,7 @@ class LookupEngine:
                 detail = _scrub(f"{type(exc).__name__}: {exc}", query)
                 log.warning("source %s raised for %s: %s", self.source.name,
                             mask_id(query.id_number), detail)
-                outcome = Failed(Reason.LOOKUP_FAILED, f"source error: {detail}")
+                outcome = Failed(FailureKind.LOOKUP_FAILED, f"source error: {detail}")
         self._watch(outcome)
         return outcome
 
@@ -368,7 +368,7 @@ class LookupEngine:
         # Not transient: nothing is retried once the source is taken to be down. Failures are
         # never cached, so the next run asks these queries again.
         assert self._down is not None
-        return Failed(Reason.LOOKUP_FAILED, f"not asked: {self._down}")
+        return Failed(FailureKind.LOOKUP_FAILED, f"not asked: {self._down}")
 
 
 def _gave_up(state: RetryCallState) -> Outcome:
@@ -459,7 +459,7 @@ def _lookup_immediately(
                     outcome = source.lookup_now(query)
                 except Exception as exc:  # a faulty plugin must not take the run down
                     detail = _scrub(f"{type(exc).__name__}: {exc}", query)
-                    outcome = Failed(Reason.LOOKUP_FAILED, f"source error: {detail}")
+                    outcome = Failed(FailureKind.LOOKUP_FAILED, f"source error: {detail}")
                 answer = Answer(outcome=outcome, source=source.name, checked_at=now())
                 if store is not None and isinstance(outcome, Found | NotFound):
                     store.put(identity, query, answer)

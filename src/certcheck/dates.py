@@ -9,10 +9,16 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
-# Excel's day zero, shifted by the fictitious 1900-02-29 that Lotus introduced and Excel kept.
+# Excel's day zero for serials from 61 on, shifted by the fictitious 1900-02-29 (serial 60)
+# that Lotus introduced and Excel kept; serials 1–59 count from 1899-12-31.
 _EXCEL_EPOCH = date(1899, 12, 30)
+_EARLY_EPOCH = date(1899, 12, 31)
+_FICTITIOUS_LEAP_DAY = 60
 # Serial numbers outside this range are not dates anyone means in a roster (1900 … 2199).
 _MIN_SERIAL, _MAX_SERIAL = 1, 109_574
+# The one ISO form accepted as is. date.fromisoformat alone would also take ISO week dates
+# (2021-W10-1) and ordinal dates, which no roster or registry means.
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 _SEPARATED = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?")
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
@@ -23,7 +29,19 @@ def from_serial(serial: float) -> date | None:
     """An Excel serial day number as a date, or None when it is out of any sensible range."""
     if not _MIN_SERIAL <= serial <= _MAX_SERIAL:
         return None
-    return _EXCEL_EPOCH + timedelta(days=int(serial))
+    day = int(serial)
+    if day == _FICTITIOUS_LEAP_DAY:
+        return None
+    if day < _FICTITIOUS_LEAP_DAY:
+        return _EARLY_EPOCH + timedelta(days=day)
+    return _EXCEL_EPOCH + timedelta(days=day)
+
+
+def iso_date(text: str) -> date:
+    """``YYYY-MM-DD`` and nothing else; ValueError otherwise."""
+    if _ISO.fullmatch(text) is None:
+        raise ValueError(f"not a YYYY-MM-DD date: {text!r}")
+    return date.fromisoformat(text)
 
 
 def parse_date(value: object) -> date | None:
@@ -43,8 +61,9 @@ def parse_date(value: object) -> date | None:
         if parsed is None:
             raise ValueError(f"not a date: {value!r}")
         return parsed
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-":
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[5] != "W":
         # The registry's and the lookup's own form; the C parser is ten times the regex.
+        # (10 characters with '-' at 4 and no 'W' can only be YYYY-MM-DD or a bad value.)
         try:
             return date.fromisoformat(value)
         except ValueError:

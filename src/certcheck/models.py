@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+
+from certcheck.dates import iso_date
 
 
 class Status(StrEnum):
@@ -275,7 +277,7 @@ class CertRecord:
         for label, attr in RECORD_FIELDS:
             raw = data.get(label)
             if attr in DATE_FIELDS:
-                values[attr] = date.fromisoformat(str(raw)) if raw else None
+                values[attr] = iso_date(str(raw)) if raw else None
             else:
                 values[attr] = str(raw) if raw not in (None, "") else None
         status = data.get(STATUS_LABEL)
@@ -310,6 +312,19 @@ DATE_FIELDS = frozenset(
 
 def _iso(value: object) -> str | None:
     return value.isoformat() if isinstance(value, date) else None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceTraits:
+    """What the rules must know of the source that answered.
+
+    ``regimes``: the certificate regimes it holds, so a worker whose item another authority
+    certifies is not called fake for being absent. ``publication_delay``: how long a newly
+    issued certificate takes to become findable in it.
+    """
+
+    regimes: frozenset[Regime] = frozenset({Regime.MEM})
+    publication_delay: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True, slots=True)

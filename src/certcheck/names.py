@@ -22,5 +22,17 @@ def normalize_name(text: str) -> str:
     return _SPACES.sub("", folded)
 
 
+# In comparison a middle dot may also have been typed as a hyphen, or dropped altogether.
+_SEPARATORS = re.compile("[\u00b7\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d]")
+
+
+@lru_cache(maxsize=65536)
+def name_key(text: str) -> str:
+    """The form in which two names are compared: normalised, without any middle dot or hyphen
+    (阿依古丽·买买提 = 阿依古丽买买提 = 阿依古丽.买买提 = 阿依古丽-买买提), Latin letters
+    case-folded (John Smith = JOHN SMITH)."""
+    return _SEPARATORS.sub("", normalize_name(text)).casefold()
+
+
 def same_name(a: str, b: str) -> bool:
-    return normalize_name(a) == normalize_name(b)
+    return a == b or name_key(a) == name_key(b)

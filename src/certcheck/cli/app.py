@@ -18,6 +18,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from certcheck import __version__
+from certcheck.dates import iso_date
 from certcheck.register.model import ExitCode
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -99,7 +100,7 @@ def parse_as_of(value: str | None) -> date:
     if value is None:
         return date.today()
     try:
-        parsed = date.fromisoformat(value)
+        parsed = iso_date(value)
     except ValueError:
         raise click.BadParameter(
             f"{value!r} is not a date; use YYYY-MM-DD", param_hint="--as-of"

@@ -18,9 +18,11 @@ from certcheck.names import normalize_name
 from certcheck.register.view import Masker
 
 
-def make_worker(id_text: str, name: str, item: str | None, cert_number: str | None) -> Worker:
+def make_worker(
+    id_text: str, name: str, item: str | None, cert_number: str | None, as_of: date | None = None
+) -> Worker:
     id_number = normalize_id(id_text)
-    problem = None if is_valid_id(id_number) else IdProblem.INVALID
+    problem = None if is_valid_id(id_number, as_of) else IdProblem.INVALID
     return Worker(
         row=1,
         name=normalize_name(name) or None,
@@ -57,7 +59,7 @@ def lookup(
     """Look one person up and print all their certificates with the verdict (现场查证)."""
     as_of_date = parse_as_of(as_of)
     with _guarded():
-        finding = _lookup(make_worker(id_text, name, item, cert_number), source_spec,
+        finding = _lookup(make_worker(id_text, name, item, cert_number, as_of_date), source_spec,
                           as_of_date, mem_url, captcha)
         if as_json:
             _print_json(finding, as_of_date, show_id)

@@ -146,7 +146,7 @@ def _verify(args: VerifyArgs) -> int:
     console = Console(stderr=True) if to_stdout else Console()
     errors = Console(stderr=True)
 
-    roster = read_roster(args.roster, args.sheet)
+    roster = read_roster(args.roster, args.sheet, today=args.as_of)
     show_roster(console, roster)
     if not roster.workers:
         raise UserError(

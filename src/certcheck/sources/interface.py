@@ -5,10 +5,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
-from certcheck.models import Outcome, Query
+from certcheck.models import Outcome, Query, Regime, SourceTraits
+
+#: A newly issued certificate takes about three days to become searchable in the national
+#: lookup (DOMAIN.md); a week leaves room for weekends and holidays. One constant, one edit.
+NATIONAL_PUBLICATION_DELAY = timedelta(days=7)
 
 
 class SourceError(Exception):
@@ -43,6 +48,21 @@ class LookupSource(ABC):
     #: Whether answers are worth keeping between runs. A local file answers at once and may
     #: change under us, so caching it would only serve stale answers.
     cacheable: ClassVar[bool] = True
+    #: The certificate regimes this source holds records of; a worker whose declared item
+    #: belongs to another regime is ``unverified/other_authority``, never looked up here.
+    regimes: ClassVar[frozenset[Regime]] = frozenset({Regime.MEM})
+    #: How long after issue a new certificate becomes findable here; "nothing found" for a
+    #: certificate the roster says was first issued within this delay is ``too_recent``.
+    publication_delay: ClassVar[timedelta] = timedelta(0)
+
+    def covered_regimes(self) -> frozenset[Regime]:
+        """The regimes this instance answers for (a registry: those it holds records of)."""
+        return type(self).regimes
+
+    @property
+    def traits(self) -> SourceTraits:
+        """What the rules need to know of this source."""
+        return SourceTraits(self.covered_regimes(), self.publication_delay)
 
     @classmethod
     @abstractmethod

@@ -27,7 +27,15 @@ import httpx
 
 from certcheck.dates import parse_date_text
 from certcheck.ids import mask_id, normalize_id
-from certcheck.models import CertRecord, Failed, Found, NotFound, Outcome, Query, Reason
+from certcheck.models import (
+    CertRecord,
+    Failed,
+    FailureKind,
+    Found,
+    NotFound,
+    Outcome,
+    Query,
+)
 from certcheck.sources import mem_mapping as api
 from certcheck.sources.captcha import (
     CaptchaError,
@@ -35,7 +43,12 @@ from certcheck.sources.captcha import (
     NoSolverError,
     load_solver,
 )
-from certcheck.sources.interface import LookupSource, SourceError, SourceOptions
+from certcheck.sources.interface import (
+    NATIONAL_PUBLICATION_DELAY,
+    LookupSource,
+    SourceError,
+    SourceOptions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -129,14 +142,14 @@ def _http_failure(exchange: Exchange) -> Failed | None:
     raw = _clip(exchange.body)
     if status == 429 or status >= 500 or status == 408:
         return Failed(
-            Reason.LOOKUP_FAILED,
+            FailureKind.LOOKUP_FAILED,
             f"national lookup answered HTTP {status} ({exchange.step})",
             raw=raw,
             transient=True,
             retry_after=exchange.retry_after,
         )
     return Failed(
-        Reason.UNRECOGNIZED_RESPONSE,
+        FailureKind.UNRECOGNIZED_RESPONSE,
         f"national lookup answered HTTP {status} ({exchange.step})",
         raw=raw,
     )
@@ -144,7 +157,7 @@ def _http_failure(exchange: Exchange) -> Failed | None:
 
 def _unrecognized(exchange: Exchange, why: str) -> Failed:
     return Failed(
-        Reason.UNRECOGNIZED_RESPONSE,
+        FailureKind.UNRECOGNIZED_RESPONSE,
         f"unexpected {exchange.step} answer from the national lookup: {why}",
         raw=_clip(exchange.body),
     )
@@ -202,7 +215,7 @@ def interpret_query(exchange: Exchange, query: Query) -> Outcome | WrongCaptcha:
         if isinstance(code, int) and 500 <= code < 600:
             # The framework reports its own errors in the body with HTTP 200.
             return Failed(
-                Reason.LOOKUP_FAILED,
+                FailureKind.LOOKUP_FAILED,
                 f"national lookup reported an error: {code} {scrub(msg_text)}".strip(),
                 raw=raw,
                 transient=True,
@@ -311,6 +324,7 @@ def write_recording(
 class MemSource(LookupSource):
     name = "mem"
     default_rate = 1.0
+    publication_delay = NATIONAL_PUBLICATION_DELAY
     description = "the national lookup cx.mem.gov.cn (needs a captcha answer per lookup)"
 
     def __init__(
@@ -387,7 +401,7 @@ class MemSource(LookupSource):
             body = response.text
         except httpx.TimeoutException as exc:
             return Failed(
-                Reason.LOOKUP_FAILED,
+                FailureKind.LOOKUP_FAILED,
                 f"national lookup timed out ({step}, {type(exc).__name__})",
                 transient=True,
             )
@@ -395,7 +409,7 @@ class MemSource(LookupSource):
             # httpx messages may include the URL, which carries the ID number.
             log.info("mem %s for %s failed: %s", step, mask_id(query.id_number), type(exc).__name__)
             return Failed(
-                Reason.LOOKUP_FAILED,
+                FailureKind.LOOKUP_FAILED,
                 f"cannot reach the national lookup ({step}): {type(exc).__name__}",
                 transient=True,
             )
@@ -423,7 +437,7 @@ class MemSource(LookupSource):
         # by a new image for the same person (not by somebody else's, already waiting).
         async with self.solver.turn():
             if self._no_solver is not None:
-                return Failed(Reason.CAPTCHA_FAILED, f"no captcha solver: {self._no_solver}")
+                return Failed(FailureKind.CAPTCHA_FAILED, f"no captcha solver: {self._no_solver}")
             return await self._tries(query, exchanges)
 
     async def _tries(self, query: Query, exchanges: list[Exchange]) -> Outcome:
@@ -443,7 +457,7 @@ class MemSource(LookupSource):
                     answer = await self.solver.solve(captcha.image, attempt=attempt)
                 except NoSolverError as exc:
                     self._no_solver = str(exc)
-                    return Failed(Reason.CAPTCHA_FAILED, f"no captcha solver: {exc}")
+                    return Failed(FailureKind.CAPTCHA_FAILED, f"no captcha solver: {exc}")
                 except CaptchaError as exc:
                     last_problem = str(exc)
                     continue
@@ -466,7 +480,7 @@ class MemSource(LookupSource):
                 continue
             return result
         return Failed(
-            Reason.CAPTCHA_FAILED,
+            FailureKind.CAPTCHA_FAILED,
             f"captcha not accepted after {self.captcha_tries} tries ({last_problem})",
             raw=last_raw,
         )

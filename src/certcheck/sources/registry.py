@@ -11,15 +11,30 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date
 from pathlib import Path
 
-from certcheck.dates import parse_date
+from certcheck.catalog import load_catalog
+from certcheck.dates import iso_date, parse_date
 from certcheck.ids import normalize_id
-from certcheck.models import DATE_FIELDS, RECORD_FIELDS, CertRecord, Found, NotFound, Outcome, Query
+from certcheck.models import (
+    DATE_FIELDS,
+    RECORD_FIELDS,
+    STATUS_LABEL,
+    CertRecord,
+    Found,
+    NotFound,
+    Outcome,
+    Query,
+    Regime,
+)
 from certcheck.roster import RosterError, read_first_sheet
 from certcheck.roster.guards import check_file_size, special_file
-from certcheck.sources.interface import ImmediateSource, SourceError, SourceOptions
+from certcheck.sources.interface import (
+    NATIONAL_PUBLICATION_DELAY,
+    ImmediateSource,
+    SourceError,
+    SourceOptions,
+)
 
 # An ID written the way Excel writes a number it has rounded (5.00381E+17, 500381198503150000.0):
 # the last digits are gone, so no record can be matched to it.
@@ -32,10 +47,25 @@ _LABEL_TO_ATTR = dict(RECORD_FIELDS)
 class RegistrySource(ImmediateSource):
     name = "registry"
     description = "a local registry file (CSV, XLSX or JSON) of official records: registry:PATH"
+    # A registry stands in for the national lookup (SPEC.md), so it is taken to be as late.
+    publication_delay = NATIONAL_PUBLICATION_DELAY
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._by_id = load_registry(path)
+        catalog = load_catalog()
+        self._regimes = frozenset(
+            {Regime.MEM}
+            | {
+                catalog.record_regime(r.category, r.item)
+                for records in self._by_id.values()
+                for r in records
+            }
+        )
+
+    def covered_regimes(self) -> frozenset[Regime]:
+        """特种作业 always; 特种设备 and 建筑施工 when the file holds records of them."""
+        return self._regimes
 
     @classmethod
     def from_spec(cls, arg: str | None, options: SourceOptions) -> RegistrySource:
@@ -73,8 +103,9 @@ def load_registry(path: Path) -> dict[str, tuple[CertRecord, ...]]:
         else:
             rows = _sheet_rows(path)
         by_id: defaultdict[str, list[CertRecord]] = defaultdict(list)
+        unit = "条记录" if path.suffix.lower() == ".json" else "行"
         for where, row in rows:
-            record = _record(row, where)
+            record = _record(row, where, f"{path.name} 第 {where} {unit}")
             by_id[record.id_number].append(record)
     except SourceError as exc:
         raise SourceError(f"bad registry {path.name}: {exc}") from None
@@ -137,7 +168,7 @@ def _text(value: object) -> str | None:
 _FIELDS = tuple((label, attr, attr in DATE_FIELDS) for label, attr in RECORD_FIELDS)
 
 
-def _record(row: Mapping[str, object], where: int) -> CertRecord:
+def _record(row: Mapping[str, object], where: int, origin: str) -> CertRecord:
     # Runs once per official record (100,000 for a district registry): the registry's own
     # YYYY-MM-DD dates take the C parser first, anything else the full date reader.
     values: dict[str, object] = {}
@@ -150,7 +181,7 @@ def _record(row: Mapping[str, object], where: int) -> CertRecord:
                 continue
             if isinstance(raw, str):
                 try:
-                    values[attr] = date.fromisoformat(raw)
+                    values[attr] = iso_date(raw)
                     continue
                 except ValueError:
                     pass
@@ -170,4 +201,6 @@ def _record(row: Mapping[str, object], where: int) -> CertRecord:
     if not values["name"] or not values["id_number"]:
         raise SourceError(f"row {where}: 姓名 and 证件号码 must not be empty")
     values["id_number"] = normalize_id(str(values["id_number"]))
+    values["status_text"] = _text(get(STATUS_LABEL))
+    values["origin"] = origin
     return CertRecord(**values)  # type: ignore[arg-type]

@@ -13,8 +13,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from certcheck.models import Failed, Outcome, Query, Reason
-from certcheck.sources.interface import ImmediateSource, SourceError, SourceOptions
+from certcheck.models import Failed, FailureKind, Outcome, Query
+from certcheck.sources.interface import (
+    NATIONAL_PUBLICATION_DELAY,
+    ImmediateSource,
+    SourceError,
+    SourceOptions,
+)
 from certcheck.sources.mem import (
     RECORD_FORMAT,
     Exchange,
@@ -27,6 +32,7 @@ from certcheck.sources.mem import (
 class ReplaySource(ImmediateSource):
     name = "replay"
     description = "answers recorded from the national lookup in a directory: replay:DIR"
+    publication_delay = NATIONAL_PUBLICATION_DELAY
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -49,14 +55,14 @@ class ReplaySource(ImmediateSource):
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            return Failed(Reason.LOOKUP_FAILED, "nothing recorded for this person")
+            return Failed(FailureKind.LOOKUP_FAILED, "nothing recorded for this person")
         except (OSError, ValueError) as exc:
-            return Failed(Reason.LOOKUP_FAILED, f"unreadable recording {path.name}: {exc}")
+            return Failed(FailureKind.LOOKUP_FAILED, f"unreadable recording {path.name}: {exc}")
         try:
             return _replayed(document, query)
         except (KeyError, TypeError, ValueError) as exc:
             return Failed(
-                Reason.LOOKUP_FAILED, f"malformed recording {path.name}: {type(exc).__name__}"
+                FailureKind.LOOKUP_FAILED, f"malformed recording {path.name}: {type(exc).__name__}"
             )
 
 
@@ -80,7 +86,7 @@ def _replayed(document: Any, query: Query) -> Outcome:
     if stored["kind"] != "failed":
         raise ValueError("a success without its query answer")
     return Failed(
-        Reason(stored["reason"]),
+        FailureKind(stored["reason"]),
         str(stored["detail"]),
         raw=exchanges[-1].body if exchanges else None,
     )
