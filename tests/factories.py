@@ -10,10 +10,10 @@ from certcheck.models import (
     CertRecord,
     Declared,
     Failed,
+    FailureKind,
     Found,
     NotFound,
     Outcome,
-    Reason,
     Worker,
 )
 
@@ -83,5 +83,5 @@ def not_found() -> Answer:
     return answer(NotFound())
 
 
-def failed(reason: Reason = Reason.LOOKUP_FAILED) -> Answer:
-    return answer(Failed(reason, "boom"))
+def failed(kind: FailureKind = FailureKind.LOOKUP_FAILED) -> Answer:
+    return answer(Failed(kind, "boom"))

@@ -4,58 +4,125 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
-from certcheck.models import IdProblem, Reason, Status, WarningCode, Worker
+from certcheck.models import (
+    FailureKind,
+    IdProblem,
+    Reason,
+    SourceTraits,
+    Status,
+    WarningCode,
+    Worker,
+)
 from certcheck.rules import RULE_TABLE, cert_key, decide
 from factories import AS_OF, failed, found, make_id, not_found, record, worker
 
-# One case per rule: (worker, answer) that must be decided by exactly that rule.
-CASES: dict[Reason, tuple[Worker, object]] = {
-    Reason.MISSING_FIELD: (worker(name=None), None),
-    Reason.ID_PRECISION_LOST: (
+MEM_ONLY = SourceTraits()
+NATIONAL = SourceTraits(publication_delay=timedelta(days=7))
+
+# One case per row of the rule table: (worker, answer, traits) decided by exactly that row,
+# with the status and reason a user must see, written out rather than read from RULE_TABLE.
+CASES: dict[int, tuple[Worker, object, SourceTraits, str, str]] = {
+    1: (worker(name=None), None, MEM_ONLY, "unverified", "missing_field"),
+    2: (
         replace(worker(id_number="500381199001011000"), id_problem=IdProblem.PRECISION_LOST),
-        None,
+        None, MEM_ONLY, "unverified", "id_precision_lost",
     ),
-    Reason.INVALID_ID: (
+    3: (
         replace(worker(id_number="500381199001011239"), id_problem=IdProblem.INVALID),
-        None,
+        None, MEM_ONLY, "unverified", "invalid_id",
     ),
-    Reason.LOOKUP_FAILED: (worker(), failed(Reason.LOOKUP_FAILED)),
-    Reason.CAPTCHA_FAILED: (worker(), failed(Reason.CAPTCHA_FAILED)),
-    Reason.UNRECOGNIZED_RESPONSE: (worker(), failed(Reason.UNRECOGNIZED_RESPONSE)),
-    Reason.NOT_FOUND: (worker(cert_number="T500381199001011234"), not_found()),
-    Reason.NO_CERTIFICATE: (worker(), not_found()),
-    Reason.NAME_MISMATCH: (worker(), found(record(name="李四"))),
-    Reason.CERT_NUMBER_MISMATCH: (worker(cert_number="T123456"), found(record())),
-    Reason.ITEM_NOT_COVERED: (worker(item="高压电工"), found(record(item="低压电工作业"))),
-    Reason.VALIDITY_ENDED: (worker(), found(record(valid_until=AS_OF - timedelta(days=1)))),
-    Reason.REVIEW_OVERDUE: (
+    4: (worker(name="张?"), None, MEM_ONLY, "unverified", "name_unreadable"),
+    5: (worker(item="叉车司机"), None, MEM_ONLY, "unverified", "other_authority"),
+    6: (worker(), failed(FailureKind.LOOKUP_FAILED), MEM_ONLY, "unverified", "lookup_failed"),
+    7: (worker(), failed(FailureKind.CAPTCHA_FAILED), MEM_ONLY, "unverified", "captcha_failed"),
+    8: (
+        worker(), failed(FailureKind.UNRECOGNIZED_RESPONSE), MEM_ONLY,
+        "unverified", "unrecognized_response",
+    ),
+    9: (
+        worker(first_issued=AS_OF - timedelta(days=2)), not_found(), NATIONAL,
+        "unverified", "too_recent",
+    ),
+    10: (worker(cert_number="T500381199001011234"), not_found(), MEM_ONLY, "fake", "not_found"),
+    11: (worker(), not_found(), MEM_ONLY, "uncertified", "no_certificate"),
+    12: (worker(), found(record(name="李四")), MEM_ONLY, "fake", "name_mismatch"),
+    13: (worker(cert_number="T123456"), found(record()), MEM_ONLY, "fake", "cert_number_mismatch"),
+    14: (
+        worker(item="低压电工、叉车司机"), found(record()), MEM_ONLY,
+        "unverified", "other_authority",
+    ),
+    15: (
+        worker(item="高压电工"), found(record(item="低压电工作业")), MEM_ONLY,
+        "uncertified", "item_not_covered",
+    ),
+    16: (
+        worker(item="低压电工"), found(replace(record(), status_text="注销")), MEM_ONLY,
+        "uncertified", "revoked",
+    ),
+    17: (
+        worker(), found(record(valid_until=AS_OF - timedelta(days=1))), MEM_ONLY,
+        "expired", "validity_ended",
+    ),
+    18: (
         worker(),
         found(record(review_due=AS_OF - timedelta(days=1), reviewed=date(2020, 1, 1))),
+        MEM_ONLY, "expired", "review_overdue",
     ),
-    Reason.OK: (worker(item="电工"), found(record())),
+    19: (
+        worker(), found(record(valid_until=None)), MEM_ONLY, "unverified", "record_incomplete",
+    ),
+    20: (worker(item="电工"), found(record()), MEM_ONLY, "valid", "ok"),
 }
 
 
-def test_rule_table_covers_every_reason_once() -> None:
-    reasons = [rule.reason for rule in RULE_TABLE]
-    assert sorted(reasons) == sorted(Reason)
-    assert len(set(reasons)) == len(reasons)
+def test_every_rule_has_a_case_and_every_reason_a_rule() -> None:
+    assert sorted(CASES) == [rule.number for rule in RULE_TABLE]
+    assert {rule.reason for rule in RULE_TABLE} == set(Reason)
 
 
-@pytest.mark.parametrize("rule", RULE_TABLE, ids=lambda r: r.reason.value)
-def test_each_rule_row(rule) -> None:
-    w, ans = CASES[rule.reason]
-    finding = decide(w, ans, AS_OF)  # type: ignore[arg-type]
-    assert (finding.status, finding.reason) == (rule.status, rule.reason)
+@pytest.mark.parametrize("number", sorted(CASES))
+def test_each_rule_row(number: int) -> None:
+    w, ans, traits, status, reason = CASES[number]
+    finding = decide(w, ans, AS_OF, traits=traits)  # type: ignore[arg-type]
+    assert (finding.status.value, finding.reason.value) == (status, reason)
+
+
+@pytest.mark.parametrize("number", sorted(CASES))
+def test_the_row_that_decides_is_the_row_of_the_table(number: int) -> None:
+    # decide runs RULE_TABLE: the row a case is written for is the first row that applies.
+    _, _, _, status, reason = CASES[number]
+    rule = next(r for r in RULE_TABLE if r.number == number)
+    assert (rule.status.value, rule.reason.value) == (status, reason)
+
+
+def _readme_rule_rows() -> list[tuple[int, str, str]]:
+    text = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    section = text[text.index("## What each worker gets") :]
+    rows = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0].isdigit():
+            status = cells[-2].split()[0]
+            reason = cells[-1].strip("`")
+            rows.append((int(cells[0]), status, reason))
+        elif rows and not line.startswith("|"):
+            break
+    return rows
+
+
+def test_readme_prints_the_table_decide_runs() -> None:
+    expected = [(r.number, r.status.value, r.reason.value) for r in RULE_TABLE]
+    assert _readme_rule_rows() == expected
 
 
 def test_failed_lookup_never_fake_even_when_row_claims_certificate() -> None:
     w = worker(cert_number="T" + make_id())
-    for reason in (Reason.LOOKUP_FAILED, Reason.CAPTCHA_FAILED, Reason.UNRECOGNIZED_RESPONSE):
-        finding = decide(w, failed(reason), AS_OF)
+    for kind in FailureKind:
+        finding = decide(w, failed(kind), AS_OF)
         assert finding.status is Status.UNVERIFIED
 
 
@@ -148,7 +215,7 @@ def test_category_only_record_covers_items_of_its_category() -> None:
 
 
 def test_unknown_item_warns_and_is_not_covered() -> None:
-    finding = decide(worker(item="叉车司机"), found(record()), AS_OF)
+    finding = decide(worker(item="管道疏通工"), found(record()), AS_OF)
     assert finding.reason is Reason.ITEM_NOT_COVERED
     assert WarningCode.UNKNOWN_ITEM in finding.warnings
 

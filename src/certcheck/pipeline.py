@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,10 +16,10 @@ from typing import Protocol, runtime_checkable
 from certcheck import __version__
 from certcheck.catalog import load_catalog
 from certcheck.check import AnswerStore, EngineSettings, ProgressListener, run_lookups
-from certcheck.models import Answer, Finding, Query, Status, Worker
+from certcheck.models import Answer, Finding, Query, SourceTraits, Status, Worker
 from certcheck.register.model import Kind, Register, RegisterMeta, Sample
 from certcheck.roster import Roster
-from certcheck.rules import decide
+from certcheck.rules import decide, needs_lookup
 from certcheck.sources.interface import LookupSource
 
 
@@ -49,18 +48,36 @@ def sample_workers(
 
 
 def duplicate_ids(workers: Sequence[Worker]) -> frozenset[str]:
-    counts = Counter(w.id_number for w in workers if w.id_number)
-    return frozenset(k for k, n in counts.items() if n > 1)
+    """IDs that stand for the same person on two rows of the roster.
+
+    Rows one merged person cell spans are one entry, not duplicates. IDs whose digits were
+    lost (stored as numbers) or that are invalid say nothing about being the same person.
+    """
+    entries: dict[str, set[tuple[str | None, int]]] = {}
+    for w in workers:
+        if w.id_number and w.id_problem is None:
+            entry = (w.sheet, w.group if w.group is not None else w.row)
+            entries.setdefault(w.id_number, set()).add(entry)
+    return frozenset(k for k, seen in entries.items() if len(seen) > 1)
 
 
-def queries_of(workers: Sequence[Worker]) -> list[Query]:
-    return [Query(*key) for w in workers if (key := w.lookup_key) is not None]
+def queries_of(workers: Sequence[Worker], traits: SourceTraits | None = None) -> list[Query]:
+    """The lookups worth making: a worker whose every declared item another authority
+    certifies is not asked for (it would cost a captcha and could only find nothing)."""
+    traits = traits or SourceTraits()
+    catalog = load_catalog()
+    return [
+        Query(*key)
+        for w in workers
+        if (key := w.lookup_key) is not None and needs_lookup(w, traits, catalog)
+    ]
 
 
 def classify(
     workers: Sequence[Worker],
     answers: dict[Query, Answer],
     settings: RunSettings,
+    traits: SourceTraits | None = None,
 ) -> tuple[Finding, ...]:
     catalog = load_catalog()
     dups = duplicate_ids(workers)
@@ -75,6 +92,7 @@ def classify(
                 warn_days=settings.warn_days,
                 duplicate=worker.id_number in dups,
                 catalog=catalog,
+                traits=traits,
             )
         )
     return tuple(findings)
@@ -105,10 +123,15 @@ class _Tally:
     so the progress bar can count valid / expired / fake … while the run goes on."""
 
     def __init__(
-        self, inner: ProgressListener, workers: Sequence[Worker], settings: RunSettings
+        self,
+        inner: ProgressListener,
+        workers: Sequence[Worker],
+        settings: RunSettings,
+        traits: SourceTraits,
     ) -> None:
         self.inner = inner
         self.settings = settings
+        self.traits = traits
         self.catalog = load_catalog()
         self.by_query: dict[Query, list[Worker]] = {}
         for worker in workers:
@@ -123,7 +146,7 @@ class _Tally:
         if isinstance(self.inner, StatusListener):
             self.inner.on_statuses(
                 decide(w, answer, self.settings.as_of, warn_days=self.settings.warn_days,
-                       catalog=self.catalog).status
+                       catalog=self.catalog, traits=self.traits).status
                 for w in self.by_query.get(query, ())
             )
 
@@ -145,19 +168,23 @@ def run_verify(
     if settings.sample_size is not None:
         workers, sample = sample_workers(workers, settings.sample_size, settings.seed)
     if progress is not None and isinstance(progress, StatusListener):
-        progress = _Tally(progress, workers, settings)
-    answers = run_lookups(source, queries_of(workers), engine, progress=progress, store=store)
-    findings = classify(workers, answers, settings)
+        progress = _Tally(progress, workers, settings, source.traits)
+    traits = source.traits
+    answers = run_lookups(
+        source, queries_of(workers, traits), engine, progress=progress, store=store
+    )
+    findings = classify(workers, answers, settings, traits)
     meta = RegisterMeta(
         version=__version__,
         as_of=settings.as_of,
         source=source.name,
         roster_file=roster.file.name,
-        sheet=roster.sheet,
+        sheets=roster.sheets,
         enterprise=settings.enterprise or enterprise_from_title(roster.title),
         kind=settings.kind,
         generated_at=datetime.now().astimezone(),
         sample=sample,
+        skipped_sheets=tuple((s.name, s.why) for s in roster.skipped),
     )
     return Register(
         meta=meta, findings=findings, input_issues=roster.issues, mask_ids=settings.mask_ids

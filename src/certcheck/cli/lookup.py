@@ -8,12 +8,13 @@ from datetime import date
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from certcheck.cli.app import _guarded, cli, parse_as_of
 from certcheck.cli.report import STATUS_STYLE
 from certcheck.ids import is_valid_id, mask_id, normalize_id
-from certcheck.models import CertRecord, Declared, Finding, IdProblem, Worker
+from certcheck.models import CertRecord, Declared, Failed, Finding, IdProblem, Worker
 from certcheck.names import normalize_name
 from certcheck.register.view import Masker
 
@@ -75,7 +76,7 @@ def _lookup(
 ) -> Finding:
     from certcheck.check import EngineSettings, run_lookups
     from certcheck.models import Query
-    from certcheck.rules import decide
+    from certcheck.rules import decide, needs_lookup
     from certcheck.sources.interface import SourceOptions
     from certcheck.sources.plugins import open_source
 
@@ -86,9 +87,12 @@ def _lookup(
         mem_url=mem_url, captcha=captcha, interactive=sys.stdin.isatty() and sys.stderr.isatty()
     )
     source = open_source(source_spec, options)
+    traits = source.traits
+    if not needs_lookup(worker, traits):
+        return decide(worker, None, as_of, traits=traits)
     query = Query(*key)
     answers = run_lookups(source, [query], EngineSettings(concurrency=1))
-    return decide(worker, answers.get(query), as_of)
+    return decide(worker, answers.get(query), as_of, traits=traits)
 
 
 def _shown(value: str | None, show_id: bool) -> str:
@@ -111,9 +115,9 @@ def _print_table(finding: Finding, show_id: bool) -> None:
     w = finding.worker
     masker = Masker(not show_id)
     # The name and the detail are free text that may hold an ID (--name and --id swapped).
-    who = f"{masker.text(w.name) or ''} {_shown(w.id_number, show_id)}"
+    who = escape(f"{masker.text(w.name) or ''} {_shown(w.id_number, show_id)}")
     if not finding.certificates:
-        console.print(f"{who}: 未查询到证书 (no certificate)")
+        console.print(f"{who}: {_no_record_line(finding)}")
     for index, record in enumerate(finding.certificates, start=1):
         decisive = record == finding.decisive
         title = f"{who} — 证书 {index}/{len(finding.certificates)}" + (
@@ -125,15 +129,30 @@ def _print_table(finding: Finding, show_id: bool) -> None:
         table.add_column()
         values = _record_values(record, show_id)
         for label, value in values.items():
-            table.add_row(label, value or "")
+            table.add_row(label, escape(value or ""))
         console.print(table)
     warnings = "；".join(code.zh for code in finding.warnings)
     console.print(
         f"结论: [{STATUS_STYLE[finding.status]}]{finding.status.zh} {finding.status.value}[/] — "
         f"{finding.reason.zh} ({finding.reason.value})"
         + (f"；{warnings}" if warnings else "")
-        + (f"；{masker.text(finding.detail)}" if finding.detail else "")
+        + (f"；{escape(masker.text(finding.detail) or '')}" if finding.detail else "")
     )
+
+
+def _no_record_line(finding: Finding) -> str:
+    """What the source said when it showed no record: nothing held, or no answer at all.
+
+    "No certificate" is said only when the source answered so; a person who was not looked up
+    (unreadable name, bad ID, another authority's certificate) or whose lookup failed must not
+    read as holding none.
+    """
+    answer = finding.answer
+    if answer is None:
+        return "未查询 (not looked up)"
+    if isinstance(answer.outcome, Failed):
+        return "查询未成功 (the lookup did not answer)"
+    return "未查询到证书 (no certificate found)"
 
 
 def _print_json(finding: Finding, as_of: date, show_id: bool) -> None:
@@ -145,7 +164,9 @@ def _print_json(finding: Finding, as_of: date, show_id: bool) -> None:
         "name": masker.text(w.name),
         "id_number": _shown(w.id_number, show_id),
         "status": finding.status.value,
+        "status_zh": finding.status.zh,
         "reason": finding.reason.value,
+        "reason_zh": finding.reason.zh,
         "warnings": [code.value for code in finding.warnings],
         "detail": masker.text(finding.detail),
         "source": finding.answer.source if finding.answer else None,
