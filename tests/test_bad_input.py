@@ -28,7 +28,7 @@ from certcheck.cli import due as _due  # noqa: F401  (attaches the command)
 from certcheck.cli import lookup as _lookup  # noqa: F401
 from certcheck.cli import summary as _summary  # noqa: F401
 from certcheck.cli import verify as _verify  # noqa: F401
-from certcheck.models import Failed, NotFound, Outcome, Query, Reason
+from certcheck.models import Failed, FailureKind, NotFound, Outcome, Query, Reason
 from certcheck.register.reader import RegisterFormatError, read_register
 from certcheck.roster import RosterError, read_roster
 from certcheck.sources.interface import LookupSource, SourceError, SourceOptions
@@ -357,7 +357,7 @@ class Down(LookupSource):
         await asyncio.sleep(0)
         if query in self.healthy:
             return NotFound()
-        return Failed(Reason.LOOKUP_FAILED, "cannot connect", transient=True)
+        return Failed(FailureKind.LOOKUP_FAILED, "cannot connect", transient=True)
 
 
 def _queries(n: int) -> list[Query]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from certcheck.catalog import load_catalog
+from certcheck.models import Regime
 
 
 @pytest.mark.parametrize(
@@ -29,7 +30,63 @@ def test_broad_names_resolve_to_the_whole_category() -> None:
 
 
 def test_unknown_name_maps_to_nothing() -> None:
-    assert load_catalog().resolve("叉车司机") == frozenset()
+    assert load_catalog().resolve("管道疏通工") == frozenset()
+    # Never by prefix: a boiler operator is not a low-voltage electrician.
+    assert load_catalog().resolve("低压锅炉工") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("name", "items", "regime"),
+    [
+        ("叉车司机", {"叉车司机"}, Regime.SPECIAL_EQUIPMENT),
+        ("叉车工", {"叉车司机"}, Regime.SPECIAL_EQUIPMENT),
+        ("锅炉工", {"工业锅炉司炉", "电站锅炉司炉", "锅炉水处理"}, Regime.SPECIAL_EQUIPMENT),
+        ("建筑电工", {"建筑电工"}, Regime.CONSTRUCTION),
+        ("塔吊司机", {"建筑起重机械司机（塔式起重机）"}, Regime.CONSTRUCTION),
+        ("高处作业吊篮安装拆卸工", {"高处作业吊篮安装拆卸工"}, Regime.CONSTRUCTION),
+    ],
+)
+def test_other_authorities_items_resolve_in_their_regime(
+    name: str, items: set[str], regime: Regime
+) -> None:
+    catalog = load_catalog()
+    assert catalog.resolve(name) == items
+    assert catalog.regime_of(name) is regime
+
+
+def test_unknown_names_are_placed_by_keyword() -> None:
+    catalog = load_catalog()
+    assert catalog.regime_of("低压锅炉工") is Regime.SPECIAL_EQUIPMENT
+    assert catalog.regime_of("建筑焊工") is Regime.CONSTRUCTION
+    assert catalog.regime_of("管道疏通工") is None
+
+
+def test_a_hint_turns_an_ambiguous_name_to_its_regime() -> None:
+    catalog = load_catalog()
+    assert catalog.resolve("电工", Regime.CONSTRUCTION) == {"建筑电工"}
+    assert catalog.resolve("焊工", Regime.SPECIAL_EQUIPMENT) == {"金属焊接操作", "非金属焊接操作"}
+    assert catalog.hint("建筑施工特种作业", None, None) is Regime.CONSTRUCTION
+    assert catalog.hint(None, "渝A042021000123", None) is Regime.CONSTRUCTION
+    assert catalog.hint(None, "TS3150001", None) is Regime.SPECIAL_EQUIPMENT
+    assert catalog.hint(None, None, "重庆市市场监督管理局") is Regime.SPECIAL_EQUIPMENT
+    assert catalog.hint("电工作业", "T500381199001011234", "重庆市应急管理局") is Regime.MEM
+    assert catalog.hint("电工作业", "T500381199001011234", None) is None
+
+
+@pytest.mark.parametrize(
+    ("cell", "parts"),
+    [
+        ("低压电工作业、熔化焊接与热切割作业", ["低压电工作业", "熔化焊接与热切割作业"]),
+        ("电工/焊工", ["电工", "焊工"]),
+        ("低压电工，登高架设", ["低压电工", "登高架设"]),
+        ("低压电工 焊工", ["低压电工", "焊工"]),
+        ("高处安装、维护、拆除作业", ["高处安装、维护、拆除作业"]),
+        ("高处安装、维护、拆除作业、电工", ["高处安装、维护、拆除作业", "电工"]),
+        ("低压电工", ["低压电工"]),
+    ],
+)
+def test_one_cell_splits_into_its_items(cell: str, parts: list[str]) -> None:
+    assert load_catalog().split(cell) == parts
 
 
 def test_every_alias_points_into_the_catalog() -> None:
@@ -40,3 +97,4 @@ def test_every_alias_points_into_the_catalog() -> None:
 
 def test_catalog_has_the_eleven_categories() -> None:
     assert len(load_catalog().categories) == 11
+    assert set(load_catalog().regimes) == set(Regime)

@@ -24,7 +24,7 @@ from certcheck.check import (
     lookup_all,
     run_lookups,
 )
-from certcheck.models import Failed, Found, NotFound, Outcome, Query, Reason
+from certcheck.models import Failed, FailureKind, Found, NotFound, Outcome, Query, Reason
 from certcheck.progress import RichProgress
 from certcheck.sources.interface import LookupSource, SourceOptions
 from factories import nth_id, record
@@ -129,7 +129,7 @@ class FakeClock:
 
 
 def transient(retry_after: float | None = None) -> Failed:
-    return Failed(Reason.LOOKUP_FAILED, "HTTP 503", transient=True, retry_after=retry_after)
+    return Failed(FailureKind.LOOKUP_FAILED, "HTTP 503", transient=True, retry_after=retry_after)
 
 
 def test_identical_queries_are_looked_up_once() -> None:
@@ -217,7 +217,7 @@ def test_after_the_last_retry_the_answer_is_the_failure() -> None:
 
 
 def test_definitive_failures_are_not_retried() -> None:
-    bad = Failed(Reason.UNRECOGNIZED_RESPONSE, "html page", raw="<html>")
+    bad = Failed(FailureKind.UNRECOGNIZED_RESPONSE, "html page", raw="<html>")
     source = FakeSource({q(1): [bad]})
     assert run_lookups(source, [q(1)], FAST)[q(1)].outcome == bad
     assert len(source.calls) == 1
@@ -291,7 +291,7 @@ def test_store_is_consulted_first_and_gets_definitive_answers_only() -> None:
     store = MemoryStore()
     old = Answer(NotFound(raw="old"), "fake", datetime(2026, 1, 1).astimezone())
     store.put("fake", q(1), old)
-    source = FakeSource({q(2): [Found((record(),))], q(3): [Failed(Reason.CAPTCHA_FAILED, "x")],
+    source = FakeSource({q(2): [Found((record(),))], q(3): [Failed(FailureKind.CAPTCHA_FAILED, "x")],
                          q(4): [transient()]})
     answers = run_lookups(source, [q(1), q(2), q(3), q(4)], FAST, store=store)
     assert q(1) not in source.calls
@@ -387,7 +387,7 @@ def _console(terminal: bool) -> tuple[Console, io.StringIO]:
 def test_rich_progress_counts_outcomes_and_never_shows_ids() -> None:
     console, buffer = _console(True)
     bar = RichProgress(console)
-    failing: Callable[[], Outcome] = lambda: Failed(Reason.LOOKUP_FAILED, "x")  # noqa: E731
+    failing: Callable[[], Outcome] = lambda: Failed(FailureKind.LOOKUP_FAILED, "x")  # noqa: E731
     source = FakeSource({q(2): [Found((record(),))], q(3): [failing()]})
     run_lookups(source, [q(1), q(2), q(3)], FAST, progress=bar)
     assert (bar.found, bar.not_found, bar.failed) == (1, 1, 1)

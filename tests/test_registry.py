@@ -123,3 +123,67 @@ def test_a_raising_immediate_source_fails_the_lookup_not_the_run() -> None:
     assert isinstance(answer.outcome, Failed)
     assert answer.outcome.reason is Reason.LOOKUP_FAILED
     assert ID not in answer.outcome.detail
+
+
+def test_a_record_without_end_date_says_which_row_lacks_what(tmp_path: Path) -> None:
+    from datetime import date
+
+    from certcheck.rules import decide
+    from factories import answer, worker
+
+    path = _csv(
+        tmp_path,
+        f"张三,{ID},T{ID},电工作业,低压电工作业,2016-01-01,2022-01-01,,2025-01-01,2024-12-01,重庆市应急管理局",
+    )
+    source = RegistrySource(path)
+    finding = decide(worker(id_number=ID), answer(_lookup(source)), date(2026, 11, 29),
+                     traits=source.traits)
+    assert (finding.status.value, finding.reason.value) == ("unverified", "record_incomplete")
+    assert finding.detail == "官方记录缺少有效期结束日期（registry.csv 第 2 行）"
+
+
+def test_certificate_status_column_is_read_and_revokes(tmp_path: Path) -> None:
+    from datetime import date
+
+    from certcheck.rules import decide
+    from factories import answer, worker
+
+    path = tmp_path / "registry.csv"
+    path.write_text(
+        HEADER + ",证书状态\n"
+        f"张三,{ID},T{ID},电工作业,低压电工作业,2022-01-01,2022-01-01,2028-01-01,2025-01-01,2024-12-01,重庆市应急管理局,注销\n",
+        encoding="utf-8",
+    )
+    source = RegistrySource(path)
+    outcome = _lookup(source)
+    assert isinstance(outcome, Found)
+    assert outcome.records[0].status_text == "注销"
+    assert outcome.records[0].to_dict()["证书状态"] == "注销"
+    finding = decide(worker(id_number=ID), answer(outcome), date(2026, 11, 29), traits=source.traits)
+    assert (finding.status.value, finding.reason.value) == ("uncertified", "revoked")
+
+
+def test_a_registry_covers_the_regimes_it_holds(tmp_path: Path) -> None:
+    from certcheck.models import Regime
+
+    mem_only = _csv(
+        tmp_path,
+        f"张三,{ID},T{ID},电工作业,低压电工作业,2022-01-01,2022-01-01,2028-01-01,2025-01-01,,重庆市应急管理局",
+    )
+    assert RegistrySource(mem_only).traits.regimes == {Regime.MEM}
+    other = tmp_path / "other"
+    other.mkdir()
+    with_forklift = _csv(
+        other,
+        f"张三,{ID},TS{ID},场（厂）内专用机动车辆作业,叉车司机,2022-01-01,2022-01-01,2026-12-31,2026-12-31,,重庆市市场监督管理局",
+    )
+    assert RegistrySource(with_forklift).traits.regimes == {Regime.MEM, Regime.SPECIAL_EQUIPMENT}
+
+
+def test_iso_week_dates_are_not_registry_dates(tmp_path: Path) -> None:
+    path = _csv(
+        tmp_path,
+        f"张三,{ID},T{ID},电工作业,低压电工作业,2022-01-01,2022-01-01,2028-W10-1,2025-01-01,,重庆市应急管理局",
+    )
+    with pytest.raises(SourceError, match="有效期结束日期"):
+        RegistrySource(path)
