@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from certcheck.catalog import Catalog, Coverage, load_catalog, number_regime
 from certcheck.ids import birth_date
@@ -84,17 +85,17 @@ class _Case:
     traits: SourceTraits
     catalog: Catalog
     coverages: tuple[Coverage, ...]
+    #: Every record the source returned for the ID.
+    records: tuple[CertRecord, ...] = ()
     #: The records of this person (name matches), after the declared-number filter.
     mine: tuple[CertRecord, ...] = ()
     #: The declared item being decided, for per-item rows; None when the row declares none.
     coverage: Coverage | None = None
     covering: tuple[CertRecord, ...] = ()
     in_force: tuple[CertRecord, ...] = ()
-
-    @property
-    def records(self) -> tuple[CertRecord, ...]:
-        outcome = self.answer.outcome if self.answer is not None else None
-        return outcome.records if isinstance(outcome, Found) else ()
+    #: The best certificate in force for the item, and its state on the as-of date.
+    best: CertRecord | None = None
+    best_reason: Reason | None = None
 
     @property
     def failed(self) -> Failed | None:
@@ -202,15 +203,15 @@ def _revoked(case: _Case) -> bool:
 
 
 def _ended(case: _Case) -> bool:
-    return record_reason(_best(case), case.as_of) is Reason.VALIDITY_ENDED
+    return case.best_reason is Reason.VALIDITY_ENDED
 
 
 def _overdue(case: _Case) -> bool:
-    return record_reason(_best(case), case.as_of) is Reason.REVIEW_OVERDUE
+    return case.best_reason is Reason.REVIEW_OVERDUE
 
 
 def _incomplete(case: _Case) -> bool:
-    return record_reason(_best(case), case.as_of) is Reason.RECORD_INCOMPLETE
+    return case.best_reason is Reason.RECORD_INCOMPLETE
 
 
 def _always(case: _Case) -> bool:
@@ -261,6 +262,9 @@ RULE_TABLE: tuple[Rule, ...] = (
     Rule(20, "otherwise", V, Reason.OK, True, _always),
 )
 _STATUS_OF: dict[Reason, Status] = {rule.reason: rule.status for rule in RULE_TABLE}
+_PERSON_RULES = tuple(rule for rule in RULE_TABLE if not rule.per_item)
+_ITEM_RULES = tuple(rule for rule in RULE_TABLE if rule.per_item)
+_MEM_ONLY = SourceTraits()
 
 
 # ---- deciding ---------------------------------------------------------------------------
@@ -286,17 +290,21 @@ def decide(
 ) -> Finding:
     """Classify one worker. ``answer`` is None when the worker could not be looked up."""
     catalog = catalog or load_catalog()
+    outcome = answer.outcome if answer is not None else None
+    records = outcome.records if isinstance(outcome, Found) else ()
     case = _Case(
-        worker=worker,
-        answer=answer,
-        as_of=as_of,
-        traits=traits or SourceTraits(),
-        catalog=catalog,
-        coverages=catalog.coverages(
+        worker,
+        answer,
+        as_of,
+        traits or _MEM_ONLY,
+        catalog,
+        catalog.coverages(
             worker.declared.category, worker.declared.item, _declared_hint(worker, catalog)
         ),
+        records,
+        _mine(worker, records, traits or _MEM_ONLY) if records else (),
     )
-    results = _person_rows(_with_mine(case) if case.records else case)
+    results = _person_rows(case)
     warnings: list[WarningCode] = []
     if duplicate:
         warnings.append(WarningCode.DUPLICATE_ID)
@@ -320,24 +328,24 @@ def decide(
 
 def _person_rows(case: _Case) -> list[_Result]:
     """The person-level rows in order; past them, one result per declared item."""
-    for rule in RULE_TABLE:
-        if rule.per_item:
-            break
+    for rule in _PERSON_RULES:
         if rule.applies(case):
             return [_Result(rule.reason, detail=_person_detail(rule.reason, case))]
     items: tuple[Coverage | None, ...] = case.coverages or (None,)
     return [_item_result(case, coverage) for coverage in items]
 
 
-def _with_mine(case: _Case) -> _Case:
-    name = case.worker.name or ""
-    mine = tuple(r for r in case.records if same_name(r.name, name))
-    declared = case.worker.declared
+def _mine(
+    worker: Worker, records: tuple[CertRecord, ...], traits: SourceTraits
+) -> tuple[CertRecord, ...]:
+    name = worker.name or ""
+    mine = tuple(r for r in records if same_name(r.name, name))
+    declared = worker.declared
     number = declared.cert_number
-    if number and declared.cert_number_exact and _number_comparable(number, case):
+    if number and declared.cert_number_exact and _number_comparable(number, traits):
         wanted = cert_key(number)
         mine = tuple(r for r in mine if cert_key(r.cert_number or r.id_number) == wanted)
-    return replace(case, mine=mine)
+    return mine
 
 
 def _item_result(case: _Case, coverage: Coverage | None) -> _Result:
@@ -347,10 +355,15 @@ def _item_result(case: _Case, coverage: Coverage | None) -> _Result:
         if coverage is None or case.catalog.covers(coverage, r.category, r.item)
     )
     in_force = tuple(r for r in covering if not r.revoked)
-    item_case = replace(case, coverage=coverage, covering=covering, in_force=in_force)
-    for rule in RULE_TABLE:
-        if rule.per_item and rule.applies(item_case):
-            decisive = _best(item_case) if in_force else (covering[0] if covering else None)
+    best = max(in_force, key=lambda r: _rank(r, case.as_of)) if in_force else None
+    item_case = _Case(
+        case.worker, case.answer, case.as_of, case.traits, case.catalog, case.coverages,
+        case.records, case.mine, coverage, covering, in_force, best,
+        record_reason(best, case.as_of) if best is not None else None,
+    )
+    for rule in _ITEM_RULES:
+        if rule.applies(item_case):
+            decisive = best if best is not None else (covering[0] if covering else None)
             return _Result(rule.reason, coverage, decisive, _item_detail(rule.reason, item_case))
     raise AssertionError("the last rule always applies")  # pragma: no cover
 
@@ -359,13 +372,9 @@ def _seriousness(result: _Result) -> tuple[int, int]:
     return (SEVERITY.index(_STATUS_OF[result.reason]), REASON_ORDER.index(result.reason))
 
 
-def _best(case: _Case) -> CertRecord:
+def _rank(record: CertRecord, as_of: date) -> tuple[int, date]:
     """Among the covering certificates in force: one valid today wins, then one whose state
     is unknown (incomplete), then the one with the latest end date."""
-    return max(case.in_force, key=lambda r: _rank(r, case.as_of))
-
-
-def _rank(record: CertRecord, as_of: date) -> tuple[int, date]:
     reason = record_reason(record, as_of)
     standing = {Reason.OK: 2, Reason.RECORD_INCOMPLETE: 1}.get(reason, 0)
     return (standing, record.valid_until or date.min)
@@ -405,6 +414,7 @@ def review_outstanding(record: CertRecord) -> bool:
     return record.reviewed is None or record.reviewed < earliest
 
 
+@lru_cache(maxsize=8192)
 def add_years(day: date, years: int) -> date:
     """The same calendar day ``years`` later; 29 February becomes 28 February."""
     try:
@@ -425,11 +435,11 @@ def _hint(case: _Case) -> Regime | None:
     return _declared_hint(case.worker, case.catalog)
 
 
-def _number_comparable(number: str, case: _Case) -> bool:
+def _number_comparable(number: str, traits: SourceTraits) -> bool:
     """A number shaped like another authority's certificate says nothing about this source's
     records (渝A04… next to a 低压电工 item belongs to the 建筑电工 certificate)."""
     regime = number_regime(number)
-    return regime is None or regime in case.traits.regimes
+    return regime is None or regime in traits.regimes
 
 
 def _claims_certificate_here(case: _Case) -> bool:
@@ -440,7 +450,7 @@ def _claims_certificate_here(case: _Case) -> bool:
     certificate's dates).
     """
     declared = case.worker.declared
-    if declared.cert_number and _number_comparable(declared.cert_number, case):
+    if declared.cert_number and _number_comparable(declared.cert_number, case.traits):
         return True
     dated = any(
         d is not None
@@ -521,8 +531,8 @@ def _item_detail(reason: Reason, case: _Case) -> str | None:
     if reason is Reason.REVOKED:
         states = "、".join(sorted({r.status_text or "?" for r in case.covering}))
         return f"证书状态: {states}"
-    if reason is Reason.RECORD_INCOMPLETE:
-        record = _best(case)
+    if reason is Reason.RECORD_INCOMPLETE and case.best is not None:
+        record = case.best
         missing = "有效期结束日期" if record.valid_until is None else "应复审日期"
         where = f"（{record.origin}）" if record.origin else ""
         return f"官方记录缺少{missing}{where}"
