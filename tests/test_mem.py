@@ -116,6 +116,16 @@ def test_found_maps_every_field_and_keeps_the_raw_answer(mock: Any) -> None:
     assert "Mozilla/5.0" in request.headers["User-Agent"]
 
 
+def test_certificate_status_is_kept_and_a_cancelled_one_is_revoked(mock: Any) -> None:
+    cancelled = {**api_record("张三", ID), "certStatus": "注销"}
+    mock.get(api.QUERY_PATH).respond(json=found_json(cancelled))
+    outcome = run(source())
+    assert isinstance(outcome, Found)
+    (rec,) = outcome.records
+    assert rec.status_text == "注销"
+    assert rec.revoked
+
+
 def test_nothing_found_is_not_found_with_raw(mock: Any) -> None:
     mock.get(api.QUERY_PATH).respond(json={"code": 200, "msg": "查询成功", "data": []})
     outcome = run(source())

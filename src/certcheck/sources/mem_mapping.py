@@ -85,7 +85,9 @@ RECORD_MAP: tuple[FieldMap, ...] = (
     FieldMap("review_due", ("shouldReviewDate",), is_date=True),
     FieldMap("reviewed", ("reviewDate",), is_date=True),
     FieldMap("issuer", ("issueOrgName",)),
+    # 证书状态: 有效, 注销, 吊销 … A revoked or cancelled certificate does not count.
+    FieldMap("status_text", ("certStatus",)),
 )
 
 #: Keys read from the API that ``CertRecord`` has no place for; they stay in the raw answer.
-KEPT_RAW_ONLY: tuple[str, ...] = ("certStatus",)
+KEPT_RAW_ONLY: tuple[str, ...] = ()
