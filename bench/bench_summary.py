@@ -62,7 +62,8 @@ def make_registers(folder: Path, count: int, workers: int) -> list[Path]:
         kind = Kind.INSPECTION if n % 5 == 4 else Kind.SELF_CHECK
         meta = RegisterMeta(
             version="bench", as_of=date(2023, 8, 25), source="registry",
-            roster_file=f"roster{n}.xlsx", sheet="花名册", enterprise=f"重庆江津第{n}号有限公司",
+            roster_file=f"roster{n}.xlsx", sheets=("花名册",),
+            enterprise=f"重庆江津第{n}号有限公司",
             kind=kind, generated_at=datetime(2023, 8, 25, 9, tzinfo=CST) + timedelta(seconds=n),
         )
         reg = Register(meta=meta, findings=tuple(_finding(n * workers + i) for i in range(workers)))

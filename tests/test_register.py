@@ -23,6 +23,7 @@ from certcheck.models import (
     CertRecord,
     Declared,
     Failed,
+    FailureKind,
     Finding,
     Found,
     IdProblem,
@@ -139,7 +140,7 @@ def build_findings() -> list[Finding]:
         _finding(
             Worker(row=10, name="吴九", id_number=nth_id(7)),
             Status.UNVERIFIED, Reason.LOOKUP_FAILED,
-            answer=_answer(Failed(Reason.LOOKUP_FAILED, "timeout")),
+            answer=_answer(Failed(FailureKind.LOOKUP_FAILED, "timeout")),
             detail=f"timeout while looking up {nth_id(7)}",
         ),
     ]
@@ -157,7 +158,7 @@ def build_register(
         as_of=AS_OF,
         source="registry",
         roster_file="roster.xlsx",
-        sheet="Sheet1",
+        sheets=("Sheet1",),
         enterprise="重庆某建设有限公司",
         kind=Kind.INSPECTION,
         generated_at=datetime(2026, 11, 29, 10, 30, 5, tzinfo=CST),
@@ -205,7 +206,7 @@ TOP_KEYS = {
     "sample", "generated_at",
 }
 WORKER_KEYS = {
-    "row", "name", "id_number", "status", "reason", "warnings", "declared", "certificates",
+    "sheet", "row", "name", "id_number", "status", "reason", "warnings", "declared", "certificates",
     "checked_at",
     # documented extras
     "status_zh", "reason_zh", "source", "cached", "detail", "decisive",
@@ -215,7 +216,7 @@ WORKER_KEYS = {
 def test_json_has_exactly_the_spec_keys() -> None:
     data = register_to_dict(build_register())
     assert set(data) == TOP_KEYS
-    assert set(data["roster"]) == {"file", "sheet"}
+    assert set(data["roster"]) == {"file", "sheets", "skipped_sheets"}
     assert set(data["verdict"]) == {"compliant", "complete", "rate", "total", "counts"}
     assert set(data["verdict"]["counts"]) == {
         "valid", "expired", "fake", "uncertified", "unverified"
@@ -223,6 +224,7 @@ def test_json_has_exactly_the_spec_keys() -> None:
     assert set(data["sample"]) == {"size", "population", "seed"}
     for worker in data["workers"]:
         assert set(worker) == WORKER_KEYS
+        assert list(worker)[:2] == ["sheet", "row"]  # as SPEC.md shows a worker
         assert set(worker["declared"]) == {"cert_number", "category", "item"}
         for cert in worker["certificates"]:
             assert list(cert) == [label for label, _ in RECORD_FIELDS]
@@ -237,7 +239,7 @@ def test_json_values() -> None:
     data = register_to_dict(reg)
     assert data["as_of"] == "2026-11-29"
     assert data["kind"] == "inspection"
-    assert data["roster"] == {"file": "roster.xlsx", "sheet": "Sheet1"}
+    assert data["roster"] == {"file": "roster.xlsx", "sheets": ["Sheet1"], "skipped_sheets": []}
     assert data["sample"] == {"size": 7, "population": 300, "seed": 7}
     assert data["generated_at"] == "2026-11-29T10:30:05+08:00"
     verdict = data["verdict"]
@@ -250,6 +252,8 @@ def test_json_values() -> None:
     }
     workers = data["workers"]
     assert [w["row"] for w in workers] == [3, 4, 5, 6, 7, 9, 10]
+    # The workers name no sheet; the roster's one sheet is theirs.
+    assert {w["sheet"] for w in workers} == {"Sheet1"}
     first = workers[0]
     assert first["status"] == "valid" and first["status_zh"] == "有效"
     assert first["warnings"] == ["due_soon", "duplicate_id"]
@@ -353,9 +357,10 @@ def test_csv_has_bom_headers_and_one_row_per_worker(tmp_path: Path) -> None:
     write_csv(reg, out)
     rows = _read_csv(out)
     assert rows[0] == list(HEADERS)
-    assert rows[0][:4] == ["行号", "姓名", "身份证号", "核验结果"]
+    assert rows[0][:5] == ["工作表", "行号", "姓名", "身份证号", "核验结果"]
     body = rows[1:]
-    assert [r[0] for r in body] == ["3", "4", "5", "6", "7", "9", "10"]
+    assert [r[1] for r in body] == ["3", "4", "5", "6", "7", "9", "10"]
+    assert {r[0] for r in body} == {"Sheet1"}
     first = dict(zip(HEADERS, body[0], strict=True))
     assert first["身份证号"] == nth_id(1)
     assert first["核验结果"] == "有效"

@@ -112,8 +112,9 @@ def test_header_frozen_and_filtered(workbook: tuple[Path, openpyxl.Workbook]) ->
     _, wb = workbook
     ws = _main(wb)
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:S8"
-    assert ws.column_dimensions["C"].width > 15  # an 18-character ID fits
+    assert ws.auto_filter.ref == "A1:U8"
+    assert ws["D1"].value == "身份证号"
+    assert ws.column_dimensions["D"].width > 15  # an 18-character ID fits
 
 
 def test_summary_sheet(workbook: tuple[Path, openpyxl.Workbook]) -> None:
@@ -128,7 +129,9 @@ def test_summary_sheet(workbook: tuple[Path, openpyxl.Workbook]) -> None:
     assert values["检查类型"] == "执法检查"
     assert values["核验日期"] == datetime(2026, 11, 29)
     assert values["数据来源"] == "registry"
-    assert values["花名册"] == "roster.xlsx / Sheet1"
+    assert values["花名册"] == "roster.xlsx"
+    assert values["读取的工作表"] == "Sheet1（7 人）"
+    assert "未读取的工作表" not in values
     assert values["抽样"] == "抽查 7 人 / 共 300 人 (seed 7)"
     assert [values[s.zh] for s in Status] == [1, 1, 2, 1, 2]
     assert values["总人数"] == 7

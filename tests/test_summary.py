@@ -102,7 +102,7 @@ def make_register(
     findings = tuple(_finding(base + i, s) for i, s in enumerate(statuses))
     meta = RegisterMeta(
         version="0.1.0", as_of=AS_OF, source="registry", roster_file="roster.xlsx",
-        sheet="Sheet1", enterprise=enterprise, kind=kind,
+        sheets=("Sheet1",), enterprise=enterprise, kind=kind,
         generated_at=generated_at or datetime(2023, 8, 25, 9, 0, base % 60, tzinfo=CST)
         + timedelta(minutes=base),
         sample=sample,

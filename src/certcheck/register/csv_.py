@@ -53,6 +53,7 @@ def write_csv(reg: Register, path: Path) -> None:
         with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
             out = csv.writer(fh)
             out.writerow(HEADERS)
-            out.writerows([_text(v) for v in flat_row(f, masker)] for f in reg.findings)
+            sheets = reg.meta.sheets
+            out.writerows([_text(v) for v in flat_row(f, masker, sheets)] for f in reg.findings)
 
     atomic_write(path, writer)

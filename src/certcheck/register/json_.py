@@ -4,22 +4,29 @@ The keys of SPEC.md are all present, in its order. The few extra keys carry what
 ``summary`` and ``due`` commands read back and what the workbook shows anyway:
 
 - top level: ``sample`` ({size, population, seed} or null) and ``generated_at``;
+- in ``roster``: ``skipped_sheets``, the workbook's sheets that were not read, as
+  ``[{"name": …, "why": …}]`` (``why`` in Chinese);
 - per worker: ``status_zh``, ``reason_zh``, ``source`` (where the answer came from or null),
   ``cached``, ``detail``, and ``decisive`` (index into ``certificates`` of the record the
   decision rests on, or null) so a reader picks the same record as the workbook does.
+
+``roster.sheets`` lists the sheets read (empty for a CSV roster) and each worker's ``sheet``
+the one its ``row`` is on (null for a CSV roster). Registers written before several sheets were
+read carry ``roster.sheet`` instead; :mod:`certcheck.register.reader` reads both.
+Certificates carry ``证书状态`` (the official status text) when the source gave one.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from certcheck.atomic import atomic_write
 from certcheck.models import CertRecord, Finding, Status
 from certcheck.register.model import Register
-from certcheck.register.view import Masker, official
+from certcheck.register.view import Masker, official, sheet_of
 
 
 def register_to_dict(reg: Register) -> dict[str, Any]:
@@ -32,7 +39,11 @@ def register_to_dict(reg: Register) -> dict[str, Any]:
         "certcheck": meta.version,
         "as_of": meta.as_of.isoformat(),
         "source": meta.source,
-        "roster": {"file": meta.roster_file, "sheet": meta.sheet},
+        "roster": {
+            "file": meta.roster_file,
+            "sheets": list(meta.sheets),
+            "skipped_sheets": [{"name": name, "why": why} for name, why in meta.skipped_sheets],
+        },
         "enterprise": meta.enterprise,
         "kind": meta.kind.value,
         "sample": (
@@ -48,7 +59,7 @@ def register_to_dict(reg: Register) -> dict[str, Any]:
             "total": verdict.total,
             "counts": {s.value: verdict.counts[s] for s in Status},
         },
-        "workers": [_worker(f, masker) for f in reg.findings],
+        "workers": [_worker(f, masker, meta.sheets) for f in reg.findings],
         "input_issues": [
             {"row": i.row, "code": i.code, "message": masker.text(i.message)}
             for i in reg.input_issues
@@ -56,7 +67,7 @@ def register_to_dict(reg: Register) -> dict[str, Any]:
     }
 
 
-def _worker(finding: Finding, masker: Masker) -> dict[str, Any]:
+def _worker(finding: Finding, masker: Masker, sheets: Sequence[str]) -> dict[str, Any]:
     worker = finding.worker
     declared = worker.declared
     answer = finding.answer
@@ -66,6 +77,7 @@ def _worker(finding: Finding, masker: Masker) -> dict[str, Any]:
     except ValueError:
         decisive = None
     return {
+        "sheet": sheet_of(finding, sheets),
         "row": worker.row,
         "name": worker.name,
         "id_number": masker.id(worker.id_number),

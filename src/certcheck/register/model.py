@@ -87,17 +87,33 @@ class Sample:
     seed: int | None
 
 
+#: A sheet of the roster workbook that was not read, and why (Chinese): ``(name, why)``.
+SkippedSheet = tuple[str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class RegisterMeta:
     version: str
     as_of: date
     source: str
     roster_file: str
-    sheet: str | None
+    #: The roster sheets read, in workbook order; empty for a CSV roster.
+    sheets: tuple[str, ...]
     enterprise: str | None
     kind: Kind
     generated_at: datetime
     sample: Sample | None = None
+    #: The sheets of the roster workbook that were not read, with why.
+    skipped_sheets: tuple[SkippedSheet, ...] = ()
+
+    @property
+    def sheet(self) -> str | None:
+        """The first sheet read (what registers before several sheets recorded)."""
+        return self.sheets[0] if self.sheets else None
+
+    @property
+    def several_sheets(self) -> bool:
+        return len(self.sheets) > 1
 
 
 @dataclass(frozen=True, slots=True)

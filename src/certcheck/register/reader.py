@@ -4,6 +4,10 @@ Only what those commands need comes back: the run's metadata and, per worker, th
 and the official record's numbers and dates. Anything that is not a certcheck register, or one
 a person has broken by editing, raises :class:`RegisterFormatError` with a one-line message.
 
+Registers of every certcheck version are read. Those written before rosters of several sheets
+name one sheet (``roster.sheet`` in JSON, ``roster_sheet`` on the hidden sheet) and lack the
+工作表 and 证书状态 columns; they read back with that one sheet and no sheet per worker.
+
 Workbooks are read with python-calamine: it is several times faster than openpyxl on large
 sheets and, being Rust, does not expand XML entities.
 """
@@ -20,14 +24,15 @@ from typing import Any, TypeVar
 
 from certcheck.models import (
     REASON_ZH,
+    REVOKED_WORDS,
     STATUS_ZH,
     WARNING_ZH,
     Reason,
     Status,
     WarningCode,
 )
-from certcheck.register.model import Kind, Sample, Verdict
-from certcheck.register.view import CACHED_SUFFIX, HEADERS, WARNING_SEPARATOR
+from certcheck.register.model import Kind, Sample, SkippedSheet, Verdict
+from certcheck.register.view import CACHED_SUFFIX, HEADERS, LATER_HEADERS, WARNING_SEPARATOR
 from certcheck.register.xlsx import FORMAT_VERSION, MAIN_SHEET, MARKER_FORMAT, MARKER_SHEET
 from certcheck.roster.guards import check_file_size, check_zip, special_file
 from certcheck.roster.model import RosterError
@@ -58,9 +63,17 @@ class RegisterInfo:
     enterprise: str | None
     kind: Kind
     roster_file: str
-    sheet: str | None
+    #: The roster sheets read; one for registers written before several were read, none for
+    #: a CSV roster.
+    sheets: tuple[str, ...]
     sample: Sample | None
     generated_at: datetime | None
+    skipped_sheets: tuple[SkippedSheet, ...] = ()
+
+    @property
+    def sheet(self) -> str | None:
+        """The first sheet read."""
+        return self.sheets[0] if self.sheets else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +102,22 @@ class RegisterRow:
     issuer: str | None
     source: str | None
     cached: bool
+    #: The roster sheet of ``row``; None for a CSV roster and in registers from before sheets.
+    sheet: str | None = None
+    #: The official status text of the record (证书状态), when the source gave one.
+    status_text: str | None = None
 
     @property
     def id_masked(self) -> bool:
         return self.id_number is not None and "*" in self.id_number
+
+    @property
+    def revoked(self) -> bool:
+        """The official record is withdrawn (吊销, 注销 …): its dates no longer count."""
+        text = self.status_text
+        return self.reason is Reason.REVOKED or (
+            text is not None and any(word in text for word in REVOKED_WORDS)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +134,13 @@ class RegisterData:
     @property
     def ids_masked(self) -> bool:
         return any(r.id_masked for r in self.rows)
+
+    @property
+    def several_sheets(self) -> bool:
+        """The roster had more than one sheet, so a row number alone does not find a worker."""
+        if len(self.info.sheets) > 1:
+            return True
+        return len({r.sheet for r in self.rows if r.sheet}) > 1
 
 
 def read_register(path: Path) -> RegisterData:
@@ -274,10 +306,50 @@ def _info_from_marker(path: Path, marker: Mapping[str, str]) -> RegisterInfo:
         enterprise=marker.get("enterprise") or None,
         kind=_kind(marker.get("kind"), where),
         roster_file=marker.get("roster_file", ""),
-        sheet=marker.get("roster_sheet") or None,
+        sheets=_marker_sheets(marker, where),
         sample=sample,
         generated_at=_iso_datetime(marker.get("generated_at", ""), where),
+        skipped_sheets=_marker_skipped(marker, where),
     )
+
+
+def _marker_json(marker: Mapping[str, str], key: str, where: str) -> Any:
+    try:
+        return json.loads(marker[key])
+    except (json.JSONDecodeError, RecursionError):
+        raise RegisterFormatError(f"{where}: {key} is not readable; was it edited?") from None
+
+
+def _marker_sheets(marker: Mapping[str, str], where: str) -> tuple[str, ...]:
+    if not marker.get("roster_sheets"):
+        # Written before several sheets were read: one sheet, or none for a CSV roster.
+        first = marker.get("roster_sheet")
+        return (first,) if first else ()
+    names = _marker_json(marker, "roster_sheets", where)
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise RegisterFormatError(f"{where}: roster_sheets is not a list of sheet names")
+    return tuple(names)
+
+
+def _marker_skipped(marker: Mapping[str, str], where: str) -> tuple[SkippedSheet, ...]:
+    if not marker.get("roster_skipped_sheets"):
+        return ()
+    return _skipped(_marker_json(marker, "roster_skipped_sheets", where), where)
+
+
+def _skipped(value: object, where: str) -> tuple[SkippedSheet, ...]:
+    if not isinstance(value, list):
+        raise RegisterFormatError(f"{where}: the skipped sheets are not a list")
+    pairs: list[SkippedSheet] = []
+    for item in value:
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("name"), str)
+            and isinstance(item.get("why", ""), str)
+        ):
+            raise RegisterFormatError(f"{where}: a skipped sheet lacks its name")
+        pairs.append((item["name"], item.get("why", "")))
+    return tuple(pairs)
 
 
 def _text(value: object) -> str | None:
@@ -293,13 +365,13 @@ def _rows_from_sheet(path: Path, sheet: str, cells: list[list[Any]]) -> tuple[Re
     if not cells:
         raise RegisterFormatError(f"{path}: the sheet {sheet} is empty")
     header = [str(h).strip() if h is not None else "" for h in cells[0]]
-    missing = [h for h in HEADERS if h not in header]
+    missing = [h for h in HEADERS if h not in header and h not in LATER_HEADERS]
     if missing:
         raise RegisterFormatError(
             f"{path}: the sheet {sheet} lacks the column(s) {', '.join(missing)}; "
             "was the register edited?"
         )
-    pos = {h: header.index(h) for h in HEADERS}
+    pos = {h: header.index(h) for h in HEADERS if h in header}
     width = len(header)
     rows: list[RegisterRow] = []
     for n, raw in enumerate(cells[1:], start=2):
@@ -309,7 +381,8 @@ def _rows_from_sheet(path: Path, sheet: str, cells: list[list[Any]]) -> tuple[Re
         where = f"{path} ({sheet}, row {n})"
 
         def get(h: str, line: list[Any] = line) -> Any:
-            return line[pos[h]]
+            # A column added later is absent from older registers: empty there.
+            return line[pos[h]] if h in pos else None
 
         row_no = get("行号")
         if isinstance(row_no, float) and row_no.is_integer():
@@ -337,6 +410,8 @@ def _rows_from_sheet(path: Path, sheet: str, cells: list[list[Any]]) -> tuple[Re
                 issuer=_text(get("签发机关")),
                 source=source,
                 cached=cached,
+                sheet=_text(get("工作表")),
+                status_text=_text(get("证书状态")),
             )
         )
     return tuple(rows)
@@ -399,6 +474,16 @@ def _info_from_json(path: Path, data: dict[str, Any]) -> RegisterInfo:
             seed=int(seed) if seed is not None else None,
         )
     roster = data.get("roster") or {}
+    if "sheets" in roster:
+        names = roster["sheets"]
+        if not isinstance(names, list):
+            raise TypeError(f"roster.sheets is {names!r}, not a list")
+        sheets = tuple(name for name in map(_opt_str, names) if name)
+    else:
+        # Written before several sheets were read: ``roster.sheet``, one name or null.
+        first = _opt_str(roster.get("sheet"))
+        sheets = (first,) if first else ()
+    skipped = _skipped(roster.get("skipped_sheets") or [], where)
     generated = data.get("generated_at")
     return RegisterInfo(
         version=data["certcheck"],
@@ -407,9 +492,10 @@ def _info_from_json(path: Path, data: dict[str, Any]) -> RegisterInfo:
         enterprise=_opt_str(data.get("enterprise")),
         kind=_kind(data.get("kind"), where),
         roster_file=str(roster.get("file") or ""),
-        sheet=_opt_str(roster.get("sheet")),
+        sheets=sheets,
         sample=sample,
         generated_at=_iso_datetime(generated, where) if isinstance(generated, str) else None,
+        skipped_sheets=skipped,
     )
 
 
@@ -443,6 +529,8 @@ def _rows_from_json(path: Path, data: dict[str, Any]) -> tuple[RegisterRow, ...]
                 issuer=_opt_str(record.get("签发机关")),
                 source=source,
                 cached=bool(w.get("cached", False)),
+                sheet=_opt_str(w.get("sheet")),
+                status_text=_opt_str(record.get("证书状态")),
             )
         )
     return tuple(rows)

@@ -7,6 +7,8 @@ the flat row lives here so that the CSV columns are the workbook's columns by co
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -72,6 +74,7 @@ class Column:
 
 #: The register sheet's columns, which are also the CSV's, in order.
 COLUMNS: tuple[Column, ...] = (
+    Column("工作表", CellKind.TEXT, 12),
     Column("行号", CellKind.INT, 6),
     Column("姓名", CellKind.TEXT, 10),
     Column("身份证号", CellKind.TEXT, 21),
@@ -88,11 +91,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("应复审日期", CellKind.DATE, 12),
     Column("实际复审日期", CellKind.DATE, 13),
     Column("签发机关", CellKind.TEXT, 20),
+    Column("证书状态", CellKind.TEXT, 10),
     Column("核验时间", CellKind.DATETIME, 19),
     Column("数据来源", CellKind.TEXT, 12),
     Column("说明", CellKind.TEXT, 30),
 )
 HEADERS: tuple[str, ...] = tuple(c.header for c in COLUMNS)
+#: Columns added after the first registers were written; a reader must do without them.
+LATER_HEADERS: frozenset[str] = frozenset({"工作表", "证书状态"})
 #: Position of the status column, which the workbook colours.
 STATUS_COLUMN = HEADERS.index("核验结果")
 
@@ -106,7 +112,24 @@ def source_label(finding: Finding) -> str | None:
     return answer.source + CACHED_SUFFIX if answer.cached else answer.source
 
 
-def flat_row(finding: Finding, masker: Masker) -> tuple[Cell, ...]:
+def sheet_of(finding: Finding, sheets: Sequence[str]) -> str | None:
+    """The roster sheet the worker's row is on: the worker's own, else the one sheet read."""
+    if finding.worker.sheet:
+        return finding.worker.sheet
+    return sheets[0] if len(sheets) == 1 else None
+
+
+def count_by_sheet(found: Iterable[str | None], sheets: Sequence[str]) -> list[tuple[str, int]]:
+    """Workers per sheet: every sheet read, in workbook order (0 when none of its rows are
+    here, as in a sample), then any other sheet the rows name."""
+    counts = Counter(found)
+    listed = [(name, counts.pop(name, 0)) for name in sheets]
+    return listed + [(name, n) for name, n in counts.items() if name is not None]
+
+
+def flat_row(
+    finding: Finding, masker: Masker, sheets: Sequence[str] = ()
+) -> tuple[Cell, ...]:
     """One worker as the values of :data:`COLUMNS`, masked as the register asks."""
     worker = finding.worker
     declared = worker.declared
@@ -114,7 +137,7 @@ def flat_row(finding: Finding, masker: Masker) -> tuple[Cell, ...]:
     own_id = worker.id_number
     answer = finding.answer
     if record is None:
-        rec: tuple[Cell, ...] = (None,) * 7
+        rec: tuple[Cell, ...] = (None,) * 8
     else:
         rec = (
             masker.text(record.cert_number, own_id, record.id_number),
@@ -124,8 +147,10 @@ def flat_row(finding: Finding, masker: Masker) -> tuple[Cell, ...]:
             record.review_due,
             record.reviewed,
             record.issuer,
+            record.status_text,
         )
     return (
+        sheet_of(finding, sheets),
         worker.row,
         worker.name,
         masker.id(own_id),

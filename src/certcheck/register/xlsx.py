@@ -1,6 +1,7 @@
 """The register workbook (SPEC.md, "The register workbook").
 
-Sheets: 核验登记表 (one row per worker), 汇总 (counts, 依法持证率, verdict, a native chart),
+Sheets: 核验登记表 (one row per worker), 汇总 (counts, 依法持证率, verdict, the roster sheets
+read and those skipped with why, a native chart),
 输入问题 (only when there are any) and a hidden ``_certcheck`` sheet of key/value rows by which
 :mod:`certcheck.register.reader` recognises the file and recovers its metadata.
 
@@ -16,6 +17,7 @@ values directly.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
@@ -25,13 +27,15 @@ import xlsxwriter
 
 from certcheck.atomic import atomic_write
 from certcheck.models import InputIssue, Status
-from certcheck.register.model import Register, RegisterMeta, Verdict
+from certcheck.register.model import Register, RegisterMeta
 from certcheck.register.view import (
     COLUMNS,
     STATUS_COLUMN,
     CellKind,
     Masker,
+    count_by_sheet,
     flat_row,
+    sheet_of,
 )
 
 MAIN_SHEET = "核验登记表"
@@ -97,7 +101,7 @@ def _build(reg: Register, target: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="certcheck-") as scratch:
         wb = xlsxwriter.Workbook(str(target), {**_OPTIONS, "tmpdir": scratch})
         _main_sheet(wb, reg)
-        _summary_sheet(wb, reg.meta, reg.verdict)
+        _summary_sheet(wb, reg)
         if reg.input_issues:
             _issues_sheet(wb, reg.input_issues, Masker(reg.mask_ids))
         _marker_sheet(wb, reg)
@@ -135,8 +139,9 @@ def _main_sheet(wb: Any, reg: Register) -> None:
     write_string = ws.write_string
     write_number = ws.write_number
     masker = Masker(reg.mask_ids)
+    sheets = reg.meta.sheets
     for r, finding in enumerate(reg.findings, start=1):
-        for c, value in enumerate(flat_row(finding, masker)):
+        for c, value in enumerate(flat_row(finding, masker, sheets)):
             if value is None:
                 continue
             if c == STATUS_COLUMN:
@@ -161,7 +166,18 @@ def sample_label(meta: RegisterMeta) -> str:
     return label if sample.seed is None else f"{label} (seed {sample.seed})"
 
 
-def _summary_sheet(wb: Any, meta: RegisterMeta, verdict: Verdict) -> None:
+def sheet_lines(reg: Register) -> tuple[list[str], list[str]]:
+    """The sheets read, with their workers in this register (``电工（12 人）``), and the sheets
+    skipped, with why (``填表说明：…``)."""
+    meta = reg.meta
+    counts = count_by_sheet((sheet_of(f, meta.sheets) for f in reg.findings), meta.sheets)
+    read = [f"{name}（{n} 人）" for name, n in counts]
+    skipped = [f"{name}：{why}" for name, why in meta.skipped_sheets]
+    return read, skipped
+
+
+def _summary_sheet(wb: Any, reg: Register) -> None:
+    meta, verdict = reg.meta, reg.verdict
     ws = wb.add_worksheet(SUMMARY_SHEET)
     label = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     header = _header(wb)
@@ -172,7 +188,6 @@ def _summary_sheet(wb: Any, meta: RegisterMeta, verdict: Verdict) -> None:
     ws.set_column(0, 0, 14)
     ws.set_column(1, 1, 36)
 
-    roster = meta.roster_file + (f" / {meta.sheet}" if meta.sheet else "")
     facts: list[tuple[str, str]] = [
         ("单位名称", meta.enterprise or ""),
         ("检查类型", meta.kind.zh),
@@ -185,8 +200,17 @@ def _summary_sheet(wb: Any, meta: RegisterMeta, verdict: Verdict) -> None:
     ws.write_string(row, 0, "核验日期", label)
     ws.write_number(row, 1, _date_serial(meta.as_of), day)
     row += 1
-    for key, value in (("数据来源", meta.source), ("花名册", roster), ("抽样", sample_label(meta))):
-        ws.write_string(row, 0, key, label)
+    read, skipped = sheet_lines(reg)
+    lines: list[tuple[str, str]] = [("数据来源", meta.source), ("花名册", meta.roster_file)]
+    # One line per sheet, the label on the first only, so a long list stays readable.
+    lines += [("读取的工作表" if i == 0 else "", text) for i, text in enumerate(read)]
+    lines += [("未读取的工作表" if i == 0 else "", text) for i, text in enumerate(skipped)]
+    lines.append(("抽样", sample_label(meta)))
+    for key, value in lines:
+        if key:
+            ws.write_string(row, 0, key, label)
+        else:
+            ws.write_blank(row, 0, None, label)
         ws.write_string(row, 1, value)
         row += 1
 
@@ -266,7 +290,14 @@ def marker_rows(reg: Register) -> list[tuple[str, str]]:
         ("enterprise", meta.enterprise or ""),
         ("kind", meta.kind.value),
         ("roster_file", meta.roster_file),
+        # The first sheet, under the key registers of one sheet used, then all of them.
         ("roster_sheet", meta.sheet or ""),
+        ("roster_sheets", json.dumps(list(meta.sheets), ensure_ascii=False)),
+        (
+            "roster_skipped_sheets",
+            json.dumps([{"name": n, "why": w} for n, w in meta.skipped_sheets],
+                       ensure_ascii=False),
+        ),
         ("sample_size", str(sample.size) if sample else ""),
         ("sample_population", str(sample.population) if sample else ""),
         ("sample_seed", str(sample.seed) if sample and sample.seed is not None else ""),
