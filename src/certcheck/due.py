@@ -11,6 +11,13 @@ A review counts only while it is outstanding, by the same rule the checker uses
 (:func:`certcheck.rules.review_outstanding`): no review recorded for that cycle. A worker
 with both dates in the window is listed twice, once per date, because each is a separate
 errand (the review at the training centre, the renewal of the card).
+
+From a register, only dates that are the worker's and still count are used: a record the
+official status marks withdrawn (吊销, 注销 …) needs a new certificate, not a review, and a
+record under another person's name (a ``name_mismatch``) is not theirs. Such workers are
+counted as having no date, like the fake, uncertified and unverified ones.
+
+A roster of several sheets numbers rows per sheet, so every date carries its sheet.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from certcheck.models import CertRecord, Worker
+from certcheck.models import CertRecord, Reason, Worker
 from certcheck.register.reader import RegisterRow
 from certcheck.rules import review_outstanding
 
@@ -41,6 +48,8 @@ class Dates:
     valid_until: date | None
     review_due: date | None
     reviewed: date | None
+    #: The roster sheet of ``row`` (None for a CSV roster or an old register).
+    sheet: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +61,7 @@ class DueItem:
     event: Event
     when: date
     days_left: int
+    sheet: str | None = None
 
     @property
     def overdue(self) -> bool:
@@ -74,16 +84,26 @@ class DueList:
     undated: int
 
 
+def _dates_count(r: RegisterRow) -> bool:
+    """Whether the register row's official dates are the worker's and still count."""
+    return not r.revoked and r.reason is not Reason.NAME_MISMATCH
+
+
+def _register_dates(r: RegisterRow) -> Dates:
+    counts = _dates_count(r)
+    return Dates(
+        row=r.row, name=r.name, id_number=r.id_number,
+        item=r.item or r.declared_item or r.category or r.declared_category,
+        valid_until=r.valid_until if counts else None,
+        review_due=r.review_due if counts else None,
+        reviewed=r.reviewed if counts else None,
+        sheet=r.sheet,
+    )
+
+
 def dates_from_register(rows: Iterable[RegisterRow]) -> list[Dates]:
     """The official record's dates, which are the ones that count."""
-    return [
-        Dates(
-            row=r.row, name=r.name, id_number=r.id_number,
-            item=r.item or r.declared_item or r.category or r.declared_category,
-            valid_until=r.valid_until, review_due=r.review_due, reviewed=r.reviewed,
-        )
-        for r in rows
-    ]
+    return [_register_dates(r) for r in rows]
 
 
 def dates_from_roster(workers: Iterable[Worker]) -> list[Dates]:
@@ -93,7 +113,7 @@ def dates_from_roster(workers: Iterable[Worker]) -> list[Dates]:
             row=w.row, name=w.name, id_number=w.id_number,
             item=w.declared.item or w.declared.category,
             valid_until=w.declared.valid_until, review_due=w.declared.review_due,
-            reviewed=w.declared.reviewed,
+            reviewed=w.declared.reviewed, sheet=w.sheet,
         )
         for w in workers
     ]
@@ -120,9 +140,10 @@ def due_within(
     if within < 0:
         raise ValueError("within must be 0 or more days")
     horizon = as_of + timedelta(days=within)
-    items: list[DueItem] = []
+    items: list[tuple[int, DueItem]] = []
     undated = 0
-    for d in people:
+    # Ties on a date go in roster order (sheet by sheet, row by row), the review first.
+    for order, d in enumerate(people):
         events: list[tuple[Event, date]] = []
         if d.review_due is not None and _outstanding(d):
             events.append((Event.REVIEW, d.review_due))
@@ -133,11 +154,11 @@ def due_within(
         for event, when in events:
             if when > horizon or (when < as_of and not include_overdue):
                 continue
-            items.append(
-                DueItem(
-                    row=d.row, name=d.name, id_number=d.id_number, item=d.item, event=event,
-                    when=when, days_left=(when - as_of).days,
-                )
-            )
-    items.sort(key=lambda i: (i.when, i.row, i.event != Event.REVIEW))
-    return DueList(as_of=as_of, within=within, items=tuple(items), undated=undated)
+            items.append((order, DueItem(
+                row=d.row, name=d.name, id_number=d.id_number, item=d.item, event=event,
+                when=when, days_left=(when - as_of).days, sheet=d.sheet,
+            )))
+    items.sort(key=lambda p: (p[1].when, p[0], p[1].event != Event.REVIEW))
+    return DueList(
+        as_of=as_of, within=within, items=tuple(i for _, i in items), undated=undated
+    )

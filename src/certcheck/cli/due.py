@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 import xlsxwriter
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from certcheck.atomic import atomic_write
@@ -28,6 +29,8 @@ from certcheck.register.model import ExitCode
 from certcheck.register.view import Masker
 
 HEADERS = ("行", "姓名", "身份证号", "作业项目", "事项", "日期", "剩余天数", "状态")
+#: Put before HEADERS when the roster had several sheets, whose rows are numbered per sheet.
+SHEET_HEADER = "工作表"
 _WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,
     "strings_to_numbers": False,
@@ -46,7 +49,7 @@ _WORKBOOK_OPTIONS = {
 @click.option("--show-id", is_flag=True, help="Show ID numbers in full on the terminal.")
 @click.option("--no-overdue", is_flag=True,
               help="Leave out dates already passed (listed as 已逾期 by default).")
-@click.option("--sheet", help="Sheet of a roster to read (default: the first with a roster).")
+@click.option("--sheet", help="Sheet of a roster to read (default: every sheet with a roster).")
 def due(
     path: Path,
     within: int,
@@ -60,7 +63,8 @@ def due(
 
     Reads a register written by verify (official dates, no lookups) or, failing that, a
     roster (the dates it declares). Dates already passed are listed as 已逾期 with negative
-    days. Exit 1 when anyone is listed, 0 when nobody is.
+    days. Exit 1 when anyone is listed, 0 when nobody is. With a roster of several sheets
+    the list says the sheet of each row.
     """
     as_of_date = parse_as_of(as_of)
     if output is not None and output.suffix.lower() not in (".xlsx", ".csv"):
@@ -68,24 +72,26 @@ def due(
     if output is not None and same_file(output, path):
         raise click.UsageError(f"-o {output} is the input itself; choose another name")
     with _guarded():
-        people, what = _read(path, sheet)
+        people, what, several = _read(path, sheet)
         result = due_within(people, as_of_date, within, include_overdue=not no_overdue)
         if output is None:
-            _show(Console(), result, what, show_id)
+            _show(Console(), result, what, show_id, several)
         else:
-            _write(result, output)
+            _write(result, output, several)
             Console(stderr=True).print(f"{len(result.items)} 项到期提醒，已写入 {output}")
     sys.exit(ExitCode.VIOLATIONS if result.items else ExitCode.COMPLIANT)
 
 
-def _read(path: Path, sheet: str | None) -> tuple[list[Dates], str]:
+def _read(path: Path, sheet: str | None) -> tuple[list[Dates], str, bool]:
+    """The people's dates, what they come from, and whether the roster had several sheets."""
     from certcheck.register.reader import NotARegister, read_register
     from certcheck.roster import RosterError, read_roster
 
     if not path.exists():
         raise UserError(f"{path}: no such file")
     try:
-        return dates_from_register(read_register(path).rows), "登记表（官方日期）"
+        data = read_register(path)
+        return dates_from_register(data.rows), "登记表（官方日期）", data.several_sheets
     except NotARegister as not_register:
         # Only a file that is no register at all may be a roster. A damaged or edited register
         # (and any JSON: rosters are spreadsheets) must not be re-read as a roster, which could
@@ -99,7 +105,8 @@ def _read(path: Path, sheet: str | None) -> tuple[list[Dates], str]:
                 f"{path}: neither a certcheck register ({_tail(not_register, path)}) "
                 f"nor a roster ({_tail(not_roster, path)})"
             ) from None
-    return dates_from_roster(roster.workers), "花名册（申报日期，未核验）"
+    several = len(roster.sheets) > 1 or len({w.sheet for w in roster.workers} - {None}) > 1
+    return dates_from_roster(roster.workers), "花名册（申报日期，未核验）", several
 
 
 def _tail(exc: Exception, path: Path) -> str:
@@ -111,7 +118,7 @@ def _tail(exc: Exception, path: Path) -> str:
     return text
 
 
-def _show(console: Console, result: DueList, what: str, show_id: bool) -> None:
+def _show(console: Console, result: DueList, what: str, show_id: bool, several: bool) -> None:
     masker = Masker(not show_id)
     window = f"{result.as_of.isoformat()} 起 {result.within} 天内"
     if not result.items:
@@ -119,9 +126,9 @@ def _show(console: Console, result: DueList, what: str, show_id: bool) -> None:
     else:
         table = Table(title=f"到期提醒：{window}（{what}）", title_justify="left",
                       box=None, pad_edge=False, header_style="bold underline")
-        for h in HEADERS[:-1]:
+        for h in _headers(several)[:-1]:
             # Names and items may wrap; numbers, dates and IDs must stay whole to be read.
-            wraps = h in ("姓名", "作业项目")
+            wraps = h in ("姓名", "作业项目", SHEET_HEADER)
             table.add_column(h, justify="right" if h in ("行", "剩余天数") else "left",
                              no_wrap=not wraps, overflow="fold" if wraps else "ellipsis",
                              min_width=6 if wraps else None)
@@ -131,18 +138,24 @@ def _show(console: Console, result: DueList, what: str, show_id: bool) -> None:
             if item.days_left <= 0:
                 days += f" {item.state}"
             table.add_row(
+                *((escape(item.sheet or ""),) if several else ()),
                 # Free text may hold an ID too (a roster with its columns swapped).
-                str(item.row), masker.text(item.name) or "",
+                str(item.row), escape(masker.text(item.name) or ""),
                 (item.id_number or "") if show_id else mask_id(item.id_number),
-                masker.text(item.item) or "", item.event.value, item.when.isoformat(), days,
+                escape(masker.text(item.item) or ""), item.event.value, item.when.isoformat(),
+                days,
                 style=style or None,
             )
         console.print(table)
         overdue = sum(1 for i in result.items if i.overdue)
         console.print(f"共 {len(result.items)} 项，其中已逾期 {overdue} 项。")
     if result.undated:
-        console.print(f"[grey62]{result.undated} 人无有效期或复审日期可查（假证、无证、未核验或"
-                      "花名册未填日期），未列入。[/]")
+        console.print(f"[grey62]{result.undated} 人无有效期或复审日期可查（假证、无证、证书已吊销"
+                      "或注销、未核验或花名册未填日期），未列入。[/]")
+
+
+def _headers(several: bool) -> tuple[str, ...]:
+    return (SHEET_HEADER, *HEADERS) if several else HEADERS
 
 
 def _row(item: DueItem) -> tuple[int, str, str, str, str, date, int, str]:
@@ -150,26 +163,29 @@ def _row(item: DueItem) -> tuple[int, str, str, str, str, date, int, str]:
             item.when, item.days_left, item.state)
 
 
-def _write(result: DueList, output: Path) -> None:
+def _write(result: DueList, output: Path, several: bool = False) -> None:
     if output.suffix.lower() == ".csv":
-        atomic_write(output, lambda tmp: _write_csv(result, tmp))
+        atomic_write(output, lambda tmp: _write_csv(result, tmp, several))
     else:
-        atomic_write(output, lambda tmp: _write_xlsx(result, tmp))
+        atomic_write(output, lambda tmp: _write_xlsx(result, tmp, several))
 
 
-def _write_csv(result: DueList, tmp: Path) -> None:
+def _write_csv(result: DueList, tmp: Path, several: bool) -> None:
     with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh)
-        out.writerow(HEADERS)
+        out.writerow(_headers(several))
         for item in result.items:
+            values: tuple[str | int | date, ...] = (
+                ((item.sheet or "",) if several else ()) + _row(item)
+            )
             out.writerow(
                 neutralise(v.isoformat()) if isinstance(v, date)
                 else str(v) if isinstance(v, int) else neutralise(v)
-                for v in _row(item)
+                for v in values
             )
 
 
-def _write_xlsx(result: DueList, tmp: Path) -> None:
+def _write_xlsx(result: DueList, tmp: Path, several: bool) -> None:
     wb = xlsxwriter.Workbook(str(tmp), _WORKBOOK_OPTIONS)
     try:
         ws = wb.add_worksheet("到期提醒")
@@ -177,23 +193,27 @@ def _write_xlsx(result: DueList, tmp: Path) -> None:
         text = wb.add_format({"border": 1})
         when = wb.add_format({"border": 1, "num_format": "yyyy-mm-dd"})
         late = wb.add_format({"border": 1, "font_color": "#C00000", "bold": True})
-        for col, (h, width) in enumerate(zip(HEADERS, (6, 10, 22, 26, 12, 12, 10, 10),
-                                             strict=True)):
+        headers = _headers(several)
+        widths = ((12,) if several else ()) + (6, 10, 22, 26, 12, 12, 10, 10)
+        for col, (h, width) in enumerate(zip(headers, widths, strict=True)):
             ws.set_column(col, col, width)
             ws.write_string(0, col, h, head)
+        first = 1 if several else 0
         for r, item in enumerate(result.items, start=1):
+            if several:
+                ws.write_string(r, 0, item.sheet or "", text)
             row, name, id_number, op_item, event, day, days, state = _row(item)
-            ws.write_number(r, 0, row, text)
-            ws.write_string(r, 1, name, text)
+            ws.write_number(r, first, row, text)
+            ws.write_string(r, first + 1, name, text)
             # Text, so an 18-digit ID keeps its last digits.
-            ws.write_string(r, 2, id_number, text)
-            ws.write_string(r, 3, op_item, text)
-            ws.write_string(r, 4, event, text)
-            ws.write_datetime(r, 5, _midnight(day), when)
-            ws.write_number(r, 6, days, late if item.overdue else text)
-            ws.write_string(r, 7, state, late if item.overdue else text)
+            ws.write_string(r, first + 2, id_number, text)
+            ws.write_string(r, first + 3, op_item, text)
+            ws.write_string(r, first + 4, event, text)
+            ws.write_datetime(r, first + 5, _midnight(day), when)
+            ws.write_number(r, first + 6, days, late if item.overdue else text)
+            ws.write_string(r, first + 7, state, late if item.overdue else text)
         ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, max(len(result.items), 1), len(HEADERS) - 1)
+        ws.autofilter(0, 0, max(len(result.items), 1), len(headers) - 1)
     finally:
         wb.close()
 

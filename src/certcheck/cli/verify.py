@@ -82,7 +82,8 @@ class VerifyArgs:
 @click.option("--as-of", help="Date the check is made for, YYYY-MM-DD (default: today).")
 @click.option("-o", "--output", "outputs", multiple=True,
               help="Output file (.xlsx, .csv, .json; '-' = JSON to stdout). Repeatable.")
-@click.option("--sheet", help="Sheet to read (default: the first visible sheet with a roster).")
+@click.option("--sheet",
+              help="Read only this sheet (default: every visible sheet that holds a roster).")
 @click.option("--enterprise",
               help="单位名称: the enterprise checked (default: from the title row).")
 @click.option("--kind", type=click.Choice([k.value for k in Kind]), default=Kind.SELF_CHECK.value,
