@@ -565,6 +565,16 @@ def test_lookup_on_a_registry_shows_its_status_column(tmp_path: Path) -> None:
                  "--as-of", AS_OF.isoformat())
     rows = [[c.strip() for c in line.split("│")[1:3]] for line in result.stdout.splitlines()]
     assert ["证书状态", "注销"] in rows
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[-1].startswith(
+        "结论: 无证 uncertified — 证书已吊销或注销 (revoked)"
+    )
+    garbled = run("lookup", "--id", nth_id(2), "--name", "李?", "--source",
+                  f"registry:{registry}", "--as-of", AS_OF.isoformat())
+    assert garbled.exit_code == 3
+    lines = garbled.stdout.splitlines()
+    assert lines[0] == f"李? {mask(nth_id(2))}: 未查询 (not looked up)"
+    assert lines[1].startswith("结论: 未核验 unverified — 姓名含乱码，无法核验 (name_unreadable)")
 
 
 # --- verify on a workbook of several roster sheets ------------------------------------------
