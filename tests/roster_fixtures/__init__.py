@@ -114,17 +114,44 @@ def tiny_xlsx(path: Path, sheet: str, extra: dict[str, bytes | str] | None = Non
     return path
 
 
-def tiny_ods(path: Path, rows: Sequence[Sequence[str]], *, sheet: str = "花名册") -> Path:
-    """A minimal OpenDocument spreadsheet of text cells; an empty row list entry is a blank row."""
+def tiny_ods(
+    path: Path,
+    rows: Sequence[Sequence[str]],
+    *,
+    sheet: str = "花名册",
+    spans: dict[tuple[int, int], tuple[int, int]] | None = None,
+) -> Path:
+    """A minimal OpenDocument spreadsheet of text cells; an empty row list entry is a blank row.
+
+    ``spans`` maps a 0-based (row, column) to (rows spanned, columns spanned): a merged cell as
+    LibreOffice writes it, the cells it covers written as covered cells."""
+    covered = {
+        (r + dr, c + dc)
+        for (r, c), (height, width) in (spans or {}).items()
+        for dr in range(height)
+        for dc in range(width)
+        if dr or dc
+    }
     body = []
-    for row in rows:
-        cells = "".join(
-            f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
-            if value
-            else "<table:table-cell/>"
-            for value in row
-        )
-        body.append(f"<table:table-row>{cells or '<table:table-cell/>'}</table:table-row>")
+    for r, row in enumerate(rows):
+        cells = []
+        for c, value in enumerate(row):
+            if (r, c) in covered:
+                cells.append("<table:covered-table-cell/>")
+                continue
+            height, width = (spans or {}).get((r, c), (1, 1))
+            span = (
+                f' table:number-rows-spanned="{height}" table:number-columns-spanned="{width}"'
+                if (height, width) != (1, 1)
+                else ""
+            )
+            cells.append(
+                f'<table:table-cell{span} office:value-type="string"><text:p>{value}</text:p>'
+                "</table:table-cell>"
+                if value
+                else f"<table:table-cell{span}/>"
+            )
+        body.append(f"<table:table-row>{''.join(cells) or '<table:table-cell/>'}</table:table-row>")
     content = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
@@ -146,4 +173,65 @@ def tiny_ods(path: Path, rows: Sequence[Sequence[str]], *, sheet: str = "花名�
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
         archive.writestr("META-INF/manifest.xml", manifest)
         archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+Rows = Sequence[Sequence[Any]]
+
+
+def write_book(
+    path: Path,
+    sheets: Sequence[tuple[str, Rows]],
+    *,
+    merges: dict[str, Iterable[str]] | None = None,
+    hidden: Iterable[str] = (),
+) -> Path:
+    """An .xlsx of several sheets, in order, as openpyxl (and so Excel) writes them: real
+    merged cells, hidden sheets marked hidden."""
+    workbook = openpyxl.Workbook()
+    default = workbook.active
+    assert default is not None
+    workbook.remove(default)
+    hidden = set(hidden)
+    for name, rows in sheets:
+        sheet = workbook.create_sheet(name)
+        _fill(sheet, rows, (1, 1))
+        for merge in (merges or {}).get(name, ()):
+            sheet.merge_cells(merge)
+        if name in hidden:
+            sheet.sheet_state = "hidden"
+    workbook.active = next(i for i, (name, _) in enumerate(sheets) if name not in hidden)
+    workbook.save(path)
+    return path
+
+
+def write_xls(
+    path: Path,
+    sheets: Sequence[tuple[str, Rows]],
+    *,
+    merges: dict[str, Iterable[tuple[int, int, int, int]]] | None = None,
+    hidden: Iterable[str] = (),
+) -> Path:
+    """A legacy .xls (BIFF8) written by xlwt, as old office software saves it. ``merges`` are
+    (first_row, last_row, first_col, last_col), 0-based, the value taken from the first cell."""
+    import xlwt
+
+    workbook = xlwt.Workbook(encoding="utf-8")
+    hidden = set(hidden)
+    for name, rows in sheets:
+        sheet = workbook.add_sheet(name)
+        spans = list((merges or {}).get(name, ()))
+        covered = {
+            (r, c) for r0, r1, c0, c1 in spans for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)
+        }
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value not in (None, "") and (r, c) not in covered:
+                    sheet.write(r, c, value)
+        for r0, r1, c0, c1 in spans:
+            value = rows[r0][c0] if r0 < len(rows) and c0 < len(rows[r0]) else ""
+            sheet.write_merge(r0, r1, c0, c1, value)
+        if name in hidden:
+            sheet.visibility = 1
+    workbook.save(str(path))
     return path
