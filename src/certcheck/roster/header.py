@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from certcheck.ids import check_char, normalize_id
 from certcheck.roster.grid import Cell, Grid, Row
 
 #: Roster fields in the order columns are reported.
@@ -28,6 +29,7 @@ FIELDS = (
     "valid_until",
     "review_due",
     "reviewed",
+    "issuer",
 )
 DATE_FIELDS = ("first_issued", "valid_from", "valid_until", "review_due", "reviewed")
 
@@ -78,6 +80,13 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "资格证号",
         "证书编码",
         "持证编号",
+        "操作证件号码",
+        "操作证件号",
+        "操作证号码",
+        "特种作业操作证件号",
+        "特种作业操作证件号码",
+        "特种作业操作证号码",
+        "操作证书号码",
     ),
     "category": (
         "作业类别",
@@ -153,6 +162,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "已复审日期",
         "实际复审时间",
     ),
+    "issuer": (
+        "发证机关",
+        "签发机关",
+        "发证单位",
+        "发证机构",
+        "发证部门",
+        "签发单位",
+        "签发部门",
+    ),
 }
 # Columns that often stand in a roster and are deliberately not used: no "unknown column" note.
 IGNORED = frozenset(
@@ -186,9 +204,6 @@ IGNORED = frozenset(
         "住址",
         "家庭住址",
         "工号",
-        "签发机关",
-        "发证机关",
-        "发证单位",
         "照片",
         "入职日期",
         "进场日期",
@@ -235,17 +250,31 @@ def match_label(text: str) -> str | None:
     label = fold_label(text)
     if not label or label in _IGNORED:
         return None
-    exact = _EXACT.get(label)
-    if exact is not None:
-        return exact
-    return _by_rules(label) or _by_similarity(label)
+    found = _EXACT.get(label) or _by_rules(label) or _by_similarity(label)
+    if found == "id_number" and "身份" not in label and _names_certificate(text):
+        # 证件号码（操作证）: the bracket, which folding drops, says which 证件 is meant.
+        return "cert_number"
+    return found
+
+
+_CERT_WORDS = ("操作证", "特种作业", "证书", "资格证", "上岗证", "作业证")
+
+
+def _names_certificate(text: str) -> bool:
+    """A bracketed note in the label names a certificate and not the identity card."""
+    notes = _BRACKETED.findall(unicodedata.normalize("NFKC", text))
+    return any(any(w in note for w in _CERT_WORDS) and "身份" not in note for note in notes)
 
 
 def _by_rules(label: str) -> str | None:
     if "身份证" in label or "身份号" in label or "公民身份" in label:
         return "id_number"
-    if "证件号" in label and not any(w in label for w in ("操作", "特种", "证书", "编")):
+    if "证件号" in label:
+        if any(w in label for w in ("操作", "特种", "证书", "编", "资格")):
+            return "cert_number"
         return "id_number"
+    if "机关" in label or (("发证" in label or "签发" in label) and "单位" in label):
+        return "issuer"
     if "姓名" in label:
         return "name"
     if any(w in label for w in ("日期", "时间", "期", "年月")):
@@ -452,3 +481,104 @@ def _title(above: list[Row]) -> str | None:
         if not _NOT_TITLE.match(text) and ":" not in text and "：" not in text:
             lone.append(text)
     return lone[0] if lone else None
+
+
+# ---- letting the values decide between the ID column and the certificate-number column -----
+
+# Data rows looked at; an ID column shows itself in far fewer.
+_SAMPLE_ROWS = 300
+# The share of a column's values that must be valid IDs for it to be the ID column.
+_ID_SHARE = 0.5
+_ID_TEXT = re.compile(r"[0-9]{17}[0-9X]")
+
+
+def settle_by_values(grid: Grid, header: Header) -> str | None:
+    """Where the header leaves the ID column in doubt, the values decide; returns a note.
+
+    Two columns may both be called 证件号码, or the certificate-number column may stand first
+    under a label that also means ID. The column whose values are mostly valid 18-character IDs
+    is the ID column; a doubtful column holding other shapes (T500381…) is the certificate
+    number. When both hold IDs (a certificate number is often the ID itself), the header's
+    choice stands.
+    """
+    columns = header.columns
+    id_col = columns["id_number"]
+    id_doubtful = _doubtful(header.labels["id_number"])
+    twins = [(c, text) for c, text, f in header.duplicates if f == "id_number"]
+    cert_col = columns.get("cert_number")
+    if not twins and not (id_doubtful and cert_col is not None):
+        return None
+    sample = grid.rows[header.last + 1 : header.last + 1 + _SAMPLE_ROWS]
+    id_share = _id_share(sample, id_col)
+    if id_share is not None and id_share >= _ID_SHARE:
+        if cert_col is not None:
+            return None
+        for column, text in twins:
+            share = _id_share(sample, column)
+            if share is not None and share < _ID_SHARE and _doubtful(text):
+                _assign(header, "cert_number", column, text)
+                return (
+                    f"第 {column + 1} 列“{text}”的内容不是身份证号，已作为证号列"
+                    f"（身份证号取第 {id_col + 1} 列）"
+                )
+        return None
+    best: tuple[float, int, str] | None = None
+    candidates = [*twins]
+    if cert_col is not None and id_doubtful:
+        candidates.append((cert_col, header.labels["cert_number"]))
+    for column, text in candidates:
+        share = _id_share(sample, column)
+        if share is not None and share >= _ID_SHARE and (best is None or share > best[0]):
+            best = (share, column, text)
+    if best is None:
+        return None
+    _, new_id, new_text = best
+    old_text = header.labels["id_number"]
+    old_is_blank = id_share is None
+    _assign(header, "id_number", new_id, new_text)
+    if new_id == cert_col or (cert_col is None and not old_is_blank):
+        _assign(header, "cert_number", id_col, old_text)
+        role = "已作为证号列"
+    else:
+        role = "已忽略"
+    return (
+        f"第 {new_id + 1} 列“{new_text}”的内容是身份证号，已作为身份证号列；"
+        f"第 {id_col + 1} 列“{old_text}”的内容不是身份证号，{role}"
+    )
+
+
+def _doubtful(label: str) -> bool:
+    """证件号码 may be the ID or the certificate number; 身份证号 is only the ID."""
+    return "身份" not in fold_label(label)
+
+
+def _assign(header: Header, field_name: str, column: int, text: str) -> None:
+    header.duplicates = [d for d in header.duplicates if d[0] != column]
+    for other, col in list(header.columns.items()):
+        if col == column and other != field_name:
+            del header.columns[other]
+            del header.labels[other]
+    header.columns[field_name] = column
+    header.labels[field_name] = text
+
+
+def _id_share(rows: list[Row], column: int) -> float | None:
+    """The share of the column's non-blank values that are valid IDs; None when all are blank."""
+    seen = valid = 0
+    for row in rows:
+        if column >= len(row):
+            continue
+        cell = row[column]
+        if isinstance(cell, bool):
+            continue
+        if isinstance(cell, int | float):
+            seen += 1
+            valid += abs(cell) >= 1e14  # an ID typed as a number is still an ID column
+            continue
+        if not isinstance(cell, str) or not cell.strip():
+            continue
+        seen += 1
+        text = normalize_id(cell)
+        if len(text) == 18 and _ID_TEXT.fullmatch(text) and check_char(text[:17]) == text[17]:
+            valid += 1
+    return valid / seen if seen else None

@@ -18,6 +18,7 @@ from certcheck.roster.values import (
     date_value,
     id_value,
     is_blank,
+    is_placeholder,
     name_value,
     shown,
     text_value,
@@ -29,7 +30,12 @@ _FOOTER = re.compile(
     r"说明|备注\s*[:：]|注\s*[:：\d一二三1-9、.．]|注意|签字|签名\s*[:：]|盖章|日期\s*[:：]|"
     r"联系人|联系电话|以下空白|本页)"
 )
+# A short label and a colon (安全员：, 单位（盖章）：, 填报日期：): a form line, not a name.
+_LABEL = re.compile(r"^\s*[^\d:：]{1,20}[:：]")
+# Stamp and signature words that no name holds.
+_SIGN = re.compile(r"盖章|公章|签字|签名|签章|[（(]\s*章\s*[）)]")
 _ID_DIGITS = re.compile(r"\d{15}")
+_NO_CERT: tuple[str | None, bool, list[tuple[str, str]]] = (None, True, [])
 DATE_LABELS_ZH = {
     "first_issued": "初领日期",
     "valid_from": "有效期开始日期",
@@ -40,6 +46,11 @@ DATE_LABELS_ZH = {
 
 
 def build_workers(grid: Grid, header: Header, today: date) -> tuple[list[Worker], list[InputIssue]]:
+    """The workers under the header, in sheet order, with the notes on their values.
+
+    A merged cell applies to every row it spans; rows one merged name or ID cell spans share a
+    ``group``. Signature, stamp and date lines under the table (单位（盖章）：…) are not workers.
+    """
     workers: list[Worker] = []
     issues: list[InputIssue] = []
     columns = header.columns
@@ -48,6 +59,7 @@ def build_workers(grid: Grid, header: Header, today: date) -> tuple[list[Worker]
     cert_col = columns.get("cert_number")
     category_col = columns.get("category")
     item_col = columns.get("item")
+    issuer_col = columns.get("issuer")
     date_cols = [(f, columns[f]) for f in DATE_FIELDS if f in columns]
     mapped = sorted(columns.values())
     has_from = "valid_from" in columns
@@ -59,6 +71,9 @@ def build_workers(grid: Grid, header: Header, today: date) -> tuple[list[Worker]
     blank_cells = ("", None)
     line_numbers = grid.line_numbers
     offset = grid.first_row + 1
+    sheet = grid.name
+    # Merge work only when there are merges: most rosters have none below the header.
+    filled, groups = _spread_merges(grid, header.last + 1, (name_col, id_col))
 
     for index in range(header.last + 1, len(rows)):
         row = rows[index]
@@ -70,12 +85,19 @@ def build_workers(grid: Grid, header: Header, today: date) -> tuple[list[Worker]
                 break
         else:
             continue
+        if filled:
+            spread = filled.get(index)
+            if spread is not None:
+                row = spread if len(spread) >= need else [*spread, *([""] * (need - len(spread)))]
         id_cell = row[id_col]
         name_cell = row[name_col]
         number = line_numbers[index] if line_numbers is not None else index + offset
-        if _not_an_id(id_cell) and (in_footer or _is_footer(row)):
-            in_footer = True
-            continue
+        if _not_an_id(id_cell):
+            if _is_footer(row, name_cell):
+                in_footer = True
+                continue
+            if in_footer and not _worker_like(row, name_col, mapped):
+                continue
         if (
             isinstance(name_cell, str)
             and isinstance(id_cell, str)
@@ -88,7 +110,9 @@ def build_workers(grid: Grid, header: Header, today: date) -> tuple[list[Worker]
         name, notes = name_value(name_cell)
         id_number, problem, id_notes = id_value(id_cell, today)
         notes = notes + id_notes if notes else id_notes
-        cert_number, cert_notes = cert_value(row[cert_col] if cert_col is not None else "")
+        cert_number, cert_exact, cert_notes = (
+            cert_value(row[cert_col]) if cert_col is not None else _NO_CERT
+        )
         if cert_notes:
             notes = notes + cert_notes
         dates: dict[str, date | None] = {}
@@ -97,6 +121,9 @@ def build_workers(grid: Grid, header: Header, today: date) -> tuple[list[Worker]
             try:
                 dates[field_name] = date_value(raw)
             except (ValueError, OverflowError):
+                if isinstance(raw, str) and is_placeholder(raw):
+                    dates[field_name] = None  # 无, /, —: no date given
+                    continue
                 span = date_range(raw) if field_name in ("valid_from", "valid_until") else None
                 if span is not None:
                     dates[field_name] = span[0] if field_name == "valid_from" else span[1]
@@ -120,24 +147,93 @@ def build_workers(grid: Grid, header: Header, today: date) -> tuple[list[Worker]
             valid_until=dates.get("valid_until"),
             review_due=dates.get("review_due"),
             reviewed=dates.get("reviewed"),
+            cert_number_exact=cert_exact,
+            issuer=text_value(row[issuer_col]) if issuer_col is not None else None,
         )
         if problem is IdProblem.MISSING and name is None:
             notes = [("missing_field", "缺少姓名和身份证号")] + [
                 note for note in notes if note[0] != "missing_field"
             ]
-        workers.append(Worker(number, name, id_number, problem, declared))
+        workers.append(
+            Worker(
+                number,
+                name,
+                id_number,
+                problem,
+                declared,
+                sheet=sheet,
+                group=groups.get(index) if groups else None,
+            )
+        )
         for code, message in notes:
             issues.append(InputIssue(number, code, message))
     return workers, issues
 
 
-def _is_footer(row: list[Cell]) -> bool:
+def _is_footer(row: list[Cell], name_cell: Cell) -> bool:
+    """A row without an ID that is a form line: its first text, or its name cell, is a label
+    with a colon, a stamp or signature line, or a note (制表人：, 单位（盖章）：, 注：…)."""
+    if isinstance(name_cell, str) and name_cell and _form_text(name_cell):
+        return True
     for value in row:
-        if isinstance(value, str) and value.strip():
-            return _FOOTER.match(value) is not None
-        if not isinstance(value, str):
+        if isinstance(value, str):
+            if value and not value.isspace():
+                return _FOOTER.match(value) is not None or _form_text(value)
+        elif value is not None:
             return False
     return False
+
+
+def _form_text(text: str) -> bool:
+    return _LABEL.match(text) is not None or _SIGN.search(text) is not None
+
+
+def _worker_like(row: list[Cell], name_col: int, mapped: list[int]) -> bool:
+    """Below a footer line, a row still counts as a worker when it holds a plain name (no
+    colon, no digits) and something else a worker row holds."""
+    name = row[name_col]
+    if not isinstance(name, str) or not name.strip() or _form_text(name):
+        return False
+    if any(ch.isdigit() or ch in ":：" for ch in name):
+        return False
+    return any(c != name_col and not is_blank(row[c]) for c in mapped)
+
+
+def _spread_merges(
+    grid: Grid, start: int, person_columns: tuple[int, int]
+) -> tuple[dict[int, list[Cell]], dict[int, int]]:
+    """Rows (by index) that a vertical merge below the header reaches, with the merged value
+    copied into them; and for rows a merged name or ID cell spans, the row number of the
+    merge's first row (the person's group)."""
+    filled: dict[int, list[Cell]] = {}
+    groups: dict[int, int] = {}
+    if not grid.merges:
+        return filled, groups
+    rows = grid.rows
+    for (r0, c0), (r1, _c1) in grid.merges:
+        top = r0 - grid.first_row
+        column = c0 - grid.first_col
+        if r1 <= r0 or top < start or column < 0 or top >= len(rows):
+            continue
+        source = filled.get(top) or rows[top]
+        if column >= len(source):
+            continue
+        value = source[column]
+        if is_blank(value):
+            continue
+        last = min(r1 - grid.first_row, len(rows) - 1)
+        for index in range(top + 1, last + 1):
+            row = filled.get(index)
+            if row is None:
+                row = filled[index] = list(rows[index])
+            if column >= len(row):
+                row.extend([""] * (column + 1 - len(row)))
+            row[column] = value
+        if column in person_columns:
+            number = grid.row_number(top)
+            for index in range(top, last + 1):
+                groups[index] = number
+    return filled, groups
 
 
 def _not_an_id(cell: Cell) -> bool:

@@ -35,6 +35,32 @@ _LONG_DIGITS = re.compile(r"\d{12,}[\dXx]?")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
 _SPACES = re.compile(r"\s+")
 _QUOTE_MARKS = "'`‘’"
+# What people write in a 证号, date, 作业类别 or 操作项目 cell to say "none": compared after
+# NFKC, trimming and case-folding (NFKC already turns － into - and ／ into /).
+PLACEHOLDERS = frozenset(
+    {
+        "/",
+        "//",
+        "\\",
+        "无",
+        "暂无",
+        "无证",
+        "未取证",
+        "待取证",
+        "未办理",
+        "-",
+        "--",
+        "---",
+        "—",
+        "——",
+        "–",
+        "n/a",
+        "na",
+        "空",
+        "没有",
+    }
+)
+_PLACEHOLDER_RAW = frozenset({*PLACEHOLDERS, "N/A", "NA"})
 _RANGE = re.compile(
     r"^\s*(\d{4}\s*[-./年]\s*\d{1,2}\s*[-./月]\s*\d{1,2}\s*日?|\d{8})"
     r"\s*(?:-|~|～|至|到|—|–|－)+\s*"
@@ -45,6 +71,16 @@ _RANGE = re.compile(
 def safe(text: str) -> str:
     """Text for a message: anything that could be an ID number is masked."""
     return _LONG_DIGITS.sub(lambda m: mask_id(m.group(0)), text)
+
+
+def is_placeholder(text: str) -> bool:
+    """``/``, ``无``, ``—``, ``N/A``, ``暂无``…: the cell says "none given"."""
+    if text in _PLACEHOLDER_RAW:
+        return True
+    if len(text) > 12:
+        return False
+    folded = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).strip().casefold()
+    return folded in PLACEHOLDERS
 
 
 def is_blank(cell: Cell) -> bool:
@@ -134,6 +170,11 @@ def _why_invalid(id_number: str, today: date) -> str:
     return f"身份证号 {shown} 无效"
 
 
+# A note after a name: 张伟（班长）, 王芳(临时工), 李娜【外协】, 赵六[实习].
+_NAME_NOTE = re.compile(r"^(.*?)\s*[（(【\[〔［]([^（()）【】\[\]〔〕［］]*)[)）】\]〕］]\s*$")
+_UNREADABLE = ("?", "？", "\ufffd")
+
+
 def name_value(cell: Cell) -> tuple[str | None, Notes]:
     if isinstance(cell, str):
         if _PLAIN_NAME.fullmatch(cell):
@@ -145,14 +186,31 @@ def name_value(cell: Cell) -> tuple[str | None, Notes]:
         raw = number_text(cell) if isinstance(cell, int | float) else str(cell)
     if not raw:
         return None, [("missing_field", "缺少姓名")]
-    name = normalize_name(raw)
+    notes: Notes = []
+    bare = raw
+    removed: list[str] = []
+    while (note := _NAME_NOTE.match(bare)) is not None and normalize_name(note.group(1)):
+        bare = note.group(1).strip()
+        removed.insert(0, note.group(2).strip())
+    if removed:
+        shown_notes = "、".join(safe(n) for n in removed if n) or "（空）"
+        notes.append(("name_note_removed", f"姓名“{safe(raw)}”后的备注“{shown_notes}”已去掉"))
+    name = normalize_name(bare)
     if not name:
         return None, [("missing_field", "缺少姓名")]
-    if name != raw:
-        return name, [
-            ("name_normalised", f"姓名“{safe(raw)}”中的空格、全角或间隔号已统一为“{name}”")
-        ]
-    return name, []
+    if name != bare:
+        notes.append(
+            ("name_normalised", f"姓名“{safe(bare)}”中的空格、全角或间隔号已统一为“{name}”")
+        )
+    if any(mark in name for mark in _UNREADABLE):
+        notes.append(
+            (
+                "name_unreadable",
+                f"姓名“{safe(name)}”中有乱码（问号或无法显示的字），多半是另存为 GBK 时丢了字；"
+                "无法核验，请按身份证改正姓名",
+            )
+        )
+    return name, notes
 
 
 _TEXT_CACHE: dict[str, str | None] = {}
@@ -165,7 +223,7 @@ def text_value(cell: Cell) -> str | None:
         if cached != "":
             return cached
         folded = _SPACES.sub(" ", _INVISIBLE.sub("", unicodedata.normalize("NFKC", cell))).strip()
-        result = folded or None
+        result = folded if folded and not is_placeholder(folded) else None
         if len(_TEXT_CACHE) < 10_000:
             _TEXT_CACHE[cell] = result
         return result
@@ -176,27 +234,42 @@ def text_value(cell: Cell) -> str | None:
     return str(cell)
 
 
-def cert_value(cell: Cell) -> tuple[str | None, Notes]:
+def cert_value(cell: Cell) -> tuple[str | None, bool, Notes]:
+    """(certificate number, exact, notes): ``exact`` is False when the cell held a number (or
+    the scientific notation Excel shows for one), so its last digits may be gone."""
     if isinstance(cell, str):
-        if _PLAIN_CERT.fullmatch(cell):
-            return cell, []
+        if _PLAIN_CERT.fullmatch(cell) and cell != "NA":
+            return cell, True, []
+        if is_placeholder(cell):
+            return None, True, []
         text = normalize_id(cell).lstrip(_QUOTE_MARKS)
-        return (text or None), []
+        if not text or is_placeholder(text):
+            return None, True, []
+        if _SCIENTIFIC.fullmatch(text):
+            try:
+                digits = str(int(Decimal(text)))
+            except (InvalidOperation, ValueError, OverflowError):
+                return text, True, []
+            return digits, False, [_cert_precision_note(digits)]
+        return text, True, []
     if cell is None or isinstance(cell, bool):
-        return None, []
+        return None, True, []
     if isinstance(cell, int | float):
         if cell != cell:
-            return None, []
+            return None, True, []
         digits = number_text(cell)
         if abs(cell) >= _ID_AS_NUMBER:
-            return digits, [
-                (
-                    "cert_number_precision_lost",
-                    f"证号被存成了数字（{mask_id(digits)}），末几位可能已丢失；请把该列设为文本格式",
-                )
-            ]
-        return digits, []
-    return str(cell), []
+            return digits, False, [_cert_precision_note(digits)]
+        return digits, True, []
+    return str(cell), True, []
+
+
+def _cert_precision_note(digits: str) -> tuple[str, str]:
+    return (
+        "cert_number_precision_lost",
+        f"证号被存成了数字（{mask_id(digits)}），末几位可能已丢失，不与官方证号比对；"
+        "请把该列设为文本格式并重新录入",
+    )
 
 
 _DATE_CACHE: dict[str, date | ValueError | None] = {}
