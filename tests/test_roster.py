@@ -178,7 +178,7 @@ def test_hidden_first_sheet_is_skipped_and_sheet_option_overrides(tmp_path: Path
     roster = read(path)
     assert roster.sheet == "本月"
     assert [w.name for w in roster.workers] == ["张三"]
-    assert "hidden_sheet_skipped" in codes(roster)
+    assert [(s.name, s.why) for s in roster.skipped] == [("去年", "隐藏"), ("说明", "填表说明")]
 
     chosen = read(path, sheet="去年")
     assert chosen.sheet == "去年"

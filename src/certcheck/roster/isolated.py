@@ -41,6 +41,48 @@ except PasswordError:
 except Exception as exc:
     pickle.dump(("error", (str(exc) or type(exc).__name__).splitlines()[0][:200]), out)
     sys.exit(0)
+ods_merges = {}
+if path.lower().endswith(".ods"):
+    # calamine gives no merged ranges for ODS: read table:number-rows/columns-spanned here.
+    try:
+        import zipfile
+        from defusedxml.ElementTree import iterparse
+        NS_T = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+        def count(elem, name):
+            try:
+                return max(1, min(int(elem.get(NS_T + name) or 1), 1 << 20))
+            except ValueError:
+                return 1
+        with zipfile.ZipFile(path) as archive, archive.open("content.xml") as stream:
+            depth, name, row, col, found = 0, None, 0, 0, []
+            for event, elem in iterparse(stream, events=("start", "end")):
+                tag = elem.tag
+                if tag == NS_T + "table":
+                    if event == "start":
+                        depth += 1
+                        if depth == 1:
+                            name, row, col, found = elem.get(NS_T + "name"), 0, 0, []
+                    else:
+                        if depth == 1 and name is not None:
+                            ods_merges[name] = found
+                        depth -= 1
+                        elem.clear()
+                elif depth != 1:
+                    continue
+                elif tag == NS_T + "table-row":
+                    if event == "start":
+                        col = 0
+                    else:
+                        row += count(elem, "number-rows-repeated")
+                        elem.clear()
+                elif event == "start" and tag in (NS_T + "table-cell", NS_T + "covered-table-cell"):
+                    rows_spanned = count(elem, "number-rows-spanned")
+                    cols_spanned = count(elem, "number-columns-spanned")
+                    if (rows_spanned > 1 or cols_spanned > 1) and len(found) < 100000:
+                        found.append(((row, col), (row + rows_spanned - 1, col + cols_spanned - 1)))
+                    col += count(elem, "number-columns-repeated")
+    except Exception:
+        ods_merges = {}
 sheets = []
 for m in meta:
     if "worksheet" not in str(m.typ).lower():
@@ -50,7 +92,7 @@ for m in meta:
         sheet = wb.get_sheet_by_name(m.name)
         rows = sheet.to_python()
         start = sheet.start or (0, 0)
-        merges = list(sheet.merged_cell_ranges or [])
+        merges = list(sheet.merged_cell_ranges or []) or ods_merges.get(m.name, [])
         sheets.append((m.name, visible, (rows, start, merges), None))
     except PasswordError:
         pickle.dump(("password", None), out); sys.exit(0)

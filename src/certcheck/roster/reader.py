@@ -7,6 +7,7 @@ but ``RosterError`` leaves this function, whatever the file holds.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -14,22 +15,24 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
-from certcheck.models import InputIssue
+from certcheck.models import InputIssue, Worker
 from certcheck.roster import guards
 from certcheck.roster.grid import (
     Book,
     Grid,
+    SheetInfo,
     SheetUnreadable,
     calamine_book,
     named_for_calamine,
     unreadable,
 )
-from certcheck.roster.header import FIELDS, Header, find_header
+from certcheck.roster.header import FIELDS, Header, find_header, settle_by_values
 from certcheck.roster.isolated import isolated_book
-from certcheck.roster.model import Roster, RosterError
+from certcheck.roster.model import Roster, RosterError, SkippedSheet
 from certcheck.roster.rows import build_workers
 from certcheck.roster.sniff import HEAD_BYTES, Kind, sniff
 from certcheck.roster.textgrid import csv_book, html_book
+from certcheck.roster.values import is_blank
 
 _EXTENSION_OF = {
     Kind.OOXML: {".xlsx", ".xlsm"},
@@ -43,8 +46,10 @@ _EXTENSION_OF = {
 def read_roster(path: Path, sheet: str | None = None, *, today: date | None = None) -> Roster:
     """Read the workers of a roster file.
 
-    ``sheet`` picks a sheet by name; by default the first visible sheet holding a roster is
-    used. ``today`` is the date birth dates in IDs must not pass (default: the real today).
+    ``sheet`` picks a sheet by name; by default every visible sheet holding a roster is read
+    (instructions, examples, empty and hidden sheets are not; a hidden one only when no visible
+    sheet holds a roster). ``today`` is the date birth dates in IDs must not pass (default:
+    the real today).
     Raises ``RosterError`` (one line: what is wrong, what to do) for anything unusable.
     """
     path = Path(path)
@@ -99,18 +104,34 @@ def _read(path: Path, wanted: str | None, today: date) -> Roster:
         issues.append(InputIssue(None, "format_mismatch", mismatch))
     with ExitStack() as stack:
         book = _open(path, kind, issues, stack)
-        grid, header, sheet_issues = _pick(path, book, wanted)
+        chosen, skipped, sheet_issues = _pick(path, book, wanted)
     issues.extend(sheet_issues)
-    issues.extend(_header_issues(grid, header))
-    workers, row_issues = build_workers(grid, header, today)
-    issues.extend(row_issues)
+    several = len(chosen) > 1
+    workers: list[Worker] = []
+    seen: dict[str, str] = {}
+    for grid, header in chosen:
+        own: list[InputIssue] = []
+        settled = settle_by_values(grid, header)
+        if settled:
+            own.append(InputIssue(grid.row_number(header.last), "column_by_values", settled))
+        own.extend(_header_issues(grid, header))
+        sheet_workers, row_issues = build_workers(grid, header, today)
+        own.extend(row_issues)
+        if several:
+            prefix = f"工作表“{grid.name}”："
+            own = [InputIssue(i.row, i.code, prefix + i.message) for i in own]
+        issues.extend(own)
+        workers.extend(sheet_workers)
+        for name, label in header.labels.items():
+            seen.setdefault(name, label)
     return Roster(
         file=path,
-        sheets=(grid.name,) if grid.name else (),
+        sheets=tuple(grid.name for grid, _ in chosen if grid.name),
         workers=tuple(workers),
         issues=tuple(issues),
-        columns={f: header.labels[f] for f in FIELDS if f in header.labels},
-        title=header.title,
+        columns={f: seen[f] for f in FIELDS if f in seen},
+        title=chosen[0][1].title,
+        skipped=tuple(skipped),
     )
 
 
@@ -196,7 +217,27 @@ def _extension_note(path: Path, kind: Kind) -> str | None:
 _ALL_KNOWN = {ext for exts in _EXTENSION_OF.values() for ext in exts}
 
 
-def _pick(path: Path, book: Book, wanted: str | None) -> tuple[Grid, Header, list[InputIssue]]:
+_Chosen = list[tuple[Grid, Header]]
+# Sheet names that say "instructions" or "example", with the reason a skipped sheet is given.
+_NOT_A_ROSTER = (
+    (re.compile(r"说明|须知|要求|注意事项|帮助"), "填表说明"),
+    (re.compile(r"示例|样表|样例|范例|例表|示范"), "示例"),
+    (re.compile(r"模板|模版"), "模板"),
+)
+_HIDDEN = "隐藏"
+_EMPTY = "空表"
+_NO_HEADER = "没有姓名和身份证号列"
+
+
+def _pick(
+    path: Path, book: Book, wanted: str | None
+) -> tuple[_Chosen, list[SkippedSheet], list[InputIssue]]:
+    """The sheets to read as rosters, the sheets not read (and why), and notes on the choice.
+
+    Every visible sheet holding a roster header is read. When none does, a sheet whose name
+    says "instructions" or "example" is tried, then a hidden one: the first that holds a
+    roster is read, with a note.
+    """
     issues: list[InputIssue] = []
     if wanted is not None and book.single:
         issues.append(
@@ -209,30 +250,56 @@ def _pick(path: Path, book: Book, wanted: str | None) -> tuple[Grid, Header, lis
         header = find_header(grid)
         if header is None:
             raise _no_header(path, [grid], name)
-        return grid, header, issues
+        return [(grid, header)], [], issues
 
+    chosen: _Chosen = []
+    why_not: dict[str, str] = {}
     tried: list[Grid] = []
     unreadable_sheets: list[tuple[str, str]] = []
-    for visible_pass in (True, False):
-        for position, info in enumerate(book.sheets):
-            if info.visible is not visible_pass:
-                continue
-            try:
-                grid = book.grid(info.name)
-            except SheetUnreadable as exc:
-                unreadable_sheets.append((info.name, str(exc)))
-                continue
-            header = find_header(grid)
-            if header is None:
-                tried.append(grid)
-                continue
-            if visible_pass:
-                issues.extend(
-                    InputIssue(None, "hidden_sheet_skipped", f"隐藏的工作表“{i.name}”未读取")
-                    for i in book.sheets[:position]
-                    if not i.visible
+    set_aside: list[SheetInfo] = []
+    read: set[str] = set()
+
+    def attempt(info: SheetInfo) -> Header | None:
+        try:
+            grid = book.grid(info.name)
+        except SheetUnreadable as exc:
+            unreadable_sheets.append((info.name, str(exc)))
+            why_not[info.name] = "无法读取"
+            return None
+        header = find_header(grid)
+        if header is None:
+            tried.append(grid)
+            why_not.setdefault(info.name, _NO_HEADER if _has_content(grid) else _EMPTY)
+            return None
+        chosen.append((grid, header))
+        read.add(info.name)
+        return header
+
+    for info in book.sheets:
+        if not info.visible:
+            why_not[info.name] = _HIDDEN
+            continue
+        kind = _not_a_roster(info.name)
+        if kind is not None:
+            why_not[info.name] = kind
+            set_aside.append(info)
+            continue
+        attempt(info)
+    if not chosen:
+        for info in set_aside:
+            if attempt(info) is not None:
+                issues.append(
+                    InputIssue(
+                        None,
+                        "instruction_sheet_used",
+                        f"其他工作表中没有花名册，读取了工作表“{info.name}”"
+                        f"（名称像{why_not[info.name]}）；请确认其中不是示例人员",
+                    )
                 )
-            else:
+                break
+    if not chosen:
+        for info in book.sheets:
+            if not info.visible and attempt(info) is not None:
                 issues.append(
                     InputIssue(
                         None,
@@ -240,17 +307,36 @@ def _pick(path: Path, book: Book, wanted: str | None) -> tuple[Grid, Header, lis
                         f"可见的工作表中没有花名册，读取了隐藏的工作表“{info.name}”",
                     )
                 )
-            issues.extend(
-                InputIssue(None, "sheet_unreadable", f"工作表“{name}”无法读取（{why}）")
-                for name, why in unreadable_sheets
+                break
+    if not chosen:
+        if not tried and unreadable_sheets:
+            name, why = unreadable_sheets[0]
+            raise RosterError(
+                f"{path.name} 的工作表无法读取（{name}：{why}）。"
+                "请用 Excel/WPS 打开后另存为 .xlsx 再试"
             )
-            return grid, header, issues
-    if not tried and unreadable_sheets:
-        name, why = unreadable_sheets[0]
-        raise RosterError(
-            f"{path.name} 的工作表无法读取（{name}：{why}）。请用 Excel/WPS 打开后另存为 .xlsx 再试"
-        )
-    raise _no_header(path, tried, None)
+        raise _no_header(path, tried, None)
+    issues.extend(
+        InputIssue(None, "sheet_unreadable", f"工作表“{name}”无法读取（{why}）")
+        for name, why in unreadable_sheets
+    )
+    skipped = [
+        SkippedSheet(info.name, why_not.get(info.name, _NO_HEADER))
+        for info in book.sheets
+        if info.name not in read
+    ]
+    return chosen, skipped, issues
+
+
+def _not_a_roster(name: str) -> str | None:
+    for pattern, why in _NOT_A_ROSTER:
+        if pattern.search(name):
+            return why
+    return None
+
+
+def _has_content(grid: Grid) -> bool:
+    return any(not is_blank(cell) for row in grid.rows for cell in row)
 
 
 def _load(path: Path, book: Book, name: str) -> Grid:

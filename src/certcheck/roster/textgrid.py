@@ -13,7 +13,7 @@ from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
-from certcheck.roster.grid import Book, Grid, Row, from_grids
+from certcheck.roster.grid import Book, Cell, Grid, Merge, Row, from_grids
 from certcheck.roster.model import RosterError
 from certcheck.roster.sniff import decode_head, text_encoding_of_bom
 
@@ -96,7 +96,20 @@ def csv_book(path: Path, data: bytes) -> tuple[Book, str]:
         ) from exc
     finally:
         csv.field_size_limit(old_limit)
+    if '="' in text:
+        rows = [[_unwrap(cell) for cell in row] for row in rows]
     return from_grids([Grid(None, rows, line_numbers=lines)], single=True), encoding
+
+
+# ="500381…": how Excel is told to keep digits as text; the cell's value is the text inside.
+_EXCEL_TEXT = re.compile(r'\s*="(.*)"\s*', re.S)
+
+
+def _unwrap(cell: Cell) -> Cell:
+    if not isinstance(cell, str) or '="' not in cell:
+        return cell
+    match = _EXCEL_TEXT.fullmatch(cell)
+    return match.group(1).replace('""', '"') if match else cell
 
 
 def html_book(path: Path, data: bytes) -> Book:
@@ -104,14 +117,16 @@ def html_book(path: Path, data: bytes) -> Book:
     parser = _TableParser()
     parser.feed(text)
     parser.close()
-    tables = [t for t in parser.tables if any(any(c for c in row) for row in t)]
+    tables = [t for t in parser.tables if any(any(c for c in row) for row in t.rows)]
     if not tables:
         raise RosterError(
             f"{path.name} 是网页（HTML）文件，其中没有表格。请用 Excel/WPS 打开后另存为 .xlsx 再试"
         )
     if len(tables) == 1:
-        return from_grids([Grid(None, tables[0])], single=True)
-    return from_grids([Grid(f"Table{i}", t) for i, t in enumerate(tables, start=1)])
+        return from_grids([Grid(None, tables[0].rows, merges=tables[0].merges)], single=True)
+    return from_grids(
+        [Grid(f"Table{i}", t.rows, merges=t.merges) for i, t in enumerate(tables, start=1)]
+    )
 
 
 def _decode_html(data: bytes) -> str:
@@ -140,7 +155,7 @@ class _TableParser(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.tables: list[list[Row]] = []
+        self.tables: list[_Table] = []
         self._stack: list[_Table] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -190,6 +205,8 @@ def _span(value: str | None) -> int:
 class _Table:
     def __init__(self) -> None:
         self.rows: list[Row] = []
+        #: colspan/rowspan as merged ranges, in the grid's positions (see ``Grid.merges``).
+        self.merges: list[Merge] = []
         self._row: list[str] | None = None
         self._cell: list[str] | None = None
         self._colspan = 1
@@ -211,6 +228,9 @@ class _Table:
         self._skip_covered(row)
         self._cell = []
         self._colspan = colspan
+        if colspan > 1 or rowspan > 1:
+            top, left = len(self.rows), len(row)
+            self.merges.append(((top, left), (top + rowspan - 1, left + colspan - 1)))
         if rowspan > 1:
             for offset in range(colspan):
                 self._pending[len(row) + offset] = rowspan - 1
@@ -242,6 +262,6 @@ class _Table:
         self._pending = {}
         self._row = None
 
-    def finish(self) -> list[Row]:
+    def finish(self) -> _Table:
         self.end_row()
-        return self.rows
+        return self
