@@ -172,7 +172,7 @@ def _why_invalid(id_number: str, today: date) -> str:
 
 # A note after a name: 张伟（班长）, 王芳(临时工), 李娜【外协】, 赵六[实习].
 _NAME_NOTE = re.compile(r"^(.*?)\s*[（(【\[〔［]([^（()）【】\[\]〔〕［］]*)[)）】\]〕］]\s*$")
-_UNREADABLE = ("?", "？", "\ufffd")
+_CLOSING = frozenset(")）】]〕］")
 
 
 def name_value(cell: Cell) -> tuple[str | None, Notes]:
@@ -189,7 +189,11 @@ def name_value(cell: Cell) -> tuple[str | None, Notes]:
     notes: Notes = []
     bare = raw
     removed: list[str] = []
-    while (note := _NAME_NOTE.match(bare)) is not None and normalize_name(note.group(1)):
+    while (
+        bare[-1] in _CLOSING
+        and (note := _NAME_NOTE.match(bare)) is not None
+        and normalize_name(note.group(1))
+    ):
         bare = note.group(1).strip()
         removed.insert(0, note.group(2).strip())
     if removed:
@@ -202,7 +206,7 @@ def name_value(cell: Cell) -> tuple[str | None, Notes]:
         notes.append(
             ("name_normalised", f"姓名“{safe(bare)}”中的空格、全角或间隔号已统一为“{name}”")
         )
-    if any(mark in name for mark in _UNREADABLE):
+    if "?" in name or "\ufffd" in name:  # NFKC has made ？ a ?
         notes.append(
             (
                 "name_unreadable",
