@@ -43,6 +43,7 @@ FIELD_ZH = {
     "valid_until": "有效期结束",
     "review_due": "应复审日期",
     "reviewed": "实际复审日期",
+    "issuer": "发证机关",
 }
 
 
