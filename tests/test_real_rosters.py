@@ -313,3 +313,19 @@ def test_a_person_born_after_as_of_does_not_pass(tmp_path: Path) -> None:
     assert (data["workers"][0]["status"], data["workers"][0]["reason"]) == (
         "unverified", "invalid_id",
     )
+
+
+def test_a_placeholder_in_the_id_column_is_a_missing_id(tmp_path: Path) -> None:
+    a = nth_id(70)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    ws.append([1, "张伟", a, "电工作业", "低压电工作业", "T" + a])
+    ws.append([2, "王芳", "无", "电工作业", "低压电工作业", None])
+    roster = tmp_path / "roster.xlsx"
+    wb.save(roster)
+    result, data = verify(roster, registry(tmp_path, official("张伟", a)))
+    assert result.exit_code == 3, result.output
+    assert (data["workers"][1]["status"], data["workers"][1]["reason"]) == (
+        "unverified", "missing_field",
+    )

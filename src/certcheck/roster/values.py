@@ -136,7 +136,7 @@ def _precision_note(digits: str) -> tuple[str, str]:
 def _id_from_text(text: str, today: date) -> tuple[str | None, IdProblem | None, Notes]:
     notes: Notes = []
     normalised = normalize_id(text).lstrip(_QUOTE_MARKS)
-    if not normalised:
+    if not normalised or is_placeholder(text.strip()):
         return None, IdProblem.MISSING, [("missing_field", "缺少身份证号")]
     if _SCIENTIFIC.fullmatch(normalised):
         try:
