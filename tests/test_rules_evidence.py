@@ -300,3 +300,23 @@ def test_due_soon_boundary_is_exactly_warn_days() -> None:
     past_edge = record(review_due=AS_OF + timedelta(days=61))
     assert WarningCode.DUE_SOON in decide(worker(), found(at_edge), AS_OF).warnings
     assert WarningCode.DUE_SOON not in decide(worker(), found(past_edge), AS_OF).warnings
+
+
+# ---- records as the national lookup sends them -------------------------------------------
+
+
+def test_a_record_without_a_name_is_the_queried_persons() -> None:
+    nameless = replace(LOW_VOLTAGE, name=None)
+    assert verdict(worker(name="张三"), found(nameless)) == ("valid", "ok")
+
+
+def test_a_history_record_never_decides_over_a_current_one() -> None:
+    current = record(valid_until=AS_OF - timedelta(days=5))
+    older_but_listed_valid = replace(record(valid_until=date(2031, 1, 1)), history=True)
+    assert verdict(worker(), found(current, older_but_listed_valid)) == (
+        "expired", "validity_ended",
+    )
+    # With nothing but history, the history decides.
+    assert verdict(worker(), found(replace(current, history=True))) == (
+        "expired", "validity_ended",
+    )

@@ -236,9 +236,13 @@ class InputIssue:
 
 @dataclass(frozen=True, slots=True)
 class CertRecord:
-    """One official certificate record, as the national lookup shows it."""
+    """One official certificate record, as the national lookup shows it.
 
-    name: str
+    ``name`` is None when the source matched name and ID itself and sent no name (the national
+    lookup does): the record is then the queried person's.
+    """
+
+    name: str | None
     id_number: str
     cert_number: str | None
     category: str | None
@@ -253,6 +257,8 @@ class CertRecord:
     status_text: str | None = None
     #: Where the record came from, for messages (``registry.csv 第 12 行``); None for a lookup.
     origin: str | None = None
+    #: An older certificate the lookup lists under 历史数据; it never decides over a current one.
+    history: bool = False
 
     @property
     def revoked(self) -> bool:

@@ -183,7 +183,7 @@ def _nothing_found(case: _Case) -> bool:
 
 def _name_mismatch(case: _Case) -> bool:
     name = case.worker.name or ""
-    return not any(same_name(r.name, name) for r in case.records)
+    return not any(_holder(r, name) for r in case.records)
 
 
 def _number_mismatch(case: _Case) -> bool:
@@ -335,11 +335,17 @@ def _person_rows(case: _Case) -> list[_Result]:
     return [_item_result(case, coverage) for coverage in items]
 
 
+def _holder(record: CertRecord, name: str) -> bool:
+    """The record is the worker's: it carries their name, or no name at all (the source
+    matched name and ID itself)."""
+    return record.name is None or same_name(record.name, name)
+
+
 def _mine(
     worker: Worker, records: tuple[CertRecord, ...], traits: SourceTraits
 ) -> tuple[CertRecord, ...]:
     name = worker.name or ""
-    mine = tuple(r for r in records if same_name(r.name, name))
+    mine = tuple(r for r in records if _holder(r, name))
     declared = worker.declared
     number = declared.cert_number
     if number and declared.cert_number_exact and _number_comparable(number, traits):
@@ -354,6 +360,9 @@ def _item_result(case: _Case, coverage: Coverage | None) -> _Result:
         for r in case.mine
         if coverage is None or case.catalog.covers(coverage, r.category, r.item)
     )
+    if any(r.history for r in covering) and not all(r.history for r in covering):
+        # An older certificate (历史数据) never decides over a current one.
+        covering = tuple(r for r in covering if not r.history)
     in_force = tuple(r for r in covering if not r.revoked)
     best = max(in_force, key=lambda r: _rank(r, case.as_of)) if in_force else None
     item_case = _Case(
@@ -499,7 +508,7 @@ def cert_key(number: str) -> str:
 
 def _person_detail(reason: Reason, case: _Case) -> str | None:
     if reason is Reason.NAME_MISMATCH:
-        return "记录姓名: " + "、".join(sorted({r.name for r in case.records}))
+        return "记录姓名: " + "、".join(sorted({r.name or "" for r in case.records}))
     if reason is Reason.OTHER_AUTHORITY:
         if not case.coverages:
             return _authority_text(None, _hint(case) or Regime.MEM)
