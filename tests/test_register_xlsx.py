@@ -150,9 +150,14 @@ def test_summary_sheet(workbook: tuple[Path, openpyxl.Workbook]) -> None:
 def test_input_issues_sheet(workbook: tuple[Path, openpyxl.Workbook]) -> None:
     _, wb = workbook
     rows = list(wb[ISSUES_SHEET].iter_rows(values_only=True))
-    assert rows[0] == ("行号", "代码", "说明")
-    assert rows[1] == (8, "blank_row", "空行已跳过")
-    assert rows[3] == (None, "merged_header", "two-row header merged")
+    # The code for programs, then what it means and what to do, in Chinese, then the message.
+    assert rows[0] == ("行号", "代码", "问题", "怎么办", "说明")
+    assert rows[2] == (9, "invalid_id", "身份证号无效（校验位或出生日期不对）",
+                       "该人未核验；请核对身份证号", "身份证号 50038119900101123 无效")
+    # A code this version does not know still gets a Chinese line.
+    assert rows[1] == (8, "blank_row", "其他输入问题", "见说明", "空行已跳过")
+    assert rows[3] == (None, "merged_header", "其他输入问题", "见说明",
+                       "two-row header merged")
 
 
 def test_no_issues_sheet_without_issues(tmp_path: Path) -> None:

@@ -185,15 +185,20 @@ def test_form_workbook_every_label_merge_and_figure(tmp_path: Path) -> None:
     out = tmp_path / "table.xlsx"
     result = run(*registers, "-o", out, "--enterprises", enterprises_csv(tmp_path),
                  "--actions", actions_xlsx(tmp_path), "--unit", "江津区某镇人民政府",
-                 "--filler", "李某", "--phone", "023-47559676")
+                 "--filler", "李某", "--phone", "023-47559676", "--date", "2026-12-01")
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
 
     wb = read_form(out)
     assert wb.sheetnames[:2] == ["汇总表", "分单位明细"]
     ws = wb["汇总表"]
-    grid = [[c.value for c in row] for row in ws.iter_rows(min_row=1, max_row=16, max_col=4)]
-    assert grid[0][0] == TITLE
+    # The 附件1 label and the title as the notice sets them, then 填报单位 and 填报日期.
+    assert ws["A1"].value == "附件1"
+    assert ws["A2"].value == "特种作业人员持假证和无证上岗\n专项治理行动情况汇总表"
+    assert ws["A3"].value == "填报单位：江津区某镇人民政府"
+    assert ws["D3"].value == "填报日期：2026年12月1日"
+    grid = [[c.value for c in row] for row in ws.iter_rows(min_row=2, max_row=17, max_col=4)]
+    assert grid[0][0].replace("\n", "") == TITLE
     assert grid[1][0] == "填报单位：江津区某镇人民政府"
     assert [grid[2][0], grid[2][1], grid[2][3]] == ["类别", "项目", "汇总数据"]
     # Self-check block: 类别 in A (merged), 项目 in B (merged B:C), figure in D.
@@ -207,8 +212,8 @@ def test_form_workbook_every_label_merge_and_figure(tmp_path: Path) -> None:
     assert grid[15] == ["填表人", "李某", "联系电话", "023-47559676"]
 
     merged = {str(r) for r in ws.merged_cells.ranges}
-    assert {"A1:D1", "A2:D2", "B3:C3", "A4:A8", "A9:A15", "B9:B15"} <= merged
-    assert {f"B{r}:C{r}" for r in range(4, 9)} <= merged
+    assert {"A2:D2", "A3:C3", "B4:C4", "A5:A9", "A10:A16", "B10:B16"} <= merged
+    assert {f"B{r}:C{r}" for r in range(5, 10)} <= merged
     # Prints like the official form: A4 portrait, one page wide.
     assert ws.page_setup.paperSize == 9
     assert ws.page_setup.orientation == "portrait"
@@ -217,8 +222,8 @@ def test_form_workbook_every_label_merge_and_figure(tmp_path: Path) -> None:
     # xlsxwriter leaves out fitToWidth="1" because 1 is the default; 0 tall = as many as needed.
     assert ws.page_setup.fitToWidth in (None, 1)
     assert ws.page_setup.fitToHeight == 0
-    assert ws["D15"].number_format == "0.00"
-    assert ws["A4"].border.left.style == "thin"
+    assert ws["D16"].number_format == "0.00"
+    assert ws["A5"].border.left.style == "thin"
 
     detail = wb["分单位明细"]
     rows = [[c.value for c in row] for row in detail.iter_rows()]
@@ -248,7 +253,7 @@ def test_figures_pure(tmp_path: Path) -> None:
     assert {k: float(v) for k, v in summary.figures.items()} == EXPECTED
     assert summary.not_self_checked == (D, E)
     # Inspection registers are samples, which is fine; unverified workers are warned about.
-    assert not any("sample" in w for w in summary.warnings)
+    assert not any("抽查" in w for w in summary.warnings)
 
 
 def test_json_output(tmp_path: Path) -> None:
@@ -258,9 +263,10 @@ def test_json_output(tmp_path: Path) -> None:
                  "--unit", "江津区某镇")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert list(data) == ["填报单位", *FORM_LABELS, "填表人", "联系电话", "per_enterprise",
-                          "registers", "warnings"]
+    assert list(data) == ["填报单位", "填报日期", *FORM_LABELS, "填表人", "联系电话",
+                          "per_enterprise", "registers", "warnings"]
     assert data["填报单位"] == "江津区某镇"
+    assert data["填报日期"] == date.today().isoformat()
     assert {k: data[k] for k in FORM_LABELS} == EXPECTED
     assert [e["单位名称"] for e in data["per_enterprise"]] == [A, B, C, D, E]
     assert [e["自查情况"] for e in data["per_enterprise"]][-2:] == ["未开展自查", "未开展自查"]
@@ -300,7 +306,7 @@ def test_unnamed_register_is_counted_with_a_warning(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["per_enterprise"][0]["单位名称"] == UNNAMED
     assert data["假冒特种作业操作证（个）"] == 1
-    assert UNNAMED in result.stderr and "names no enterprise" in result.stderr
+    assert UNNAMED in result.stderr and "没有注明单位名称" in result.stderr
 
 
 def test_unverified_workers_are_warned_about(tmp_path: Path) -> None:
@@ -308,7 +314,7 @@ def test_unverified_workers_are_warned_about(tmp_path: Path) -> None:
     write(make_register(A, Kind.SELF_CHECK, V, Status.UNVERIFIED), path)
     result = run(path, "--format", "json")
     assert result.exit_code == 0
-    assert "1 worker(s) unverified" in result.stderr
+    assert "r.register.xlsx：1 人未核验，未计入各项数字" in result.stderr
 
 
 def test_unlisted_enterprise_is_warned_about(tmp_path: Path) -> None:
@@ -316,7 +322,7 @@ def test_unlisted_enterprise_is_warned_about(tmp_path: Path) -> None:
     write(make_register("某未登记公司", Kind.SELF_CHECK, V), path)
     result = run(path, "--format", "json", "--enterprises", enterprises_csv(tmp_path))
     assert result.exit_code == 0
-    assert "not in the enterprises list" in result.stderr
+    assert "“某未登记公司”不在单位名单中，请核对名称" in result.stderr
 
 
 # --- duplicates, foreign files, usage -------------------------------------------------------
@@ -332,7 +338,8 @@ def test_same_file_twice_and_a_copy_count_once(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["假冒特种作业操作证（个）"] == 1 and data["开展自查（家）"] == 1
     assert len(data["registers"]) == 1
-    assert "given twice" in result.stderr and "a copy of" in result.stderr
+    assert "同一文件给了两次，只计一次" in result.stderr
+    assert f"a-copy.xlsx：与 {path} 内容相同，是副本，只计一次" in result.stderr
 
 
 def test_xlsx_and_json_of_one_run_count_once(tmp_path: Path) -> None:
@@ -343,7 +350,7 @@ def test_xlsx_and_json_of_one_run_count_once(tmp_path: Path) -> None:
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["假冒特种作业操作证（个）"] == 1 and len(data["registers"]) == 1
-    assert "same run" in result.stderr
+    assert "a.register.json：与 a.register.xlsx 是同一次核验" in result.stderr
 
 
 def _one_line_error(result: Result, name: str) -> None:
@@ -403,7 +410,7 @@ def test_bad_action_is_exit_4_naming_the_row(tmp_path: Path) -> None:
     actions.write_text("单位名称,措施,罚款（万元）\n" + A + ",吊销执照,1\n", encoding="utf-8-sig")
     result = run(good, "--actions", actions)
     assert result.exit_code == 4
-    _one_line_error(result, "actions.csv row 2")
+    _one_line_error(result, "actions.csv 第 2 行")
 
 
 def test_fine_in_yuan_is_converted(tmp_path: Path) -> None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import glob
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from certcheck.atomic import atomic_write
-from certcheck.cli.app import UserError, _guarded, cli, same_file
+from certcheck.cli.app import UserError, _guarded, cli, parse_as_of, same_file
 from certcheck.register.model import ExitCode
 from certcheck.summary import (
     FormHeader,
@@ -32,7 +34,7 @@ from certcheck.summary.aggregate import (
     SELF_CHECK_CATEGORY,
     SELF_CHECK_ROWS,
 )
-from certcheck.summary.form import TITLE, figure_value
+from certcheck.summary.form import ATTACHMENT_LABEL, TITLE, figure_value
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -79,7 +81,9 @@ def expand_registers(patterns: tuple[str, ...]) -> list[Path]:
               help="CSV/XLSX with 单位名称, 措施 (责令整改/停产整顿), 罚款（万元）.")
 @click.option("--unit", default="", help="填报单位 (the reporting office).")
 @click.option("--filler", default="", help="填表人 (who filled the form).")
-@click.option("--phone", default="", help="联系电话.")
+@click.option("--phone", default="", help="联系电话 (the filler's phone number).")
+@click.option("--date", "fill_date",
+              help="填报日期, YYYY-MM-DD (default: today; 'none' leaves it blank to write in).")
 def summary(
     registers: tuple[str, ...],
     output: Path | None,
@@ -89,6 +93,7 @@ def summary(
     unit: str,
     filler: str,
     phone: str,
+    fill_date: str | None,
 ) -> None:
     """Aggregate registers into the summary table 附件1 (汇总表).
 
@@ -98,6 +103,7 @@ def summary(
     """
     paths = expand_registers(registers)
     chosen = _format(output, fmt)
+    day = None if fill_date == "none" else _fill_date(fill_date)
     if output is not None and str(output) != "-":
         for path in paths:
             if same_file(path, output):
@@ -106,8 +112,17 @@ def summary(
             if listed is not None and same_file(listed, output):
                 raise click.UsageError(f"-o {output} is one of the lists read; choose another name")
     with _guarded():
-        _summary(paths, output, chosen, enterprises, actions, unit, filler, phone)
+        header = FormHeader(unit=unit.strip(), filler=filler.strip(), phone=phone.strip(),
+                            date=day)
+        _summary(paths, output, chosen, enterprises, actions, header)
     sys.exit(ExitCode.COMPLIANT)
+
+
+def _fill_date(value: str | None) -> date:
+    try:
+        return parse_as_of(value)
+    except click.BadParameter as exc:
+        raise click.BadParameter(exc.message, param_hint="--date") from None
 
 
 def _format(output: Path | None, fmt: str | None) -> str:
@@ -134,9 +149,7 @@ def _summary(
     fmt: str,
     enterprises_file: Path | None,
     actions_file: Path | None,
-    unit: str,
-    filler: str,
-    phone: str,
+    header: FormHeader,
 ) -> None:
     errors = Console(stderr=True)
     try:
@@ -146,9 +159,8 @@ def _summary(
     except SummaryInputError as exc:
         raise UserError(str(exc), ExitCode.BAD_INPUT) from None
     result = summarize(loaded.registers, names, measures)
-    header = FormHeader(unit=unit.strip(), filler=filler.strip(), phone=phone.strip())
     for message in (*loaded.warnings, *result.warnings):
-        errors.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+        errors.print(f"[yellow]提示：[/]{escape(message)}", highlight=False, soft_wrap=True)
 
     if fmt == "json":
         text = json.dumps(summary_to_dict(result, header), ensure_ascii=False, indent=2)
@@ -181,8 +193,9 @@ def _show(console: Console, result: Summary, header: FormHeader) -> None:
         category = f"{INSPECTION_CATEGORY}（{INSPECTION_SUBJECT}）" if i == 0 else ""
         table.add_row(category, label, _shown(figure_value(result.figures[label])))
     table.add_section()
-    table.add_row("填表人", f"{header.filler}    联系电话：{header.phone}", "")
-    console.print(f"填报单位：{header.unit}")
+    table.add_row("填表人", f"{escape(header.filler)}    联系电话：{escape(header.phone)}", "")
+    console.print(f"{ATTACHMENT_LABEL}")
+    console.print(f"填报单位：{escape(header.unit)}    填报日期：{header.date_text}")
     console.print(table)
     console.print(
         f"{len(result.registers)} 份登记表，{len(result.per_enterprise)} 家单位；"

@@ -26,7 +26,17 @@ from typing import Any
 import xlsxwriter
 
 from certcheck.atomic import atomic_write
-from certcheck.models import InputIssue, Status
+from certcheck.models import Status
+from certcheck.register.issue_codes import explain
+from certcheck.register.layout import (
+    as_of_text,
+    fitting_width,
+    footer_text,
+    lines_needed,
+    print_landscape,
+    quick_width,
+    row_height,
+)
 from certcheck.register.model import Register, RegisterMeta
 from certcheck.register.view import (
     COLUMNS,
@@ -103,51 +113,89 @@ def _build(reg: Register, target: Path) -> None:
         _main_sheet(wb, reg)
         _summary_sheet(wb, reg)
         if reg.input_issues:
-            _issues_sheet(wb, reg.input_issues, Masker(reg.mask_ids))
+            _issues_sheet(wb, reg, Masker(reg.mask_ids))
         _marker_sheet(wb, reg)
         wb.close()
 
 
 def _header(wb: Any) -> Any:
     return wb.add_format(
-        {"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center", "valign": "vcenter"}
+        {"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center", "valign": "vcenter",
+         "text_wrap": True}
     )
+
+
+#: Columns whose text wraps inside the cell, with their width: long free text would otherwise
+#: run into the next column or make the printed page too wide to read.
+WRAPPED_WIDTHS: dict[str, float] = {"原因": 18, "提示": 17, "说明": 30}
+#: Widths of columns whose values have a fixed shape.
+_FIXED_WIDTHS: dict[CellKind, float] = {CellKind.DATE: 12, CellKind.DATETIME: 19}
+
+
+def register_footer(meta: RegisterMeta) -> str:
+    """单位 on the left, page numbers in the middle, the as-of date on the right."""
+    return footer_text(f"单位：{meta.enterprise or '（未注明）'}",
+                       f"核验日期：{as_of_text(meta.as_of)}")
 
 
 def _main_sheet(wb: Any, reg: Register) -> None:
     ws = wb.add_worksheet(MAIN_SHEET)
     header = _header(wb)
-    text = wb.add_format({"num_format": "@"})
-    day = wb.add_format({"num_format": DATE_FORMAT})
-    stamp = wb.add_format({"num_format": DATETIME_FORMAT})
+    text = wb.add_format({"num_format": "@", "valign": "top"})
+    wrapped = wb.add_format({"num_format": "@", "valign": "top", "text_wrap": True})
+    day = wb.add_format({"num_format": DATE_FORMAT, "valign": "top"})
+    stamp = wb.add_format({"num_format": DATETIME_FORMAT, "valign": "top"})
+    number = wb.add_format({"valign": "top"})
     status_formats = {
-        status: wb.add_format({"bg_color": bg, "font_color": fg, "bold": status is Status.FAKE})
+        status: wb.add_format({"bg_color": bg, "font_color": fg, "bold": status is Status.FAKE,
+                               "valign": "top"})
         for status, (bg, fg) in STATUS_COLOURS.items()
     }
-    column_formats = {CellKind.TEXT: text, CellKind.INT: None, CellKind.DATE: day,
-                      CellKind.DATETIME: stamp}
-    for c, column in enumerate(COLUMNS):
-        # The column format matters for cells a person fills in later: an ID typed into a
-        # text column stays text instead of becoming 5.00381E+17.
-        ws.set_column(c, c, column.width, column_formats[column.kind])
+    kinds = [column.kind for column in COLUMNS]
+    wraps = [column.header in WRAPPED_WIDTHS for column in COLUMNS]
+    column_formats = [
+        wrapped if wrap else {CellKind.TEXT: text, CellKind.INT: None, CellKind.DATE: day,
+                              CellKind.DATETIME: stamp}[kind]
+        for kind, wrap in zip(kinds, wraps, strict=True)
+    ]
+    # Every width below leaves room for its header on two lines.
+    ws.set_row(0, row_height(2))
     for c, column in enumerate(COLUMNS):
         ws.write_string(0, c, column.header, header)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(reg.findings), 1), len(COLUMNS) - 1)
 
-    kinds = [column.kind for column in COLUMNS]
+    # The values of the columns sized to their content; widths are set once all are known
+    # (constant_memory mode writes the column widths at close).
+    sized = [column.kind is CellKind.TEXT and not wraps[c] for c, column in enumerate(COLUMNS)]
+    seen: list[set[str]] = [set() for _ in COLUMNS]
+    wrap_at = [(c, WRAPPED_WIDTHS[COLUMNS[c].header]) for c in range(len(COLUMNS)) if wraps[c]]
+    most_rows = 1
     write_string = ws.write_string
     write_number = ws.write_number
+    set_row = ws.set_row
     masker = Masker(reg.mask_ids)
     sheets = reg.meta.sheets
     for r, finding in enumerate(reg.findings, start=1):
-        for c, value in enumerate(flat_row(finding, masker, sheets)):
+        values = flat_row(finding, masker, sheets)
+        lines = 1
+        for c, width in wrap_at:
+            value = values[c]
+            if isinstance(value, str) and quick_width(value) > width - 1:
+                lines = max(lines, lines_needed(value, width))
+        if lines > 1:
+            # Before the row's cells: constant_memory mode writes a row out as it moves on.
+            set_row(r, row_height(lines))
+            most_rows = max(most_rows, lines)
+        for c, value in enumerate(values):
             if value is None:
                 continue
             if c == STATUS_COLUMN:
                 write_string(r, c, value, status_formats[finding.status])
             elif isinstance(value, str):
-                write_string(r, c, value, text)
+                write_string(r, c, value, column_formats[c])
+                if sized[c]:
+                    seen[c].add(value)
             elif isinstance(value, date):
                 if value.toordinal() < _FIRST_SERIAL:
                     write_string(r, c, value.isoformat(), text)
@@ -155,7 +203,21 @@ def _main_sheet(wb: Any, reg: Register) -> None:
                     write_number(r, c, _date_serial(value),
                                  stamp if kinds[c] is CellKind.DATETIME else day)
             else:
-                write_number(r, c, value)
+                write_number(r, c, value, number)
+
+    for c, column in enumerate(COLUMNS):
+        if wraps[c]:
+            width = WRAPPED_WIDTHS[column.header]
+        elif column.kind is CellKind.INT:
+            width = fitting_width([str(len(reg.findings) + 100)], column.header)
+        elif column.kind in _FIXED_WIDTHS:
+            width = _FIXED_WIDTHS[column.kind]
+        else:
+            width = fitting_width(seen[c], column.header)
+        # The column format matters for cells a person fills in later: an ID typed into a
+        # text column stays text instead of becoming 5.00381E+17.
+        ws.set_column(c, c, width, column_formats[c])
+    print_landscape(ws, footer=register_footer(reg.meta))
 
 
 def sample_label(meta: RegisterMeta) -> str:
@@ -176,6 +238,13 @@ def sheet_lines(reg: Register) -> tuple[list[str], list[str]]:
     return read, skipped
 
 
+#: Width of the 汇总 sheet's value column; longer values (a long list of sheets) wrap.
+_SUMMARY_VALUE_WIDTH = 40.0
+#: The chart's extent in default cells (576 × 346 pixels at 64 × 20 pixels a cell).
+_CHART_COLUMNS = 9
+_CHART_ROWS = 18
+
+
 def _summary_sheet(wb: Any, reg: Register) -> None:
     meta, verdict = reg.meta, reg.verdict
     ws = wb.add_worksheet(SUMMARY_SHEET)
@@ -186,7 +255,6 @@ def _summary_sheet(wb: Any, reg: Register) -> None:
     percent = wb.add_format({"num_format": "0.00%", "align": "left", "bold": True})
     number = wb.add_format({"align": "left"})
     ws.set_column(0, 0, 14)
-    ws.set_column(1, 1, 36)
 
     facts: list[tuple[str, str]] = [
         ("单位名称", meta.enterprise or ""),
@@ -206,12 +274,15 @@ def _summary_sheet(wb: Any, reg: Register) -> None:
     lines += [("读取的工作表" if i == 0 else "", text) for i, text in enumerate(read)]
     lines += [("未读取的工作表" if i == 0 else "", text) for i, text in enumerate(skipped)]
     lines.append(("抽样", sample_label(meta)))
+    value_format = wb.add_format({"text_wrap": True, "valign": "top"})
     for key, value in lines:
         if key:
             ws.write_string(row, 0, key, label)
         else:
             ws.write_blank(row, 0, None, label)
-        ws.write_string(row, 1, value)
+        if quick_width(value) > _SUMMARY_VALUE_WIDTH - 1:
+            ws.set_row(row, row_height(lines_needed(value, _SUMMARY_VALUE_WIDTH)))
+        ws.write_string(row, 1, value, value_format)
         row += 1
 
     row += 1
@@ -238,6 +309,7 @@ def _summary_sheet(wb: Any, reg: Register) -> None:
     row += 1
     ws.write_string(row, 0, "生成时间", label)
     ws.write_number(row, 1, _date_serial(meta.generated_at), stamp)
+    ws.set_column(1, 1, _SUMMARY_VALUE_WIDTH)
 
     chart = wb.add_chart({"type": "column"})
     sheet_ref = f"'{SUMMARY_SHEET}'"
@@ -259,21 +331,51 @@ def _summary_sheet(wb: Any, reg: Register) -> None:
     chart.set_legend({"none": True})
     chart.set_y_axis({"name": "人数", "major_gridlines": {"visible": True}})
     ws.insert_chart(0, 3, chart, {"x_scale": 1.2, "y_scale": 1.2})
+    # The facts and the chart (about 9 default columns by 18 rows from D1) on one page.
+    print_landscape(ws, footer=register_footer(meta), repeat_header=False)
+    ws.fit_to_pages(1, 1)
+    ws.print_area(0, 0, max(row, _CHART_ROWS), 3 + _CHART_COLUMNS)
 
 
-def _issues_sheet(wb: Any, issues: tuple[InputIssue, ...], masker: Masker) -> None:
+#: Headers of the 输入问题 sheet: the code for programs, then what it means for a person.
+ISSUE_HEADERS = ("行号", "代码", "问题", "怎么办", "说明")
+_ISSUE_MESSAGE_WIDTH = 60.0
+_ISSUE_WRAP_WIDTH = 30.0
+
+
+def _issues_sheet(wb: Any, reg: Register, masker: Masker) -> None:
+    issues = reg.input_issues
     ws = wb.add_worksheet(ISSUES_SHEET)
     header = _header(wb)
-    text = wb.add_format({"num_format": "@"})
-    for c, (title, width) in enumerate((("行号", 8), ("代码", 22), ("说明", 80))):
+    text = wb.add_format({"num_format": "@", "valign": "top"})
+    wrapped = wb.add_format({"num_format": "@", "valign": "top", "text_wrap": True})
+    number = wb.add_format({"valign": "top"})
+    rows = [
+        (issue.row, issue.code, *explain(issue.code), masker.text(issue.message) or "")
+        for issue in issues
+    ]
+    code_width = fitting_width((r[1] for r in rows), "代码", minimum=8)
+    problem_width = min(fitting_width((r[2] for r in rows), "问题"), _ISSUE_WRAP_WIDTH)
+    todo_width = min(fitting_width((r[3] for r in rows), "怎么办"), _ISSUE_WRAP_WIDTH)
+    message_width = min(fitting_width((r[4] for r in rows), "说明"), _ISSUE_MESSAGE_WIDTH)
+    widths = (fitting_width([str(max((r[0] or 0 for r in rows), default=0))], "行号"),
+              code_width, problem_width, todo_width, message_width)
+    for c, (title, width) in enumerate(zip(ISSUE_HEADERS, widths, strict=True)):
         ws.set_column(c, c, width)
         ws.write_string(0, c, title, header)
     ws.freeze_panes(1, 0)
-    for r, issue in enumerate(issues, start=1):
-        if issue.row is not None:
-            ws.write_number(r, 0, issue.row)
-        ws.write_string(r, 1, issue.code, text)
-        ws.write_string(r, 2, masker.text(issue.message) or "", text)
+    for r, (row, code, problem, todo, message) in enumerate(rows, start=1):
+        lines = max(lines_needed(problem, problem_width), lines_needed(todo, todo_width),
+                    lines_needed(message, message_width))
+        if lines > 1:
+            ws.set_row(r, row_height(lines))
+        if row is not None:
+            ws.write_number(r, 0, row, number)
+        ws.write_string(r, 1, code, text)
+        ws.write_string(r, 2, problem, wrapped)
+        ws.write_string(r, 3, todo, wrapped)
+        ws.write_string(r, 4, message, wrapped)
+    print_landscape(ws, footer=register_footer(reg.meta))
 
 
 def marker_rows(reg: Register) -> list[tuple[str, str]]:

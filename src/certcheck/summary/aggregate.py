@@ -219,8 +219,8 @@ def drop_metadata_duplicates(
         key = metadata_key(data)
         if key is not None and key in seen:
             warnings.append(
-                f"{data.path.name}: the same run as {seen[key].path.name} (same enterprise, "
-                "kind, as-of date and time written); counted once"
+                f"{data.path.name}：与 {seen[key].path.name} 是同一次核验（单位、检查类型、核验日期"
+                "和生成时间都相同），只计一次（same run）"
             )
             continue
         if key is not None:
@@ -248,7 +248,7 @@ def summarize(
             continue
         key = enterprise_key(name)
         if key in listed_keys:
-            warnings.append(f"enterprises list: {name.strip()} is listed twice; counted once")
+            warnings.append(f"单位名单中“{name.strip()}”出现了两次，只计一次")
             continue
         listed_keys.add(key)
         book.get(name).listed = True
@@ -259,14 +259,14 @@ def summarize(
         name = (info.enterprise or "").strip()
         if not name:
             warnings.append(
-                f"{data.path.name}: the register names no enterprise (verify --enterprise); "
-                f"counted under {UNNAMED}"
+                f"{data.path.name}：登记表没有注明单位名称（核验时用 verify --enterprise 注明），"
+                f"计入“{UNNAMED}”"
             )
             name = UNNAMED
         elif enterprises is not None and enterprise_key(name) not in listed_keys:
             warnings.append(
-                f"{data.path.name}: {name} is not in the enterprises list; check the spelling "
-                "(counted, but not in the jurisdiction count)"
+                f"{data.path.name}：“{name}”不在单位名单中，请核对名称（其人数已计入，"
+                "但不计入辖区单位数）"
             )
         acc = book.get(name)
         counts = data.verdict.counts
@@ -286,14 +286,13 @@ def summarize(
         acc.sources.append(data.path.name)
         if unverified:
             warnings.append(
-                f"{data.path.name}: {unverified} worker(s) unverified (未核验); the figures "
-                "do not count them — rerun verify to complete the register"
+                f"{data.path.name}：{unverified} 人未核验，未计入各项数字；"
+                "请重新运行 verify 补全登记表"
             )
         if info.kind is Kind.SELF_CHECK and info.sample is not None:
             warnings.append(
-                f"{data.path.name}: a self-check register of a sample "
-                f"({info.sample.size} of {info.sample.population}); a self-check should cover "
-                "every worker"
+                f"{data.path.name}：自查登记表只抽查了 {info.sample.size} 人"
+                f"（共 {info.sample.population} 人）；企业自查应覆盖全部人员"
             )
         refs.append(
             RegisterRef(
@@ -306,12 +305,12 @@ def summarize(
     for action in actions:
         if enterprises is not None and enterprise_key(action.enterprise) not in listed_keys:
             warnings.append(
-                f"{action.where or 'actions'}: {action.enterprise.strip()} is not in the "
-                "enterprises list; check the spelling"
+                f"{action.where or '处罚名单'}：“{action.enterprise.strip()}”不在单位名单中，"
+                "请核对名称"
             )
         elif enterprises is None and not book.has(action.enterprise):
             warnings.append(
-                f"{action.where or 'actions'}: {action.enterprise.strip()} has no register"
+                f"{action.where or '处罚名单'}：“{action.enterprise.strip()}”没有登记表"
             )
         acc = book.get(action.enterprise)
         acc.measures.extend(m for m in action.measures if m not in acc.measures)

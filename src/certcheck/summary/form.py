@@ -1,9 +1,10 @@
 """附件1 as the office sends it: a workbook laid out like the notice's table, and as JSON.
 
-The first sheet reproduces the form cell for cell — title, 填报单位 line, the table with its
-merged 类别 cells, the 填表人/联系电话 line — and prints on one A4 page, so it can be printed,
-stamped and scanned as the notice asks. The sheets after it (分单位明细, 来源登记表, 提示) let
-the office trace every figure back to an enterprise and a register file.
+The first sheet reproduces the form cell for cell — the 附件1 label, the title, the 填报单位
+and 填报日期 line, the table with its merged 类别 cells, the 填表人/联系电话 line — and prints on
+one A4 page, so it can be printed, stamped and scanned as the notice asks. The sheets after
+it (分单位明细, 来源登记表, 提示) let the office trace every figure back to an enterprise and a
+register file; they print A4 landscape, one page wide, the header row on every page.
 
 Every text goes through ``write_string`` and the workbook's string conversions are off: an
 enterprise name such as ``=HYPERLINK(…)`` from a register must stay text.
@@ -12,6 +13,7 @@ enterprise name such as ``=HYPERLINK(…)`` from a register must stay text.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,16 @@ from typing import Any
 import xlsxwriter
 
 from certcheck.atomic import atomic_write
+from certcheck.register.layout import (
+    PAPER_A4,
+    as_of_text,
+    display_width,
+    fitting_width,
+    footer_text,
+    lines_needed,
+    print_landscape,
+    row_height,
+)
 from certcheck.summary.aggregate import (
     FINES,
     INSPECTION_CATEGORY,
@@ -33,7 +45,11 @@ from certcheck.summary.aggregate import (
     Summary,
 )
 
+#: The label above the title, as the notice numbers its attachments.
+ATTACHMENT_LABEL = "附件1"
 TITLE = "特种作业人员持假证和无证上岗专项治理行动情况汇总表"
+#: The title as the notice sets it, on two lines.
+TITLE_LINES = ("特种作业人员持假证和无证上岗", "专项治理行动情况汇总表")
 FORM_SHEET = "汇总表"
 DETAIL_SHEET = "分单位明细"
 REGISTERS_SHEET = "来源登记表"
@@ -41,6 +57,7 @@ WARNINGS_SHEET = "提示"
 
 HEADER = ("类别", "项目", "汇总数据")
 UNIT_LABEL = "填报单位："
+DATE_LABEL = "填报日期："
 FILLER_LABEL = "填表人"
 PHONE_LABEL = "联系电话"
 
@@ -53,10 +70,11 @@ REGISTER_HEADERS = (
 )
 
 # Rows (0-based) of the form sheet; the tests read the workbook back by these.
-TITLE_ROW = 0
-UNIT_ROW = 1
-HEADER_ROW = 2
-FIRST_FIGURE_ROW = 3
+LABEL_ROW = 0
+TITLE_ROW = 1
+UNIT_ROW = 2
+HEADER_ROW = 3
+FIRST_FIGURE_ROW = 4
 FOOTER_ROW = FIRST_FIGURE_ROW + len(SELF_CHECK_ROWS) + len(INSPECTION_ROWS)
 
 _WORKBOOK_OPTIONS = {
@@ -68,7 +86,6 @@ _WORKBOOK_OPTIONS = {
 # its tables; LibreOffice substitutes a CJK font where they are missing.
 _BODY_FONT = "宋体"
 _TITLE_FONT = "黑体"
-_PAPER_A4 = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +95,13 @@ class FormHeader:
     unit: str = ""
     filler: str = ""
     phone: str = ""
+    #: 填报日期; None leaves the date for the office to write in by hand.
+    date: date | None = None
+
+    @property
+    def date_text(self) -> str:
+        """``2026年12月1日``, or blanks to fill in: ``    年  月  日``."""
+        return as_of_text(self.date) if self.date is not None else "    年  月  日"
 
 
 def figure_value(value: int | Decimal) -> int | float:
@@ -86,7 +110,10 @@ def figure_value(value: int | Decimal) -> int | float:
 
 def summary_to_dict(summary: Summary, header: FormHeader) -> dict[str, Any]:
     """The JSON of ``summary --format json``: form labels in form order, then the detail."""
-    data: dict[str, Any] = {"填报单位": header.unit}
+    data: dict[str, Any] = {
+        "填报单位": header.unit,
+        "填报日期": header.date.isoformat() if header.date is not None else None,
+    }
     data.update({label: figure_value(v) for label, v in summary.rows()})
     data[FILLER_LABEL] = header.filler
     data[PHONE_LABEL] = header.phone
@@ -126,10 +153,10 @@ def _write(summary: Summary, header: FormHeader, path: Path) -> None:
     wb = xlsxwriter.Workbook(str(path), _WORKBOOK_OPTIONS)
     try:
         _form_sheet(wb, summary, header)
-        _detail_sheet(wb, summary)
-        _registers_sheet(wb, summary)
+        _detail_sheet(wb, summary, header)
+        _registers_sheet(wb, summary, header)
         if summary.warnings:
-            _warnings_sheet(wb, summary)
+            _warnings_sheet(wb, summary, header)
     finally:
         wb.close()
 
@@ -142,9 +169,11 @@ def _fmt(wb: Any, **props: Any) -> Any:
 
 def _form_sheet(wb: Any, summary: Summary, header: FormHeader) -> None:
     ws = wb.add_worksheet(FORM_SHEET)
+    attachment = _fmt(wb, font_name=_TITLE_FONT, font_size=14, align="left")
     title = _fmt(wb, font_name=_TITLE_FONT, font_size=18, bold=True, align="center",
                  text_wrap=True)
-    unit = _fmt(wb, font_size=12, align="left")
+    unit = _fmt(wb, font_size=12, align="left", text_wrap=True)
+    day = _fmt(wb, font_size=12, align="right")
     head = _fmt(wb, font_name=_TITLE_FONT, font_size=12, bold=True, align="center", border=1,
                 text_wrap=True)
     category = _fmt(wb, font_size=12, align="center", border=1, text_wrap=True)
@@ -155,15 +184,19 @@ def _form_sheet(wb: Any, summary: Summary, header: FormHeader) -> None:
 
     # Widths in characters; a CJK character is two. Column A wraps 生产经营单位全面自查情况 into
     # three lines of four characters, as the notice's table does.
-    ws.set_column(0, 0, 10)
-    ws.set_column(1, 1, 14)
-    ws.set_column(2, 2, 38)
-    ws.set_column(3, 3, 16)
+    widths = (10, 14, 34, 24)
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
 
-    ws.set_row(TITLE_ROW, 54)
-    ws.merge_range(TITLE_ROW, 0, TITLE_ROW, 3, TITLE, title)
-    ws.set_row(UNIT_ROW, 28)
-    ws.merge_range(UNIT_ROW, 0, UNIT_ROW, 3, UNIT_LABEL + header.unit, unit)
+    ws.set_row(LABEL_ROW, 24)
+    ws.write_string(LABEL_ROW, 0, ATTACHMENT_LABEL, attachment)
+    ws.set_row(TITLE_ROW, 60)
+    ws.merge_range(TITLE_ROW, 0, TITLE_ROW, 3, "\n".join(TITLE_LINES), title)
+    unit_text = UNIT_LABEL + header.unit
+    # 填报单位 takes A:C (58 wide at 12 points, about 52 at 11); a longer name wraps.
+    ws.set_row(UNIT_ROW, row_height(lines_needed(unit_text, 50), 18) + 6)
+    ws.merge_range(UNIT_ROW, 0, UNIT_ROW, 2, unit_text, unit)
+    ws.write_string(UNIT_ROW, 3, DATE_LABEL + header.date_text, day)
     ws.set_row(HEADER_ROW, 30)
     ws.write_string(HEADER_ROW, 0, HEADER[0], head)
     ws.merge_range(HEADER_ROW, 1, HEADER_ROW, 2, HEADER[1], head)
@@ -189,14 +222,15 @@ def _form_sheet(wb: Any, summary: Summary, header: FormHeader) -> None:
     ws.merge_range(first, 1, row - 1, 1, INSPECTION_SUBJECT, category)
 
     assert row == FOOTER_ROW
-    ws.set_row(row, 30)
+    lines = max(lines_needed(header.filler, widths[1]), lines_needed(header.phone, widths[3]))
+    ws.set_row(row, max(30, row_height(lines, 16)))
     ws.write_string(row, 0, FILLER_LABEL, cell)
     ws.write_string(row, 1, header.filler, cell)
     ws.write_string(row, 2, PHONE_LABEL, cell)
     ws.write_string(row, 3, header.phone, cell)
 
     ws.print_area(0, 0, FOOTER_ROW, 3)
-    ws.set_paper(_PAPER_A4)
+    ws.set_paper(PAPER_A4)
     ws.set_portrait()
     ws.fit_to_pages(1, 0)
     ws.center_horizontally()
@@ -205,46 +239,81 @@ def _form_sheet(wb: Any, summary: Summary, header: FormHeader) -> None:
     ws.activate()
 
 
+Value = str | int | float
+#: Points a line of 11-point 宋体 takes in a table row.
+_TABLE_LINE = 16.0
+
+
 def _table_sheet(
-    wb: Any, name: str, headers: tuple[str, ...], widths: tuple[int, ...]
-) -> tuple[Any, Any, Any, Any]:
+    wb: Any,
+    name: str,
+    headers: tuple[str, ...],
+    rows: list[list[Value]],
+    *,
+    maximum: dict[int, float] | None = None,
+    bold_last: bool = False,
+    money_columns: frozenset[int] = frozenset(),
+    footer: str | None = None,
+) -> Any:
+    """A plain table: widths by display width, long text wrapped, each row as tall as it needs,
+    A4 landscape one page wide with the header row on every page."""
     ws = wb.add_worksheet(name)
     head = _fmt(wb, bold=True, border=1, align="center", bg_color="#D9E1F2", text_wrap=True)
-    text = _fmt(wb, border=1)
-    number = _fmt(wb, border=1, num_format="0")
-    for col, (h, width) in enumerate(zip(headers, widths, strict=True)):
-        ws.set_column(col, col, width)
+    text = _fmt(wb, border=1, text_wrap=True, valign="top")
+    number = _fmt(wb, border=1, num_format="0", valign="top")
+    money = _fmt(wb, border=1, num_format="0.00", valign="top")
+    total_text = _fmt(wb, bold=True, border=1, bg_color="#D9E1F2", text_wrap=True, valign="top")
+    total_number = _fmt(wb, bold=True, border=1, bg_color="#D9E1F2", num_format="0",
+                        valign="top")
+    total_money = _fmt(wb, bold=True, border=1, bg_color="#D9E1F2", num_format="0.00",
+                       valign="top")
+    limits: dict[int, float] = maximum or {}
+    widths: list[float] = []
+    for col, h in enumerate(headers):
+        shown = [_shown(r[col]) for r in rows]
+        # A short header stays on one line; a long one may take two.
+        lines = 1 if display_width(h) <= 12 else 2
+        widths.append(fitting_width(shown, h, maximum=limits.get(col, 60), header_lines=lines))
+        ws.set_column(col, col, widths[-1])
+    ws.set_row(0, row_height(max(lines_needed(h, w) for h, w in zip(headers, widths,
+                                                                     strict=True)), _TABLE_LINE))
+    for col, h in enumerate(headers):
         ws.write_string(0, col, h, head)
+    for r, values in enumerate(rows, start=1):
+        last = bold_last and r == len(rows)
+        lines = max(lines_needed(_shown(v), w) for v, w in zip(values, widths, strict=True))
+        # Every row gets its height: the default is too low for CJK text in 宋体.
+        ws.set_row(r, row_height(lines, _TABLE_LINE))
+        for col, value in enumerate(values):
+            if isinstance(value, str):
+                ws.write_string(r, col, value, total_text if last else text)
+            elif col in money_columns:
+                ws.write_number(r, col, value, total_money if last else money)
+            else:
+                ws.write_number(r, col, value, total_number if last else number)
     ws.freeze_panes(1, 0)
-    ws.set_landscape()
-    ws.set_paper(_PAPER_A4)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
-    return ws, text, number, head
+    print_landscape(ws, footer=footer)
+    return ws
 
 
-def _put(ws: Any, row: int, col: int, value: str | int | float, text: Any, number: Any) -> None:
-    if isinstance(value, str):
-        ws.write_string(row, col, value, text)
-    else:
-        ws.write_number(row, col, value, number)
+def _shown(value: Value) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
-def _detail_sheet(wb: Any, summary: Summary) -> None:
-    ws, text, number, head = _table_sheet(
-        wb, DETAIL_SHEET, DETAIL_HEADERS, (34, 12, 9, 9, 9, 9, 9, 9, 9, 18, 12, 40)
-    )
-    money = _fmt(wb, border=1, num_format="0.00")
-    row = 1
-    for e in summary.per_enterprise:
-        for col, value in enumerate(_detail_values(e)):
-            _put(ws, row, col, value, text, money if col == 10 else number)
-        row += 1
+def _footer(header: FormHeader) -> str:
+    return footer_text(f"填报单位：{header.unit}", f"填报日期：{header.date_text}")
+
+
+_DETAIL_MONEY = frozenset({DETAIL_HEADERS.index("罚款（万元）")})
+
+
+def _detail_sheet(wb: Any, summary: Summary, header: FormHeader) -> None:
     per = summary.per_enterprise
+    rows: list[list[Value]] = [list(_detail_values(e)) for e in per]
     checked = sum(1 for e in per if e.self_checked)
     missing = sum(1 for e in per if e.not_self_checked)
     # Totals are values, not formulas: a reader without a calculation engine sees them too.
-    totals: list[str | int | float] = [
+    rows.append([
         "合计", f"已自查 {checked}；未开展 {missing}",
         sum(e.self_workers for e in per), sum(e.self_fake for e in per),
         sum(e.self_uncertified for e in per), sum(e.inspection_workers for e in per),
@@ -252,10 +321,12 @@ def _detail_sheet(wb: Any, summary: Summary) -> None:
         sum(e.inspection_uncertified for e in per),
         "；".join(f"{k} {v}" for k, v in _measure_counts(summary).items()),
         figure_value(summary.figures[FINES]), f"{len(summary.registers)} 份",
-    ]
-    for col, value in enumerate(totals):
-        _put(ws, row, col, value, head, money if col == 10 else head)
-    ws.autofilter(0, 0, max(row - 1, 1), len(DETAIL_HEADERS) - 1)
+    ])
+    # Long names and file lists wrap instead of making the printed page unreadably small.
+    ws = _table_sheet(wb, DETAIL_SHEET, DETAIL_HEADERS, rows,
+                      maximum={0: 30, 1: 12, 9: 16, 11: 30}, bold_last=True,
+                      money_columns=_DETAIL_MONEY, footer=_footer(header))
+    ws.autofilter(0, 0, max(len(rows) - 1, 1), len(DETAIL_HEADERS) - 1)
 
 
 def _measure_counts(summary: Summary) -> dict[str, int]:
@@ -265,21 +336,20 @@ def _measure_counts(summary: Summary) -> dict[str, int]:
     }
 
 
-def _registers_sheet(wb: Any, summary: Summary) -> None:
-    ws, text, number, _ = _table_sheet(
-        wb, REGISTERS_SHEET, REGISTER_HEADERS, (36, 34, 10, 12, 8, 8, 8, 8, 8, 8)
-    )
-    for row, r in enumerate(summary.registers, start=1):
-        values: list[str | int | float] = [
+def _registers_sheet(wb: Any, summary: Summary, header: FormHeader) -> None:
+    rows: list[list[Value]] = [
+        [
             r.file, r.enterprise, r.kind.zh,
             r.as_of.isoformat(), r.workers, r.fake, r.expired, r.uncertified, r.unverified,
             "是" if r.sampled else "否",
         ]
-        for col, value in enumerate(values):
-            _put(ws, row, col, value, text, number)
+        for r in summary.registers
+    ]
+    _table_sheet(wb, REGISTERS_SHEET, REGISTER_HEADERS, rows, maximum={0: 36, 1: 30},
+                 footer=_footer(header))
 
 
-def _warnings_sheet(wb: Any, summary: Summary) -> None:
-    ws, text, _, _ = _table_sheet(wb, WARNINGS_SHEET, ("提示",), (120,))
-    for row, message in enumerate(summary.warnings, start=1):
-        ws.write_string(row, 0, message, text)
+def _warnings_sheet(wb: Any, summary: Summary, header: FormHeader) -> None:
+    rows: list[list[Value]] = [[i, message] for i, message in enumerate(summary.warnings, 1)]
+    _table_sheet(wb, WARNINGS_SHEET, ("序号", "提示"), rows, maximum={1: 100},
+                 footer=_footer(header))

@@ -72,7 +72,7 @@ def load_registers(paths: Sequence[Path]) -> Loaded:
     for path in paths:
         resolved = path.resolve()
         if resolved in by_path:
-            warnings.append(f"{path}: given twice; counted once")
+            warnings.append(f"{path}：同一文件给了两次，只计一次（given twice）")
             continue
         by_path[resolved] = path
         # Read (and so vetted: a pipe, a device, a bomb are refused) before it is hashed.
@@ -80,7 +80,7 @@ def load_registers(paths: Sequence[Path]) -> Loaded:
         with open(path, "rb") as fh:
             digest = hashlib.file_digest(fh, "sha256").hexdigest()
         if digest in by_hash:
-            warnings.append(f"{path}: a copy of {by_hash[digest]}; counted once")
+            warnings.append(f"{path}：与 {by_hash[digest]} 内容相同，是副本，只计一次（a copy）")
             continue
         by_hash[digest] = path
         registers.append(register)
@@ -265,7 +265,7 @@ def read_actions(path: Path) -> list[Action]:
         name = cell(name_col)
         if not name or _is_footer(name):
             continue
-        where = f"{path.name} row {n}"
+        where = f"{path.name} 第 {n} 行"
         actions.append(
             Action(
                 enterprise=name,
