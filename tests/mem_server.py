@@ -2,7 +2,15 @@
 
 It serves captchas (a small real PNG; every captcha's answer is ``captcha_answer``), answers
 netQuery from an in-memory registry of API-shaped records, and can be slowed down and made to
-fail: every Nth request gets one of the faults in turn. It binds 127.0.0.1 on a free port.
+fail: every Nth request gets one of the faults in turn, or a random share of requests gets a
+garbage body. It binds 127.0.0.1 on a free port.
+
+It can answer in every shape the public clients of the real service allow for (DOMAIN.md, "The
+national lookup"): other record keys (``rename``), no holder name (``drop_keys``), keys nobody
+knows (``extra_keys``), "nothing found" as an empty or missing ``data`` or as a message
+(``not_found``), other wrong-captcha messages, history records (历史数据) flagged, in a list
+beside ``data`` or inside an object ``data`` (``history``), and exact name matching as the real
+service does (``match_names``). ``styles`` sets any of these per ID number.
 """
 
 from __future__ import annotations
@@ -10,6 +18,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import random
 import struct
 import threading
 import time
@@ -26,6 +35,27 @@ from urllib.parse import parse_qs, urlsplit
 from certcheck.sources import mem_mapping as api
 
 FAULTS = ("500", "429", "timeout", "html", "malformed")
+#: Faults that are garbage rather than errors: a web firewall's refusal or challenge page, a
+#: body cut short, an empty body.
+GARBAGE_FAULTS = ("403", "challenge", "truncated", "empty")
+#: How "nothing found" is said: ``data`` empty, missing or null, or a message with a code.
+NOT_FOUND_STYLES: dict[str, dict[str, Any]] = {
+    "empty": {"code": 200, "msg": "查询成功", "data": []},
+    "missing": {"code": 200, "msg": "查询成功"},
+    "null": {"code": 200, "msg": "查询成功", "data": None},
+    "msg500": {"code": 500, "msg": "没有查询到相关证件信息"},
+    "msg200": {"code": 200, "msg": "未查询到相关信息"},
+    "nodata": {"code": 201, "msg": "暂无数据"},
+}
+#: How history records (历史数据) come: flagged in ``data``, in a list ``hisData`` beside
+#: ``data``, or with the current ones inside an object ``data``.
+HISTORY_STYLES = ("flag", "list", "nested")
+#: The options ``styles`` may set per ID number.
+STYLE_OPTIONS = ("rename", "drop_keys", "extra_keys", "not_found", "history", "match_names")
+CHALLENGE_PAGE = (
+    "<!DOCTYPE html><html><head><title>安全验证</title></head>"
+    "<body><script>document.cookie='waf_token=x';location.reload()</script></body></html>"
+)
 
 
 def png(width: int = 60, height: int = 20) -> bytes:
@@ -66,8 +96,13 @@ def api_record(
     reviewed: date | None = None,
     cert_number: str | None = None,
     with_time: bool = False,
+    history: bool = False,
 ) -> dict[str, Any]:
-    """A record as the API sends it (field names from ``mem_mapping``)."""
+    """A record as the API sends it (field names from ``mem_mapping``).
+
+    ``history=True`` makes it an older certificate (历史数据): the server sends it the way its
+    ``history`` option says (the marker key itself is never sent).
+    """
 
     def text(d: date | None) -> str | None:
         if d is None:
@@ -86,7 +121,7 @@ def api_record(
         "reviewDate": text(reviewed),
         "issueOrgName": "重庆市应急管理局",
         "certStatus": "1",
-    }
+    } | ({"_history": True} if history else {})
 
 
 @dataclass(frozen=True)
@@ -94,6 +129,8 @@ class Logged:
     path: str
     params: dict[str, str]
     fault: str | None
+    #: When the request arrived (time.monotonic): what a firewall counting requests sees.
+    at: float = 0.0
 
 
 class MemServer:
@@ -111,8 +148,37 @@ class MemServer:
         retry_after: str = "1",
         timeout_sleep: float = 1.0,
         reject_captchas: int = 0,
+        wrong_captcha_msg: str = "验证码错误",
+        rename: Mapping[str, str] | None = None,
+        drop_keys: Iterable[str] = (),
+        extra_keys: Mapping[str, Any] | None = None,
+        not_found: str = "empty",
+        history: str = "flag",
+        match_names: bool = False,
+        stored_names: Mapping[str, str] | None = None,
+        styles: Mapping[str, Mapping[str, Any]] | None = None,
+        garbage_rate: float = 0.0,
+        garbage_faults: Iterable[str] = GARBAGE_FAULTS,
+        seed: int = 0,
+        refuse_first: int = 0,
+        refuse_with: str = "403",
     ) -> None:
+        assert not_found in NOT_FOUND_STYLES and history in HISTORY_STYLES
         self.registry = {k: list(v) for k, v in (registry or {}).items()}
+        self.wrong_captcha_msg = wrong_captcha_msg
+        self.shape: dict[str, Any] = {
+            "rename": dict(rename or {}), "drop_keys": tuple(drop_keys),
+            "extra_keys": dict(extra_keys or {}), "not_found": not_found, "history": history,
+            "match_names": match_names,
+        }
+        #: The name the service holds per ID when it is not the records' ``name``.
+        self.stored_names = dict(stored_names or {})
+        self.styles = {k: dict(v) for k, v in (styles or {}).items()}
+        for style in self.styles.values():
+            assert set(style) <= set(STYLE_OPTIONS), style
+        self.garbage_rate = garbage_rate
+        self._garbage = itertools.cycle(tuple(garbage_faults))
+        self._random = random.Random(seed)
         self.latency = latency
         self.captcha_answer = captcha_answer
         self.fault_every = fault_every
@@ -121,6 +187,9 @@ class MemServer:
         self.retry_after = retry_after
         self.timeout_sleep = timeout_sleep
         self.reject_captchas = reject_captchas
+        #: A web firewall: the first ``refuse_first`` requests, any step, get ``refuse_with``.
+        self.refuse_first = refuse_first
+        self.refuse_with = refuse_with
         self.log: list[Logged] = []
         self._issued: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -139,7 +208,9 @@ class MemServer:
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        # A short poll interval: stop() waits for it, and tests start many servers.
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True,
+                                        kwargs={"poll_interval": 0.02})
         self._thread.start()
         return self
 
@@ -175,10 +246,25 @@ class MemServer:
         with self._lock:
             return sum(1 for e in self.log if e.path == path)
 
+    def times(self, path: str | None = None) -> list[float]:
+        """When the requests (to ``path``, or all) arrived, in time.monotonic() seconds."""
+        with self._lock:
+            return [e.at for e in self.log if path is None or e.path == path]
+
     # --- called from handler threads ---------------------------------------------------------
+
+    def faults(self) -> list[str]:
+        """The faults served so far, in order."""
+        with self._lock:
+            return [e.fault for e in self.log if e.fault]
 
     def _next_fault(self, step: str) -> str | None:
         with self._lock:
+            if self.refuse_first > 0:
+                self.refuse_first -= 1
+                return self.refuse_with
+            if self.garbage_rate > 0 and self._random.random() < self.garbage_rate:
+                return next(self._garbage)
             if step not in self.fault_steps or self.fault_every <= 0:
                 return None
             self._counter += 1
@@ -209,9 +295,32 @@ class MemServer:
             if rejected:
                 self.reject_captchas -= 1
         if rejected or expected is None or params.get(api.PARAM_CAPTCHA) != expected:
-            return {"code": 500, "msg": "验证码错误"}
-        records = self.registry.get(params.get(api.PARAM_ID, ""), [])
-        return {"code": 200, "msg": "查询成功", "data": records}
+            return {"code": 500, "msg": self.wrong_captcha_msg}
+        id_number = params.get(api.PARAM_ID, "")
+        shape = self.shape | self.styles.get(id_number, {})
+        records = self.registry.get(id_number, [])
+        if records and shape["match_names"]:
+            stored = self.stored_names.get(id_number, records[0].get("name"))
+            if params.get(api.PARAM_NAME) != stored:
+                records = []  # the service matches name and ID itself
+        if not records:
+            return dict(NOT_FOUND_STYLES[shape["not_found"]])
+        current = [_shaped(r, shape) for r in records if not r.get("_history")]
+        older = [_shaped(r, shape) for r in records if r.get("_history")]
+        if shape["history"] == "list":
+            return {"code": 200, "msg": "查询成功", "data": current, "hisData": older}
+        if shape["history"] == "nested":
+            return {"code": 200, "msg": "查询成功", "data": {"list": current, "hisData": older}}
+        return {"code": 200, "msg": "查询成功",
+                "data": current + [r | {"isHistory": True} for r in older]}
+
+
+def _shaped(record: Mapping[str, Any], shape: Mapping[str, Any]) -> dict[str, Any]:
+    """A registry record with the keys renamed, dropped and added as ``shape`` says."""
+    renamed = {shape["rename"].get(k, k): v for k, v in record.items() if not k.startswith("_")}
+    for key in shape["drop_keys"]:
+        renamed.pop(key, None)
+    return renamed | shape["extra_keys"]
 
 
 def _handler_for(owner: MemServer) -> type[BaseHTTPRequestHandler]:
@@ -245,7 +354,7 @@ def _handler_for(owner: MemServer) -> type[BaseHTTPRequestHandler]:
                 self._send(404, "<html><body>404 Not Found</body></html>", "text/html")
                 return
             fault = owner._next_fault(step)
-            owner._log(Logged(parts.path, params, fault))
+            owner._log(Logged(parts.path, params, fault, time.monotonic()))
             if owner.latency:
                 time.sleep(owner.latency)
             if fault == "500":
@@ -263,6 +372,20 @@ def _handler_for(owner: MemServer) -> type[BaseHTTPRequestHandler]:
                 return
             if fault == "malformed":
                 self._send(200, '{"code": 200, "msg": "查询成功", "data": [{"name": ')
+                return
+            if fault == "403":
+                self._send(403, CHALLENGE_PAGE, "text/html")
+                return
+            if fault == "challenge":
+                self._send(200, CHALLENGE_PAGE, "text/html")
+                return
+            if fault == "empty":
+                self._send(200, "", "text/html")
+                return
+            if fault == "truncated":
+                whole = owner._issue_captcha() if step == "captcha" else owner._answer_query(params)
+                text = json.dumps(whole, ensure_ascii=False)
+                self._send(200, text[: len(text) // 2])
                 return
             body = owner._issue_captcha() if step == "captcha" else owner._answer_query(params)
             self._send(200, json.dumps(body, ensure_ascii=False))

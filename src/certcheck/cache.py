@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import sqlite3
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -97,7 +98,7 @@ class AnswerCache:
             return None
         outcome: Found | NotFound
         if kind == "found":
-            outcome = Found(tuple(CertRecord.from_dict(r) for r in json.loads(records_json)))
+            outcome = Found(tuple(_record(r) for r in json.loads(records_json)))
         else:
             outcome = NotFound()
         self.hits += 1
@@ -106,7 +107,7 @@ class AnswerCache:
     def put(self, source_id: str, query: Query, answer: Answer) -> None:
         outcome = answer.outcome
         if isinstance(outcome, Found):
-            kind, records = "found", [r.to_dict() for r in outcome.records]
+            kind, records = "found", [_stored(r) for r in outcome.records]
         elif isinstance(outcome, NotFound):
             kind, records = "not_found", []
         else:
@@ -126,3 +127,20 @@ class AnswerCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+#: Stored beside the registry labels: a history record (历史数据) must stay one when it comes
+#: back from the cache, or it could decide over the current certificate.
+_HISTORY_KEY = "_history"
+
+
+def _stored(record: CertRecord) -> dict[str, object]:
+    data: dict[str, object] = dict(record.to_dict())
+    if record.history:
+        data[_HISTORY_KEY] = True
+    return data
+
+
+def _record(data: dict[str, object]) -> CertRecord:
+    record = CertRecord.from_dict(data)
+    return replace(record, history=True) if data.get(_HISTORY_KEY) is True else record

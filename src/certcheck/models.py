@@ -347,6 +347,9 @@ class Found:
 
     records: tuple[CertRecord, ...]
     raw: str | None = None
+    #: What a reader of the raw answer should know (keys the source did not understand, the
+    #: spellings of the name that were asked); not part of the decision.
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,6 +357,8 @@ class NotFound:
     """The source answered definitively that it holds nothing for this person."""
 
     raw: str | None = None
+    #: As for ``Found``: e.g. the spellings of the name that were asked, all in vain.
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

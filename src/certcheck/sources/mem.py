@@ -17,16 +17,16 @@ import logging
 import os
 import re
 import time
+import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from certcheck.dates import parse_date_text
-from certcheck.ids import mask_id, normalize_id
+from certcheck.ids import mask_id
 from certcheck.models import (
     CertRecord,
     Failed,
@@ -49,6 +49,8 @@ from certcheck.sources.interface import (
     SourceError,
     SourceOptions,
 )
+from certcheck.sources.mem_answer import AnswerKind, AnswerReading, read_answer, read_record
+from certcheck.sources.mem_names import name_variants
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,8 @@ CAPTCHA_TRIES = 3
 # Raw answers are kept for audit, but an error page can be large; the start shows what it was.
 RAW_LIMIT = 256 * 1024
 RECORD_FORMAT = "certcheck-mem-record/1"
+#: How long what a failed attempt learnt (names that found nothing) is used by the next one.
+PROGRESS_TTL = 15 * 60.0
 
 _FULL_ID = re.compile(r"\d{17}[\dXx]")
 
@@ -78,14 +82,19 @@ class Exchange:
     status: int
     body: str
     retry_after: float | None = None
+    #: The name a query asked for when it was another spelling of the queried one.
+    name: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         body = self.body
         if self.step == "captcha":
             # The image is of no use later and is most of the body.
             body = _strip_image(body)
-        return {"step": self.step, "status": self.status, "retry_after": self.retry_after,
-                "body": body}
+        data: dict[str, Any] = {"step": self.step, "status": self.status,
+                                "retry_after": self.retry_after, "body": body}
+        if self.name is not None:
+            data["asked_name"] = self.name
+        return data
 
 
 class WrongCaptcha:
@@ -93,6 +102,16 @@ class WrongCaptcha:
 
     def __init__(self, message: str) -> None:
         self.message = message
+
+
+@dataclass(slots=True)
+class _Progress:
+    """What earlier attempts of one lookup left: names that found nothing, faults seen."""
+
+    started: float
+    nothing_under: list[str] = field(default_factory=list)
+    #: Per failed attempt: its kind of garbage body, or None for any other fault.
+    faults: list[str | None] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,16 +153,41 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
+#: HTTP statuses worth asking again, with a new captcha: the service is busy or briefly
+#: refusing (a web firewall answers rapid queries with 403), not telling us anything.
+TRANSIENT_STATUSES = frozenset({403, 408, 429})
+
+# Bodies that are no answer at all. A web firewall (WAF) answers rapid queries with an HTML
+# challenge at HTTP 200; a dropped connection leaves a truncated body. They are transport
+# faults: retried with a new captcha, and ``unrecognized_response`` only when every try got
+# the same (see ``MemSource._judged``).
+GARBAGE_HTML = "an HTML page (a web-firewall challenge?)"
+GARBAGE_TRUNCATED = "a truncated or unparseable JSON body"
+GARBAGE_EMPTY = "an empty body"
+GARBAGE_OTHER = "not JSON"
+_GARBAGE = (GARBAGE_HTML, GARBAGE_TRUNCATED, GARBAGE_EMPTY, GARBAGE_OTHER)
+
+
+def captcha_answer(text: str) -> str:
+    """A captcha answer as sent: NFKC (full-width letters from a Chinese input method), spaces
+    dropped, only ``[0-9A-Za-z]`` kept, as public clients of the service do."""
+    folded = "".join(unicodedata.normalize("NFKC", text).split())
+    return "".join(api.CAPTCHA_ANSWER_CHARS.findall(folded))
+
+
 def _http_failure(exchange: Exchange) -> Failed | None:
     """The outcome an HTTP status alone decides, or None for 200."""
     status = exchange.status
     if status == 200:
         return None
     raw = _clip(exchange.body)
-    if status == 429 or status >= 500 or status == 408:
+    if status in TRANSIENT_STATUSES or status >= 500:
+        what = f"answered HTTP {status}"
+        if status == 403:
+            what = "refused the request (HTTP 403, a web firewall?)"
         return Failed(
             FailureKind.LOOKUP_FAILED,
-            f"national lookup answered HTTP {status} ({exchange.step})",
+            f"national lookup {what} ({exchange.step})",
             raw=raw,
             transient=True,
             retry_after=exchange.retry_after,
@@ -155,12 +199,22 @@ def _http_failure(exchange: Exchange) -> Failed | None:
     )
 
 
-def _unrecognized(exchange: Exchange, why: str) -> Failed:
+def _unrecognized(exchange: Exchange, why: str, *, transient: bool = False) -> Failed:
     return Failed(
         FailureKind.UNRECOGNIZED_RESPONSE,
         f"unexpected {exchange.step} answer from the national lookup: {why}",
         raw=_clip(exchange.body),
+        transient=transient,
     )
+
+
+def garbage_kind(outcome: Outcome) -> str | None:
+    """Which kind of garbage body a failure was, or None when it was something else."""
+    if not isinstance(outcome, Failed) or outcome.kind is not FailureKind.UNRECOGNIZED_RESPONSE:
+        return None
+    if not outcome.transient:
+        return None
+    return next((kind for kind in _GARBAGE if outcome.detail.endswith(kind)), None)
 
 
 def _body(exchange: Exchange) -> dict[str, Any] | Failed:
@@ -172,8 +226,16 @@ def _json_object(exchange: Exchange) -> dict[str, Any] | Failed:
     try:
         data = json.loads(exchange.body)
     except ValueError:
-        snippet = exchange.body.lstrip()[:1].lower()
-        return _unrecognized(exchange, "an HTML page" if snippet == "<" else "not JSON")
+        start = exchange.body.lstrip()[:1]
+        if not start:
+            why = GARBAGE_EMPTY
+        elif start == "<":
+            why = GARBAGE_HTML
+        elif start in "{[":
+            why = GARBAGE_TRUNCATED
+        else:
+            why = GARBAGE_OTHER
+        return _unrecognized(exchange, why, transient=True)
     if not isinstance(data, dict):
         return _unrecognized(exchange, "not a JSON object")
     return data
@@ -200,74 +262,56 @@ def interpret_captcha(exchange: Exchange) -> _Captcha | Failed:
     return _Captcha(image, uuid)
 
 
-def interpret_query(exchange: Exchange, query: Query) -> Outcome | WrongCaptcha:
-    """The outcome one netQuery response means (the heart of the source, shared with replay)."""
+def read_query(exchange: Exchange, query: Query) -> AnswerReading | Failed:
+    """The reading of one netQuery response (for ``probe``), or the Failed its transport means."""
     data = _body(exchange)
     if isinstance(data, Failed):
         return data
+    return read_answer(data, query)
+
+
+def interpret_query(exchange: Exchange, query: Query) -> Outcome | WrongCaptcha:
+    """The outcome one netQuery response means (the heart of the source, shared with replay)."""
+    reading = read_query(exchange, query)
+    if isinstance(reading, Failed):
+        return reading
     raw = _clip(exchange.body)
-    msg = data.get(api.MSG_KEY)
-    msg_text = msg if isinstance(msg, str) else ""
-    if api.CAPTCHA_MARKER in msg_text:
-        return WrongCaptcha(msg_text)
-    code = data.get(api.CODE_KEY)
-    if code != api.OK_CODE and str(code) != str(api.OK_CODE):
-        if isinstance(code, int) and 500 <= code < 600:
-            # The framework reports its own errors in the body with HTTP 200.
-            return Failed(
-                FailureKind.LOOKUP_FAILED,
-                f"national lookup reported an error: {code} {scrub(msg_text)}".strip(),
-                raw=raw,
-                transient=True,
-            )
-        return _unrecognized(exchange, f"code {code!r} {scrub(msg_text)}".strip())
-    if api.DATA_KEY not in data or data[api.DATA_KEY] is None:
-        if api.MISSING_DATA_MEANS_NOT_FOUND:
-            return NotFound(raw=raw)
-        return _unrecognized(exchange, f"no {api.DATA_KEY!r}")
-    items = data[api.DATA_KEY]
-    if not isinstance(items, list):
-        return _unrecognized(exchange, f"{api.DATA_KEY!r} is not a list")
-    if not items:
-        return NotFound(raw=raw)
-    try:
-        records = tuple(parse_record(item, query) for item in items)
-    except ValueError as exc:
-        return _unrecognized(exchange, scrub(str(exc)))
-    return Found(records, raw=raw)
+    note = unknown_keys_note(reading)
+    kind = reading.kind
+    if kind is AnswerKind.WRONG_CAPTCHA:
+        return WrongCaptcha(reading.message)
+    if kind is AnswerKind.FOUND:
+        return Found(reading.cert_records, raw=raw, detail=note)
+    if kind is AnswerKind.NOT_FOUND:
+        return NotFound(raw=raw, detail=note)
+    if kind is AnswerKind.SERVICE_ERROR:
+        # The framework reports its own errors in the body with HTTP 200.
+        return Failed(
+            FailureKind.LOOKUP_FAILED,
+            f"national lookup reported an error: {reading.code} {scrub(reading.message)}".strip(),
+            raw=raw,
+            transient=True,
+        )
+    why = scrub(reading.problem or "not understood")
+    return _unrecognized(exchange, f"{why}; {note}" if note else why)
+
+
+def unknown_keys_note(reading: AnswerReading) -> str | None:
+    """The audit line for keys ``mem_mapping`` does not know (None when there are none)."""
+    keys = reading.unknown_keys
+    if not keys:
+        return None
+    shown = ", ".join(scrub(k[:40]) for k in keys[:20]) + (" …" if len(keys) > 20 else "")
+    return f"keys mem_mapping does not know: {shown}"
 
 
 def parse_record(item: object, query: Query) -> CertRecord:
-    """One API record → CertRecord through ``mem_mapping.RECORD_MAP``; ValueError if unusable."""
-    if not isinstance(item, Mapping):
-        raise ValueError("a record is not an object")
-    values: dict[str, Any] = {}
-    for field in api.RECORD_MAP:
-        key = next((k for k in field.keys if k in item), None)
-        if key is None:
-            if field.required:
-                raise ValueError(f"record without {field.keys[0]!r}")
-            values[field.attr] = None
-            continue
-        value = item[key]
-        if value is not None and not isinstance(value, str | int):
-            raise ValueError(f"{key!r} is not text")
-        text = str(value).strip() if value is not None else ""
-        if field.is_date:
-            try:
-                values[field.attr] = parse_date_text(text) if text else None
-            except ValueError:
-                raise ValueError(f"{key!r} is not a date: {text[:40]!r}") from None
-        else:
-            values[field.attr] = text or None
-    if not values["name"]:
-        raise ValueError("record without a name")
-    given = values.get("id_number")
-    # The service may mask the ID in its answer; the records are the queried person's anyway.
-    values["id_number"] = (
-        normalize_id(given) if given and "*" not in given else query.id_number
-    )
-    return CertRecord(**values)
+    """One current API record → CertRecord through ``mem_mapping.RECORD_MAP``; ValueError if
+    unusable."""
+    reading = read_record(item, query)
+    if reading.record is None:
+        raise ValueError(reading.problem or "unusable record")
+    return reading.record
 
 
 # --- recordings ----------------------------------------------------------------------------
@@ -282,9 +326,9 @@ def recording_path(directory: Path, query: Query) -> Path:
 
 def outcome_to_json(outcome: Outcome) -> dict[str, Any]:
     if isinstance(outcome, Found):
-        return {"kind": "found", "records": len(outcome.records)}
+        return {"kind": "found", "records": len(outcome.records), "detail": outcome.detail}
     if isinstance(outcome, NotFound):
-        return {"kind": "not_found"}
+        return {"kind": "not_found", "detail": outcome.detail}
     return {
         "kind": "failed",
         "reason": outcome.reason.value,
@@ -294,9 +338,55 @@ def outcome_to_json(outcome: Outcome) -> dict[str, Any]:
     }
 
 
+def with_names(outcome: Outcome, asked: list[str]) -> Outcome:
+    """The outcome with the spellings of the name that were asked, when there were several."""
+    if len(asked) < 2:
+        return outcome
+    earlier = ", ".join(repr(n) for n in asked[:-1])
+    if isinstance(outcome, Found):
+        note = f"nothing found under {earlier}; found under {asked[-1]!r}"
+    elif isinstance(outcome, NotFound):
+        note = f"nothing found under any of {', '.join(repr(n) for n in asked)}"
+    else:
+        return replace(outcome, detail=f"{outcome.detail} (asking as {asked[-1]!r} after "
+                                       f"nothing was found under {earlier})")
+    return replace(outcome, detail="; ".join(x for x in (note, outcome.detail) if x))
+
+
+def recording_audit(query: Query, exchanges: list[Exchange], asked: list[str]) -> dict[str, Any]:
+    """How the last query answer was read: the recording's account of the mapping."""
+    audit: dict[str, Any] = {"names_asked": asked}
+    last = next((e for e in reversed(exchanges) if e.step == "query"), None)
+    if last is None:
+        return audit
+    reading = read_query(last, Query(query.id_number, last.name or query.name))
+    if isinstance(reading, Failed):
+        audit["answer"] = "transport fault"
+        return audit
+    fields: dict[str, list[str]] = {}
+    missing: dict[str, int] = {}
+    for record in reading.records:
+        for attr, key in record.filled:
+            fields.setdefault(attr, [])
+            if key not in fields[attr]:
+                fields[attr].append(key)
+        for attr in record.missing:
+            missing[attr] = missing.get(attr, 0) + 1
+    audit.update({
+        "answer": reading.kind.value,
+        "unknown_keys": list(reading.unknown_keys),
+        "fields": fields,
+        "missing": missing,
+        "records": len(reading.records),
+        "history_records": sum(1 for r in reading.records if r.history),
+    })
+    return audit
+
+
 def write_recording(
-    directory: Path, query: Query, exchanges: list[Exchange], outcome: Outcome
-) -> None:
+    directory: Path, query: Query, exchanges: list[Exchange], outcome: Outcome,
+    asked: list[str] | None = None,
+) -> Path:
     """Write the exchanges of one lookup (dir 0700, file 0600, replaced atomically)."""
     if not directory.exists():
         directory.mkdir(mode=0o700, parents=True)
@@ -305,6 +395,7 @@ def write_recording(
         "format": RECORD_FORMAT,
         "recorded_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "outcome": outcome_to_json(outcome),
+        "audit": recording_audit(query, exchanges, asked if asked is not None else [query.name]),
         "exchanges": [e.to_json() for e in exchanges],
     }
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{id(document):x}.tmp")
@@ -316,6 +407,7 @@ def write_recording(
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    return path
 
 
 # --- the source ----------------------------------------------------------------------------
@@ -336,8 +428,13 @@ class MemSource(LookupSource):
         record_dir: Path | None = None,
         captcha_tries: int = CAPTCHA_TRIES,
         transport: httpx.AsyncBaseTransport | None = None,
+        name_variants: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        #: Ask again under other spellings of a name that found nothing (``mem_names``).
+        self.name_variants = name_variants
+        # What earlier attempts of a lookup that the engine retries have left to go on.
+        self._progress: dict[Query, _Progress] = {}
         self.solver = solver
         self.timeout = timeout
         self.record_dir = record_dir
@@ -421,14 +518,68 @@ class MemSource(LookupSource):
         )
 
     async def lookup(self, query: Query) -> Outcome:
+        outcome, _ = await self.lookup_exchanges(query)
+        return outcome
+
+    async def lookup_exchanges(self, query: Query) -> tuple[Outcome, list[Exchange]]:
+        """``lookup``, and the exchanges it made (for ``certcheck probe``)."""
         exchanges: list[Exchange] = []
-        outcome = await self._lookup(query, exchanges)
+        progress = self._progress_of(query)
+        outcome, asked = await self._lookup_names(query, exchanges, progress)
+        outcome = self._judged(query, progress, outcome)
         if self.record_dir is not None:
             try:
-                write_recording(self.record_dir, query, exchanges, outcome)
+                write_recording(self.record_dir, query, exchanges, outcome, asked)
             except OSError as exc:
                 log.warning("cannot record the answer for %s: %s", mask_id(query.id_number),
                             scrub(str(exc)))
+        return outcome, exchanges
+
+    def _progress_of(self, query: Query) -> _Progress:
+        now = time.monotonic()
+        progress = self._progress.get(query)
+        if progress is None or now - progress.started > PROGRESS_TTL:
+            progress = self._progress[query] = _Progress(now)
+        return progress
+
+    async def _lookup_names(
+        self, query: Query, exchanges: list[Exchange], progress: _Progress
+    ) -> tuple[Outcome, list[str]]:
+        """The lookup under the roster's spelling of the name and, while nothing is found,
+        under its variants; names that found nothing in an earlier attempt are not asked again.
+        """
+        names = [query.name, *(name_variants(query.name) if self.name_variants else ())]
+        asked = list(progress.nothing_under)
+        outcome: Outcome = NotFound()
+        for name in names:
+            if name in progress.nothing_under:
+                continue
+            start = len(exchanges)
+            outcome = await self._lookup(
+                query if name == query.name else Query(query.id_number, name), exchanges
+            )
+            if name != query.name:
+                exchanges[start:] = [
+                    replace(e, name=name) if e.step == "query" else e for e in exchanges[start:]
+                ]
+            asked.append(name)
+            if not isinstance(outcome, NotFound):
+                break
+            progress.nothing_under.append(name)
+        return with_names(outcome, asked), asked
+
+    def _judged(self, query: Query, progress: _Progress, outcome: Outcome) -> Outcome:
+        """A garbage body is ``unrecognized_response`` only while every attempt of this lookup
+        got the same kind of garbage; after any other fault it is ``lookup_failed``."""
+        if not (isinstance(outcome, Failed) and outcome.transient):
+            self._progress.pop(query, None)
+            return outcome
+        kind = garbage_kind(outcome)
+        mixed = kind is not None and any(k != kind for k in progress.faults)
+        progress.faults.append(kind)
+        if mixed:
+            return replace(outcome, kind=FailureKind.LOOKUP_FAILED,
+                           detail=f"{outcome.detail} (earlier tries failed otherwise)")
         return outcome
 
     async def _lookup(self, query: Query, exchanges: list[Exchange]) -> Outcome:
@@ -464,7 +615,7 @@ class MemSource(LookupSource):
             params = {
                 api.PARAM_NAME: query.name,
                 api.PARAM_ID: query.id_number,
-                api.PARAM_CAPTCHA: answer,
+                api.PARAM_CAPTCHA: captcha_answer(answer),
                 api.PARAM_UUID: captcha.uuid,
                 **api.QUERY_FIXED_PARAMS,
             }

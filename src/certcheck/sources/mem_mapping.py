@@ -1,13 +1,17 @@
 """Everything certcheck assumes about the national lookup's API, in one place.
 
 The endpoints, parameters and record fields were read from public client code, not from any
-published specification, so they are *unconfirmed*. When the service turns out to differ, the
-fix belongs here and nowhere else; recorded raw responses (``SourceOptions.record_dir``) can then
-be replayed through the corrected table with ``--source replay:DIR``.
+published specification, and the public clients disagree with each other, so most of this is
+*unconfirmed* (``confirmed=False`` below). The table accepts every spelling the evidence allows;
+``certcheck probe`` shows for one real answer which key filled which field, which keys the table
+does not know and which expected fields were missing. When the service turns out to differ, the
+fix belongs here and nowhere else; recorded raw responses (``--record DIR``) can then be replayed
+through the corrected table with ``--source replay:DIR``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 DEFAULT_BASE_URL = "https://cx.mem.gov.cn"
@@ -38,56 +42,122 @@ CAPTCHA_UUID_KEY = "uuid"
 #: The RuoYi framework the service appears to be built on sends ``captchaEnabled: false`` when
 #: the captcha is switched off; then no answer is needed.
 CAPTCHA_ENABLED_KEY = "captchaEnabled"
+#: What a captcha answer may consist of: public clients strip everything else (the captcha had
+#: four digits in 2024). Answers are NFKC-folded and spaces dropped before this filter.
+CAPTCHA_ANSWER_CHARS = re.compile(r"[0-9A-Za-z]")
 
-# Keys of the query answer.
+# --- the query answer: envelope -------------------------------------------------------------
+
 CODE_KEY = "code"
 MSG_KEY = "msg"
 DATA_KEY = "data"
 OK_CODE = 200
-#: A ``msg`` containing this means the captcha answer was wrong or has expired.
-CAPTCHA_MARKER = "验证码"
-#: RuoYi leaves ``data`` out of a success answer that carries nothing. Whether this service
-#: does that for "nothing found" is unconfirmed, and guessing wrong would turn a changed answer
-#: into a "fake" verdict, so an absent ``data`` counts as unrecognized until seen for real.
-MISSING_DATA_MEANS_NOT_FOUND = False
+#: A ``msg`` containing one of these means the captcha answer was wrong or has expired
+#: (RuoYi's defaults; a captcha lives about 2 minutes and is good for one query).
+CAPTCHA_MARKERS: tuple[str, ...] = ("验证码错误", "验证码已失效", "验证码过期")
+#: With a code other than ``OK_CODE``, any ``msg`` that mentions the captcha (验证码不能为空,
+#: 验证码不正确 …) is taken as a rejected captcha too: a new captcha is the right next step.
+CAPTCHA_WORD = "验证码"
+#: A ``msg`` containing one of these means nothing was found, whatever ``code`` says: the page
+#: then shows 没有查询到相关证件信息. Public clients treat each of them so.
+NOT_FOUND_MARKERS: tuple[str, ...] = ("没有查询到相关证件信息", "未查询到", "暂无数据", "无数据")
+#: …unless the message also says something went wrong (``无数据库连接``, ``查询无数据，系统异常``):
+#: "nothing found" is a verdict about a person, so an error message must never pass for one.
+NOT_FOUND_SPOILERS: tuple[str, ...] = ("异常", "错误", "失败", "繁忙", "超时", "数据库", "数据源")
+#: An answer with ``OK_CODE`` and no ``data`` at all (RuoYi leaves out an empty ``data``) is
+#: nothing found, as an empty list is, provided no other key of the answer holds anything that
+#: could be records (see ``ENVELOPE_KEYS``).
+MISSING_DATA_MEANS_NOT_FOUND = True
+#: Top-level keys of an answer that carry no records and need no report.
+ENVELOPE_KEYS: tuple[str, ...] = (CODE_KEY, MSG_KEY, DATA_KEY, "total", "success", "timestamp")
+
+# --- where the records are ------------------------------------------------------------------
+
+#: ``data`` is normally the list of records. When it is an object, the current records may be
+#: under one of these keys (RuoYi's table answer uses ``rows``; ``rows`` may also stand at the
+#: top level beside ``total``).
+CURRENT_LIST_KEYS: tuple[str, ...] = ("rows", "list", "records", "certList", "current")
+#: Lists of older certificates, the ones the page shows under the divider 历史数据 — under
+#: ``data`` when it is an object, or beside ``data`` at the top level. *Unconfirmed*: no public
+#: client reads them; these are the plausible spellings.
+HISTORY_LIST_KEYS: tuple[str, ...] = (
+    "hisData", "historyData", "historyList", "hisList", "history", "oldData",
+)
+#: Keys of an object ``data`` that carry no records (paging).
+DATA_OBJECT_KEYS: tuple[str, ...] = ("total", "pageNum", "pageSize", "count")
+#: A record flagged by one of these keys with a true value (``true``, ``1``, ``"1"``, ``"Y"``,
+#: ``"是"``, ``"true"``) is a history record. *Unconfirmed*.
+HISTORY_FLAG_KEYS: tuple[str, ...] = ("isHistory", "historyFlag", "hisFlag", "isHis")
+#: A record whose value under one of these keys mentions ``HISTORY_WORD`` is a history record.
+HISTORY_TEXT_KEYS: tuple[str, ...] = ("dataType", "dataSource", "recordType")
+HISTORY_WORD = "历史"
+TRUE_FLAGS: frozenset[str] = frozenset({"true", "1", "y", "yes", "是", "历史", "历史数据"})
 
 
 @dataclass(frozen=True, slots=True)
 class FieldMap:
-    """Which API keys fill one ``CertRecord`` attribute (the first key present wins)."""
+    """Which API keys fill one ``CertRecord`` attribute: the first key with a value wins.
+
+    A key present with an empty value (``""``, ``null``, blanks) counts as absent.
+    """
 
     attr: str
     keys: tuple[str, ...]
+    #: The label the page shows (and the register uses) for the field.
+    label: str
     is_date: bool = False
-    #: The key must be present in every record; a record without it means the API changed.
+    #: A current record without a value for it makes the answer unrecognized.
     required: bool = False
-    confirmed: bool = True
+    #: Whether a real answer has shown the first key. Nothing is, so far (see the README).
+    confirmed: bool = False
 
 
 #: API record keys → ``CertRecord`` attributes. The one table to correct.
+#:
+#: Only the operation item is required. Without it no rule can tell what a certificate covers
+#: (a record naming only its category would cover every item of the category), so a missing
+#: item would turn into a wrong verdict either way. Everything else the rules already guard:
+#: no ``name`` means the service matched the person itself; no 有效期结束日期 (or no
+#: 应复审日期 past the first three years) makes the record ``record_incomplete``, never valid;
+#: no certificate number compares as the ID number, which the number is believed to be; no
+#: status means not revoked (the unknown-key report shows a status key the table missed).
 RECORD_MAP: tuple[FieldMap, ...] = (
-    FieldMap("name", ("name",), required=True),
-    FieldMap("id_number", ("idcardNum",)),
-    FieldMap("cert_number", ("certNum",)),
-    # Without category, item and end date the rules would misjudge silently (an absent end
-    # date reads as "no end"), so their keys are required.
-    FieldMap("category", ("jobCategoryName",), required=True),
-    FieldMap("item", ("operItemName",), required=True),
-    # Not seen in any public client: guesses, kept optional.
+    FieldMap("name", ("name",), "姓名"),
+    FieldMap("id_number", ("idcardNum", "idCard"), "证件号码"),
+    FieldMap("cert_number", ("certNum", "certNumber", "certNo", "cardNo"), "证号"),
+    FieldMap("category", ("jobCategoryName", "jobTypeName", "workType"), "作业类别"),
+    FieldMap("item", ("operItemName", "allowItem", "certItem"), "操作项目", required=True),
     FieldMap(
         "first_issued",
-        ("firstIssueDate", "initialDate", "firstDate", "issueDate"),
+        ("issueDate", "firstIssueDate", "initialDate", "firstDate"),
+        "初领日期",
         is_date=True,
-        confirmed=False,
     ),
-    FieldMap("valid_from", ("validBeginDate",), is_date=True),
-    FieldMap("valid_until", ("validEndDate",), is_date=True, required=True),
-    FieldMap("review_due", ("shouldReviewDate",), is_date=True),
-    FieldMap("reviewed", ("reviewDate",), is_date=True),
-    FieldMap("issuer", ("issueOrgName",)),
+    FieldMap("valid_from", ("validBeginDate", "validFrom", "certStartDate"), "有效期开始日期",
+             is_date=True),
+    FieldMap("valid_until", ("validEndDate", "validUntil", "certEndDate"), "有效期结束日期",
+             is_date=True),
+    FieldMap("review_due", ("shouldReviewDate",), "应复审日期", is_date=True),
+    FieldMap("reviewed", ("reviewDate",), "实际复审日期", is_date=True),
+    FieldMap("issuer", ("issueOrgName", "issueAuth", "issueOrg"), "签发机关"),
     # 证书状态: 有效, 注销, 吊销 … A revoked or cancelled certificate does not count.
-    FieldMap("status_text", ("certStatus",)),
+    FieldMap("status_text", ("certStatus",), "证书状态"),
 )
 
-#: Keys read from the API that ``CertRecord`` has no place for; they stay in the raw answer.
-KEPT_RAW_ONLY: tuple[str, ...] = ()
+#: Record keys read on purpose into nothing (the history markers are read, not mapped); they are
+#: not reported as unknown.
+KEPT_RAW_ONLY: tuple[str, ...] = HISTORY_FLAG_KEYS + HISTORY_TEXT_KEYS
+
+#: Dates may come as epoch milliseconds (a Java backend's default); they are read in China's
+#: time zone, as are date-times that carry another offset.
+SERVICE_UTC_OFFSET_HOURS = 8
+
+# --- names --------------------------------------------------------------------------------
+
+#: The service matches the name exactly. A name with a middle dot is asked again with these
+#: dots in this order (then with none) when nothing was found; a Latin name in upper case.
+NAME_DOTS: tuple[str, ...] = ("\u00b7", "\u2022", "\u30fb")
+#: Every character that stands for a middle dot in a name as rosters and records write it.
+NAME_DOT_CHARS = "\u00b7\u2022\u30fb\uff65\u2027\u22c5\u2219\u0387.．"
+#: Extra queries per person, each with a new captcha.
+MAX_NAME_VARIANTS = 2

@@ -1,9 +1,10 @@
 """``replay:DIR``: answer from the responses ``mem`` recorded in DIR (``SourceOptions.record_dir``).
 
 A recorded query answer is interpreted again through the current ``mem_mapping``, so a corrected
-mapping can be tried on real answers without asking the national lookup again. What was a
-failure stays the same failure, except that it is never marked worth retrying: a recording does
-not change.
+mapping can be tried on real answers without asking the national lookup again: an answer the old
+table could not read becomes the records the corrected one reads. An answer that is still not
+understood stays the failure it was when recorded, except that it is never marked worth
+retrying: a recording does not change.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from certcheck.sources.mem import (
     WrongCaptcha,
     interpret_query,
     recording_path,
+    with_names,
 )
 
 
@@ -75,14 +77,21 @@ def _replayed(document: Any, query: Query) -> Outcome:
             status=int(e["status"]),
             body=str(e["body"]),
             retry_after=e.get("retry_after"),
+            name=str(e["asked_name"]) if e.get("asked_name") is not None else None,
         )
         for e in document["exchanges"]
     ]
-    if exchanges and exchanges[-1].step == "query":
-        result = interpret_query(exchanges[-1], query)
-        if not isinstance(result, WrongCaptcha):
-            return replace(result, transient=False) if isinstance(result, Failed) else result
     stored = document["outcome"]
+    audit = document.get("audit") or {}
+    asked = [str(n) for n in audit.get("names_asked") or [query.name]]
+    if exchanges and exchanges[-1].step == "query":
+        last = exchanges[-1]
+        result = interpret_query(last, Query(query.id_number, last.name or query.name))
+        if not isinstance(result, WrongCaptcha | Failed):
+            return with_names(result, asked)
+        if isinstance(result, Failed) and stored["kind"] != "failed":
+            # Understood when recorded, not by the current table: the table is at fault.
+            return replace(result, transient=False)
     if stored["kind"] != "failed":
         raise ValueError("a success without its query answer")
     return Failed(
