@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from certcheck.atomic import atomic_path, atomic_write, ensure_private_dir
+from certcheck.atomic import WriteError, atomic_path, atomic_write, ensure_private_dir
 
 
 def _mode(path: Path) -> int:
@@ -78,8 +78,14 @@ def test_writer_that_recreates_the_file_still_ends_private(tmp_path: Path) -> No
 
 
 def test_missing_directory_is_an_error_and_leaves_nothing(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
-        atomic_write(tmp_path / "no" / "such" / "r.json", "x")
+    target = tmp_path / "no" / "such" / "r.json"
+    with pytest.raises(WriteError) as caught:
+        atomic_write(target, "x")
+    # The output asked for is named, never the temporary file beside it.
+    assert str(caught.value) == (
+        f"无法写入 {target}：所在文件夹不存在（No such file or directory），未生成文件"
+    )
+    assert isinstance(caught.value.cause, FileNotFoundError)
     assert os.listdir(tmp_path) == []
 
 

@@ -133,7 +133,8 @@ def test_pipes_and_devices_are_refused_everywhere_without_hanging(
 def test_a_folder_as_roster_is_unusable_input_not_a_usage_error(tmp_path: Path) -> None:
     folder = tmp_path / "rosters.xlsx"
     folder.mkdir()
-    result = run("verify", folder, "--source", "registry:x.csv")
+    registry = Path(__file__).resolve().parent.parent / "samples" / "registry.csv"
+    result = run("verify", folder, "--source", f"registry:{registry}")
     assert_refused(result.stderr, result.exit_code)
     assert "文件夹" in result.stderr
 

@@ -4,18 +4,68 @@ Registers hold ID numbers, which are personal data: every file is created mode 0
 directory certcheck creates is 0700. A crash, a full disk or Ctrl-C while writing leaves the
 previous file exactly as it was, because the new content only replaces it once it is complete
 and on disk.
+
+Any operating-system error while writing (a full disk, a read-only folder, no permission, a
+library that wraps the error in its own exception) comes out as one ``WriteError`` that names
+the output the user asked for, never the temporary file beside it.
 """
 
 from __future__ import annotations
 
+import errno
+import gc
 import os
 import secrets
+import sys
+import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+
+#: What an errno means for the person who asked for the file.
+_REASONS = {
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EDQUOT: "超出了磁盘配额",
+    errno.EROFS: "所在文件夹是只读的",
+    errno.EACCES: "没有写入该文件夹的权限",
+    errno.EPERM: "没有写入该文件夹的权限",
+    errno.ENOENT: "所在文件夹不存在",
+    errno.ENOTDIR: "所在路径不是文件夹",
+    errno.EISDIR: "这是一个文件夹",
+    errno.EFBIG: "文件超出了文件系统允许的大小",
+    errno.EIO: "磁盘读写出错",
+}
+
+
+class WriteError(Exception):
+    """An output could not be written. The message names the output and says why; the file
+    that was there before (if any) is unchanged."""
+
+    def __init__(self, path: Path, cause: OSError) -> None:
+        self.path = path
+        self.cause = cause
+        reason = _REASONS.get(cause.errno or 0, "写入失败")
+        detail = cause.strerror or type(cause).__name__
+        kept = "原有文件未改动" if path.exists() else "未生成文件"
+        super().__init__(f"无法写入 {path}：{reason}（{detail}），{kept}")
+
+
+def os_error_in(exc: BaseException) -> OSError | None:
+    """The OSError behind ``exc``: itself, or what a library's own exception wraps."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, OSError):
+            return current
+        seen.add(id(current))
+        wrapped = [a for a in getattr(current, "args", ()) if isinstance(a, OSError)]
+        if wrapped:
+            return wrapped[0]
+        current = current.__cause__ or current.__context__
+    return None
 
 
 @contextmanager
@@ -25,12 +75,16 @@ def atomic_path(path: Path) -> Iterator[Path]:
     The temporary file already exists (empty, mode 0600) when the block starts, so a library
     that opens it for writing keeps that mode. It lives in the same directory because
     ``os.replace`` is only atomic within one file system. On any exception, including
-    KeyboardInterrupt, the temporary file is removed and ``path`` is left untouched.
+    KeyboardInterrupt, the temporary file is removed and ``path`` is left untouched; an
+    operating-system error is raised as ``WriteError`` naming ``path``.
     """
     path = Path(path)
     directory = path.parent
     tmp = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except OSError as exc:
+        raise WriteError(path, exc) from exc
     os.close(fd)
     try:
         yield tmp
@@ -39,8 +93,13 @@ def atomic_path(path: Path) -> Iterator[Path]:
         os.chmod(tmp, FILE_MODE)
         _fsync_file(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as exc:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        cause = os_error_in(exc) if isinstance(exc, Exception) else None
+        if cause is not None and not isinstance(exc, WriteError):
+            _release_quietly(exc)
+            raise WriteError(path, cause) from exc
         raise
     _fsync_dir(directory)
 
@@ -63,6 +122,28 @@ def atomic_write(
         data = content.encode(encoding) if isinstance(content, str) else content
         with open(tmp, "wb") as fh:
             fh.write(data)
+
+
+def _release_quietly(exc: BaseException) -> None:
+    """Let go now of what the failed writer left open, without a word.
+
+    A library that failed half-way (xlsxwriter's zip file on a full disk) leaves its open file
+    in the frames of the traceback. Left there, it is closed when the interpreter exits, fails
+    again, and Python prints "Exception ignored in …" with a traceback under the one-line
+    message. Clearing the finished frames closes it here, where its second failure is dropped.
+    """
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _: None
+    try:
+        current: BaseException | None = exc
+        seen: set[int] = set()
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            traceback.clear_frames(current.__traceback__)
+            current = current.__cause__ or current.__context__
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
 
 
 def ensure_private_dir(path: Path) -> Path:

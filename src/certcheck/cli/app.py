@@ -40,6 +40,7 @@ def _fail(message: str, code: int) -> NoReturn:
 @contextmanager
 def _guarded() -> Iterator[None]:
     """Turn every expected failure into a message and a documented exit code."""
+    from certcheck.atomic import WriteError
     from certcheck.register.formats import OutputError, UnsupportedFormat
     from certcheck.register.reader import RegisterFormatError
     from certcheck.roster import RosterError
@@ -59,7 +60,7 @@ def _guarded() -> Iterator[None]:
         _fail(str(exc), exc.code)
     except UnsupportedFormat as exc:
         _fail(str(exc), ExitCode.USAGE)
-    except (RosterError, SourceError, RegisterFormatError, OutputError) as exc:
+    except (RosterError, SourceError, RegisterFormatError, OutputError, WriteError) as exc:
         _fail(str(exc), ExitCode.BAD_INPUT)
     except OSError as exc:
         # Disk full, permission denied, a folder where a file was expected: the user can fix it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -42,6 +43,9 @@ def _outputs(roster: Path, outputs: tuple[str, ...]) -> list[str]:
             raise UserError(f"-o {out}: the folder {folder} does not exist", ExitCode.USAGE)
         if Path(out).is_dir():
             raise UserError(f"-o {out} is a folder; give a file name", ExitCode.USAGE)
+        if not os.access(folder, os.W_OK):
+            raise UserError(f"无法写入 {out}：文件夹 {folder} 是只读的或没有写入权限；"
+                            "请换一个文件夹（-o）", ExitCode.BAD_INPUT)
     return chosen
 
 
@@ -147,12 +151,7 @@ def _verify(args: VerifyArgs) -> int:
     console = Console(stderr=True) if to_stdout else Console()
     errors = Console(stderr=True)
 
-    roster = read_roster(args.roster, args.sheet, today=args.as_of)
-    show_roster(console, roster)
-    if not roster.workers:
-        raise UserError(
-            f"{args.roster.name}: no worker rows under the header; nothing to check"
-        )
+    # The source first: a typo in --source fails at once, not after a large roster is read.
     options = SourceOptions(
         mem_url=args.mem_url,
         captcha=args.captcha,
@@ -168,6 +167,12 @@ def _verify(args: VerifyArgs) -> int:
                     f"-o {out} is a file the source reads ({used}); certcheck never "
                     "overwrites its inputs", ExitCode.USAGE,
                 )
+    roster = read_roster(args.roster, args.sheet, today=args.as_of)
+    show_roster(console, roster)
+    if not roster.workers:
+        raise UserError(
+            f"{args.roster.name}: no worker rows under the header; nothing to check"
+        )
     settings = RunSettings(
         as_of=args.as_of, kind=args.kind, enterprise=args.enterprise, warn_days=args.warn_days,
         sample_size=args.sample_size, seed=args.seed, mask_ids=args.mask_ids,

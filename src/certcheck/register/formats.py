@@ -11,6 +11,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TextIO
 
+from certcheck.atomic import WriteError
 from certcheck.register.json_ import dumps
 from certcheck.register.model import Register
 
@@ -98,8 +99,10 @@ def _write_in_child(reg: Register, path: Path, fmt: OutputFormat, report: Connec
     try:
         write(reg, path, fmt)
         report.send(None)
+    except WriteError as exc:  # already names the file and says why, in the user's words
+        report.send(str(exc))
     except BaseException as exc:  # everything goes back to the parent as a message
-        report.send(f"{type(exc).__name__}: {exc}")
+        report.send(f"cannot write {path}: {type(exc).__name__}: {exc}")
 
 
 def write_all(reg: Register, targets: Sequence[tuple[str | Path, OutputFormat]]) -> None:
@@ -138,6 +141,7 @@ def write_all(reg: Register, targets: Sequence[tuple[str | Path, OutputFormat]])
                 write(reg, path, fmt)
     finally:
         child.join()
-    problem = receive.recv() if receive.poll() else f"the writer exited with {child.exitcode}"
+    problem = (receive.recv() if receive.poll()
+               else f"cannot write {workbook[0]}: the writer exited with {child.exitcode}")
     if problem is not None:
-        raise OutputError(f"cannot write {workbook[0]}: {problem}")
+        raise OutputError(problem)
