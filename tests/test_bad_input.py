@@ -155,8 +155,8 @@ def test_a_missing_file_for_due_is_exit_4(tmp_path: Path) -> None:
          '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet><Table>'
          "<Row><Cell><Data>姓名</Data></Cell></Row></Table></Worksheet></Workbook>", "2003"),
         # Documents under a spreadsheet's name were read as CSV and their words as a header.
-        ("%PDF-1.4\n姓名,身份证号\n张三,1\n%%EOF\n", "不是表格文件"),
-        ("{\\rtf1\\ansi 姓名,身份证号\\par 张三,1\\par}", "不是表格文件"),
+        ("%PDF-1.4\n姓名,身份证号\n张三,1\n%%EOF\n", "roster.xls 是 PDF 文件，不是表格"),
+        ("{\\rtf1\\ansi 姓名,身份证号\\par 张三,1\\par}", "roster.xls 是 Word 文档（RTF），不是表格"),
     ],
 )
 def test_documents_named_xls_are_named_for_what_they_are(

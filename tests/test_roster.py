@@ -398,7 +398,7 @@ def test_reading_never_changes_the_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "不是表格文件"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "是图片（PNG），不是表格"),
         (bytes(range(256)) * 8, "不是表格文件"),
         (b"", "空文件"),
         (b"PK\x03\x04" + b"\x00" * 100, "已损坏"),

@@ -30,7 +30,7 @@ from certcheck.roster.header import FIELDS, Header, find_header, settle_by_value
 from certcheck.roster.isolated import isolated_book
 from certcheck.roster.model import Roster, RosterError, SkippedSheet
 from certcheck.roster.rows import build_workers
-from certcheck.roster.sniff import HEAD_BYTES, Kind, sniff
+from certcheck.roster.sniff import HEAD_BYTES, Kind, foreign, sniff
 from certcheck.roster.textgrid import csv_book, html_book
 from certcheck.roster.values import is_blank
 
@@ -70,7 +70,7 @@ def read_first_sheet(path: Path) -> Grid:
 def _first_sheet(path: Path) -> Grid:
     head, size = _head(path)
     guards.check_file_size(path, size)
-    kind = sniff(path, head)
+    kind = _spreadsheet_kind(path, head)
     with ExitStack() as stack:
         book = _open(path, kind, [], stack)
         if not book.sheets:
@@ -94,10 +94,20 @@ def _as_roster_error(path: Path, read: Callable[[], _T]) -> _T:
         raise unreadable(path, exc) from exc
 
 
+def _spreadsheet_kind(path: Path, head: bytes) -> Kind:
+    """What the file holds; a Word document, a PDF, a picture or an archive is refused here,
+    named for what it is, before any reader tries it and fails in its own words."""
+    kind = sniff(path, head)
+    other = foreign(path, head, kind)
+    if other is not None:
+        raise RosterError(other.message(path.name))
+    return kind
+
+
 def _read(path: Path, wanted: str | None, today: date) -> Roster:
     head, size = _head(path)
     guards.check_file_size(path, size)
-    kind = sniff(path, head)
+    kind = _spreadsheet_kind(path, head)
     issues: list[InputIssue] = []
     mismatch = _extension_note(path, kind)
     if mismatch:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
@@ -87,6 +88,143 @@ def sniff(path: Path, head: bytes) -> Kind:
     return Kind.TEXT
 
 
+# --- files that are plainly something else --------------------------------------------------
+
+#: Magic numbers of images people photograph or scan a roster into.
+_IMAGE_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+_HEIF_BRANDS = (b"heic", b"heix", b"heif", b"mif1", b"msf1", b"avif")
+_ARCHIVE_MAGIC = (
+    (b"Rar!\x1a\x07", "rar"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"\x1f\x8b", "gz"),
+    (b"\xfd7zXZ\x00", "xz"),
+)
+#: What to do with each kind of foreign file, said once for every message.
+_SAVE_AS = "请把花名册另存为 .xlsx（Excel 工作簿）再试"
+
+
+@dataclass(frozen=True, slots=True)
+class Foreign:
+    """A file that is plainly not a spreadsheet: what it is, in Chinese and in English, and
+    what to do instead."""
+
+    zh: str
+    en: str
+    advice: str
+
+    def message(self, name: str) -> str:
+        space = " " if self.zh[:1].isascii() else ""
+        return (f"{name} 是{space}{self.zh}，不是表格。{self.advice}"
+                f"（this is {self.en}, not a spreadsheet）")
+
+
+def foreign(path: Path, head: bytes, kind: Kind) -> Foreign | None:
+    """What a file given as a spreadsheet really is, when it is plainly a document, a picture
+    or an archive; None when it may be a spreadsheet."""
+    if kind is Kind.ZIP_OTHER:
+        return _zip_foreign(path)
+    if kind is Kind.XLS:
+        return _ole_foreign(path)
+    if kind is Kind.BINARY or kind is Kind.TEXT:
+        start = head.lstrip()
+        if start.startswith(b"%PDF-"):
+            return Foreign("PDF 文件", "a PDF", "PDF 中的表格无法读取；"
+                           "请使用花名册原来的 Excel/WPS 文件，或另存为 .xlsx 再试")
+        if start.startswith(b"{\\rtf"):
+            return Foreign("Word 文档（RTF）", "a Word document", _SAVE_AS)
+        image = _image_kind(head, path)
+        if image:
+            return Foreign(f"图片（{image}）", f"an image ({image})",
+                           "无法识别图片中的表格；请提供花名册的 Excel/WPS 文件（.xlsx）")
+        for magic, name in _ARCHIVE_MAGIC:
+            if head.startswith(magic):
+                return Foreign(f"压缩包（{name}）", f"an archive ({name})",
+                               "请先解压，再给出其中的花名册文件")
+    return None
+
+
+def _image_kind(head: bytes, path: Path) -> str | None:
+    for magic, name in _IMAGE_MAGIC:
+        if head.startswith(magic):
+            return name
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "HEIC"
+    # "BM" alone could start a CSV; a bitmap also says its own size right after it.
+    if head[:2] == b"BM" and len(head) >= 6:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return None
+        if int.from_bytes(head[2:6], "little") == size:
+            return "BMP"
+    return None
+
+
+def _zip_foreign(path: Path) -> Foreign:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [info.filename for info in archive.infolist()]
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError):
+        names = []
+    lowered = [n.lstrip("/").lower() for n in names]
+    if any(n.startswith("word/") for n in lowered):
+        return Foreign("Word 文档", "a Word document", _SAVE_AS)
+    if any(n.startswith("ppt/") for n in lowered):
+        return Foreign("PowerPoint 演示文稿", "a PowerPoint presentation", _SAVE_AS)
+    if any(n.startswith("index/") and n.endswith(".iwa") for n in lowered):
+        return Foreign("Numbers 表格", "an Apple Numbers file",
+                       "请在 Numbers 中“导出为 Excel”（.xlsx）再试")
+    inside = [n for n in names if n.lower().endswith((".xlsx", ".xls", ".csv", ".ods", ".et"))]
+    where = "、".join(inside[:3]) + ("等" if len(inside) > 3 else "")
+    advice = (f"请先解压，再给出其中的花名册：{where}" if inside
+              else "请先解压，再给出其中的花名册文件（.xlsx、.xls、.ods 或 .csv）")
+    return Foreign("压缩包（zip）", "a zip archive", advice)
+
+
+#: Names of the streams that make an OLE2 file a Word or PowerPoint file, not a workbook.
+_OLE_WORKBOOK = ("Workbook", "Book")
+_OLE_FOREIGN = (
+    ("WordDocument", Foreign("Word 97-2003 文档", "a Word document", _SAVE_AS)),
+    ("PowerPoint Document",
+     Foreign("PowerPoint 演示文稿", "a PowerPoint presentation", _SAVE_AS)),
+)
+
+
+def _ole_foreign(path: Path) -> Foreign | None:
+    """A legacy Office file with a Word or PowerPoint stream and no workbook stream."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+
+    def has_stream(name: str) -> bool:
+        # A directory entry is 128 bytes and starts with the name in UTF-16, so a real
+        # stream name sits at a multiple of 128; the same text in a cell rarely does.
+        needle = name.encode("utf-16-le") + b"\x00\x00"
+        at = data.find(needle)
+        while at != -1:
+            if at % 128 == 0:
+                return True
+            at = data.find(needle, at + 1)
+        return False
+
+    if any(has_stream(name) for name in _OLE_WORKBOOK):
+        return None
+    for name, what in _OLE_FOREIGN:
+        if has_stream(name):
+            return what
+    return None
+
+
 def _zip_kind(path: Path) -> Kind:
     try:
         with zipfile.ZipFile(path) as archive:
@@ -101,7 +239,8 @@ def _zip_kind(path: Path) -> Kind:
         return Kind.BROKEN_ZIP
     if any(name.endswith("workbook.bin") for name in names):
         return Kind.XLSB
-    if "[content_types].xml" in names:
+    # A .docx or .pptx has [Content_Types].xml too; only a workbook has its parts under xl/.
+    if "[content_types].xml" in names and any(name.startswith("xl/") for name in names):
         return Kind.OOXML
     return Kind.ZIP_OTHER
 
