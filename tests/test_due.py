@@ -158,11 +158,14 @@ def test_csv_output(tmp_path: Path) -> None:
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
-    assert rows[0] == ["行", "姓名", "身份证号", "作业项目", "事项", "日期", "剩余天数", "状态"]
+    assert rows[0] == ["行", "姓名", "身份证号", "核验结果", "作业项目", "事项", "日期", "剩余天数",
+                       "状态"]
     assert rows[1:] == [
-        ["7", "工人7", nth_id(7), "低压电工作业", "有效期结束", d(-3).isoformat(), "-3", "已逾期"],
-        ["4", "工人4", nth_id(4), "低压电工作业", "应复审", d(10).isoformat(), "10", "即将到期"],
-        ["3", "工人3", nth_id(3), "低压电工作业", "有效期结束", d(45).isoformat(), "45",
+        ["7", "工人7", nth_id(7), "有效", "低压电工作业", "有效期结束", d(-3).isoformat(), "-3",
+         "已逾期"],
+        ["4", "工人4", nth_id(4), "有效", "低压电工作业", "应复审", d(10).isoformat(), "10",
+         "即将到期"],
+        ["3", "工人3", nth_id(3), "有效", "低压电工作业", "有效期结束", d(45).isoformat(), "45",
          "即将到期"],
     ]
     assert out.stat().st_mode & 0o777 == 0o600
@@ -175,10 +178,11 @@ def test_xlsx_output_keeps_masked_ids_and_text(tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(out).active
     assert ws is not None
     rows = [[c.value for c in row] for row in ws.iter_rows()]
-    assert rows[0][:7] == ["行", "姓名", "身份证号", "作业项目", "事项", "日期", "剩余天数"]
+    assert rows[0][:8] == ["行", "姓名", "身份证号", "核验结果", "作业项目", "事项", "日期",
+                           "剩余天数"]
     assert [r[0] for r in rows[1:]] == [7, 4, 3]
     assert rows[1][2] == mask_id(nth_id(7))
-    assert rows[1][5] == datetime(d(-3).year, d(-3).month, d(-3).day) and rows[1][6] == -3
+    assert rows[1][6] == datetime(d(-3).year, d(-3).month, d(-3).day) and rows[1][7] == -3
     assert ws.cell(2, 3).data_type == "s"
 
 
@@ -192,7 +196,7 @@ def test_csv_neutralises_formula_text(tmp_path: Path) -> None:
     out = tmp_path / "due.csv"
     run(register_file(tmp_path, [finding]), "--as-of", AS_OF.isoformat(), "-o", out)
     row = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))[1]
-    assert row[1].startswith("'=") and row[3] == "'-2+3"
+    assert row[1].startswith("'=") and row[4] == "'-2+3"
     xlsx = tmp_path / "due.xlsx"
     run(register_file(tmp_path, [finding]), "--as-of", AS_OF.isoformat(), "-o", xlsx)
     ws = openpyxl.load_workbook(xlsx).active
@@ -233,6 +237,57 @@ def test_roster_declared_dates(tmp_path: Path) -> None:
     result = run(path, "--as-of", AS_OF.isoformat(), "-o", out)
     assert result.exit_code == 1, result.output
     rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))[1:]
-    assert [(r[1], r[4], r[6]) for r in rows] == [("李四", "应复审", "-2"),
-                                                 ("张三", "有效期结束", "20")]
+    assert [(r[1], r[3], r[5], r[7]) for r in rows] == [
+        ("李四", "未核验（花名册申报）", "应复审", "-2"),
+        ("张三", "未核验（花名册申报）", "有效期结束", "20"),
+    ]
     assert [r[0] for r in rows] == ["4", "3"]
+
+
+# --- only a worker's own certificate --------------------------------------------------------
+
+
+def _finding(row: int, status: Status, reason: Reason, *, official_name: str | None = None,
+             until: int = 20, review: int = 900) -> Finding:
+    id_number = nth_id(row)
+    name = f"工人{row}"
+    rec = record(name=official_name or name, id_number=id_number, valid_until=d(until),
+                 review_due=d(review), item="低压电工作业")
+    w = Worker(row=row, name=name, id_number=id_number, declared=Declared(item="低压电工作业"))
+    return Finding(w, status, reason, (), (rec,), decisive=rec)
+
+
+def test_only_valid_and_expired_workers_are_listed_the_others_counted(tmp_path: Path) -> None:
+    path = register_file(tmp_path, [
+        _finding(3, Status.VALID, Reason.OK, until=20),
+        _finding(4, Status.EXPIRED, Reason.VALIDITY_ENDED, until=-10),
+        # Used someone else's ID: the record is that person's, not this worker's.
+        _finding(5, Status.FAKE, Reason.NAME_MISMATCH, official_name="别人", until=5),
+        # Holds a certificate, but not for the work: its dates are no reminder for the work.
+        _finding(6, Status.UNCERTIFIED, Reason.ITEM_NOT_COVERED, until=8),
+        _finding(7, Status.UNCERTIFIED, Reason.REVOKED, until=9),
+        _finding(8, Status.UNVERIFIED, Reason.RECORD_INCOMPLETE, until=11),
+    ])
+    result = run(path, "--within", "60", "--as-of", AS_OF.isoformat())
+    assert result.exit_code == 1
+    rows = [line.split() for line in result.stdout.splitlines() if "工人" in line]
+    assert [(r[1], r[3], r[5], r[7]) for r in rows] == [
+        ("工人4", "逾期", "有效期结束", "-10"),
+        ("工人3", "有效", "有效期结束", "20"),
+    ]
+    assert "核验结果" in result.stdout
+    assert "未列入：假证 1 人、无证 2 人、未核验 1 人。" in result.stdout
+
+    out = tmp_path / "due.csv"
+    run(path, "--within", "60", "--as-of", AS_OF.isoformat(), "-o", out)
+    listed = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))[1:]
+    assert [(r[1], r[3]) for r in listed] == [("工人4", "逾期"), ("工人3", "有效")]
+
+
+def test_nobody_listed_when_only_fakes_have_dates(tmp_path: Path) -> None:
+    path = register_file(tmp_path, [
+        _finding(5, Status.FAKE, Reason.NAME_MISMATCH, official_name="别人", until=5),
+    ])
+    result = run(path, "--within", "60", "--as-of", AS_OF.isoformat())
+    assert result.exit_code == 0
+    assert "无复审或到期" in result.stdout and "未列入：假证 1 人。" in result.stdout

@@ -341,17 +341,18 @@ def test_due_reads_old_registers(tmp_path: Path, old: str) -> None:
     if old == "json":
         path = tmp_path / "old.register.json"
         path.write_text(OLD_JSON, "utf-8")
-        expected = [["3", "甲", mask(nth_id(1)), "低压电工作业", "有效期结束", "2026-12-31",
-                     "32"]]
+        expected = [["3", "甲", mask(nth_id(1)), "有效", "低压电工作业", "有效期结束",
+                     "2026-12-31", "32"]]
     else:
         path = Path(shutil.copy(OLD_XLSX, tmp_path / "old.register.xlsx"))
         expected = [
-            ["4", "李四", mask(nth_id(2)), "低压电工作业", "应复审", "2025-01-01", "-697",
+            ["4", "李四", mask(nth_id(2)), "逾期", "低压电工作业", "应复审", "2025-01-01", "-697",
              "已逾期"],
-            ["4", "李四", mask(nth_id(2)), "低压电工作业", "有效期结束", "2026-01-01", "-332",
-             "已逾期"],
-            ["3", "张三", mask(nth_id(1)), "低压电工作业", "应复审", "2026-12-20", "21"],
-            ["3", "张三", mask(nth_id(1)), "低压电工作业", "有效期结束", "2027-01-10", "42"],
+            ["4", "李四", mask(nth_id(2)), "逾期", "低压电工作业", "有效期结束", "2026-01-01",
+             "-332", "已逾期"],
+            ["3", "张三", mask(nth_id(1)), "有效", "低压电工作业", "应复审", "2026-12-20", "21"],
+            ["3", "张三", mask(nth_id(1)), "有效", "低压电工作业", "有效期结束", "2027-01-10",
+             "42"],
         ]
     result = run("due", path, "--within", "60", "--as-of", AS_OF.isoformat())
     assert result.exit_code == 1, result.output
@@ -370,24 +371,22 @@ def test_due_names_the_sheet_when_the_roster_had_several(tmp_path: Path) -> None
     assert result.exit_code == 1, result.output
     header = next(line for line in result.stdout.splitlines() if "剩余天数" in line)
     assert header.split()[:2] == ["工作表", "行"]
-    # 李四's certificate is cancelled (注销): its review and expiry are no errand any more.
-    # 周八's record lacks its end date, but its review date is still his to keep.
+    # 李四's certificate is cancelled (注销, 无证) and 周八's record could not be judged (未核验):
+    # only 张三, the valid one, is reminded; the others are counted by their finding.
     assert _due_rows(result) == [
-        ["电工", "3", "张三", mask(nth_id(1)), "低压电工作业", "应复审", "2026-12-20", "21"],
-        ["焊工", "5", "周八", mask(nth_id(6)), "熔化焊接与热切割作业", "应复审", "2026-12-20",
+        ["电工", "3", "张三", mask(nth_id(1)), "有效", "低压电工作业", "应复审", "2026-12-20",
          "21"],
-        ["电工", "3", "张三", mask(nth_id(1)), "低压电工作业", "有效期结束", "2027-01-10", "42"],
+        ["电工", "3", "张三", mask(nth_id(1)), "有效", "低压电工作业", "有效期结束",
+         "2027-01-10", "42"],
     ]
-    assert "吊销或注销" in result.stdout  # why the others are not listed
+    assert "未列入：" in result.stdout and "无证 1 人" in result.stdout
 
     out = tmp_path / "due.csv"
     assert run("due", path, "--as-of", AS_OF.isoformat(), "-o", out).exit_code == 1
     rows = list(csv.reader(out.read_text("utf-8-sig").splitlines()))
-    assert rows[0] == ["工作表", "行", "姓名", "身份证号", "作业项目", "事项", "日期", "剩余天数",
-                       "状态"]
-    assert [r[:3] for r in rows[1:]] == [
-        ["电工", "3", "张三"], ["焊工", "5", "周八"], ["电工", "3", "张三"],
-    ]
+    assert rows[0] == ["工作表", "行", "姓名", "身份证号", "核验结果", "作业项目", "事项", "日期",
+                       "剩余天数", "状态"]
+    assert [r[:3] for r in rows[1:]] == [["电工", "3", "张三"], ["电工", "3", "张三"]]
 
     book = tmp_path / "due.xlsx"
     assert run("due", path, "--as-of", AS_OF.isoformat(), "-o", book).exit_code == 1
@@ -396,7 +395,8 @@ def test_due_names_the_sheet_when_the_roster_had_several(tmp_path: Path) -> None
     cells = [[c.value for c in row] for row in ws.iter_rows()]
     assert cells[0][:3] == ["工作表", "行", "姓名"]
     assert cells[1][:3] == ["电工", 3, "张三"]
-    assert cells[1][6] == datetime(2026, 12, 20) and cells[1][7] == 21
+    assert cells[1][4] == "有效"
+    assert cells[1][7] == datetime(2026, 12, 20) and cells[1][8] == 21
 
 
 def test_due_on_a_roster_of_several_sheets_names_them(
@@ -420,8 +420,10 @@ def test_due_on_a_roster_of_several_sheets_names_them(
     result = run("due", path, "--within", "60", "--as-of", AS_OF.isoformat())
     assert result.exit_code == 1, result.output
     assert _due_rows(result) == [
-        ["焊工", "3", "赵六", mask(nth_id(4)), "低压电工作业", "应复审", "2026-12-10", "11"],
-        ["电工", "3", "张三", mask(nth_id(1)), "低压电工作业", "应复审", "2026-12-20", "21"],
+        ["焊工", "3", "赵六", mask(nth_id(4)), "未核验（花名册申报）", "低压电工作业", "应复审",
+         "2026-12-10", "11"],
+        ["电工", "3", "张三", mask(nth_id(1)), "未核验（花名册申报）", "低压电工作业", "应复审",
+         "2026-12-20", "21"],
     ]
 
 

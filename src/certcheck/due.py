@@ -12,22 +12,28 @@ A review counts only while it is outstanding, by the same rule the checker uses
 with both dates in the window is listed twice, once per date, because each is a separate
 errand (the review at the training centre, the renewal of the card).
 
-From a register, only dates that are the worker's and still count are used: a record the
-official status marks withdrawn (吊销, 注销 …) needs a new certificate, not a review, and a
-record under another person's name (a ``name_mismatch``) is not theirs. Such workers are
-counted as having no date, like the fake, uncertified and unverified ones.
+From a register, only valid (有效) and expired (逾期) workers are listed: theirs is the one
+certificate the register found to be their own. The others are not reminded of a date that is
+not theirs to keep — a fake (假证) worker's record belongs to the person whose ID they used, an
+uncertified (无证) one holds no certificate for the work, an unverified (未核验) one's record
+could not be judged — and are given as a count per status instead: they need the register's
+finding acted on first. As a second guard, a record the official status marks withdrawn (吊销,
+注销 …) or one under another person's name never gives a date.
+
+A roster has no findings: every row's declared dates are listed, marked as not verified.
 
 A roster of several sheets numbers rows per sheet, so every date carries its sheet.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from certcheck.models import CertRecord, Reason, Worker
+from certcheck.models import CertRecord, Reason, Status, Worker
 from certcheck.register.reader import RegisterRow
 from certcheck.rules import review_outstanding
 
@@ -50,6 +56,14 @@ class Dates:
     reviewed: date | None
     #: The roster sheet of ``row`` (None for a CSV roster or an old register).
     sheet: str | None = None
+    #: The register's finding; None for a roster's declared, unchecked dates.
+    status: Status | None = None
+
+
+#: The findings whose worker is listed: their certificate is their own.
+LISTED = frozenset({Status.VALID, Status.EXPIRED})
+#: The status column of a row from a roster, whose dates nobody has checked.
+DECLARED = "未核验（花名册申报）"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +76,11 @@ class DueItem:
     when: date
     days_left: int
     sheet: str | None = None
+    status: Status | None = None
+
+    @property
+    def status_zh(self) -> str:
+        return self.status.zh if self.status is not None else DECLARED
 
     @property
     def overdue(self) -> bool:
@@ -79,9 +98,11 @@ class DueList:
     as_of: date
     within: int
     items: tuple[DueItem, ...]
-    #: Workers with no date at all to go by (fake, uncertified, unverified, or a roster row
-    #: without dates): they are not in the list, and the report says how many.
+    #: Listed workers with no date at all to go by (a roster row without dates, a record
+    #: without them); the report says how many.
     undated: int
+    #: Workers not listed because of their finding, per status in the order of ``Status``.
+    not_listed: tuple[tuple[Status, int], ...] = ()
 
 
 def _dates_count(r: RegisterRow) -> bool:
@@ -97,7 +118,7 @@ def _register_dates(r: RegisterRow) -> Dates:
         valid_until=r.valid_until if counts else None,
         review_due=r.review_due if counts else None,
         reviewed=r.reviewed if counts else None,
-        sheet=r.sheet,
+        sheet=r.sheet, status=r.status,
     )
 
 
@@ -142,8 +163,12 @@ def due_within(
     horizon = as_of + timedelta(days=within)
     items: list[tuple[int, DueItem]] = []
     undated = 0
+    left_out: Counter[Status] = Counter()
     # Ties on a date go in roster order (sheet by sheet, row by row), the review first.
     for order, d in enumerate(people):
+        if d.status is not None and d.status not in LISTED:
+            left_out[d.status] += 1
+            continue
         events: list[tuple[Event, date]] = []
         if d.review_due is not None and _outstanding(d):
             events.append((Event.REVIEW, d.review_due))
@@ -156,9 +181,10 @@ def due_within(
                 continue
             items.append((order, DueItem(
                 row=d.row, name=d.name, id_number=d.id_number, item=d.item, event=event,
-                when=when, days_left=(when - as_of).days, sheet=d.sheet,
+                when=when, days_left=(when - as_of).days, sheet=d.sheet, status=d.status,
             )))
     items.sort(key=lambda p: (p[1].when, p[0], p[1].event != Event.REVIEW))
     return DueList(
-        as_of=as_of, within=within, items=tuple(i for _, i in items), undated=undated
+        as_of=as_of, within=within, items=tuple(i for _, i in items), undated=undated,
+        not_listed=tuple((status, left_out[status]) for status in Status if left_out[status]),
     )

@@ -25,10 +25,11 @@ from certcheck.due import (
 )
 from certcheck.ids import mask_id
 from certcheck.register.csv_ import neutralise
+from certcheck.register.layout import footer_text, print_landscape
 from certcheck.register.model import ExitCode
 from certcheck.register.view import Masker
 
-HEADERS = ("行", "姓名", "身份证号", "作业项目", "事项", "日期", "剩余天数", "状态")
+HEADERS = ("行", "姓名", "身份证号", "核验结果", "作业项目", "事项", "日期", "剩余天数", "状态")
 #: Put before HEADERS when the roster had several sheets, whose rows are numbered per sheet.
 SHEET_HEADER = "工作表"
 _WORKBOOK_OPTIONS = {
@@ -62,9 +63,11 @@ def due(
     """List workers whose review (复审) or expiry falls within --within days (到期提醒).
 
     Reads a register written by verify (official dates, no lookups) or, failing that, a
-    roster (the dates it declares). Dates already passed are listed as 已逾期 with negative
-    days. Exit 1 when anyone is listed, 0 when nobody is. With a roster of several sheets
-    the list says the sheet of each row.
+    roster (the dates it declares). From a register only valid (有效) and expired (逾期)
+    workers are listed, with their own certificate's dates; the others (假证, 无证, 未核验)
+    are counted by status. Dates already passed are listed as 已逾期 with negative days.
+    Exit 1 when anyone is listed, 0 when nobody is. With a roster of several sheets the list
+    says the sheet of each row.
     """
     as_of_date = parse_as_of(as_of)
     if output is not None and output.suffix.lower() not in (".xlsx", ".csv"):
@@ -142,6 +145,7 @@ def _show(console: Console, result: DueList, what: str, show_id: bool, several: 
                 # Free text may hold an ID too (a roster with its columns swapped).
                 str(item.row), escape(masker.text(item.name) or ""),
                 (item.id_number or "") if show_id else mask_id(item.id_number),
+                item.status_zh,
                 escape(masker.text(item.item) or ""), item.event.value, item.when.isoformat(),
                 days,
                 style=style or None,
@@ -149,18 +153,22 @@ def _show(console: Console, result: DueList, what: str, show_id: bool, several: 
         console.print(table)
         overdue = sum(1 for i in result.items if i.overdue)
         console.print(f"共 {len(result.items)} 项，其中已逾期 {overdue} 项。")
+    if result.not_listed:
+        counts = "、".join(f"{status.zh} {n} 人" for status, n in result.not_listed)
+        console.print(f"未列入：{counts}。只列有效和逾期人员本人证书的日期；"
+                      "这些人员请先按登记表的核验结果处理。")
     if result.undated:
-        console.print(f"[grey62]{result.undated} 人无有效期或复审日期可查（假证、无证、证书已吊销"
-                      "或注销、未核验或花名册未填日期），未列入。[/]")
+        console.print(f"[grey62]{result.undated} 人无有效期或复审日期可查（证书已吊销或注销、"
+                      "官方记录或花名册未填日期），未列入。[/]")
 
 
 def _headers(several: bool) -> tuple[str, ...]:
     return (SHEET_HEADER, *HEADERS) if several else HEADERS
 
 
-def _row(item: DueItem) -> tuple[int, str, str, str, str, date, int, str]:
-    return (item.row, item.name or "", item.id_number or "", item.item or "", item.event.value,
-            item.when, item.days_left, item.state)
+def _row(item: DueItem) -> tuple[int, str, str, str, str, str, date, int, str]:
+    return (item.row, item.name or "", item.id_number or "", item.status_zh, item.item or "",
+            item.event.value, item.when, item.days_left, item.state)
 
 
 def _write(result: DueList, output: Path, several: bool = False) -> None:
@@ -194,7 +202,7 @@ def _write_xlsx(result: DueList, tmp: Path, several: bool) -> None:
         when = wb.add_format({"border": 1, "num_format": "yyyy-mm-dd"})
         late = wb.add_format({"border": 1, "font_color": "#C00000", "bold": True})
         headers = _headers(several)
-        widths = ((12,) if several else ()) + (6, 10, 22, 26, 12, 12, 10, 10)
+        widths = ((12,) if several else ()) + (6, 10, 22, 10, 26, 12, 12, 10, 10)
         for col, (h, width) in enumerate(zip(headers, widths, strict=True)):
             ws.set_column(col, col, width)
             ws.write_string(0, col, h, head)
@@ -202,18 +210,21 @@ def _write_xlsx(result: DueList, tmp: Path, several: bool) -> None:
         for r, item in enumerate(result.items, start=1):
             if several:
                 ws.write_string(r, 0, item.sheet or "", text)
-            row, name, id_number, op_item, event, day, days, state = _row(item)
+            row, name, id_number, status, op_item, event, day, days, state = _row(item)
             ws.write_number(r, first, row, text)
             ws.write_string(r, first + 1, name, text)
             # Text, so an 18-digit ID keeps its last digits.
             ws.write_string(r, first + 2, id_number, text)
-            ws.write_string(r, first + 3, op_item, text)
-            ws.write_string(r, first + 4, event, text)
-            ws.write_datetime(r, first + 5, _midnight(day), when)
-            ws.write_number(r, first + 6, days, late if item.overdue else text)
-            ws.write_string(r, first + 7, state, late if item.overdue else text)
+            ws.write_string(r, first + 3, status, text)
+            ws.write_string(r, first + 4, op_item, text)
+            ws.write_string(r, first + 5, event, text)
+            ws.write_datetime(r, first + 6, _midnight(day), when)
+            ws.write_number(r, first + 7, days, late if item.overdue else text)
+            ws.write_string(r, first + 8, state, late if item.overdue else text)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(len(result.items), 1), len(headers) - 1)
+        print_landscape(ws, footer=footer_text(
+            f"到期提醒：{result.as_of.isoformat()} 起 {result.within} 天内", ""))
     finally:
         wb.close()
 
