@@ -19,6 +19,7 @@ import base64
 import itertools
 import json
 import random
+import ssl
 import struct
 import threading
 import time
@@ -162,6 +163,7 @@ class MemServer:
         seed: int = 0,
         refuse_first: int = 0,
         refuse_with: str = "403",
+        tls: tuple[str, str] | None = None,
     ) -> None:
         assert not_found in NOT_FOUND_STYLES and history in HISTORY_STYLES
         self.registry = {k: list(v) for k, v in (registry or {}).items()}
@@ -177,6 +179,8 @@ class MemServer:
         for style in self.styles.values():
             assert set(style) <= set(STYLE_OPTIONS), style
         self.garbage_rate = garbage_rate
+        #: (certificate file, key file): serve HTTPS with them.
+        self.tls = tls
         self._garbage = itertools.cycle(tuple(garbage_faults))
         self._random = random.Random(seed)
         self.latency = latency
@@ -201,10 +205,14 @@ class MemServer:
     def url(self) -> str:
         assert self._server is not None, "server not started"
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
 
     def start(self) -> MemServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server

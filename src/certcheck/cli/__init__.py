@@ -5,7 +5,7 @@ from certcheck.cli.app import cli
 
 def main() -> None:
     # Importing the command modules attaches them to the group.
-    from certcheck.cli import due, lookup, sources, summary, verify  # noqa: F401
+    from certcheck.cli import due, lookup, probe, sources, summary, verify  # noqa: F401
 
     cli(prog_name="certcheck")
 

@@ -49,6 +49,8 @@ class RecordReading:
     problem: str | None = None
     #: What was overlooked in a history record (a bad date read as none).
     notes: tuple[str, ...] = ()
+    #: The record as the service sent it (None when it was not an object).
+    raw: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +265,8 @@ def read_record(item: object, query: Query, *, history: bool = False) -> RecordR
         if absent:
             problem = f"record without {absent[0].label} ({'/'.join(absent[0].keys)})"
     if problem is not None:
-        return RecordReading(None, history, tuple(filled), tuple(missing), unknown, problem)
+        return RecordReading(None, history, tuple(filled), tuple(missing), unknown, problem,
+                             raw=item)
     given = values.get("id_number")
     # The service may mask the ID in its answer; the records are the queried person's anyway.
     values["id_number"] = (
@@ -271,7 +274,7 @@ def read_record(item: object, query: Query, *, history: bool = False) -> RecordR
     )
     record = CertRecord(**values, history=history)
     return RecordReading(record, history, tuple(filled), tuple(missing), unknown,
-                         notes=tuple(notes))
+                         notes=tuple(notes), raw=item)
 
 
 def _value(field: api.FieldMap, value: object) -> str | date:

@@ -1,0 +1,140 @@
+"""`certcheck probe`: one live lookup shown in full, against the local stand-in server."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from certcheck.sources import mem_mapping as api
+from factories import make_id
+from mem_server import MemServer, api_record
+
+ID = make_id()
+
+
+def solver(tmp_path: Path) -> str:
+    program = tmp_path / "answer.py"
+    program.write_text("print('abcd')\n")
+    return f"command:{sys.executable} {program}"
+
+
+def probe(tmp_path: Path, url: str, *extra: str, name: str = "张三",
+          id_number: str = ID) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "certcheck", "probe", "--id", id_number, "--name", name,
+           "--mem-url", url, "--captcha", solver(tmp_path), "--timeout", "3", *extra]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_probe_shows_the_exchange_masked_and_which_key_filled_which_field(
+    tmp_path: Path,
+) -> None:
+    current = api_record("张三", ID) | {"photoUrl": "/p/1.jpg", "issueDate": 1462032000000}
+    older = api_record("张三", ID, valid_until=date(2016, 5, 1), history=True)
+    with MemServer({ID: [current, older]}, history="list",
+                   rename={"operItemName": "allowItem"}) as server:
+        done = probe(tmp_path, server.url)
+        asked = [e for e in server.log if e.path == api.QUERY_PATH]
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert len(asked) == 1  # one lookup
+    assert ID not in out + done.stderr
+    assert "idcardNum=500381********" in out
+    assert '"idcardNum": "500381********' in out
+    assert "<196 base64 characters>" in out  # the captcha image is not dumped
+    assert "Record 1/2, current:" in out and "Record 2/2, 历史数据 (history):" in out
+    assert "操作项目　　　  allowItem = 低压电工作业" in out
+    assert "初领日期　　　  issueDate = 1462032000000 → 2016-05-01" in out
+    assert "实际复审日期　  —  no value under reviewDate" in out
+    assert "unknown key photoUrl = /p/1.jpg" in out
+    assert "  item          ← allowItem" in out
+    assert "  keys mem_mapping does not know: photoUrl" in out
+    assert "Outcome, as verify would use it: found: 2 records (1 历史数据)" in out
+    recordings = list((tmp_path / "certcheck-probe").iterdir())
+    assert len(recordings) == 1
+    assert f"Recorded to certcheck-probe/{recordings[0].name}" in out
+    audit = json.loads(recordings[0].read_text("utf-8"))["audit"]
+    assert audit["unknown_keys"] == ["photoUrl"] and audit["history_records"] == 1
+
+    # The recording answers again through replay: the same certificates, no network.
+    again = subprocess.run(
+        [sys.executable, "-m", "certcheck", "lookup", "--id", ID, "--name", "张三", "--json",
+         "--source", f"replay:{tmp_path / 'certcheck-probe'}", "--as-of", "2026-11-29"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert again.returncode == 0, again.stderr
+    result = json.loads(again.stdout)
+    assert (result["status"], len(result["certificates"])) == ("valid", 2)
+
+
+def test_probe_of_an_answer_it_cannot_read_says_why_and_exits_3(tmp_path: Path) -> None:
+    record = api_record("张三", ID)
+    record["zyxm"] = record.pop("operItemName")
+    with MemServer({ID: [record]}) as server:
+        done = probe(tmp_path, server.url, "--record", str(tmp_path / "rec"))
+    assert done.returncode == 3, done.stderr
+    assert "Answer: unrecognized" in done.stdout
+    assert "操作项目　　　  —  no value under operItemName / allowItem / certItem  (required)" \
+        in done.stdout
+    assert "unknown key zyxm = 低压电工作业" in done.stdout
+    assert "not usable: record without 操作项目 (operItemName/allowItem/certItem)" in done.stdout
+    assert "Outcome, as verify would use it: unrecognized_response" in done.stdout
+    assert len(list((tmp_path / "rec").iterdir())) == 1
+
+
+def test_probe_of_nothing_found(tmp_path: Path) -> None:
+    with MemServer({}, not_found="msg500") as server:
+        done = probe(tmp_path, server.url)
+    assert done.returncode == 0, done.stderr
+    assert "Answer: not_found (code 500, msg '没有查询到相关证件信息')" in done.stdout
+    assert "nothing found (the page would say 没有查询到相关证件信息)" in done.stdout
+
+
+def test_probe_asks_the_name_exactly_as_given(tmp_path: Path) -> None:
+    with MemServer({ID: [api_record("阿依古丽•买买提", ID)]}, match_names=True) as server:
+        done = probe(tmp_path, server.url, name="阿依古丽·买买提")
+        asked = [e.params[api.PARAM_NAME] for e in server.log if e.path == api.QUERY_PATH]
+    assert done.returncode == 0, done.stderr
+    assert asked == ["阿依古丽·买买提"]
+
+
+def test_a_plain_http_server_behind_an_https_url_is_a_tls_error(tmp_path: Path) -> None:
+    with MemServer({}) as server:
+        done = probe(tmp_path, server.url.replace("http://", "https://"))
+    assert done.returncode == 4
+    assert "certcheck: cannot talk to https://127.0.0.1:" in done.stderr
+    assert "securely: the TLS handshake failed" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl program")
+def test_an_untrusted_certificate_is_named_plainly(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    with MemServer({}, tls=(str(cert), str(key))) as server:
+        assert server.url.startswith("https://")
+        done = probe(tmp_path, server.url)
+        assert server.log == []  # no request got through
+    assert done.returncode == 4
+    assert "securely: its certificate is not trusted (self-signed certificate)" in done.stderr
+
+
+def test_a_bad_id_is_a_usage_error(tmp_path: Path) -> None:
+    done = probe(tmp_path, "http://127.0.0.1:9", id_number="500381199001011234")
+    assert done.returncode == 2
+    assert "is not a valid ID number" in done.stderr
+    assert "500381199001011234" not in done.stderr
+
+
+def test_probe_is_listed_in_the_help() -> None:
+    done = subprocess.run([sys.executable, "-m", "certcheck", "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert "probe" in done.stdout
