@@ -43,7 +43,8 @@ def make_worker(
 @click.option("--as-of", help="Date the check is made for, YYYY-MM-DD (default: today).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--show-id", is_flag=True, help="Show ID numbers in full (default: masked).")
-@click.option("--mem-url", default="https://cx.mem.gov.cn", show_default=True)
+@click.option("--mem-url", default="https://cx.mem.gov.cn", show_default=True,
+              help="Base URL of the national lookup (国家查询平台地址).")
 @click.option("--captcha", help="prompt (default at a terminal), command:PROGRAM, or a plugin.")
 def lookup(
     id_text: str,
