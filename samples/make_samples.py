@@ -1,16 +1,24 @@
-"""Make samples/roster.xlsx and samples/registry.csv.
+"""Make the sample files every example in the README and in docs/使用说明.md runs on.
 
-The roster is what a small enterprise's safety officer would keep: a title row, a header, about
-thirty workers. The registry plays the national lookup. Together they exercise every status and
-most reasons when checked as of 2026-12-01:
+- ``roster.xlsx``: what a small enterprise's safety officer keeps: a title row, a header, about
+  thirty workers. ``registry.csv`` plays the national lookup for every sample roster. Together
+  they exercise every status and most reasons when checked as of 2026-12-01.
+- ``rosters/``: two more enterprises' rosters.
+- ``registers/``: the registers ``certcheck verify`` writes for them: three self-checks (企业自查)
+  and two inspectors' spot checks (执法检查), as a district office receives them.
+- ``辖区企业.csv``: the district's list of enterprises (one of them sent no self-check);
+  ``处罚.csv``: the measures the inspectors took. With the registers they fill 附件1.
 
-    python samples/make_samples.py
-    certcheck verify samples/roster.xlsx --source registry:samples/registry.csv --as-of 2026-12-01
+Run it from the repository with the development install (it needs openpyxl and certcheck):
+
+    .venv/bin/python samples/make_samples.py
 """
 
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -136,24 +144,97 @@ def build() -> tuple[list[list[object]], Registry]:
     return roster, registry
 
 
-def main() -> None:
-    roster, registry = build()
+ENTERPRISE = "重庆市江津区德感机械制造有限公司"
+BUILDING = "江津区示例建材有限公司"
+CHEMICAL = "江津区示例化工有限公司"
+FOOD = "江津区示例食品有限公司"
+AS_OF = "2026-12-01"
+
+# (name, declared item, declared cert "T" = T + ID / None, official records, official name)
+Person = tuple[str, str, str | None, list[tuple[str, str, str, str, str, str, str]], str | None]
+
+
+def other_enterprises(registry: Registry) -> dict[str, list[list[object]]]:
+    """Two more enterprises' workers; their official records are added to ``registry``."""
+    elec = ("电工作业", "低压电工作业", "2023-05-10", "2029-05-10", "2026-05-10", "2026-04-20", "T")
+    weld = ("焊接与热切割作业", "熔化焊接与热切割作业", "2022-07-01", "2028-07-01", "2025-07-01",
+            "2025-06-12", "T")
+    height = ("高处作业", "登高架设作业", "2024-03-15", "2030-03-15", "2027-03-15", "", "T")
+    old_weld = ("焊接与热切割作业", "熔化焊接与热切割作业", "2019-08-01", "2025-08-01",
+                "2022-08-01", "2022-07-20", "T")
+    chem = ("危险化学品安全作业", "化工自动化控制仪表作业", "2023-09-01", "2029-09-01",
+            "2026-09-01", "2026-08-15", "T")
+    hydro = ("危险化学品安全作业", "加氢工艺作业", "2021-04-01", "2027-04-01", "2024-04-01", "", "T")
+    people: dict[str, tuple[str, list[Person]]] = {
+        BUILDING: ("500116", [
+            ("陈立", "低压电工", "T", [elec], None),
+            ("王建国", "电焊工", "T", [weld], None),
+            ("李刚", "架子工", "T", [height], None),
+            ("赵明", "焊工", "T", [old_weld], None),  # expired
+            ("孙红", "电工", None, [], None),  # uncertified
+            ("周海", "登高架设作业", "T", [height], None),
+        ]),
+        CHEMICAL: ("500116", [
+            ("钱进", "化工自动化控制仪表作业", "T", [chem], None),
+            ("吴磊", "加氢工艺作业", "T", [hydro], None),  # review overdue
+            ("郑伟", "低压电工", "T", [], None),  # fake: nothing found
+            ("冯涛", "电焊工", "T", [weld], None),
+            ("陈静", "化工自动化控制仪表作业", "T", [chem], None),
+            ("褚亮", "高压电工", None, [elec], None),  # uncertified: holds 低压 only
+            ("卫东", "低压电工", "T", [elec], "卫冬"),  # fake: the record is another name's
+            ("蒋平", "加氢工艺作业", "T", [hydro], None),  # review overdue
+        ]),
+    }
+    rosters: dict[str, list[list[object]]] = {}
+    for e, (enterprise, (region, workers)) in enumerate(people.items()):
+        rows: list[list[object]] = []
+        for i, (name, item, cert, official, official_name) in enumerate(workers, start=1):
+            id_number = make_id(region, f"19{80 + e * 5 + i % 5}0{1 + i % 9}1{i % 9}",
+                                100 + e * 20 + i)
+            number = "" if cert is None else "T" + id_number
+            rows.append([i, name, id_number, "", item, number, ""])
+            for cat, op, start, until, due, done, num in official:
+                registry.append((official_name or name, id_number, cat, op, start, until, due,
+                                 done, "T" + id_number if num == "T" else num))
+        rosters[enterprise] = rows
+    return rosters
+
+
+def write_roster(path: Path, title: str, rows: list[list[object]], signed: str) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = "花名册"
-    ws.append(["重庆市江津区德感机械制造有限公司特种作业人员花名册"])
+    ws.append([title])
     ws.merge_cells("A1:G1")
     ws["A1"].font = Font(bold=True, size=14)
     ws["A1"].alignment = Alignment(horizontal="center")
     ws.append(["序号", "姓名", "身份证号码（18位）", "作业类别", "操作项目", "证号", "有效期至"])
-    for row in roster:
+    for row in rows:
         ws.append(row)
     ws.append([])
-    ws.append(["制表人：安全科 李明", None, "审核人：", None, None, "填报日期：2026年11月28日"])
+    ws.append([signed, None, "审核人：", None, None, "填报日期：2026年11月28日"])
     for col, width in zip("ABCDEFG", (6, 14, 22, 12, 16, 22, 12)):
         ws.column_dimensions[col].width = width
-    wb.save(HERE / "roster.xlsx")
+    wb.save(path)
+
+
+def verify(roster: Path, out: Path, *options: str) -> None:
+    """Run certcheck verify as a user would; exit 1 (violations found) is expected."""
+    done = subprocess.run(
+        [sys.executable, "-m", "certcheck", "verify", str(roster), "--source",
+         f"registry:{HERE / 'registry.csv'}", "--as-of", AS_OF, "--no-progress", "--no-cache",
+         "-o", str(out), *options],
+        capture_output=True, text=True, check=False,
+    )
+    if done.returncode not in (0, 1, 3):
+        raise SystemExit(f"verify {roster.name} failed ({done.returncode}): {done.stderr}")
+
+
+def main() -> None:
+    roster, registry = build()
+    write_roster(HERE / "roster.xlsx", ENTERPRISE + "特种作业人员花名册", roster, "制表人：安全科 李明")
+    others = other_enterprises(registry)
 
     with (HERE / "registry.csv").open("w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh)
@@ -161,7 +242,37 @@ def main() -> None:
                       "有效期结束日期", "应复审日期", "实际复审日期", "签发机关"])
         for name, id_number, cat, item, start, until, due, done, number in registry:
             out.writerow([name, id_number, number, cat, item, start, start, until, due, done, ISSUER])
-    print(f"wrote {len(roster)} workers and {len(registry)} official records")
+
+    rosters = HERE / "rosters"
+    rosters.mkdir(exist_ok=True)
+    files = {BUILDING: rosters / "示例建材-花名册.xlsx", CHEMICAL: rosters / "示例化工-花名册.xlsx"}
+    for enterprise, rows in others.items():
+        write_roster(files[enterprise], enterprise + "特种作业人员花名册", rows, "制表人：办公室")
+
+    registers = HERE / "registers"
+    registers.mkdir(exist_ok=True)
+    for old in registers.glob("*.register.*"):
+        old.unlink()
+    verify(HERE / "roster.xlsx", registers / "德感机械-自查.register.xlsx")
+    verify(files[BUILDING], registers / "示例建材-自查.register.xlsx")
+    verify(files[CHEMICAL], registers / "示例化工-自查.register.xlsx")
+    verify(HERE / "roster.xlsx", registers / "德感机械-执法检查.register.xlsx",
+           "--kind", "inspection", "--sample", "8", "--seed", "2023")
+    verify(files[CHEMICAL], registers / "示例化工-执法检查.register.xlsx",
+           "--kind", "inspection", "--sample", "4", "--seed", "7")
+
+    with (HERE / "辖区企业.csv").open("w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["序号", "单位名称", "所属镇街"])
+        for i, name in enumerate((ENTERPRISE, BUILDING, CHEMICAL, FOOD), start=1):
+            out.writerow([i, name, "德感街道" if i == 1 else "示例镇"])
+    with (HERE / "处罚.csv").open("w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["单位名称", "措施", "罚款（万元）", "文书编号"])
+        out.writerow([ENTERPRISE, "责令整改", "2", "（津）应急罚〔2026〕101号"])
+        out.writerow([CHEMICAL, "停产整顿", "3.5", "（津）应急罚〔2026〕102号"])
+    print(f"wrote {len(roster)} + {sum(len(r) for r in others.values())} workers, "
+          f"{len(registry)} official records, 5 registers, the enterprise list and the actions")
 
 
 if __name__ == "__main__":

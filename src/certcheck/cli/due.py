@@ -128,13 +128,14 @@ def _show(console: Console, result: DueList, what: str, show_id: bool, several: 
         console.print(f"{window}无复审或到期（{what}）。")
     else:
         table = Table(title=f"到期提醒：{window}（{what}）", title_justify="left",
-                      box=None, pad_edge=False, header_style="bold underline")
+                      box=None, pad_edge=False, padding=(0, 1, 0, 0),
+                      header_style="bold underline")
         for h in _headers(several)[:-1]:
             # Names and items may wrap; numbers, dates and IDs must stay whole to be read.
-            wraps = h in ("姓名", "作业项目", SHEET_HEADER)
+            wraps = h in ("姓名", "作业项目", SHEET_HEADER, "核验结果")
             table.add_column(h, justify="right" if h in ("行", "剩余天数") else "left",
                              no_wrap=not wraps, overflow="fold" if wraps else "ellipsis",
-                             min_width=6 if wraps else None)
+                             min_width=(4 if h == "核验结果" else 6) if wraps else None)
         for item in result.items:
             style = "bold red" if item.overdue else ("dark_orange" if item.days_left <= 30 else "")
             days = str(item.days_left)
@@ -156,10 +157,10 @@ def _show(console: Console, result: DueList, what: str, show_id: bool, several: 
     if result.not_listed:
         counts = "、".join(f"{status.zh} {n} 人" for status, n in result.not_listed)
         console.print(f"未列入：{counts}。只列有效和逾期人员本人证书的日期；"
-                      "这些人员请先按登记表的核验结果处理。")
+                      "这些人员请先按登记表的核验结果处理。", soft_wrap=True)
     if result.undated:
         console.print(f"[grey62]{result.undated} 人无有效期或复审日期可查（证书已吊销或注销、"
-                      "官方记录或花名册未填日期），未列入。[/]")
+                      "官方记录或花名册未填日期），未列入。[/]", soft_wrap=True)
 
 
 def _headers(several: bool) -> tuple[str, ...]:
