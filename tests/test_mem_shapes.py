@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -223,6 +224,26 @@ def test_unknown_keys_are_reported_in_the_detail_and_the_recording(tmp_path: Pat
     assert audit["missing"] == {"first_issued": 1, "reviewed": 1}
     assert (audit["answer"], audit["records"], audit["history_records"]) == ("found", 1, 0)
     assert document["outcome"]["detail"] == "keys mem_mapping does not know: photoUrl, trainOrg"
+
+
+def test_unknown_keys_are_logged_once_per_run(caplog: pytest.LogCaptureFixture) -> None:
+    other = make_id("11010519491231002")
+    registry = {ID: [api_record("张三", ID)], other: [api_record("李四", other)]}
+    with MemServer(registry, extra_keys={"photoUrl": "/p/1.jpg"}) as server:
+        src = source(server.url)
+
+        async def main() -> None:
+            try:
+                for query in (QUERY, Query(other, "李四")):
+                    await src.lookup(query)
+            finally:
+                await src.aclose()
+
+        with caplog.at_level(logging.WARNING, logger="certcheck.sources.mem"):
+            asyncio.run(main())
+    warnings = [r.getMessage() for r in caplog.records if "does not know" in r.getMessage()]
+    assert warnings == ["the national lookup sent keys mem_mapping does not know: photoUrl; "
+                        "`certcheck probe` shows what they hold"]
 
 
 @pytest.mark.parametrize(

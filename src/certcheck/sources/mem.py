@@ -302,7 +302,10 @@ def unknown_keys_note(reading: AnswerReading) -> str | None:
     if not keys:
         return None
     shown = ", ".join(scrub(k[:40]) for k in keys[:20]) + (" …" if len(keys) > 20 else "")
-    return f"keys mem_mapping does not know: {shown}"
+    return f"{UNKNOWN_KEYS_NOTE}: {shown}"
+
+
+UNKNOWN_KEYS_NOTE = "keys mem_mapping does not know"
 
 
 def parse_record(item: object, query: Query) -> CertRecord:
@@ -435,6 +438,7 @@ class MemSource(LookupSource):
         self.name_variants = name_variants
         # What earlier attempts of a lookup that the engine retries have left to go on.
         self._progress: dict[Query, _Progress] = {}
+        self._unknown_keys_seen: set[str] = set()
         self.solver = solver
         self.timeout = timeout
         self.record_dir = record_dir
@@ -527,6 +531,7 @@ class MemSource(LookupSource):
         progress = self._progress_of(query)
         outcome, asked = await self._lookup_names(query, exchanges, progress)
         outcome = self._judged(query, progress, outcome)
+        self._warn_of_unknown_keys(outcome, exchanges, query)
         if self.record_dir is not None:
             try:
                 write_recording(self.record_dir, query, exchanges, outcome, asked)
@@ -534,6 +539,24 @@ class MemSource(LookupSource):
                 log.warning("cannot record the answer for %s: %s", mask_id(query.id_number),
                             scrub(str(exc)))
         return outcome, exchanges
+
+    def _warn_of_unknown_keys(
+        self, outcome: Outcome, exchanges: list[Exchange], query: Query
+    ) -> None:
+        """Say once per run for each key the table does not know that the service sent it: the
+        first real run then points at ``certcheck probe`` instead of hiding it in recordings."""
+        detail = outcome.detail or ""
+        if UNKNOWN_KEYS_NOTE not in detail:
+            return
+        last = next((e for e in reversed(exchanges) if e.step == "query"), None)
+        reading = read_query(last, query) if last is not None else None
+        if not isinstance(reading, AnswerReading):
+            return
+        new = [key for key in reading.unknown_keys if key not in self._unknown_keys_seen]
+        if new:
+            self._unknown_keys_seen.update(new)
+            log.warning("the national lookup sent %s: %s; `certcheck probe` shows what they hold",
+                        UNKNOWN_KEYS_NOTE, ", ".join(scrub(k[:40]) for k in new[:20]))
 
     def _progress_of(self, query: Query) -> _Progress:
         now = time.monotonic()
