@@ -103,7 +103,7 @@ def test_verify_mem_under_faults_never_wrong_then_cache_answers_all(tmp_path: Pa
         assert all(w["checked_at"] and w["source"] == "mem" for w in data["workers"])
 
         # --refresh asks everyone again; --no-cache neither reads nor writes.
-        fourth = run(command(tmp_path, server, roster, out, "--refresh"))
+        fourth = run(command(tmp_path, server, roster, out, "--refresh", "--rate", "20"))
         assert fourth.returncode == 1
         assert len(server.log) == requests + 2 * len(rows)
 
@@ -192,7 +192,7 @@ def test_every_file_created_is_private(tmp_path: Path) -> None:
         outs = [tmp_path / "out" / f"register.{ext}" for ext in ("xlsx", "csv", "json")]
         (tmp_path / "out").mkdir()
         cmd = command(tmp_path, server, roster, outs[0], "-o", str(outs[1]), "-o", str(outs[2]),
-                      "--record", str(tmp_path / "record"))
+                      "--record", str(tmp_path / "record"), "--rate", "20")
         done = run(cmd)
         assert done.returncode == 1, done.stderr
     created = [p for p in (tmp_path / "cache").rglob("*")] + list((tmp_path / "record").rglob("*"))
@@ -218,6 +218,6 @@ def test_roster_is_never_modified(tmp_path: Path) -> None:
     roster = write_roster(tmp_path / "roster.csv", rows)
     before = (roster.read_bytes(), roster.stat().st_mtime_ns)
     with MemServer(registry) as server:
-        run(command(tmp_path, server, roster, tmp_path / "o.xlsx"))
+        run(command(tmp_path, server, roster, tmp_path / "o.xlsx", "--rate", "20"))
     assert (roster.read_bytes(), roster.stat().st_mtime_ns) == before
     assert os.access(roster, os.R_OK)

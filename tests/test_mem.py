@@ -419,57 +419,6 @@ def test_replay_needs_an_existing_directory(tmp_path: Path) -> None:
         ReplaySource.from_spec(str(tmp_path / "nope"), SourceOptions())
 
 
-class TurnSolver(ListSolver):
-    """A ListSolver that, like a person, answers for one lookup at a time."""
-
-    def __init__(self, *answers: str | Exception) -> None:
-        super().__init__(*answers)
-        self._lock: asyncio.Lock | None = None
-
-    def turn(self) -> Any:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        return self._lock
-
-
-def test_a_rejected_answer_gets_the_next_image_before_anyone_else(mock: Any) -> None:
-    """With a person answering, a lookup keeps its turn over its tries: the new image after a
-    wrong answer is for the same worker, and no captcha is fetched to wait in a queue."""
-    tokens = iter(range(100))
-
-    async def new_captcha(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(0.01)  # a real network lets the other lookups run meanwhile
-        return httpx.Response(200, json=captcha_json(f"u-{next(tokens)}"))
-
-    async def judge(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(0.01)
-        if request.url.params["code"] != "abcd":
-            return httpx.Response(200, json={"code": 500, "msg": "验证码错误"})
-        return httpx.Response(200, json=found_json())
-
-    mock["captcha"].mock(side_effect=new_captcha)
-    mock.get(api.QUERY_PATH, name="query").mock(side_effect=judge)
-    solver = TurnSolver("wxyz", "abcd")
-    src = source(solver)
-    queries = [Query(make_id(f"5003811990010112{n}"), "张三") for n in range(3)]
-
-    async def main() -> dict[Query, Any]:
-        try:
-            return await lookup_all(src, queries, FAST)
-        finally:
-            await src.aclose()
-
-    answers = asyncio.run(main())
-    assert all(isinstance(a.outcome, NotFound) for a in answers.values())
-    steps = [(call.request.url.path, call.request.url.params.get("idcardNum"))
-             for call in mock.calls]
-    # captcha, query (rejected), captcha, query for one person; then the others, one by one.
-    assert [path for path, _ in steps] == [api.CAPTCHA_PATH, api.QUERY_PATH] * 4
-    assert steps[1][1] == steps[3][1]
-    assert {steps[1][1], steps[5][1], steps[7][1]} == {q.id_number for q in queries}
-    assert solver.attempts == [1, 2, 1, 1]
-
-
 def test_once_the_solver_can_never_answer_no_more_captchas_are_fetched(mock: Any) -> None:
     mock.get(api.QUERY_PATH).respond(json=found_json())
     src = source(NoSolver("nobody at a terminal"))

@@ -1,9 +1,11 @@
 """The lookup engine: each distinct person asked once, politely, with retries.
 
 It de-duplicates queries (also those already in flight), answers from the cache when it can,
-keeps at most ``concurrency`` lookups in flight and at most ``rate`` starts in any one second,
-and retries transient failures with exponential backoff and jitter, honouring ``Retry-After``,
-without holding a concurrency slot while it waits. When attempt after attempt fails with no
+keeps at most ``concurrency`` lookups in flight and at most ``rate`` requests in any one second
+(every request of a source that takes permits through ``RequestGate``, else every lookup start),
+slows the whole run down while the service refuses requests, and retries transient failures
+with exponential backoff and jitter, honouring ``Retry-After``, without holding a concurrency
+slot while it waits. When attempt after attempt fails with no
 answer at all, the source is taken to be unreachable and the queries left are not asked (they
 are failures, so the next run asks them). It knows nothing of how a source talks or how a
 finding is decided, and it never raises because a source did.
@@ -13,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import math
 import random
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -50,7 +53,8 @@ _FULL_ID = re.compile(r"\d{17}[\dXx]")
 @dataclass(frozen=True)
 class EngineSettings:
     concurrency: int = 4
-    #: Lookup starts per second; None = unlimited.
+    #: Requests per second to the service (lookup starts for a source that does not take
+    #: permits itself); None = unlimited.
     rate: float | None = None
     #: Further tries after the first, for transient failures only.
     retries: int = 4
@@ -129,49 +133,157 @@ class SystemClock:
         return datetime.now(self._zone)
 
 
-class RateLimiter:
-    """At most ``rate`` starts in any 1-second window, spread evenly rather than in bursts.
+class _Permit:
+    """One request in the rate window: from when it was let through until its answer came."""
 
-    Starts are spaced 1/rate apart on a schedule that does not drift with wake-up lateness (so
-    the achieved rate is the set rate), and a log of the actual last starts is the hard
-    guarantee that no sliding second ever holds more than ``rate`` of them.
+    __slots__ = ("end", "finished")
+
+    def __init__(self, end: float | None) -> None:
+        self.end = end
+        self.finished: asyncio.Event | None = None if end is not None else asyncio.Event()
+
+    def finish(self, at: float) -> None:
+        if self.end is None:
+            self.end = at
+        if self.finished is not None:
+            self.finished.set()
+
+
+class RateLimiter:
+    """At most ``rate`` requests in any 1-second window, spread evenly rather than in bursts,
+    and slower for everyone while the service refuses requests.
+
+    Requests are spaced 1/rate apart on a schedule that does not drift with wake-up lateness (so
+    the achieved rate is the set rate). A log of the last ``rate`` requests is the hard
+    guarantee: a request is let through only a second after the one ``rate`` places back was
+    *answered* (``request``), or started (``acquire``). Counting from the answer keeps the
+    window whole where the service counts, whatever the network delays on the way there: the
+    first request on a new connection arrives late, and the next one must not arrive with it.
+
+    It is also the engine's ``RequestGate``. A run of refusals (``refused``: a web firewall
+    answering 403, 429 or a challenge page) doubles the spacing for every lookup with each
+    further refusal and honours ``Retry-After`` for all of them; each proper answer
+    (``answered``) takes back a quarter of a doubling, so the pace recovers gradually.
     """
 
     # Wake-ups are a little late by varying amounts; this keeps the window strict as measured
     # by whoever timestamps the start a moment later.
     _MARGIN = 0.002
+    #: Refusals in a row, across lookups, before the whole run slows down.
+    REFUSALS_BEFORE_SLOWING = 2
+    #: What one answer takes back, in doublings of the spacing.
+    RECOVERY_STEP = 0.25
+    #: The spacing that slowing down starts from when the rate is unlimited or fast.
+    SLOW_START_INTERVAL = 0.1
+    #: Slowing down never spaces requests further apart than this.
+    SLOWEST_INTERVAL = 60.0
+    _MAX_LEVEL = 12.0
 
-    def __init__(self, rate: float, clock: Clock) -> None:
-        self._interval = 1.0 / rate
-        self._capacity = max(1, math.floor(rate))
+    def __init__(
+        self, rate: float | None, clock: Clock, *, pause_max: float = 300.0
+    ) -> None:
+        self._base = 1.0 / rate if rate else 0.0
+        self._capacity = max(1, math.floor(rate)) if rate else 0
         self._clock = clock
-        self._starts: collections.deque[float] = collections.deque(maxlen=self._capacity)
-        self._next = -math.inf
-        # Held while waiting, so starts are handed out one by one in arrival order.
+        self._pause_max = pause_max
+        self._log: collections.deque[_Permit] = collections.deque(maxlen=self._capacity or 1)
+        # When the last request was scheduled; the next is due one interval later.
+        self._slot = -math.inf
+        self._pause_until = -math.inf
+        self._level = 0.0
+        self._refusals = 0
+        # Held while waiting, so requests are let through one by one in arrival order.
         self._lock = asyncio.Lock()
         self._lifted = False
+
+    @property
+    def interval(self) -> float:
+        """The spacing between requests now: 1/rate, or longer while slowed down."""
+        if self._level <= 0:
+            return self._base
+        start = max(self._base, self.SLOW_START_INTERVAL)
+        return min(self.SLOWEST_INTERVAL, start * math.pow(2.0, self._level))
+
+    @property
+    def slowed(self) -> bool:
+        return self._level > 0
 
     def lift(self) -> None:
         """Let every waiter through at once: for when nothing will be sent any more."""
         self._lifted = True
+        for permit in self._log:
+            permit.finish(self._clock.monotonic())
 
     async def acquire(self) -> None:
+        """Wait for the turn of one request that counts from its start (a whole lookup)."""
+        await self._take(open_ended=False)
+
+    @contextlib.asynccontextmanager
+    async def request(self) -> AsyncIterator[None]:
+        permit = await self._take(open_ended=True)
+        try:
+            yield
+        finally:
+            if permit is not None:
+                permit.finish(self._clock.monotonic())
+
+    def refused(self, retry_after: float | None = None) -> None:
+        self._refusals += 1
+        if self._refusals < self.REFUSALS_BEFORE_SLOWING:
+            return
+        starting = self._level <= 0
+        self._level = min(self._MAX_LEVEL, self._level + 1.0)
+        if retry_after:
+            until = self._clock.monotonic() + min(retry_after, self._pause_max)
+            self._pause_until = max(self._pause_until, until)
+        if starting:
+            log.warning(
+                "the service refuses requests (%d in a row); slowing every lookup down to one "
+                "request every %.1f s", self._refusals, self.interval,
+            )
+
+    def answered(self) -> None:
+        self._refusals = 0
+        if self._level > 0:
+            self._level = max(0.0, self._level - self.RECOVERY_STEP)
+
+    def _free(self) -> bool:
+        return self._base == 0.0 and self._level <= 0 and not self._lock.locked() and (
+            self._pause_until <= self._clock.monotonic()
+        )
+
+    async def _take(self, *, open_ended: bool) -> _Permit | None:
+        if self._lifted or self._free():
+            return None
         async with self._lock:
+            waited_for = -math.inf
             while True:
                 if self._lifted:
-                    return
+                    return None
                 now = self._clock.monotonic()
-                ready = self._next
-                if len(self._starts) == self._capacity:
-                    ready = max(ready, self._starts[0] + 1.0 + self._MARGIN)
+                ready = max(self._slot + self.interval, self._pause_until)
+                if self._capacity and len(self._log) == self._capacity:
+                    oldest = self._log[0]
+                    if oldest.end is None:
+                        assert oldest.finished is not None
+                        await oldest.finished.wait()
+                        continue
+                    ready = max(ready, oldest.end + 1.0 + self._MARGIN)
                 if now >= ready:
                     break
+                waited_for = ready
                 await self._clock.sleep(ready - now)
-            self._starts.append(now)
             # Late wake-ups keep the schedule (no drift below the set rate), but after an idle
-            # spell it restarts from now, so there is no catch-up burst.
-            slot = self._next if self._next > now - self._interval else now
-            self._next = slot + self._interval
+            # spell it restarts from now, so there is no catch-up burst; nor is there any while
+            # slowed down, when the spacing counts from the actual request.
+            interval = self.interval
+            scheduled = max(self._slot + interval, waited_for)
+            late = now - scheduled
+            self._slot = scheduled if late < interval and not self.slowed else now
+            permit = _Permit(None if open_ended else now)
+            if self._capacity:
+                self._log.append(permit)
+            return permit
 
 
 class _Backoff:
@@ -240,7 +352,12 @@ class LookupEngine:
         self.clock = clock or SystemClock()
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(settings.concurrency)
-        self._limiter = RateLimiter(settings.rate, self.clock) if settings.rate else None
+        # Always there: even with no rate set, a service that refuses requests slows the run.
+        self._limiter = RateLimiter(
+            settings.rate, self.clock, pause_max=settings.retry_after_max
+        )
+        # A source that sends several requests per lookup takes a permit for each itself.
+        self._gated = source.use_gate(self._limiter)
         self._tasks: dict[Query, asyncio.Task[Answer]] = {}
         # Without this, a source that cannot be reached at all (a wrong --mem-url, no network)
         # costs every query its whole retry budget at the polite rate: minutes of waiting for
@@ -326,7 +443,7 @@ class LookupEngine:
         if self._down is not None:
             return self._not_asked()
         async with self._slots:
-            if self._limiter is not None:
+            if not self._gated:
                 await self._limiter.acquire()
             if self._down is not None:  # it went down while this one waited for its turn
                 return self._not_asked()
@@ -343,13 +460,19 @@ class LookupEngine:
     def _watch(self, outcome: Outcome) -> None:
         """Count transient failures in a row; any other outcome shows the source is there.
 
-        One with Retry-After is neither: the server answered, and asked for patience.
+        One with Retry-After is neither: the server answered, and asked for patience. For a
+        source that does not report to the limiter itself, that is a refusal, and any other
+        answer an answer.
         """
         if not _is_transient(outcome):
             self._failures_in_row = 0
+            if not self._gated:
+                self._limiter.answered()
             return
         assert isinstance(outcome, Failed)
         if outcome.retry_after is not None:
+            if not self._gated:
+                self._limiter.refused(outcome.retry_after)
             return
         self._failures_in_row += 1
         if self._down is None and self._failures_in_row >= self.settings.failures_before_giving_up:
@@ -360,8 +483,9 @@ class LookupEngine:
                 f"(last: {last}); the source seems unreachable, run again later"
             )
             log.warning("%s: %s", self.source.name, self._down)
-            if self._limiter is not None:
-                # Queued attempts will not be sent, so they need not wait for their turn.
+            if not self._gated:
+                # Queued attempts will not be sent, so they need not wait for their turn. (A
+                # gated source's requests already under way still keep to the rate.)
                 self._limiter.lift()
 
     def _not_asked(self) -> Failed:

@@ -6,8 +6,9 @@ It shows counts only, never who was looked up: ID numbers are personal data.
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
-from collections.abc import Iterable, Iterator
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 
 from rich.console import Console
 from rich.progress import (
@@ -37,6 +38,32 @@ _STYLE = {
 
 #: Below this many columns the bar leaves out the speed and time left.
 NARROW = 80
+#: The time left is estimated from the pace of this many last answers.
+ETA_WINDOW = 20
+
+
+def duration_zh(seconds: float) -> str:
+    """``45秒``, ``2分10秒``, ``1小时05分``."""
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}小时{minutes:02d}分"
+    if minutes:
+        return f"{minutes}分{secs:02d}秒"
+    return f"{secs}秒"
+
+
+def duration_en(seconds: float) -> str:
+    """``45 s``, ``2 min 10 s``, ``1 h 05 min``."""
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
 
 
 def _cell() -> Column:
@@ -69,9 +96,20 @@ class RichProgress:
     while a person answers a captcha prompt.
     """
 
-    def __init__(self, console: Console | None = None, *, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        console: Console | None = None,
+        *,
+        enabled: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.console = console or Console(stderr=True)
         self.enabled = enabled and self.console.is_terminal
+        self.total = 0
+        self._clock = clock
+        self._started = 0.0
+        # When the last answers that took a lookup came (cached ones come at once).
+        self._recent: deque[float] = deque(maxlen=ETA_WINDOW)
         self.found = 0
         self.not_found = 0
         self.failed = 0
@@ -82,6 +120,8 @@ class RichProgress:
         self._task: TaskID | None = None
 
     def on_start(self, total: int) -> None:
+        self.total = total
+        self._started = self._clock()
         if not self.enabled:
             return
         # One line whatever the width: a wrapped bar is redrawn over itself and leaves debris.
@@ -102,6 +142,7 @@ class RichProgress:
         )
         self._progress.start()
         captcha.set_terminal_guard(self.suspended)
+        captcha.set_status_line(self.status_line)
 
     def on_answer(self, query: Query, answer: Answer) -> None:
         outcome = answer.outcome
@@ -113,6 +154,8 @@ class RichProgress:
             self.failed += 1
         if answer.cached:
             self.cached += 1
+        else:
+            self._recent.append(self._clock())
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, advance=1, counts=self._counts())
 
@@ -125,8 +168,42 @@ class RichProgress:
     def on_finish(self) -> None:
         if self._progress is not None:
             captcha.set_terminal_guard(None)
+            captcha.set_status_line(None)
             self._progress.stop()
             self._progress = None
+
+    @property
+    def answered(self) -> int:
+        return self.found + self.not_found + self.failed
+
+    def seconds_left(self) -> float | None:
+        """The time the lookups left should take at the pace of the last answers (the pace of
+        the person at the captcha prompt), or None before the first answer."""
+        left = self.total - self.answered
+        recent = self._recent
+        if left <= 0:
+            return 0.0
+        if not recent:
+            return None
+        if len(recent) >= 2:
+            each = (recent[-1] - recent[0]) / (len(recent) - 1)
+        else:
+            each = recent[0] - self._started
+        return left * max(each, 0.0)
+
+    def status_line(self) -> str | None:
+        """How many lookups are left and when they should be done, for the captcha prompt
+        (the bar steps aside while the person types, so the prompt says it)."""
+        left = self.total - self.answered
+        if left <= 0:
+            return None
+        seconds = self.seconds_left()
+        if seconds is None:
+            return f"还剩 {left} 次查询，完成时间估算中 / {left} lookups left, estimating the time"
+        return (
+            f"还剩 {left} 次查询，预计约 {duration_zh(seconds)}后完成 / "
+            f"{left} lookups left, about {duration_en(seconds)} to go"
+        )
 
     @contextlib.contextmanager
     def suspended(self) -> Iterator[None]:

@@ -45,7 +45,9 @@ def make_worker(
 @click.option("--show-id", is_flag=True, help="Show ID numbers in full (default: masked).")
 @click.option("--mem-url", default="https://cx.mem.gov.cn", show_default=True,
               help="Base URL of the national lookup (国家查询平台地址).")
-@click.option("--captcha", help="prompt (default at a terminal), command:PROGRAM, or a plugin.")
+@click.option("--captcha", help="prompt (default at a terminal; '?' at the prompt opens the "
+                                "image viewer), viewer (prompt + every image in the desktop's "
+                                "viewer), command:PROGRAM, or a plugin.")
 def lookup(
     id_text: str,
     name: str,
@@ -92,7 +94,8 @@ def _lookup(
     if not needs_lookup(worker, traits):
         return decide(worker, None, as_of, traits=traits)
     query = Query(*key)
-    answers = run_lookups(source, [query], EngineSettings(concurrency=1))
+    # The source's polite rate: a rejected captcha costs another captcha and query.
+    answers = run_lookups(source, [query], EngineSettings.for_source(source, concurrency=1))
     return decide(worker, answers.get(query), as_of, traits=traits)
 
 

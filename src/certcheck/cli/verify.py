@@ -98,14 +98,17 @@ class VerifyArgs:
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Lookups in flight at most.")
 @click.option("--rate", type=FiniteFloatRange(min=0, min_open=True, max=10_000),
-              help="Lookups per second at most (default: 1 for mem, unlimited for registry).")
+              help="Requests per second at most, in any 1-second window; for mem each captcha "
+                   "and each query counts (default: 1 for mem, unlimited for registry).")
 @click.option("--mask-ids", is_flag=True, help="Write ID numbers masked in every output.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--warn-days", type=click.IntRange(0, MAX_DAYS), default=60, show_default=True,
               help="Warn due_soon when review or expiry is this close.")
 @click.option("--mem-url", default="https://cx.mem.gov.cn", show_default=True,
               help="Base URL of the national lookup.")
-@click.option("--captcha", help="prompt (default at a terminal), command:PROGRAM, or a plugin.")
+@click.option("--captcha", help="prompt (default at a terminal; '?' at the prompt opens the "
+                                "image viewer), viewer (prompt + every image in the desktop's "
+                                "viewer), command:PROGRAM, or a plugin.")
 @click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True, max=3600), default=20,
               show_default=True, help="Seconds to wait for one answer of the national lookup.")
 @click.option("--record", "record_dir", type=click.Path(path_type=Path, file_okay=False),

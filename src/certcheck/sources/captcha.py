@@ -14,16 +14,17 @@ import logging
 import os
 import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import ClassVar, TextIO, cast
+from typing import Any, ClassVar, Generic, Literal, TextIO, TypeVar, cast
 
 from certcheck.sources.interface import SourceError
 from certcheck.sources.plugins import load_plugin
@@ -44,6 +45,12 @@ class CaptchaSolver(ABC):
     """Turns a captcha image into the characters it shows."""
 
     name: ClassVar[str]
+    #: Answers one captcha at a time (a person, or a program that asks one): lookups take
+    #: turns (``turn``), and the next image is fetched while it works on the current one.
+    one_at_a_time: ClassVar[bool] = False
+    # Set up lazily, so that a plugin's subclass need not call ``__init__``.
+    _turn_holder: asyncio.Task[Any] | None = None
+    _turn_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     @classmethod
     @abstractmethod
@@ -58,13 +65,42 @@ class CaptchaSolver(ABC):
         """
 
     def turn(self) -> AbstractAsyncContextManager[None]:
-        """Held by one lookup from fetching its captcha until the service has judged the answer.
+        """Held by one lookup from taking its captcha until the solver has answered it.
 
-        A solver that can only answer one captcha at a time (a person at a terminal) makes
-        lookups take turns, so that every image is fresh when it is shown and a rejected answer
-        is followed at once by a new image for the same lookup. By default lookups run freely.
+        A solver that answers one captcha at a time (``one_at_a_time``) makes lookups take
+        turns, so that images are shown one by one, each fresh; an image skipped without an
+        answer is followed at once by the next one for the same lookup. The turn is reentrant
+        for the task holding it. By default lookups run freely.
         """
-        return contextlib.nullcontext()
+        if not self.one_at_a_time:
+            return contextlib.nullcontext()
+        return self._turn()
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task is not None and self._turn_holder is task:
+            yield  # ``solve`` inside a lookup's turn
+            return
+        async with self._turn_lock():
+            self._turn_holder = task
+            try:
+                yield
+            finally:
+                self._turn_holder = None
+
+    def _turn_lock(self) -> asyncio.Lock:
+        # One lock per event loop, since a lock cannot be shared between loops (one per
+        # ``asyncio.run``).
+        loop = asyncio.get_running_loop()
+        locks = self._turn_locks
+        if locks is None or loop not in locks:
+            locks = self._turn_locks = {loop: asyncio.Lock()}
+        return locks[loop]
+
+    def rejected(self) -> None:  # noqa: B027 - optional hook
+        """The service turned down the last answer this solver gave (the lookup asks again
+        with a new image). A person is told at the next prompt."""
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Remove temporary files."""
@@ -226,12 +262,88 @@ def _console_stream(stream: TextIO) -> TextIO:
     return cast("TextIO", inner) if inner is not None else stream
 
 
+# --- what the person at the prompt is told of the run -------------------------------------
+
+_status_line: Callable[[], str | None] | None = None
+
+
+def set_status_line(provider: Callable[[], str | None] | None) -> None:
+    """Register what tells the person at the prompt how many lookups are left and when the
+    run should end (the progress bar, which steps aside while they type)."""
+    global _status_line
+    _status_line = provider
+
+
+def _status() -> str | None:
+    provider = _status_line
+    if provider is None:
+        return None
+    try:
+        return provider()
+    except Exception:  # a status line is never worth a lookup
+        log.debug("status line failed", exc_info=True)
+        return None
+
+
+# --- the system image viewer, where there is a desktop -------------------------------------
+
+
+def desktop_opener(
+    env: Mapping[str, str] | None = None, platform: str | None = None
+) -> list[str] | None:
+    """The command that shows a file in the desktop's own viewer, or None where no desktop is
+    at hand: a server console, or an SSH session without a forwarded display (a viewer opened
+    there would appear on the remote machine's screen, not the person's)."""
+    env = os.environ if env is None else env
+    platform = sys.platform if platform is None else platform
+    remote = bool(env.get("SSH_CONNECTION") or env.get("SSH_TTY"))
+    if platform == "darwin":
+        return None if remote else ["open"]
+    if platform.startswith(("win32", "cygwin")):
+        return None if remote else ["start"]
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        found = shutil.which("xdg-open", path=env.get("PATH"))
+        return [found] if found else None
+    return None
+
+
+def open_in_viewer(opener: list[str], path: Path) -> str | None:
+    """Show ``path`` with ``opener`` without waiting for it; the problem, or None."""
+    try:
+        if opener == ["start"] and hasattr(os, "startfile"):
+            os.startfile(str(path))  # the Windows shell's own association
+            return None
+        process = subprocess.Popen(
+            [*opener, str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return f"{opener[0]}: {exc.strerror or exc}"
+    # Reaped in the background: xdg-open and open return at once, a viewer may stay.
+    threading.Thread(target=process.wait, name="certcheck-viewer", daemon=True).start()
+    return None
+
+
 PROMPT = "验证码 / captcha: "
 HELP = (
     "输入图中字符后回车；直接回车换一张；Ctrl-C 停止\n"
     "Type the characters, Enter. Empty: new image. Ctrl-C: stop\n"
 )
-REJECTED = "✗ 验证码不正确，换一张 / not accepted, here is a new image\n"
+#: Typed alone at the prompt: show the image in the desktop's viewer.
+VIEWER_KEY = "?"
+VIEWER_HELP = "输入 ? 回车：用看图程序打开 / ? then Enter: open it in the image viewer\n"
+VIEWER_OPENED = "已在看图程序中打开 / opened in the image viewer\n"
+NO_DESKTOP = (
+    "没有桌面，无法用看图程序打开；图片画在终端里 / "
+    "no desktop here to open a viewer on; the image is drawn in the terminal\n"
+)
+REJECTED = (
+    "✗ 前面输入的一个验证码不正确，将换一张重查 / "
+    "an earlier answer was not accepted; that lookup asks again with a new image\n"
+)
 SKIPPED = "换一张 / a new image\n"
 INPUT_CLOSED = (
     "\n输入已结束（Ctrl-D），不再询问验证码；其余人员记为未核验\n"
@@ -242,12 +354,14 @@ INPUT_CLOSED = (
 class PromptSolver(CaptchaSolver):
     """Shows the captcha in the terminal (and as a file) and asks the person for it.
 
-    One person answers one captcha at a time: lookups take turns (``turn``), so an image is
-    fetched only when the person is free to read it, and a rejected answer is followed at once
-    by a new image for the same lookup, saying so.
+    One person answers one captcha at a time: lookups take turns (``turn``), and the source
+    fetches the next image while the person types. A rejected answer is said at the next
+    prompt. Where a desktop is at hand, ``?`` opens the image in the system viewer;
+    ``viewer=True`` (``--captcha viewer``) opens every image there as well.
     """
 
     name = "prompt"
+    one_at_a_time = True
 
     def __init__(
         self,
@@ -256,56 +370,35 @@ class PromptSolver(CaptchaSolver):
         stream_out: TextIO | None = None,
         width: int | None = None,
         colours: str | None = None,
+        viewer: bool = False,
+        opener: list[str] | Literal["detect"] | None = "detect",
     ) -> None:
         self._in = stream_in
         self._out = stream_out
         self._width = width
         self._colours = colours
+        self._viewer = viewer
+        self._opener = desktop_opener() if opener == "detect" else opener
         self._files = _ImageFiles()
-        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
-        self._holder: asyncio.Task[object] | None = None
         self._closed_reason: str | None = None
         self._prompts = 0
         self._skipped = False
-
-    def _lock(self) -> asyncio.Lock:
-        # Lookups run concurrently, but there is one person and one terminal. One lock per
-        # event loop, since a lock cannot be shared between loops (one per ``asyncio.run``).
-        loop = asyncio.get_running_loop()
-        lock = self._locks.get(loop)
-        if lock is None:
-            self._locks = {loop: asyncio.Lock()}
-            lock = self._locks[loop]
-        return lock
-
-    def turn(self) -> AbstractAsyncContextManager[None]:
-        return self._turn()
-
-    @contextlib.asynccontextmanager
-    async def _turn(self) -> AsyncIterator[None]:
-        task = asyncio.current_task()
-        if task is not None and self._holder is task:  # ``solve`` inside a lookup's turn
-            yield
-            return
-        async with self._lock():
-            self._holder = task
-            self._skipped = False  # a new lookup: its first image is not "a new one"
-            try:
-                yield
-            finally:
-                self._holder = None
+        self._rejections = 0
 
     @classmethod
     def from_spec(cls, arg: str | None, *, interactive: bool) -> CaptchaSolver:
         if not interactive:
             return NoSolver(
-                "--captcha prompt needs a terminal to show the image and ask; "
+                f"--captcha {cls.name} needs a terminal to show the image and ask; "
                 "use --captcha command:PROGRAM when running unattended"
             )
         return cls()
 
+    def rejected(self) -> None:
+        self._rejections += 1
+
     async def solve(self, image: bytes, *, attempt: int) -> str:
-        async with self._turn():
+        async with self.turn():
             if self._closed_reason is not None:
                 raise NoSolverError(self._closed_reason)
             path = self._files.write(image)
@@ -313,7 +406,7 @@ class PromptSolver(CaptchaSolver):
                 # Looked up only now: while a progress bar is live, sys.stderr is its proxy.
                 out = _console_stream(self._out or sys.stderr)
                 self._show(out, image, path, attempt)
-                line = await _read_line(self._in or sys.stdin)
+                line = await self._ask(out, path)
                 if line is None:
                     out.write(INPUT_CLOSED)
                     out.flush()
@@ -325,6 +418,30 @@ class PromptSolver(CaptchaSolver):
             if not answer:
                 raise CaptchaError("no captcha answer typed (a new image was asked for)")
             return answer
+
+    async def _ask(self, out: TextIO, path: Path) -> str | None:
+        """The person's line, after as many ``?`` (open in the viewer) as they like."""
+        if self._viewer and self._opener is not None:
+            self._open(out, path, quiet=True)
+        while True:
+            line = await _read_line(self._in or sys.stdin)
+            if line is None or normalize_answer(line) != VIEWER_KEY:
+                return line
+            if self._opener is None:
+                out.write(NO_DESKTOP)
+            else:
+                self._open(out, path)
+            out.write(PROMPT)
+            out.flush()
+
+    def _open(self, out: TextIO, path: Path, *, quiet: bool = False) -> None:
+        assert self._opener is not None
+        problem = open_in_viewer(self._opener, path)
+        if problem is not None:
+            out.write(f"看图程序打不开 / the image viewer did not start: {problem}\n")
+        elif not quiet:
+            out.write(VIEWER_OPENED)
+        out.flush()
 
     def _show(self, out: TextIO, image: bytes, path: Path, attempt: int) -> None:
         columns = self._width if self._width is not None else _columns_of(out)
@@ -338,11 +455,21 @@ class PromptSolver(CaptchaSolver):
             parts.append(picture + "\n")
         elif width < MIN_PICTURE_WIDTH:
             parts.append("终端太窄，无法显示图片 / the terminal is too narrow to draw the image\n")
-        if attempt > 1:
-            parts.append(SKIPPED if self._skipped else REJECTED)
+        if self._rejections:
+            parts.append(REJECTED)
+            self._rejections = 0
+        elif attempt > 1 and self._skipped:
+            parts.append(SKIPPED)
         parts.append(f"图片文件 / captcha image saved at {path}\n")
         if self._prompts == 0:
             parts.append(HELP)
+            if self._opener is not None:
+                parts.append(VIEWER_HELP)
+            elif self._viewer:
+                parts.append(NO_DESKTOP)
+        status = _status()
+        if status:
+            parts.append(status + "\n")
         parts.append(PROMPT)
         self._prompts += 1
         out.write("".join(parts))
@@ -350,6 +477,17 @@ class PromptSolver(CaptchaSolver):
 
     async def aclose(self) -> None:
         self._files.remove()
+
+
+class ViewerSolver(PromptSolver):
+    """``--captcha viewer``: the prompt, with every image also opened in the desktop's viewer
+    (where there is none, as over SSH, the terminal drawing alone)."""
+
+    name = "viewer"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("viewer", True)
+        super().__init__(**kwargs)
 
 
 def normalize_answer(text: str) -> str:
@@ -435,9 +573,14 @@ async def _bounded_output(process: asyncio.subprocess.Process) -> tuple[bytes, b
 
 
 class CommandSolver(CaptchaSolver):
-    """``command:PROGRAM``: PROGRAM gets the image file's path and prints the answer."""
+    """``command:PROGRAM``: PROGRAM gets the image file's path and prints the answer.
+
+    One image at a time, as a person answers: PROGRAM may be one that asks somebody (a
+    dialog), and while it works the source fetches the next image and sends the last answer.
+    """
 
     name = "command"
+    one_at_a_time = True
     timeout: ClassVar[float] = 60.0
 
     def __init__(self, argv: list[str], *, timeout: float | None = None) -> None:
@@ -456,6 +599,10 @@ class CommandSolver(CaptchaSolver):
         return cls(argv)
 
     async def solve(self, image: bytes, *, attempt: int) -> str:
+        async with self.turn():
+            return await self._run(image)
+
+    async def _run(self, image: bytes) -> str:
         path = self._files.write(image)
         try:
             process = await asyncio.create_subprocess_exec(
@@ -536,6 +683,108 @@ class StaticSolver(CaptchaSolver):
 
     async def solve(self, image: bytes, *, attempt: int) -> str:
         return self.answer
+
+
+# --- the next captcha, fetched while the solver works on this one --------------------------
+
+#: A captcha lives about two minutes on the national service. One fetched ahead is shown only
+#: while younger than this (else a new one is fetched), leaving half a minute to type it.
+CAPTCHA_MAX_AGE = 90.0
+
+T = TypeVar("T")
+
+
+class CaptchaTurns(Generic[T]):
+    """Lookups taking turns at a one-at-a-time solver, the next image always ready.
+
+    The lookup holding the turn ``take``s its captcha: the one fetched ahead if it is still
+    fresh, else a new one. When another lookup is waiting for the turn, the next captcha is
+    fetched at once, in the background, so that it is there when the person has typed this
+    one. Nothing is fetched ahead for nobody (the last lookup of a run), nor for a solver
+    that runs lookups side by side (each fetches its own image).
+    """
+
+    def __init__(
+        self,
+        solver: CaptchaSolver,
+        fetch: Callable[[], Awaitable[T]],
+        *,
+        max_age: float = CAPTCHA_MAX_AGE,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        self.solver = solver
+        self.max_age = max_age
+        self._fetch = fetch
+        # The event loop's clock by default (time.monotonic, unless a test's loop says else).
+        self._monotonic = monotonic or (lambda: asyncio.get_running_loop().time())
+        self._waiting = 0
+        self._ahead: asyncio.Task[tuple[T, float]] | None = None
+        #: Captchas fetched ahead, and those of them thrown away as too old (for tests/bench).
+        self.fetched_ahead = 0
+        self.discarded = 0
+
+    @property
+    def waiting(self) -> int:
+        """Lookups waiting for the turn."""
+        return self._waiting
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        self._waiting += 1
+        holding = False
+        try:
+            async with self.solver.turn():
+                self._waiting -= 1
+                holding = True
+                yield
+        finally:
+            if not holding:
+                self._waiting -= 1
+
+    async def take(self) -> T:
+        """The captcha for the lookup holding the turn."""
+        got = await self._take_ahead()
+        if got is None:
+            got = await self._fetch()
+        if self.solver.one_at_a_time and self._waiting > 0 and self._ahead is None:
+            self._ahead = asyncio.get_running_loop().create_task(
+                self._fetch_timed(), name="certcheck-captcha-ahead"
+            )
+            self.fetched_ahead += 1
+        return got
+
+    async def _fetch_timed(self) -> tuple[T, float]:
+        got = await self._fetch()
+        return got, self._monotonic()
+
+    async def _take_ahead(self) -> T | None:
+        task = self._ahead
+        if task is None:
+            return None
+        try:
+            # Not cancelled along with a lookup that gives up: the next one takes it then.
+            got, fetched_at = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.cancelled():
+                self._ahead = None
+            raise
+        except Exception:  # the fetch's own trouble: fetch again, now
+            self._ahead = None
+            log.debug("captcha fetched ahead failed", exc_info=True)
+            return None
+        self._ahead = None
+        if self._monotonic() - fetched_at > self.max_age:
+            self.discarded += 1
+            log.debug("captcha fetched ahead is %.0f s old; fetching a new one",
+                      self._monotonic() - fetched_at)
+            return None
+        return got
+
+    async def aclose(self) -> None:
+        task, self._ahead = self._ahead, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 def available_solvers() -> list[str]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from certcheck.models import Outcome, Query, Regime, SourceTraits
 
@@ -18,6 +19,25 @@ NATIONAL_PUBLICATION_DELAY = timedelta(days=7)
 
 class SourceError(Exception):
     """The source cannot be used at all (bad registry file, unknown name, bad option)."""
+
+
+class RequestGate(Protocol):
+    """The engine's rate limiter as a source sees it: one permit per request to a service.
+
+    A source whose lookup sends several requests (a captcha, then a query, then perhaps a new
+    captcha) takes a permit for each, so that ``--rate`` counts requests, not lookups, and
+    reports how the service took them, so that refusals slow the whole run down.
+    """
+
+    def request(self) -> AbstractAsyncContextManager[None]:
+        """Wait until one more request may be sent, and hold the permit while it is under
+        way: the request counts in the rate window until its answer is in."""
+
+    def refused(self, retry_after: float | None = None) -> None:
+        """The service refused a request (HTTP 403 or 429, a web firewall's challenge page)."""
+
+    def answered(self) -> None:
+        """The service answered a request as a service does (whatever the answer said)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +95,15 @@ class LookupSource(ABC):
     @abstractmethod
     async def lookup(self, query: Query) -> Outcome:
         """Every official record for the query's ID number, or NotFound, or Failed."""
+
+    def use_gate(self, gate: RequestGate) -> bool:
+        """Offered the engine's rate limiter before the first lookup.
+
+        A source that sends more than one request per lookup keeps it, takes a permit before
+        each request, reports refusals, and returns True; the engine then no longer takes a
+        permit per lookup. By default (False) the engine paces whole lookups.
+        """
+        return False
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most sources hold nothing
         """Release connections or files."""

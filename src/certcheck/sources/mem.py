@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import email.utils
 import hashlib
 import json
@@ -40,12 +41,14 @@ from certcheck.sources import mem_mapping as api
 from certcheck.sources.captcha import (
     CaptchaError,
     CaptchaSolver,
+    CaptchaTurns,
     NoSolverError,
     load_solver,
 )
 from certcheck.sources.interface import (
     NATIONAL_PUBLICATION_DELAY,
     LookupSource,
+    RequestGate,
     SourceError,
     SourceOptions,
 )
@@ -448,6 +451,12 @@ class MemSource(LookupSource):
         # Set once the solver said it can never answer: later lookups then fail at once
         # instead of fetching captchas from the national service that nobody will read.
         self._no_solver: str | None = None
+        # The engine's rate limiter (``use_gate``): every request takes a permit from it.
+        self._gate: RequestGate | None = None
+        # Lookups take turns at a one-at-a-time solver, the next image fetched ahead.
+        self.captchas: CaptchaTurns[Exchange | Failed] = CaptchaTurns(
+            solver, lambda: self._get("captcha", api.CAPTCHA_PATH, None, None)
+        )
 
     @classmethod
     def from_spec(cls, arg: str | None, options: SourceOptions) -> MemSource:
@@ -469,6 +478,12 @@ class MemSource(LookupSource):
     def cache_identity(self) -> str:
         return f"mem:{self.base_url}"
 
+    def use_gate(self, gate: RequestGate) -> bool:
+        # --rate counts requests: each captcha (also a new one after a rejected answer or
+        # fetched ahead) and each query takes a permit, and refusals slow the whole run.
+        self._gate = gate
+        return True
+
     def _http(self) -> httpx.AsyncClient:
         # Made on first use, so it belongs to the event loop that runs the lookups.
         if self._client is None:
@@ -489,17 +504,21 @@ class MemSource(LookupSource):
         return self._client
 
     async def aclose(self) -> None:
+        await self.captchas.aclose()
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
         await self.solver.aclose()
 
     async def _get(
-        self, step: str, path: str, params: Mapping[str, str] | None, query: Query
+        self, step: str, path: str, params: Mapping[str, str] | None, query: Query | None
     ) -> Exchange | Failed:
+        # The client first: building it takes a while, and a permit is for sending at once.
+        client = self._http()
         try:
-            response = await self._http().get(path, params=params)
-            body = response.text
+            async with self._gate.request() if self._gate else contextlib.nullcontext():
+                response = await client.get(path, params=params)
+                body = response.text
         except httpx.TimeoutException as exc:
             return Failed(
                 FailureKind.LOOKUP_FAILED,
@@ -508,18 +527,32 @@ class MemSource(LookupSource):
             )
         except httpx.HTTPError as exc:
             # httpx messages may include the URL, which carries the ID number.
-            log.info("mem %s for %s failed: %s", step, mask_id(query.id_number), type(exc).__name__)
+            who = mask_id(query.id_number) if query is not None else "the next lookup"
+            log.info("mem %s for %s failed: %s", step, who, type(exc).__name__)
             return Failed(
                 FailureKind.LOOKUP_FAILED,
                 f"cannot reach the national lookup ({step}): {type(exc).__name__}",
                 transient=True,
             )
-        return Exchange(
+        exchange = Exchange(
             step=step,
             status=response.status_code,
             body=body,
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
+        self._tell_gate(exchange)
+        return exchange
+
+    def _tell_gate(self, exchange: Exchange) -> None:
+        """Refusals (a web firewall's 403, 429 or challenge page) slow every lookup down;
+        proper answers let the pace recover."""
+        if self._gate is None:
+            return
+        status = exchange.status
+        if status in (403, 429) or (status == 200 and exchange.body.lstrip()[:1] == "<"):
+            self._gate.refused(exchange.retry_after)
+        elif status == 200:
+            self._gate.answered()
 
     async def lookup(self, query: Query) -> Outcome:
         outcome, _ = await self.lookup_exchanges(query)
@@ -606,19 +639,32 @@ class MemSource(LookupSource):
         return outcome
 
     async def _lookup(self, query: Query, exchanges: list[Exchange]) -> Outcome:
-        # A person answers one captcha at a time: the solver's turn covers every try of this
-        # lookup, so each image is fresh when shown and a rejected answer is followed at once
-        # by a new image for the same person (not by somebody else's, already waiting).
-        async with self.solver.turn():
-            if self._no_solver is not None:
-                return Failed(FailureKind.CAPTCHA_FAILED, f"no captcha solver: {self._no_solver}")
-            return await self._tries(query, exchanges)
+        if self._no_solver is not None:
+            return Failed(FailureKind.CAPTCHA_FAILED, f"no captcha solver: {self._no_solver}")
+        return await self._tries(query, exchanges)
 
     async def _tries(self, query: Query, exchanges: list[Exchange]) -> Outcome:
+        async with contextlib.AsyncExitStack() as turn:
+            return await self._tries_in_turns(query, exchanges, turn)
+
+    async def _tries_in_turns(
+        self, query: Query, exchanges: list[Exchange], turn: contextlib.AsyncExitStack
+    ) -> Outcome:
+        # A one-at-a-time solver (a person) is held from taking an image until answering it;
+        # an image skipped keeps the turn, so the next one follows at once. The query is sent
+        # after the turn is handed on: the person reads the next image (fetched ahead) while
+        # this answer is judged, and a rejected answer queues for a new turn.
         last_problem = "no try made"
         last_raw: str | None = None
+        holding = False
         for attempt in range(1, self.captcha_tries + 1):
-            got = await self._get("captcha", api.CAPTCHA_PATH, None, query)
+            if not holding:
+                await turn.enter_async_context(self.captchas.turn())
+                holding = True
+                if self._no_solver is not None:
+                    return Failed(FailureKind.CAPTCHA_FAILED,
+                                  f"no captcha solver: {self._no_solver}")
+            got = await self.captchas.take()
             if isinstance(got, Failed):
                 return got
             exchanges.append(got)
@@ -635,6 +681,8 @@ class MemSource(LookupSource):
                 except CaptchaError as exc:
                     last_problem = str(exc)
                     continue
+            await turn.aclose()
+            holding = False
             params = {
                 api.PARAM_NAME: query.name,
                 api.PARAM_ID: query.id_number,
@@ -650,6 +698,8 @@ class MemSource(LookupSource):
             if isinstance(result, WrongCaptcha):
                 last_problem = f"captcha not accepted: {result.message}"
                 last_raw = _clip(got.body)
+                if captcha.image is not None:
+                    self.solver.rejected()
                 log.debug("captcha %d for %s not accepted", attempt, mask_id(query.id_number))
                 continue
             return result
