@@ -534,6 +534,32 @@ def test_a_failed_variant_query_is_retried_without_asking_the_first_name_again(
     assert outcome.detail == "nothing found under '阿依古丽·买买提'; found under '阿依古丽•买买提'"
 
 
+@pytest.mark.parametrize(
+    ("faults", "reason"),
+    [(["html at 200"] * 5, Reason.UNRECOGNIZED_RESPONSE),
+     (["html at 200", "502", "html at 200", "html at 200", "html at 200"],
+      Reason.LOOKUP_FAILED)],
+)
+def test_garbage_while_asking_a_variant_is_judged_like_any_garbage(
+    mock: Any, faults: list[str], reason: Reason
+) -> None:
+    left = list(faults)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.params["name"] == DOTTED:
+            return httpx.Response(200, json={"code": 200, "msg": "查询成功", "data": []})
+        fault = left.pop(0)
+        return httpx.Response(502, text="bad gateway") if fault == "502" else GARBAGE[fault]
+
+    route = mock.get(api.QUERY_PATH).mock(side_effect=answer)
+    outcome = engine_run(source(), Query(ID, DOTTED))
+    names = [c.request.url.params["name"] for c in route.calls]
+    assert names == [DOTTED] + ["阿依古丽•买买提"] * 5
+    assert isinstance(outcome, Failed) and outcome.reason is reason
+    assert "asking as '阿依古丽•买买提' after nothing was found under '阿依古丽·买买提'" \
+        in outcome.detail
+
+
 def test_no_variants_when_switched_off() -> None:
     with MemServer({}, match_names=True) as server:
         outcome = run(source(server.url, name_variants=False), Query(ID, DOTTED))

@@ -217,7 +217,7 @@ def garbage_kind(outcome: Outcome) -> str | None:
         return None
     if not outcome.transient:
         return None
-    return next((kind for kind in _GARBAGE if outcome.detail.endswith(kind)), None)
+    return next((kind for kind in _GARBAGE if kind in outcome.detail), None)
 
 
 def _body(exchange: Exchange) -> dict[str, Any] | Failed:
