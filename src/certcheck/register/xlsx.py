@@ -127,7 +127,7 @@ def _header(wb: Any) -> Any:
 
 #: Columns whose text wraps inside the cell, with their width: long free text would otherwise
 #: run into the next column or make the printed page too wide to read.
-WRAPPED_WIDTHS: dict[str, float] = {"原因": 18, "提示": 17, "说明": 30}
+WRAPPED_WIDTHS: dict[str, float] = {"原因": 20, "提示": 17, "说明": 30}
 #: Widths of columns whose values have a fixed shape.
 _FIXED_WIDTHS: dict[CellKind, float] = {CellKind.DATE: 12, CellKind.DATETIME: 19}
 
