@@ -1,0 +1,241 @@
+"""The catalog as built from the shipped catalog.json, its guards against a bad edit, and the
+matching helpers at their edges (docs/mutation.md).
+
+``load_catalog`` is cached for the life of a process, so most tests here build a fresh catalog
+from the JSON: what a safety officer's edit to catalog.json is turned into, every time.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from certcheck.catalog import Catalog, Coverage, RegimeData, _names, load_catalog
+from certcheck.models import Regime
+
+ELECTRICAL = frozenset(
+    {"高压电工作业", "低压电工作业", "防爆电气作业", "电力电缆作业", "继电保护作业", "电气试验作业"}
+)
+
+
+@pytest.fixture
+def fresh() -> Catalog:
+    return load_catalog.__wrapped__()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # a category, and an item
+        ("电工作业", ELECTRICAL),
+        ("低压电工作业", {"低压电工作业"}),
+        # a category or an item without its trailing 作业
+        ("石油天然气安全", {"司钻作业"}),
+        ("氯化工艺", {"氯化工艺作业"}),
+        # aliases, one with two targets
+        ("电焊工", {"熔化焊接与热切割作业"}),
+        ("爆破工", {"煤矿井下爆破作业", "金属非金属矿山爆破作业"}),
+        ("塔吊司机", {"建筑起重机械司机（塔式起重机）"}),
+        # other regimes' categories
+        ("锅炉作业", {"工业锅炉司炉", "电站锅炉司炉", "锅炉水处理"}),
+        ("建筑架子工", {"建筑架子工（普通脚手架）", "建筑架子工（附着升降脚手架）"}),
+    ],
+)
+def test_a_fresh_catalog_resolves_every_kind_of_name(
+    fresh: Catalog, name: str, expected: set[str]
+) -> None:
+    assert fresh.resolve(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "regime"),
+    [
+        ("电工作业", Regime.MEM),
+        ("锅炉作业", Regime.SPECIAL_EQUIPMENT),
+        ("叉车工", Regime.SPECIAL_EQUIPMENT),
+        ("建筑电工", Regime.CONSTRUCTION),
+        # not in the catalog: by keyword
+        ("塔吊维修工", Regime.CONSTRUCTION),
+        ("锅炉清洗工", Regime.SPECIAL_EQUIPMENT),
+        ("打桩工", None),
+    ],
+)
+def test_a_fresh_catalog_places_names_in_their_regime(
+    fresh: Catalog, name: str, regime: Regime | None
+) -> None:
+    assert fresh.regime_of(name) == regime
+
+
+def test_hinted_aliases_mean_the_other_regimes_item_only_with_the_hint(fresh: Catalog) -> None:
+    assert fresh.resolve("电工", Regime.CONSTRUCTION) == {"建筑电工"}
+    assert fresh.regime_of("电工", Regime.CONSTRUCTION) is Regime.CONSTRUCTION
+    assert fresh.resolve("焊工", Regime.SPECIAL_EQUIPMENT) == {"金属焊接操作", "非金属焊接操作"}
+    assert fresh.regime_of("焊工", Regime.SPECIAL_EQUIPMENT) is Regime.SPECIAL_EQUIPMENT
+    assert fresh.resolve("电工") == ELECTRICAL
+    assert fresh.regime_of("电工") is Regime.MEM
+
+
+def test_a_fresh_catalog_keeps_the_mem_catalog_at_hand(fresh: Catalog) -> None:
+    assert len(fresh.categories) == 11
+    assert fresh.categories["石油天然气安全作业"] == ("司钻作业",)
+    assert fresh.aliases["爆破工"] == ("煤矿井下爆破作业", "金属非金属矿山爆破作业")
+
+
+def _regime(
+    categories: dict[str, tuple[str, ...]],
+    aliases: dict[str, tuple[str, ...]] | None = None,
+    hinted: dict[str, tuple[str, ...]] | None = None,
+) -> RegimeData:
+    return RegimeData(categories, aliases or {}, hinted or {}, (), (), ())
+
+
+def test_a_name_in_two_regimes_is_refused() -> None:
+    with pytest.raises(ValueError, match="'锅炉作业' is in two regimes"):
+        Catalog(
+            {
+                Regime.MEM: _regime({"锅炉作业": ("工业锅炉司炉",)}),
+                Regime.SPECIAL_EQUIPMENT: _regime({"锅炉作业": ("电站锅炉司炉",)}),
+            }
+        )
+
+
+def test_an_alias_to_nothing_is_refused_with_its_name() -> None:
+    with pytest.raises(ValueError, match="alias '焊把式' points to unknown '焊接作业'"):
+        Catalog({Regime.MEM: _regime({"电工作业": ("低压电工作业",)}, {"焊把式": ("焊接作业",)})})
+    with pytest.raises(ValueError, match="alias '电工' points to unknown '建筑电工'"):
+        Catalog({Regime.MEM: _regime({"电工作业": ()}, hinted={"电工": ("建筑电工",)})})
+
+
+def test_a_small_catalog_keeps_its_regimes_apart() -> None:
+    catalog = Catalog(
+        {
+            Regime.MEM: _regime({"电工作业": ("低压电工作业",)}),
+            Regime.CONSTRUCTION: _regime(
+                {"建筑电工": ("建筑电工",)}, hinted={"电工": ("建筑电工",)}
+            ),
+        }
+    )
+    assert catalog.resolve("电工") == {"低压电工作业"}
+    assert catalog.resolve("电工", Regime.CONSTRUCTION) == {"建筑电工"}
+    assert catalog.regime_of("建筑电工") is Regime.CONSTRUCTION
+
+
+def test_alias_values_must_be_names() -> None:
+    assert _names("电工作业") == ("电工作业",)
+    assert _names(["煤矿井下爆破作业", "金属非金属矿山爆破作业"]) == (
+        "煤矿井下爆破作业",
+        "金属非金属矿山爆破作业",
+    )
+    for bad in (["电工作业", 3], 3, None):
+        with pytest.raises(ValueError, match="expected a name or a list of names"):
+            _names(bad)
+
+
+def test_unknown_names_resolve_to_nothing() -> None:
+    assert load_catalog().resolve("打桩工") == frozenset()
+    assert load_catalog().resolve("   ") == frozenset()
+
+
+def test_split_keeps_names_with_separators_whole() -> None:
+    catalog = load_catalog()
+    assert catalog.split("") == []
+    assert catalog.split("   ") == []
+    assert catalog.split("低压 电工、焊工") == ["低压 电工", "焊工"]
+    assert catalog.split("焊工/低压 电工") == ["焊工", "低压 电工"]
+    assert catalog.split("高处安装、维护、拆除作业、焊工") == ["高处安装、维护、拆除作业", "焊工"]
+    assert catalog.split("打桩工、焊工") == ["打桩工", "焊工"]
+
+
+def test_an_unknown_declared_item_is_kept_as_written() -> None:
+    catalog = load_catalog()
+    assert catalog.coverages(None, "打桩工") == (
+        Coverage(frozenset(), "打桩工", "打桩工", Regime.MEM),
+    )
+    # Unknown names are placed by their keywords, before any hint.
+    assert catalog.coverages(None, "塔吊维修工") == (
+        Coverage(frozenset(), "塔吊维修工", "塔吊维修工", Regime.CONSTRUCTION),
+    )
+    assert catalog.coverages(None, "锅炉清洗工", Regime.CONSTRUCTION) == (
+        Coverage(frozenset(), "锅炉清洗工", "锅炉清洗工", Regime.SPECIAL_EQUIPMENT),
+    )
+    assert catalog.coverages(None, "打桩工", Regime.CONSTRUCTION) == (
+        Coverage(frozenset(), "打桩工", "打桩工", Regime.CONSTRUCTION),
+    )
+
+
+def test_the_category_decides_when_the_item_is_unknown() -> None:
+    (coverage,) = load_catalog().coverages("电工作业", "配电房值班")
+    assert coverage.items == ELECTRICAL
+    assert coverage.shown == "配电房值班"
+    assert coverage.regime is Regime.MEM
+
+
+def test_covers_with_what_a_record_names() -> None:
+    catalog = load_catalog()
+    (low_voltage,) = catalog.coverages(None, "低压电工")
+    assert catalog.covers(low_voltage, "电工作业", None)
+    assert catalog.covers(low_voltage, "电工作业", "  ")
+    assert catalog.covers(low_voltage, None, "低压电工作业")
+    assert not catalog.covers(low_voltage, "焊接与热切割作业", None)
+    assert not catalog.covers(low_voltage, "电工作业", "高压电工作业")
+    assert not catalog.covers(low_voltage, None, None)
+    assert not catalog.covers(low_voltage, " ", "")
+    (unknown,) = catalog.coverages(None, "打桩工")
+    assert catalog.covers(unknown, None, "打桩工")
+    assert catalog.covers(unknown, "打桩工", None)
+    assert not catalog.covers(unknown, None, None)
+
+
+def test_record_regime() -> None:
+    catalog = load_catalog()
+    assert catalog.record_regime("建筑施工特种作业", "建筑电工") is Regime.CONSTRUCTION
+    assert catalog.record_regime(None, "叉车司机") is Regime.SPECIAL_EQUIPMENT
+    assert catalog.record_regime("锅炉作业", "  ") is Regime.SPECIAL_EQUIPMENT
+    assert catalog.record_regime("  ", "塔吊维修工") is Regime.CONSTRUCTION
+    assert catalog.record_regime("打桩", "打桩工") is Regime.MEM
+    assert catalog.record_regime(None, None) is Regime.MEM
+    # the item speaks before the category
+    assert catalog.record_regime("锅炉作业", "建筑电工") is Regime.CONSTRUCTION
+
+
+def test_hint_from_the_category() -> None:
+    catalog = load_catalog()
+    assert catalog.hint("锅炉作业", None, None) is Regime.SPECIAL_EQUIPMENT
+    assert catalog.hint("电工作业", None, None) is None
+    assert catalog.hint("住建局颁发", None, None) is Regime.CONSTRUCTION
+    assert catalog.hint("质量技术监督局颁发", None, None) is Regime.SPECIAL_EQUIPMENT
+    assert catalog.hint("某单位自定类别", None, None) is None
+    assert catalog.hint("某单位自定类别", "渝A042021000123", None) is Regime.CONSTRUCTION
+
+
+# ---- the cached matching functions (mutmut leaves them alone; see docs/mutation.md) -------
+
+
+def test_a_bracketed_note_after_a_name_is_ignored() -> None:
+    catalog = load_catalog()
+    assert catalog.resolve("低压电工(持证)") == {"低压电工作业"}
+    assert catalog.resolve("焊工【复审】") == {"熔化焊接与热切割作业", "压力焊作业", "钎焊作业"}
+
+
+def _seen(coverages: tuple[Coverage, ...]) -> list[tuple[frozenset[str], str, Regime]]:
+    """What a finding shows of each declared item: the items it needs, its name, its regime."""
+    return [(c.items, c.shown, c.regime) for c in coverages]
+
+
+def test_a_blank_item_leaves_the_category_to_decide() -> None:
+    assert _seen(load_catalog().coverages("电工作业", "  ")) == [
+        (ELECTRICAL, "电工作业", Regime.MEM)
+    ]
+    assert load_catalog().coverages("  ", "  ") == ()
+
+
+def test_a_name_known_only_under_the_hint_is_an_item_not_a_category_fallback() -> None:
+    # 司索工 means the construction item only when the row points to construction.
+    coverages = load_catalog().coverages("建筑施工特种作业", "司索工", Regime.CONSTRUCTION)
+    assert _seen(coverages) == [(frozenset({"建筑起重信号司索工"}), "司索工", Regime.CONSTRUCTION)]
+
+
+def test_a_category_known_only_under_the_hint_decides_an_unknown_item() -> None:
+    (coverage,) = load_catalog().coverages("安全管理", "锅炉房值班", Regime.SPECIAL_EQUIPMENT)
+    assert coverage.items == {"特种设备安全管理"}
+    assert coverage.shown == "锅炉房值班"
+    assert coverage.regime is Regime.SPECIAL_EQUIPMENT
