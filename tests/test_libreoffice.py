@@ -8,6 +8,8 @@ PDF's text), the totals, and no ``###`` where a number did not fit.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 from dataclasses import replace
 from datetime import date
@@ -30,9 +32,6 @@ from test_register import build_register
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 ENTERPRISE = "重庆市江津区德感机械制造有限公司"
-# One worker renders everything once (pyproject.toml: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("libreoffice")
-
 LONG_MESSAGE = ("列“备注（请填写该人员近三年的培训经历、取证机构、复审情况以及所在班组和联系人，"
                 "不清楚的请注明原因）”与前面的“备注”含义相同，已忽略【完】")
 
@@ -60,10 +59,25 @@ def _big_roster(path: Path) -> None:
     wb.save(path)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Page]]:
+    """The workbooks printed to PDF, once per test run: the xdist workers share the run's
+    temporary folder, and the first to take the lock renders for all."""
     require()
-    work = tmp_path_factory.mktemp("printed")
+    root = tmp_path_factory.getbasetemp()
+    shared = root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+    work = shared / "printed"
+    names = ["register", "big", "form", "issues"]
+    with open(shared / "printed.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (work / "done").exists():
+            _render(work, names)
+            (work / "done").touch()
+    return {n: pages(work / "pdf" / f"{n}.pdf") for n in names}
+
+
+def _render(work: Path, names: list[str]) -> None:
+    work.mkdir(exist_ok=True)
     registry = f"registry:{SAMPLES / 'registry.csv'}"
     common = ("--source", registry, "--as-of", "2026-12-01", "--no-progress", "--no-cache")
     _cli("verify", SAMPLES / "roster.xlsx", *common, "-o", work / "register.xlsx")
@@ -79,9 +93,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Page]]:
         input_issues=(*base.input_issues, InputIssue(2, "duplicate_column", LONG_MESSAGE)),
     )
     write_xlsx(long_issue, work / "issues.xlsx")
-    names = ["register", "big", "form", "issues"]
-    pdfs = to_pdf([work / f"{n}.xlsx" for n in names], work / "pdf")
-    return {n: pages(pdf) for n, pdf in zip(names, pdfs, strict=True)}
+    to_pdf([work / f"{n}.xlsx" for n in names], work / "pdf")
 
 
 def _main_pages(printed: list[Page]) -> list[Page]:
