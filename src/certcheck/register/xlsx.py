@@ -169,7 +169,11 @@ def _main_sheet(wb: Any, reg: Register) -> None:
     # (constant_memory mode writes the column widths at close).
     sized = [column.kind is CellKind.TEXT and not wraps[c] for c, column in enumerate(COLUMNS)]
     seen: list[set[str]] = [set() for _ in COLUMNS]
-    wrap_at = [(c, WRAPPED_WIDTHS[COLUMNS[c].header]) for c in range(len(COLUMNS)) if wraps[c]]
+    # (column, width, the lines of each text seen): reasons and hints repeat, so each text is
+    # measured once; a text of few characters fits on one line without measuring.
+    wrap_at: list[tuple[int, float, dict[str, int]]] = [
+        (c, WRAPPED_WIDTHS[COLUMNS[c].header], {}) for c in range(len(COLUMNS)) if wraps[c]
+    ]
     most_rows = 1
     write_string = ws.write_string
     write_number = ws.write_number
@@ -179,10 +183,14 @@ def _main_sheet(wb: Any, reg: Register) -> None:
     for r, finding in enumerate(reg.findings, start=1):
         values = flat_row(finding, masker, sheets)
         lines = 1
-        for c, width in wrap_at:
+        for c, width, known in wrap_at:
             value = values[c]
-            if isinstance(value, str) and quick_width(value) > width - 1:
-                lines = max(lines, lines_needed(value, width))
+            if isinstance(value, str) and 2 * len(value) >= width:
+                n = known.get(value)
+                if n is None:
+                    n = known[value] = lines_needed(value, width)
+                if n > lines:
+                    lines = n
         if lines > 1:
             # Before the row's cells: constant_memory mode writes a row out as it moves on.
             set_row(r, row_height(lines))
