@@ -142,3 +142,15 @@ def test_a_typo_in_source_fails_before_the_roster_is_read(
     missing = run("verify", SAMPLES / "roster.xlsx", "--source", "registry:no-such-file.csv",
                   "-o", tmp_path / "r.json")
     assert missing.exit_code == 4 and "no-such-file.csv" in missing.stderr
+
+
+def test_due_names_a_foreign_file_once(tmp_path: Path) -> None:
+    from certcheck.cli import due as _due  # noqa: F401  (attaches the command)
+
+    path = docx(tmp_path / "到期.docx")
+    result = run("due", path)
+    assert result.exit_code == 4
+    assert result.stderr.strip() == (
+        f"certcheck: 到期.docx 是 Word 文档，不是表格。{SAVE_AS}（this is a Word document, not a "
+        "spreadsheet）"
+    )

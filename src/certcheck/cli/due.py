@@ -89,6 +89,7 @@ def _read(path: Path, sheet: str | None) -> tuple[list[Dates], str, bool]:
     """The people's dates, what they come from, and whether the roster had several sheets."""
     from certcheck.register.reader import NotARegister, read_register
     from certcheck.roster import RosterError, read_roster
+    from certcheck.roster.reader import ForeignFile
 
     if not path.exists():
         raise UserError(f"{path}: no such file")
@@ -103,6 +104,9 @@ def _read(path: Path, sheet: str | None) -> tuple[list[Dates], str, bool]:
             raise
         try:
             roster = read_roster(path, sheet)
+        except ForeignFile as foreign:
+            # A Word file or a photo is neither; say what it is, once.
+            raise UserError(str(foreign)) from None
         except RosterError as not_roster:
             raise UserError(
                 f"{path}: neither a certcheck register ({_tail(not_register, path)}) "

@@ -94,13 +94,18 @@ def _as_roster_error(path: Path, read: Callable[[], _T]) -> _T:
         raise unreadable(path, exc) from exc
 
 
+class ForeignFile(RosterError):
+    """The file is plainly not a spreadsheet (a document, a picture, an archive); the message
+    says what it is and what to do."""
+
+
 def _spreadsheet_kind(path: Path, head: bytes) -> Kind:
     """What the file holds; a Word document, a PDF, a picture or an archive is refused here,
     named for what it is, before any reader tries it and fails in its own words."""
     kind = sniff(path, head)
     other = foreign(path, head, kind)
     if other is not None:
-        raise RosterError(other.message(path.name))
+        raise ForeignFile(other.message(path.name))
     return kind
 
 
