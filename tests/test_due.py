@@ -211,7 +211,9 @@ def test_bad_output_extension_and_foreign_file(tmp_path: Path) -> None:
     result = run(junk)
     assert result.exit_code == 4
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "photo.xlsx" in lines[0] and "roster" in lines[0]
+    # Named for what it is, not "neither a register nor a roster".
+    assert lines == ["certcheck: photo.xlsx 是图片（PNG），不是表格。无法识别图片中的表格；"
+                     "请提供花名册的 Excel/WPS 文件（.xlsx）（this is an image (PNG), not a spreadsheet）"]
 
 
 # --- the command on a roster ----------------------------------------------------------------
