@@ -1,6 +1,6 @@
 """Every benchmark figure, one line each, as a ratio to a floor measured in the same run.
 
-    python bench/run.py            # 20k and 100k rosters, lookups, rate, summary
+    python bench/run.py            # 20k and 100k rosters, lookups, rate, captcha pipeline, summary
     python bench/run.py --quick    # 20k only (a minute or so)
 
 Data is generated into bench/out/ (ignored by git) and reused while its size matches.
@@ -125,7 +125,7 @@ def main() -> None:
     for size in (20_000,) if args.quick else (20_000, 100_000):
         roster_run(size)
     if not args.quick:
-        for script in ("bench_lookups.py", "bench_summary.py"):
+        for script in ("bench_lookups.py", "bench_captcha.py", "bench_summary.py"):
             if (HERE / script).exists():
                 subprocess.run([sys.executable, str(HERE / script)], check=True)
     print(f"(bench took {time.perf_counter() - started:.0f} s)")
