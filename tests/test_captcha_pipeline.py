@@ -115,6 +115,15 @@ def test_a_captcha_fetched_ahead_is_used_while_young_enough() -> None:
     assert [verdict for _, verdict in service.verdicts] == ["nothing"] * 3
 
 
+def test_a_captcha_fetched_ahead_that_failed_costs_no_lookup_an_attempt() -> None:
+    service = VirtualService(latency=0.04, broken_captchas=(2,))  # the first one fetched ahead
+    typist = Typist(2.0)
+    _, answers, src = pipeline(service, typist, 3)
+    assert all(isinstance(a.outcome, NotFound) for a in answers.values())
+    assert src.captchas.discarded == 1 and len(service.times("captcha")) == 4
+    assert len(typist.shown) == 3  # nobody was asked twice
+
+
 def test_without_a_person_nothing_is_fetched_ahead() -> None:
     """A solver that answers many at once (a plugin, a test) has each lookup fetch its own."""
     service = VirtualService(latency=0.04)

@@ -84,7 +84,9 @@ def test_clean_run_gives_every_worker_the_true_verdict(tmp_path: Path) -> None:
         assert finding.status is truth[n], (n, finding.reason, finding.detail)
 
 
-@pytest.mark.parametrize("fault_every", [2, 3, 7])
+# Not every 2nd request: a captcha program answers one image at a time, so captchas and queries
+# alternate, and every 2nd request would be the same step of every lookup, every time.
+@pytest.mark.parametrize("fault_every", [3, 5, 7])
 def test_faults_never_produce_a_wrong_verdict(tmp_path: Path, fault_every: int) -> None:
     workers, truth, registry = population()
     with MemServer(registry, fault_every=fault_every, fault_steps=("captcha", "query"),

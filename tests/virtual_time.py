@@ -99,8 +99,11 @@ class VirtualService:
         refuse: int = 0,
         refuse_status: int = 429,
         retry_after: float | None = None,
+        broken_captchas: tuple[int, ...] = (),
     ) -> None:
         self.latency = latency
+        #: Which captcha requests (counting from 1) get an HTTP 500.
+        self.broken_captchas = broken_captchas
         self.reject = reject
         self.refuse = refuse
         self.refuse_status = refuse_status
@@ -133,6 +136,8 @@ class VirtualService:
             return httpx.Response(self.refuse_status, text=CHALLENGE_PAGE, headers=headers)
         if path == api.CAPTCHA_PATH:
             self._tokens += 1
+            if self._tokens in self.broken_captchas:
+                return httpx.Response(500, text="<html><body>502 Bad Gateway</body></html>")
             token = f"u-{self._tokens}"
             self._issued[token] = now()
             return httpx.Response(200, json={

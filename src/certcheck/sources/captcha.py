@@ -711,15 +711,19 @@ class CaptchaTurns(Generic[T]):
         *,
         max_age: float = CAPTCHA_MAX_AGE,
         monotonic: Callable[[], float] | None = None,
+        usable: Callable[[T], bool] = lambda got: True,
     ) -> None:
         self.solver = solver
         self.max_age = max_age
         self._fetch = fetch
+        # A captcha fetched ahead that is no captcha (a fault) is dropped, not handed to the
+        # next lookup as its failure: that lookup fetches its own.
+        self._usable = usable
         # The event loop's clock by default (time.monotonic, unless a test's loop says else).
         self._monotonic = monotonic or (lambda: asyncio.get_running_loop().time())
         self._waiting = 0
         self._ahead: asyncio.Task[tuple[T, float]] | None = None
-        #: Captchas fetched ahead, and those of them thrown away as too old (for tests/bench).
+        #: Captchas fetched ahead, and those of them thrown away, too old or faulty.
         self.fetched_ahead = 0
         self.discarded = 0
 
@@ -773,6 +777,9 @@ class CaptchaTurns(Generic[T]):
             log.debug("captcha fetched ahead failed", exc_info=True)
             return None
         self._ahead = None
+        if not self._usable(got):
+            self.discarded += 1
+            return None
         if self._monotonic() - fetched_at > self.max_age:
             self.discarded += 1
             log.debug("captcha fetched ahead is %.0f s old; fetching a new one",

@@ -455,7 +455,9 @@ class MemSource(LookupSource):
         self._gate: RequestGate | None = None
         # Lookups take turns at a one-at-a-time solver, the next image fetched ahead.
         self.captchas: CaptchaTurns[Exchange | Failed] = CaptchaTurns(
-            solver, lambda: self._get("captcha", api.CAPTCHA_PATH, None, None)
+            solver, lambda: self._get("captcha", api.CAPTCHA_PATH, None, None),
+            usable=lambda got: isinstance(got, Exchange)
+            and not isinstance(interpret_captcha(got), Failed),
         )
 
     @classmethod
