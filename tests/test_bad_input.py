@@ -266,7 +266,7 @@ def test_output_over_the_registry_is_refused(tmp_path: Path) -> None:
     result = run("verify", roster, "--source", f"registry:{registry}", "--as-of", AS_OF,
                  "-o", tmp_path / "." / "registry.csv")
     assert result.exit_code == 2, result.output
-    assert "source reads" in result.stderr
+    assert "是数据源读取的文件" in result.stderr
     assert fingerprint(registry) == before
 
 

@@ -126,5 +126,5 @@ def test_enterprise_missing_is_a_warning_not_an_error(tmp_path: Path) -> None:
     result = run("verify", roster, "--source", f"registry:{registry}", "--as-of", AS_OF,
                  "-o", tmp_path / "o.json")
     assert result.exit_code == 0
-    assert "no enterprise name" in result.output
+    assert "未给出单位名称（--enterprise）" in result.output
     assert json.loads((tmp_path / "o.json").read_text("utf-8"))["enterprise"] is None

@@ -90,14 +90,14 @@ def test_verify_mem_under_faults_never_wrong_then_cache_answers_all(tmp_path: Pa
         asked = [e.params[api.PARAM_ID] for e in server.log[log_before:]
                  if e.path == api.QUERY_PATH]
         assert sorted(asked) == sorted(failed)
-        assert "from the cache" in second.stderr
+        assert "个查询结果来自缓存" in second.stderr
 
         # The third run makes no request at all, and says where its answers came from.
         requests = len(server.log)
         third = run(command(tmp_path, server, roster, out))
         assert third.returncode == 1
         assert len(server.log) == requests
-        assert f"{len(rows)} answers came from the cache" in third.stderr
+        assert f"{len(rows)} 个查询结果来自缓存" in third.stderr
         data = json.loads(out.read_text("utf-8"))
         assert all(w["cached"] for w in data["workers"])
         assert all(w["checked_at"] and w["source"] == "mem" for w in data["workers"])
@@ -160,7 +160,7 @@ def test_kill_9_then_rerun_resumes_without_asking_again(tmp_path: Path) -> None:
         done = run(cmd)
         assert done.returncode == 1, done.stderr
         assert statuses(out) == truth
-        assert "from the cache" in done.stderr
+        assert "个查询结果来自缓存" in done.stderr
         repeated = sum(max(0, server.queries_for(i) - 1) for i in truth)
         assert repeated <= 1
         assert server.count(api.QUERY_PATH) - asked_before <= len(rows) - asked_before + 1

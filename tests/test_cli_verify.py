@@ -232,7 +232,7 @@ def test_output_folder_must_exist_before_anything_is_looked_up(samples: Path) ->
     result = run("verify", samples / "roster.xlsx", "--source",
                  f"registry:{samples / 'registry.csv'}", "-o", samples / "nope" / "r.xlsx")
     assert result.exit_code == 2
-    assert "does not exist" in result.output
+    assert "不存在（no such folder）" in result.output
     result = run("verify", samples / "roster.xlsx", "--source",
                  f"registry:{samples / 'registry.csv'}", "-o", samples)
     assert result.exit_code == 2

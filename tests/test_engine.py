@@ -392,7 +392,7 @@ def test_rich_progress_counts_outcomes_and_never_shows_ids() -> None:
     run_lookups(source, [q(1), q(2), q(3)], FAST, progress=bar)
     assert (bar.found, bar.not_found, bar.failed) == (1, 1, 1)
     text = buffer.getvalue()
-    assert "3/3" in text and "found 1" in text and "failed 1" in text
+    assert "3/3" in text and "查到 1" in text and "失败 1" in text
     assert all(q(n).id_number not in text for n in (1, 2, 3))
 
 

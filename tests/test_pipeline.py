@@ -38,14 +38,27 @@ class Recorder:
         pass
 
 
-def test_progress_counts_statuses_of_looked_up_workers() -> None:
+def test_progress_counts_every_worker_also_those_never_looked_up() -> None:
     roster = read_roster(SAMPLES / "roster.xlsx")
     recorder = Recorder()
     register = run_verify(roster, RegistrySource(SAMPLES / "registry.csv"),
                           RunSettings(as_of=AS_OF), EngineSettings(), progress=recorder)
     looked_up = [f for f in register.findings if f.worker.lookup_key is not None]
     assert recorder.answers == recorder.total == len({f.worker.lookup_key for f in looked_up})
-    assert recorder.statuses == Counter(f.status for f in looked_up)
+    assert recorder.total == 26
+    # Workers, not answers: 30 workers, 26 lookups (invalid IDs and the like never asked).
+    assert sum(recorder.statuses.values()) == len(roster.workers) == 30
+    assert recorder.statuses == Counter(f.status for f in register.findings)
+
+
+def test_progress_counts_a_sample_s_workers_once_each() -> None:
+    roster = read_roster(SAMPLES / "roster.xlsx")
+    recorder = Recorder()
+    register = run_verify(roster, RegistrySource(SAMPLES / "registry.csv"),
+                          RunSettings(as_of=AS_OF, sample_size=12, seed=3), EngineSettings(),
+                          progress=recorder)
+    assert sum(recorder.statuses.values()) == len(register.findings) == 12
+    assert recorder.statuses == Counter(f.status for f in register.findings)
 
 
 def test_rich_progress_shows_statuses_and_no_ids(tmp_path: Path) -> None:

@@ -506,11 +506,11 @@ _PERSON = Worker(row=1, name="王?", id_number=nth_id(3))
     ("finding", "first", "verdict", "code"),
     [
         (Finding(_PERSON, Status.UNVERIFIED, Reason.NAME_UNREADABLE, (), ()),
-         f"王? {mask(nth_id(3))}: 未查询 (not looked up)",
+         f"王? {mask(nth_id(3))}: 姓名含乱码，未查询 (name unreadable, not looked up)",
          "结论: 未核验 unverified — 姓名含乱码，无法核验 (name_unreadable)", 3),
         (Finding(Worker(row=1, name="赵六", id_number=nth_id(4)), Status.UNVERIFIED,
                  Reason.OTHER_AUTHORITY, (), ()),
-         f"赵六 {mask(nth_id(4))}: 未查询 (not looked up)",
+         f"赵六 {mask(nth_id(4))}: 证书归其他部门核发，未向本数据源查询 (other authority, not looked up)",
          "结论: 未核验 unverified — 证书归其他部门核发，本数据源不能核验 (other_authority)", 3),
         (Finding(Worker(row=1, name="孙七", id_number=nth_id(5)), Status.UNVERIFIED,
                  Reason.TOO_RECENT, (), (), answer=_answer(NotFound())),
@@ -519,7 +519,7 @@ _PERSON = Worker(row=1, name="王?", id_number=nth_id(3))
         (Finding(Worker(row=1, name="吴九", id_number=nth_id(7)), Status.UNVERIFIED,
                  Reason.LOOKUP_FAILED, (), (),
                  answer=_answer(Failed(FailureKind.LOOKUP_FAILED, "timeout")), detail="timeout"),
-         f"吴九 {mask(nth_id(7))}: 查询未成功 (the lookup did not answer)",
+         f"吴九 {mask(nth_id(7))}: 查询失败 (lookup failed)",
          "结论: 未核验 unverified — 查询失败 (lookup_failed)；timeout", 3),
     ],
     ids=["name_unreadable", "other_authority", "too_recent", "lookup_failed"],
@@ -575,7 +575,7 @@ def test_lookup_on_a_registry_shows_its_status_column(tmp_path: Path) -> None:
                   f"registry:{registry}", "--as-of", AS_OF.isoformat())
     assert garbled.exit_code == 3
     lines = garbled.stdout.splitlines()
-    assert lines[0] == f"李? {mask(nth_id(2))}: 未查询 (not looked up)"
+    assert lines[0] == f"李? {mask(nth_id(2))}: 姓名含乱码，未查询 (name unreadable, not looked up)"
     assert lines[1].startswith("结论: 未核验 unverified — 姓名含乱码，无法核验 (name_unreadable)")
 
 

@@ -120,12 +120,18 @@ class StatusListener(Protocol):
 
 class _Tally:
     """Passes answers on to a listener, deciding the workers behind each one as it arrives,
-    so the progress bar can count valid / expired / fake … while the run goes on."""
+    so the progress bar can count valid / expired / fake … while the run goes on.
+
+    It counts workers, not answers: the workers never looked up (no usable ID or name, or an
+    item only another authority certifies) are decided at the start, and an answer shared by
+    two rows counts both, so at the end the counts add up to the workers checked.
+    """
 
     def __init__(
         self,
         inner: ProgressListener,
         workers: Sequence[Worker],
+        queries: Iterable[Query],
         settings: RunSettings,
         traits: SourceTraits,
     ) -> None:
@@ -133,21 +139,33 @@ class _Tally:
         self.settings = settings
         self.traits = traits
         self.catalog = load_catalog()
+        asked = set(queries)
         self.by_query: dict[Query, list[Worker]] = {}
+        #: Workers no answer will decide.
+        self.unasked: list[Worker] = []
         for worker in workers:
-            if (key := worker.lookup_key) is not None:
-                self.by_query.setdefault(Query(*key), []).append(worker)
+            key = worker.lookup_key
+            query = Query(*key) if key is not None else None
+            if query is not None and query in asked:
+                self.by_query.setdefault(query, []).append(worker)
+            else:
+                self.unasked.append(worker)
+
+    def _decide(self, worker: Worker, answer: Answer | None) -> Status:
+        return decide(worker, answer, self.settings.as_of, warn_days=self.settings.warn_days,
+                      catalog=self.catalog, traits=self.traits).status
 
     def on_start(self, total: int) -> None:
         self.inner.on_start(total)
+        if isinstance(self.inner, StatusListener) and self.unasked:
+            self.inner.on_statuses(self._decide(w, None) for w in self.unasked)
 
     def on_answer(self, query: Query, answer: Answer) -> None:
         self.inner.on_answer(query, answer)
         if isinstance(self.inner, StatusListener):
+            # pop: a query answered twice must not count its workers twice.
             self.inner.on_statuses(
-                decide(w, answer, self.settings.as_of, warn_days=self.settings.warn_days,
-                       catalog=self.catalog, traits=self.traits).status
-                for w in self.by_query.get(query, ())
+                self._decide(w, answer) for w in self.by_query.pop(query, ())
             )
 
     def on_finish(self) -> None:
@@ -167,12 +185,11 @@ def run_verify(
     sample = None
     if settings.sample_size is not None:
         workers, sample = sample_workers(workers, settings.sample_size, settings.seed)
-    if progress is not None and isinstance(progress, StatusListener):
-        progress = _Tally(progress, workers, settings, source.traits)
     traits = source.traits
-    answers = run_lookups(
-        source, queries_of(workers, traits), engine, progress=progress, store=store
-    )
+    queries = queries_of(workers, traits)
+    if progress is not None and isinstance(progress, StatusListener):
+        progress = _Tally(progress, workers, queries, settings, traits)
+    answers = run_lookups(source, queries, engine, progress=progress, store=store)
     findings = classify(workers, answers, settings, traits)
     meta = RegisterMeta(
         version=__version__,

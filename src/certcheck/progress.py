@@ -10,18 +10,11 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Column
+from rich.cells import cell_len
+from rich.console import Console, RenderableType
+from rich.progress import Progress, ProgressColumn, Task, TaskID
+from rich.progress_bar import ProgressBar
+from rich.table import Column, Table
 from rich.text import Text
 
 from certcheck.models import Answer, Failed, Found, NotFound, Query, Status
@@ -36,10 +29,10 @@ _STYLE = {
 }
 
 
-#: Below this many columns the bar leaves out the speed and time left.
-NARROW = 80
 #: The time left is estimated from the pace of this many last answers.
 ETA_WINDOW = 20
+#: The bar's width: at least this many columns when it is shown at all, at most the other.
+BAR_MIN, BAR_MAX = 10, 40
 
 
 def duration_zh(seconds: float) -> str:
@@ -66,27 +59,67 @@ def duration_en(seconds: float) -> str:
     return f"{secs} s"
 
 
-def _cell() -> Column:
-    return Column(no_wrap=True)
+class _LineColumn(ProgressColumn):
+    """The whole line, laid out for the terminal's width at every redraw.
 
+    What must be read comes first and is never cut: 查询, done/total and the counts. The bar,
+    the time left, the speed and the longer label are added, in that order, only where the
+    width leaves room for them, so at 80 columns the counts stand whole and a wider terminal
+    gets the rest. Only below about 50 columns are the counts cut, with "…".
+    """
 
-class _CountsColumn(ProgressColumn):
-    """The outcomes so far: the one column that gives way, cut short with "…", when the
-    terminal is too narrow for the whole line (the table narrows wrappable columns first)."""
+    def __init__(self, owner: RichProgress) -> None:
+        super().__init__(table_column=Column(no_wrap=True))
+        self.owner = owner
 
-    def __init__(self) -> None:
-        super().__init__(table_column=Column(no_wrap=False, min_width=1))
-
-    def render(self, task: Task) -> Text:
-        text = Text.from_markup(task.fields["counts"], overflow="ellipsis")
-        text.no_wrap = True
-        return text
-
-
-class _RateColumn(ProgressColumn):
-    def render(self, task: Task) -> Text:
+    def render(self, task: Task) -> RenderableType:
+        width = max(1, self.owner.console.width - 1)
+        total = int(task.total or 0)
+        digits = len(str(total))
+        done = Text(f"{int(task.completed):>{digits}}/{total}", style="progress.download")
+        counts = Text.from_markup(task.fields["counts"])
+        used = cell_len("查询") + 1 + done.cell_len + 1 + counts.cell_len
+        show_label = used <= width
+        if not show_label:
+            # Too narrow for everything that matters: the counts keep what is left, cut "…".
+            used -= cell_len("查询") + 1
+            counts.truncate(max(1, width - done.cell_len - 1), overflow="ellipsis")
+        left = self.owner.seconds_left()
+        eta = Text(f"剩 {duration_zh(left)}" if left is not None else "剩 --",
+                   style="progress.remaining")
         speed = task.finished_speed or task.speed
-        return Text("  -  /s" if speed is None else f"{speed:5.1f}/s", style="progress.data.speed")
+        rate = Text("-/s" if speed is None else f"{speed:.1f}/s", style="progress.data.speed")
+        bar_width = 0
+        if width - used - 1 >= BAR_MIN:
+            bar_width = min(BAR_MAX, width - used - 1)
+            used += bar_width + 1
+        show_eta = width - used - 1 >= eta.cell_len + 2  # the time left grows as it changes
+        if show_eta:
+            used += eta.cell_len + 3
+        show_rate = width - used - 1 >= rate.cell_len + 2
+        if show_rate:
+            used += rate.cell_len + 3
+        label = "查询 lookups" if width - used >= cell_len(" lookups") else "查询"
+        grid = Table.grid(padding=(0, 1))
+        cells: list[RenderableType] = (
+            [Text(label, style="progress.description")] if show_label else []
+        )
+        if bar_width:
+            cells.append(ProgressBar(total=task.total, completed=task.completed,
+                                     width=bar_width, pulse=not task.started))
+        cells.append(done)
+        if show_rate:
+            cells.append(rate)
+        if show_eta:
+            cells.append(eta)
+        counts.no_wrap = True
+        counts.overflow = "ellipsis"
+        cells.append(counts)
+        for index, _ in enumerate(cells):
+            last = index == len(cells) - 1
+            grid.add_column(no_wrap=True, overflow="ellipsis" if last else "crop")
+        grid.add_row(*cells)
+        return grid
 
 
 class RichProgress:
@@ -125,20 +158,10 @@ class RichProgress:
         if not self.enabled:
             return
         # One line whatever the width: a wrapped bar is redrawn over itself and leaves debris.
-        # A narrow terminal (an inspector's laptop split in two) gets the counts, not the speed.
-        narrow = self.console.width < NARROW
-        columns: list[ProgressColumn] = [
-            TextColumn("[progress.description]{task.description}", table_column=_cell()),
-            # The counts come first: the bar gets what the other columns leave, 10 to 40.
-            BarColumn(bar_width=max(10, min(40, self.console.width - 96))),
-            MofNCompleteColumn(table_column=_cell()),
-        ]
-        if not narrow:
-            columns += [_RateColumn(table_column=_cell()), TimeRemainingColumn()]
-        columns.append(_CountsColumn())
-        self._progress = Progress(*columns, console=self.console, transient=False)
+        # The line is laid out for the width at every redraw (_LineColumn).
+        self._progress = Progress(_LineColumn(self), console=self.console, transient=False)
         self._task = self._progress.add_task(
-            "查询" if narrow else "查询 lookups", total=total, counts=self._counts()
+            "查询", total=total, counts=self._counts()
         )
         self._progress.start()
         captcha.set_terminal_guard(self.suspended)
@@ -219,13 +242,15 @@ class RichProgress:
             progress.start()
 
     def _counts(self) -> str:
+        """Workers by status so far (they add up to the workers checked when the run ends:
+        pipeline._Tally counts those never looked up too), else the answers by outcome."""
         if self.statuses:
-            text = " · ".join(
+            text = " ".join(
                 f"[{_STYLE[s]}]{s.zh} {self.statuses[s]}[/]" for s in Status if self.statuses[s]
             )
             return text + (f" · 缓存 {self.cached}" if self.cached else "")
         text = (
-            f"[green]found {self.found}[/] · [yellow]not found {self.not_found}[/]"
-            f" · [red]failed {self.failed}[/]"
+            f"[green]查到 {self.found}[/] [yellow]未查到 {self.not_found}[/]"
+            f" [red]失败 {self.failed}[/]"
         )
-        return text + (f" · cached {self.cached}" if self.cached else "")
+        return text + (f" · 缓存 {self.cached}" if self.cached else "")

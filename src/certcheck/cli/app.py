@@ -6,8 +6,10 @@ raises its own layer's exceptions, which are turned into one-line messages here.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,8 +18,10 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
+from click.exceptions import NoArgsIsHelpError, NoSuchCommand
 
 from certcheck import __version__
+from certcheck.cli.screen import plain
 from certcheck.dates import iso_date
 from certcheck.register.model import ExitCode
 
@@ -33,13 +37,26 @@ class UserError(Exception):
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.secho(f"certcheck: {message}", fg="red", err=True)
+    # One line, whatever the message quotes from a file (a sheet name, a cell).
+    click.secho(f"certcheck: {plain(message)}", fg="red", err=True)
     sys.exit(code)
 
 
+#: Said on Ctrl-C when answers are kept in the cache.
+INTERRUPTED_KEPT = ("已中断；已收到的查询结果保存在缓存中，再次运行同一命令即从中断处继续"
+                    "（interrupted）")
+#: Said on Ctrl-C when nothing was kept (--no-cache, or a command that keeps nothing).
+INTERRUPTED_NO_CACHE = ("已中断；使用了 --no-cache，已收到的查询结果没有保存，再次运行将从头查询"
+                        "（interrupted）")
+INTERRUPTED = "已中断（interrupted）"
+
+
 @contextmanager
-def _guarded() -> Iterator[None]:
-    """Turn every expected failure into a message and a documented exit code."""
+def _guarded(interrupted: str = INTERRUPTED) -> Iterator[None]:
+    """Turn every expected failure into a message and a documented exit code.
+
+    ``interrupted`` is what Ctrl-C says: whether the answers so far were kept.
+    """
     from certcheck.atomic import WriteError
     from certcheck.register.formats import OutputError, UnsupportedFormat
     from certcheck.register.reader import RegisterFormatError
@@ -49,12 +66,7 @@ def _guarded() -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        click.secho(
-            "\ncertcheck: interrupted; answers received so far are kept, "
-            "run the same command again to go on",
-            fg="yellow",
-            err=True,
-        )
+        click.secho(f"\ncertcheck: {interrupted}", fg="yellow", err=True)
         sys.exit(ExitCode.INTERRUPTED)
     except UserError as exc:
         _fail(str(exc), exc.code)
@@ -64,16 +76,16 @@ def _guarded() -> Iterator[None]:
         _fail(str(exc), ExitCode.BAD_INPUT)
     except OSError as exc:
         # Disk full, permission denied, a folder where a file was expected: the user can fix it.
-        where = f" ({exc.filename})" if exc.filename else ""
-        _fail(f"{exc.strerror or exc}{where}", ExitCode.BAD_INPUT)
+        where = f"{exc.filename}：" if exc.filename else ""
+        _fail(f"{where}{os_error_zh(exc)}", ExitCode.BAD_INPUT)
     except click.exceptions.Exit:
         raise
     except Exception as exc:
         if os.environ.get("CERTCHECK_DEBUG"):
             raise
         _fail(
-            f"unexpected error: {type(exc).__name__}: {exc}. "
-            "Please report it; set CERTCHECK_DEBUG=1 to see the details.",
+            f"意外错误，请报告此问题；设置 CERTCHECK_DEBUG=1 可看到详细信息"
+            f"（unexpected error: {type(exc).__name__}: {exc}）",
             ExitCode.BAD_INPUT,
         )
 
@@ -104,12 +116,13 @@ def parse_as_of(value: str | None) -> date:
         parsed = iso_date(value)
     except ValueError:
         raise click.BadParameter(
-            f"{value!r} is not a date; use YYYY-MM-DD", param_hint="--as-of"
+            f"“{value}” 不是日期，请写成 YYYY-MM-DD（not a date）", param_hint="--as-of"
         ) from None
     first, last = AS_OF_RANGE
     if not first <= parsed <= last:
         raise click.BadParameter(
-            f"{value} is outside {first.isoformat()} … {last.isoformat()}", param_hint="--as-of"
+            f"{value} 不在 {first.isoformat()} … {last.isoformat()} 之内（out of range）",
+            param_hint="--as-of",
         )
     return parsed
 
@@ -122,12 +135,129 @@ class FiniteFloatRange(click.FloatRange):
     ) -> float:
         number = super().convert(value, param, ctx)
         if math.isnan(number):
-            self.fail(f"{value!r} is not a number", param, ctx)
+            self.fail(f"“{value}” 不是数（not a number）", param, ctx)
         return number
+
+
+#: What an OSError means, for the person reading it (errno → Chinese); the system's own text
+#: follows in parentheses.
+_ERRNO_ZH = {
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "不允许此操作",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "文件系统是只读的",
+    errno.EISDIR: "这是文件夹，不是文件",
+    errno.ENOTDIR: "路径中有一段不是文件夹",
+    errno.EEXIST: "文件已存在",
+    errno.ENAMETOOLONG: "文件名太长",
+    errno.EMFILE: "打开的文件太多",
+    errno.EDQUOT: "超出磁盘配额",
+    errno.EIO: "读写出错（磁盘或网络盘故障）",
+}
+
+
+def os_error_zh(exc: OSError) -> str:
+    """``磁盘空间不足（No space left on device）``."""
+    english = exc.strerror or str(exc)
+    zh = _ERRNO_ZH.get(exc.errno) if exc.errno is not None else None
+    return f"{zh}（{english}）" if zh else english
+
+
+_CJK = re.compile("[\u3400-\u9fff\uff00-\uffef]")
+
+
+def _value_problem(exc: click.BadParameter) -> str:
+    """What is wrong with an option's value, in Chinese, from the option's type."""
+    if _CJK.search(exc.message):
+        return exc.message  # our own message, already in Chinese
+    kind = exc.param.type if exc.param is not None else None
+    if isinstance(kind, click.Choice):
+        zh = "须为以下之一：" + "、".join(str(c) for c in kind.choices)
+    elif isinstance(kind, click.IntRange | click.FloatRange):
+        zh = f"须在 {kind._describe_range()} 范围内"
+    elif kind is click.INT:
+        zh = "须为整数"
+    elif kind is click.FLOAT:
+        zh = "须为数"
+    elif isinstance(kind, click.Path):
+        zh = "路径不可用"
+    else:
+        zh = "值不可用"
+    return f"{zh}（{exc.message.rstrip('.')}）"
+
+
+def usage_zh(exc: click.UsageError) -> str:
+    """A click usage error as one Chinese line, click's English in parentheses, with where to
+    read the usage: ``没有选项 --sourse，是否想用 --source？（No such option）；用 certcheck verify
+    --help 查看用法``."""
+    if isinstance(exc, click.NoSuchOption):
+        maybe = f"，是否想用 {'、'.join(sorted(exc.possibilities))}？" if exc.possibilities else ""
+        text = f"没有选项 {exc.option_name}{maybe}（No such option）"
+    elif isinstance(exc, NoSuchCommand):
+        maybe = f"，是否想用 {'、'.join(exc.possibilities)}？" if exc.possibilities else ""
+        text = f"没有命令 {exc.command_name}{maybe}（No such command）"
+    elif isinstance(exc, click.MissingParameter):
+        hint = _hint(exc)
+        if exc.param is not None and exc.param.param_type_name == "argument":
+            text = f"缺少参数 {hint}（Missing argument）"
+        else:
+            text = f"缺少选项 {hint}（Missing option）"
+    elif isinstance(exc, click.BadParameter):
+        text = f"{_hint(exc)} 的值无效：{_value_problem(exc)}"
+    elif isinstance(exc, click.BadOptionUsage) and "requires an argument" in exc.message:
+        text = f"选项 {exc.option_name} 后面缺少值（requires an argument）"
+    elif isinstance(exc, click.BadOptionUsage) and "does not take a value" in exc.message:
+        text = f"选项 {exc.option_name} 不带值（does not take a value）"
+    elif exc.message.startswith("Got unexpected extra argument"):
+        extra = exc.message[exc.message.find("(") + 1:exc.message.rfind(")")]
+        text = f"多余的参数 {extra}（unexpected extra argument）"
+    elif _CJK.search(exc.message):
+        text = exc.message
+    else:
+        text = f"用法错误（{exc.message}）"
+    path = exc.ctx.command_path if exc.ctx is not None else "certcheck"
+    return f"{text}；用 {path} --help 查看用法"
+
+
+def _hint(exc: click.BadParameter) -> str:
+    if exc.param_hint is not None:
+        hint = exc.param_hint
+        return hint if isinstance(hint, str) else " / ".join(hint)
+    if exc.param is not None:
+        return " / ".join(exc.param.opts) if exc.param.param_type_name == "option" else (
+            exc.param.human_readable_name
+        )
+    return "参数"
 
 
 class _Group(click.Group):
     """Lists every command with its whole first sentence, wrapped rather than cut off."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """click's own errors as one ``certcheck:`` line in Chinese, exit 2, like every other
+        error: no "Usage: … Try --help" block."""
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except NoArgsIsHelpError as exc:
+            # No command at all: the help is the answer.
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            _fail(usage_zh(exc), exc.exit_code)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except click.exceptions.Abort:
+            click.secho(f"\ncertcheck: {INTERRUPTED}", fg="yellow", err=True)
+            sys.exit(ExitCode.INTERRUPTED)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:  # `certcheck … | head`: the reader went away
+                sys.exit(1)
+            raise
+        sys.exit(result if isinstance(result, int) else 0)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []

@@ -10,11 +10,12 @@ from pathlib import Path
 import click
 import xlsxwriter
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from certcheck.atomic import atomic_write
 from certcheck.cli.app import MAX_DAYS, UserError, _guarded, cli, parse_as_of, same_file
+from certcheck.cli.screen import cell, plain
+from certcheck.cli.screen import console as make_console
 from certcheck.due import (
     Dates,
     DueItem,
@@ -71,17 +72,20 @@ def due(
     """
     as_of_date = parse_as_of(as_of)
     if output is not None and output.suffix.lower() not in (".xlsx", ".csv"):
-        raise click.UsageError(f"-o {output}: write the list as .xlsx or .csv")
+        raise click.UsageError(f"-o {output}：清单请写成 .xlsx 或 .csv 文件")
     if output is not None and same_file(output, path):
-        raise click.UsageError(f"-o {output} is the input itself; choose another name")
+        raise click.UsageError(f"-o {output} 就是输入文件本身，请换一个文件名")
     with _guarded():
         people, what, several = _read(path, sheet)
         result = due_within(people, as_of_date, within, include_overdue=not no_overdue)
         if output is None:
-            _show(Console(), result, what, show_id, several)
+            _show(make_console(), result, what, show_id, several)
         else:
             _write(result, output, several)
-            Console(stderr=True).print(f"{len(result.items)} 项到期提醒，已写入 {output}")
+            make_console(stderr=True).print(
+                f"{len(result.items)} 项到期提醒，已写入 {plain(output)}",
+                highlight=False, markup=False,
+            )
     sys.exit(ExitCode.VIOLATIONS if result.items else ExitCode.COMPLIANT)
 
 
@@ -92,7 +96,7 @@ def _read(path: Path, sheet: str | None) -> tuple[list[Dates], str, bool]:
     from certcheck.roster.reader import ForeignFile
 
     if not path.exists():
-        raise UserError(f"{path}: no such file")
+        raise UserError(f"找不到文件 {path}（no such file）")
     try:
         data = read_register(path)
         return dates_from_register(data.rows), "登记表（官方日期）", data.several_sheets
@@ -109,8 +113,8 @@ def _read(path: Path, sheet: str | None) -> tuple[list[Dates], str, bool]:
             raise UserError(str(foreign)) from None
         except RosterError as not_roster:
             raise UserError(
-                f"{path}: neither a certcheck register ({_tail(not_register, path)}) "
-                f"nor a roster ({_tail(not_roster, path)})"
+                f"{path} 既不是 certcheck 登记表（{_tail(not_register, path)}），"
+                f"也不是花名册（{_tail(not_roster, path)}）"
             ) from None
     several = len(roster.sheets) > 1 or len({w.sheet for w in roster.workers} - {None}) > 1
     return dates_from_roster(roster.workers), "花名册（申报日期，未核验）", several
@@ -146,12 +150,12 @@ def _show(console: Console, result: DueList, what: str, show_id: bool, several: 
             if item.days_left <= 0:
                 days += f" {item.state}"
             table.add_row(
-                *((escape(item.sheet or ""),) if several else ()),
+                *((cell(item.sheet),) if several else ()),
                 # Free text may hold an ID too (a roster with its columns swapped).
-                str(item.row), escape(masker.text(item.name) or ""),
+                str(item.row), cell(masker.text(item.name)),
                 (item.id_number or "") if show_id else mask_id(item.id_number),
                 item.status_zh,
-                escape(masker.text(item.item) or ""), item.event.value, item.when.isoformat(),
+                cell(masker.text(item.item)), item.event.value, item.when.isoformat(),
                 days,
                 style=style or None,
             )

@@ -7,14 +7,14 @@ import sys
 from datetime import date
 
 import click
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from certcheck.cli.app import _guarded, cli, parse_as_of
 from certcheck.cli.report import STATUS_STYLE
+from certcheck.cli.screen import cell
+from certcheck.cli.screen import console as make_console
 from certcheck.ids import is_valid_id, mask_id, normalize_id
-from certcheck.models import CertRecord, Declared, Failed, Finding, IdProblem, Worker
+from certcheck.models import CertRecord, Declared, Failed, Finding, IdProblem, Reason, Worker
 from certcheck.names import normalize_name
 from certcheck.register.view import Masker
 
@@ -115,11 +115,11 @@ def _record_values(record: CertRecord, show_id: bool) -> dict[str, str | None]:
 def _print_table(finding: Finding, show_id: bool) -> None:
     # One small label/value table per certificate: it stays readable on a narrow terminal,
     # which is what an inspector on site has.
-    console = Console()
+    console = make_console()
     w = finding.worker
     masker = Masker(not show_id)
     # The name and the detail are free text that may hold an ID (--name and --id swapped).
-    who = escape(f"{masker.text(w.name) or ''} {_shown(w.id_number, show_id)}")
+    who = cell(f"{masker.text(w.name) or ''} {_shown(w.id_number, show_id)}")
     if not finding.certificates:
         console.print(f"{who}: {_no_record_line(finding)}")
     for index, record in enumerate(finding.certificates, start=1):
@@ -133,19 +133,31 @@ def _print_table(finding: Finding, show_id: bool) -> None:
         table.add_column()
         values = _record_values(record, show_id)
         for label, value in values.items():
-            table.add_row(label, escape(value or ""))
+            table.add_row(label, cell(value))
         console.print(table)
     warnings = "；".join(code.zh for code in finding.warnings)
     console.print(
         f"结论: [{STATUS_STYLE[finding.status]}]{finding.status.zh} {finding.status.value}[/] — "
         f"{finding.reason.zh} ({finding.reason.value})"
         + (f"；{warnings}" if warnings else "")
-        + (f"；{escape(masker.text(finding.detail) or '')}" if finding.detail else "")
+        + (f"；{cell(masker.text(finding.detail))}" if finding.detail else "")
     )
 
 
+#: What the line above the verdict says when no record is shown and the person was not
+#: looked up, by the reason that stopped the lookup.
+NOT_ASKED = {
+    Reason.INVALID_ID: "身份证号无效，未查询 (invalid ID, not looked up)",
+    Reason.MISSING_FIELD: "缺少姓名或身份证号，未查询 (not looked up)",
+    Reason.ID_PRECISION_LOST: "身份证号末位已丢失，未查询 (not looked up)",
+    Reason.NAME_UNREADABLE: "姓名含乱码，未查询 (name unreadable, not looked up)",
+    Reason.OTHER_AUTHORITY: "证书归其他部门核发，未向本数据源查询 (other authority, not looked up)",
+}
+
+
 def _no_record_line(finding: Finding) -> str:
-    """What the source said when it showed no record: nothing held, or no answer at all.
+    """What happened when no record is shown: not looked up (and why), the lookup failed, or
+    the source answered that it holds nothing.
 
     "No certificate" is said only when the source answered so; a person who was not looked up
     (unreadable name, bad ID, another authority's certificate) or whose lookup failed must not
@@ -153,9 +165,11 @@ def _no_record_line(finding: Finding) -> str:
     """
     answer = finding.answer
     if answer is None:
-        return "未查询 (not looked up)"
+        return NOT_ASKED.get(finding.reason, "未查询 (not looked up)")
     if isinstance(answer.outcome, Failed):
-        return "查询未成功 (the lookup did not answer)"
+        if finding.reason is Reason.LOOKUP_FAILED:
+            return "查询失败 (lookup failed)"
+        return f"查询失败：{finding.reason.zh} (lookup failed: {finding.reason.value})"
     return "未查询到证书 (no certificate found)"
 
 

@@ -1,7 +1,8 @@
 """What the terminal shows people: the verdict table, problem workers, mapped columns.
 
 Full ID numbers never reach the terminal: every ID shown here goes through ``mask_id``, and
-free text that may hold one (a name) through ``SCREEN``.
+free text that may hold one (a name) through ``SCREEN``. Text from the roster goes through
+``screen.cell`` / ``screen.plain``, so no control character of a file reaches the terminal.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from certcheck.cli.screen import cell, plain
 from certcheck.ids import mask_id
-from certcheck.models import Finding, Status
+from certcheck.models import Finding, Status, WarningCode
 from certcheck.register.model import Register
 from certcheck.register.view import Masker, count_by_sheet, sheet_of
 from certcheck.roster import Roster
@@ -27,8 +29,10 @@ STATUS_STYLE = {
 }
 #: Masks anything ID-shaped in free text shown on the terminal.
 SCREEN = Masker(True)
-#: Problem workers listed on the terminal; the rest are in the register.
+#: Problem workers listed on the terminal (and rows per warning); the rest are in the register.
 MAX_LISTED = 15
+#: Input issues listed on the terminal; all are in the register's 输入问题 sheet.
+MAX_ISSUES = 5
 
 
 #: How the roster fields are named to the person reading the terminal.
@@ -54,72 +58,134 @@ def sheets_read(roster: Roster) -> str:
          for w in roster.workers),
         roster.sheets,
     )
-    return "，".join(f"“{name}” {n} 人" for name, n in counts)
+    return "，".join(f"“{plain(name)}” {n} 人" for name, n in counts)
 
 
 def show_roster(console: Console, roster: Roster) -> None:
     # Field ← the header as the roster wrote it, so a wrong guess is visible at once.
     mapped = "，".join(
-        f"{FIELD_ZH.get(field, field)}←“{header}”" for field, header in roster.columns.items()
+        f"{FIELD_ZH.get(field, field)}←“{plain(header)}”"
+        for field, header in roster.columns.items()
     )
     # highlight=False: rich would colour the digits of sheet names and counts at random.
     if len(roster.sheets) > 1:
         console.print(
-            f"读取 {roster.file.name}: {len(roster.workers)} 人，{len(roster.sheets)} 个工作表"
+            f"读取 {plain(roster.file.name)}: {len(roster.workers)} 人，"
+            f"{len(roster.sheets)} 个工作表"
             f"（{sheets_read(roster)}）；列: {mapped}",
             highlight=False, markup=False,
         )
     else:
-        sheet = f" [{roster.sheet}]" if roster.sheet else ""
+        sheet = f" [{plain(roster.sheet)}]" if roster.sheet else ""
         console.print(
-            f"读取 {roster.file.name}{sheet}: {len(roster.workers)} 人；列: {mapped}",
+            f"读取 {plain(roster.file.name)}{sheet}: {len(roster.workers)} 人；列: {mapped}",
             highlight=False, markup=False,
         )
     if roster.skipped:
         console.print(
             "未读取的工作表: "
-            + "；".join(f"“{s.name}”（{s.why}）" for s in roster.skipped),
+            + "；".join(f"“{plain(s.name)}”（{plain(s.why)}）" for s in roster.skipped),
             highlight=False, markup=False,
         )
     if roster.issues:
         console.print(
-            f"[yellow]输入问题 {len(roster.issues)} 项[/] (details: the register's 输入问题 "
-            "sheet, or input_issues in the JSON)"
+            f"[yellow]输入问题 {len(roster.issues)} 项[/]（全部见登记表的“输入问题”工作表，"
+            "或 JSON 的 input_issues）",
+            highlight=False,
         )
+        for issue in roster.issues[:MAX_ISSUES]:
+            where = f"第 {issue.row} 行：" if issue.row is not None else ""
+            console.print(f"  {where}{cell(SCREEN.text(issue.message))}", highlight=False)
+        if len(roster.issues) > MAX_ISSUES:
+            console.print(f"  …… 另有 {len(roster.issues) - MAX_ISSUES} 项", highlight=False)
 
 
 def _problem_rows(findings: tuple[Finding, ...]) -> list[Finding]:
     return [f for f in findings if f.status is not Status.VALID]
 
 
+def _several(register: Register) -> bool:
+    # With one sheet the row number finds the worker; with several it needs the sheet too.
+    return register.meta.several_sheets or (
+        len({f.worker.sheet for f in register.findings} - {None}) > 1
+    )
+
+
+def print_table(console: Console, title: str, table: Table, note: str | None = None) -> None:
+    """A table with its title (and a note under it) as lines of their own: a table's title
+    would be padded with spaces to the table's width, in a file as on the screen."""
+    console.print(Text(title, style="table.title"))
+    console.print(table, highlight=False)
+    if note:
+        console.print(Text(note, style="table.caption"))
+
+
+def _people_table(several: bool, extra: tuple[str, ...] = ()) -> Table:
+    """Rows of workers: the masked ID is never cut (it is what tells two 张伟 apart), the
+    name and the reason wrap instead."""
+    table = Table()
+    if several:
+        table.add_column("工作表", overflow="fold", min_width=4)
+    table.add_column("行", justify="right", no_wrap=True)
+    table.add_column("姓名", overflow="fold", min_width=4)
+    table.add_column("身份证号", no_wrap=True, min_width=18)
+    for header in extra:
+        table.add_column(header, overflow="fold", min_width=4)
+    return table
+
+
+def _who(finding: Finding, several: bool, sheets: tuple[str, ...]) -> tuple[str, ...]:
+    w = finding.worker
+    return (
+        *((cell(sheet_of(finding, sheets) or ""),) if several else ()),
+        str(w.row),
+        # A name cell may hold an ID (columns swapped in the roster).
+        cell(SCREEN.text(w.name) or ""),
+        mask_id(w.id_number),
+    )
+
+
+def show_warnings(console: Console, register: Register) -> None:
+    """Each warning with its count and the rows concerned, as the workers to act on are."""
+    several = _several(register)
+    sheets = register.meta.sheets
+    for code in WarningCode:
+        concerned = [f for f in register.findings if code in f.warnings]
+        if not concerned:
+            continue
+        # An unknown item is best fixed knowing what the roster wrote.
+        item = code is WarningCode.UNKNOWN_ITEM
+        table = _people_table(several, ("结果", "作业项目") if item else ("结果",))
+        for finding in concerned[:MAX_LISTED]:
+            table.add_row(
+                *_who(finding, several, sheets),
+                f"[{STATUS_STYLE[finding.status]}]{finding.status.zh}[/]",
+                *((cell(SCREEN.text(finding.worker.declared.item)),) if item else ()),
+            )
+        more = len(concerned) - MAX_LISTED
+        print_table(console, f"提示：{code.zh} ({code.value}) {len(concerned)} 人", table,
+                    f"…… 另有 {more} 人，见登记表" if more > 0 else None)
+
+
 def show_register(console: Console, register: Register, outputs: list[Path]) -> None:
     verdict = register.verdict
     problems = _problem_rows(register.findings)
     sheets = register.meta.sheets
-    # With one sheet the row number finds the worker; with several it needs the sheet too.
-    several = register.meta.several_sheets or (
-        len({f.worker.sheet for f in register.findings} - {None}) > 1
-    )
+    several = _several(register)
     if problems:
-        table = Table(title="需处理的人员 / workers to act on", title_justify="left")
-        for column in (("工作表",) if several else ()) + ("行", "姓名", "身份证号", "结果", "原因"):
-            table.add_column(column)
+        table = _people_table(several, ("结果", "原因"))
         for finding in problems[:MAX_LISTED]:
-            w = finding.worker
             table.add_row(
-                *((escape(sheet_of(finding, sheets) or ""),) if several else ()),
-                str(w.row),
-                # A name cell may hold an ID (columns swapped in the roster).
-                escape(SCREEN.text(w.name) or ""),
-                mask_id(w.id_number),
+                *_who(finding, several, sheets),
                 f"[{STATUS_STYLE[finding.status]}]{finding.status.zh}[/]",
                 finding.reason.zh,
             )
-        if len(problems) > MAX_LISTED:
-            table.caption = f"… and {len(problems) - MAX_LISTED} more in the register"
-        console.print(table)
+        more = len(problems) - MAX_LISTED
+        print_table(console, f"需处理的人员 / workers to act on：{len(problems)} 人", table,
+                    f"…… 另有 {more} 人，见登记表" if more > 0 else None)
+    show_warnings(console, register)
 
-    summary = Table(title="核验结果 / verdict", title_justify="left", show_header=True)
+    summary = Table(show_header=True)
     summary.add_column("")
     summary.add_column("人数", justify="right")
     for status in Status:
@@ -133,6 +199,6 @@ def show_register(console: Console, register: Register, outputs: list[Path]) -> 
     meta = register.meta
     if meta.sample is not None:
         summary.add_row("抽查 sample", f"{meta.sample.size} / {meta.sample.population}")
-    console.print(summary)
+    print_table(console, "核验结果 / verdict", summary)
     for path in outputs:
-        console.print(f"登记表 written: {path}")
+        console.print(f"已写入登记表：{plain(path)}", highlight=False, markup=False)

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from certcheck.atomic import atomic_write
 from certcheck.cli.app import UserError, _guarded, cli, parse_as_of, same_file
+from certcheck.cli.screen import cell, plain
+from certcheck.cli.screen import console as make_console
 from certcheck.register.model import ExitCode
 from certcheck.summary import (
     FormHeader,
@@ -53,17 +54,18 @@ def expand_registers(patterns: tuple[str, ...]) -> list[Path]:
         if _GLOB_CHARS & set(pattern):
             matched = sorted(glob.glob(pattern, recursive=True))
             if not matched:
-                raise click.BadParameter(f"no register matches {pattern!r}",
+                raise click.BadParameter(f"没有与 {pattern} 匹配的登记表（no match）",
                                          param_hint="REGISTER...")
             paths.extend(Path(m) for m in matched)
             continue
-        raise click.BadParameter(f"{pattern}: no such file", param_hint="REGISTER...")
+        raise click.BadParameter(f"找不到文件 {pattern}（no such file）",
+                                 param_hint="REGISTER...")
     for path in paths:
         if path.is_dir():
-            raise click.BadParameter(f"{path} is a folder; give the register files "
-                                     f"(e.g. {path}/*.register.xlsx)", param_hint="REGISTER...")
+            raise click.BadParameter(f"{path} 是文件夹，请给出其中的登记表文件"
+                                     f"（如 {path}/*.register.xlsx）", param_hint="REGISTER...")
     if not paths:
-        raise click.UsageError("no registers given")
+        raise click.UsageError("没有给出登记表（no registers given）")
     return paths
 
 
@@ -107,10 +109,10 @@ def summary(
     if output is not None and str(output) != "-":
         for path in paths:
             if same_file(path, output):
-                raise click.UsageError(f"-o {output} is one of the registers; choose another name")
+                raise click.UsageError(f"-o {output} 是要汇总的登记表之一，请换一个文件名")
         for listed in (enterprises, actions):
             if listed is not None and same_file(listed, output):
-                raise click.UsageError(f"-o {output} is one of the lists read; choose another name")
+                raise click.UsageError(f"-o {output} 是读取的名单之一，请换一个文件名")
     with _guarded():
         header = FormHeader(unit=unit.strip(), filler=filler.strip(), phone=phone.strip(),
                             date=day)
@@ -129,18 +131,18 @@ def _format(output: Path | None, fmt: str | None) -> str:
     """'xlsx', 'json' or 'table' (terminal)."""
     if output is None:
         if fmt == "xlsx":
-            raise click.UsageError("--format xlsx needs -o FILE.xlsx")
+            raise click.UsageError("--format xlsx 需要 -o 文件名.xlsx")
         return fmt or "table"
     if str(output) == "-":
         if fmt == "xlsx":
-            raise click.UsageError("an .xlsx form cannot go to stdout; give -o FILE.xlsx")
+            raise click.UsageError(".xlsx 表格不能输出到标准输出，请用 -o 文件名.xlsx")
         return "json"
     if fmt:
         return fmt
     suffix = output.suffix.lower()
     if suffix in (".xlsx", ".json"):
         return suffix[1:]
-    raise click.UsageError(f"-o {output}: write the form as .xlsx or .json")
+    raise click.UsageError(f"-o {output}：汇总表请写成 .xlsx 或 .json 文件")
 
 
 def _summary(
@@ -151,7 +153,7 @@ def _summary(
     actions_file: Path | None,
     header: FormHeader,
 ) -> None:
-    errors = Console(stderr=True)
+    errors = make_console(stderr=True)
     try:
         loaded = load_registers(paths)
         names = read_enterprises(enterprises_file) if enterprises_file else None
@@ -160,7 +162,7 @@ def _summary(
         raise UserError(str(exc), ExitCode.BAD_INPUT) from None
     result = summarize(loaded.registers, names, measures)
     for message in (*loaded.warnings, *result.warnings):
-        errors.print(f"[yellow]提示：[/]{escape(message)}", highlight=False, soft_wrap=True)
+        errors.print(f"[yellow]提示：[/]{cell(message)}", highlight=False, soft_wrap=True)
 
     if fmt == "json":
         text = json.dumps(summary_to_dict(result, header), ensure_ascii=False, indent=2)
@@ -168,7 +170,7 @@ def _summary(
             click.echo(text)
         else:
             atomic_write(output, text + "\n")
-            errors.print(f"已写入 {output}")
+            errors.print(f"已写入 {plain(output)}", highlight=False, markup=False)
         return
     if fmt == "xlsx":
         assert output is not None
@@ -176,7 +178,7 @@ def _summary(
         errors.print(f"已写入 {output}（{len(result.registers)} 份登记表，"
                      f"{len(result.per_enterprise)} 家单位）")
         return
-    _show(Console(), result, header)
+    _show(make_console(), result, header)
 
 
 def _show(console: Console, result: Summary, header: FormHeader) -> None:
@@ -193,9 +195,9 @@ def _show(console: Console, result: Summary, header: FormHeader) -> None:
         category = f"{INSPECTION_CATEGORY}（{INSPECTION_SUBJECT}）" if i == 0 else ""
         table.add_row(category, label, _shown(figure_value(result.figures[label])))
     table.add_section()
-    table.add_row("填表人", f"{escape(header.filler)}    联系电话：{escape(header.phone)}", "")
+    table.add_row("填表人", f"{cell(header.filler)}    联系电话：{cell(header.phone)}", "")
     console.print(f"{ATTACHMENT_LABEL}")
-    console.print(f"填报单位：{escape(header.unit)}    填报日期：{header.date_text}")
+    console.print(f"填报单位：{cell(header.unit)}    填报日期：{header.date_text}")
     console.print(table)
     console.print(
         f"{len(result.registers)} 份登记表，{len(result.per_enterprise)} 家单位；"

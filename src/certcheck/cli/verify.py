@@ -9,11 +9,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from certcheck.cache import AnswerCache, default_dir
 from certcheck.check import EngineSettings
 from certcheck.cli.app import (
+    INTERRUPTED_KEPT,
+    INTERRUPTED_NO_CACHE,
     MAX_DAYS,
     FiniteFloatRange,
     UserError,
@@ -23,6 +24,8 @@ from certcheck.cli.app import (
     same_file,
 )
 from certcheck.cli.report import show_register, show_roster
+from certcheck.cli.screen import console as make_console
+from certcheck.cli.screen import plain
 from certcheck.register.model import ExitCode, Kind
 from certcheck.sources.interface import LookupSource
 
@@ -34,15 +37,17 @@ def _outputs(roster: Path, outputs: tuple[str, ...]) -> list[str]:
             continue
         if same_file(Path(out), roster):
             raise UserError(
-                f"-o {out} is the roster itself; certcheck never overwrites the roster",
+                f"-o {out} 就是花名册本身；certcheck 从不覆盖花名册，请换一个文件名"
+                "（the roster itself）",
                 ExitCode.USAGE,
             )
         # Checked before any lookup, so that no answer is waited for only to be thrown away.
         folder = Path(out).resolve().parent
         if not folder.is_dir():
-            raise UserError(f"-o {out}: the folder {folder} does not exist", ExitCode.USAGE)
+            raise UserError(f"-o {out}：文件夹 {folder} 不存在（no such folder）",
+                            ExitCode.USAGE)
         if Path(out).is_dir():
-            raise UserError(f"-o {out} is a folder; give a file name", ExitCode.USAGE)
+            raise UserError(f"-o {out} 是文件夹，请给出文件名（a folder）", ExitCode.USAGE)
         if not os.access(folder, os.W_OK):
             raise UserError(f"无法写入 {out}：文件夹 {folder} 是只读的或没有写入权限；"
                             "请换一个文件夹（-o）", ExitCode.BAD_INPUT)
@@ -125,7 +130,7 @@ def verify(**options: object) -> None:
     options["as_of"] = parse_as_of(options["as_of"])  # type: ignore[arg-type]
     options["kind"] = Kind(str(options["kind"]))
     args = VerifyArgs(**options)  # type: ignore[arg-type]
-    with _guarded():
+    with _guarded(INTERRUPTED_NO_CACHE if args.no_cache else INTERRUPTED_KEPT):
         code = _verify(args)
     sys.exit(code)
 
@@ -151,8 +156,8 @@ def _verify(args: VerifyArgs) -> int:
     targets = _outputs(args.roster, args.outputs)
     formats = {out: OutputFormat.from_path(out) for out in targets}
     to_stdout = "-" in targets
-    console = Console(stderr=True) if to_stdout else Console()
-    errors = Console(stderr=True)
+    console = make_console(stderr=to_stdout)
+    errors = make_console(stderr=True)
 
     # The source first: a typo in --source fails at once, not after a large roster is read.
     options = SourceOptions(
@@ -167,14 +172,14 @@ def _verify(args: VerifyArgs) -> int:
         for used in source.input_files:
             if out != "-" and same_file(Path(out), used):
                 raise UserError(
-                    f"-o {out} is a file the source reads ({used}); certcheck never "
-                    "overwrites its inputs", ExitCode.USAGE,
+                    f"-o {out} 是数据源读取的文件（{used}）；certcheck 从不覆盖输入文件，"
+                    "请换一个文件名（an input of the source）", ExitCode.USAGE,
                 )
     roster = read_roster(args.roster, args.sheet, today=args.as_of)
     show_roster(console, roster)
     if not roster.workers:
         raise UserError(
-            f"{args.roster.name}: no worker rows under the header; nothing to check"
+            f"{args.roster.name}：表头下没有人员行，没有可核验的人员（no worker rows）"
         )
     settings = RunSettings(
         as_of=args.as_of, kind=args.kind, enterprise=args.enterprise, warn_days=args.warn_days,
@@ -194,11 +199,11 @@ def _verify(args: VerifyArgs) -> int:
         if cache is not None:
             cache.close()
     if cache is not None and cache.hits:
-        errors.print(f"{cache.hits} answers came from the cache ({cache.path.parent}); "
-                     "--refresh asks again, --no-cache ignores it")
+        errors.print(f"{cache.hits} 个查询结果来自缓存（{plain(cache.path.parent)}）；"
+                     "--refresh 重新查询，--no-cache 不用缓存", highlight=False, markup=False)
     if register.meta.enterprise is None:
-        errors.print("[yellow]warning:[/] no enterprise name given (--enterprise) or found in the "
-                     "roster's title; 单位名称 is left empty")
+        errors.print("[yellow]提示：[/]未给出单位名称（--enterprise），花名册标题中也没有找到；"
+                     "登记表的单位名称留空", highlight=False)
     write_all(register, list(formats.items()))
     show_register(console, register, [Path(out) for out in formats if out != "-"])
     return register.verdict.exit_code

@@ -1,0 +1,53 @@
+"""What reaches the terminal: cell text made harmless, and consoles that fit the screen.
+
+A roster is somebody else's file. A cell holding ``ESC[2J`` would clear the screen and one
+holding ``ESC]0;…BEL`` would set the window title, so every piece of text that comes from a file
+(names, sheet names, headers, items, input-issue messages, lookup details, error messages that
+quote them) goes through ``plain`` — or ``cell`` where rich markup is on — before it is printed.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import TextIO
+
+from rich.console import Console
+from rich.markup import escape
+
+#: C0 controls (but tab and newline, handled below), DEL, C1 controls, and the Unicode
+#: controls that reorder or hide text (bidi overrides and isolates, line/paragraph separators).
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+_BREAKS = re.compile("[\t\n]+")
+#: Width given to a console that writes to a file or a pipe: lines are never wrapped there.
+UNWRAPPED = 10_000
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def plain(text: object) -> str:
+    """``text`` with every control character shown escaped (``ESC`` → ``\\x1b``) and tabs and
+    line breaks as one space, so that a cell can neither drive the terminal nor break a line."""
+    if text is None:
+        return ""
+    return _CONTROL.sub(_escaped, _BREAKS.sub(" ", str(text)))
+
+
+def cell(text: object) -> str:
+    """``plain`` for a string printed with rich markup on: ``[red]`` in a cell stays text."""
+    return escape(plain(text))
+
+
+def console(*, stderr: bool = False, file: TextIO | None = None) -> Console:
+    """A console for people. At a terminal it takes the terminal's width; written to a file or
+    a pipe it neither wraps lines nor pads them to a width nobody chose."""
+    stream = file or (sys.stderr if stderr else sys.stdout)
+    probe = Console(file=stream)
+    if probe.is_terminal:
+        return probe
+    return Console(file=stream, width=UNWRAPPED, soft_wrap=False)
