@@ -222,9 +222,9 @@ def test_a_zip_bomb_registry_is_refused(tmp_path: Path) -> None:
         ("random.xlsx", bytes(range(256)) * 20, "不是表格文件"),
         ("damaged.ods", b"PK\x03\x04" + b"\x01" * 500, "已损坏"),
         ("excel-rounded.csv", REGISTRY_HEADER + "\n" + registry_row(id_number="5.00381E+17"),
-         "is a number"),
+         "证件号码被存为数字"),
         ("pandas-float.csv", REGISTRY_HEADER + "\n"
-         + registry_row(id_number="500381198503150000.0"), "is a number"),
+         + registry_row(id_number="500381198503150000.0"), "证件号码被存为数字"),
     ],
 )
 def test_bad_registries_are_one_clear_source_error(

@@ -48,7 +48,7 @@ def test_command_and_unknown_solvers(tmp_path: Path) -> None:
     assert solver.argv == [sys.executable, "-c", "pass"]
     with pytest.raises(SourceError, match="needs a program"):
         load_solver("command:", interactive=False)
-    with pytest.raises(SourceError, match=r"unknown captcha solver .ocr.*command.*prompt"):
+    with pytest.raises(SourceError, match=r"没有名为 ocr 的验证码识别方式（unknown captcha solver）；已安装：.*command.*prompt"):
         load_solver("ocr", interactive=True)
 
 

@@ -108,8 +108,8 @@ def test_a_plain_http_server_behind_an_https_url_is_a_tls_error(tmp_path: Path) 
     with MemServer({}) as server:
         done = probe(tmp_path, server.url.replace("http://", "https://"))
     assert done.returncode == 4
-    assert "certcheck: cannot talk to https://127.0.0.1:" in done.stderr
-    assert "securely: the TLS handshake failed" in done.stderr
+    assert "certcheck: 无法与 https://127.0.0.1:" in done.stderr and "建立安全连接" in done.stderr
+    assert "建立安全连接（the TLS handshake failed" in done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -124,13 +124,13 @@ def test_an_untrusted_certificate_is_named_plainly(tmp_path: Path) -> None:
         done = probe(tmp_path, server.url)
         assert server.log == []  # no request got through
     assert done.returncode == 4
-    assert "securely: its certificate is not trusted (self-signed certificate)" in done.stderr
+    assert "建立安全连接（its certificate is not trusted (self-signed certificate)）" in done.stderr
 
 
 def test_a_bad_id_is_a_usage_error(tmp_path: Path) -> None:
     done = probe(tmp_path, "http://127.0.0.1:9", id_number="500381199001011234")
     assert done.returncode == 2
-    assert "is not a valid ID number" in done.stderr
+    assert "不是有效的身份证号（not a valid ID number）" in done.stderr
     assert "500381199001011234" not in done.stderr
 
 

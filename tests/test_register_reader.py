@@ -118,7 +118,7 @@ def test_broken_json_register_is_refused(tmp_path: Path) -> None:
     raw = json.loads(out.read_text("utf-8"))
     raw["workers"][0]["row"] = None
     out.write_text(json.dumps(raw), "utf-8")
-    with pytest.raises(RegisterFormatError, match="unexpected content"):
+    with pytest.raises(RegisterFormatError, match="登记表中有无法识别的内容"):
         read_register(out)
 
 
@@ -142,7 +142,7 @@ def test_edited_status_is_reported_with_its_row(tmp_path: Path) -> None:
     ws = wb[MAIN_SHEET]
     ws.cell(3, HEADERS.index("核验结果") + 1).value = "还行"
     wb.save(out)
-    with pytest.raises(RegisterFormatError, match=r"row 3.*unknown status '还行'"):
+    with pytest.raises(RegisterFormatError, match=r"第 3 行.*核验结果“还行”无法识别"):
         read_register(out)
 
 

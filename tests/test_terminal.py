@@ -310,3 +310,67 @@ def test_a_usage_error_from_the_installed_command_is_one_line(tmp_path: Path) ->
     assert result.stderr.splitlines() == [
         "certcheck: 没有选项 --bogus（No such option）；用 certcheck verify --help 查看用法"
     ]
+
+
+# --- warnings on several sheets, the interruption message ----------------------------------
+
+
+def test_warnings_name_the_sheet_when_there_are_several(tmp_path: Path) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    first = wb.active
+    assert first is not None
+    first.title = "电工"
+    header = ["姓名", "身份证号", "证号", "操作项目", "有效期结束日期"]
+    first.append(header)
+    first.append(["工人0", nth_id(0), "T" + nth_id(0), "低压电工", "2030-01-01"])
+    second = wb.create_sheet("焊工")
+    second.append(header)
+    second.append(["工人1", nth_id(1), "T" + nth_id(1), "低压电工", "2029-01-01"])
+    roster = tmp_path / "two.xlsx"
+    wb.save(roster)
+    write_registry(tmp_path / "registry.csv", [official(f"工人{i}", nth_id(i)) for i in range(2)])
+    result = CliRunner().invoke(cli, _verify_args(roster), prog_name="certcheck")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    at = lines.index("提示：花名册日期与官方记录不一致 (roster_outdated) 1 人")
+    assert [c.strip() for c in lines[at + 2].split("┃")[1:-1]] == [
+        "工作表", "行", "姓名", "身份证号", "结果"]
+    assert [c.strip() for c in lines[at + 4].split("│")[1:-1]] == [
+        "电工", "2", "工人0", mask_id(nth_id(0)), "有效"]
+    assert lines[at + 5].startswith("└")
+
+
+@pytest.mark.parametrize(("extra", "said"), [
+    ((), "certcheck: 已中断；已收到的查询结果保存在缓存中，再次运行同一命令即从中断处继续（interrupted）"),
+    (("--no-cache",),
+     "certcheck: 已中断；使用了 --no-cache，已收到的查询结果没有保存，再次运行将从头查询（interrupted）"),
+])
+def test_ctrl_c_says_whether_the_answers_were_kept(
+    roster: Path, monkeypatch: pytest.MonkeyPatch, extra: tuple[str, ...], said: str
+) -> None:
+    import certcheck.pipeline as pipeline
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "run_verify", interrupted)
+    result = CliRunner().invoke(
+        cli, [*_verify_args(roster), "--cache-dir", str(roster.parent / "cache"), *extra],
+        prog_name="certcheck")
+    assert result.exit_code == 130
+    assert result.stderr.strip().splitlines() == [said]
+
+
+def test_a_source_error_is_chinese_first(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["verify", str(tmp_path / "r.xlsx"), "--source", "nosuch"],
+                                prog_name="certcheck")
+    assert result.exit_code == 4
+    assert result.stderr.startswith("certcheck: 没有名为 nosuch 的数据源（unknown source）；已安装：")
+    result = CliRunner().invoke(
+        cli, ["verify", str(tmp_path / "r.xlsx"), "--source", f"registry:{tmp_path / 'no.csv'}"],
+        prog_name="certcheck")
+    assert result.exit_code == 4
+    assert result.stderr.splitlines() == [
+        f"certcheck: 找不到登记文件 {tmp_path / 'no.csv'}（registry file not found）"]

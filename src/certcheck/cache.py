@@ -76,8 +76,8 @@ class AnswerCache:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_SCHEMA)
         except sqlite3.DatabaseError as exc:
-            raise OSError(f"the cache {self.path} is unusable ({exc}); delete it or use "
-                          "--no-cache") from None
+            raise OSError(f"缓存 {self.path} 无法使用（{exc}）；请删除它或加 --no-cache"
+                          "（the cache is unusable）") from None
         for suffix in ("-wal", "-shm"):
             side = Path(str(self.path) + suffix)
             if side.exists():

@@ -59,11 +59,13 @@ def probe(
     with _guarded():
         id_number = normalize_id(id_text)
         if not is_valid_id(id_number, date.today()):
-            raise UserError(f"--id {mask_id(id_number)!r} is not a valid ID number",
-                            ExitCode.USAGE)
+            raise UserError(
+                f"--id {mask_id(id_number)} 不是有效的身份证号（not a valid ID number）",
+                ExitCode.USAGE,
+            )
         query = Query(id_number, normalize_name(name))
         if not query.name:
-            raise UserError("--name is empty", ExitCode.USAGE)
+            raise UserError("--name 是空的（empty）", ExitCode.USAGE)
         outcome = _probe(query, mem_url, captcha, timeout, record_dir)
     sys.exit(ExitCode.COMPLIANT if isinstance(outcome, Found | NotFound) else ExitCode.INCOMPLETE)
 
@@ -215,9 +217,9 @@ def _raise_tls_problem(base_url: str, timeout: float) -> None:
     if problem is None:
         return
     raise UserError(
-        f"cannot talk to {base_url} securely: {problem}. Check the computer's date and time; "
-        "behind a company proxy that inspects HTTPS, point SSL_CERT_FILE at its certificate "
-        "bundle; check --mem-url.",
+        f"无法与 {base_url} 建立安全连接（{problem}）。请检查电脑的日期和时间；"
+        "公司代理检查 HTTPS 时，请把 SSL_CERT_FILE 指向代理的证书文件；并检查 --mem-url"
+        "（cannot talk securely）",
         ExitCode.BAD_INPUT,
     )
 

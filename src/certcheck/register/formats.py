@@ -51,11 +51,11 @@ class OutputFormat(StrEnum):
         for fmt in cls:
             if fmt.suffix == suffix:
                 return fmt
-        supported = ", ".join(f.suffix for f in cls)
-        shown = f"'{suffix}'" if suffix else "no extension"
+        supported = "、".join(f.suffix for f in cls)
+        shown = f"“{suffix}”" if suffix else "没有扩展名"
         raise UnsupportedFormat(
-            f"cannot write {path}: {shown} is not a register format; use one of {supported} "
-            f"(or '-' for JSON on standard output)"
+            f"无法写入 {path}：{shown} 不是登记表格式，请用 {supported}"
+            f"（或用 - 把 JSON 输出到标准输出）（not a register format）"
         )
 
 
@@ -142,6 +142,6 @@ def write_all(reg: Register, targets: Sequence[tuple[str | Path, OutputFormat]])
     finally:
         child.join()
     problem = (receive.recv() if receive.poll()
-               else f"cannot write {workbook[0]}: the writer exited with {child.exitcode}")
+               else f"无法写入 {workbook[0]}：写入进程异常退出（exit {child.exitcode}）")
     if problem is not None:
         raise OutputError(problem)

@@ -148,15 +148,15 @@ def read_register(path: Path) -> RegisterData:
     path = Path(path)
     if special_file(path):
         # Opening a pipe would wait forever and a device would never end.
-        raise RegisterFormatError(f"{path}: not a regular file (a pipe or a device)")
+        raise RegisterFormatError(f"{path} 不是普通文件（管道、设备等）（not a regular file）")
     suffix = path.suffix.lower()
     if suffix == ".json":
         return _read_json(path)
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path)
     raise NotARegister(
-        f"{path}: cannot read a register from a '{suffix or path.name}' file; "
-        "give the .xlsx or .json register that certcheck verify wrote"
+        f"{path}：无法从“{suffix or path.name}”文件读取登记表，"
+        "请给出 certcheck verify 写出的 .xlsx 或 .json 登记表（not a register file）"
     )
 
 
@@ -175,7 +175,13 @@ _E = TypeVar("_E")
 def _label(table: Mapping[str, _E], value: object, what: str, where: str) -> _E:
     if isinstance(value, str) and value.strip() in table:
         return table[value.strip()]
-    raise RegisterFormatError(f"{where}: unknown {what} {value!r}; was the register edited?")
+    raise RegisterFormatError(
+        f"{where}：{_WHAT_ZH.get(what, what)}“{value}”无法识别，登记表可能被改动过"
+        f"（unknown {what}）"
+    )
+
+
+_WHAT_ZH = {"status": "核验结果", "reason": "原因"}
 
 
 def _warnings(labels: Sequence[str]) -> tuple[WarningCode, ...]:
@@ -196,7 +202,7 @@ def _iso_date(value: object, where: str) -> date | None:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise RegisterFormatError(f"{where}: {value!r} is not a date (YYYY-MM-DD)")
+    raise RegisterFormatError(f"{where}：{value!r} 不是日期（YYYY-MM-DD）")
 
 
 def _iso_datetime(value: str, where: str) -> datetime | None:
@@ -205,14 +211,14 @@ def _iso_datetime(value: str, where: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        raise RegisterFormatError(f"{where}: {value!r} is not a timestamp") from None
+        raise RegisterFormatError(f"{where}：{value!r} 不是时间（not a timestamp）") from None
 
 
 def _kind(value: object, where: str) -> Kind:
     try:
         return Kind(str(value))
     except ValueError:
-        raise RegisterFormatError(f"{where}: unknown kind {value!r}") from None
+        raise RegisterFormatError(f"{where}：未知的检查类型 {value!r}（unknown kind）") from None
 
 
 def _split_source(value: str | None) -> tuple[str | None, bool]:
@@ -229,7 +235,7 @@ def _check_zip(path: Path) -> None:
     (a cell at XFD1048576), and a zip bomb would fill memory."""
     size = path.stat().st_size  # FileNotFoundError: the CLI reports a missing file as such
     if path.is_dir():
-        raise NotARegister(f"{path}: a folder, not a register file")
+        raise NotARegister(f"{path} 是文件夹，不是登记表文件（a folder）")
     try:
         check_file_size(path, size)
         check_zip(path, RosterKind.OOXML)
@@ -246,12 +252,12 @@ def _read_xlsx(path: Path) -> RegisterData:
         wb = CalamineWorkbook.from_path(str(path))
         names = list(wb.sheet_names)
     except CalamineError as exc:
-        raise NotARegister(f"{path}: cannot read the workbook ({exc})") from None
+        raise NotARegister(f"{path}：无法读取工作簿（{exc}）") from None
     try:
         if MARKER_SHEET not in names:
             raise NotARegister(
-                f"{path}: not a certcheck register (it has no {MARKER_SHEET} sheet); "
-                "give a register written by certcheck verify"
+                f"{path} 不是 certcheck 登记表（没有 {MARKER_SHEET} 工作表），"
+                "请给出 certcheck verify 写出的登记表（not a certcheck register）"
             )
         marker_cells = wb.get_sheet_by_name(MARKER_SHEET).to_python()
         marker = {
@@ -262,10 +268,10 @@ def _read_xlsx(path: Path) -> RegisterData:
         _check_marker(path, marker)
         main = marker.get("main_sheet") or MAIN_SHEET
         if main not in names:
-            raise RegisterFormatError(f"{path}: the sheet {main} is missing; was it renamed?")
+            raise RegisterFormatError(f"{path}：缺少工作表 {main}，是否被改了名？（sheet missing）")
         cells = wb.get_sheet_by_name(main).to_python()
     except CalamineError as exc:
-        raise RegisterFormatError(f"{path}: cannot read the workbook ({exc})") from None
+        raise RegisterFormatError(f"{path}：无法读取工作簿（{exc}）") from None
     info = _info_from_marker(path, marker)
     rows = _rows_from_sheet(path, main, cells)
     return RegisterData(path=path, info=info, rows=rows)
@@ -274,13 +280,14 @@ def _read_xlsx(path: Path) -> RegisterData:
 def _check_marker(path: Path, marker: Mapping[str, str]) -> None:
     if marker.get("format") != MARKER_FORMAT:
         raise NotARegister(
-            f"{path}: not a certcheck register (unknown {MARKER_SHEET} sheet)"
+            f"{path} 不是 certcheck 登记表（{MARKER_SHEET} 工作表无法识别）"
+            "（not a certcheck register）"
         )
     version = marker.get("format_version", "")
     if not version.isdigit() or int(version) > FORMAT_VERSION:
         raise RegisterFormatError(
-            f"{path}: register format {version!r} is newer than this certcheck reads "
-            f"({FORMAT_VERSION}); upgrade certcheck"
+            f"{path}：登记表格式 {version} 比本版 certcheck 能读的（{FORMAT_VERSION}）新，"
+            "请升级 certcheck（newer format）"
         )
 
 
@@ -288,7 +295,7 @@ def _info_from_marker(path: Path, marker: Mapping[str, str]) -> RegisterInfo:
     where = f"{path} ({MARKER_SHEET})"
     as_of = _iso_date(marker.get("as_of"), where)
     if as_of is None:
-        raise RegisterFormatError(f"{where}: the as-of date is missing")
+        raise RegisterFormatError(f"{where}：缺少核验基准日期（as-of date missing）")
     sample = None
     if marker.get("sample_size"):
         try:
@@ -298,7 +305,9 @@ def _info_from_marker(path: Path, marker: Mapping[str, str]) -> RegisterInfo:
                 seed=int(marker["sample_seed"]) if marker.get("sample_seed") else None,
             )
         except ValueError:
-            raise RegisterFormatError(f"{where}: the sample size or seed is not a number") from None
+            raise RegisterFormatError(
+                f"{where}：抽查人数或随机种子不是数（not a number）"
+            ) from None
     return RegisterInfo(
         version=marker.get("certcheck", ""),
         as_of=as_of,
@@ -317,7 +326,9 @@ def _marker_json(marker: Mapping[str, str], key: str, where: str) -> Any:
     try:
         return json.loads(marker[key])
     except (json.JSONDecodeError, RecursionError):
-        raise RegisterFormatError(f"{where}: {key} is not readable; was it edited?") from None
+        raise RegisterFormatError(
+            f"{where}：{key} 无法读取，登记表可能被改动过（not readable）"
+        ) from None
 
 
 def _marker_sheets(marker: Mapping[str, str], where: str) -> tuple[str, ...]:
@@ -327,7 +338,7 @@ def _marker_sheets(marker: Mapping[str, str], where: str) -> tuple[str, ...]:
         return (first,) if first else ()
     names = _marker_json(marker, "roster_sheets", where)
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise RegisterFormatError(f"{where}: roster_sheets is not a list of sheet names")
+        raise RegisterFormatError(f"{where}：roster_sheets 不是工作表名称的列表（not a list）")
     return tuple(names)
 
 
@@ -339,7 +350,7 @@ def _marker_skipped(marker: Mapping[str, str], where: str) -> tuple[SkippedSheet
 
 def _skipped(value: object, where: str) -> tuple[SkippedSheet, ...]:
     if not isinstance(value, list):
-        raise RegisterFormatError(f"{where}: the skipped sheets are not a list")
+        raise RegisterFormatError(f"{where}：未读取的工作表不是列表（not a list）")
     pairs: list[SkippedSheet] = []
     for item in value:
         if not (
@@ -347,7 +358,7 @@ def _skipped(value: object, where: str) -> tuple[SkippedSheet, ...]:
             and isinstance(item.get("name"), str)
             and isinstance(item.get("why", ""), str)
         ):
-            raise RegisterFormatError(f"{where}: a skipped sheet lacks its name")
+            raise RegisterFormatError(f"{where}：未读取的工作表缺少名称（name missing）")
         pairs.append((item["name"], item.get("why", "")))
     return tuple(pairs)
 
@@ -363,13 +374,13 @@ def _text(value: object) -> str | None:
 
 def _rows_from_sheet(path: Path, sheet: str, cells: list[list[Any]]) -> tuple[RegisterRow, ...]:
     if not cells:
-        raise RegisterFormatError(f"{path}: the sheet {sheet} is empty")
+        raise RegisterFormatError(f"{path}：工作表 {sheet} 是空的（empty sheet）")
     header = [str(h).strip() if h is not None else "" for h in cells[0]]
     missing = [h for h in HEADERS if h not in header and h not in LATER_HEADERS]
     if missing:
         raise RegisterFormatError(
-            f"{path}: the sheet {sheet} lacks the column(s) {', '.join(missing)}; "
-            "was the register edited?"
+            f"{path}：工作表 {sheet} 缺少列 {'、'.join(missing)}，登记表可能被改动过"
+            "（missing columns）"
         )
     pos = {h: header.index(h) for h in HEADERS if h in header}
     width = len(header)
@@ -378,7 +389,7 @@ def _rows_from_sheet(path: Path, sheet: str, cells: list[list[Any]]) -> tuple[Re
         line = list(raw) + [None] * (width - len(raw))
         if all(v in (None, "") for v in line):
             continue
-        where = f"{path} ({sheet}, row {n})"
+        where = f"{path}（{sheet} 第 {n} 行）"
 
         def get(h: str, line: list[Any] = line) -> Any:
             # A column added later is absent from older registers: empty there.
@@ -388,7 +399,7 @@ def _rows_from_sheet(path: Path, sheet: str, cells: list[list[Any]]) -> tuple[Re
         if isinstance(row_no, float) and row_no.is_integer():
             row_no = int(row_no)
         if not isinstance(row_no, int):
-            raise RegisterFormatError(f"{where}: 行号 {row_no!r} is not a row number")
+            raise RegisterFormatError(f"{where}：行号 {row_no!r} 不是行号（not a row number）")
         source, cached = _split_source(_text(get("数据来源")))
         rows.append(
             RegisterRow(
@@ -422,14 +433,14 @@ def _rows_from_sheet(path: Path, sheet: str, cells: list[list[Any]]) -> tuple[Re
 
 def _read_json(path: Path) -> RegisterData:
     if path.stat().st_size > MAX_JSON_BYTES:
-        raise RegisterFormatError(f"{path}: far larger than any register; refused")
+        raise RegisterFormatError(f"{path} 远大于任何登记表，拒绝读取（far too large）")
     try:
         with open(path, encoding="utf-8-sig") as fh:
             data = json.load(fh)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise NotARegister(f"{path}: not a JSON register ({exc})") from None
+        raise NotARegister(f"{path} 不是 JSON 登记表（{exc}）") from None
     except RecursionError:
-        raise NotARegister(f"{path}: not a JSON register (nested too deeply)") from None
+        raise NotARegister(f"{path} 不是 JSON 登记表（嵌套层次太深）") from None
     if not (
         isinstance(data, dict)
         and isinstance(data.get("certcheck"), str)
@@ -437,8 +448,8 @@ def _read_json(path: Path) -> RegisterData:
         and isinstance(data.get("verdict"), dict)
     ):
         raise NotARegister(
-            f"{path}: not a certcheck register (no certcheck, verdict and workers keys); "
-            "give a register written by certcheck verify"
+            f"{path} 不是 certcheck 登记表（没有 certcheck、verdict 和 workers 键），"
+            "请给出 certcheck verify 写出的登记表（not a certcheck register）"
         )
     try:
         return RegisterData(
@@ -446,8 +457,8 @@ def _read_json(path: Path) -> RegisterData:
         )
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise RegisterFormatError(
-            f"{path}: a certcheck register with unexpected content "
-            f"({type(exc).__name__}: {exc}); was it edited?"
+            f"{path}：certcheck 登记表中有无法识别的内容，登记表可能被改动过"
+            f"（{type(exc).__name__}: {exc}）"
         ) from None
 
 
@@ -463,7 +474,7 @@ def _info_from_json(path: Path, data: dict[str, Any]) -> RegisterInfo:
     where = str(path)
     as_of = _iso_date(data["as_of"], where)
     if as_of is None:
-        raise RegisterFormatError(f"{where}: the as-of date is missing")
+        raise RegisterFormatError(f"{where}：缺少核验基准日期（as-of date missing）")
     raw_sample = data.get("sample")
     sample = None
     if isinstance(raw_sample, dict):

@@ -17,18 +17,25 @@ def available(group: str = GROUP) -> dict[str, EntryPoint]:
     return {ep.name: ep for ep in entry_points(group=group)}
 
 
+#: What a plugin group's things are called, for the person reading an error.
+_ZH = {"source": "数据源", "captcha solver": "验证码识别方式"}
+
+
 def load_plugin(group: str, name: str, base: type, what: str) -> type:
     """The class registered as ``name`` in ``group``; SourceError says what went wrong."""
     eps = available(group)
     if name not in eps:
-        known = ", ".join(sorted(eps)) or "none"
-        raise SourceError(f"unknown {what} {name!r}; installed {what}s: {known}")
+        known = "、".join(sorted(eps)) or "无"
+        raise SourceError(f"没有名为 {name} 的{_ZH.get(what, what)}（unknown {what}）；"
+                          f"已安装：{known}")
     try:
         loaded = eps[name].load()
     except Exception as exc:  # a broken plugin must not take the CLI down with a traceback
-        raise SourceError(f"{what} plugin {name!r} failed to load: {exc}") from exc
+        raise SourceError(f"{_ZH.get(what, what)}插件 {name} 无法加载"
+                          f"（{what} plugin failed to load: {exc}）") from exc
     if not (isinstance(loaded, type) and issubclass(loaded, base)):
-        raise SourceError(f"{what} plugin {name!r} is not a {base.__name__}")
+        raise SourceError(f"{_ZH.get(what, what)}插件 {name} 不是 {base.__name__}，无法使用"
+                          f"（not a {base.__name__}）")
     return loaded
 
 

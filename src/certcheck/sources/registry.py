@@ -70,7 +70,8 @@ class RegistrySource(ImmediateSource):
     @classmethod
     def from_spec(cls, arg: str | None, options: SourceOptions) -> RegistrySource:
         if not arg:
-            raise SourceError("the registry source needs a file: --source registry:PATH")
+            raise SourceError("registry 数据源需要一个文件：--source registry:文件路径"
+                              "（the registry source needs a file）")
         return cls(Path(arg))
 
     def lookup_now(self, query: Query) -> Outcome:
@@ -92,11 +93,11 @@ class RegistrySource(ImmediateSource):
 def load_registry(path: Path) -> dict[str, tuple[CertRecord, ...]]:
     """Read and validate a registry file; SourceError names the file and the problem."""
     if not path.exists():
-        raise SourceError(f"registry file not found: {path}")
+        raise SourceError(f"找不到登记文件 {path}（registry file not found）")
     if path.is_dir():
-        raise SourceError(f"the registry {path} is a folder; give the registry file in it")
+        raise SourceError(f"登记文件 {path} 是文件夹，请给出其中的登记文件（a folder）")
     if special_file(path):
-        raise SourceError(f"the registry {path} is not a regular file (a pipe or a device)")
+        raise SourceError(f"登记文件 {path} 不是普通文件（管道、设备等）（not a regular file）")
     try:
         if path.suffix.lower() == ".json":
             rows: Iterable[tuple[int, Mapping[str, object]]] = _json_rows(path)
@@ -108,14 +109,14 @@ def load_registry(path: Path) -> dict[str, tuple[CertRecord, ...]]:
             record = _record(row, where, f"{path.name} 第 {where} {unit}")
             by_id[record.id_number].append(record)
     except SourceError as exc:
-        raise SourceError(f"bad registry {path.name}: {exc}") from None
+        raise SourceError(f"登记文件 {path.name} 有误：{exc}") from None
     except RosterError as exc:
         # The roster reader names the file itself.
-        raise SourceError(f"bad registry: {exc}") from None
+        raise SourceError(f"登记文件有误：{exc}") from None
     except RecursionError:
-        raise SourceError(f"bad registry {path.name}: nested too deeply") from None
+        raise SourceError(f"登记文件 {path.name} 有误：嵌套层次太深（nested too deeply）") from None
     except (OSError, UnicodeError, ValueError, csv.Error) as exc:
-        raise SourceError(f"bad registry {path.name}: cannot read it ({exc})") from None
+        raise SourceError(f"登记文件 {path.name} 无法读取（{exc}）") from None
     return {k: tuple(v) for k, v in by_id.items()}
 
 
@@ -123,8 +124,8 @@ def _check_headers(headers: Iterable[str]) -> None:
     missing = [h for h in REQUIRED if h not in set(headers)]
     if missing:
         raise SourceError(
-            "missing column(s) " + ", ".join(missing) + "; expected the labels "
-            + ", ".join(label for label, _ in RECORD_FIELDS)
+            "缺少列 " + "、".join(missing) + "（missing columns）；应有的列为 "
+            + "、".join(label for label, _ in RECORD_FIELDS)
         )
 
 
@@ -134,10 +135,10 @@ def _json_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object]]]:
     if isinstance(data, dict) and isinstance(data.get("records"), list):
         data = data["records"]
     if not isinstance(data, list):
-        raise SourceError("expected a JSON list of records")
+        raise SourceError("应为记录的 JSON 列表（expected a JSON list of records）")
     for index, item in enumerate(data, start=1):
         if not isinstance(item, dict):
-            raise SourceError(f"record {index} is not an object")
+            raise SourceError(f"第 {index} 条记录不是对象（not an object）")
         _check_headers(item.keys())
         yield index, item
 
@@ -147,7 +148,7 @@ def _sheet_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object]]]:
     # workbooks, and the roster reader's sniffing and guards are what stop that.
     grid = read_first_sheet(path)
     if not grid.rows:
-        raise SourceError("the first sheet is empty")
+        raise SourceError("第一个工作表是空的（the first sheet is empty）")
     headers = [str(h).strip() for h in grid.rows[0]]
     _check_headers(headers)
     for index, values in enumerate(grid.rows[1:], start=1):
@@ -173,6 +174,8 @@ def _record(row: Mapping[str, object], where: int, origin: str) -> CertRecord:
     # YYYY-MM-DD dates take the C parser first, anything else the full date reader.
     values: dict[str, object] = {}
     get = row.get
+    # "第 3 行" / "第 3 条记录": the error message above this one names the file.
+    at = "第" + origin.rsplit("第", 1)[1] if "第" in origin else str(where)
     for label, attr, is_date in _FIELDS:
         raw = get(label)
         if is_date:
@@ -188,7 +191,7 @@ def _record(row: Mapping[str, object], where: int, origin: str) -> CertRecord:
             try:
                 values[attr] = parse_date(raw.strip() if isinstance(raw, str) else raw)
             except ValueError:
-                raise SourceError(f"row {where}: {label} is not a date: {raw!r}") from None
+                raise SourceError(f"{at}：{label} 不是日期：{raw}（not a date）") from None
         elif isinstance(raw, str):
             values[attr] = raw.strip() or None
         else:
@@ -197,9 +200,9 @@ def _record(row: Mapping[str, object], where: int, origin: str) -> CertRecord:
     if isinstance(raw_id, float) or (
         isinstance(raw_id, str) and not raw_id.isdigit() and _NUMBER_TEXT.fullmatch(raw_id)
     ):
-        raise SourceError(f"row {where}: 证件号码 is a number, so its last digits are lost")
+        raise SourceError(f"{at}：证件号码被存为数字，末位已丢失（a number）")
     if not values["name"] or not values["id_number"]:
-        raise SourceError(f"row {where}: 姓名 and 证件号码 must not be empty")
+        raise SourceError(f"{at}：姓名和证件号码不能为空（must not be empty）")
     values["id_number"] = normalize_id(str(values["id_number"]))
     values["status_text"] = _text(get(STATUS_LABEL))
     values["origin"] = origin

@@ -42,10 +42,11 @@ class ReplaySource(ImmediateSource):
     @classmethod
     def from_spec(cls, arg: str | None, options: SourceOptions) -> ReplaySource:
         if not arg:
-            raise SourceError("the replay source needs a directory: --source replay:DIR")
+            raise SourceError("replay 数据源需要一个文件夹：--source replay:文件夹"
+                              "（the replay source needs a directory）")
         directory = Path(arg)
         if not directory.is_dir():
-            raise SourceError(f"replay directory not found: {directory}")
+            raise SourceError(f"找不到 replay 文件夹 {directory}（replay directory not found）")
         return cls(directory)
 
     @property

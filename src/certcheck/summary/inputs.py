@@ -122,7 +122,7 @@ def _csv_rows(path: Path) -> Grid:
     try:
         return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     except csv.Error as exc:
-        raise SummaryInputError(f"{path}: not a readable CSV file ({exc})") from None
+        raise SummaryInputError(f"{path} 不是可读的 CSV 文件（{exc}）") from None
 
 
 def _xlsx_sheets(path: Path) -> list[Grid]:
@@ -144,24 +144,24 @@ def _xlsx_sheets(path: Path) -> list[Grid]:
         ] or list(book.sheet_names)
         return [book.get_sheet_by_name(name).to_python() for name in sheets]
     except RosterError as exc:
-        raise SummaryInputError(f"{path}: {exc}") from None
+        raise SummaryInputError(f"{path}：{exc}") from None
     except CalamineError as exc:
-        raise SummaryInputError(f"{path}: cannot read the workbook ({exc})") from None
+        raise SummaryInputError(f"{path}：无法读取工作簿（{exc}）") from None
 
 
 def _grids(path: Path) -> list[Grid]:
     if special_file(path):
         # Opening a pipe would wait forever and a device would never end.
-        raise SummaryInputError(f"{path}: not a regular file (a pipe or a device)")
+        raise SummaryInputError(f"{path} 不是普通文件（管道、设备等）（not a regular file）")
     if path.stat().st_size > MAX_LIST_BYTES:
-        raise SummaryInputError(f"{path}: far larger than any list of enterprises; refused")
+        raise SummaryInputError(f"{path} 远大于任何单位名单，拒绝读取（far too large）")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
         return [_csv_rows(path)]
     if suffix in (".xlsx", ".xlsm"):
         return _xlsx_sheets(path)
     raise SummaryInputError(
-        f"{path}: cannot read a list from a '{suffix or path.name}' file; save it as .xlsx or .csv"
+        f"{path}：无法从“{suffix or path.name}”文件读取名单，请另存为 .xlsx 或 .csv"
     )
 
 
@@ -188,7 +188,7 @@ def _table(path: Path, wanted: dict[str, frozenset[str]], required: Sequence[str
                 ]
                 return _Table(index + 1, columns, body)
     names = " / ".join("、".join(sorted(wanted[key])) for key in required)
-    raise SummaryInputError(f"{path}: no header row with a column named {names} was found")
+    raise SummaryInputError(f"{path}：没有找到含 {names} 列的表头行（no header row）")
 
 
 def _is_footer(name: str) -> bool:
@@ -205,7 +205,7 @@ def read_enterprises(path: Path) -> list[str]:
         if name and not _is_footer(name):
             names.append(name)
     if not names:
-        raise SummaryInputError(f"{path}: the 单位名称 column is empty")
+        raise SummaryInputError(f"{path}：单位名称列是空的")
     return names
 
 
@@ -217,9 +217,9 @@ def _measures(text: str, where: str) -> tuple[Measure, ...]:
         try:
             measure = Measure(part)
         except ValueError:
-            allowed = " or ".join(m.value for m in Measure)
+            allowed = " 或 ".join(m.value for m in Measure)
             raise SummaryInputError(
-                f"{where}: 措施 {part!r} is not one the form counts; write {allowed}"
+                f"{where}：措施“{part}”不是汇总表统计的措施，请写 {allowed}"
             ) from None
         if measure not in found:
             found.append(measure)
@@ -238,9 +238,9 @@ def _fine(text: str, unit: str, where: str) -> Decimal:
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise SummaryInputError(f"{where}: 罚款 {text!r} is not a number (万元)") from None
+        raise SummaryInputError(f"{where}：罚款“{text}”不是数（万元）") from None
     if not value.is_finite() or value < 0:
-        raise SummaryInputError(f"{where}: 罚款 {text!r} is not an amount")
+        raise SummaryInputError(f"{where}：罚款“{text}”不是有效金额")
     # The form is in 万元; a column headed 罚款（元） is converted rather than misread.
     return value / 10000 if unit == "元" else value
 
@@ -253,7 +253,7 @@ def read_actions(path: Path) -> list[Action]:
         ["name"],
     )
     if "measure" not in table.columns and "fine" not in table.columns:
-        raise SummaryInputError(f"{path}: the list has neither a 措施 nor a 罚款（万元） column")
+        raise SummaryInputError(f"{path}：名单中既没有措施列，也没有罚款（万元）列")
     name_col = table.columns["name"][0]
     measure_col = table.columns.get("measure", (-1, ""))[0]
     fine_col, fine_unit = table.columns.get("fine", (-1, ""))
