@@ -374,3 +374,19 @@ def test_a_source_error_is_chinese_first(tmp_path: Path) -> None:
     assert result.exit_code == 4
     assert result.stderr.splitlines() == [
         f"certcheck: 找不到登记文件 {tmp_path / 'no.csv'}（registry file not found）"]
+
+
+@needs_tmux
+@pytest.mark.parametrize("width", [60, 80])
+def test_due_keeps_ids_and_dates_whole_in_a_narrow_terminal(tmux: list[Tmux], width: int) -> None:
+    register = Path(__file__).resolve().parents[1] / "samples" / "registers" / "德感机械-自查.register.xlsx"
+    screen, code, _ = _run_in_tmux(tmux, width, ["due", str(register), "--within", "400",
+                                                 "--as-of", AS_OF])
+    assert code == 1, screen
+    lines = screen.splitlines()
+    assert all(_cells(line) <= width for line in lines)
+    rows = [line for line in lines if re.match(r"^\s*\d+ ", line)]
+    assert rows
+    for line in rows:
+        assert re.search(r" \d{6}\*{8}\d{3}[\dX] ", line), line  # the masked ID whole
+        assert re.search(r" \d{4}-\d{2}-\d{2} ", line), line  # the date whole

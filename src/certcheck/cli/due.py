@@ -31,6 +31,8 @@ from certcheck.register.model import ExitCode
 from certcheck.register.view import Masker
 
 HEADERS = ("行", "姓名", "身份证号", "核验结果", "作业项目", "事项", "日期", "剩余天数", "状态")
+#: The narrowest a wrapping column of the terminal list gets (the days: "-478").
+_MIN_WIDTH = {"姓名": 4, "剩余天数": 5}
 #: Put before HEADERS when the roster had several sheets, whose rows are numbered per sheet.
 SHEET_HEADER = "工作表"
 _WORKBOOK_OPTIONS = {
@@ -140,10 +142,12 @@ def _show(console: Console, result: DueList, what: str, show_id: bool, several: 
                       header_style="bold underline")
         for h in _headers(several)[:-1]:
             # Names and items may wrap; numbers, dates and IDs must stay whole to be read.
-            wraps = h in ("姓名", "作业项目", SHEET_HEADER, "核验结果")
+            # The row, the masked ID and the date are never cut; the rest wrap in a narrow
+            # terminal ("-478 已逾期" puts the state under the days).
+            wraps = h in ("姓名", "作业项目", SHEET_HEADER, "核验结果", "事项", "剩余天数")
             table.add_column(h, justify="right" if h in ("行", "剩余天数") else "left",
                              no_wrap=not wraps, overflow="fold" if wraps else "ellipsis",
-                             min_width=(4 if h == "核验结果" else 6) if wraps else None)
+                             min_width=_MIN_WIDTH.get(h, 4) if wraps else None)
         for item in result.items:
             style = "bold red" if item.overdue else ("dark_orange" if item.days_left <= 30 else "")
             days = str(item.days_left)

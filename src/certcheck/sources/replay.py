@@ -33,7 +33,7 @@ from certcheck.sources.mem import (
 
 class ReplaySource(ImmediateSource):
     name = "replay"
-    description = "answers recorded from the national lookup in a directory: replay:DIR"
+    description = "文件夹中录下的国家查询平台答复：replay:文件夹 (answers recorded with --record)"
     publication_delay = NATIONAL_PUBLICATION_DELAY
 
     def __init__(self, directory: Path) -> None:
