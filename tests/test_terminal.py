@@ -390,3 +390,14 @@ def test_due_keeps_ids_and_dates_whole_in_a_narrow_terminal(tmux: list[Tmux], wi
     for line in rows:
         assert re.search(r" \d{6}\*{8}\d{3}[\dX] ", line), line  # the masked ID whole
         assert re.search(r" \d{4}-\d{2}-\d{2} ", line), line  # the date whole
+
+
+def test_a_logged_warning_is_one_escaped_certcheck_line(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from certcheck.cli.app import _show_warnings
+
+    _show_warnings()
+    _show_warnings()  # once only, however often the CLI runs in one process
+    logging.getLogger("certcheck.check").warning("source %s raised: %s", "x", f"张{CLEAR}三")
+    assert capsys.readouterr().err == "certcheck: 提示：source x raised: 张\\x1b[2J三\n"

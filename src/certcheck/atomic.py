@@ -169,7 +169,7 @@ def ensure_private_dir(path: Path) -> Path:
         # mkdir's mode is filtered by the umask; a umask such as 0o027 is fine, but be exact.
         os.chmod(directory, DIR_MODE)
     if not path.is_dir():
-        raise NotADirectoryError(f"{path} exists and is not a directory")
+        raise NotADirectoryError(f"{path} 已存在，但不是文件夹（not a directory）")
     return path
 
 

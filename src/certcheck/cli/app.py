@@ -7,6 +7,7 @@ raises its own layer's exceptions, which are turned into one-line messages here.
 from __future__ import annotations
 
 import errno
+import logging
 import math
 import os
 import re
@@ -231,6 +232,25 @@ def _hint(exc: click.BadParameter) -> str:
     return "参数"
 
 
+class _ScreenLog(logging.Handler):
+    """Warnings logged below the CLI (a cache that cannot be read, a service that is down),
+    shown as one ``certcheck: 提示：`` line each, their text escaped like any cell: a logged
+    exception may quote a name from the roster."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not hide the warning
+            message = str(record.msg)
+        click.secho(f"certcheck: 提示：{plain(message)}", fg="yellow", err=True)
+
+
+def _show_warnings() -> None:
+    logger = logging.getLogger("certcheck")
+    if not any(isinstance(h, _ScreenLog) for h in logger.handlers):
+        logger.addHandler(_ScreenLog(logging.WARNING))
+
+
 class _Group(click.Group):
     """Lists every command with its whole first sentence, wrapped rather than cut off."""
 
@@ -240,6 +260,7 @@ class _Group(click.Group):
         if kwargs.get("standalone_mode", True) is False:
             return super().main(*args, **kwargs)
         kwargs["standalone_mode"] = False
+        _show_warnings()
         try:
             result = super().main(*args, **kwargs)
         except NoArgsIsHelpError as exc:
