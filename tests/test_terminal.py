@@ -401,3 +401,34 @@ def test_a_logged_warning_is_one_escaped_certcheck_line(capsys: pytest.CaptureFi
     _show_warnings()  # once only, however often the CLI runs in one process
     logging.getLogger("certcheck.check").warning("source %s raised: %s", "x", f"张{CLEAR}三")
     assert capsys.readouterr().err == "certcheck: 提示：source x raised: 张\\x1b[2J三\n"
+
+
+@needs_tmux
+def test_a_failed_lookup_says_so_in_a_terminal(tmp_path: Path, tmux: list[Tmux]) -> None:
+    empty = tmp_path / "recordings"
+    empty.mkdir()
+    screen, code, _ = _run_in_tmux(tmux, 80, [
+        "lookup", "--id", nth_id(3), "--name", "王五", "--source", f"replay:{empty}",
+        "--as-of", AS_OF])
+    assert code == 3
+    assert screen.splitlines()[0] == f"王五 {mask_id(nth_id(3))}: 查询失败 (lookup failed)"
+    assert " ".join(screen.splitlines()[1:]).startswith(
+        "结论: 未核验 unverified — 查询失败 (lookup_failed)；nothing recorded for this person")
+    assert "未查询到证书" not in screen
+
+
+@needs_tmux
+@pytest.mark.parametrize("width", [60, 80])
+def test_the_sample_roster_s_progress_counts_add_up_to_its_30_workers(
+    tmp_path: Path, tmux: list[Tmux], width: int
+) -> None:
+    samples = Path(__file__).resolve().parents[1] / "samples"
+    screen, code, _ = _run_in_tmux(tmux, width, [
+        "verify", str(samples / "roster.xlsx"), "--source", f"registry:{samples / 'registry.csv'}",
+        "--as-of", AS_OF, "-o", str(tmp_path / "out.json")])
+    assert code == 1, screen
+    progress = _progress_line(screen)
+    counts = {k: int(n) for k, n in _STATUS_COUNT.findall(progress)}
+    assert counts == {"有效": 15, "逾期": 4, "假证": 4, "无证": 4, "未核验": 3}, progress
+    assert " 26/26 " in progress  # 26 lookups for 30 workers
+    assert not progress.endswith("…")
