@@ -74,7 +74,7 @@ print('  ab12  ')
 @pytest.mark.parametrize(
     ("body", "message"),
     [("sys.exit(3)", "exited with 3"), ("pass", "printed nothing"),
-     ("time.sleep(5)", "longer than")],
+     ("time.sleep(5)", "超过 0.5 秒未答")],
 )
 def test_command_solver_failures_are_captcha_errors(tmp_path: Path, body: str,
                                                     message: str) -> None:

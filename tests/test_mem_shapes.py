@@ -242,8 +242,8 @@ def test_unknown_keys_are_logged_once_per_run(caplog: pytest.LogCaptureFixture) 
         with caplog.at_level(logging.WARNING, logger="certcheck.sources.mem"):
             asyncio.run(main())
     warnings = [r.getMessage() for r in caplog.records if "does not know" in r.getMessage()]
-    assert warnings == ["the national lookup sent keys mem_mapping does not know: photoUrl; "
-                        "`certcheck probe` shows what they hold"]
+    assert warnings == ["国家查询平台发来了对照表中没有的字段（keys mem_mapping does not know）："
+                        "photoUrl；用 certcheck probe 查看其内容"]
 
 
 @pytest.mark.parametrize(

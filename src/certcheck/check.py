@@ -238,8 +238,8 @@ class RateLimiter:
             self._pause_until = max(self._pause_until, until)
         if starting:
             log.warning(
-                "the service refuses requests (%d in a row); slowing every lookup down to one "
-                "request every %.1f s", self._refusals, self.interval,
+                "查询平台连续 %d 次拒绝请求，所有查询放慢到每 %.1f 秒一次"
+                "（the service refuses requests; slowing down）", self._refusals, self.interval,
             )
 
     def answered(self) -> None:
@@ -392,7 +392,8 @@ class LookupEngine:
             try:
                 cached = self.store.get(identity, query)
             except Exception as exc:  # a broken cache costs a lookup, not the run
-                log.warning("cache read failed: %s", _scrub(f"{type(exc).__name__}: {exc}", query))
+                log.warning("读取缓存失败（cache read failed）：%s",
+                            _scrub(f"{type(exc).__name__}: {exc}", query))
                 cached = None
             if cached is not None:
                 answer = replace(cached, cached=True)
@@ -405,7 +406,8 @@ class LookupEngine:
                 # Right away, so that an interrupted run keeps every answer it got.
                 self.store.put(identity, query, answer)
             except Exception as exc:
-                log.warning("cache write failed: %s", _scrub(f"{type(exc).__name__}: {exc}", query))
+                log.warning("写入缓存失败（cache write failed）：%s",
+                            _scrub(f"{type(exc).__name__}: {exc}", query))
         self._report(query, answer)
         return answer
 
@@ -451,7 +453,7 @@ class LookupEngine:
                 outcome = await self.source.lookup(query)
             except Exception as exc:  # a faulty source must not take the run down
                 detail = _scrub(f"{type(exc).__name__}: {exc}", query)
-                log.warning("source %s raised for %s: %s", self.source.name,
+                log.warning("数据源 %s 查询 %s 时出错（source raised）：%s", self.source.name,
                             mask_id(query.id_number), detail)
                 outcome = Failed(FailureKind.LOOKUP_FAILED, f"source error: {detail}")
         self._watch(outcome)

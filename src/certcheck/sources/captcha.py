@@ -416,7 +416,7 @@ class PromptSolver(CaptchaSolver):
             answer = normalize_answer(line)
             self._skipped = not answer
             if not answer:
-                raise CaptchaError("no captcha answer typed (a new image was asked for)")
+                raise CaptchaError("未输入验证码，已换一张新图片（no captcha answer typed）")
             return answer
 
     async def _ask(self, out: TextIO, path: Path) -> str | None:
@@ -591,11 +591,15 @@ class CommandSolver(CaptchaSolver):
     @classmethod
     def from_spec(cls, arg: str | None, *, interactive: bool) -> CaptchaSolver:
         if not arg or not arg.strip():
-            raise SourceError("--captcha command:PROGRAM needs a program")
+            raise SourceError(
+                "--captcha command:程序 需要给出程序（--captcha command:PROGRAM needs a program）"
+            )
         # A program path with spaces in it is taken whole; otherwise extra words are arguments.
         argv = [arg] if Path(arg).is_file() else shlex.split(arg)
         if not argv:
-            raise SourceError("--captcha command:PROGRAM needs a program")
+            raise SourceError(
+                "--captcha command:程序 需要给出程序（--captcha command:PROGRAM needs a program）"
+            )
         return cls(argv)
 
     async def solve(self, image: bytes, *, attempt: int) -> str:
@@ -613,18 +617,20 @@ class CommandSolver(CaptchaSolver):
                 stderr=asyncio.subprocess.PIPE,
             )
         except OSError as exc:
-            raise NoSolverError(f"cannot run captcha program {self.argv[0]!r}: {exc}") from None
+            raise NoSolverError(
+                f"无法运行验证码程序 {self.argv[0]!r}（cannot run captcha program: {exc}）"
+            ) from None
         try:
             stdout, stderr = await asyncio.wait_for(_bounded_output(process), self._timeout)
         except OutputTooLong:
             raise CaptchaError(
-                f"captcha program printed more than {MAX_PROGRAM_OUTPUT} bytes"
+                f"验证码程序输出超过 {MAX_PROGRAM_OUTPUT} 字节（captcha program printed too much）"
             ) from None
         except TimeoutError:
             process.kill()
             await process.wait()
             raise CaptchaError(
-                f"captcha program took longer than {self._timeout:g} s"
+                f"验证码程序超过 {self._timeout:g} 秒未答（captcha program took too long）"
             ) from None
         except asyncio.CancelledError:
             with contextlib.suppress(ProcessLookupError):
@@ -636,10 +642,13 @@ class CommandSolver(CaptchaSolver):
                 path.unlink()
         if process.returncode != 0:
             tail = stderr.decode("utf-8", "replace").strip()[-200:]
-            raise CaptchaError(f"captcha program exited with {process.returncode}: {tail}")
+            raise CaptchaError(
+                f"验证码程序出错退出，代码 {process.returncode}"
+                f"（captcha program exited with {process.returncode}）：{tail}"
+            )
         answer = stdout.decode("utf-8", "replace").strip()
         if not answer:
-            raise CaptchaError("captcha program printed nothing")
+            raise CaptchaError("验证码程序没有输出（captcha program printed nothing）")
         return answer
 
     async def aclose(self) -> None:
@@ -663,7 +672,7 @@ class NoSolver(CaptchaSolver):
         if not self._said:
             # Once, not once per worker: the same cause applies to all of them.
             self._said = True
-            log.warning("no captcha solver: %s", self.problem)
+            log.warning("没有可用的验证码输入方式（no captcha solver）：%s", self.problem)
         raise NoSolverError(self.problem)
 
 
@@ -678,7 +687,9 @@ class StaticSolver(CaptchaSolver):
     @classmethod
     def from_spec(cls, arg: str | None, *, interactive: bool) -> CaptchaSolver:
         if not arg:
-            raise SourceError("--captcha static:TEXT needs the text")
+            raise SourceError(
+                "--captcha static:文本 需要给出文本（--captcha static:TEXT needs the text）"
+            )
         return cls(arg)
 
     async def solve(self, image: bytes, *, attempt: int) -> str:

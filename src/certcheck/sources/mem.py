@@ -423,7 +423,9 @@ class MemSource(LookupSource):
     name = "mem"
     default_rate = 1.0
     publication_delay = NATIONAL_PUBLICATION_DELAY
-    description = "the national lookup cx.mem.gov.cn (needs a captcha answer per lookup)"
+    description = (
+        "国家特种作业操作证查询平台 cx.mem.gov.cn，每次查询需输入验证码 (the national lookup)"
+    )
 
     def __init__(
         self,
@@ -466,7 +468,9 @@ class MemSource(LookupSource):
         if arg:
             # ``mem:https://host`` is accepted as a spelling of --mem-url.
             if not arg.startswith(("http://", "https://")):
-                raise SourceError(f"mem takes no argument but a URL, not {arg!r}")
+                raise SourceError(
+                    f"mem 只接受一个网址作参数，不是 {arg!r}（mem takes no argument but a URL）"
+                )
             base = arg
         _check_url(base)
         return cls(
@@ -571,8 +575,8 @@ class MemSource(LookupSource):
             try:
                 write_recording(self.record_dir, query, exchanges, outcome, asked)
             except OSError as exc:
-                log.warning("cannot record the answer for %s: %s", mask_id(query.id_number),
-                            scrub(str(exc)))
+                log.warning("无法录下 %s 的答复（cannot record the answer）：%s",
+                            mask_id(query.id_number), scrub(str(exc)))
         return outcome, exchanges
 
     def _warn_of_unknown_keys(
@@ -590,8 +594,10 @@ class MemSource(LookupSource):
         new = [key for key in reading.unknown_keys if key not in self._unknown_keys_seen]
         if new:
             self._unknown_keys_seen.update(new)
-            log.warning("the national lookup sent %s: %s; `certcheck probe` shows what they hold",
-                        UNKNOWN_KEYS_NOTE, ", ".join(scrub(k[:40]) for k in new[:20]))
+            log.warning(
+                "国家查询平台发来了对照表中没有的字段（%s）：%s；用 certcheck probe 查看其内容",
+                UNKNOWN_KEYS_NOTE, ", ".join(scrub(k[:40]) for k in new[:20]),
+            )
 
     def _progress_of(self, query: Query) -> _Progress:
         now = time.monotonic()
@@ -728,4 +734,4 @@ def _check_url(base: str) -> None:
     except (httpx.InvalidURL, ValueError, TypeError) as exc:
         problem = str(exc) or "it cannot be parsed"
     if problem is not None:
-        raise SourceError(f"--mem-url {base!r} is not a usable URL: {problem}")
+        raise SourceError(f"--mem-url {base!r} 不是可用的网址（not a usable URL: {problem}）")
