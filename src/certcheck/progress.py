@@ -35,28 +35,25 @@ ETA_WINDOW = 20
 BAR_MIN, BAR_MAX = 10, 40
 
 
-def duration_zh(seconds: float) -> str:
-    """``45秒``, ``2分10秒``, ``1小时05分``."""
+def _duration(seconds: float, hour: str, minute: str, second: str) -> str:
     total = max(0, round(seconds))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{hours}小时{minutes:02d}分"
+        return f"{hours}{hour}{minutes:02d}{minute}"
     if minutes:
-        return f"{minutes}分{secs:02d}秒"
-    return f"{secs}秒"
+        return f"{minutes}{minute}{secs:02d}{second}"
+    return f"{secs}{second}"
+
+
+def duration_zh(seconds: float) -> str:
+    """``45秒``, ``2分10秒``, ``1小时05分``."""
+    return _duration(seconds, "小时", "分", "秒")
 
 
 def duration_en(seconds: float) -> str:
     """``45 s``, ``2 min 10 s``, ``1 h 05 min``."""
-    total = max(0, round(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes:02d} min"
-    if minutes:
-        return f"{minutes} min {secs:02d} s"
-    return f"{secs} s"
+    return _duration(seconds, " h ", " min ", " s").rstrip()
 
 
 class _LineColumn(ProgressColumn):
