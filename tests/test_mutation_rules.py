@@ -166,10 +166,13 @@ def test_several_items_each_get_their_own_verdict_in_the_detail() -> None:
     assert finding.detail == "低压电工：有效；焊工：无证（所持证书不含该作业项目） 持有: 低压电工作业"
 
 
-def test_a_foreign_item_beside_a_mem_item_is_named_without_its_authority_text() -> None:
+def test_a_foreign_item_beside_a_mem_item_names_its_authority() -> None:
     finding = decide(worker(item="低压电工、叉车司机"), found(record()), AS_OF)
     assert (finding.status, finding.reason) == (Status.UNVERIFIED, Reason.OTHER_AUTHORITY)
-    assert finding.detail == "低压电工：有效；叉车司机：未核验（证书归其他部门核发，本数据源不能核验）"
+    assert finding.detail == (
+        "低压电工：有效；叉车司机：未核验（证书归其他部门核发，本数据源不能核验） "
+        "属于特种设备作业人员证，由市场监管部门核发，本数据源不能核验"
+    )
 
 
 def test_the_declared_category_alone_is_an_item() -> None:

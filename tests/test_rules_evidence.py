@@ -152,7 +152,10 @@ def test_mixed_row_looks_up_its_mem_item_and_stays_unverified_for_the_other() ->
     assert needs_lookup(w, MEM)
     finding = decide(w, found(LOW_VOLTAGE), AS_OF, traits=MEM)
     assert (finding.status.value, finding.reason.value) == ("unverified", "other_authority")
-    assert "叉车司机" in (finding.detail or "")
+    assert finding.detail == (
+        "低压电工：有效；叉车司机：未核验（证书归其他部门核发，本数据源不能核验） "
+        "属于特种设备作业人员证，由市场监管部门核发，本数据源不能核验"
+    )
     # The MEM item that is missing is still a violation.
     assert verdict(worker(item="高压电工、叉车司机"), found(LOW_VOLTAGE)) == (
         "uncertified",

@@ -533,7 +533,8 @@ def _authority_text(shown: str | None, regime: Regime) -> str:
 
 def _item_detail(reason: Reason, case: _Case) -> str | None:
     if reason is Reason.OTHER_AUTHORITY and case.coverage is not None:
-        return _authority_text(case.coverage.shown, case.coverage.regime)
+        # Shown after the item's own name in the row's detail.
+        return _authority_text(None, case.coverage.regime)
     if reason is Reason.ITEM_NOT_COVERED:
         held = "、".join(sorted({r.item or r.category or "?" for r in case.mine}))
         return f"持有: {held}"
@@ -558,7 +559,7 @@ def _detail(results: list[_Result], worst: _Result) -> str | None:
         text = f"{item}：{status.zh}"
         if result.reason is not Reason.OK:
             text += f"（{result.reason.zh}）"
-        if result.detail and result.reason is not Reason.OTHER_AUTHORITY:
+        if result.detail:
             text += f" {result.detail}"
         parts.append(text)
     return "；".join(parts)
