@@ -238,7 +238,10 @@ class Catalog:
 
 def number_regime(cert_number: str) -> Regime | None:
     """The regime a certificate number's shape belongs to, when it says (渝A04…, TS…)."""
-    number = unicodedata.normalize("NFKC", cert_number).strip()
+    # Most numbers are ASCII (T + ID): NFKC cannot change them.
+    number = (
+        cert_number if cert_number.isascii() else unicodedata.normalize("NFKC", cert_number)
+    ).strip()
     if _CONSTRUCTION_NUMBER.match(number):
         return Regime.CONSTRUCTION
     if _SPECIAL_EQUIPMENT_NUMBER.match(number):

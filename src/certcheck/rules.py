@@ -85,6 +85,8 @@ class _Case:
     traits: SourceTraits
     catalog: Catalog
     coverages: tuple[Coverage, ...]
+    #: The regime the row's category, number or issuer points to (computed once per worker).
+    hint: Regime | None
     #: Every record the source returned for the ID.
     records: tuple[CertRecord, ...] = ()
     #: The records of this person (name matches), after the declared-number filter.
@@ -147,7 +149,7 @@ def _all_other_authority(case: _Case) -> bool:
     foreign = [c for c in case.coverages if c.regime not in case.traits.regimes]
     if case.coverages:
         return len(foreign) == len(case.coverages)
-    hint = _hint(case)
+    hint = case.hint
     return hint is not None and hint not in case.traits.regimes
 
 
@@ -292,15 +294,15 @@ def decide(
     catalog = catalog or load_catalog()
     outcome = answer.outcome if answer is not None else None
     records = outcome.records if isinstance(outcome, Found) else ()
+    hint = _declared_hint(worker, catalog)
     case = _Case(
         worker,
         answer,
         as_of,
         traits or _MEM_ONLY,
         catalog,
-        catalog.coverages(
-            worker.declared.category, worker.declared.item, _declared_hint(worker, catalog)
-        ),
+        catalog.coverages(worker.declared.category, worker.declared.item, hint),
+        hint,
         records,
         _mine(worker, records, traits or _MEM_ONLY) if records else (),
     )
@@ -367,7 +369,7 @@ def _item_result(case: _Case, coverage: Coverage | None) -> _Result:
     best = max(in_force, key=lambda r: _rank(r, case.as_of)) if in_force else None
     item_case = _Case(
         case.worker, case.answer, case.as_of, case.traits, case.catalog, case.coverages,
-        case.records, case.mine, coverage, covering, in_force, best,
+        case.hint, case.records, case.mine, coverage, covering, in_force, best,
         record_reason(best, case.as_of) if best is not None else None,
     )
     for rule in _ITEM_RULES:
@@ -440,10 +442,6 @@ def _declared_hint(worker: Worker, catalog: Catalog) -> Regime | None:
     return catalog.hint(declared.category, declared.cert_number, declared.issuer)
 
 
-def _hint(case: _Case) -> Regime | None:
-    return _declared_hint(case.worker, case.catalog)
-
-
 def _number_comparable(number: str, traits: SourceTraits) -> bool:
     """A number shaped like another authority's certificate says nothing about this source's
     records (渝A04… next to a 低压电工 item belongs to the 建筑电工 certificate)."""
@@ -482,15 +480,15 @@ def needs_lookup(
     if worker.lookup_key is None:
         return False
     catalog = catalog or load_catalog()
+    hint = _declared_hint(worker, catalog)
     case = _Case(
         worker=worker,
         answer=None,
         as_of=date.max,
         traits=traits,
         catalog=catalog,
-        coverages=catalog.coverages(
-            worker.declared.category, worker.declared.item, _declared_hint(worker, catalog)
-        ),
+        coverages=catalog.coverages(worker.declared.category, worker.declared.item, hint),
+        hint=hint,
     )
     return not _all_other_authority(case)
 
@@ -511,7 +509,7 @@ def _person_detail(reason: Reason, case: _Case) -> str | None:
         return "记录姓名: " + "、".join(sorted({r.name or "" for r in case.records}))
     if reason is Reason.OTHER_AUTHORITY:
         if not case.coverages:
-            return _authority_text(None, _hint(case) or Regime.MEM)
+            return _authority_text(None, case.hint or Regime.MEM)
         return "；".join(_authority_text(c.shown, c.regime) for c in case.coverages)
     if reason is Reason.TOO_RECENT:
         delay = case.traits.publication_delay.days
