@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from certcheck.roster import RosterError, guards, isolated, read_roster
+from certcheck.roster import RosterError, read_roster
 from certcheck.roster import reader as reader_module
+from certcheck.tablefile import guards, isolated
 from roster_fixtures import HEADER_CELLS, ID_A, sheet_xml, tiny_xlsx, write_xlsx
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "spreadsheets"

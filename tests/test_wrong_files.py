@@ -120,7 +120,7 @@ def test_named_for_what_it_is(tmp_path: Path, name: str, make, expected: str) ->
 def test_a_real_legacy_workbook_is_still_read(tmp_path: Path) -> None:
     # The stream that makes a file a workbook wins over any other name in the directory.
     path = ole2(tmp_path / "a.xls", ["Workbook", "WordDocument"])
-    from certcheck.roster.sniff import Kind, foreign, sniff
+    from certcheck.tablefile.sniff import Kind, foreign, sniff
 
     head = path.read_bytes()[:8192]
     assert sniff(path, head) is Kind.XLS and foreign(path, head, Kind.XLS) is None

@@ -95,7 +95,7 @@ def _read(path: Path, sheet: str | None) -> tuple[list[Dates], str, bool]:
     """The people's dates, what they come from, and whether the roster had several sheets."""
     from certcheck.register.reader import NotARegister, read_register
     from certcheck.roster import RosterError, read_roster
-    from certcheck.roster.reader import ForeignFile
+    from certcheck.tablefile.opening import ForeignFile
 
     if not path.exists():
         raise UserError(f"找不到文件 {path}（no such file）")

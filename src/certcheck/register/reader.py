@@ -34,9 +34,9 @@ from certcheck.models import (
 from certcheck.register.model import Kind, Sample, SkippedSheet, Verdict
 from certcheck.register.view import CACHED_SUFFIX, HEADERS, LATER_HEADERS, WARNING_SEPARATOR
 from certcheck.register.xlsx import FORMAT_VERSION, MAIN_SHEET, MARKER_FORMAT, MARKER_SHEET
-from certcheck.roster.guards import check_file_size, check_zip, special_file
-from certcheck.roster.model import RosterError
-from certcheck.roster.sniff import Kind as RosterKind
+from certcheck.tablefile.errors import UnusableFile
+from certcheck.tablefile.guards import check_file_size, check_zip, special_file
+from certcheck.tablefile.sniff import Kind as RosterKind
 
 MAX_JSON_BYTES = 1024**3
 
@@ -231,7 +231,7 @@ def _split_source(value: str | None) -> tuple[str | None, bool]:
 
 
 def _check_zip(path: Path) -> None:
-    """The roster reader's guards: calamine aborts the whole process on some crafted sheets
+    """The file safety layer's guards: calamine aborts the whole process on some crafted sheets
     (a cell at XFD1048576), and a zip bomb would fill memory."""
     size = path.stat().st_size  # FileNotFoundError: the CLI reports a missing file as such
     if path.is_dir():
@@ -239,7 +239,7 @@ def _check_zip(path: Path) -> None:
     try:
         check_file_size(path, size)
         check_zip(path, RosterKind.OOXML)
-    except RosterError as exc:
+    except UnusableFile as exc:
         # Refused before its sheets were seen, so nothing says it is a register.
         raise NotARegister(f"{path}: {exc}") from None
 

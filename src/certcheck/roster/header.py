@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from certcheck.ids import check_char, normalize_id
-from certcheck.roster.grid import Cell, Grid, Row
+from certcheck.tablefile.grid import Cell, Grid, Row
 
 #: Roster fields in the order columns are reported.
 FIELDS = (

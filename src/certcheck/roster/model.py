@@ -6,13 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from certcheck.models import InputIssue, Worker
+from certcheck.tablefile.errors import UnusableFile
 
-
-class RosterError(Exception):
-    """The roster cannot be used (missing, not a spreadsheet, unsafe, no roster in it).
-
-    The message is one line for the user, saying what is wrong and what to do.
-    """
+# A roster that cannot be used is a table file that cannot be used: one error, so callers
+# catch one thing whether the file safety layer or the roster semantics refused it.
+RosterError = UnusableFile
 
 
 @dataclass(frozen=True, slots=True)

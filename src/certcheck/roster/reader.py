@@ -9,38 +9,24 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
 
 from certcheck.models import InputIssue, Worker
-from certcheck.roster import guards
-from certcheck.roster.grid import (
-    Book,
-    Grid,
-    SheetInfo,
-    SheetUnreadable,
-    calamine_book,
-    named_for_calamine,
-    unreadable,
-)
 from certcheck.roster.header import FIELDS, Header, find_header, settle_by_values
-from certcheck.roster.isolated import isolated_book
 from certcheck.roster.model import Roster, RosterError, SkippedSheet
 from certcheck.roster.rows import build_workers
-from certcheck.roster.sniff import HEAD_BYTES, Kind, foreign, sniff
-from certcheck.roster.textgrid import csv_book, html_book
 from certcheck.roster.values import is_blank
-
-_EXTENSION_OF = {
-    Kind.OOXML: {".xlsx", ".xlsm"},
-    Kind.XLSB: {".xlsb"},
-    Kind.ODS: {".ods"},
-    Kind.XLS: {".xls"},
-    Kind.TEXT: {".csv", ".txt", ".tsv"},
-}
+from certcheck.tablefile.grid import Book, Grid, SheetInfo, SheetUnreadable
+from certcheck.tablefile.opening import (
+    extension_note,
+    guarded,
+    load_sheet,
+    open_book,
+    read_head,
+    spreadsheet_kind,
+)
 
 
 def read_roster(path: Path, sheet: str | None = None, *, today: date | None = None) -> Roster:
@@ -53,72 +39,18 @@ def read_roster(path: Path, sheet: str | None = None, *, today: date | None = No
     Raises ``RosterError`` (one line: what is wrong, what to do) for anything unusable.
     """
     path = Path(path)
-    return _as_roster_error(path, lambda: _read(path, sheet, today or date.today()))
-
-
-def read_first_sheet(path: Path) -> Grid:
-    """The cells of the first worksheet of any file a roster may be (CSV included).
-
-    For other tables users give (the registry): the same sniffing and the same guards as a
-    roster, so a crafted file cannot take the process down through them either. Raises
-    ``RosterError`` for anything unusable, like ``read_roster``.
-    """
-    path = Path(path)
-    return _as_roster_error(path, lambda: _first_sheet(path))
-
-
-def _first_sheet(path: Path) -> Grid:
-    head, size = _head(path)
-    guards.check_file_size(path, size)
-    kind = _spreadsheet_kind(path, head)
-    with ExitStack() as stack:
-        book = _open(path, kind, [], stack)
-        if not book.sheets:
-            raise RosterError(f"{path.name} 中没有工作表（no worksheet）")
-        return _load(path, book, book.sheets[0].name)
-
-
-_T = TypeVar("_T")
-
-
-def _as_roster_error(path: Path, read: Callable[[], _T]) -> _T:
-    try:
-        return read()
-    except RosterError:
-        raise
-    except MemoryError as exc:
-        raise guards.unsafe(path, "读取时内存不足") from exc
-    except RecursionError as exc:
-        raise guards.unsafe(path, "结构嵌套过深") from exc
-    except Exception as exc:  # the promise: a bad file never surfaces as a traceback
-        raise unreadable(path, exc) from exc
-
-
-class ForeignFile(RosterError):
-    """The file is plainly not a spreadsheet (a document, a picture, an archive); the message
-    says what it is and what to do."""
-
-
-def _spreadsheet_kind(path: Path, head: bytes) -> Kind:
-    """What the file holds; a Word document, a PDF, a picture or an archive is refused here,
-    named for what it is, before any reader tries it and fails in its own words."""
-    kind = sniff(path, head)
-    other = foreign(path, head, kind)
-    if other is not None:
-        raise ForeignFile(other.message(path.name))
-    return kind
+    return guarded(path, lambda: _read(path, sheet, today or date.today()))
 
 
 def _read(path: Path, wanted: str | None, today: date) -> Roster:
-    head, size = _head(path)
-    guards.check_file_size(path, size)
-    kind = _spreadsheet_kind(path, head)
+    head = read_head(path)
+    kind = spreadsheet_kind(path, head)
     issues: list[InputIssue] = []
-    mismatch = _extension_note(path, kind)
+    mismatch = extension_note(path, kind)
     if mismatch:
         issues.append(InputIssue(None, "format_mismatch", mismatch))
     with ExitStack() as stack:
-        book = _open(path, kind, issues, stack)
+        book = open_book(path, kind, issues, stack)
         chosen, skipped, sheet_issues = _pick(path, book, wanted)
     issues.extend(sheet_issues)
     several = len(chosen) > 1
@@ -150,88 +82,6 @@ def _read(path: Path, wanted: str | None, today: date) -> Roster:
     )
 
 
-def _head(path: Path) -> tuple[bytes, int]:
-    try:
-        if not path.exists():
-            raise RosterError(f"找不到花名册文件 {path}。请检查路径和文件名（file not found）")
-        if path.is_dir():
-            raise RosterError(f"{path} 是文件夹，不是花名册文件。请给出 .xlsx/.xls/.csv 文件的路径")
-        if guards.special_file(path):
-            raise RosterError(
-                f"{path} 不是普通文件（管道、设备等），无法作为花名册读取。"
-                "请给出 .xlsx/.xls/.csv 文件的路径（not a regular file）"
-            )
-        with path.open("rb") as handle:
-            head = handle.read(HEAD_BYTES)
-        size = path.stat().st_size
-    except PermissionError as exc:
-        raise RosterError(f"没有权限读取 {path}。请检查文件权限或先关闭占用它的程序") from exc
-    except OSError as exc:
-        raise RosterError(f"无法打开 {path}（{exc.strerror or exc}）。请检查文件是否可读") from exc
-    if not head:
-        raise RosterError(f"{path.name} 是空文件。请确认选对了花名册文件")
-    return head, size
-
-
-_CALAMINE_EXTENSION = {Kind.OOXML: ".xlsx", Kind.XLSB: ".xlsb", Kind.ODS: ".ods", Kind.XLS: ".xls"}
-
-
-def _open(path: Path, kind: Kind, issues: list[InputIssue], stack: ExitStack) -> Book:
-    """The file's sheets; ``stack`` keeps any temporary name alive while they are loaded."""
-    if kind is Kind.ENCRYPTED:
-        raise guards.password_protected(path)
-    if kind in (Kind.OOXML, Kind.ODS, Kind.XLSB):
-        guards.check_zip(path, kind)
-    if kind in _CALAMINE_EXTENSION:
-        opened = stack.enter_context(named_for_calamine(path, _CALAMINE_EXTENSION[kind]))
-        if kind is Kind.OOXML:
-            return calamine_book(opened, path)
-        # All sheets, even with --sheet: the name may match only loosely, and these files are small.
-        return isolated_book(path, opened=opened)
-    if kind is Kind.HTML:
-        return html_book(path, path.read_bytes())
-    if kind is Kind.TEXT:
-        book, encoding = csv_book(path, path.read_bytes())
-        if encoding == "gb18030":
-            issues.append(
-                InputIssue(None, "encoding_gb18030", "文件不是 UTF-8 编码，已按 GBK/GB18030 读取")
-            )
-        elif encoding == "mixed":
-            issues.append(
-                InputIssue(
-                    None,
-                    "encoding_mixed",
-                    "文件混有 UTF-8 和 GBK 编码的行，已逐行识别；建议另存为统一编码的文件",
-                )
-            )
-        return book
-    if kind is Kind.SPREADSHEET_2003:
-        raise RosterError(
-            f"{path.name} 是 Excel 2003 XML 表格，不受支持。请用 Excel/WPS 打开后另存为 .xlsx 再试"
-        )
-    if kind is Kind.BROKEN_ZIP:
-        raise RosterError(
-            f"{path.name} 已损坏（压缩结构不完整），无法读取。请用 Excel/WPS 打开修复后另存再试"
-        )
-    what = "压缩包（不是 Excel 或 WPS 表格）" if kind is Kind.ZIP_OTHER else "不是表格文件"
-    raise RosterError(
-        f"{path.name} {what}。请提供 .xlsx、.xls、.ods 或 .csv 格式的花名册（not a spreadsheet）"
-    )
-
-
-def _extension_note(path: Path, kind: Kind) -> str | None:
-    suffix = path.suffix.lower()
-    if kind is Kind.HTML and suffix in {".xls", ".xlsx"}:
-        return f"{path.name} 实际是网页（HTML）表格，已按表格读取；建议另存为真正的 .xlsx"
-    expected = _EXTENSION_OF.get(kind)
-    if expected and suffix and suffix not in expected and suffix in _ALL_KNOWN:
-        return f"{path.name} 的实际格式是 {kind.value}，与扩展名 {suffix} 不符，已按实际格式读取"
-    return None
-
-
-_ALL_KNOWN = {ext for exts in _EXTENSION_OF.values() for ext in exts}
-
-
 _Chosen = list[tuple[Grid, Header]]
 # Sheet names that say "instructions" or "example", with the reason a skipped sheet is given.
 _NOT_A_ROSTER = (
@@ -261,7 +111,7 @@ def _pick(
         wanted = None
     if wanted is not None:
         name = _match_sheet(path, book, wanted)
-        grid = _load(path, book, name)
+        grid = load_sheet(path, book, name)
         header = find_header(grid)
         if header is None:
             raise _no_header(path, [grid], name)
@@ -352,15 +202,6 @@ def _not_a_roster(name: str) -> str | None:
 
 def _has_content(grid: Grid) -> bool:
     return any(not is_blank(cell) for row in grid.rows for cell in row)
-
-
-def _load(path: Path, book: Book, name: str) -> Grid:
-    try:
-        return book.grid(name)
-    except SheetUnreadable as exc:
-        raise RosterError(
-            f"{path.name} 的工作表“{name}”无法读取（{exc}）。请用 Excel/WPS 打开后另存为 .xlsx 再试"
-        ) from exc
 
 
 def _match_sheet(path: Path, book: Book, wanted: str) -> str:

@@ -10,7 +10,6 @@ import re
 from datetime import date
 
 from certcheck.models import Declared, IdProblem, InputIssue, Worker
-from certcheck.roster.grid import Cell, Grid
 from certcheck.roster.header import DATE_FIELDS, Header, fold_label
 from certcheck.roster.values import (
     cert_value,
@@ -23,6 +22,7 @@ from certcheck.roster.values import (
     shown,
     text_value,
 )
+from certcheck.tablefile.grid import Cell, Grid
 
 # What the first text of a non-worker row at the bottom of a roster starts with.
 _FOOTER = re.compile(

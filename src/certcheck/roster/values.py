@@ -16,7 +16,7 @@ from certcheck.dates import parse_date
 from certcheck.ids import birth_date, check_char, is_valid_id, mask_id, normalize_id
 from certcheck.models import IdProblem
 from certcheck.names import normalize_name
-from certcheck.roster.grid import Cell
+from certcheck.tablefile.grid import Cell
 
 #: (code, message) pairs a value produced; the row loop adds the row number.
 Notes = list[tuple[str, str]]

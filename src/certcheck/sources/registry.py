@@ -27,14 +27,15 @@ from certcheck.models import (
     Query,
     Regime,
 )
-from certcheck.roster import RosterError, read_first_sheet
-from certcheck.roster.guards import check_file_size, special_file
 from certcheck.sources.interface import (
     NATIONAL_PUBLICATION_DELAY,
     ImmediateSource,
     SourceError,
     SourceOptions,
 )
+from certcheck.tablefile.errors import UnusableFile
+from certcheck.tablefile.guards import check_file_size, special_file
+from certcheck.tablefile.opening import read_first_sheet
 
 # An ID written the way Excel writes a number it has rounded (5.00381E+17, 500381198503150000.0):
 # the last digits are gone, so no record can be matched to it.
@@ -111,8 +112,8 @@ def load_registry(path: Path) -> dict[str, tuple[CertRecord, ...]]:
             by_id[record.id_number].append(record)
     except SourceError as exc:
         raise SourceError(f"登记文件 {path.name} 有误：{exc}") from None
-    except RosterError as exc:
-        # The roster reader names the file itself.
+    except UnusableFile as exc:
+        # The file safety layer names the file itself.
         raise SourceError(f"登记文件有误：{exc}") from None
     except RecursionError:
         raise SourceError(f"登记文件 {path.name} 有误：嵌套层次太深（nested too deeply）") from None
@@ -146,7 +147,7 @@ def _json_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object]]]:
 
 def _sheet_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object]]]:
     # Whatever the extension says: calamine aborts the whole process on some crafted
-    # workbooks, and the roster reader's sniffing and guards are what stop that.
+    # workbooks, and the file safety layer's sniffing and guards are what stop that.
     grid = read_first_sheet(path)
     if not grid.rows:
         raise SourceError("第一个工作表是空的（the first sheet is empty）")

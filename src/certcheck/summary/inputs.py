@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from certcheck.register.reader import RegisterData, read_register
-from certcheck.roster.guards import special_file
 from certcheck.summary.aggregate import Action, Measure
+from certcheck.tablefile.guards import special_file
 
 #: How far down a title or notes may push the header row.
 HEADER_SEARCH_ROWS = 20
@@ -128,12 +128,12 @@ def _csv_rows(path: Path) -> Grid:
 def _xlsx_sheets(path: Path) -> list[Grid]:
     from python_calamine import CalamineError, CalamineWorkbook
 
-    from certcheck.roster import RosterError
-    from certcheck.roster.guards import check_zip
-    from certcheck.roster.sniff import Kind
+    from certcheck.tablefile.errors import UnusableFile
+    from certcheck.tablefile.guards import check_zip
+    from certcheck.tablefile.sniff import Kind
 
     try:
-        # The roster reader's guards: calamine aborts the whole process on a crafted sheet.
+        # The file safety guards: calamine aborts the whole process on a crafted sheet.
         check_zip(path, Kind.OOXML)
         book = CalamineWorkbook.from_path(str(path))
         # A hidden sheet is a lookup table or an old version, not the list a person sees.
@@ -143,7 +143,7 @@ def _xlsx_sheets(path: Path) -> list[Grid]:
             if str(m.visible).rsplit(".", 1)[-1].lower() == "visible"
         ] or list(book.sheet_names)
         return [book.get_sheet_by_name(name).to_python() for name in sheets]
-    except RosterError as exc:
+    except UnusableFile as exc:
         raise SummaryInputError(f"{path}：{exc}") from None
     except CalamineError as exc:
         raise SummaryInputError(f"{path}：无法读取工作簿（{exc}）") from None

@@ -121,8 +121,10 @@ class Foreign:
 
     def message(self, name: str) -> str:
         space = " " if self.zh[:1].isascii() else ""
-        return (f"{name} 是{space}{self.zh}，不是表格。{self.advice}"
-                f"（this is {self.en}, not a spreadsheet）")
+        return (
+            f"{name} 是{space}{self.zh}，不是表格。{self.advice}"
+            f"（this is {self.en}, not a spreadsheet）"
+        )
 
 
 def foreign(path: Path, head: bytes, kind: Kind) -> Foreign | None:
@@ -135,18 +137,25 @@ def foreign(path: Path, head: bytes, kind: Kind) -> Foreign | None:
     if kind is Kind.BINARY or kind is Kind.TEXT:
         start = head.lstrip()
         if start.startswith(b"%PDF-"):
-            return Foreign("PDF 文件", "a PDF", "PDF 中的表格无法读取；"
-                           "请使用花名册原来的 Excel/WPS 文件，或另存为 .xlsx 再试")
+            return Foreign(
+                "PDF 文件",
+                "a PDF",
+                "PDF 中的表格无法读取；请使用花名册原来的 Excel/WPS 文件，或另存为 .xlsx 再试",
+            )
         if start.startswith(b"{\\rtf"):
             return Foreign("Word 文档（RTF）", "a Word document", _SAVE_AS)
         image = _image_kind(head, path)
         if image:
-            return Foreign(f"图片（{image}）", f"an image ({image})",
-                           "无法识别图片中的表格；请提供花名册的 Excel/WPS 文件（.xlsx）")
+            return Foreign(
+                f"图片（{image}）",
+                f"an image ({image})",
+                "无法识别图片中的表格；请提供花名册的 Excel/WPS 文件（.xlsx）",
+            )
         for magic, name in _ARCHIVE_MAGIC:
             if head.startswith(magic):
-                return Foreign(f"压缩包（{name}）", f"an archive ({name})",
-                               "请先解压，再给出其中的花名册文件")
+                return Foreign(
+                    f"压缩包（{name}）", f"an archive ({name})", "请先解压，再给出其中的花名册文件"
+                )
     return None
 
 
@@ -181,12 +190,16 @@ def _zip_foreign(path: Path) -> Foreign:
     if any(n.startswith("ppt/") for n in lowered):
         return Foreign("PowerPoint 演示文稿", "a PowerPoint presentation", _SAVE_AS)
     if any(n.startswith("index/") and n.endswith(".iwa") for n in lowered):
-        return Foreign("Numbers 表格", "an Apple Numbers file",
-                       "请在 Numbers 中“导出为 Excel”（.xlsx）再试")
+        return Foreign(
+            "Numbers 表格", "an Apple Numbers file", "请在 Numbers 中“导出为 Excel”（.xlsx）再试"
+        )
     inside = [n for n in names if n.lower().endswith((".xlsx", ".xls", ".csv", ".ods", ".et"))]
     where = "、".join(inside[:3]) + ("等" if len(inside) > 3 else "")
-    advice = (f"请先解压，再给出其中的花名册：{where}" if inside
-              else "请先解压，再给出其中的花名册文件（.xlsx、.xls、.ods 或 .csv）")
+    advice = (
+        f"请先解压，再给出其中的花名册：{where}"
+        if inside
+        else "请先解压，再给出其中的花名册文件（.xlsx、.xls、.ods 或 .csv）"
+    )
     return Foreign("压缩包（zip）", "a zip archive", advice)
 
 
@@ -194,8 +207,7 @@ def _zip_foreign(path: Path) -> Foreign:
 _OLE_WORKBOOK = ("Workbook", "Book")
 _OLE_FOREIGN = (
     ("WordDocument", Foreign("Word 97-2003 文档", "a Word document", _SAVE_AS)),
-    ("PowerPoint Document",
-     Foreign("PowerPoint 演示文稿", "a PowerPoint presentation", _SAVE_AS)),
+    ("PowerPoint Document", Foreign("PowerPoint 演示文稿", "a PowerPoint presentation", _SAVE_AS)),
 )
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
-from certcheck.roster.guards import password_protected
-from certcheck.roster.model import RosterError
+from certcheck.tablefile.errors import UnusableFile
+from certcheck.tablefile.guards import password_protected
 
 Cell = str | float | int | bool | date | datetime | time | timedelta
 Row = list[Cell]
@@ -145,8 +145,8 @@ def _is_visible(value: object) -> bool:
     return str(value).rsplit(".", 1)[-1].lower() == "visible"
 
 
-def unreadable(path: Path, exc: BaseException) -> RosterError:
+def unreadable(path: Path, exc: BaseException) -> UnusableFile:
     detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-    return RosterError(
+    return UnusableFile(
         f"{path.name} 无法作为表格读取（{detail}）。请用 Excel/WPS 打开后另存为 .xlsx 再试"
     )

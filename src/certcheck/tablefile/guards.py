@@ -20,8 +20,8 @@ from pathlib import Path
 
 from defusedxml import ElementTree as SafeET
 
-from certcheck.roster.model import RosterError
-from certcheck.roster.sniff import Kind
+from certcheck.tablefile.errors import UnusableFile
+from certcheck.tablefile.sniff import Kind
 
 # A roster is a few MB at most; anything far larger is not a roster and would only waste memory.
 MAX_FILE_SIZE = 256 * 1024 * 1024
@@ -66,15 +66,15 @@ _R_ATTR = re.compile(rb"""\sr\s*=\s*["']\s*([A-Za-z]*)\s*(\d*)\s*["']""")
 _COMMENT_OR_CDATA = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.S)
 
 
-def unsafe(path: Path, why: str) -> RosterError:
-    return RosterError(
+def unsafe(path: Path, why: str) -> UnusableFile:
+    return UnusableFile(
         f"{path.name}：{why}，为安全起见不予读取。请在 Excel/WPS 中打开并另存为新的 .xlsx 后再试"
         f"（refused as unsafe: {why}）"
     )
 
 
-def password_protected(path: Path) -> RosterError:
-    return RosterError(
+def password_protected(path: Path) -> UnusableFile:
+    return UnusableFile(
         f"{path.name} 设有打开密码，无法读取。请打开后另存一份不加密的副本再试"
         "（the workbook is password-protected; save an unprotected copy）"
     )
@@ -112,10 +112,10 @@ def check_zip(path: Path, kind: Kind) -> None:
                 extent = _scan_member(path, archive, info, cells=kind is Kind.OOXML)
                 if extent is not None:
                     _check_extent(path, extent)
-    except RosterError:
+    except UnusableFile:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
-        raise RosterError(
+        raise UnusableFile(
             f"{path.name} 已损坏，无法读取（{type(exc).__name__}）。"
             "请用 Excel/WPS 打开修复后另存再试"
         ) from exc

@@ -13,9 +13,9 @@ from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
-from certcheck.roster.grid import Book, Cell, Grid, Merge, Row, from_grids
-from certcheck.roster.model import RosterError
-from certcheck.roster.sniff import decode_head, text_encoding_of_bom
+from certcheck.tablefile.errors import UnusableFile
+from certcheck.tablefile.grid import Book, Cell, Grid, Merge, Row, from_grids
+from certcheck.tablefile.sniff import decode_head, text_encoding_of_bom
 
 # Lines looked at to guess the delimiter: past any title rows, into the data.
 _SNIFF_LINES = 60
@@ -90,7 +90,7 @@ def csv_book(path: Path, data: bytes) -> tuple[Book, str]:
             lines.append(previous_end + 1)
             previous_end = reader.line_num
     except csv.Error as exc:
-        raise RosterError(
+        raise UnusableFile(
             f"{path.name} 不是可读的 CSV 文件（第 {reader.line_num} 行：{exc}）。"
             "请用 Excel/WPS 打开后另存为 .xlsx 再试"
         ) from exc
@@ -119,7 +119,7 @@ def html_book(path: Path, data: bytes) -> Book:
     parser.close()
     tables = [t for t in parser.tables if any(any(c for c in row) for row in t.rows)]
     if not tables:
-        raise RosterError(
+        raise UnusableFile(
             f"{path.name} 是网页（HTML）文件，其中没有表格。请用 Excel/WPS 打开后另存为 .xlsx 再试"
         )
     if len(tables) == 1:

@@ -3,7 +3,7 @@
 Their cell positions live in binary records (BIFF, BIFF12) or in run-length attributes (ODS
 ``number-columns-repeated``) that cannot be bounded cheaply before reading, and calamine aborts
 the process, rather than raising, when a crafted file makes it allocate too much. A child that
-dies takes only itself down; the parent turns that into a clear RosterError. These formats are
+dies takes only itself down; the parent turns that into a clear UnusableFile. These formats are
 rare and small in practice, so the ~0.1 s start-up of the child does not matter; .xlsx, the
 common case, is guarded and read in-process (``guards.check_zip``).
 """
@@ -15,9 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from certcheck.roster.grid import Book, Grid, Merge, Row, SheetInfo, SheetUnreadable, unreadable
-from certcheck.roster.guards import password_protected, unsafe
-from certcheck.roster.model import RosterError
+from certcheck.tablefile.errors import UnusableFile
+from certcheck.tablefile.grid import Book, Grid, Merge, Row, SheetInfo, SheetUnreadable, unreadable
+from certcheck.tablefile.guards import password_protected, unsafe
 
 # Address space for the child: calamine's grid for a legitimate roster is tens of MB; a few GiB
 # of headroom covers the interpreter and large but honest files while stopping runaway ones.
@@ -141,7 +141,7 @@ def isolated_book(path: Path, *, opened: Path | None = None) -> Book:
     if status == "memory":
         raise unsafe(path, "读取时耗尽内存")
     if status != "ok":
-        raise unreadable(path, RosterError(str(payload)))
+        raise unreadable(path, UnusableFile(str(payload)))
     return _book(payload)
 
 
