@@ -22,9 +22,9 @@ import click
 from click.exceptions import NoArgsIsHelpError, NoSuchCommand
 
 from certcheck import __version__
+from certcheck.cli.exit_codes import ExitCode
 from certcheck.cli.screen import plain
 from certcheck.dates import iso_date
-from certcheck.register.model import ExitCode
 
 F = TypeVar("F", bound=Callable[..., object])
 

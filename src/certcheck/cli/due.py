@@ -14,6 +14,7 @@ from rich.table import Table
 
 from certcheck.atomic import atomic_write
 from certcheck.cli.app import MAX_DAYS, UserError, _guarded, cli, parse_as_of, same_file
+from certcheck.cli.exit_codes import ExitCode
 from certcheck.cli.screen import cell, plain
 from certcheck.cli.screen import console as make_console
 from certcheck.due import (
@@ -27,7 +28,6 @@ from certcheck.due import (
 from certcheck.ids import mask_id
 from certcheck.register.csv_ import neutralise
 from certcheck.register.layout import footer_text, print_landscape
-from certcheck.register.model import ExitCode
 from certcheck.register.view import Masker
 
 HEADERS = ("行", "姓名", "身份证号", "核验结果", "作业项目", "事项", "日期", "剩余天数", "状态")

@@ -69,9 +69,10 @@ def lookup(
             _print_json(finding, as_of_date, show_id)
         else:
             _print_table(finding, show_id)
+    from certcheck.cli.exit_codes import exit_code_of
     from certcheck.register.model import verdict_of
 
-    sys.exit(verdict_of([finding]).exit_code)
+    sys.exit(exit_code_of(verdict_of([finding])))
 
 
 def _lookup(

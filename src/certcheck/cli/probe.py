@@ -24,10 +24,10 @@ import click
 import httpx
 
 from certcheck.cli.app import FiniteFloatRange, UserError, _guarded, cli
+from certcheck.cli.exit_codes import ExitCode
 from certcheck.ids import is_valid_id, mask_id, normalize_id
 from certcheck.models import Failed, FailureKind, Found, NotFound, Outcome, Query
 from certcheck.names import normalize_name
-from certcheck.register.model import ExitCode
 from certcheck.sources import mem_mapping as api
 from certcheck.sources.mem import Exchange, MemSource, read_query, recording_path, scrub
 from certcheck.sources.mem_answer import AnswerReading, RecordReading

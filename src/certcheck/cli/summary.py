@@ -14,9 +14,9 @@ from rich.table import Table
 
 from certcheck.atomic import atomic_write
 from certcheck.cli.app import UserError, _guarded, cli, parse_as_of, same_file
+from certcheck.cli.exit_codes import ExitCode
 from certcheck.cli.screen import cell, plain
 from certcheck.cli.screen import console as make_console
-from certcheck.register.model import ExitCode
 from certcheck.summary import (
     FormHeader,
     Summary,

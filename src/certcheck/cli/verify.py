@@ -23,10 +23,11 @@ from certcheck.cli.app import (
     parse_as_of,
     same_file,
 )
+from certcheck.cli.exit_codes import ExitCode, exit_code_of
 from certcheck.cli.report import show_register, show_roster
 from certcheck.cli.screen import console as make_console
 from certcheck.cli.screen import plain
-from certcheck.register.model import ExitCode, Kind
+from certcheck.register.model import Kind
 from certcheck.sources.interface import LookupSource
 
 
@@ -206,4 +207,4 @@ def _verify(args: VerifyArgs) -> int:
                      "登记表的单位名称留空", highlight=False)
     write_all(register, list(formats.items()))
     show_register(console, register, [Path(out) for out in formats if out != "-"])
-    return register.verdict.exit_code
+    return exit_code_of(register.verdict)

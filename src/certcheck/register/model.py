@@ -1,4 +1,8 @@
-"""The register model every writer and reader works from, and the verdict it implies."""
+"""The register model every writer and reader works from, and the verdict it implies.
+
+The verdict says what was found; the exit code a process ends with is the CLI's
+(``certcheck.cli.exit_codes``).
+"""
 
 from __future__ import annotations
 
@@ -17,17 +21,6 @@ class Kind(StrEnum):
     @property
     def zh(self) -> str:
         return "企业自查" if self is Kind.SELF_CHECK else "执法检查"
-
-
-class ExitCode:
-    """The exit codes of SPEC.md, in one place."""
-
-    COMPLIANT = 0
-    VIOLATIONS = 1
-    USAGE = 2
-    INCOMPLETE = 3
-    BAD_INPUT = 4
-    INTERRUPTED = 130
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +48,6 @@ class Verdict:
     @property
     def compliant(self) -> bool:
         return self.total > 0 and self.valid == self.total
-
-    @property
-    def exit_code(self) -> int:
-        if self.violations:
-            return ExitCode.VIOLATIONS
-        if not self.complete or not self.total:
-            return ExitCode.INCOMPLETE
-        return ExitCode.COMPLIANT
 
     @property
     def label_zh(self) -> str:
