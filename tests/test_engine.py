@@ -26,7 +26,7 @@ from certcheck.check import (
 )
 from certcheck.models import Failed, FailureKind, Found, NotFound, Outcome, Query, Reason
 from certcheck.progress import RichProgress
-from certcheck.sources.interface import LookupSource, SourceOptions
+from certcheck.sources.interface import ImmediateSource, LookupSource, SourceOptions
 from factories import nth_id, record
 
 FAST = EngineSettings(concurrency=4, retries=3, backoff_initial=0.01, backoff_max=0.02)
@@ -417,3 +417,55 @@ def test_rich_progress_steps_aside_for_captcha_prompts() -> None:
     finally:
         bar.on_finish()
     assert captcha._terminal_guard is None
+
+
+class BrokenStore:
+    """A cache whose file went bad (disk full, locked, corrupted) after it was opened."""
+
+    def __init__(self, *, reads: bool, writes: bool) -> None:
+        self.reads, self.writes = reads, writes
+
+    def get(self, source_id: str, query: Query) -> Answer | None:
+        if self.reads:
+            raise OSError(f"database disk image is malformed while reading {query.id_number}")
+        return None
+
+    def put(self, source_id: str, query: Query, answer: Answer) -> None:
+        if self.writes:
+            raise OSError(f"disk full while keeping {query.id_number}")
+
+
+class LocalSource(ImmediateSource):
+    """Answers at once from memory: the engine asks it in a plain loop."""
+
+    name = "local"
+    cacheable = True
+
+    @classmethod
+    def from_spec(cls, arg: str | None, options: SourceOptions) -> LocalSource:
+        return cls()
+
+    def lookup_now(self, query: Query) -> Outcome:
+        return Found((record(),)) if query == q(1) else NotFound()
+
+
+@pytest.mark.parametrize("source", [FakeSource, LocalSource], ids=["async", "immediate"])
+@pytest.mark.parametrize(("reads", "writes", "said"), [
+    (True, False, "读取缓存失败（cache read failed）"),
+    (False, True, "写入缓存失败（cache write failed）"),
+])
+def test_a_broken_cache_costs_a_warning_not_the_run(
+    source: Callable[[], LookupSource], reads: bool, writes: bool, said: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Both the engine's loop for local sources and its async path answer every query when
+    the cache fails, and say so without the person's full ID number."""
+    answers = run_lookups(source(), [q(1), q(2)], FAST, store=BrokenStore(reads=reads,
+                                                                            writes=writes))
+    assert set(answers) == {q(1), q(2)}
+    assert all(isinstance(a.outcome, Found | NotFound) for a in answers.values())
+    assert not any(a.cached for a in answers.values())
+    warnings = [r.getMessage() for r in caplog.records if said in r.getMessage()]
+    assert len(warnings) == 2
+    assert all(q(n).id_number not in w for w in warnings for n in (1, 2))
+    assert all("500381********" in w for w in warnings)

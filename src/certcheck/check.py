@@ -328,6 +328,30 @@ def _scrub(text: str, query: Query) -> str:
                                                                     mask_id(query.id_number)))
 
 
+def _cached(store: AnswerStore, identity: str, query: Query) -> Answer | None:
+    """The store's answer for ``query``, marked cached; None also when the store fails, since
+    a broken cache costs a lookup, not the run."""
+    try:
+        cached = store.get(identity, query)
+    except Exception as exc:
+        log.warning("读取缓存失败（cache read failed）：%s",
+                    _scrub(f"{type(exc).__name__}: {exc}", query))
+        return None
+    return None if cached is None else replace(cached, cached=True)
+
+
+def _keep(store: AnswerStore, identity: str, query: Query, answer: Answer) -> None:
+    """Put a definitive answer in the store right away, so that an interrupted run keeps every
+    answer it got; a store that fails is said once per answer and the run goes on."""
+    if not isinstance(answer.outcome, Found | NotFound):
+        return
+    try:
+        store.put(identity, query, answer)
+    except Exception as exc:
+        log.warning("写入缓存失败（cache write failed）：%s",
+                    _scrub(f"{type(exc).__name__}: {exc}", query))
+
+
 class LookupEngine:
     """Answers queries through one source; the same query is only ever looked up once.
 
@@ -389,25 +413,14 @@ class LookupEngine:
     async def _answer(self, query: Query) -> Answer:
         identity = self.source.cache_identity
         if self.store is not None:
-            try:
-                cached = self.store.get(identity, query)
-            except Exception as exc:  # a broken cache costs a lookup, not the run
-                log.warning("读取缓存失败（cache read failed）：%s",
-                            _scrub(f"{type(exc).__name__}: {exc}", query))
-                cached = None
+            cached = _cached(self.store, identity, query)
             if cached is not None:
-                answer = replace(cached, cached=True)
-                self._report(query, answer)
-                return answer
+                self._report(query, cached)
+                return cached
         outcome = await self._outcome_with_retries(query)
         answer = Answer(outcome=outcome, source=self.source.name, checked_at=self.clock.now())
-        if self.store is not None and isinstance(outcome, Found | NotFound):
-            try:
-                # Right away, so that an interrupted run keeps every answer it got.
-                self.store.put(identity, query, answer)
-            except Exception as exc:
-                log.warning("写入缓存失败（cache write failed）：%s",
-                            _scrub(f"{type(exc).__name__}: {exc}", query))
+        if self.store is not None:
+            _keep(self.store, identity, query, answer)
         self._report(query, answer)
         return answer
 
@@ -579,7 +592,7 @@ def _lookup_immediately(
         progress.on_start(len(unique))
     try:
         for query in unique:
-            answer = store.get(identity, query) if store is not None else None
+            answer = _cached(store, identity, query) if store is not None else None
             if answer is None:
                 try:
                     outcome = source.lookup_now(query)
@@ -587,8 +600,8 @@ def _lookup_immediately(
                     detail = _scrub(f"{type(exc).__name__}: {exc}", query)
                     outcome = Failed(FailureKind.LOOKUP_FAILED, f"source error: {detail}")
                 answer = Answer(outcome=outcome, source=source.name, checked_at=now())
-                if store is not None and isinstance(outcome, Found | NotFound):
-                    store.put(identity, query, answer)
+                if store is not None:
+                    _keep(store, identity, query, answer)
             answers[query] = answer
             if progress is not None:
                 progress.on_answer(query, answer)
