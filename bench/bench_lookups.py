@@ -27,9 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from certcheck.check import EngineSettings, lookup_all
 from certcheck.models import Query
 from certcheck.sources import mem_mapping as api
-from certcheck.sources.captcha import StaticSolver
 from certcheck.sources.mem import MemSource
-from factories import nth_id
+from factories import StaticSolver, nth_id
 from mem_server import MemServer, api_record
 
 LOOKUPS = 400

@@ -16,6 +16,8 @@ from certcheck.models import (
     Outcome,
     Worker,
 )
+from certcheck.sources.captcha import CaptchaSolver
+from certcheck.sources.interface import SourceError
 
 AS_OF = date(2026, 11, 29)
 
@@ -85,3 +87,24 @@ def not_found() -> Answer:
 
 def failed(kind: FailureKind = FailureKind.LOOKUP_FAILED) -> Answer:
     return answer(Failed(kind, "boom"))
+
+
+class StaticSolver(CaptchaSolver):
+    """Answers every captcha with the same text: for tests, benchmarks and local imitation
+    servers, never for a run against the real service."""
+
+    name = "static"
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+
+    @classmethod
+    def from_spec(cls, arg: str | None, *, interactive: bool) -> CaptchaSolver:
+        if not arg:
+            raise SourceError(
+                "--captcha static:文本 需要给出文本（--captcha static:TEXT needs the text）"
+            )
+        return cls(arg)
+
+    async def solve(self, image: bytes, *, attempt: int) -> str:
+        return self.answer

@@ -15,15 +15,13 @@ from typing import TextIO, cast
 
 import pytest
 
-from certcheck.sources import captcha
+from certcheck.cli import prompt as captcha
+from certcheck.cli.prompt import PromptSolver, load_solver, render_halfblocks
 from certcheck.sources.captcha import (
     CaptchaError,
     CommandSolver,
     NoSolver,
     NoSolverError,
-    PromptSolver,
-    load_solver,
-    render_halfblocks,
 )
 from certcheck.sources.interface import SourceError
 from mem_server import CAPTCHA_PNG
@@ -144,12 +142,16 @@ def test_prompt_asks_the_progress_bar_to_step_aside() -> None:
         yield
         events.append("resume")
 
-    captcha.set_terminal_guard(guard)
-    try:
-        solver = PromptSolver(stream_in=io.StringIO("abcd\n"), stream_out=io.StringIO())
-        asyncio.run(solver.solve(CAPTCHA_PNG, attempt=2))
-    finally:
-        captcha.set_terminal_guard(None)
+    class Bar:
+        def suspended(self) -> contextlib.AbstractContextManager[None]:
+            return guard()
+
+        def status_line(self) -> str | None:
+            return None
+
+    solver = PromptSolver(stream_in=io.StringIO("abcd\n"), stream_out=io.StringIO(),
+                          terminal=Bar())
+    asyncio.run(solver.solve(CAPTCHA_PNG, attempt=2))
     assert events == ["pause", "resume"]
 
 
@@ -305,13 +307,13 @@ def test_prompt_reaches_the_terminal_not_the_progress_bars_proxy(
     text; the prompt must be written after the bar stepped aside, on the real stream."""
     from rich.console import Console
 
-    from certcheck.progress import RichProgress
+    from certcheck.cli.progress import RichProgress
 
     bar_output = io.StringIO()
     bar = RichProgress(Console(file=bar_output, force_terminal=True, width=80))
     bar.on_start(1)
     try:
-        solver = PromptSolver(stream_in=io.StringIO("abcd\n"), width=80)
+        solver = PromptSolver(stream_in=io.StringIO("abcd\n"), width=80, terminal=bar)
         assert ask(solver) == "abcd"
     finally:
         bar.on_finish()
@@ -336,8 +338,8 @@ def test_progress_bar_stays_on_one_line_in_narrow_terminals(width: int) -> None:
     from rich.cells import cell_len
     from rich.console import Console
 
+    from certcheck.cli.progress import RichProgress
     from certcheck.models import Status
-    from certcheck.progress import RichProgress
 
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=width, color_system=None)

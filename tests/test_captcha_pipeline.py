@@ -18,18 +18,18 @@ import httpx
 from rich.console import Console
 
 from certcheck.check import EngineSettings, lookup_all
+from certcheck.cli import prompt
+from certcheck.cli.progress import RichProgress, duration_en, duration_zh
+from certcheck.cli.prompt import PromptSolver
 from certcheck.models import Answer, NotFound, Query
-from certcheck.progress import RichProgress, duration_en, duration_zh
 from certcheck.sources import captcha
 from certcheck.sources.captcha import (
     CaptchaSolver,
     CaptchaTurns,
     CommandSolver,
-    PromptSolver,
-    StaticSolver,
 )
 from certcheck.sources.mem import MemSource
-from factories import nth_id
+from factories import StaticSolver, nth_id
 from mem_server import CAPTCHA_PNG
 from virtual_time import LoopClock, VirtualService, most_in_any_second, now, run
 
@@ -150,10 +150,10 @@ def test_a_wrong_answer_is_said_at_a_later_prompt_and_asked_again() -> None:
 
     answers = asyncio.run(main())
     assert all(isinstance(a.outcome, NotFound) for a in answers.values())
-    prompts = out.getvalue().split(captcha.PROMPT)
+    prompts = out.getvalue().split(prompt.PROMPT)
     assert len(prompts) == 4  # three images: one answer was wrong
-    assert sum(captcha.REJECTED in p for p in prompts) == 1
-    assert captcha.REJECTED not in prompts[0]
+    assert sum(prompt.REJECTED in p for p in prompts) == 1
+    assert prompt.REJECTED not in prompts[0]
     assert [v for _, v in service.verdicts] == ["wrong", "nothing", "nothing"]
 
 
@@ -170,15 +170,16 @@ def test_the_prompt_says_how_many_are_left_and_when_the_run_ends() -> None:
         # Three answers 2 s apart: seven left, 14 s.
         assert bar.status_line() == "还剩 7 次查询，预计约 14秒后完成 / 7 lookups left, about 14 s to go"
         out = io.StringIO()
-        solver = PromptSolver(stream_in=io.StringIO("abcd\n"), stream_out=out, width=80)
+        solver = PromptSolver(stream_in=io.StringIO("abcd\n"), stream_out=out, width=80,
+                              terminal=bar)
         assert asyncio.run(solver.solve(CAPTCHA_PNG, attempt=1)) == "abcd"
         shown = out.getvalue()
         assert shown.endswith("还剩 7 次查询，预计约 14秒后完成 / 7 lookups left, about 14 s to go\n"
-                              + captcha.PROMPT)
+                              + prompt.PROMPT)
         asyncio.run(solver.aclose())
     finally:
         bar.on_finish()
-    assert captcha._status() is None  # the bar is gone: the prompt says nothing of the run
+    assert bar.status_line() is None  # the bar is gone: the prompt says nothing of the run
 
 
 def test_durations_read_naturally() -> None:

@@ -24,8 +24,8 @@ from certcheck.check import (
     lookup_all,
     run_lookups,
 )
+from certcheck.cli.progress import RichProgress
 from certcheck.models import Failed, FailureKind, Found, NotFound, Outcome, Query, Reason
-from certcheck.progress import RichProgress
 from certcheck.sources.interface import ImmediateSource, LookupSource, SourceOptions
 from factories import nth_id, record
 
@@ -404,19 +404,19 @@ def test_rich_progress_is_silent_off_a_terminal_or_when_disabled() -> None:
 
 
 def test_rich_progress_steps_aside_for_captcha_prompts() -> None:
-    from certcheck.sources import captcha
-
     console, _ = _console(True)
     bar = RichProgress(console)
     bar.on_start(2)
     try:
-        assert captcha._terminal_guard is not None
-        with captcha._terminal():
+        assert bar.status_line() is not None
+        with bar.suspended():
             assert bar._progress is not None and not bar._progress.live.is_started
         assert bar._progress.live.is_started
     finally:
         bar.on_finish()
-    assert captcha._terminal_guard is None
+    with bar.suspended():  # nothing left to step aside once the run is over
+        assert bar._progress is None
+    assert bar.status_line() is None
 
 
 class BrokenStore:

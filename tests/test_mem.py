@@ -16,11 +16,13 @@ import pytest
 import respx
 
 from certcheck.check import EngineSettings, lookup_all
+from certcheck.cli.source_options import open_chosen_source
 from certcheck.models import Failed, Found, NotFound, Outcome, Query, Reason
 from certcheck.sources import mem_mapping as api
 from certcheck.sources.captcha import CaptchaError, CaptchaSolver, NoSolver
 from certcheck.sources.interface import SourceError, SourceOptions
 from certcheck.sources.mem import MemSource, parse_retry_after, recording_path
+from certcheck.sources.mem_options import MemOptions
 from certcheck.sources.replay import ReplaySource
 from factories import make_id
 from mem_server import CAPTCHA_PNG, api_record
@@ -347,14 +349,14 @@ def test_retry_after_parses_seconds_and_http_dates() -> None:
 
 
 def test_from_spec_uses_options_and_rejects_bad_urls() -> None:
-    src = MemSource.from_spec(None, SourceOptions(mem_url="http://127.0.0.1:9", captcha=None))
+    src = MemSource.from_spec(None, MemOptions(mem_url="http://127.0.0.1:9", solver=None))
     assert src.base_url == "http://127.0.0.1:9"
     assert src.cache_identity == "mem:http://127.0.0.1:9"
     assert isinstance(src.solver, NoSolver)
     with pytest.raises(SourceError):
-        MemSource.from_spec(None, SourceOptions(mem_url="ftp://x"))
+        MemSource.from_spec(None, MemOptions(mem_url="ftp://x"))
     with pytest.raises(SourceError):
-        MemSource.from_spec(None, SourceOptions(captcha="no-such-solver"))
+        open_chosen_source("mem", mem_url=api.DEFAULT_BASE_URL, captcha="no-such-solver")
 
 
 def test_recordings_are_private_masked_and_replay_to_the_same_outcomes(
@@ -439,8 +441,8 @@ def test_once_the_solver_can_never_answer_no_more_captchas_are_fetched(mock: Any
     "url", ["http://", "http://exa mple.com", "http://127.0.0.1:99999", "http://[::1", "ftp://x"]
 )
 def test_unusable_mem_url_is_a_source_error(url: str) -> None:
-    from certcheck.sources.interface import SourceError, SourceOptions
-    from certcheck.sources.plugins import open_source
+    from certcheck.cli.source_options import open_chosen_source
+    from certcheck.sources.interface import SourceError
 
     with pytest.raises(SourceError, match="not a usable URL"):
-        open_source("mem", SourceOptions(mem_url=url, captcha="command:true"))
+        open_chosen_source("mem", mem_url=url, captcha="command:true")

@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 
 from certcheck.check import EngineSettings, run_lookups
+from certcheck.cli.prompt import load_solver
 from certcheck.models import Declared, Finding, Query, Reason, Status, Worker
 from certcheck.rules import decide
-from certcheck.sources.interface import SourceOptions
+from certcheck.sources.mem_options import MemOptions
 from certcheck.sources.plugins import open_source
 from factories import AS_OF, nth_id
 from mem_server import MemServer, api_record
@@ -64,8 +65,9 @@ def captcha_program(tmp_path: Path, answer: str = "abcd") -> str:
 
 def check(server: MemServer, workers: list[Worker], tmp_path: Path,
           settings: EngineSettings) -> list[Finding]:
-    options = SourceOptions(mem_url=server.url, captcha=captcha_program(tmp_path), timeout=0.5,
-                            interactive=False)
+    options = MemOptions(mem_url=server.url,
+                         solver=load_solver(captcha_program(tmp_path), interactive=False),
+                         timeout=0.5, interactive=False)
     source = open_source("mem", options)
     queries = [Query(w.id_number, w.name) for w in workers if w.id_number and w.name]
     answers = run_lookups(source, queries, settings)

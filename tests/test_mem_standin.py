@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 
 from certcheck.check import EngineSettings, run_lookups
+from certcheck.cli.prompt import load_solver
 from certcheck.models import Declared, Query, Reason, Status, Worker
 from certcheck.rules import decide
-from certcheck.sources.interface import SourceOptions
+from certcheck.sources.mem_options import MemOptions
 from certcheck.sources.plugins import open_source
 from factories import AS_OF, nth_id
 from mem_server import MemServer, api_record
@@ -101,8 +102,9 @@ def test_every_worker_of_every_shape_is_judged_despite_garbage(tmp_path: Path,
     workers, truth, registry, styles = population()
     with MemServer(registry, styles=styles, captcha_answer="ABCD", garbage_rate=0.05, seed=seed,
                    reject_captchas=2, wrong_captcha_msg="验证码已失效") as server:
-        options = SourceOptions(mem_url=server.url, captcha=captcha_program(tmp_path),
-                                timeout=2.0, interactive=False)
+        options = MemOptions(mem_url=server.url,
+                             solver=load_solver(captcha_program(tmp_path), interactive=False),
+                             timeout=2.0, interactive=False)
         source = open_source("mem", options)
         queries = [Query(w.id_number or "", w.name or "") for w in workers]
         answers = run_lookups(source, queries, EngineSettings(

@@ -10,9 +10,9 @@ from pathlib import Path
 from rich.console import Console
 
 from certcheck.check import EngineSettings
+from certcheck.cli.progress import RichProgress
 from certcheck.models import Answer, Query, Status
 from certcheck.pipeline import RunSettings, enterprise_from_title, run_verify
-from certcheck.progress import RichProgress
 from certcheck.roster import read_roster
 from certcheck.sources.registry import RegistrySource
 from factories import AS_OF

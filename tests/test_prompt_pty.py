@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from certcheck.sources import captcha
-from certcheck.sources.captcha import PromptSolver, desktop_opener
+from certcheck.cli import prompt as captcha
+from certcheck.cli.prompt import PromptSolver, desktop_opener
 from factories import nth_id
 from mem_server import CAPTCHA_PNG, MemServer, api_record
 

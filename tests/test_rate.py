@@ -13,10 +13,9 @@ from typing import Any
 
 from certcheck.check import EngineSettings, RateLimiter, lookup_all
 from certcheck.models import Failed, FailureKind, NotFound, Outcome, Query
-from certcheck.sources.captcha import StaticSolver
 from certcheck.sources.interface import LookupSource, SourceOptions
 from certcheck.sources.mem import MemSource
-from factories import nth_id
+from factories import StaticSolver, nth_id
 from mem_server import MemServer
 from virtual_time import LoopClock, VirtualService, most_in_any_second, now, run
 

@@ -79,18 +79,14 @@ def _lookup(
     worker: Worker, source_spec: str, as_of: date, mem_url: str, captcha: str | None
 ) -> Finding:
     from certcheck.check import EngineSettings, run_lookups
+    from certcheck.cli.source_options import open_chosen_source
     from certcheck.models import Query
     from certcheck.rules import decide, needs_lookup
-    from certcheck.sources.interface import SourceOptions
-    from certcheck.sources.plugins import open_source
 
     key = worker.lookup_key
     if key is None:
         return decide(worker, None, as_of)
-    options = SourceOptions(
-        mem_url=mem_url, captcha=captcha, interactive=sys.stdin.isatty() and sys.stderr.isatty()
-    )
-    source = open_source(source_spec, options)
+    source = open_chosen_source(source_spec, mem_url=mem_url, captcha=captcha)
     traits = source.traits
     if not needs_lookup(worker, traits):
         return decide(worker, None, as_of, traits=traits)

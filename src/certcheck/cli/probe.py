@@ -73,14 +73,10 @@ def probe(
 def _probe(
     query: Query, mem_url: str, captcha: str | None, timeout: float, record_dir: Path
 ) -> Outcome:
-    from certcheck.sources.interface import SourceOptions
-    from certcheck.sources.plugins import open_source
+    from certcheck.cli.source_options import open_chosen_source
 
-    options = SourceOptions(
-        mem_url=mem_url, captcha=captcha, timeout=timeout,
-        interactive=sys.stdin.isatty() and sys.stderr.isatty(), record_dir=str(record_dir),
-    )
-    source = open_source("mem", options)
+    source = open_chosen_source("mem", mem_url=mem_url, captcha=captcha, timeout=timeout,
+                                record_dir=record_dir)
     assert isinstance(source, MemSource)
     source.name_variants = False  # one lookup: the name exactly as given
 

@@ -147,12 +147,11 @@ def _open_cache(args: VerifyArgs, source: LookupSource) -> AnswerCache | None:
 
 
 def _verify(args: VerifyArgs) -> int:
+    from certcheck.cli.progress import RichProgress
+    from certcheck.cli.source_options import open_chosen_source
     from certcheck.pipeline import RunSettings, run_verify
-    from certcheck.progress import RichProgress
     from certcheck.register.formats import OutputFormat, write_all
     from certcheck.roster import read_roster
-    from certcheck.sources.interface import SourceOptions
-    from certcheck.sources.plugins import open_source
 
     targets = _outputs(args.roster, args.outputs)
     formats = {out: OutputFormat.from_path(out) for out in targets}
@@ -160,15 +159,13 @@ def _verify(args: VerifyArgs) -> int:
     console = make_console(stderr=to_stdout)
     errors = make_console(stderr=True)
 
+    # Made now, drawn once lookups start: the captcha prompt is handed it, to step aside for.
+    bar = RichProgress(errors, enabled=not args.no_progress)
     # The source first: a typo in --source fails at once, not after a large roster is read.
-    options = SourceOptions(
-        mem_url=args.mem_url,
-        captcha=args.captcha,
-        timeout=args.timeout,
-        interactive=sys.stdin.isatty() and sys.stderr.isatty(),
-        record_dir=str(args.record_dir) if args.record_dir else None,
+    source = open_chosen_source(
+        args.source_spec, mem_url=args.mem_url, captcha=args.captcha, timeout=args.timeout,
+        record_dir=args.record_dir, terminal=bar,
     )
-    source = open_source(args.source_spec, options)
     for out in targets:
         for used in source.input_files:
             if out != "-" and same_file(Path(out), used):
@@ -186,11 +183,7 @@ def _verify(args: VerifyArgs) -> int:
         as_of=args.as_of, kind=args.kind, enterprise=args.enterprise, warn_days=args.warn_days,
         sample_size=args.sample_size, seed=args.seed, mask_ids=args.mask_ids,
     )
-    engine = EngineSettings(
-        concurrency=args.concurrency,
-        rate=args.rate if args.rate is not None else source.default_rate,
-    )
-    bar = RichProgress(errors, enabled=not args.no_progress)
+    engine = EngineSettings.for_source(source, concurrency=args.concurrency, rate=args.rate)
     # A listener that draws nothing would still have every answer decided twice for its counts.
     progress = bar if bar.enabled else None
     cache = _open_cache(args, source)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar, Protocol
@@ -42,14 +41,16 @@ class RequestGate(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SourceOptions:
-    """Settings a source may use; each source takes what it needs and ignores the rest."""
+    """What every source is offered, whatever it is.
 
-    mem_url: str = "https://cx.mem.gov.cn"
-    captcha: str | None = None
-    timeout: float = 20.0
+    A source that needs more declares its own options as a subclass (``options_type``; the
+    national lookup's are ``MemOptions``), and the CLI builds those only for it. A source that
+    needs nothing ignores this: the rate limiter reaches it through ``use_gate`` and the cache
+    is the engine's.
+    """
+
+    #: Whether a person is at the terminal, who could be asked something (a captcha).
     interactive: bool = False
-    record_dir: str | None = None
-    extra: Mapping[str, str] = field(default_factory=dict)
 
 
 class LookupSource(ABC):
@@ -74,6 +75,9 @@ class LookupSource(ABC):
     #: How long after issue a new certificate becomes findable here; "nothing found" for a
     #: certificate the roster says was first issued within this delay is ``too_recent``.
     publication_delay: ClassVar[timedelta] = timedelta(0)
+    #: The options ``from_spec`` is given: ``SourceOptions``, or a subclass of it that this
+    #: source declares for its own settings (built by the CLI for this source only).
+    options_type: ClassVar[type[SourceOptions]] = SourceOptions
 
     def covered_regimes(self) -> frozenset[Regime]:
         """The regimes this instance answers for (a registry: those it holds records of)."""
@@ -89,6 +93,8 @@ class LookupSource(ABC):
     def from_spec(cls, arg: str | None, options: SourceOptions) -> LookupSource:
         """Build the source from the part of ``--source`` after the colon.
 
+        ``options`` is an ``options_type`` when the caller knows this source's own options, else
+        the plain ``SourceOptions``: a source falls back to its defaults for what it lacks.
         Raises SourceError with a user-facing message when ``arg`` is unusable.
         """
 

@@ -3,7 +3,7 @@
 One lookup = fetch a captcha, have the configured solver answer it, ask for the person's
 certificates. What the API looks like is assumed in ``mem_mapping`` (one table to correct).
 Every outcome keeps the raw answer so that a wrong assumption can be seen and fixed, and with
-``SourceOptions.record_dir`` every final exchange is written to disk for ``replay:DIR``.
+``MemOptions.record_dir`` every final exchange is written to disk for ``replay:DIR``.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ from certcheck.sources.captcha import (
     CaptchaError,
     CaptchaSolver,
     CaptchaTurns,
+    NoSolver,
     NoSolverError,
-    load_solver,
 )
 from certcheck.sources.interface import (
     NATIONAL_PUBLICATION_DELAY,
@@ -54,6 +54,7 @@ from certcheck.sources.interface import (
 )
 from certcheck.sources.mem_answer import AnswerKind, AnswerReading, read_answer, read_record
 from certcheck.sources.mem_names import name_variants
+from certcheck.sources.mem_options import MemOptions
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,9 @@ CAPTCHA_TRIES = 3
 # Raw answers are kept for audit, but an error page can be large; the start shows what it was.
 RAW_LIMIT = 256 * 1024
 RECORD_FORMAT = "certcheck-mem-record/1"
+#: Why no captcha can be answered when no solver was given (nobody at a terminal).
+NO_SOLVER = ("nobody at a terminal to answer it (没有终端可显示验证码); run certcheck in a "
+             "terminal, or give --captcha command:PROGRAM")
 #: How long what a failed attempt learnt (names that found nothing) is used by the next one.
 PROGRESS_TTL = 15 * 60.0
 
@@ -462,9 +466,14 @@ class MemSource(LookupSource):
             and not isinstance(interpret_captcha(got), Failed),
         )
 
+    options_type = MemOptions
+
     @classmethod
     def from_spec(cls, arg: str | None, options: SourceOptions) -> MemSource:
-        base = options.mem_url
+        own = options if isinstance(options, MemOptions) else MemOptions(
+            interactive=options.interactive
+        )
+        base = own.mem_url
         if arg:
             # ``mem:https://host`` is accepted as a spelling of --mem-url.
             if not arg.startswith(("http://", "https://")):
@@ -474,10 +483,10 @@ class MemSource(LookupSource):
             base = arg
         _check_url(base)
         return cls(
-            solver=load_solver(options.captcha, options.interactive),
+            solver=own.solver if own.solver is not None else NoSolver(NO_SOLVER),
             base_url=base,
-            timeout=options.timeout,
-            record_dir=Path(options.record_dir) if options.record_dir else None,
+            timeout=own.timeout,
+            record_dir=own.record_dir,
         )
 
     @property

@@ -5,6 +5,7 @@ The built-in sources register there too (see pyproject.toml), so a plugin is a p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from typing import cast
 
@@ -43,7 +44,18 @@ def load_class(name: str) -> type[LookupSource]:
     return cast("type[LookupSource]", load_plugin(GROUP, name, LookupSource, "source"))
 
 
-def open_source(spec: str, options: SourceOptions) -> LookupSource:
-    """``registry:roster.csv`` → the registry source for that file."""
+def open_source(
+    spec: str,
+    options: SourceOptions | None = None,
+    *,
+    options_for: Callable[[type[LookupSource]], SourceOptions] | None = None,
+) -> LookupSource:
+    """``registry:roster.csv`` → the registry source for that file.
+
+    ``options_for`` builds the options once the source's class is known, so that a source's
+    own options (``options_type``) are made only for it; else ``options`` (default: none).
+    """
     name, sep, arg = spec.partition(":")
-    return load_class(name.strip()).from_spec(arg if sep else None, options)
+    cls = load_class(name.strip())
+    chosen = options_for(cls) if options_for is not None else options or SourceOptions()
+    return cls.from_spec(arg if sep else None, chosen)

@@ -1,4 +1,4 @@
-"""``replay:DIR``: answer from the responses ``mem`` recorded in DIR (``SourceOptions.record_dir``).
+"""``replay:DIR``: answer from the responses ``mem`` recorded in DIR (``MemOptions.record_dir``).
 
 A recorded query answer is interpreted again through the current ``mem_mapping``, so a corrected
 mapping can be tried on real answers without asking the national lookup again: an answer the old

@@ -1,6 +1,8 @@
 """A progress bar for lookups on stderr: done/total, lookups per second, ETA, and outcomes so far.
 
-It shows counts only, never who was looked up: ID numbers are personal data.
+It shows counts only, never who was looked up: ID numbers are personal data. The engine hears
+it as a ``ProgressListener``; the captcha prompt is handed it as its ``SharedTerminal``, so the
+bar steps aside while a person types and the prompt says how many lookups are left.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from certcheck.models import Answer, Failed, Found, NotFound, Query, Status
-from certcheck.sources import captcha
 
 _STYLE = {
     Status.VALID: "green",
@@ -123,7 +124,7 @@ class RichProgress:
     """A ``ProgressListener`` drawing a rich progress bar on stderr.
 
     It stays silent when stderr is not a terminal or ``enabled`` is False, and it steps aside
-    while a person answers a captcha prompt.
+    while a person answers a captcha prompt it was given to (``SharedTerminal``).
     """
 
     def __init__(
@@ -161,8 +162,6 @@ class RichProgress:
             "查询", total=total, counts=self._counts()
         )
         self._progress.start()
-        captcha.set_terminal_guard(self.suspended)
-        captcha.set_status_line(self.status_line)
 
     def on_answer(self, query: Query, answer: Answer) -> None:
         outcome = answer.outcome
@@ -187,8 +186,6 @@ class RichProgress:
 
     def on_finish(self) -> None:
         if self._progress is not None:
-            captcha.set_terminal_guard(None)
-            captcha.set_status_line(None)
             self._progress.stop()
             self._progress = None
 
@@ -213,9 +210,10 @@ class RichProgress:
 
     def status_line(self) -> str | None:
         """How many lookups are left and when they should be done, for the captcha prompt
-        (the bar steps aside while the person types, so the prompt says it)."""
+        (the bar steps aside while the person types, so the prompt says it). None while no bar
+        is drawn (not started, finished, switched off): the prompt then says nothing of the run."""
         left = self.total - self.answered
-        if left <= 0:
+        if self._progress is None or left <= 0:
             return None
         seconds = self.seconds_left()
         if seconds is None:

@@ -1,0 +1,28 @@
+"""What the national lookup (``mem``) takes from the person running certcheck.
+
+Its own options, declared by ``MemSource.options_type``: the CLI builds them for ``mem`` only,
+so no other source sees a captcha solver, a URL or a recording folder. Kept apart from
+``mem.py`` so that choosing a source does not load the HTTP client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from certcheck.sources.captcha import CaptchaSolver
+from certcheck.sources.interface import SourceOptions
+from certcheck.sources.mem_mapping import DEFAULT_BASE_URL
+
+
+@dataclass(frozen=True, slots=True)
+class MemOptions(SourceOptions):
+    #: Base URL of the service (``--mem-url``; ``mem:URL`` overrides it).
+    mem_url: str = DEFAULT_BASE_URL
+    #: Who answers the captchas. None: nobody, so every lookup fails as ``captcha_failed``
+    #: at once instead of waiting for an answer that cannot come.
+    solver: CaptchaSolver | None = None
+    #: Seconds to wait for one answer of the service.
+    timeout: float = 20.0
+    #: Where every final exchange is written for audit and ``replay:DIR``; None: nowhere.
+    record_dir: Path | None = None
