@@ -7,11 +7,14 @@ roster, and is most of the reader's own time.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 
 from certcheck.models import Declared, IdProblem, InputIssue, Worker
 from certcheck.roster.header import DATE_FIELDS, Header, fold_label
 from certcheck.roster.values import (
+    Notes,
     cert_value,
     date_range,
     date_value,
@@ -22,7 +25,7 @@ from certcheck.roster.values import (
     shown,
     text_value,
 )
-from certcheck.tablefile.grid import Cell, Grid
+from certcheck.tablefile.grid import Cell, Grid, Row
 
 # What the first text of a non-worker row at the bottom of a roster starts with.
 _FOOTER = re.compile(
@@ -35,7 +38,11 @@ _LABEL = re.compile(r"^\s*[^\d:：]{1,20}[:：]")
 # Stamp and signature words that no name holds.
 _SIGN = re.compile(r"盖章|公章|签字|签名|签章|[（(]\s*章\s*[）)]")
 _ID_DIGITS = re.compile(r"\d{15}")
-_NO_CERT: tuple[str | None, bool, list[tuple[str, str]]] = (None, True, [])
+_NO_CERT: tuple[str | None, bool, Notes] = (None, True, [])
+_BLANK_CELLS = ("", None)
+# Text that fold_label leaves as it is: CJK ideographs (NFKC keeps U+4E00–U+9FFF), digits and
+# lower-case ASCII letters.
+_FOLD_STABLE = re.compile(r"[\u4e00-\u9fff0-9a-z]+")
 DATE_LABELS_ZH = {
     "first_issued": "初领日期",
     "valid_from": "有效期开始日期",
@@ -51,37 +58,91 @@ def build_workers(grid: Grid, header: Header, today: date) -> tuple[list[Worker]
     A merged cell applies to every row it spans; rows one merged name or ID cell spans share a
     ``group``. Signature, stamp and date lines under the table (单位（盖章）：…) are not workers.
     """
+    layout = _layout(header)
+    start = header.last + 1
+    # Merge work only when there are merges: most rosters have none below the header.
+    filled, groups = _spread_merges(grid, start, (layout.name, layout.id_number))
     workers: list[Worker] = []
     issues: list[InputIssue] = []
-    columns = header.columns
-    name_col = columns["name"]
-    id_col = columns["id_number"]
-    cert_col = columns.get("cert_number")
-    category_col = columns.get("category")
-    item_col = columns.get("item")
-    issuer_col = columns.get("issuer")
-    date_cols = [(f, columns[f]) for f in DATE_FIELDS if f in columns]
-    mapped = sorted(columns.values())
-    has_from = "valid_from" in columns
-    header_name = fold_label(header.labels["name"])
-    header_id = fold_label(header.labels["id_number"])
     in_footer = False
-    rows = grid.rows
-    need = mapped[-1] + 1
-    blank_cells = ("", None)
     line_numbers = grid.line_numbers
     offset = grid.first_row + 1
     sheet = grid.name
-    # Merge work only when there are merges: most rosters have none below the header.
-    filled, groups = _spread_merges(grid, header.last + 1, (name_col, id_col))
+    for index, row in _data_rows(grid.rows, start, layout, filled):
+        number = line_numbers[index] if line_numbers is not None else index + offset
+        if _not_an_id(row[layout.id_number]):
+            if _is_footer(row, row[layout.name]):
+                in_footer = True
+                continue
+            if in_footer and not _worker_like(row, layout.name, layout.mapped):
+                continue
+        if _repeats_header(row, layout):
+            issues.append(InputIssue(number, "repeated_header", "重复的表头行，已跳过"))
+            continue
+        group = groups.get(index) if groups else None
+        worker, notes = _worker(row, layout, today, number, sheet, group)
+        workers.append(worker)
+        for code, message in notes:
+            issues.append(InputIssue(number, code, message))
+    return workers, issues
 
-    for index in range(header.last + 1, len(rows)):
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where each field stands in the sheet's rows: worked out once per sheet, not per row."""
+
+    name: int
+    id_number: int
+    cert_number: int | None
+    category: int | None
+    item: int | None
+    issuer: int | None
+    #: (field, column) of each date column, in ``DATE_FIELDS`` order.
+    dates: tuple[tuple[str, int], ...]
+    #: The mapped columns, ascending: a row blank in all of them is not a row.
+    mapped: list[int]
+    #: Rows are padded to this width so that every mapped column can be indexed.
+    width: int
+    #: A validity range in the 有效期结束日期 cell also gives the start when no column does.
+    has_from: bool
+    #: The folded name and ID labels, to recognise the header repeated among the data.
+    header_name: str
+    header_id: str
+
+
+def _layout(header: Header) -> _Layout:
+    columns = header.columns
+    mapped = sorted(columns.values())
+    return _Layout(
+        name=columns["name"],
+        id_number=columns["id_number"],
+        cert_number=columns.get("cert_number"),
+        category=columns.get("category"),
+        item=columns.get("item"),
+        issuer=columns.get("issuer"),
+        dates=tuple((f, columns[f]) for f in DATE_FIELDS if f in columns),
+        mapped=mapped,
+        width=mapped[-1] + 1,
+        has_from="valid_from" in columns,
+        header_name=fold_label(header.labels["name"]),
+        header_id=fold_label(header.labels["id_number"]),
+    )
+
+
+def _data_rows(
+    rows: list[Row], start: int, layout: _Layout, filled: dict[int, list[Cell]]
+) -> Iterator[tuple[int, list[Cell]]]:
+    """(index, row) of each row from ``start`` on that holds something in a mapped column,
+    padded to the layout's width, with the values of merged cells filled in."""
+    need = layout.width
+    mapped = layout.mapped
+    for index in range(start, len(rows)):
         row = rows[index]
         if len(row) < need:
             row = [*row, *([""] * (need - len(row)))]
         for column in mapped:
             value = row[column]
-            if value not in blank_cells and not is_blank(value):
+            if value not in _BLANK_CELLS and not is_blank(value):
                 break
         else:
             continue
@@ -89,85 +150,99 @@ def build_workers(grid: Grid, header: Header, today: date) -> tuple[list[Worker]
             spread = filled.get(index)
             if spread is not None:
                 row = spread if len(spread) >= need else [*spread, *([""] * (need - len(spread)))]
-        id_cell = row[id_col]
-        name_cell = row[name_col]
-        number = line_numbers[index] if line_numbers is not None else index + offset
-        if _not_an_id(id_cell):
-            if _is_footer(row, name_cell):
-                in_footer = True
-                continue
-            if in_footer and not _worker_like(row, name_col, mapped):
-                continue
-        if (
-            isinstance(name_cell, str)
-            and isinstance(id_cell, str)
-            and fold_label(name_cell) == header_name
-            and fold_label(id_cell) == header_id
-        ):
-            issues.append(InputIssue(number, "repeated_header", "重复的表头行，已跳过"))
-            continue
+        yield index, row
 
-        name, notes = name_value(name_cell)
-        id_number, problem, id_notes = id_value(id_cell, today)
-        notes = notes + id_notes if notes else id_notes
-        cert_number, cert_exact, cert_notes = (
-            cert_value(row[cert_col]) if cert_col is not None else _NO_CERT
-        )
-        if cert_notes:
-            notes = notes + cert_notes
-        dates: dict[str, date | None] = {}
-        for field_name, column in date_cols:
-            raw = row[column]
-            try:
-                dates[field_name] = date_value(raw)
-            except (ValueError, OverflowError):
-                if isinstance(raw, str) and is_placeholder(raw):
-                    dates[field_name] = None  # 无, /, —: no date given
-                    continue
-                span = date_range(raw) if field_name in ("valid_from", "valid_until") else None
-                if span is not None:
-                    dates[field_name] = span[0] if field_name == "valid_from" else span[1]
-                    if field_name == "valid_until" and not has_from:
-                        dates["valid_from"] = span[0]
-                    continue
-                dates[field_name] = None
-                notes = [
-                    *notes,
-                    (
-                        "bad_date",
-                        f"{DATE_LABELS_ZH[field_name]}“{shown(raw)}”不是可识别的日期，已按空白处理",
-                    ),
-                ]
-        declared = Declared(
-            cert_number=cert_number,
-            category=text_value(row[category_col]) if category_col is not None else None,
-            item=text_value(row[item_col]) if item_col is not None else None,
-            first_issued=dates.get("first_issued"),
-            valid_from=dates.get("valid_from"),
-            valid_until=dates.get("valid_until"),
-            review_due=dates.get("review_due"),
-            reviewed=dates.get("reviewed"),
-            cert_number_exact=cert_exact,
-            issuer=text_value(row[issuer_col]) if issuer_col is not None else None,
-        )
-        if problem is IdProblem.MISSING and name is None:
-            notes = [("missing_field", "缺少姓名和身份证号")] + [
-                note for note in notes if note[0] != "missing_field"
-            ]
-        workers.append(
-            Worker(
-                number,
-                name,
-                id_number,
-                problem,
-                declared,
-                sheet=sheet,
-                group=groups.get(index) if groups else None,
-            )
-        )
-        for code, message in notes:
-            issues.append(InputIssue(number, code, message))
-    return workers, issues
+
+def _repeats_header(row: list[Cell], layout: _Layout) -> bool:
+    """The row repeats the header (a roster pasted together from several printouts)."""
+    name_cell = row[layout.name]
+    id_cell = row[layout.id_number]
+    return (
+        isinstance(name_cell, str)
+        and isinstance(id_cell, str)
+        and _folded(name_cell) == layout.header_name
+        and fold_label(id_cell) == layout.header_id
+    )
+
+
+def _folded(text: str) -> str:
+    # Every name differs, so folding it would miss fold_label's cache on every row; a plain
+    # name (CJK ideographs, digits, lower-case letters) is its own folded form.
+    return text if _FOLD_STABLE.fullmatch(text) else fold_label(text)
+
+
+def _worker(
+    row: list[Cell], layout: _Layout, today: date, number: int, sheet: str | None,
+    group: int | None,
+) -> tuple[Worker, Notes]:
+    """One data row as a Worker, with the notes on its values in column order."""
+    name, notes = name_value(row[layout.name])
+    id_number, problem, id_notes = id_value(row[layout.id_number], today)
+    notes = notes + id_notes if notes else id_notes
+    cert_col = layout.cert_number
+    cert_number, cert_exact, cert_notes = (
+        cert_value(row[cert_col]) if cert_col is not None else _NO_CERT
+    )
+    if cert_notes:
+        notes = notes + cert_notes
+    dates, notes = _declared_dates(row, layout, notes)
+    category_col, item_col, issuer_col = layout.category, layout.item, layout.issuer
+    declared = Declared(
+        cert_number=cert_number,
+        category=text_value(row[category_col]) if category_col is not None else None,
+        item=text_value(row[item_col]) if item_col is not None else None,
+        first_issued=dates.get("first_issued"),
+        valid_from=dates.get("valid_from"),
+        valid_until=dates.get("valid_until"),
+        review_due=dates.get("review_due"),
+        reviewed=dates.get("reviewed"),
+        cert_number_exact=cert_exact,
+        issuer=text_value(row[issuer_col]) if issuer_col is not None else None,
+    )
+    if problem is IdProblem.MISSING and name is None:
+        # One note for the row that lacks both, before the others.
+        notes = [("missing_field", "缺少姓名和身份证号")] + [
+            note for note in notes if note[0] != "missing_field"
+        ]
+    return Worker(number, name, id_number, problem, declared, sheet=sheet, group=group), notes
+
+
+def _declared_dates(
+    row: list[Cell], layout: _Layout, notes: Notes
+) -> tuple[dict[str, date | None], Notes]:
+    """The row's dates by field, and ``notes`` with one more for each date not understood
+    (a new list then: ``notes`` may be shared)."""
+    dates: dict[str, date | None] = {}
+    for field_name, column in layout.dates:
+        raw = row[column]
+        try:
+            dates[field_name] = date_value(raw)
+        except (ValueError, OverflowError):
+            note = _unparsed_date(dates, field_name, raw, layout.has_from)
+            if note is not None:
+                notes = [*notes, note]
+    return dates, notes
+
+
+def _unparsed_date(
+    dates: dict[str, date | None], field_name: str, raw: Cell, has_from: bool
+) -> tuple[str, str] | None:
+    """Sets the field of a date cell that is not one date: a placeholder (无, /, —) gives none,
+    a validity range gives its ends; anything else gives none and the note returned."""
+    if isinstance(raw, str) and is_placeholder(raw):
+        dates[field_name] = None
+        return None
+    span = date_range(raw) if field_name in ("valid_from", "valid_until") else None
+    if span is not None:
+        dates[field_name] = span[0] if field_name == "valid_from" else span[1]
+        if field_name == "valid_until" and not has_from:
+            dates["valid_from"] = span[0]
+        return None
+    dates[field_name] = None
+    return (
+        "bad_date",
+        f"{DATE_LABELS_ZH[field_name]}“{shown(raw)}”不是可识别的日期，已按空白处理",
+    )
 
 
 def _is_footer(row: list[Cell], name_cell: Cell) -> bool:
