@@ -17,6 +17,7 @@ from certcheck.ids import birth_date, check_char, is_valid_id, mask_id, normaliz
 from certcheck.models import IdProblem
 from certcheck.names import normalize_name
 from certcheck.tablefile.grid import Cell
+from certcheck.text import INVISIBLE, INVISIBLE_CHARS
 
 #: (code, message) pairs a value produced; the row loop adds the row number.
 Notes = list[tuple[str, str]]
@@ -32,7 +33,6 @@ _SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d+)?[eE][+]?\d+")
 # A number this large in an ID cell is an ID Excel stored as a float (15 significant digits).
 _ID_AS_NUMBER = 1e14
 _LONG_DIGITS = re.compile(r"\d{12,}[\dXx]?")
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
 _SPACES = re.compile(r"\s+")
 _QUOTE_MARKS = "'`‘’"
 # What people write in a 证号, date, 作业类别 or 操作项目 cell to say "none": compared after
@@ -79,13 +79,19 @@ def is_placeholder(text: str) -> bool:
         return True
     if len(text) > 12:
         return False
-    folded = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).strip().casefold()
+    folded = INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).strip().casefold()
     return folded in PLACEHOLDERS
 
 
 def is_blank(cell: Cell) -> bool:
     if isinstance(cell, str):
-        return not cell or cell.isspace() or not _INVISIBLE.sub("", cell).strip()
+        if not cell:
+            return True
+        # Nearly every cell starts with what it holds: no regular expression for those.
+        first = cell[0]
+        if not first.isspace() and first not in INVISIBLE_CHARS:
+            return False
+        return cell.isspace() or not INVISIBLE.sub("", cell).strip()
     return cell is None
 
 
@@ -226,7 +232,7 @@ def text_value(cell: Cell) -> str | None:
         cached = _TEXT_CACHE.get(cell, "")
         if cached != "":
             return cached
-        folded = _SPACES.sub(" ", _INVISIBLE.sub("", unicodedata.normalize("NFKC", cell))).strip()
+        folded = _SPACES.sub(" ", INVISIBLE.sub("", unicodedata.normalize("NFKC", cell))).strip()
         result = folded if folded and not is_placeholder(folded) else None
         if len(_TEXT_CACHE) < 10_000:
             _TEXT_CACHE[cell] = result
