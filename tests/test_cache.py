@@ -74,3 +74,107 @@ def test_id_number_is_not_in_the_key(tmp_path: Path) -> None:
     cache.put("mem", Q, not_found())
     keys = [row[0] for row in cache._db.execute("SELECT key FROM answers")]
     assert Q.id_number not in keys[0]
+
+
+# --- the folder the user chose is never changed ---------------------------------------------
+
+
+def _verify_mem(tmp_path: Path, cache: Path | None, env_cache: Path | None) -> list[str]:
+    """Two ``verify --source mem`` runs against the local stand-in; the stderr of each."""
+    import os
+    import subprocess
+
+    from mem_server import MemServer
+    from test_cli_mem import command, population, write_roster
+
+    rows, _, registry = population(3)
+    roster = write_roster(tmp_path / "roster.csv", rows)
+    env = {**os.environ}
+    env.pop("CERTCHECK_CACHE_DIR", None)
+    if env_cache is not None:
+        env["CERTCHECK_CACHE_DIR"] = str(env_cache)
+    said = []
+    with MemServer(registry) as server:
+        cmd = command(tmp_path, server, roster, tmp_path / "out.json", "--rate", "50")
+        at = cmd.index("--cache-dir")
+        del cmd[at:at + 2]
+        if cache is not None:
+            cmd += ["--cache-dir", str(cache)]
+        for _ in range(2):
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+            assert done.returncode == 1, done.stderr
+            said.append(done.stderr)
+    return said
+
+
+def _shared_folder(tmp_path: Path, mode: int) -> Path:
+    import os
+
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    os.chmod(folder, mode)
+    assert stat.S_IMODE(folder.stat().st_mode) == mode
+    return folder
+
+
+def _assert_private_answers_inside(folder: Path) -> None:
+    own = folder / "certcheck"
+    assert stat.S_IMODE(own.stat().st_mode) == 0o700
+    files = list(own.iterdir())
+    assert any(p.name == "answers.sqlite3" for p in files)
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+
+def test_a_setgid_group_folder_given_as_cache_dir_keeps_its_mode(tmp_path: Path) -> None:
+    shared = _shared_folder(tmp_path, 0o2775)
+    first, second = _verify_mem(tmp_path, cache=shared, env_cache=None)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o2775
+    _assert_private_answers_inside(shared)
+    # The cache still resumes: the second run asks nobody.
+    assert "个查询结果来自缓存" not in first
+    assert f"3 个查询结果来自缓存（{shared / 'certcheck'}）" in second
+
+
+def test_the_environment_variable_leaves_its_folder_alone_too(tmp_path: Path) -> None:
+    shared = _shared_folder(tmp_path, 0o755)
+    _, second = _verify_mem(tmp_path, cache=None, env_cache=shared)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+    _assert_private_answers_inside(shared)
+    assert "3 个查询结果来自缓存" in second
+
+
+def test_answers_resume_across_caches_opened_on_the_same_chosen_folder(tmp_path: Path) -> None:
+    from certcheck.cache import cache_dir
+
+    shared = _shared_folder(tmp_path, 0o2775)
+    first = AnswerCache(cache_dir(shared), max_age=timedelta(days=7))
+    first.put("mem", Q, found(record()))
+    first.close()
+    again = AnswerCache(cache_dir(shared), max_age=timedelta(days=7))
+    assert again.get("mem", Q) is not None
+    assert again.path.parent == shared / "certcheck"
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o2775
+
+
+def test_a_missing_chosen_folder_is_made_private(tmp_path: Path) -> None:
+    from certcheck.cache import cache_dir
+
+    chosen = tmp_path / "new" / "cache"
+    assert cache_dir(chosen) == chosen / "certcheck"
+    for folder in (tmp_path / "new", chosen, chosen / "certcheck"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def test_a_certcheck_entry_planted_in_a_shared_folder_is_not_used(tmp_path: Path) -> None:
+    import pytest
+
+    from certcheck.cache import cache_dir
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o755)
+    shared = _shared_folder(tmp_path, 0o1777)
+    (shared / "certcheck").symlink_to(elsewhere)
+    with pytest.raises(OSError, match="不是本用户的缓存文件夹"):
+        cache_dir(shared)
+    assert stat.S_IMODE(elsewhere.stat().st_mode) == 0o755

@@ -2,19 +2,23 @@
 
 Only ``Found`` and ``NotFound`` are kept; a failure is never cached, so a rerun asks again.
 Each answer is committed the moment it arrives, which is also what lets a killed run resume.
-Files are created readable by the owner only: they hold ID numbers.
+Files are created readable by the owner only: they hold ID numbers. A folder the user chose is
+left as it is; the answers go in a private folder of certcheck's own inside it.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import sqlite3
+import stat
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from certcheck.atomic import ensure_private_dir
 from certcheck.models import (
     Answer,
     CertRecord,
@@ -37,16 +41,58 @@ CREATE TABLE IF NOT EXISTS answers (
 
 
 def default_dir() -> Path:
-    env = os.environ.get(ENV_DIR)
-    if env:
-        return Path(env)
+    """The user cache directory's ``certcheck`` folder: certcheck's own, kept private."""
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("certcheck", appauthor=False))
 
 
+#: The folder certcheck keeps its answers in, inside a cache folder the user chose.
+OWN_DIR = "certcheck"
+
+
+def cache_dir(chosen: Path | None = None) -> Path:
+    """Where the answers go: a private ``certcheck`` folder inside the folder the user chose
+    (``--cache-dir``, else ``CERTCHECK_CACHE_DIR``), or else the user cache directory.
+
+    A chosen folder is never changed: a shared 2775 folder would lose its group, and
+    ``--cache-dir /tmp`` as root would lock everyone else out of /tmp. Answers hold ID numbers,
+    so they go one level down, in a folder that is certcheck's alone.
+    """
+    if chosen is None:
+        env = os.environ.get(ENV_DIR)
+        chosen = Path(env) if env else None
+    if chosen is None:
+        return default_dir()
+    return private_dir_in(chosen)
+
+
+def private_dir_in(chosen: Path) -> Path:
+    """``chosen/certcheck``, made 0700 (and ``chosen`` too, with what is missing above it, when
+    it does not exist yet); an existing ``certcheck`` folder is used only when it is a real
+    folder of this user, not a link or somebody else's, planted in a shared folder."""
+    ensure_private_dir(chosen)
+    own = chosen / OWN_DIR
+    try:
+        own.mkdir(mode=0o700)
+    except FileExistsError:
+        info = os.lstat(own)
+        foreign = hasattr(os, "getuid") and info.st_uid != os.getuid()
+        if not stat.S_ISDIR(info.st_mode) or foreign:
+            raise OSError(
+                errno.EEXIST,
+                f"{own} 已存在，但不是本用户的缓存文件夹；请换一个 --cache-dir"
+                "（not this user's cache folder）",
+                str(own),
+            ) from None
+    return own
+
+
 def _private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Only ever a folder that is certcheck's own (``default_dir``, ``private_dir_in``, or one a
+    # caller made for it), so making it exactly 0700 takes nothing from anybody.
+    ensure_private_dir(path.parent)
+    path.mkdir(exist_ok=True, mode=0o700)
     os.chmod(path, 0o700)
 
 

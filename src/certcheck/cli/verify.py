@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from certcheck.cache import AnswerCache, default_dir
+from certcheck.cache import AnswerCache, cache_dir
 from certcheck.check import EngineSettings
 from certcheck.cli.app import (
     INTERRUPTED_KEPT,
@@ -121,7 +121,9 @@ class VerifyArgs:
               help="Keep the raw responses of the national lookup in DIR (audit; replay:DIR).")
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),
               envvar="CERTCHECK_CACHE_DIR", show_envvar=True,
-              help="Where answers are kept between runs (default: the user cache directory).")
+              help="Folder to keep answers in between runs, in a private certcheck folder "
+                   "made inside it; the folder itself is left as it is (default: the user "
+                   "cache directory).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the answer cache.")
 @click.option("--max-age", type=FiniteFloatRange(0, MAX_DAYS), default=7, show_default=True,
               help="Days a cached answer stays good.")
@@ -140,7 +142,7 @@ def _open_cache(args: VerifyArgs, source: LookupSource) -> AnswerCache | None:
     if args.no_cache or not source.cacheable:
         return None
     return AnswerCache(
-        args.cache_dir or default_dir(),
+        cache_dir(args.cache_dir),
         max_age=timedelta(days=args.max_age),
         refresh=args.refresh,
     )
