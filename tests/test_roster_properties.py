@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from certcheck.ids import check_char, is_valid_id, normalize_id
 from certcheck.roster.header import ALIASES, match_label
 from certcheck.roster.values import date_value, id_value
+from certcheck.text import INVISIBLE_CHARS
 
 TODAY = date(2026, 11, 29)
 NOISE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", " ", "\u3000", "\t"]
@@ -126,3 +127,18 @@ def test_header_aliases_survive_decoration(pair: tuple[str, str], suffix: str, w
         "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in label) if wide else label
     )
     assert match_label(label + suffix) == field
+
+
+@given(
+    st.sampled_from([(field, alias) for field, aliases in ALIASES.items() for alias in aliases]),
+    st.sampled_from(INVISIBLE_CHARS),
+    st.integers(0, 20),
+)
+def test_header_labels_ignore_the_invisible_characters_names_and_ids_ignore(
+    pair: tuple[str, str], invisible: str, at: int
+) -> None:
+    # A soft hyphen or a Mongolian vowel separator pasted into 身份证号 hides the column no
+    # more than it hides the digits of an ID under it.
+    field, alias = pair
+    at %= len(alias) + 1
+    assert match_label(alias[:at] + invisible + alias[at:]) == field

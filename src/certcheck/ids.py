@@ -12,10 +12,10 @@ import unicodedata
 from datetime import date
 from operator import mul
 
+from certcheck.text import INVISIBLE
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-# Zero-width and invisible characters survive NFKC; roster cells pasted from the web carry them.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
 _SPACES = re.compile(r"\s+")
 _SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 
@@ -23,7 +23,7 @@ _SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 def normalize_id(text: str) -> str:
     """Fold full-width characters, drop invisible characters and spaces, upper-case the X."""
     folded = unicodedata.normalize("NFKC", text)
-    folded = _INVISIBLE.sub("", folded)
+    folded = INVISIBLE.sub("", folded)
     folded = _SPACES.sub("", folded)
     return folded.upper()
 

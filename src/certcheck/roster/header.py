@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from certcheck.ids import check_char, normalize_id
 from certcheck.tablefile.grid import Cell, Grid, Row
+from certcheck.text import INVISIBLE_CHARS
 
 #: Roster fields in the order columns are reported.
 FIELDS = (
@@ -223,7 +224,8 @@ HEADER_SCAN_ROWS = 30
 _TITLE_WORDS = re.compile(r"花名册|名册|名单|登记表|台账|统计表|一览表|汇总表|信息表|清单")
 _NOT_TITLE = re.compile(r"^(填报|填表|日期|单位|编制|制表|统计时间|时间)")
 _BRACKETED = re.compile(r"[(\[【〔<《{][^)\]】〕>》}]*[)\]】〕>》}]")
-_NOISE = re.compile(r"[\s\u200b-\u200d\u2060\ufeff*※:：、/\\|_\-—.。,，;；'\"“”‘’#№]+")
+# Spaces, invisible characters and the punctuation people decorate labels with.
+_NOISE = re.compile("[\\s" + INVISIBLE_CHARS + r"*※:：、/\\|_\-—.。,，;；'\"“”‘’#№]+")
 _ID_SHAPE = re.compile(r"^\s*\d{15,17}[\dXx]?\s*$")
 
 _EXACT: dict[str, str] = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
@@ -267,36 +269,59 @@ def _names_certificate(text: str) -> bool:
 
 
 def _by_rules(label: str) -> str | None:
-    if "身份证" in label or "身份号" in label or "公民身份" in label:
+    """The field a label names by the words it contains, tried in an order where the more
+    telling word wins (身份证 before 日期, 复审 before 有效)."""
+    return (
+        _identity_or_certificate(label)
+        or _issuer(label)
+        or ("name" if "姓名" in label else None)
+        or (_date_field(label) if _has(label, ("日期", "时间", "期", "年月")) else None)
+        or _number_or_kind(label)
+    )
+
+
+def _has(label: str, words: tuple[str, ...]) -> bool:
+    return any(w in label for w in words)
+
+
+def _identity_or_certificate(label: str) -> str | None:
+    if _has(label, ("身份证", "身份号", "公民身份")):
         return "id_number"
     if "证件号" in label:
-        if any(w in label for w in ("操作", "特种", "证书", "编", "资格")):
+        # 证件号码 alone is the identity card's; with a certificate word it is the 证号.
+        if _has(label, ("操作", "特种", "证书", "编", "资格")):
             return "cert_number"
         return "id_number"
-    if "机关" in label or (("发证" in label or "签发" in label) and "单位" in label):
+    return None
+
+
+def _issuer(label: str) -> str | None:
+    if "机关" in label or (_has(label, ("发证", "签发")) and "单位" in label):
         return "issuer"
-    if "姓名" in label:
-        return "name"
-    if any(w in label for w in ("日期", "时间", "期", "年月")):
-        if any(w in label for w in ("初领", "初次", "首次")):
-            return "first_issued"
-        if "复审" in label:
-            if any(w in label for w in ("实际", "已", "完成", "上次", "最近")):
-                return "reviewed"
-            return "review_due"
-        if "有效" in label:
-            if any(w in label for w in ("起", "开始", "自", "始")):
-                return "valid_from"
-            return "valid_until"
-        if any(w in label for w in ("发证", "领证", "取证", "签发")):
-            return "valid_from"
-        if any(w in label for w in ("到期", "截止", "届满", "失效")):
-            return "valid_until"
+    return None
+
+
+def _date_field(label: str) -> str | None:
+    """Which date a date label names, or None when it says no more than 日期."""
+    if _has(label, ("初领", "初次", "首次")):
+        return "first_issued"
+    if "复审" in label:
+        return "reviewed" if _has(label, ("实际", "已", "完成", "上次", "最近")) else "review_due"
+    if "有效" in label:
+        return "valid_from" if _has(label, ("起", "开始", "自", "始")) else "valid_until"
+    if _has(label, ("发证", "领证", "取证", "签发")):
+        return "valid_from"
+    if _has(label, ("到期", "截止", "届满", "失效")):
+        return "valid_until"
+    return None
+
+
+def _number_or_kind(label: str) -> str | None:
     if "证号" in label or "证书号" in label or ("编号" in label and "证" in label):
         return "cert_number"
-    if "类别" in label or "种类" in label:
+    if _has(label, ("类别", "种类")):
         return "category"
-    if "项目" in label or "工种" in label:
+    if _has(label, ("项目", "工种")):
         return "item"
     return None
 
@@ -513,28 +538,48 @@ def settle_by_values(grid: Grid, header: Header) -> str | None:
     if id_share is not None and id_share >= _ID_SHARE:
         if cert_col is not None:
             return None
-        for column, text in twins:
-            share = _id_share(sample, column)
-            if share is not None and share < _ID_SHARE and _doubtful(text):
-                _assign(header, "cert_number", column, text)
-                return (
-                    f"第 {column + 1} 列“{text}”的内容不是身份证号，已作为证号列"
-                    f"（身份证号取第 {id_col + 1} 列）"
-                )
-        return None
-    best: tuple[float, int, str] | None = None
+        return _twin_as_certificate(header, sample, twins, id_col)
     candidates = [*twins]
     if cert_col is not None and id_doubtful:
         candidates.append((cert_col, header.labels["cert_number"]))
+    best = _most_ids(sample, candidates)
+    if best is None:
+        return None
+    return _move_id(header, best, id_col, cert_col, old_is_blank=id_share is None)
+
+
+def _twin_as_certificate(
+    header: Header, sample: list[Row], twins: list[tuple[int, str]], id_col: int
+) -> str | None:
+    """The ID column holds IDs: a doubtful twin of it that does not is the 证号 column."""
+    for column, text in twins:
+        share = _id_share(sample, column)
+        if share is not None and share < _ID_SHARE and _doubtful(text):
+            _assign(header, "cert_number", column, text)
+            return (
+                f"第 {column + 1} 列“{text}”的内容不是身份证号，已作为证号列"
+                f"（身份证号取第 {id_col + 1} 列）"
+            )
+    return None
+
+
+def _most_ids(sample: list[Row], candidates: list[tuple[int, str]]) -> tuple[int, str] | None:
+    """The candidate (column, label) whose values are most often IDs, if enough are."""
+    best: tuple[float, int, str] | None = None
     for column, text in candidates:
         share = _id_share(sample, column)
         if share is not None and share >= _ID_SHARE and (best is None or share > best[0]):
             best = (share, column, text)
-    if best is None:
-        return None
-    _, new_id, new_text = best
+    return (best[1], best[2]) if best is not None else None
+
+
+def _move_id(
+    header: Header, new: tuple[int, str], id_col: int, cert_col: int | None, *, old_is_blank: bool
+) -> str:
+    """Make ``new`` the ID column. The old one takes the 证号's place when the two swap, or
+    when there is no 证号 column and the old one is not empty; otherwise it is ignored."""
+    new_id, new_text = new
     old_text = header.labels["id_number"]
-    old_is_blank = id_share is None
     _assign(header, "id_number", new_id, new_text)
     if new_id == cert_col or (cert_col is None and not old_is_blank):
         _assign(header, "cert_number", id_col, old_text)
