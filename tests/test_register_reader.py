@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -12,7 +14,13 @@ import pytest
 from certcheck.models import Reason, Status, WarningCode
 from certcheck.register.formats import write
 from certcheck.register.model import Kind, Sample
-from certcheck.register.reader import RegisterData, RegisterFormatError, read_register
+from certcheck.register.reader import (
+    RegisterData,
+    RegisterFormatError,
+    RegisterTally,
+    read_register,
+    tally_register,
+)
 from certcheck.register.view import HEADERS
 from certcheck.register.xlsx import MAIN_SHEET
 from factories import nth_id
@@ -156,3 +164,91 @@ def test_register_edited_and_saved_by_openpyxl_still_reads(tmp_path: Path) -> No
     data = read_register(out)
     assert data.rows[0].name == "张叁" and data.rows[0].valid_until == date(2027, 1, 10)
     assert data.info.generated_at == datetime.fromisoformat("2026-11-29T10:30:05+08:00")
+
+
+# --- tally_register: the counts of read_register, without the rows --------------------------
+
+
+def _outcome(read: Callable[[Path], RegisterData | RegisterTally], path: Path) -> object:
+    try:
+        result = read(path)
+    except RegisterFormatError as exc:
+        return str(exc)
+    return result.path, result.info, result.verdict
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".json"])
+def test_tally_counts_what_read_register_reads(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"r{suffix}"
+    write(build_register(), out)
+    tally = tally_register(out)
+    assert not hasattr(tally, "rows")
+    assert tally.verdict.total == 7 and tally.verdict.counts[Status.FAKE] == 2
+    assert _outcome(tally_register, out) == _outcome(read_register, out)
+
+
+_BLANK = object()
+
+
+@pytest.mark.parametrize(
+    ("column", "row", "value"),
+    [
+        ("核验结果", 3, "还行"),
+        ("核验结果", 4, " 假证 "),
+        ("核验结果", 4, 3),
+        ("原因", 5, "不知道"),
+        ("行号", 6, "第六行"),
+        ("行号", 6, 6.5),
+        ("行号", 6, None),
+        ("有效期结束日期", 2, "明年"),
+        ("应复审日期", 3, datetime(2027, 1, 1)),
+        ("实际复审日期", 2, " 2026-01-02 "),
+        ("实际复审日期", 2, 45000),
+        (None, 4, _BLANK),
+    ],
+)
+def test_tally_refuses_and_counts_edited_registers_as_read_register(
+    tmp_path: Path, column: str | None, row: int, value: Any
+) -> None:
+    out = tmp_path / "r.xlsx"
+    write(build_register(), out)
+    wb = openpyxl.load_workbook(out)
+    ws = wb[MAIN_SHEET]
+    if value is _BLANK:
+        for cell in ws[row]:
+            cell.value = None
+    else:
+        assert column is not None
+        ws.cell(row, HEADERS.index(column) + 1).value = value
+    wb.save(out)
+    assert _outcome(tally_register, out) == _outcome(read_register, out)
+
+
+@pytest.mark.parametrize("edit", ["status", "row", "date"])
+def test_tally_refuses_edited_json_as_read_register(tmp_path: Path, edit: str) -> None:
+    out = tmp_path / "r.json"
+    write(build_register(), out)
+    raw = json.loads(out.read_text("utf-8"))
+    worker = raw["workers"][2]
+    if edit == "status":
+        worker["status"] = "还行"
+    elif edit == "row":
+        worker["row"] = None
+    else:
+        worker["certificates"] = [{"有效期结束日期": "明年"}]
+        worker["decisive"] = 0
+    out.write_text(json.dumps(raw, ensure_ascii=False), "utf-8")
+    outcome = _outcome(tally_register, out)
+    assert isinstance(outcome, str) and outcome == _outcome(read_register, out)
+
+
+@pytest.mark.parametrize("name", ["r.csv", "budget.xlsx"])
+def test_tally_refuses_foreign_files_as_read_register(tmp_path: Path, name: str) -> None:
+    out = tmp_path / name
+    if name.endswith(".xlsx"):
+        wb = openpyxl.Workbook()
+        wb.save(out)
+    else:
+        out.write_text("姓名,身份证号\n", "utf-8")
+    outcome = _outcome(tally_register, out)
+    assert isinstance(outcome, str) and outcome == _outcome(read_register, out)

@@ -3,6 +3,8 @@
 Only what those commands need comes back: the run's metadata and, per worker, the decision
 and the official record's numbers and dates. Anything that is not a certcheck register, or one
 a person has broken by editing, raises :class:`RegisterFormatError` with a one-line message.
+``summary`` reads thousands of registers and only counts them: :func:`tally_register` keeps the
+metadata and the workers per status, not the rows, after the same checks.
 
 Registers of every certcheck version are read. Those written before rosters of several sheets
 name one sheet (``roster.sheet`` in JSON, ``roster_sheet`` on the hidden sheet) and lack the
@@ -16,7 +18,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -128,8 +131,7 @@ class RegisterData:
 
     @property
     def verdict(self) -> Verdict:
-        counted = Counter(r.status for r in self.rows)
-        return Verdict(total=len(self.rows), counts={s: counted.get(s, 0) for s in Status})
+        return _verdict(r.status for r in self.rows)
 
     @property
     def ids_masked(self) -> bool:
@@ -143,21 +145,52 @@ class RegisterData:
         return len({r.sheet for r in self.rows if r.sheet}) > 1
 
 
+@dataclass(frozen=True, slots=True)
+class RegisterTally:
+    """A register as ``summary`` counts it: the run's metadata and the workers per status.
+
+    The rows are read, checked and dropped, so thousands of registers fit in little memory.
+    """
+
+    path: Path
+    info: RegisterInfo
+    verdict: Verdict
+
+
 def read_register(path: Path) -> RegisterData:
     """Read a register written by certcheck; raise RegisterFormatError for anything else."""
+    path = _register_path(path)
+    return _read_json(path) if path.suffix.lower() == ".json" else _read_xlsx(path)
+
+
+def tally_register(path: Path) -> RegisterTally:
+    """What :func:`read_register` would count, without keeping the rows.
+
+    The same file is accepted or refused with the same message: a register that is broken in
+    a row is refused here too.
+    """
+    path = _register_path(path)
+    return _tally_json(path) if path.suffix.lower() == ".json" else _tally_xlsx(path)
+
+
+def _register_path(path: Path) -> Path:
+    """The path, once it is known to be a regular file with a register's extension."""
     path = Path(path)
     if special_file(path):
         # Opening a pipe would wait forever and a device would never end.
         raise RegisterFormatError(f"{path} 不是普通文件（管道、设备等）（not a regular file）")
     suffix = path.suffix.lower()
-    if suffix == ".json":
-        return _read_json(path)
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path)
-    raise NotARegister(
-        f"{path}：无法从“{suffix or path.name}”文件读取登记表，"
-        "请给出 certcheck verify 写出的 .xlsx 或 .json 登记表（not a register file）"
-    )
+    if suffix not in (".json", ".xlsx", ".xlsm"):
+        raise NotARegister(
+            f"{path}：无法从“{suffix or path.name}”文件读取登记表，"
+            "请给出 certcheck verify 写出的 .xlsx 或 .json 登记表（not a register file）"
+        )
+    return path
+
+
+def _verdict(statuses: Iterable[Status]) -> Verdict:
+    counted = Counter(statuses)
+    return Verdict(total=counted.total(), counts={s: counted.get(s, 0) for s in Status})
 
 
 # --- shared -------------------------------------------------------------------------------
@@ -245,6 +278,22 @@ def _check_zip(path: Path) -> None:
 
 
 def _read_xlsx(path: Path) -> RegisterData:
+    marker, main, cells = _xlsx_cells(path)
+    info = _info_from_marker(path, marker)
+    return RegisterData(path=path, info=info, rows=tuple(_sheet_rows(path, main, cells)))
+
+
+def _tally_xlsx(path: Path) -> RegisterTally:
+    marker, main, cells = _xlsx_cells(path)
+    info = _info_from_marker(path, marker)
+    return RegisterTally(path=path, info=info, verdict=_verdict(_sheet_statuses(path, main, cells)))
+
+
+def _xlsx_cells(path: Path) -> tuple[dict[str, str], str, list[list[Any]]]:
+    """The marker sheet's keys and values, the worker sheet's name and its cells.
+
+    The workbook is dropped on return: only the cells of the worker sheet are kept.
+    """
     from python_calamine import CalamineError, CalamineWorkbook
 
     _check_zip(path)
@@ -272,9 +321,7 @@ def _read_xlsx(path: Path) -> RegisterData:
         cells = wb.get_sheet_by_name(main).to_python()
     except CalamineError as exc:
         raise RegisterFormatError(f"{path}：无法读取工作簿（{exc}）") from None
-    info = _info_from_marker(path, marker)
-    rows = _rows_from_sheet(path, main, cells)
-    return RegisterData(path=path, info=info, rows=rows)
+    return marker, main, cells
 
 
 def _check_marker(path: Path, marker: Mapping[str, str]) -> None:
@@ -372,7 +419,8 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
-def _rows_from_sheet(path: Path, sheet: str, cells: list[list[Any]]) -> tuple[RegisterRow, ...]:
+def _columns(path: Path, sheet: str, cells: list[list[Any]]) -> dict[str, int]:
+    """Where each register column is on the worker sheet; refuses a sheet that lacks one."""
     if not cells:
         raise RegisterFormatError(f"{path}：工作表 {sheet} 是空的（empty sheet）")
     header = [str(h).strip() if h is not None else "" for h in cells[0]]
@@ -382,56 +430,125 @@ def _rows_from_sheet(path: Path, sheet: str, cells: list[list[Any]]) -> tuple[Re
             f"{path}：工作表 {sheet} 缺少列 {'、'.join(missing)}，登记表可能被改动过"
             "（missing columns）"
         )
-    pos = {h: header.index(h) for h in HEADERS if h in header}
-    width = len(header)
-    rows: list[RegisterRow] = []
+    return {h: header.index(h) for h in HEADERS if h in header}
+
+
+def _blank(line: Sequence[Any]) -> bool:
+    return all(v in (None, "") for v in line)
+
+
+def _sheet_rows(path: Path, sheet: str, cells: list[list[Any]]) -> Iterator[RegisterRow]:
+    pos = _columns(path, sheet, cells)
+    width = len(cells[0])
     for n, raw in enumerate(cells[1:], start=2):
         line = list(raw) + [None] * (width - len(raw))
-        if all(v in (None, "") for v in line):
-            continue
-        where = f"{path}（{sheet} 第 {n} 行）"
+        if not _blank(line):
+            yield _sheet_row(line, pos, f"{path}（{sheet} 第 {n} 行）")
 
-        def get(h: str, line: list[Any] = line) -> Any:
-            # A column added later is absent from older registers: empty there.
-            return line[pos[h]] if h in pos else None
 
-        row_no = get("行号")
-        if isinstance(row_no, float) and row_no.is_integer():
-            row_no = int(row_no)
-        if not isinstance(row_no, int):
-            raise RegisterFormatError(f"{where}：行号 {row_no!r} 不是行号（not a row number）")
-        source, cached = _split_source(_text(get("数据来源")))
-        rows.append(
-            RegisterRow(
-                row=row_no,
-                name=_text(get("姓名")),
-                id_number=_text(get("身份证号")),
-                status=_label(_STATUS_BY_LABEL, get("核验结果"), "status", where),
-                reason=_label(_REASON_BY_LABEL, get("原因"), "reason", where),
-                warnings=_warnings((_text(get("提示")) or "").split(WARNING_SEPARATOR)),
-                declared_cert_number=_text(get("申报证号")),
-                declared_category=_text(get("申报作业类别")),
-                declared_item=_text(get("申报操作项目")),
-                cert_number=_text(get("官方证号")),
-                category=_text(get("官方作业类别")),
-                item=_text(get("官方操作项目")),
-                valid_until=_iso_date(get("有效期结束日期"), where),
-                review_due=_iso_date(get("应复审日期"), where),
-                reviewed=_iso_date(get("实际复审日期"), where),
-                issuer=_text(get("签发机关")),
-                source=source,
-                cached=cached,
-                sheet=_text(get("工作表")),
-                status_text=_text(get("证书状态")),
-            )
-        )
-    return tuple(rows)
+def _sheet_row(line: list[Any], pos: Mapping[str, int], where: str) -> RegisterRow:
+    def get(h: str) -> Any:
+        # A column added later is absent from older registers: empty there.
+        return line[pos[h]] if h in pos else None
+
+    row_no = get("行号")
+    if isinstance(row_no, float) and row_no.is_integer():
+        row_no = int(row_no)
+    if not isinstance(row_no, int):
+        raise RegisterFormatError(f"{where}：行号 {row_no!r} 不是行号（not a row number）")
+    source, cached = _split_source(_text(get("数据来源")))
+    return RegisterRow(
+        row=row_no,
+        name=_text(get("姓名")),
+        id_number=_text(get("身份证号")),
+        status=_label(_STATUS_BY_LABEL, get("核验结果"), "status", where),
+        reason=_label(_REASON_BY_LABEL, get("原因"), "reason", where),
+        warnings=_warnings((_text(get("提示")) or "").split(WARNING_SEPARATOR)),
+        declared_cert_number=_text(get("申报证号")),
+        declared_category=_text(get("申报作业类别")),
+        declared_item=_text(get("申报操作项目")),
+        cert_number=_text(get("官方证号")),
+        category=_text(get("官方作业类别")),
+        item=_text(get("官方操作项目")),
+        valid_until=_iso_date(get("有效期结束日期"), where),
+        review_due=_iso_date(get("应复审日期"), where),
+        reviewed=_iso_date(get("实际复审日期"), where),
+        issuer=_text(get("签发机关")),
+        source=source,
+        cached=cached,
+        sheet=_text(get("工作表")),
+        status_text=_text(get("证书状态")),
+    )
+
+
+#: The cells of a row that can make it unreadable (see ``_sheet_row``); text never does.
+_DATE_HEADERS = ("有效期结束日期", "应复审日期", "实际复审日期")
+_CHECKED_HEADERS = ("行号", "核验结果", "原因", *_DATE_HEADERS)
+
+
+def _sheet_statuses(path: Path, sheet: str, cells: list[list[Any]]) -> list[Status]:
+    """The status of every worker on the sheet, as ``_sheet_rows`` would give them.
+
+    A register's columns hold a handful of distinct values (a few statuses and reasons, a few
+    hundred dates), so each distinct value is checked once instead of building every row. If
+    anything is off, the rows are read one by one, which refuses the register with the row
+    named, exactly as ``read_register`` does.
+    """
+    pos = _columns(path, sheet, cells)
+    statuses = _quick_statuses(cells, pos)
+    if statuses is None:
+        statuses = [row.status for row in _sheet_rows(path, sheet, cells)]
+    return statuses
+
+
+def _quick_statuses(cells: list[list[Any]], pos: Mapping[str, int]) -> list[Status] | None:
+    """The statuses when every row is plainly well formed; None when one may not be."""
+    if any(h not in pos for h in _CHECKED_HEADERS) or any(len(c) != len(cells[0]) for c in cells):
+        return None
+    lines = cells[1:]
+    number, status = pos["行号"], pos["核验结果"]
+    # A row whose 行号 is empty is either blank (skipped) or broken (refused): the slow path.
+    if not all(_plain_row_number(line[number]) for line in lines):
+        return None
+    statuses = _meanings(_STATUS_BY_LABEL, [line[status] for line in lines])
+    if statuses is None or _meanings(_REASON_BY_LABEL, _column(lines, pos["原因"])) is None:
+        return None
+    if not all(_date_or_empty(v) for h in _DATE_HEADERS for v in set(_column(lines, pos[h]))):
+        return None
+    return [statuses[line[status]] for line in lines]
+
+
+def _column(lines: list[list[Any]], index: int) -> list[object]:
+    return [line[index] for line in lines]
+
+
+def _meanings(table: Mapping[str, _E], values: list[object]) -> dict[object, _E] | None:
+    """What each distinct value of a column means; None if one is not a label of ``table``."""
+    meaning: dict[object, _E] = {}
+    for value in set(values):
+        if not isinstance(value, str) or value.strip() not in table:
+            return None
+        meaning[value] = table[value.strip()]
+    return meaning
+
+
+def _plain_row_number(value: object) -> bool:
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def _date_or_empty(value: object) -> bool:
+    try:
+        _iso_date(value, "")
+    except RegisterFormatError:
+        return False
+    return True
 
 
 # --- json ---------------------------------------------------------------------------------
 
 
-def _read_json(path: Path) -> RegisterData:
+def _json_document(path: Path) -> dict[str, Any]:
+    """The parsed file, once it is known to be a certcheck register."""
     if path.stat().st_size > MAX_JSON_BYTES:
         raise RegisterFormatError(f"{path} 远大于任何登记表，拒绝读取（far too large）")
     try:
@@ -451,15 +568,35 @@ def _read_json(path: Path) -> RegisterData:
             f"{path} 不是 certcheck 登记表（没有 certcheck、verdict 和 workers 键），"
             "请给出 certcheck verify 写出的登记表（not a certcheck register）"
         )
+    return data
+
+
+@contextmanager
+def _json_content(path: Path) -> Iterator[None]:
+    """Whatever a person's edit breaks in a JSON register comes out as one line naming it."""
     try:
-        return RegisterData(
-            path=path, info=_info_from_json(path, data), rows=_rows_from_json(path, data)
-        )
+        yield
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise RegisterFormatError(
             f"{path}：certcheck 登记表中有无法识别的内容，登记表可能被改动过"
             f"（{type(exc).__name__}: {exc}）"
         ) from None
+
+
+def _read_json(path: Path) -> RegisterData:
+    data = _json_document(path)
+    with _json_content(path):
+        info = _info_from_json(path, data)
+        return RegisterData(path=path, info=info, rows=tuple(_json_rows(path, data)))
+
+
+def _tally_json(path: Path) -> RegisterTally:
+    data = _json_document(path)
+    with _json_content(path):
+        info = _info_from_json(path, data)
+        return RegisterTally(
+            path=path, info=info, verdict=_verdict(r.status for r in _json_rows(path, data))
+        )
 
 
 def _opt_str(value: object) -> str | None:
@@ -510,8 +647,7 @@ def _info_from_json(path: Path, data: dict[str, Any]) -> RegisterInfo:
     )
 
 
-def _rows_from_json(path: Path, data: dict[str, Any]) -> tuple[RegisterRow, ...]:
-    rows: list[RegisterRow] = []
+def _json_rows(path: Path, data: dict[str, Any]) -> Iterator[RegisterRow]:
     for n, w in enumerate(data["workers"]):
         where = f"{path} (workers[{n}])"
         certs: list[dict[str, Any]] = w.get("certificates") or []
@@ -520,28 +656,25 @@ def _rows_from_json(path: Path, data: dict[str, Any]) -> tuple[RegisterRow, ...]
         record: dict[str, Any] = certs[chosen] if chosen is not None else {}
         declared = w.get("declared") or {}
         source = _opt_str(w.get("source"))
-        rows.append(
-            RegisterRow(
-                row=int(w["row"]),
-                name=_opt_str(w.get("name")),
-                id_number=_opt_str(w.get("id_number")),
-                status=_label(_STATUS_BY_LABEL, w.get("status"), "status", where),
-                reason=_label(_REASON_BY_LABEL, w.get("reason"), "reason", where),
-                warnings=_warnings([str(x) for x in w.get("warnings") or []]),
-                declared_cert_number=_opt_str(declared.get("cert_number")),
-                declared_category=_opt_str(declared.get("category")),
-                declared_item=_opt_str(declared.get("item")),
-                cert_number=_opt_str(record.get("证号")),
-                category=_opt_str(record.get("作业类别")),
-                item=_opt_str(record.get("操作项目")),
-                valid_until=_iso_date(record.get("有效期结束日期"), where),
-                review_due=_iso_date(record.get("应复审日期"), where),
-                reviewed=_iso_date(record.get("实际复审日期"), where),
-                issuer=_opt_str(record.get("签发机关")),
-                source=source,
-                cached=bool(w.get("cached", False)),
-                sheet=_opt_str(w.get("sheet")),
-                status_text=_opt_str(record.get("证书状态")),
-            )
+        yield RegisterRow(
+            row=int(w["row"]),
+            name=_opt_str(w.get("name")),
+            id_number=_opt_str(w.get("id_number")),
+            status=_label(_STATUS_BY_LABEL, w.get("status"), "status", where),
+            reason=_label(_REASON_BY_LABEL, w.get("reason"), "reason", where),
+            warnings=_warnings([str(x) for x in w.get("warnings") or []]),
+            declared_cert_number=_opt_str(declared.get("cert_number")),
+            declared_category=_opt_str(declared.get("category")),
+            declared_item=_opt_str(declared.get("item")),
+            cert_number=_opt_str(record.get("证号")),
+            category=_opt_str(record.get("作业类别")),
+            item=_opt_str(record.get("操作项目")),
+            valid_until=_iso_date(record.get("有效期结束日期"), where),
+            review_due=_iso_date(record.get("应复审日期"), where),
+            reviewed=_iso_date(record.get("实际复审日期"), where),
+            issuer=_opt_str(record.get("签发机关")),
+            source=source,
+            cached=bool(w.get("cached", False)),
+            sheet=_opt_str(w.get("sheet")),
+            status_text=_opt_str(record.get("证书状态")),
         )
-    return tuple(rows)

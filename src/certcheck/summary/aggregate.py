@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from certcheck.models import Status
-from certcheck.register.model import Kind
-from certcheck.register.reader import RegisterData
+from certcheck.register.model import Kind, Verdict
+from certcheck.register.reader import RegisterData, RegisterTally
 
 #: Where registers that name no enterprise are counted, so their workers are not lost.
 UNNAMED = "（未注明单位）"
@@ -60,6 +60,9 @@ FORM_ROWS: tuple[str, ...] = SELF_CHECK_ROWS + INSPECTION_ROWS
 CENT = Decimal("0.01")
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
+
+#: A register as counted: a tally (what ``load_registers`` gives) or one read in full.
+Counted = RegisterTally | RegisterData
 
 
 class Measure(StrEnum):
@@ -196,7 +199,20 @@ class _Book:
         return enterprise_key(name) in self.by_key
 
 
-def metadata_key(data: RegisterData) -> tuple[str, Kind, date, datetime] | None:
+@dataclass(slots=True)
+class _Tally:
+    """What counting needs besides the book: the jurisdiction's list and the warnings so far."""
+
+    book: _Book
+    #: Folded names of the enterprises list; None when the office gave none.
+    listed: set[str] | None
+    warnings: list[str]
+
+    def unlisted(self, name: str) -> bool:
+        return self.listed is not None and enterprise_key(name) not in self.listed
+
+
+def metadata_key(data: Counted) -> tuple[str, Kind, date, datetime] | None:
     """What identifies one run: two files that share it are two copies of one register.
 
     A register without a timestamp cannot be told from another run of the same enterprise on
@@ -209,12 +225,12 @@ def metadata_key(data: RegisterData) -> tuple[str, Kind, date, datetime] | None:
 
 
 def drop_metadata_duplicates(
-    registers: Sequence[RegisterData],
-) -> tuple[list[RegisterData], list[str]]:
+    registers: Sequence[Counted],
+) -> tuple[list[Counted], list[str]]:
     """Keep the first of registers with the same (enterprise, kind, as-of, generated-at)."""
-    kept: list[RegisterData] = []
+    kept: list[Counted] = []
     warnings: list[str] = []
-    seen: dict[tuple[str, Kind, date, datetime], RegisterData] = {}
+    seen: dict[tuple[str, Kind, date, datetime], Counted] = {}
     for data in registers:
         key = metadata_key(data)
         if key is not None and key in seen:
@@ -230,7 +246,7 @@ def drop_metadata_duplicates(
 
 
 def summarize(
-    registers: Sequence[RegisterData],
+    registers: Sequence[Counted],
     enterprises: Sequence[str] | None = None,
     actions: Sequence[Action] = (),
 ) -> Summary:
@@ -241,108 +257,127 @@ def summarize(
     the office has one; without it the jurisdiction is every enterprise seen in a register.
     """
     registers, warnings = drop_metadata_duplicates(registers)
-    book = _Book()
-    listed_keys: set[str] = set()
-    for name in enterprises or ():
-        if not name.strip():
-            continue
-        key = enterprise_key(name)
-        if key in listed_keys:
-            warnings.append(f"单位名单中“{name.strip()}”出现了两次，只计一次")
-            continue
-        listed_keys.add(key)
-        book.get(name).listed = True
-
-    refs: list[RegisterRef] = []
-    for data in registers:
-        info = data.info
-        name = (info.enterprise or "").strip()
-        if not name:
-            warnings.append(
-                f"{data.path.name}：登记表没有注明单位名称（核验时用 verify --enterprise 注明），"
-                f"计入“{UNNAMED}”"
-            )
-            name = UNNAMED
-        elif enterprises is not None and enterprise_key(name) not in listed_keys:
-            warnings.append(
-                f"{data.path.name}：“{name}”不在单位名单中，请核对名称（其人数已计入，"
-                "但不计入辖区单位数）"
-            )
-        acc = book.get(name)
-        counts = data.verdict.counts
-        fake, expired = counts[Status.FAKE], counts[Status.EXPIRED]
-        uncertified, unverified = counts[Status.UNCERTIFIED], counts[Status.UNVERIFIED]
-        if info.kind is Kind.SELF_CHECK:
-            acc.self_checked = True
-            acc.self_workers += len(data.rows)
-            acc.self_fake += fake
-            acc.self_uncertified += uncertified
-        else:
-            acc.inspected = True
-            acc.inspection_workers += len(data.rows)
-            acc.inspection_fake += fake
-            acc.inspection_expired += expired
-            acc.inspection_uncertified += uncertified
-        acc.sources.append(data.path.name)
-        if unverified:
-            warnings.append(
-                f"{data.path.name}：{unverified} 人未核验，未计入各项数字；"
-                "请重新运行 verify 补全登记表"
-            )
-        if info.kind is Kind.SELF_CHECK and info.sample is not None:
-            warnings.append(
-                f"{data.path.name}：自查登记表只抽查了 {info.sample.size} 人"
-                f"（共 {info.sample.population} 人）；企业自查应覆盖全部人员"
-            )
-        refs.append(
-            RegisterRef(
-                file=data.path.name, enterprise=name, kind=info.kind, as_of=info.as_of,
-                workers=len(data.rows), fake=fake, expired=expired, uncertified=uncertified,
-                unverified=unverified, sampled=info.sample is not None,
-            )
-        )
-
+    tally = _Tally(book=_Book(), listed=None, warnings=warnings)
+    if enterprises is not None:
+        tally.listed = _enter_list(tally, enterprises)
+    refs = tuple(_count_register(tally, data) for data in registers)
     for action in actions:
-        if enterprises is not None and enterprise_key(action.enterprise) not in listed_keys:
-            warnings.append(
-                f"{action.where or '处罚名单'}：“{action.enterprise.strip()}”不在单位名单中，"
-                "请核对名称"
-            )
-        elif enterprises is None and not book.has(action.enterprise):
-            warnings.append(
-                f"{action.where or '处罚名单'}：“{action.enterprise.strip()}”没有登记表"
-            )
-        acc = book.get(action.enterprise)
-        acc.measures.extend(m for m in action.measures if m not in acc.measures)
-        acc.fine += action.fine
-
-    per = tuple(acc.freeze(enterprises is not None) for acc in book.by_key.values())
+        _count_action(tally, action)
+    from_list = enterprises is not None
+    per = tuple(acc.freeze(from_list) for acc in tally.book.by_key.values())
     return Summary(
-        figures=_figures(per, enterprises is not None, len(listed_keys)),
+        figures=_figures(per, from_list, len(tally.listed or ())),
         per_enterprise=per,
-        registers=tuple(refs),
+        registers=refs,
         warnings=tuple(warnings),
-        from_list=enterprises is not None,
+        from_list=from_list,
     )
 
 
+def _enter_list(tally: _Tally, enterprises: Sequence[str]) -> set[str]:
+    """Mark the listed enterprises in the book, in list order; their folded names."""
+    listed: set[str] = set()
+    for name in enterprises:
+        if not name.strip():
+            continue
+        key = enterprise_key(name)
+        if key in listed:
+            tally.warnings.append(f"单位名单中“{name.strip()}”出现了两次，只计一次")
+            continue
+        listed.add(key)
+        tally.book.get(name).listed = True
+    return listed
+
+
+def _count_register(tally: _Tally, data: Counted) -> RegisterRef:
+    info, verdict, file = data.info, data.verdict, data.path.name
+    name = _register_enterprise(tally, data)
+    _add_figures(tally.book.get(name), info.kind, verdict, file)
+    counts = verdict.counts
+    unverified = counts[Status.UNVERIFIED]
+    if unverified:
+        tally.warnings.append(
+            f"{file}：{unverified} 人未核验，未计入各项数字；请重新运行 verify 补全登记表"
+        )
+    if info.kind is Kind.SELF_CHECK and info.sample is not None:
+        tally.warnings.append(
+            f"{file}：自查登记表只抽查了 {info.sample.size} 人"
+            f"（共 {info.sample.population} 人）；企业自查应覆盖全部人员"
+        )
+    return RegisterRef(
+        file=file, enterprise=name, kind=info.kind, as_of=info.as_of, workers=verdict.total,
+        fake=counts[Status.FAKE], expired=counts[Status.EXPIRED],
+        uncertified=counts[Status.UNCERTIFIED], unverified=unverified,
+        sampled=info.sample is not None,
+    )
+
+
+def _register_enterprise(tally: _Tally, data: Counted) -> str:
+    """The enterprise a register counts for, warning when it names none or one not listed."""
+    name = (data.info.enterprise or "").strip()
+    if not name:
+        tally.warnings.append(
+            f"{data.path.name}：登记表没有注明单位名称（核验时用 verify --enterprise 注明），"
+            f"计入“{UNNAMED}”"
+        )
+        return UNNAMED
+    if tally.unlisted(name):
+        tally.warnings.append(
+            f"{data.path.name}：“{name}”不在单位名单中，请核对名称（其人数已计入，"
+            "但不计入辖区单位数）"
+        )
+    return name
+
+
+def _add_figures(acc: _Acc, kind: Kind, verdict: Verdict, file: str) -> None:
+    counts = verdict.counts
+    if kind is Kind.SELF_CHECK:
+        acc.self_checked = True
+        acc.self_workers += verdict.total
+        acc.self_fake += counts[Status.FAKE]
+        acc.self_uncertified += counts[Status.UNCERTIFIED]
+    else:
+        acc.inspected = True
+        acc.inspection_workers += verdict.total
+        acc.inspection_fake += counts[Status.FAKE]
+        acc.inspection_expired += counts[Status.EXPIRED]
+        acc.inspection_uncertified += counts[Status.UNCERTIFIED]
+    acc.sources.append(file)
+
+
+def _count_action(tally: _Tally, action: Action) -> None:
+    where = action.where or "处罚名单"
+    if tally.unlisted(action.enterprise):
+        tally.warnings.append(f"{where}：“{action.enterprise.strip()}”不在单位名单中，请核对名称")
+    elif tally.listed is None and not tally.book.has(action.enterprise):
+        tally.warnings.append(f"{where}：“{action.enterprise.strip()}”没有登记表")
+    acc = tally.book.get(action.enterprise)
+    acc.measures.extend(m for m in action.measures if m not in acc.measures)
+    acc.fine += action.fine
+
+
 def _figures(
-    per: Iterable[EnterpriseFigures], from_list: bool, listed: int
+    per: Sequence[EnterpriseFigures], from_list: bool, listed: int
 ) -> dict[str, int | Decimal]:
-    per = list(per)
-    jurisdiction = listed if from_list else sum(1 for e in per if e.self_checked or e.inspected)
+    def count(test: Callable[[EnterpriseFigures], bool]) -> int:
+        return sum(1 for e in per if test(e))
+
+    def total(value: Callable[[EnterpriseFigures], int]) -> int:
+        return sum(value(e) for e in per)
+
+    seen = count(lambda e: e.self_checked or e.inspected)
     figures: dict[str, int | Decimal] = {
-        JURISDICTION: jurisdiction,
-        SELF_CHECKED: sum(1 for e in per if e.self_checked),
-        NOT_SELF_CHECKED: sum(1 for e in per if e.not_self_checked),
-        SELF_FAKE: sum(e.self_fake for e in per),
-        SELF_UNCERTIFIED: sum(e.self_uncertified for e in per),
-        INSPECTED: sum(1 for e in per if e.inspected),
-        RECTIFY: sum(1 for e in per if Measure.RECTIFY in e.measures),
-        SUSPEND: sum(1 for e in per if Measure.SUSPEND in e.measures),
-        INSPECTION_FAKE: sum(e.inspection_fake for e in per),
-        INSPECTION_EXPIRED: sum(e.inspection_expired for e in per),
-        INSPECTION_UNCERTIFIED: sum(e.inspection_uncertified for e in per),
+        JURISDICTION: listed if from_list else seen,
+        SELF_CHECKED: count(lambda e: e.self_checked),
+        NOT_SELF_CHECKED: count(lambda e: e.not_self_checked),
+        SELF_FAKE: total(lambda e: e.self_fake),
+        SELF_UNCERTIFIED: total(lambda e: e.self_uncertified),
+        INSPECTED: count(lambda e: e.inspected),
+        RECTIFY: count(lambda e: Measure.RECTIFY in e.measures),
+        SUSPEND: count(lambda e: Measure.SUSPEND in e.measures),
+        INSPECTION_FAKE: total(lambda e: e.inspection_fake),
+        INSPECTION_EXPIRED: total(lambda e: e.inspection_expired),
+        INSPECTION_UNCERTIFIED: total(lambda e: e.inspection_uncertified),
         FINES: sum((e.fine for e in per), Decimal(0)).quantize(CENT),
     }
     assert tuple(figures) == FORM_ROWS

@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from certcheck.register.reader import RegisterData, read_register
+from certcheck.register.reader import RegisterTally, tally_register
 from certcheck.summary.aggregate import Action, Measure
 from certcheck.tablefile.guards import special_file
 
@@ -55,7 +55,7 @@ class SummaryInputError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
-    registers: tuple[RegisterData, ...]
+    registers: tuple[RegisterTally, ...]
     warnings: tuple[str, ...]
 
 
@@ -63,9 +63,10 @@ def load_registers(paths: Sequence[Path]) -> Loaded:
     """Read every register once: a path given twice, or a copy of a file, is skipped.
 
     Copies are recognised by their bytes: a register sent by e-mail and saved under another
-    name is still the same register, and counting it twice would inflate the form.
+    name is still the same register, and counting it twice would inflate the form. Only each
+    register's counts are kept, so memory stays flat however many registers there are.
     """
-    registers: list[RegisterData] = []
+    registers: list[RegisterTally] = []
     warnings: list[str] = []
     by_path: dict[Path, Path] = {}
     by_hash: dict[str, Path] = {}
@@ -76,7 +77,7 @@ def load_registers(paths: Sequence[Path]) -> Loaded:
             continue
         by_path[resolved] = path
         # Read (and so vetted: a pipe, a device, a bomb are refused) before it is hashed.
-        register = read_register(path)
+        register = tally_register(path)
         with open(path, "rb") as fh:
             digest = hashlib.file_digest(fh, "sha256").hexdigest()
         if digest in by_hash:
