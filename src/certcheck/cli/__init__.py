@@ -1,12 +1,10 @@
-"""The command line. ``app`` holds the group and the error handling; one module per command."""
+"""The command line. ``app`` holds the group and the error handling; one module per command,
+imported only when its command runs (``app.COMMANDS``), so that ``certcheck --help`` is quick."""
 
 from certcheck.cli.app import cli
 
 
 def main() -> None:
-    # Importing the command modules attaches them to the group.
-    from certcheck.cli import due, lookup, probe, sources, summary, verify  # noqa: F401
-
     cli(prog_name="certcheck")
 
 

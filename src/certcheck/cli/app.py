@@ -7,7 +7,7 @@ raises its own layer's exceptions, which are turned into one-line messages here.
 from __future__ import annotations
 
 import errno
-import logging
+import importlib
 import math
 import os
 import re
@@ -15,16 +15,17 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from click.exceptions import NoArgsIsHelpError, NoSuchCommand
 
-from certcheck import __version__
 from certcheck.cli.exit_codes import ExitCode
 from certcheck.cli.screen import plain
 from certcheck.dates import iso_date
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -165,12 +166,13 @@ def os_error_zh(exc: OSError) -> str:
     return f"{zh}（{english}）" if zh else english
 
 
-_CJK = re.compile("[\u3400-\u9fff\uff00-\uffef]")
+# A pattern, compiled by ``re`` on first use: only an error message needs it, not ``--help``.
+_CJK = "[\u3400-\u9fff\uff00-\uffef]"
 
 
 def _value_problem(exc: click.BadParameter) -> str:
     """What is wrong with an option's value, in Chinese, from the option's type."""
-    if _CJK.search(exc.message):
+    if re.search(_CJK, exc.message):
         return exc.message  # our own message, already in Chinese
     kind = exc.param.type if exc.param is not None else None
     if isinstance(kind, click.Choice):
@@ -213,7 +215,7 @@ def usage_zh(exc: click.UsageError) -> str:
     elif exc.message.startswith("Got unexpected extra argument"):
         extra = exc.message[exc.message.find("(") + 1:exc.message.rfind(")")]
         text = f"多余的参数 {extra}（unexpected extra argument）"
-    elif _CJK.search(exc.message):
+    elif re.search(_CJK, exc.message):
         text = exc.message
     else:
         text = f"用法错误（{exc.message}）"
@@ -232,27 +234,55 @@ def _hint(exc: click.BadParameter) -> str:
     return "参数"
 
 
-class _ScreenLog(logging.Handler):
-    """Warnings logged below the CLI (a cache that cannot be read, a service that is down),
-    shown as one ``certcheck: 提示：`` line each, their text escaped like any cell: a logged
-    exception may quote a name from the roster."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            message = record.getMessage()
-        except Exception:  # a bad format string must not hide the warning
-            message = str(record.msg)
-        click.secho(f"certcheck: 提示：{plain(message)}", fg="yellow", err=True)
-
-
 def _show_warnings() -> None:
-    logger = logging.getLogger("certcheck")
-    if not any(isinstance(h, _ScreenLog) for h in logger.handlers):
-        logger.addHandler(_ScreenLog(logging.WARNING))
+    from certcheck.cli.log_lines import show_warnings
+
+    show_warnings()
+
+
+#: Each command's module and the first sentence of its help. ``certcheck --help`` lists the
+#: commands from here, and a command's module (with httpx, rich, the readers and writers it
+#: needs) is imported only when that command runs; tests/test_help.py checks that each line
+#: is the command's own first sentence.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "due": ("certcheck.cli.due",
+            "List workers whose review (复审) or expiry falls within --within days (到期提醒)."),
+    "lookup": ("certcheck.cli.lookup",
+               "Look one person up and print all their certificates with the verdict (现场查证)."),
+    "probe": ("certcheck.cli.probe",
+              "One live lookup, shown in full, to check the API mapping (接口核对)."),
+    "sources": ("certcheck.cli.sources",
+                "List the lookup sources and captcha solvers that are installed (built in and "
+                "plugins)."),
+    "summary": ("certcheck.cli.summary",
+                "Aggregate registers into the summary table 附件1 (汇总表)."),
+    "verify": ("certcheck.cli.verify",
+               "Check every worker of ROSTER and write the register (核验花名册并生成登记表)."),
+}
 
 
 class _Group(click.Group):
-    """Lists every command with its whole first sentence, wrapped rather than cut off."""
+    """Lists every command with its whole first sentence, wrapped rather than cut off, and
+    loads a command's module only when that command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            # The module attaches its command to this group (``@cli.command``) as it loads.
+            importlib.import_module(COMMANDS[cmd_name][0])
+        return self.commands.get(cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except NoSuchCommand as exc:
+            # click suggests from the commands loaded so far; suggest from all of them.
+            raise NoSuchCommand(exc.command_name, possibilities=self.list_commands(ctx),
+                                ctx=ctx) from None
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         """click's own errors as one ``certcheck:`` line in Chinese, exit 2, like every other
@@ -260,7 +290,7 @@ class _Group(click.Group):
         if kwargs.get("standalone_mode", True) is False:
             return super().main(*args, **kwargs)
         kwargs["standalone_mode"] = False
-        _show_warnings()
+        self.warnings_on_screen = True
         try:
             result = super().main(*args, **kwargs)
         except NoArgsIsHelpError as exc:
@@ -280,20 +310,44 @@ class _Group(click.Group):
             raise
         sys.exit(result if isinstance(result, int) else 0)
 
+    #: Set by ``main``: logged warnings are shown once a command runs (not for ``--help``,
+    #: which would only pay for loading logging).
+    warnings_on_screen = False
+
+    def invoke(self, ctx: click.Context) -> Any:
+        if self.warnings_on_screen:
+            _show_warnings()
+        return super().invoke(ctx)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
         for name in self.list_commands(ctx):
-            command = self.get_command(ctx, name)
-            if command is not None and not command.hidden:
+            command = self.commands.get(name)
+            if command is None and name in COMMANDS:
+                rows.append((name, COMMANDS[name][1]))
+            elif command is not None and not command.hidden:
                 rows.append((name, command.get_short_help_str(limit=10_000)))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
 
+def _show_version(ctx: click.Context, value: bool) -> None:
+    """``certcheck, version 0.1.0``, as click's own version option says it; the version is
+    looked up only here, not for every command."""
+    if not value or ctx.resilient_parsing:
+        return
+    from certcheck import __version__
+
+    click.echo(f"certcheck, version {__version__}", color=ctx.color)
+    ctx.exit()
+
+
 @click.group(cls=_Group,
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="certcheck")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, _, value: _show_version(ctx, value),
+              help="Show the version and exit.")
 def cli() -> None:
     """certcheck — 特种作业操作证核验 / check special-operations certificates.
 

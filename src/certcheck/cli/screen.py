@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
-from rich.markup import escape
+if TYPE_CHECKING:  # rich is loaded when something is drawn, not to say ``--help``
+    from rich.console import Console
 
 #: C0 controls (but tab and newline, handled below), DEL, C1 controls, and the Unicode
 #: controls that reorder or hide text (bidi overrides and isolates, line/paragraph separators).
-_CONTROL = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
-)
-_BREAKS = re.compile("[\t\n]+")
+_CONTROL = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+_BREAKS = "[\t\n]+"
 #: Width given to a console that writes to a file or a pipe: lines are never wrapped there.
 UNWRAPPED = 10_000
 
@@ -35,17 +33,22 @@ def plain(text: object) -> str:
     line breaks as one space, so that a cell can neither drive the terminal nor break a line."""
     if text is None:
         return ""
-    return _CONTROL.sub(_escaped, _BREAKS.sub(" ", str(text)))
+    # Patterns compiled on first use (``re`` keeps them): ``--help`` never needs them.
+    return re.sub(_CONTROL, _escaped, re.sub(_BREAKS, " ", str(text)))
 
 
 def cell(text: object) -> str:
     """``plain`` for a string printed with rich markup on: ``[red]`` in a cell stays text."""
+    from rich.markup import escape
+
     return escape(plain(text))
 
 
 def console(*, stderr: bool = False, file: TextIO | None = None) -> Console:
     """A console for people. At a terminal it takes the terminal's width; written to a file or
     a pipe it neither wraps lines nor pads them to a width nobody chose."""
+    from rich.console import Console
+
     stream = file or (sys.stderr if stderr else sys.stdout)
     probe = Console(file=stream)
     if probe.is_terminal:

@@ -1,0 +1,32 @@
+"""Warnings logged below the CLI, shown to the person as ``certcheck: 提示：`` lines.
+
+Apart from ``app`` so that logging is loaded when a command runs, not to say ``--help``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from certcheck.cli.screen import plain
+
+
+class ScreenLog(logging.Handler):
+    """Warnings logged below the CLI (a cache that cannot be read, a service that is down),
+    shown as one ``certcheck: 提示：`` line each, their text escaped like any cell: a logged
+    exception may quote a name from the roster."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not hide the warning
+            message = str(record.msg)
+        click.secho(f"certcheck: 提示：{plain(message)}", fg="yellow", err=True)
+
+
+def show_warnings() -> None:
+    """Put the handler on certcheck's logger, once however often the CLI runs in a process."""
+    logger = logging.getLogger("certcheck")
+    if not any(isinstance(h, ScreenLog) for h in logger.handlers):
+        logger.addHandler(ScreenLog(logging.WARNING))
