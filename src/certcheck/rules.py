@@ -2,10 +2,12 @@
 rule lives.
 
 ``RULE_TABLE`` is the table the README prints, and ``decide`` runs it: every row is a
-predicate over one ``_Case``, tried in order; the first that holds decides status and reason.
-Rows marked per-item are tried for each operation item the row declares (``低压电工、焊工``
-is two items), and the row gets the most serious result (fake, uncertified, expired,
-unverified, valid). Warnings are added afterwards and never change the status. No I/O here.
+predicate, tried in order; the first that holds decides status and reason. The person-level
+rows (``PERSON_RULES``) look at one ``_Case``, built once per worker. The per-item rows
+(``ITEM_RULES``) look at one ``_Item`` for each operation item the row declares
+(``低压电工、焊工`` is two items), and the row gets the most serious result (fake, uncertified,
+expired, unverified, valid). Warnings are added afterwards and never change the status. No
+I/O here.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Generic, TypeVar
 
 from certcheck.catalog import Catalog, Coverage, load_catalog, number_regime
 from certcheck.ids import birth_date
@@ -75,50 +78,59 @@ REVIEW_CYCLE_YEARS = 3
 DEFAULT_WARN_DAYS = 60
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Case:
-    """Everything one rule may look at, computed once per worker."""
+    """Everything a person-level rule may look at, computed once per worker by ``_case``.
+
+    Not frozen, though nothing changes it after ``_case``: a frozen dataclass pays one
+    ``object.__setattr__`` per field, and a case is built for every worker of every run.
+    """
 
     worker: Worker
     answer: Answer | None
     as_of: date
     traits: SourceTraits
     catalog: Catalog
+    #: One entry per declared item; empty when the row declares none.
     coverages: tuple[Coverage, ...]
-    #: The regime the row's category, number or issuer points to (computed once per worker).
+    #: The regime the row's category, number or issuer points to.
     hint: Regime | None
+    #: The failure the source reported, if it did.
+    failed: Failed | None
+    #: The source answered, and had no record for the ID.
+    nothing_found: bool
     #: Every record the source returned for the ID.
-    records: tuple[CertRecord, ...] = ()
+    records: tuple[CertRecord, ...]
     #: The records of this person (name matches), after the declared-number filter.
-    mine: tuple[CertRecord, ...] = ()
-    #: The declared item being decided, for per-item rows; None when the row declares none.
-    coverage: Coverage | None = None
-    covering: tuple[CertRecord, ...] = ()
-    in_force: tuple[CertRecord, ...] = ()
+    mine: tuple[CertRecord, ...]
+
+
+@dataclass(slots=True)
+class _Item:
+    """What a per-item rule looks at: one declared item of the case, and the person's
+    certificates for it. Not frozen, for the reason ``_Case`` is not."""
+
+    case: _Case
+    #: The declared item being decided; None when the row declares none.
+    coverage: Coverage | None
+    covering: tuple[CertRecord, ...]
+    in_force: tuple[CertRecord, ...]
     #: The best certificate in force for the item, and its state on the as-of date.
-    best: CertRecord | None = None
-    best_reason: Reason | None = None
+    best: CertRecord | None
+    best_reason: Reason | None
 
-    @property
-    def failed(self) -> Failed | None:
-        outcome = self.answer.outcome if self.answer is not None else None
-        return outcome if isinstance(outcome, Failed) else None
 
-    @property
-    def nothing_found(self) -> bool:
-        return self.answer is not None and self.failed is None and not self.records
+_C = TypeVar("_C", _Case, _Item)
 
 
 @dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(Generic[_C]):
+    """One row of the README's rule table; what the row means is in the README."""
+
     number: int
-    #: What the README says the row means.
-    condition: str
     status: Status
     reason: Reason
-    #: True when the row is decided per declared operation item.
-    per_item: bool
-    applies: Callable[[_Case], bool]
+    applies: Callable[[_C], bool]
 
 
 # ---- the predicates, one per row -------------------------------------------------------
@@ -146,15 +158,23 @@ def _name_unreadable(case: _Case) -> bool:
 
 
 def _all_other_authority(case: _Case) -> bool:
-    foreign = [c for c in case.coverages if c.regime not in case.traits.regimes]
-    if case.coverages:
-        return len(foreign) == len(case.coverages)
-    hint = case.hint
-    return hint is not None and hint not in case.traits.regimes
+    return _elsewhere(case.coverages, case.hint, case.traits)
 
 
-def _not_looked_up(case: _Case) -> bool:
-    return case.answer is None
+def _elsewhere(
+    coverages: tuple[Coverage, ...], hint: Regime | None, traits: SourceTraits
+) -> bool:
+    """Every declared item (or, with none declared, the row's hint) belongs to a regime the
+    source does not hold."""
+    regimes = traits.regimes
+    if coverages:
+        return all(c.regime not in regimes for c in coverages)
+    return hint is not None and hint not in regimes
+
+
+def _lookup_failed(case: _Case) -> bool:
+    failed = case.failed
+    return case.answer is None or (failed is not None and failed.reason is Reason.LOOKUP_FAILED)
 
 
 def _failed(reason: Reason) -> Callable[[_Case], bool]:
@@ -192,80 +212,65 @@ def _number_mismatch(case: _Case) -> bool:
     return not case.mine
 
 
-def _not_covered(case: _Case) -> bool:
-    return not case.covering
+def _other_authority_item(item: _Item) -> bool:
+    return item.coverage is not None and item.coverage.regime not in item.case.traits.regimes
 
 
-def _other_authority_item(case: _Case) -> bool:
-    return case.coverage is not None and case.coverage.regime not in case.traits.regimes
+def _not_covered(item: _Item) -> bool:
+    return not item.covering
 
 
-def _revoked(case: _Case) -> bool:
-    return not case.in_force
+def _revoked(item: _Item) -> bool:
+    return not item.in_force
 
 
-def _ended(case: _Case) -> bool:
-    return case.best_reason is Reason.VALIDITY_ENDED
+def _ended(item: _Item) -> bool:
+    return item.best_reason is Reason.VALIDITY_ENDED
 
 
-def _overdue(case: _Case) -> bool:
-    return case.best_reason is Reason.REVIEW_OVERDUE
+def _overdue(item: _Item) -> bool:
+    return item.best_reason is Reason.REVIEW_OVERDUE
 
 
-def _incomplete(case: _Case) -> bool:
-    return case.best_reason is Reason.RECORD_INCOMPLETE
+def _incomplete(item: _Item) -> bool:
+    return item.best_reason is Reason.RECORD_INCOMPLETE
 
 
-def _always(case: _Case) -> bool:
+def _always(item: _Item) -> bool:
     return True
 
 
 U, F, N, E, V = Status.UNVERIFIED, Status.FAKE, Status.UNCERTIFIED, Status.EXPIRED, Status.VALID
 
-#: The rule table, in the order the rules are tried. README's rule table is checked against it.
-RULE_TABLE: tuple[Rule, ...] = (
-    Rule(1, "name or ID number missing", U, Reason.MISSING_FIELD, False, _missing),
-    Rule(2, "the ID cell held a number, so its last digits are lost", U,
-         Reason.ID_PRECISION_LOST, False, _precision_lost),
-    Rule(3, "the ID fails the GB 11643 checksum, or its birth date is after --as-of", U,
-         Reason.INVALID_ID, False, _invalid_id),
-    Rule(4, "the name holds ? or \ufffd left by a lossy save", U, Reason.NAME_UNREADABLE, False,
-         _name_unreadable),
-    Rule(5, "every declared item belongs to an authority the source does not cover", U,
-         Reason.OTHER_AUTHORITY, False, _all_other_authority),
-    Rule(6, "the lookup failed after its retries (or was not made)", U, Reason.LOOKUP_FAILED,
-         False, lambda c: _not_looked_up(c) or _failed(Reason.LOOKUP_FAILED)(c)),
-    Rule(7, "the captcha was never accepted", U, Reason.CAPTCHA_FAILED, False,
-         _failed(Reason.CAPTCHA_FAILED)),
-    Rule(8, "the lookup's answer was not understood", U, Reason.UNRECOGNIZED_RESPONSE, False,
-         _failed(Reason.UNRECOGNIZED_RESPONSE)),
-    Rule(9, "nothing found, and the row dates the certificate within the source's "
-         "publication delay", U, Reason.TOO_RECENT, False, _too_recent),
-    Rule(10, "nothing found, and the row claims a certificate (a number or a date)", F,
-         Reason.NOT_FOUND, False, _not_found_claimed),
-    Rule(11, "nothing found, and the row claims none", N, Reason.NO_CERTIFICATE, False,
-         _nothing_found),
-    Rule(12, "records found for the ID, none with the worker's name", F,
-         Reason.NAME_MISMATCH, False, _name_mismatch),
-    Rule(13, "the declared certificate number is none of the person's", F,
-         Reason.CERT_NUMBER_MISMATCH, False, _number_mismatch),
-    Rule(14, "the item belongs to an authority the source does not cover", U,
-         Reason.OTHER_AUTHORITY, True, _other_authority_item),
-    Rule(15, "no certificate of the person covers the item", N, Reason.ITEM_NOT_COVERED,
-         True, _not_covered),
-    Rule(16, "every covering certificate is marked revoked or cancelled", N, Reason.REVOKED,
-         True, _revoked),
-    Rule(17, "the best covering certificate is past 有效期结束日期", E, Reason.VALIDITY_ENDED,
-         True, _ended),
-    Rule(18, "the best covering certificate is past 应复审日期 with no review for that cycle",
-         E, Reason.REVIEW_OVERDUE, True, _overdue),
-    Rule(19, "the best covering record lacks a date the decision needs", U,
-         Reason.RECORD_INCOMPLETE, True, _incomplete),
-    Rule(20, "otherwise", V, Reason.OK, True, _always),
+#: The rows decided once per worker, in the order they are tried.
+PERSON_RULES: tuple[Rule[_Case], ...] = (
+    Rule(1, U, Reason.MISSING_FIELD, _missing),
+    Rule(2, U, Reason.ID_PRECISION_LOST, _precision_lost),
+    Rule(3, U, Reason.INVALID_ID, _invalid_id),
+    Rule(4, U, Reason.NAME_UNREADABLE, _name_unreadable),
+    Rule(5, U, Reason.OTHER_AUTHORITY, _all_other_authority),
+    Rule(6, U, Reason.LOOKUP_FAILED, _lookup_failed),
+    Rule(7, U, Reason.CAPTCHA_FAILED, _failed(Reason.CAPTCHA_FAILED)),
+    Rule(8, U, Reason.UNRECOGNIZED_RESPONSE, _failed(Reason.UNRECOGNIZED_RESPONSE)),
+    Rule(9, U, Reason.TOO_RECENT, _too_recent),
+    Rule(10, F, Reason.NOT_FOUND, _not_found_claimed),
+    Rule(11, N, Reason.NO_CERTIFICATE, _nothing_found),
+    Rule(12, F, Reason.NAME_MISMATCH, _name_mismatch),
+    Rule(13, F, Reason.CERT_NUMBER_MISMATCH, _number_mismatch),
 )
+#: The rows decided for each declared item once no person-level row applied.
+ITEM_RULES: tuple[Rule[_Item], ...] = (
+    Rule(14, U, Reason.OTHER_AUTHORITY, _other_authority_item),
+    Rule(15, N, Reason.ITEM_NOT_COVERED, _not_covered),
+    Rule(16, N, Reason.REVOKED, _revoked),
+    Rule(17, E, Reason.VALIDITY_ENDED, _ended),
+    Rule(18, E, Reason.REVIEW_OVERDUE, _overdue),
+    Rule(19, U, Reason.RECORD_INCOMPLETE, _incomplete),
+    Rule(20, V, Reason.OK, _always),
+)
+#: The rule table, in the order the rules are tried. README's rule table is checked against it.
+RULE_TABLE: tuple[Rule[_Case] | Rule[_Item], ...] = (*PERSON_RULES, *ITEM_RULES)
 _STATUS_OF: dict[Reason, Status] = {rule.reason: rule.status for rule in RULE_TABLE}
-_PERSON_RULES = tuple(rule for rule in RULE_TABLE if not rule.per_item)
-_ITEM_RULES = tuple(rule for rule in RULE_TABLE if rule.per_item)
 _MEM_ONLY = SourceTraits()
 
 
@@ -291,50 +296,70 @@ def decide(
     traits: SourceTraits | None = None,
 ) -> Finding:
     """Classify one worker. ``answer`` is None when the worker could not be looked up."""
-    catalog = catalog or load_catalog()
-    outcome = answer.outcome if answer is not None else None
-    records = outcome.records if isinstance(outcome, Found) else ()
-    hint = _declared_hint(worker, catalog)
-    case = _Case(
-        worker,
-        answer,
-        as_of,
-        traits or _MEM_ONLY,
-        catalog,
-        catalog.coverages(worker.declared.category, worker.declared.item, hint),
-        hint,
-        records,
-        _mine(worker, records, traits or _MEM_ONLY) if records else (),
-    )
+    case = _case(worker, answer, as_of, catalog or load_catalog(), traits or _MEM_ONLY)
     results = _person_rows(case)
-    warnings: list[WarningCode] = []
-    if duplicate:
-        warnings.append(WarningCode.DUPLICATE_ID)
-    if any(not c.known for c in case.coverages):
-        warnings.append(WarningCode.UNKNOWN_ITEM)
-    worst = min(results, key=_seriousness)
-    decisive = worst.decisive
-    if worst.reason is Reason.OK or decisive is not None:
-        warnings.extend(_record_warnings(worker.declared, results, as_of, warn_days))
+    worst = min(results, key=_seriousness) if len(results) > 1 else results[0]
     return Finding(
         worker=worker,
         status=_STATUS_OF[worst.reason],
         reason=worst.reason,
-        warnings=tuple(dict.fromkeys(warnings)),
+        warnings=_warnings(case, results, worst, warn_days, duplicate),
         certificates=case.records,
-        decisive=decisive,
+        decisive=worst.decisive,
         answer=answer,
         detail=_detail(results, worst),
     )
 
 
+def _case(
+    worker: Worker, answer: Answer | None, as_of: date, catalog: Catalog, traits: SourceTraits
+) -> _Case:
+    outcome = answer.outcome if answer is not None else None
+    records = outcome.records if isinstance(outcome, Found) else ()
+    failed = outcome if isinstance(outcome, Failed) else None
+    hint, coverages = _declared_work(worker, catalog)
+    return _Case(
+        worker,
+        answer,
+        as_of,
+        traits,
+        catalog,
+        coverages,
+        hint,
+        failed,
+        answer is not None and failed is None and not records,
+        records,
+        _mine(worker, records, traits) if records else (),
+    )
+
+
+def _declared_work(worker: Worker, catalog: Catalog) -> tuple[Regime | None, tuple[Coverage, ...]]:
+    """The regime the row points to, and what each declared item requires."""
+    declared = worker.declared
+    hint = catalog.hint(declared.category, declared.cert_number, declared.issuer)
+    return hint, catalog.coverages(declared.category, declared.item, hint)
+
+
+def _warnings(
+    case: _Case, results: list[_Result], worst: _Result, warn_days: int, duplicate: bool
+) -> tuple[WarningCode, ...]:
+    warnings: list[WarningCode] = []
+    if duplicate:
+        warnings.append(WarningCode.DUPLICATE_ID)
+    if any(not c.known for c in case.coverages):
+        warnings.append(WarningCode.UNKNOWN_ITEM)
+    if worst.reason is Reason.OK or worst.decisive is not None:
+        warnings.extend(_record_warnings(case.worker.declared, results, case.as_of, warn_days))
+    return tuple(dict.fromkeys(warnings))
+
+
 def _person_rows(case: _Case) -> list[_Result]:
     """The person-level rows in order; past them, one result per declared item."""
-    for rule in _PERSON_RULES:
+    for rule in PERSON_RULES:
         if rule.applies(case):
             return [_Result(rule.reason, detail=_person_detail(rule.reason, case))]
     items: tuple[Coverage | None, ...] = case.coverages or (None,)
-    return [_item_result(case, coverage) for coverage in items]
+    return [_item_result(_item(case, coverage)) for coverage in items]
 
 
 def _holder(record: CertRecord, name: str) -> bool:
@@ -356,26 +381,38 @@ def _mine(
     return mine
 
 
-def _item_result(case: _Case, coverage: Coverage | None) -> _Result:
+def _item(case: _Case, coverage: Coverage | None) -> _Item:
+    """The person's certificates for one declared item, and the best of those in force."""
+    covering = _covering(case, coverage)
+    in_force = tuple(r for r in covering if not r.revoked)
+    as_of = case.as_of
+    if len(in_force) > 1:
+        best: CertRecord | None = max(in_force, key=lambda r: _rank(r, as_of))
+    else:
+        best = in_force[0] if in_force else None
+    return _Item(
+        case, coverage, covering, in_force, best,
+        record_reason(best, as_of) if best is not None else None,
+    )
+
+
+def _covering(case: _Case, coverage: Coverage | None) -> tuple[CertRecord, ...]:
+    catalog = case.catalog
     covering = tuple(
-        r
-        for r in case.mine
-        if coverage is None or case.catalog.covers(coverage, r.category, r.item)
+        r for r in case.mine if coverage is None or catalog.covers(coverage, r.category, r.item)
     )
     if any(r.history for r in covering) and not all(r.history for r in covering):
         # An older certificate (历史数据) never decides over a current one.
         covering = tuple(r for r in covering if not r.history)
-    in_force = tuple(r for r in covering if not r.revoked)
-    best = max(in_force, key=lambda r: _rank(r, case.as_of)) if in_force else None
-    item_case = _Case(
-        case.worker, case.answer, case.as_of, case.traits, case.catalog, case.coverages,
-        case.hint, case.records, case.mine, coverage, covering, in_force, best,
-        record_reason(best, case.as_of) if best is not None else None,
-    )
-    for rule in _ITEM_RULES:
-        if rule.applies(item_case):
-            decisive = best if best is not None else (covering[0] if covering else None)
-            return _Result(rule.reason, coverage, decisive, _item_detail(rule.reason, item_case))
+    return covering
+
+
+def _item_result(item: _Item) -> _Result:
+    for rule in ITEM_RULES:
+        if rule.applies(item):
+            best = item.best
+            decisive = best if best is not None else (item.covering[0] if item.covering else None)
+            return _Result(rule.reason, item.coverage, decisive, _item_detail(rule.reason, item))
     raise AssertionError("the last rule always applies")  # pragma: no cover
 
 
@@ -437,11 +474,6 @@ def add_years(day: date, years: int) -> date:
 # ---- regimes and certificate numbers ----------------------------------------------------
 
 
-def _declared_hint(worker: Worker, catalog: Catalog) -> Regime | None:
-    declared = worker.declared
-    return catalog.hint(declared.category, declared.cert_number, declared.issuer)
-
-
 def _number_comparable(number: str, traits: SourceTraits) -> bool:
     """A number shaped like another authority's certificate says nothing about this source's
     records (渝A04… next to a 低压电工 item belongs to the 建筑电工 certificate)."""
@@ -479,18 +511,8 @@ def needs_lookup(
     least one declared item belongs to a regime the source holds."""
     if worker.lookup_key is None:
         return False
-    catalog = catalog or load_catalog()
-    hint = _declared_hint(worker, catalog)
-    case = _Case(
-        worker=worker,
-        answer=None,
-        as_of=date.max,
-        traits=traits,
-        catalog=catalog,
-        coverages=catalog.coverages(worker.declared.category, worker.declared.item, hint),
-        hint=hint,
-    )
-    return not _all_other_authority(case)
+    hint, coverages = _declared_work(worker, catalog or load_catalog())
+    return not _elsewhere(coverages, hint, traits)
 
 
 def cert_key(number: str) -> str:
@@ -529,18 +551,18 @@ def _authority_text(shown: str | None, regime: Regime) -> str:
     return f"{what}属于{regime.zh}，由{regime.authority}核发，本数据源不能核验"
 
 
-def _item_detail(reason: Reason, case: _Case) -> str | None:
-    if reason is Reason.OTHER_AUTHORITY and case.coverage is not None:
+def _item_detail(reason: Reason, item: _Item) -> str | None:
+    if reason is Reason.OTHER_AUTHORITY and item.coverage is not None:
         # Shown after the item's own name in the row's detail.
-        return _authority_text(None, case.coverage.regime)
+        return _authority_text(None, item.coverage.regime)
     if reason is Reason.ITEM_NOT_COVERED:
-        held = "、".join(sorted({r.item or r.category or "?" for r in case.mine}))
+        held = "、".join(sorted({r.item or r.category or "?" for r in item.case.mine}))
         return f"持有: {held}"
     if reason is Reason.REVOKED:
-        states = "、".join(sorted({r.status_text or "?" for r in case.covering}))
+        states = "、".join(sorted({r.status_text or "?" for r in item.covering}))
         return f"证书状态: {states}"
-    if reason is Reason.RECORD_INCOMPLETE and case.best is not None:
-        record = case.best
+    if reason is Reason.RECORD_INCOMPLETE and item.best is not None:
+        record = item.best
         missing = "有效期结束日期" if record.valid_until is None else "应复审日期"
         where = f"（{record.origin}）" if record.origin else ""
         return f"官方记录缺少{missing}{where}"
