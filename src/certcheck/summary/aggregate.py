@@ -15,7 +15,6 @@ first spelling seen is the one shown.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from enum import StrEnum
 from certcheck.models import Status
 from certcheck.register.model import Kind, Verdict
 from certcheck.register.reader import RegisterData, RegisterTally
+from certcheck.text import INVISIBLE as _INVISIBLE
 
 #: Where registers that name no enterprise are counted, so their workers are not lost.
 UNNAMED = "（未注明单位）"
@@ -59,7 +59,6 @@ FORM_ROWS: tuple[str, ...] = SELF_CHECK_ROWS + INSPECTION_ROWS
 
 CENT = Decimal("0.01")
 
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
 
 #: A register as counted: a tally (what ``load_registers`` gives) or one read in full.
 Counted = RegisterTally | RegisterData

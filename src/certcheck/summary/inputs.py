@@ -23,6 +23,7 @@ from typing import Any
 from certcheck.register.reader import RegisterTally, tally_register
 from certcheck.summary.aggregate import Action, Measure
 from certcheck.tablefile.guards import special_file
+from certcheck.text import INVISIBLE as _INVISIBLE
 
 #: How far down a title or notes may push the header row.
 HEADER_SEARCH_ROWS = 20
@@ -35,7 +36,6 @@ NAME_HEADERS = frozenset(
 MEASURE_HEADERS = frozenset({"措施", "处理措施", "执法措施", "处罚措施"})
 FINE_HEADERS = frozenset({"罚款", "行政罚款", "罚款金额", "罚款数额"})
 
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
 _BRACKETED = re.compile(r"\(([^)]*)\)")
 _MEASURE_SPLIT = re.compile(r"[、,;/\s]+")
 _NO_MEASURE = frozenset({"", "无", "-", "—", "/"})
