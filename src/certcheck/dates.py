@@ -9,9 +9,10 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
-# Excel's day zero for serials from 61 on, shifted by the fictitious 1900-02-29 (serial 60)
-# that Lotus introduced and Excel kept; serials 1–59 count from 1899-12-31.
-_EXCEL_EPOCH = date(1899, 12, 30)
+#: Excel's day zero for serials from 61 on (1900-03-01), shifted by the fictitious 1900-02-29
+#: (serial 60) that Lotus introduced and Excel kept; serials 1–59 count from 1899-12-31.
+#: The register writer counts its serials from here too.
+EXCEL_EPOCH = date(1899, 12, 30)
 _EARLY_EPOCH = date(1899, 12, 31)
 _FICTITIOUS_LEAP_DAY = 60
 # Serial numbers outside this range are not dates anyone means in a roster (1900 … 2199).
@@ -34,7 +35,7 @@ def from_serial(serial: float) -> date | None:
         return None
     if day < _FICTITIOUS_LEAP_DAY:
         return _EARLY_EPOCH + timedelta(days=day)
-    return _EXCEL_EPOCH + timedelta(days=day)
+    return EXCEL_EPOCH + timedelta(days=day)
 
 
 def iso_date(text: str) -> date:

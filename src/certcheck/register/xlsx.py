@@ -26,6 +26,7 @@ from typing import Any
 import xlsxwriter
 
 from certcheck.atomic import atomic_write
+from certcheck.dates import EXCEL_EPOCH
 from certcheck.models import Status
 from certcheck.register.issue_codes import explain
 from certcheck.register.layout import (
@@ -80,7 +81,7 @@ _OPTIONS = {
 }
 
 # Day zero of Excel's 1900 date system as it applies from 1900-03-01 on (Lotus's leap-year bug).
-_EPOCH = date(1899, 12, 30).toordinal()
+_EPOCH = EXCEL_EPOCH.toordinal()
 _FIRST_SERIAL = date(1900, 3, 1).toordinal()
 
 
