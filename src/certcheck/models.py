@@ -109,6 +109,10 @@ class WarningCode(StrEnum):
         return WARNING_ZH[self]
 
 
+#: How many days ahead a review or an expiry makes a worker ``due_soon`` (verify's
+#: ``--warn-days``) and gets them listed by ``due`` (``--within``), unless the user says.
+DEFAULT_WARN_DAYS = 60
+
 WARNING_ZH: dict[WarningCode, str] = {
     WarningCode.DUE_SOON: "即将到期或需复审",
     WarningCode.DUPLICATE_ID: "身份证号重复",

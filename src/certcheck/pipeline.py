@@ -16,7 +16,15 @@ from typing import Protocol, runtime_checkable
 from certcheck import __version__
 from certcheck.catalog import load_catalog
 from certcheck.check import AnswerStore, EngineSettings, ProgressListener, run_lookups
-from certcheck.models import Answer, Finding, Query, SourceTraits, Status, Worker
+from certcheck.models import (
+    DEFAULT_WARN_DAYS,
+    Answer,
+    Finding,
+    Query,
+    SourceTraits,
+    Status,
+    Worker,
+)
 from certcheck.register.model import Kind, Register, RegisterMeta, Sample
 from certcheck.roster import Roster
 from certcheck.rules import decide, needs_lookup
@@ -28,7 +36,7 @@ class RunSettings:
     as_of: date
     kind: Kind = Kind.SELF_CHECK
     enterprise: str | None = None
-    warn_days: int = 60
+    warn_days: int = DEFAULT_WARN_DAYS
     sample_size: int | None = None
     seed: int | None = None
     mask_ids: bool = False

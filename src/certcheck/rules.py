@@ -22,6 +22,7 @@ from typing import Generic, TypeVar
 from certcheck.catalog import Catalog, Coverage, load_catalog, number_regime
 from certcheck.ids import birth_date
 from certcheck.models import (
+    DEFAULT_WARN_DAYS,
     Answer,
     CertRecord,
     Declared,
@@ -75,7 +76,6 @@ REASON_ORDER: tuple[Reason, ...] = (
 REVIEW_LOOKBACK_YEARS = 1
 # The first review falls due three years after the validity begins (Order No. 30).
 REVIEW_CYCLE_YEARS = 3
-DEFAULT_WARN_DAYS = 60
 
 
 @dataclass(slots=True)

@@ -26,6 +26,7 @@ from certcheck.due import (
     due_within,
 )
 from certcheck.ids import mask_id
+from certcheck.models import DEFAULT_WARN_DAYS
 from certcheck.register.csv_ import neutralise
 from certcheck.register.layout import footer_text, print_landscape
 from certcheck.register.view import Masker
@@ -45,7 +46,8 @@ _WORKBOOK_OPTIONS = {
 @cli.command()
 # Not exists=True: a missing or unusable file is exit 4 with the readers' message, as for verify.
 @click.argument("path", metavar="REGISTER-or-ROSTER", type=click.Path(path_type=Path))
-@click.option("--within", type=click.IntRange(0, MAX_DAYS), default=60, show_default=True,
+@click.option("--within", type=click.IntRange(0, MAX_DAYS), default=DEFAULT_WARN_DAYS,
+              show_default=True,
               help="Days ahead to look (as-of date .. as-of + N, both included).")
 @click.option("--as-of", help="Date to count from, YYYY-MM-DD (default: today).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),

@@ -27,6 +27,7 @@ from certcheck.cli.exit_codes import ExitCode, exit_code_of
 from certcheck.cli.report import show_register, show_roster
 from certcheck.cli.screen import console as make_console
 from certcheck.cli.screen import plain
+from certcheck.models import DEFAULT_WARN_DAYS
 from certcheck.register.model import Kind
 from certcheck.sources.interface import LookupSource
 
@@ -108,7 +109,8 @@ class VerifyArgs:
                    "and each query counts (default: 1 for mem, unlimited for registry).")
 @click.option("--mask-ids", is_flag=True, help="Write ID numbers masked in every output.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-@click.option("--warn-days", type=click.IntRange(0, MAX_DAYS), default=60, show_default=True,
+@click.option("--warn-days", type=click.IntRange(0, MAX_DAYS), default=DEFAULT_WARN_DAYS,
+              show_default=True,
               help="Warn due_soon when review or expiry is this close.")
 @click.option("--mem-url", default="https://cx.mem.gov.cn", show_default=True,
               help="Base URL of the national lookup.")
