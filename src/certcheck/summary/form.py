@@ -244,6 +244,13 @@ Value = str | int | float
 _TABLE_LINE = 16.0
 
 
+@dataclass(frozen=True, slots=True)
+class _CellFormats:
+    text: Any
+    number: Any
+    money: Any
+
+
 def _table_sheet(
     wb: Any,
     name: str,
@@ -259,41 +266,65 @@ def _table_sheet(
     A4 landscape one page wide with the header row on every page."""
     ws = wb.add_worksheet(name)
     head = _fmt(wb, bold=True, border=1, align="center", bg_color="#D9E1F2", text_wrap=True)
-    text = _fmt(wb, border=1, text_wrap=True, valign="top")
-    number = _fmt(wb, border=1, num_format="0", valign="top")
-    money = _fmt(wb, border=1, num_format="0.00", valign="top")
-    total_text = _fmt(wb, bold=True, border=1, bg_color="#D9E1F2", text_wrap=True, valign="top")
-    total_number = _fmt(wb, bold=True, border=1, bg_color="#D9E1F2", num_format="0",
-                        valign="top")
-    total_money = _fmt(wb, bold=True, border=1, bg_color="#D9E1F2", num_format="0.00",
-                       valign="top")
-    limits: dict[int, float] = maximum or {}
-    widths: list[float] = []
-    for col, h in enumerate(headers):
-        shown = [_shown(r[col]) for r in rows]
-        # A short header stays on one line; a long one may take two.
-        lines = 1 if display_width(h) <= 12 else 2
-        widths.append(fitting_width(shown, h, maximum=limits.get(col, 60), header_lines=lines))
-        ws.set_column(col, col, widths[-1])
+    plain = _CellFormats(
+        text=_fmt(wb, border=1, text_wrap=True, valign="top"),
+        number=_fmt(wb, border=1, num_format="0", valign="top"),
+        money=_fmt(wb, border=1, num_format="0.00", valign="top"),
+    )
+    total = _CellFormats(
+        text=_fmt(wb, bold=True, border=1, bg_color="#D9E1F2", text_wrap=True, valign="top"),
+        number=_fmt(wb, bold=True, border=1, bg_color="#D9E1F2", num_format="0", valign="top"),
+        money=_fmt(wb, bold=True, border=1, bg_color="#D9E1F2", num_format="0.00",
+                   valign="top"),
+    )
+    # Each value's text is needed twice, for its column's width and its row's height; with
+    # thousands of enterprises it is worth making once.
+    shown = [[_shown(v) for v in values] for values in rows]
+    widths = _column_widths(headers, shown, maximum or {})
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
     ws.set_row(0, row_height(max(lines_needed(h, w) for h, w in zip(headers, widths,
                                                                      strict=True)), _TABLE_LINE))
     for col, h in enumerate(headers):
         ws.write_string(0, col, h, head)
-    for r, values in enumerate(rows, start=1):
-        last = bold_last and r == len(rows)
-        lines = max(lines_needed(_shown(v), w) for v, w in zip(values, widths, strict=True))
-        # Every row gets its height: the default is too low for CJK text in 宋体.
-        ws.set_row(r, row_height(lines, _TABLE_LINE))
-        for col, value in enumerate(values):
-            if isinstance(value, str):
-                ws.write_string(r, col, value, total_text if last else text)
-            elif col in money_columns:
-                ws.write_number(r, col, value, total_money if last else money)
-            else:
-                ws.write_number(r, col, value, total_number if last else number)
+    for r, (values, texts) in enumerate(zip(rows, shown, strict=True), start=1):
+        formats = total if bold_last and r == len(rows) else plain
+        _table_row(ws, r, values, texts, widths, formats, money_columns)
     ws.freeze_panes(1, 0)
     print_landscape(ws, footer=footer)
     return ws
+
+
+def _column_widths(
+    headers: tuple[str, ...], shown: list[list[str]], limits: dict[int, float]
+) -> list[float]:
+    widths: list[float] = []
+    for col, h in enumerate(headers):
+        # A short header stays on one line; a long one may take two.
+        lines = 1 if display_width(h) <= 12 else 2
+        widths.append(fitting_width([texts[col] for texts in shown], h,
+                                    maximum=limits.get(col, 60), header_lines=lines))
+    return widths
+
+
+def _table_row(
+    ws: Any,
+    r: int,
+    values: list[Value],
+    texts: list[str],
+    widths: list[float],
+    formats: _CellFormats,
+    money_columns: frozenset[int],
+) -> None:
+    lines = max(lines_needed(t, w) for t, w in zip(texts, widths, strict=True))
+    # Every row gets its height: the default is too low for CJK text in 宋体.
+    ws.set_row(r, row_height(lines, _TABLE_LINE))
+    for col, value in enumerate(values):
+        if isinstance(value, str):
+            ws.write_string(r, col, value, formats.text)
+        else:
+            ws.write_number(r, col, value,
+                            formats.money if col in money_columns else formats.number)
 
 
 def _shown(value: Value) -> str:
