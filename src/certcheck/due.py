@@ -169,14 +169,9 @@ def due_within(
         if d.status is not None and d.status not in LISTED:
             left_out[d.status] += 1
             continue
-        events: list[tuple[Event, date]] = []
-        if d.review_due is not None and _outstanding(d):
-            events.append((Event.REVIEW, d.review_due))
-        if d.valid_until is not None:
-            events.append((Event.EXPIRY, d.valid_until))
         if d.valid_until is None and d.review_due is None:
             undated += 1
-        for event, when in events:
+        for event, when in _events(d):
             if when > horizon or (when < as_of and not include_overdue):
                 continue
             items.append((order, DueItem(
@@ -188,3 +183,13 @@ def due_within(
         as_of=as_of, within=within, items=tuple(i for _, i in items), undated=undated,
         not_listed=tuple((status, left_out[status]) for status in Status if left_out[status]),
     )
+
+
+def _events(d: Dates) -> list[tuple[Event, date]]:
+    """The worker's dates that call for an errand: an outstanding review, the end of validity."""
+    events: list[tuple[Event, date]] = []
+    if d.review_due is not None and _outstanding(d):
+        events.append((Event.REVIEW, d.review_due))
+    if d.valid_until is not None:
+        events.append((Event.EXPIRY, d.valid_until))
+    return events

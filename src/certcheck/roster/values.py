@@ -182,26 +182,13 @@ _CLOSING = frozenset(")）】]〕］")
 
 
 def name_value(cell: Cell) -> tuple[str | None, Notes]:
-    if isinstance(cell, str):
-        if _PLAIN_NAME.fullmatch(cell):
-            return cell, []
-        raw = cell.strip()
-    elif cell is None or isinstance(cell, bool):
-        raw = ""
-    else:
-        raw = number_text(cell) if isinstance(cell, int | float) else str(cell)
+    if isinstance(cell, str) and _PLAIN_NAME.fullmatch(cell):
+        return cell, []
+    raw = _name_text(cell)
     if not raw:
         return None, [("missing_field", "缺少姓名")]
     notes: Notes = []
-    bare = raw
-    removed: list[str] = []
-    while (
-        bare[-1] in _CLOSING
-        and (note := _NAME_NOTE.match(bare)) is not None
-        and normalize_name(note.group(1))
-    ):
-        bare = note.group(1).strip()
-        removed.insert(0, note.group(2).strip())
+    bare, removed = _without_notes(raw)
     if removed:
         shown_notes = "、".join(safe(n) for n in removed if n) or "（空）"
         notes.append(("name_note_removed", f"姓名“{safe(raw)}”后的备注“{shown_notes}”已去掉"))
@@ -221,6 +208,28 @@ def name_value(cell: Cell) -> tuple[str | None, Notes]:
             )
         )
     return name, notes
+
+
+def _name_text(cell: Cell) -> str:
+    if isinstance(cell, str):
+        return cell.strip()
+    if cell is None or isinstance(cell, bool):
+        return ""
+    return number_text(cell) if isinstance(cell, int | float) else str(cell)
+
+
+def _without_notes(raw: str) -> tuple[str, list[str]]:
+    """The name without the notes after it (张伟（班长）【外协】), and those notes in order."""
+    bare = raw
+    removed: list[str] = []
+    while (
+        bare[-1] in _CLOSING
+        and (note := _NAME_NOTE.match(bare)) is not None
+        and normalize_name(note.group(1))
+    ):
+        bare = note.group(1).strip()
+        removed.insert(0, note.group(2).strip())
+    return bare, removed
 
 
 _TEXT_CACHE: dict[str, str | None] = {}
