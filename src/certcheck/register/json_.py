@@ -31,9 +31,17 @@ from certcheck.register.view import Masker, official, sheet_of
 
 def register_to_dict(reg: Register) -> dict[str, Any]:
     """The register as the JSON object of SPEC.md (plus the documented extras)."""
+    data = _head(reg)
+    masker = Masker(reg.mask_ids)
+    data["workers"] = list(_workers(reg, masker))
+    data["input_issues"] = list(_issues(reg, masker))
+    return data
+
+
+def _head(reg: Register) -> dict[str, Any]:
+    """Every key of the register but its two lists, which come last and may be long."""
     meta = reg.meta
     verdict = reg.verdict
-    masker = Masker(reg.mask_ids)
     sample = meta.sample
     return {
         "certcheck": meta.version,
@@ -59,12 +67,18 @@ def register_to_dict(reg: Register) -> dict[str, Any]:
             "total": verdict.total,
             "counts": {s.value: verdict.counts[s] for s in Status},
         },
-        "workers": [_worker(f, masker, meta.sheets) for f in reg.findings],
-        "input_issues": [
-            {"row": i.row, "code": i.code, "message": masker.text(i.message)}
-            for i in reg.input_issues
-        ],
     }
+
+
+def _workers(reg: Register, masker: Masker) -> Iterator[dict[str, Any]]:
+    sheets = reg.meta.sheets
+    for finding in reg.findings:
+        yield _worker(finding, masker, sheets)
+
+
+def _issues(reg: Register, masker: Masker) -> Iterator[dict[str, Any]]:
+    for issue in reg.input_issues:
+        yield {"row": issue.row, "code": issue.code, "message": masker.text(issue.message)}
 
 
 def _worker(finding: Finding, masker: Masker, sheets: Sequence[str]) -> dict[str, Any]:
@@ -113,17 +127,20 @@ def _chunks(reg: Register) -> Iterator[str]:
 
     One compact line per worker keeps a 100,000-worker register readable with ``grep`` and
     lets the C encoder do the work: with ``indent`` json falls back to its pure-Python encoder,
-    which made the JSON the slowest output of a large run.
+    which made the JSON the slowest output of a large run. Each worker's object is made just
+    before its line is written, so a large register never holds them all (130 MiB at 100,000).
     """
-    data = register_to_dict(reg)
-    lists = {key: data.pop(key) for key in ("workers", "input_issues")}
-    head = json.dumps(data, ensure_ascii=False, indent=2)
+    masker = Masker(reg.mask_ids)
+    head = json.dumps(_head(reg), ensure_ascii=False, indent=2)
     yield head[: head.rindex("}")].rstrip()
-    for key, items in lists.items():
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    for key, items in (("workers", _workers(reg, masker)), ("input_issues", _issues(reg, masker))):
         yield f',\n  "{key}": ['
-        for index, item in enumerate(items):
-            yield ("\n    " if index == 0 else ",\n    ") + json.dumps(item, ensure_ascii=False)
-        yield "\n  ]" if items else "]"
+        separator = "\n    "
+        for item in items:
+            yield separator + encode(item)
+            separator = ",\n    "
+        yield "]" if separator == "\n    " else "\n  ]"
     yield "\n}"
 
 

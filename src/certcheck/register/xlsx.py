@@ -26,7 +26,6 @@ from typing import Any
 import xlsxwriter
 
 from certcheck.atomic import atomic_write
-from certcheck.dates import EXCEL_EPOCH
 from certcheck.models import Status
 from certcheck.register.issue_codes import explain
 from certcheck.register.layout import (
@@ -39,6 +38,16 @@ from certcheck.register.layout import (
     row_height,
 )
 from certcheck.register.model import Register, RegisterMeta
+from certcheck.register.sheet_xml import (
+    RowsFile,
+    StyleIndex,
+    assemble,
+    column_name,
+    date_serial,
+    inline_text,
+    number_text,
+    row_open,
+)
 from certcheck.register.view import (
     COLUMNS,
     STATUS_COLUMN,
@@ -80,18 +89,14 @@ _OPTIONS = {
     "strings_to_urls": False,
 }
 
-# Day zero of Excel's 1900 date system as it applies from 1900-03-01 on (Lotus's leap-year bug).
-_EPOCH = EXCEL_EPOCH.toordinal()
+#: The register sheet's part in the package: it is the first sheet added.
+_MAIN_MEMBER = "xl/worksheets/sheet1.xml"
+#: zlib level of the register sheet's part (None: zlib's default, as xlsxwriter uses).
+MAIN_SHEET_COMPRESSION: int | None = None
+# Excel's 1900 date system has no dates before 1900-03-01 (Lotus's leap-year bug).
 _FIRST_SERIAL = date(1900, 3, 1).toordinal()
-
-
-def _date_serial(value: date) -> float:
-    """Excel's serial number for a date or a wall-clock datetime (any tzinfo is dropped)."""
-    serial = float(value.toordinal() - _EPOCH)
-    if isinstance(value, datetime):
-        seconds = value.hour * 3600 + value.minute * 60 + value.second
-        serial += (seconds + value.microsecond / 1e6) / 86400
-    return serial
+#: Kept under its old name for the tests of the summary sheet's dates.
+_date_serial = date_serial
 
 
 def write_xlsx(reg: Register, path: Path) -> None:
@@ -106,17 +111,25 @@ def write_xlsx(reg: Register, path: Path) -> None:
 
 def _build(reg: Register, target: Path) -> None:
     # xlsxwriter spills every sheet's rows (ID numbers included) into temporary files that only
-    # a successful close() removes. A private scratch directory of our own is removed however
-    # the build ends; on failure the workbook is not closed, since assembling a half-written
-    # workbook would only delay the error.
+    # a successful close() removes, and the register sheet's rows go to a scratch file of their
+    # own. A private scratch directory is removed however the build ends; on failure the
+    # workbook is not closed, since assembling a half-written workbook would only delay the
+    # error.
     with tempfile.TemporaryDirectory(prefix="certcheck-") as scratch:
-        wb = xlsxwriter.Workbook(str(target), {**_OPTIONS, "tmpdir": scratch})
-        _main_sheet(wb, reg)
-        _summary_sheet(wb, reg)
-        if reg.input_issues:
-            _issues_sheet(wb, reg, Masker(reg.mask_ids))
-        _marker_sheet(wb, reg)
-        wb.close()
+        book = Path(scratch) / "book.xlsx"
+        rows = RowsFile(Path(scratch) / "rows.xml")
+        try:
+            wb = xlsxwriter.Workbook(str(book), {**_OPTIONS, "tmpdir": scratch})
+            _main_sheet(wb, reg, rows)
+            _summary_sheet(wb, reg)
+            if reg.input_issues:
+                _issues_sheet(wb, reg, Masker(reg.mask_ids))
+            _marker_sheet(wb, reg)
+            wb.close()
+            assemble(book, target, _MAIN_MEMBER, rows, column_name(len(COLUMNS) - 1),
+                     compresslevel=MAIN_SHEET_COMPRESSION)
+        finally:
+            rows.close()
 
 
 def _header(wb: Any) -> Any:
@@ -139,7 +152,7 @@ def register_footer(meta: RegisterMeta) -> str:
                        f"核验日期：{as_of_text(meta.as_of)}")
 
 
-def _main_sheet(wb: Any, reg: Register) -> None:
+def _main_sheet(wb: Any, reg: Register, rows: RowsFile) -> None:
     ws = wb.add_worksheet(MAIN_SHEET)
     header = _header(wb)
     text = wb.add_format({"num_format": "@", "valign": "top"})
@@ -166,54 +179,9 @@ def _main_sheet(wb: Any, reg: Register) -> None:
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(reg.findings), 1), len(COLUMNS) - 1)
 
-    # The values of the columns sized to their content; widths are set once all are known
-    # (constant_memory mode writes the column widths at close).
-    sized = [column.kind is CellKind.TEXT and not wraps[c] for c, column in enumerate(COLUMNS)]
-    seen: list[set[str]] = [set() for _ in COLUMNS]
-    # (column, width, the lines of each text seen): reasons and hints repeat, so each text is
-    # measured once; a text of few characters fits on one line without measuring.
-    wrap_at: list[tuple[int, float, dict[str, int]]] = [
-        (c, WRAPPED_WIDTHS[COLUMNS[c].header], {}) for c in range(len(COLUMNS)) if wraps[c]
-    ]
-    most_rows = 1
-    write_string = ws.write_string
-    write_number = ws.write_number
-    set_row = ws.set_row
-    masker = Masker(reg.mask_ids)
-    sheets = reg.meta.sheets
-    for r, finding in enumerate(reg.findings, start=1):
-        values = flat_row(finding, masker, sheets)
-        lines = 1
-        for c, width, known in wrap_at:
-            value = values[c]
-            if isinstance(value, str) and 2 * len(value) >= width:
-                n = known.get(value)
-                if n is None:
-                    n = known[value] = lines_needed(value, width)
-                if n > lines:
-                    lines = n
-        if lines > 1:
-            # Before the row's cells: constant_memory mode writes a row out as it moves on.
-            set_row(r, row_height(lines))
-            most_rows = max(most_rows, lines)
-        for c, value in enumerate(values):
-            if value is None:
-                continue
-            if c == STATUS_COLUMN:
-                write_string(r, c, value, status_formats[finding.status])
-            elif isinstance(value, str):
-                write_string(r, c, value, column_formats[c])
-                if sized[c]:
-                    seen[c].add(value)
-            elif isinstance(value, date):
-                if value.toordinal() < _FIRST_SERIAL:
-                    write_string(r, c, value.isoformat(), text)
-                else:
-                    write_number(r, c, _date_serial(value),
-                                 stamp if kinds[c] is CellKind.DATETIME else day)
-            else:
-                write_number(r, c, value, number)
-
+    widths = _worker_rows(reg, rows, StyleIndex(), header=header, text=text, day=day,
+                          stamp=stamp, number=number, status_formats=status_formats,
+                          column_formats=column_formats)
     for c, column in enumerate(COLUMNS):
         if wraps[c]:
             width = WRAPPED_WIDTHS[column.header]
@@ -222,11 +190,99 @@ def _main_sheet(wb: Any, reg: Register) -> None:
         elif column.kind in _FIXED_WIDTHS:
             width = _FIXED_WIDTHS[column.kind]
         else:
-            width = fitting_width(seen[c], column.header)
+            width = fitting_width(widths[c], column.header)
         # The column format matters for cells a person fills in later: an ID typed into a
         # text column stays text instead of becoming 5.00381E+17.
         ws.set_column(c, c, width, column_formats[c])
     print_landscape(ws, footer=register_footer(reg.meta))
+
+
+#: Columns whose text is mostly one of a few values (an item, an issuer, a reason): their
+#: cells' XML is kept once made. Names, IDs, certificate numbers and the time checked are
+#: different on every row and are not.
+_REPEATING = frozenset(
+    {"工作表", "核验结果", "原因", "提示", "申报作业类别", "申报操作项目", "官方作业类别",
+     "官方操作项目", "签发机关", "证书状态", "数据来源", "说明"}
+)
+
+
+def _worker_rows(
+    reg: Register, rows: RowsFile, style: StyleIndex, *, header: Any, text: Any, day: Any,
+    stamp: Any, number: Any, status_formats: dict[Status, Any], column_formats: list[Any],
+) -> list[set[str]]:
+    """Write one row per worker to ``rows``; return the values of each column sized to them.
+
+    Cells come in the order xlsxwriter would write them, and each format's style index is
+    asked for at its first cell (see ``sheet_xml``): the header row comes first.
+    """
+    style(header)
+    n = len(COLUMNS)
+    wraps = [column.header in WRAPPED_WIDTHS for column in COLUMNS]
+    kinds = [column.kind for column in COLUMNS]
+    sized = [kinds[c] is CellKind.TEXT and not wraps[c] for c in range(n)]
+    repeating = [column.header in _REPEATING for column in COLUMNS]
+    names = [column_name(c) for c in range(n)]
+    seen: list[set[str]] = [set() for _ in COLUMNS]
+    # (column, width, the lines of each text seen): reasons and hints repeat, so each text is
+    # measured once; a text of few characters fits on one line without measuring.
+    wrap_at: list[tuple[int, float, dict[str, int]]] = [
+        (c, WRAPPED_WIDTHS[COLUMNS[c].header], {}) for c in range(n) if wraps[c]
+    ]
+    # Per column, the tail of a cell after its reference: `` s="2" t="inlineStr"><is>…</c>``.
+    known: list[dict[Any, str]] = [{} for _ in COLUMNS]
+    masker = Masker(reg.mask_ids)
+    sheets = reg.meta.sheets
+    write = rows.write
+    last = None
+    for r, finding in enumerate(reg.findings, start=1):
+        values = flat_row(finding, masker, sheets)
+        lines = 1
+        for c, width, measured in wrap_at:
+            value = values[c]
+            if isinstance(value, str) and 2 * len(value) >= width:
+                count = measured.get(value)
+                if count is None:
+                    count = measured[value] = lines_needed(value, width)
+                if count > lines:
+                    lines = count
+        ref = str(r + 1)
+        parts = [row_open(r, row_height(lines) if lines > 1 else None)]
+        for c, value in enumerate(values):
+            if value is None:
+                continue
+            if c == STATUS_COLUMN:
+                fmt = status_formats[finding.status]
+                tail = known[c].get(fmt)
+                if tail is None:
+                    tail = known[c][fmt] = (f'{style(fmt)} t="inlineStr">'
+                                            f"{inline_text(str(value))}</c>")
+            elif isinstance(value, str):
+                if sized[c]:
+                    seen[c].add(value)
+                tail = known[c].get(value) if repeating[c] else None
+                if tail is None:
+                    tail = f'{style(column_formats[c])} t="inlineStr">{inline_text(value)}</c>'
+                    if repeating[c]:
+                        known[c][value] = tail
+            elif isinstance(value, date):
+                tail = known[c].get(value)
+                if tail is None:
+                    if value.toordinal() < _FIRST_SERIAL:
+                        tail = f'{style(text)} t="inlineStr">{inline_text(value.isoformat())}</c>'
+                    else:
+                        fmt = stamp if kinds[c] is CellKind.DATETIME else day
+                        tail = f"{style(fmt)}><v>{number_text(date_serial(value))}</v></c>"
+                    # A time checked is different on every row; a date is one of a few.
+                    if not isinstance(value, datetime):
+                        known[c][value] = tail
+            else:
+                tail = f"{style(number)}><v>{number_text(value)}</v></c>"
+            parts.append(f'<c r="{names[c]}{ref}"{tail}')
+        parts.append("</row>")
+        write("".join(parts))
+        last = r
+    rows.last_row = last
+    return seen
 
 
 def sample_label(meta: RegisterMeta) -> str:
