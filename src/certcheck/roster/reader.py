@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -110,87 +112,118 @@ def _pick(
         )
         wanted = None
     if wanted is not None:
-        name = _match_sheet(path, book, wanted)
-        grid = load_sheet(path, book, name)
-        header = find_header(grid)
-        if header is None:
-            raise _no_header(path, [grid], name)
-        return [(grid, header)], [], issues
+        return [_named_sheet(path, book, wanted)], [], issues
+    picking = _Picking(book)
+    set_aside = picking.visible_sheets()
+    if not picking.chosen:
+        used = picking.first_roster(set_aside)
+        if used is not None:
+            issues.append(
+                InputIssue(
+                    None,
+                    "instruction_sheet_used",
+                    f"其他工作表中没有花名册，读取了工作表“{used.name}”"
+                    f"（名称像{picking.why_not[used.name]}）；请确认其中不是示例人员",
+                )
+            )
+    if not picking.chosen:
+        used = picking.first_roster(info for info in book.sheets if not info.visible)
+        if used is not None:
+            issues.append(
+                InputIssue(
+                    None,
+                    "hidden_sheet_used",
+                    f"可见的工作表中没有花名册，读取了隐藏的工作表“{used.name}”",
+                )
+            )
+    if not picking.chosen:
+        raise picking.failure(path)
+    issues.extend(
+        InputIssue(None, "sheet_unreadable", f"工作表“{name}”无法读取（{why}）")
+        for name, why in picking.unreadable
+    )
+    return picking.chosen, picking.skipped(), issues
 
-    chosen: _Chosen = []
-    why_not: dict[str, str] = {}
-    tried: list[Grid] = []
-    unreadable_sheets: list[tuple[str, str]] = []
-    set_aside: list[SheetInfo] = []
-    read: set[str] = set()
 
-    def attempt(info: SheetInfo) -> Header | None:
+def _named_sheet(path: Path, book: Book, wanted: str) -> tuple[Grid, Header]:
+    """The sheet ``--sheet`` names, which must hold a roster."""
+    name = _match_sheet(path, book, wanted)
+    grid = load_sheet(path, book, name)
+    header = find_header(grid)
+    if header is None:
+        raise _no_header(path, [grid], name)
+    return grid, header
+
+
+@dataclass
+class _Picking:
+    """The sheets of a book tried as rosters so far, and what became of each."""
+
+    book: Book
+    chosen: _Chosen = field(default_factory=list)
+    #: Sheet name → why it was not read (set aside, hidden, empty, no header, unreadable).
+    why_not: dict[str, str] = field(default_factory=dict)
+    #: Sheets read without finding a header, for the message when none has one.
+    tried: list[Grid] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    read: set[str] = field(default_factory=set)
+
+    def visible_sheets(self) -> list[SheetInfo]:
+        """Read every visible sheet that holds a roster; return those set aside for their
+        name (填表说明, 示例, 模板), to be tried only when no other sheet holds one."""
+        set_aside: list[SheetInfo] = []
+        for info in self.book.sheets:
+            if not info.visible:
+                self.why_not[info.name] = _HIDDEN
+                continue
+            kind = _not_a_roster(info.name)
+            if kind is not None:
+                self.why_not[info.name] = kind
+                set_aside.append(info)
+                continue
+            self.attempt(info)
+        return set_aside
+
+    def first_roster(self, infos: Iterable[SheetInfo]) -> SheetInfo | None:
+        """Read the first of ``infos`` that holds a roster, and return it."""
+        for info in infos:
+            if self.attempt(info):
+                return info
+        return None
+
+    def attempt(self, info: SheetInfo) -> bool:
+        """Read the sheet as a roster if it holds one; note why not otherwise."""
         try:
-            grid = book.grid(info.name)
+            grid = self.book.grid(info.name)
         except SheetUnreadable as exc:
-            unreadable_sheets.append((info.name, str(exc)))
-            why_not[info.name] = "无法读取"
-            return None
+            self.unreadable.append((info.name, str(exc)))
+            self.why_not[info.name] = "无法读取"
+            return False
         header = find_header(grid)
         if header is None:
-            tried.append(grid)
-            why_not.setdefault(info.name, _NO_HEADER if _has_content(grid) else _EMPTY)
-            return None
-        chosen.append((grid, header))
-        read.add(info.name)
-        return header
+            self.tried.append(grid)
+            self.why_not.setdefault(info.name, _NO_HEADER if _has_content(grid) else _EMPTY)
+            return False
+        self.chosen.append((grid, header))
+        self.read.add(info.name)
+        return True
 
-    for info in book.sheets:
-        if not info.visible:
-            why_not[info.name] = _HIDDEN
-            continue
-        kind = _not_a_roster(info.name)
-        if kind is not None:
-            why_not[info.name] = kind
-            set_aside.append(info)
-            continue
-        attempt(info)
-    if not chosen:
-        for info in set_aside:
-            if attempt(info) is not None:
-                issues.append(
-                    InputIssue(
-                        None,
-                        "instruction_sheet_used",
-                        f"其他工作表中没有花名册，读取了工作表“{info.name}”"
-                        f"（名称像{why_not[info.name]}）；请确认其中不是示例人员",
-                    )
-                )
-                break
-    if not chosen:
-        for info in book.sheets:
-            if not info.visible and attempt(info) is not None:
-                issues.append(
-                    InputIssue(
-                        None,
-                        "hidden_sheet_used",
-                        f"可见的工作表中没有花名册，读取了隐藏的工作表“{info.name}”",
-                    )
-                )
-                break
-    if not chosen:
-        if not tried and unreadable_sheets:
-            name, why = unreadable_sheets[0]
-            raise RosterError(
+    def failure(self, path: Path) -> RosterError:
+        """The error when no sheet holds a roster."""
+        if not self.tried and self.unreadable:
+            name, why = self.unreadable[0]
+            return RosterError(
                 f"{path.name} 的工作表无法读取（{name}：{why}）。"
                 "请用 Excel/WPS 打开后另存为 .xlsx 再试"
             )
-        raise _no_header(path, tried, None)
-    issues.extend(
-        InputIssue(None, "sheet_unreadable", f"工作表“{name}”无法读取（{why}）")
-        for name, why in unreadable_sheets
-    )
-    skipped = [
-        SkippedSheet(info.name, why_not.get(info.name, _NO_HEADER))
-        for info in book.sheets
-        if info.name not in read
-    ]
-    return chosen, skipped, issues
+        return _no_header(path, self.tried, None)
+
+    def skipped(self) -> list[SkippedSheet]:
+        return [
+            SkippedSheet(info.name, self.why_not.get(info.name, _NO_HEADER))
+            for info in self.book.sheets
+            if info.name not in self.read
+        ]
 
 
 def _not_a_roster(name: str) -> str | None:
@@ -231,11 +264,11 @@ def _no_header(path: Path, grids: list[Grid], sheet: str | None) -> RosterError:
         for row in grid.rows[:30]:
             for cell in row:
                 if isinstance(cell, str) and cell.strip():
-                    field = _field_of(cell)
-                    if field:
-                        found.add(field)
+                    named = _field_of(cell)
+                    if named:
+                        found.add(named)
     missing = [
-        zh for field, zh in (("name", "姓名"), ("id_number", "身份证号")) if field not in found
+        zh for needed, zh in (("name", "姓名"), ("id_number", "身份证号")) if needed not in found
     ]
     what = "、".join(missing) if missing else "姓名和身份证号（不在同一表头行）"
     return RosterError(
@@ -269,13 +302,13 @@ def _header_issues(grid: Grid, header: Header) -> list[InputIssue]:
                 f"未识别的列“{_short(text)}”（第 {column + 1} 列），已忽略",
             )
         )
-    for column, text, field in header.duplicates:
+    for column, text, field_name in header.duplicates:
         issues.append(
             InputIssue(
                 header_row,
                 "duplicate_column",
                 f"列“{_short(text)}”（第 {column + 1} 列）与前面的"
-                f"“{header.labels[field]}”含义相同，已忽略",
+                f"“{header.labels[field_name]}”含义相同，已忽略",
             )
         )
     return issues
