@@ -23,8 +23,9 @@ _PUNCT = re.compile(r"[\s()（）【】\[\]、,，.。·:：/／\\-]+")
 _BRACKETED = re.compile(r"[(（【\[][^)）】\]]*[)）】\]]")
 # What a roster appends to an item without changing it: 低压电工作业证, 焊工操作证.
 _CERT_SUFFIX = re.compile(r"(?:特种作业操作证|操作资格证|操作证|作业证|资格证|证书|证)$")
-# Separators between several items in one cell: 低压电工、焊工 / 电工/焊工 / one per line.
-_SEPARATOR = re.compile(r"[、/／,，;；|｜+＋\s]+")
+# One item of a cell that lists several, between the separators: 低压电工、焊工 / 电工/焊工 /
+# one per line.
+_ITEM = re.compile(r"[^、/／,，;；|｜+＋\s]+")
 # Certificate number shapes that belong to another authority (DOMAIN.md).
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _CONSTRUCTION_NUMBER = re.compile(rf"[{_PROVINCES}][A-Z]\d{{2}}")
@@ -141,7 +142,7 @@ class Catalog:
         text = text.strip()
         if not text or self._entry(text, None) is not None:
             return [text] if text else []
-        spans = [(m.start(), m.end()) for m in re.finditer(r"[^、/／,，;；|｜+＋\s]+", text)]
+        spans = [(m.start(), m.end()) for m in _ITEM.finditer(text)]
         if len(spans) <= 1:
             return [text]
         parts: list[str] = []
