@@ -17,7 +17,8 @@ from certcheck.text import INVISIBLE
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _SPACES = re.compile(r"\s+")
-_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
+#: A normalised ID's shape: 17 ASCII digits, then a digit or X.
+ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 
 
 def normalize_id(text: str) -> str:
@@ -45,7 +46,7 @@ def birth_date(id_number: str) -> date | None:
 
 def is_valid_id(id_number: str, today: date | None = None) -> bool:
     """True for a normalised 18-character ID with a real, past birth date and the right check."""
-    if not _SHAPE.fullmatch(id_number):
+    if not ID_SHAPE.fullmatch(id_number):
         return False
     born = birth_date(id_number)
     if born is None or born.year < 1900:

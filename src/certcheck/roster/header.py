@@ -14,7 +14,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from certcheck.ids import check_char, normalize_id
+from certcheck.ids import ID_SHAPE, check_char, normalize_id
+from certcheck.roster.values import ID_AS_NUMBER
 from certcheck.tablefile.grid import Cell, Grid, Row
 from certcheck.text import INVISIBLE_CHARS
 
@@ -486,7 +487,9 @@ def _stands_alone(below: list[str], combined: _Mapping) -> bool:
 
 def _looks_like_data(row: Row) -> bool:
     for cell in row:
-        if isinstance(cell, float | int) and not isinstance(cell, bool) and abs(cell) >= 1e14:
+        if isinstance(cell, float | int) and not isinstance(cell, bool) and (
+            abs(cell) >= ID_AS_NUMBER
+        ):
             return True
         if isinstance(cell, str) and _ID_SHAPE.match(cell):
             return True
@@ -514,7 +517,6 @@ def _title(above: list[Row]) -> str | None:
 _SAMPLE_ROWS = 300
 # The share of a column's values that must be valid IDs for it to be the ID column.
 _ID_SHARE = 0.5
-_ID_TEXT = re.compile(r"[0-9]{17}[0-9X]")
 
 
 def settle_by_values(grid: Grid, header: Header) -> str | None:
@@ -618,12 +620,12 @@ def _id_share(rows: list[Row], column: int) -> float | None:
             continue
         if isinstance(cell, int | float):
             seen += 1
-            valid += abs(cell) >= 1e14  # an ID typed as a number is still an ID column
+            valid += abs(cell) >= ID_AS_NUMBER  # an ID typed as a number is still an ID column
             continue
         if not isinstance(cell, str) or not cell.strip():
             continue
         seen += 1
         text = normalize_id(cell)
-        if len(text) == 18 and _ID_TEXT.fullmatch(text) and check_char(text[:17]) == text[17]:
+        if len(text) == 18 and ID_SHAPE.fullmatch(text) and check_char(text[:17]) == text[17]:
             valid += 1
     return valid / seen if seen else None

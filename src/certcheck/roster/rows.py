@@ -14,6 +14,7 @@ from datetime import date
 from certcheck.models import Declared, IdProblem, InputIssue, Worker
 from certcheck.roster.header import DATE_FIELDS, Header, fold_label
 from certcheck.roster.values import (
+    ID_AS_NUMBER,
     Notes,
     cert_value,
     date_range,
@@ -314,4 +315,4 @@ def _spread_merges(
 def _not_an_id(cell: Cell) -> bool:
     if isinstance(cell, str):
         return _ID_DIGITS.search(cell) is None
-    return not isinstance(cell, int | float) or isinstance(cell, bool) or abs(cell) < 1e14
+    return not isinstance(cell, int | float) or isinstance(cell, bool) or abs(cell) < ID_AS_NUMBER

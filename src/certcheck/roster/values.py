@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from certcheck.dates import parse_date
-from certcheck.ids import birth_date, check_char, is_valid_id, mask_id, normalize_id
+from certcheck.ids import ID_SHAPE, birth_date, check_char, is_valid_id, mask_id, normalize_id
 from certcheck.models import IdProblem
 from certcheck.names import normalize_name
 from certcheck.tablefile.grid import Cell
@@ -22,7 +22,6 @@ from certcheck.text import INVISIBLE, INVISIBLE_CHARS
 #: (code, message) pairs a value produced; the row loop adds the row number.
 Notes = list[tuple[str, str]]
 
-_PLAIN_ID = re.compile(r"[0-9]{17}[0-9X]")
 # Values that normalising cannot change, recognised before any normalising work is done:
 # names of plain CJK ideographs (NFKC leaves U+4E00–U+9FFF alone), certificate numbers of
 # plain ASCII letters and digits.
@@ -30,8 +29,8 @@ _PLAIN_NAME = re.compile(r"[\u4e00-\u9fff]{1,20}")
 _PLAIN_CERT = re.compile(r"[0-9A-Z]{1,40}")
 # What Excel shows for a long number, and what a CSV saved from such a sheet contains.
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d+)?[eE][+]?\d+")
-# A number this large in an ID cell is an ID Excel stored as a float (15 significant digits).
-_ID_AS_NUMBER = 1e14
+#: A number this large in an ID cell is an ID Excel stored as a float (15 significant digits).
+ID_AS_NUMBER = 1e14
 _LONG_DIGITS = re.compile(r"\d{12,}[\dXx]?")
 _SPACES = re.compile(r"\s+")
 _QUOTE_MARKS = "'`‘’"
@@ -109,7 +108,7 @@ def id_value(cell: Cell, today: date) -> tuple[str | None, IdProblem | None, Not
     """(normalised ID text, problem, notes) for an ID cell."""
     if isinstance(cell, str):
         text = cell.strip()
-        if len(text) == 18 and _PLAIN_ID.fullmatch(text):
+        if len(text) == 18 and ID_SHAPE.fullmatch(text):
             if is_valid_id(text, today):
                 return text, None, []
             return text, IdProblem.INVALID, [("invalid_id", _why_invalid(text, today))]
@@ -126,7 +125,7 @@ def id_value(cell: Cell, today: date) -> tuple[str | None, IdProblem | None, Not
     if cell != cell:  # NaN
         return None, IdProblem.MISSING, [("missing_field", "缺少身份证号")]
     digits = number_text(cell)
-    if abs(cell) >= _ID_AS_NUMBER:
+    if abs(cell) >= ID_AS_NUMBER:
         return digits, IdProblem.PRECISION_LOST, [_precision_note(digits)]
     return digits, IdProblem.INVALID, [("invalid_id", f"身份证号 {safe(digits)} 不是 18 位")]
 
@@ -156,7 +155,7 @@ def _id_from_text(text: str, today: date) -> tuple[str | None, IdProblem | None,
         )
     # ids.is_valid_id's pattern uses \d, which also admits Arabic-Indic and other digits that
     # NFKC leaves alone; only ASCII digits are an ID here.
-    if _PLAIN_ID.fullmatch(normalised) and is_valid_id(normalised, today):
+    if ID_SHAPE.fullmatch(normalised) and is_valid_id(normalised, today):
         return normalised, None, notes
     notes.append(("invalid_id", _why_invalid(normalised, today)))
     return normalised, IdProblem.INVALID, notes
@@ -164,7 +163,7 @@ def _id_from_text(text: str, today: date) -> tuple[str | None, IdProblem | None,
 
 def _why_invalid(id_number: str, today: date) -> str:
     shown = mask_id(id_number)
-    if not _PLAIN_ID.fullmatch(id_number):
+    if not ID_SHAPE.fullmatch(id_number):
         return f"身份证号 {shown} 不是 18 位数字（末位可为 X）"
     born = birth_date(id_number)
     if born is None or born.year < 1900:
@@ -277,7 +276,7 @@ def cert_value(cell: Cell) -> tuple[str | None, bool, Notes]:
         if cell != cell:
             return None, True, []
         digits = number_text(cell)
-        if abs(cell) >= _ID_AS_NUMBER:
+        if abs(cell) >= ID_AS_NUMBER:
             return digits, False, [_cert_precision_note(digits)]
         return digits, True, []
     return str(cell), True, []
