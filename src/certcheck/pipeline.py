@@ -9,11 +9,12 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
-from certcheck import __version__
+from certcheck import __version__, gcpause
 from certcheck.catalog import load_catalog
 from certcheck.check import AnswerStore, EngineSettings, ProgressListener, run_lookups
 from certcheck.models import (
@@ -28,7 +29,7 @@ from certcheck.models import (
 from certcheck.register.model import Kind, Register, RegisterMeta, Sample
 from certcheck.roster import Roster
 from certcheck.rules import decide, needs_lookup
-from certcheck.sources.interface import LookupSource
+from certcheck.sources.interface import ImmediateSource, LookupSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +198,12 @@ def run_verify(
     queries = queries_of(workers, traits)
     if progress is not None and isinstance(progress, StatusListener):
         progress = _Tally(progress, workers, queries, settings, traits)
-    answers = run_lookups(source, queries, engine, progress=progress, store=store)
-    findings = classify(workers, answers, settings, traits)
+    # A network source's run may take hours and its client makes cycles (futures, exceptions):
+    # the collector is paused only for a local source's loop, which makes none.
+    with gcpause.paused() if isinstance(source, ImmediateSource) else nullcontext():
+        answers = run_lookups(source, queries, engine, progress=progress, store=store)
+    with gcpause.paused():
+        findings = classify(workers, answers, settings, traits)
     meta = RegisterMeta(
         version=__version__,
         as_of=settings.as_of,

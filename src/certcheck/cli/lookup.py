@@ -86,7 +86,9 @@ def _lookup(
     key = worker.lookup_key
     if key is None:
         return decide(worker, None, as_of)
-    source = open_chosen_source(source_spec, mem_url=mem_url, captcha=captcha)
+    # One ID: a registry file keeps only that person's records.
+    source = open_chosen_source(source_spec, mem_url=mem_url, captcha=captcha,
+                                ids=frozenset({key[0]}))
     traits = source.traits
     if not needs_lookup(worker, traits):
         return decide(worker, None, as_of, traits=traits)

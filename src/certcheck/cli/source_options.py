@@ -29,6 +29,7 @@ def open_chosen_source(
     timeout: float = 20.0,
     record_dir: Path | None = None,
     terminal: SharedTerminal | None = None,
+    ids: frozenset[str] | None = None,
 ) -> LookupSource:
     """The source ``--source`` names, given the options it declares (``options_type``).
 
@@ -46,7 +47,8 @@ def open_chosen_source(
                 solver=load_solver(captcha, person, terminal=terminal),
                 timeout=timeout,
                 record_dir=record_dir,
+                ids=ids,
             )
-        return SourceOptions(interactive=person)
+        return SourceOptions(interactive=person, ids=ids)
 
     return open_source(spec, options_for=options_for)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from certcheck.atomic import WriteError
+from certcheck.gcpause import paused
 from certcheck.register.json_ import dumps
 from certcheck.register.model import Register
 
@@ -112,6 +113,11 @@ def write_all(reg: Register, targets: Sequence[tuple[str | Path, OutputFormat]])
     on a machine with two cores the other outputs are written alongside it. Each file is still
     written atomically; a failure in either process is raised here as OutputError.
     """
+    with paused():
+        _write_all(reg, targets)
+
+
+def _write_all(reg: Register, targets: Sequence[tuple[str | Path, OutputFormat]]) -> None:
     files = [(path, fmt) for path, fmt in targets if str(path) != STDOUT]
     for path, fmt in targets:
         if str(path) == STDOUT:

@@ -51,6 +51,9 @@ class SourceOptions:
 
     #: Whether a person is at the terminal, who could be asked something (a captcha).
     interactive: bool = False
+    #: The only ID numbers the run will ask for, when the caller knows them (``lookup``); a
+    #: source holding a large file may then keep just their records. None: any.
+    ids: frozenset[str] | None = None
 
 
 class LookupSource(ABC):

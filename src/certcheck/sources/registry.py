@@ -7,14 +7,19 @@ The file is read once, fully validated, and indexed by ID number.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from itertools import chain, islice
+from operator import itemgetter
 from pathlib import Path
+from typing import TypeVar
 
 from certcheck.catalog import load_catalog
 from certcheck.dates import iso_date, parse_date
+from certcheck.gcpause import paused
 from certcheck.ids import normalize_id
 from certcheck.models import (
     DATE_FIELDS,
@@ -35,7 +40,9 @@ from certcheck.sources.interface import (
 )
 from certcheck.tablefile.errors import UnusableFile
 from certcheck.tablefile.guards import check_file_size, special_file
-from certcheck.tablefile.opening import read_first_sheet
+from certcheck.tablefile.opening import guarded, read_first_sheet, read_head, spreadsheet_kind
+from certcheck.tablefile.sniff import Kind
+from certcheck.tablefile.textgrid import _FIELD_LIMIT, _unwrap, decode_text, guess_delimiter
 
 # An ID written the way Excel writes a number it has rounded (5.00381E+17, 500381198503150000.0):
 # the last digits are gone, so no record can be matched to it.
@@ -52,17 +59,23 @@ class RegistrySource(ImmediateSource):
     # A registry stands in for the national lookup (SPEC.md), so it is taken to be as late.
     publication_delay = NATIONAL_PUBLICATION_DELAY
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, ids: Collection[str] | None = None) -> None:
+        """Every record of the file, or with ``ids`` only those of these ID numbers.
+
+        Either way the whole file is checked as before, and the regimes it holds are known; a
+        lookup of one person (``certcheck lookup``) then neither builds nor keeps the other
+        records.
+        """
         self.path = path
-        self._by_id = load_registry(path)
+        self._only = None if ids is None else frozenset(ids)
+        if self._only is None:
+            self._by_id = load_registry(path)
+            kinds = {(r.category, r.item) for records in self._by_id.values() for r in records}
+        else:
+            self._by_id, kinds = scan_registry(path, self._only)
         catalog = load_catalog()
         self._regimes = frozenset(
-            {Regime.MEM}
-            | {
-                catalog.record_regime(r.category, r.item)
-                for records in self._by_id.values()
-                for r in records
-            }
+            {Regime.MEM} | {catalog.record_regime(category, item) for category, item in kinds}
         )
 
     def covered_regimes(self) -> frozenset[Regime]:
@@ -74,9 +87,13 @@ class RegistrySource(ImmediateSource):
         if not arg:
             raise SourceError("registry 数据源需要一个文件：--source registry:文件路径"
                               "（the registry source needs a file）")
-        return cls(Path(arg))
+        return cls(Path(arg), options.ids)
 
     def lookup_now(self, query: Query) -> Outcome:
+        if self._only is not None and query.id_number not in self._only:
+            # Asked for someone it was not opened for: read everything after all.
+            self._by_id = load_registry(self.path)
+            self._only = None
         records = self._by_id.get(query.id_number)
         return Found(records) if records else NotFound()
 
@@ -94,6 +111,53 @@ class RegistrySource(ImmediateSource):
 
 def load_registry(path: Path) -> dict[str, tuple[CertRecord, ...]]:
     """Read and validate a registry file; SourceError names the file and the problem."""
+
+    def read() -> dict[str, tuple[CertRecord, ...]]:
+        if path.suffix.lower() == ".json":
+            rows: Iterable[tuple[int, Mapping[str, object]]] = _json_rows(path)
+        else:
+            rows = _sheet_rows(path)
+        by_id: defaultdict[str, list[CertRecord]] = defaultdict(list)
+        unit = _unit(path)
+        # 100,000 records that all live to the end of the run: see gcpause.
+        with paused():
+            for where, row in rows:
+                record = _record(row, where, f"{path.name} 第 {where} {unit}")
+                by_id[record.id_number].append(record)
+        return {k: tuple(v) for k, v in by_id.items()}
+
+    return _reading(path, read)
+
+
+_Kinds = set[tuple[str | None, str | None]]
+
+
+def scan_registry(
+    path: Path, ids: frozenset[str]
+) -> tuple[dict[str, tuple[CertRecord, ...]], _Kinds]:
+    """The records of ``ids`` only, and the (category, item) pairs of every record.
+
+    The file is checked exactly as ``load_registry`` checks it, with the same errors. A CSV
+    file is read one row at a time, and a row that is plainly well formed (a canonical ID
+    that is not asked for, a name, dates seen before or in ISO form) is only checked, never
+    made into a record: one person is looked up in a 100,000-row registry without holding it.
+    """
+
+    def read() -> tuple[dict[str, tuple[CertRecord, ...]], _Kinds]:
+        head = read_head(path)
+        if path.suffix.lower() == ".json" or spreadsheet_kind(path, head) is not Kind.TEXT:
+            every = load_registry(path)
+            kinds = {(r.category, r.item) for records in every.values() for r in records}
+            return {k: v for k, v in every.items() if k in ids}, kinds
+        return _scan_text(path, ids)
+
+    return _reading(path, read)
+
+
+_T = TypeVar("_T")
+
+
+def _reading(path: Path, read: Callable[[], _T]) -> _T:
     if not path.exists():
         raise SourceError(f"找不到登记文件 {path}（registry file not found）")
     if path.is_dir():
@@ -101,15 +165,7 @@ def load_registry(path: Path) -> dict[str, tuple[CertRecord, ...]]:
     if special_file(path):
         raise SourceError(f"登记文件 {path} 不是普通文件（管道、设备等）（not a regular file）")
     try:
-        if path.suffix.lower() == ".json":
-            rows: Iterable[tuple[int, Mapping[str, object]]] = _json_rows(path)
-        else:
-            rows = _sheet_rows(path)
-        by_id: defaultdict[str, list[CertRecord]] = defaultdict(list)
-        unit = "条记录" if path.suffix.lower() == ".json" else "行"
-        for where, row in rows:
-            record = _record(row, where, f"{path.name} 第 {where} {unit}")
-            by_id[record.id_number].append(record)
+        return read()
     except SourceError as exc:
         raise SourceError(f"登记文件 {path.name} 有误：{exc}") from None
     except UnusableFile as exc:
@@ -119,7 +175,161 @@ def load_registry(path: Path) -> dict[str, tuple[CertRecord, ...]]:
         raise SourceError(f"登记文件 {path.name} 有误：嵌套层次太深（nested too deeply）") from None
     except (OSError, UnicodeError, ValueError, csv.Error) as exc:
         raise SourceError(f"登记文件 {path.name} 无法读取（{exc}）") from None
-    return {k: tuple(v) for k, v in by_id.items()}
+
+
+def _unit(path: Path) -> str:
+    return "条记录" if path.suffix.lower() == ".json" else "行"
+
+
+def _decoded(path: Path) -> tuple[str, str]:
+    """The text of a CSV file as ``csv_book`` reads it, and its delimiter."""
+    text, _ = decode_text(path.read_bytes())
+    text = text.replace("\x00", "")
+    return text, guess_delimiter(text)
+
+
+def _scan_text(path: Path, ids: frozenset[str]) -> tuple[dict[str, tuple[CertRecord, ...]], _Kinds]:
+    # The same text, delimiter, field limit, line numbers and ="…" cells as csv_book, so every
+    # row reads, and every error says, what it would through read_first_sheet.
+    text, delimiter = guarded(path, lambda: _decoded(path))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    unwrap = '="' in text
+    # Without quotes no record spans two lines, so a record's line is its position.
+    quoted = '"' in text
+    del text
+    unit = _unit(path)
+    found: defaultdict[str, list[CertRecord]] = defaultdict(list)
+    kinds: _Kinds = set()
+    # (category, item) as the file has them, stripped at the end: a handful of distinct pairs.
+    raw_kinds: set[tuple[str, str]] = set()
+    # Date texts known to read as ISO dates; "" is an empty cell, which is allowed.
+    good_dates: set[str] = {""}
+    old_limit = csv.field_size_limit(_FIELD_LIMIT)
+    previous_end = 0
+    headers: list[str] | None = None
+    pick: Callable[[list[str]], tuple[str, ...]] = itemgetter(0)
+    shortest = 0
+    try:
+        if not unwrap and not quoted:
+            # One record per line: rows go by in blocks whose checks run at C speed.
+            headers = _scan_blocks(reader, path, ids, found, kinds, raw_kinds, good_dates)
+        for values in reader:
+            where = previous_end + 1
+            previous_end = reader.line_num
+            if unwrap:
+                values = [_unwrap(cell) for cell in values]  # type: ignore[misc]
+            if headers is None:
+                headers = [str(h).strip() for h in values]
+                _check_headers(headers)
+                pick, shortest = _picker(headers)
+                continue
+            if not any(values):
+                continue
+            if len(values) >= shortest and _plain(picked := pick(values), ids, good_dates):
+                raw_kinds.add((picked[2], picked[3]))
+                continue
+            _keep(_record(dict(zip(headers, values, strict=False)), where,
+                          f"{path.name} 第 {where} {unit}"), ids, found, kinds)
+    except csv.Error as exc:
+        raise UnusableFile(
+            f"{path.name} 不是可读的 CSV 文件（第 {reader.line_num} 行：{exc}）。"
+            "请用 Excel/WPS 打开后另存为 .xlsx 再试"
+        ) from exc
+    finally:
+        csv.field_size_limit(old_limit)
+    if headers is None:
+        raise SourceError("第一个工作表是空的（the first sheet is empty）")
+    kinds.update((c.strip() or None, i.strip() or None) for c, i in raw_kinds)
+    return {k: tuple(v) for k, v in found.items()}, kinds
+
+
+#: Rows checked together in ``_scan_blocks``.
+_BLOCK = 2048
+# Canonical IDs, one per line: checked for a whole block in one match.
+_CANONICAL_IDS = re.compile(r"(?:[0-9]{17}[0-9X]\n)*[0-9]{17}[0-9X]")
+
+
+def _picker(headers: list[str]) -> tuple[Callable[[list[str]], tuple[str, ...]], int]:
+    """(name, ID, category, item, dates…) of a row, and the least cells a row needs for it."""
+    at = {label: headers.index(label) for label, _ in RECORD_FIELDS if label in headers}
+    needed = [at["姓名"], at["证件号码"], at["作业类别"], at["操作项目"]]
+    needed += [at[label] for label, attr in RECORD_FIELDS if attr in DATE_FIELDS and label in at]
+    # A label twice makes dict(zip(...)) pick a cell by row length: every row is made whole.
+    if any(headers.count(label) > 1 for label in at):
+        return itemgetter(*needed), 1 << 62
+    return itemgetter(*needed), max(needed) + 1
+
+
+def _keep(record: CertRecord, ids: frozenset[str],
+          found: defaultdict[str, list[CertRecord]], kinds: _Kinds) -> None:
+    kinds.add((record.category, record.item))
+    if record.id_number in ids:
+        found[record.id_number].append(record)
+
+
+def _scan_blocks(
+    reader: Iterator[list[str]], path: Path, ids: frozenset[str],
+    found: defaultdict[str, list[CertRecord]], kinds: _Kinds,
+    raw_kinds: set[tuple[str, str]], good_dates: set[str],
+) -> list[str] | None:
+    """The rows of a file whose records are one line each; returns the headers.
+
+    A block of rows that are all plainly well formed (see ``_scan_text``) is checked column by
+    column with set operations and one regular expression; a block with anything else in it
+    (a short or blank row, an ID to normalise or asked for, a date to look at) is read row by
+    row, each row made into a record as ``load_registry`` makes it.
+    """
+    first = next(reader, None)
+    if first is None:
+        return None
+    headers = [str(h).strip() for h in first]
+    _check_headers(headers)
+    pick, shortest = _picker(headers)
+    unit = _unit(path)
+    line = 1
+    while block := list(islice(reader, _BLOCK)):
+        start, line = line, line + len(block)
+        if min(map(len, block)) >= shortest:
+            columns = list(zip(*map(pick, block), strict=True))
+            dates = set(chain.from_iterable(columns[4:]))
+            if (ids.isdisjoint(columns[1]) and all(map(str.strip, columns[0]))
+                    and _CANONICAL_IDS.fullmatch("\n".join(columns[1]))
+                    and (good_dates.issuperset(dates) or _iso_dates(dates, good_dates))):
+                raw_kinds.update(zip(columns[2], columns[3], strict=True))
+                continue
+        for offset, values in enumerate(block, start=1):
+            if len(values) >= shortest and _plain(picked := pick(values), ids, good_dates):
+                raw_kinds.add((picked[2], picked[3]))
+            elif any(values):
+                where = start + offset
+                _keep(_record(dict(zip(headers, values, strict=False)), where,
+                              f"{path.name} 第 {where} {unit}"), ids, found, kinds)
+    return headers
+
+
+def _plain(picked: tuple[str, ...], ids: frozenset[str], good_dates: set[str]) -> bool:
+    """The row (as ``_picker`` picks it) is well formed and none of ``ids``, plainly so; False
+    means "make the record to be sure"."""
+    raw = picked[1]
+    # A canonical ID is its own normal form: one of ids only if equal to one.
+    return bool(
+        len(raw) == 18 and raw not in ids and raw.isascii()
+        and (raw.isdigit() or (raw[:17].isdigit() and raw[17] == "X"))
+        and picked[0].strip()
+        and (good_dates.issuperset(picked[4:]) or _iso_dates(picked[4:], good_dates))
+    )
+
+
+def _iso_dates(texts: Iterable[str], good: set[str]) -> bool:
+    """Every text is empty or an ISO date (remembered in ``good``); False: look closer."""
+    for text in texts:
+        if text not in good:
+            try:
+                iso_date(text)
+            except ValueError:
+                return False
+            good.add(text)
+    return True
 
 
 def _check_headers(headers: Iterable[str]) -> None:
