@@ -1,4 +1,4 @@
-"""Several outputs at once: a large workbook is written by a forked process meanwhile."""
+"""Several outputs at once: each complete, and one that fails does not stop the others."""
 
 from __future__ import annotations
 
@@ -8,21 +8,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from certcheck.register import formats
 from certcheck.register.formats import OutputError, OutputFormat, write_all
+from certcheck.register.json_ import dumps
 from test_register import build_register
-
-
-@pytest.fixture
-def parallel(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(formats, "PARALLEL_MIN_WORKERS", 1)
 
 
 def _targets(*paths: Path) -> list[tuple[str | Path, OutputFormat]]:
     return [(p, OutputFormat.from_path(p)) for p in paths]
 
 
-def test_every_output_is_complete_when_written_in_parallel(tmp_path: Path, parallel: None) -> None:
+def test_every_output_is_complete(tmp_path: Path) -> None:
     reg = build_register()
     xlsx, js, csv = tmp_path / "r.xlsx", tmp_path / "r.json", tmp_path / "r.csv"
     write_all(reg, _targets(xlsx, js, csv))
@@ -33,9 +28,7 @@ def test_every_output_is_complete_when_written_in_parallel(tmp_path: Path, paral
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "r.json", "r.xlsx"]
 
 
-def test_a_failure_in_the_child_is_raised_and_the_rest_written(
-    tmp_path: Path, parallel: None
-) -> None:
+def test_a_failure_is_raised_and_the_rest_written(tmp_path: Path) -> None:
     reg = build_register()
     missing = tmp_path / "no-such-folder" / "r.xlsx"
     with pytest.raises(OutputError, match=r"r\.xlsx"):
@@ -44,10 +37,16 @@ def test_a_failure_in_the_child_is_raised_and_the_rest_written(
     assert not missing.parent.exists()
 
 
-def test_small_registers_are_written_in_process(tmp_path: Path, monkeypatch) -> None:
-    def no_fork(*args: object, **kwargs: object) -> None:
-        raise AssertionError("forked for a small register")
+def test_a_failure_after_the_workbook_is_raised_too(tmp_path: Path) -> None:
+    reg = build_register()
+    missing = tmp_path / "no-such-folder" / "r.json"
+    with pytest.raises(OutputError, match=r"r\.json"):
+        write_all(reg, _targets(tmp_path / "r.xlsx", missing, tmp_path / "r.csv"))
+    assert (tmp_path / "r.xlsx").exists() and (tmp_path / "r.csv").exists()
 
-    monkeypatch.setattr(formats.multiprocessing, "get_context", no_fork)
-    write_all(build_register(), _targets(tmp_path / "r.xlsx", tmp_path / "r.json"))
-    assert (tmp_path / "r.xlsx").exists() and (tmp_path / "r.json").exists()
+
+def test_standard_output_and_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    reg = build_register()
+    write_all(reg, [("-", OutputFormat.JSON), (tmp_path / "r.xlsx", OutputFormat.XLSX)])
+    assert capsys.readouterr().out == dumps(reg) + "\n"
+    assert (tmp_path / "r.xlsx").exists()

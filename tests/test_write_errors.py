@@ -228,13 +228,10 @@ def test_full_disk_in_a_real_process_prints_one_line(tiny_disk: Path) -> None:
     assert out.read_bytes() == PREVIOUS
 
 
-def test_full_disk_in_the_forked_workbook_writer(tiny_disk: Path, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from certcheck.register import formats
+def test_full_disk_for_the_workbook_among_other_outputs(tiny_disk: Path, tmp_path: Path) -> None:
     from certcheck.register.formats import OutputError, OutputFormat, write_all
     from test_register import build_register
 
-    monkeypatch.setattr(formats, "PARALLEL_MIN_WORKERS", 1)
     out = tiny_disk / "register.xlsx"
     with pytest.raises(OutputError) as caught:
         write_all(build_register(), [(out, OutputFormat.XLSX),

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TextIO
 
@@ -88,30 +85,18 @@ def write(
     _writers()[chosen](reg, Path(path))
 
 
-#: Below this many workers a second process costs more than it saves.
-PARALLEL_MIN_WORKERS = 5_000
-
-
 class OutputError(Exception):
     """An output could not be written; the message names the file and the reason."""
 
 
-def _write_in_child(reg: Register, path: Path, fmt: OutputFormat, report: Connection) -> None:
-    try:
-        write(reg, path, fmt)
-        report.send(None)
-    except WriteError as exc:  # already names the file and says why, in the user's words
-        report.send(str(exc))
-    except BaseException as exc:  # everything goes back to the parent as a message
-        report.send(f"cannot write {path}: {type(exc).__name__}: {exc}")
-
-
 def write_all(reg: Register, targets: Sequence[tuple[str | Path, OutputFormat]]) -> None:
-    """Write every target; a large workbook is written in a forked process meanwhile.
+    """Write every target, one after the other.
 
-    The xlsx register is most of a large run's writing time and xlsxwriter holds the GIL, so
-    on a machine with two cores the other outputs are written alongside it. Each file is still
-    written atomically; a failure in either process is raised here as OutputError.
+    When several files are asked for, one that cannot be written does not stop the others: the
+    first failure is raised as OutputError once they are all done. Each file is written
+    atomically. (The workbook used to be written by a forked process meanwhile; with its rows
+    written as XML text it no longer saved enough time to pay for a second copy of the
+    register in memory: see README, "Performance".)
     """
     with paused():
         _write_all(reg, targets)
@@ -122,32 +107,14 @@ def _write_all(reg: Register, targets: Sequence[tuple[str | Path, OutputFormat]]
     for path, fmt in targets:
         if str(path) == STDOUT:
             write(reg, path, fmt)
-    workbook = next(((p, f) for p, f in files if f is OutputFormat.XLSX), None)
-    parallel = (
-        workbook is not None
-        and len(files) > 1
-        and len(reg.findings) >= PARALLEL_MIN_WORKERS
-        # fork is only safe to rely on under Linux (macOS frameworks break in a forked child).
-        and sys.platform == "linux"
-        and (os.cpu_count() or 1) > 1
-    )
-    if not parallel or workbook is None:
-        for path, fmt in files:
-            write(reg, path, fmt)
+    if len(files) == 1:
+        write(reg, *files[0])
         return
-    # fork shares the register with the child as it is, without pickling 100,000 findings.
-    receive, send = multiprocessing.Pipe(duplex=False)
-    child = multiprocessing.get_context("fork").Process(
-        target=_write_in_child, args=(reg, Path(workbook[0]), workbook[1], send), daemon=True
-    )
-    child.start()
-    try:
-        for path, fmt in files:
-            if (path, fmt) != workbook:
-                write(reg, path, fmt)
-    finally:
-        child.join()
-    problem = (receive.recv() if receive.poll()
-               else f"无法写入 {workbook[0]}：写入进程异常退出（exit {child.exitcode}）")
+    problem = None
+    for path, fmt in files:
+        try:
+            write(reg, path, fmt)
+        except WriteError as exc:  # already names the file and says why, in the user's words
+            problem = problem or str(exc)
     if problem is not None:
         raise OutputError(problem)
