@@ -1,7 +1,13 @@
-"""Every benchmark figure, one line each, as a ratio to a floor measured in the same run.
+"""Every benchmark figure, one line each, against a floor measured in the same run.
 
-    python bench/run.py            # 20k and 100k rosters, lookups, rate, captcha pipeline, summary
+    python bench/run.py            # 20k and 100k rosters, lookup, the other bench scripts
     python bench/run.py --quick    # 20k only (a minute or so)
+    python bench/run.py --full     # also 300k, for the cost per row at 300k vs 100k (~15 min)
+
+Wall time and memory come from ``bench/measure.py``: memory is the peak of the *sum* of the
+resident memory (VmRSS) of every process of a run (certcheck, a forked writer, an isolated
+reader), sampled every 10 ms; the largest single process is shown beside it. Each figure is the
+best of N runs, floor and certcheck alternated so that a busy moment falls on both.
 
 Data is generated into bench/out/ (ignored by git) and reused while its size matches.
 """
@@ -9,7 +15,7 @@ Data is generated into bench/out/ (ignored by git) and reused while its size mat
 from __future__ import annotations
 
 import argparse
-import asyncio
+import csv
 import json
 import subprocess
 import sys
@@ -21,68 +27,76 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 sys.path.insert(0, str(HERE))
 
+import measure  # noqa: E402
+
 from data import generate  # noqa: E402
 
-MEASURE = (
-    "import resource, subprocess, sys, time\n"
-    "t = time.perf_counter()\n"
-    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
-    "elapsed = time.perf_counter() - t\n"
-    "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-    "print(elapsed, rss, code)\n"
-)
+AS_OF = "2026-11-29"
+#: Targets of issue 13.
+RATIO_TARGET = 1.2
+MEMORY_TARGET_MIB = 400
+PER_ROW_DRIFT = 0.05
+LOOKUP_TARGET_S = 0.5
 
 
-def _once(cmd: list[str]) -> tuple[float, float]:
-    done = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True,
-                          check=True)
-    elapsed, rss, code = done.stdout.split()
-    if int(code) not in (0, 1, 3):
-        raise SystemExit(f"{cmd[:4]} exited {code}")
-    return float(elapsed), float(rss)
-
-
-def measure_pair(ours: list[str], floor: list[str], repeat: int = 3) -> tuple[float, ...]:
-    """Best wall time and peak RSS (MiB) of each command, runs alternated so that a busy
-    moment of the machine does not fall on one side only."""
-    best = [float("inf"), float("inf")]
-    peak = [0.0, 0.0]
+def measure_pair(ours: list[str], floor: list[str], repeat: int = 3
+                 ) -> tuple[measure.Measured, measure.Measured]:
+    """Best wall time and highest summed RSS of each command, runs alternated."""
+    best: list[measure.Measured | None] = [None, None]
     for _ in range(repeat):
         for side, cmd in enumerate((floor, ours)):
-            elapsed, rss = _once(cmd)
-            best[side] = min(best[side], elapsed)
-            peak[side] = max(peak[side], rss)
-    return best[1], peak[1], best[0], peak[0]
+            got = measure.run(cmd)
+            if got.returncode not in (0, 1, 3):
+                raise SystemExit(f"{cmd[:4]} exited {got.returncode}")
+            was = best[side]
+            best[side] = got if was is None else measure.Measured(
+                min(was.seconds, got.seconds), max(was.rss_sum, got.rss_sum),
+                max(was.rss_max, got.rss_max), got.returncode)
+    assert best[0] is not None and best[1] is not None
+    return best[1], best[0]
 
 
 def certcheck_cmd(roster: Path, registry: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "certcheck", "verify", str(roster), "--source",
-            f"registry:{registry}", "--as-of", "2026-11-29", "--no-progress", "--no-cache",
+            f"registry:{registry}", "--as-of", AS_OF, "--no-progress", "--no-cache",
             "--enterprise", "bench", "-o", str(out / "register.xlsx"), "-o",
             str(out / "register.json")]
 
 
-def roster_run(size: int) -> None:
+def roster_run(size: int, repeat: int) -> tuple[float, float]:
+    """The verify figure at ``size``; returns the seconds per row of certcheck and floor."""
     roster, registry = generate(OUT, size)
     work = OUT / f"run-{size}"
     work.mkdir(exist_ok=True)
-    ours, rss, floor, floor_rss = measure_pair(
+    ours, floor = measure_pair(
         certcheck_cmd(roster, registry, work),
         [sys.executable, str(HERE / "floor.py"), str(roster), str(registry), str(work)],
+        repeat,
     )
-    print(f"roster run {size:>7,}: certcheck {ours:6.2f} s, floor {floor:6.2f} s, "
-          f"ratio {ours / floor:.2f} (target <= 1.3); peak RSS {rss:.0f} MiB "
-          f"(floor {floor_rss:.0f} MiB; target at 100k <= 500)")
+    ratio = ours.seconds / floor.seconds
+    judged = size == 100_000
+    print(f"verify {size:>7,} workers (.xlsx + .json): certcheck {ours.seconds:6.2f} s, floor "
+          f"{floor.seconds:6.2f} s, ratio {ratio:.2f}"
+          + (f" (target <= {RATIO_TARGET}: {'met' if ratio <= RATIO_TARGET else 'MISSED'})"
+             if judged else ""))
+    print(f"  memory {size:>7,}: summed RSS {ours.rss_sum:4.0f} MiB (largest process "
+          f"{ours.rss_max:4.0f} MiB); floor {floor.rss_sum:4.0f} MiB"
+          + (f" (target <= {MEMORY_TARGET_MIB} MiB: "
+             f"{'met' if ours.rss_sum <= MEMORY_TARGET_MIB else 'MISSED'})" if judged else ""))
     if size == 20_000:
         check_against_reference(roster, registry, work / "register.json")
+    return ours.seconds / size, floor.seconds / size
 
 
 def check_against_reference(roster: Path, registry: Path, register: Path) -> None:
     """The fast path's counts must equal a slow, obvious path's: openpyxl, one by one."""
+    import asyncio
+    from datetime import date, datetime
+
     import openpyxl
 
     from certcheck.ids import is_valid_id, normalize_id
-    from certcheck.models import Declared, IdProblem, Query, Worker
+    from certcheck.models import Answer, Declared, IdProblem, Query, Worker
     from certcheck.rules import decide
     from certcheck.sources.registry import RegistrySource
 
@@ -98,10 +112,6 @@ def check_against_reference(roster: Path, registry: Path, register: Path) -> Non
             declared=Declared(cert_number=cert or None, category=category, item=item),
         ))
     ids = Counter(w.id_number for w in workers)
-    from datetime import date, datetime
-
-    from certcheck.models import Answer
-
     counts: Counter[str] = Counter()
     for w in workers:
         outcome = asyncio.run(source.lookup(Query(w.id_number or "", w.name or "")))
@@ -116,18 +126,60 @@ def check_against_reference(roster: Path, registry: Path, register: Path) -> Non
         raise SystemExit(f"fast path counts {fast} differ from the reference {dict(counts)}")
 
 
+def per_row_line(costs: dict[int, tuple[float, float]], full: bool) -> None:
+    if 300_000 not in costs:
+        print("cost per row at 300k vs 100k: not measured in this run; "
+              "`python bench/run.py --full` measures it (about 15 minutes)")
+        return
+    ours = costs[300_000][0] / costs[100_000][0]
+    floor = costs[300_000][1] / costs[100_000][1]
+    print(f"cost per row: {costs[100_000][0] * 1e6:.1f} µs at 100k, "
+          f"{costs[300_000][0] * 1e6:.1f} µs at 300k, 300k/100k {ours:.3f} (floor's "
+          f"{floor:.3f}; target <= {1 + PER_ROW_DRIFT:.2f}: "
+          f"{'met' if ours <= 1 + PER_ROW_DRIFT else 'MISSED'})")
+
+
+def lookup_run(repeat: int = 5) -> None:
+    """``certcheck lookup`` of one person in the 100k registry, against the csv module."""
+    _, registry = generate(OUT, 100_000)
+    with registry.open(encoding="utf-8-sig", newline="") as fh:
+        last = list(csv.reader(fh))[-1]
+    name, id_number = last[0], last[1]
+    ours, floor = measure_pair(
+        [sys.executable, "-m", "certcheck", "lookup", "--id", id_number, "--name", name,
+         "--source", f"registry:{registry}", "--as-of", AS_OF],
+        [sys.executable, str(HERE / "floor_lookup.py"), str(registry), id_number],
+        repeat,
+    )
+    print(f"lookup of one person, 100,000-record registry: certcheck {ours.seconds:.2f} s, "
+          f"{ours.rss_sum:.0f} MiB; floor (csv module) {floor.seconds:.2f} s, "
+          f"{floor.rss_sum:.0f} MiB; ratio {ours.seconds / floor.seconds:.2f} (target <= "
+          f"{LOOKUP_TARGET_S} s: {'met' if ours.seconds <= LOOKUP_TARGET_S else 'MISSED'})")
+
+
+def other_scripts() -> None:
+    for script in ("bench_startup.py", "bench_summary.py", "bench_lookups.py",
+                   "bench_captcha.py"):
+        if (HERE / script).exists():
+            print(f"-- {script}", flush=True)
+            subprocess.run([sys.executable, str(HERE / script)], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="only the 20k roster run")
+    parser.add_argument("--full", action="store_true", help="also the 300k roster run")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     started = time.perf_counter()
-    for size in (20_000,) if args.quick else (20_000, 100_000):
-        roster_run(size)
+    sizes = [(20_000, 3)] if args.quick else [(20_000, 3), (100_000, 3)]
+    if args.full:
+        sizes.append((300_000, 2))
+    costs = {size: roster_run(size, repeat) for size, repeat in sizes}
     if not args.quick:
-        for script in ("bench_lookups.py", "bench_captcha.py", "bench_summary.py"):
-            if (HERE / script).exists():
-                subprocess.run([sys.executable, str(HERE / script)], check=True)
+        per_row_line(costs, args.full)
+        lookup_run()
+        other_scripts()
     print(f"(bench took {time.perf_counter() - started:.0f} s)")
 
 
