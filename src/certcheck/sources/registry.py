@@ -119,10 +119,11 @@ def load_registry(path: Path) -> dict[str, tuple[CertRecord, ...]]:
             rows = _sheet_rows(path)
         by_id: defaultdict[str, list[CertRecord]] = defaultdict(list)
         unit = _unit(path)
+        known: dict[object, object] = {}
         # 100,000 records that all live to the end of the run: see gcpause.
         with paused():
             for where, row in rows:
-                record = _record(row, where, f"{path.name} 第 {where} {unit}")
+                record = _record(row, where, f"{path.name} 第 {where} {unit}", known)
                 by_id[record.id_number].append(record)
         return {k: tuple(v) for k, v in by_id.items()}
 
@@ -381,13 +382,22 @@ def _text(value: object) -> str | None:
 _FIELDS = tuple((label, attr, attr in DATE_FIELDS) for label, attr in RECORD_FIELDS)
 
 
-def _record(row: Mapping[str, object], where: int, origin: str) -> CertRecord:
+#: Text cells that repeat from record to record (a category, an item, an issuer): one string
+#: object each instead of 100,000 copies.
+_SHARED_TEXT = frozenset({"category", "item", "issuer"})
+_CANONICAL_ID = re.compile(r"[0-9]{17}[0-9X]")
+
+
+def _record(row: Mapping[str, object], where: int, origin: str,
+            known: dict[object, object] | None = None) -> CertRecord:
     # Runs once per official record (100,000 for a district registry): the registry's own
-    # YYYY-MM-DD dates take the C parser first, anything else the full date reader.
+    # YYYY-MM-DD dates take the C parser first, anything else the full date reader. ``known``
+    # keeps the dates and repeating texts already read during one file's reading, so each is
+    # parsed once and shared, which also saves their copies' memory.
     values: dict[str, object] = {}
     get = row.get
-    # "第 3 行" / "第 3 条记录": the error message above this one names the file.
-    at = "第" + origin.rsplit("第", 1)[1] if "第" in origin else str(where)
+    if known is None:
+        known = {}
     for label, attr, is_date in _FIELDS:
         raw = get(label)
         if is_date:
@@ -395,27 +405,49 @@ def _record(row: Mapping[str, object], where: int, origin: str) -> CertRecord:
                 values[attr] = None
                 continue
             if isinstance(raw, str):
+                day = known.get(raw)
+                if day is not None:
+                    values[attr] = day
+                    continue
                 try:
-                    values[attr] = iso_date(raw)
+                    values[attr] = known[raw] = iso_date(raw)
                     continue
                 except ValueError:
                     pass
             try:
                 values[attr] = parse_date(raw.strip() if isinstance(raw, str) else raw)
             except ValueError:
-                raise SourceError(f"{at}：{label} 不是日期：{raw}（not a date）") from None
+                raise SourceError(
+                    f"{_row_words(origin, where)}：{label} 不是日期：{raw}（not a date）"
+                ) from None
         elif isinstance(raw, str):
-            values[attr] = raw.strip() or None
+            text = raw.strip() or None
+            if attr in _SHARED_TEXT and text is not None:
+                text = known.setdefault(("text", text), text)  # type: ignore[assignment]
+            values[attr] = text
         else:
             values[attr] = _text(raw)
     raw_id = row.get("证件号码")
     if isinstance(raw_id, float) or (
         isinstance(raw_id, str) and not raw_id.isdigit() and _NUMBER_TEXT.fullmatch(raw_id)
     ):
-        raise SourceError(f"{at}：证件号码被存为数字，末位已丢失（a number）")
+        raise SourceError(
+            f"{_row_words(origin, where)}：证件号码被存为数字，末位已丢失（a number）"
+        )
     if not values["name"] or not values["id_number"]:
-        raise SourceError(f"{at}：姓名和证件号码不能为空（must not be empty）")
-    values["id_number"] = normalize_id(str(values["id_number"]))
+        raise SourceError(
+            f"{_row_words(origin, where)}：姓名和证件号码不能为空（must not be empty）"
+        )
+    id_text = str(values["id_number"])
+    # An ASCII ID of 17 digits and a digit or X is already its own normal form.
+    if not (len(id_text) == 18 and id_text.isascii() and _CANONICAL_ID.fullmatch(id_text)):
+        id_text = normalize_id(id_text)
+    values["id_number"] = id_text
     values["status_text"] = _text(get(STATUS_LABEL))
     values["origin"] = origin
     return CertRecord(**values)  # type: ignore[arg-type]
+
+
+def _row_words(origin: str, where: int) -> str:
+    """"第 3 行" / "第 3 条记录": the error message above this one names the file."""
+    return "第" + origin.rsplit("第", 1)[1] if "第" in origin else str(where)
