@@ -20,8 +20,8 @@ from certcheck.cli import summary as _summary  # noqa: F401  (attaches the comma
 from certcheck.models import Declared, Finding, Reason, Status, Worker
 from certcheck.register.formats import write
 from certcheck.register.model import Kind, Register, RegisterMeta, Sample
-from certcheck.register.reader import read_register
-from certcheck.summary import Action, Measure, summarize
+from certcheck.register.reader import RegisterTally, read_register
+from certcheck.summary import Action, Measure, load_registers, summarize
 from certcheck.summary.aggregate import FORM_ROWS, UNNAMED
 from certcheck.summary.form import DETAIL_HEADERS, TITLE
 from factories import nth_id, record
@@ -254,6 +254,17 @@ def test_figures_pure(tmp_path: Path) -> None:
     assert summary.not_self_checked == (D, E)
     # Inspection registers are samples, which is fine; unverified workers are warned about.
     assert not any("抽查" in w for w in summary.warnings)
+
+
+def test_loaded_registers_keep_counts_and_sum_up_as_full_reads(tmp_path: Path) -> None:
+    paths = scenario(tmp_path)
+    loaded = load_registers(paths)
+    # Thousands of registers fit in memory because only their counts are kept.
+    assert all(isinstance(r, RegisterTally) for r in loaded.registers)
+    actions = [Action(C, (Measure.RECTIFY,), Decimal("0.5"))]
+    from_tallies = summarize(loaded.registers, [A, B, C, D, E], actions)
+    from_rows = summarize([read_register(p) for p in paths], [A, B, C, D, E], actions)
+    assert from_tallies == from_rows
 
 
 def test_json_output(tmp_path: Path) -> None:
