@@ -17,7 +17,7 @@ from certcheck.models import (
     WarningCode,
     Worker,
 )
-from certcheck.rules import RULE_TABLE, cert_key, decide
+from certcheck.rules import ITEM_RULES, PERSON_RULES, RULE_TABLE, cert_key, decide
 from factories import AS_OF, failed, found, make_id, not_found, record, worker
 
 MEM_ONLY = SourceTraits()
@@ -117,6 +117,17 @@ def _readme_rule_rows() -> list[tuple[int, str, str]]:
 def test_readme_prints_the_table_decide_runs() -> None:
     expected = [(r.number, r.status.value, r.reason.value) for r in RULE_TABLE]
     assert _readme_rule_rows() == expected
+
+
+def test_readme_marks_per_item_exactly_the_rows_decided_per_item() -> None:
+    text = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    section = text[text.index("## What each worker gets") :]
+    per: dict[int, str] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0].isdigit():
+            per[int(cells[0])] = cells[1]
+    assert per == {r.number: "row" for r in PERSON_RULES} | {r.number: "item" for r in ITEM_RULES}
 
 
 def test_failed_lookup_never_fake_even_when_row_claims_certificate() -> None:
