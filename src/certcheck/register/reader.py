@@ -481,8 +481,8 @@ def _sheet_row(line: list[Any], pos: Mapping[str, int], where: str) -> RegisterR
     )
 
 
-#: The cells of a row that can make it unreadable (see ``_sheet_row``); text never does.
 _DATE_HEADERS = ("有效期结束日期", "应复审日期", "实际复审日期")
+#: The cells that can make a row unreadable (see ``_sheet_row``); text cells never do.
 _CHECKED_HEADERS = ("行号", "核验结果", "原因", *_DATE_HEADERS)
 
 
