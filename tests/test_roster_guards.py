@@ -154,6 +154,28 @@ def test_entity_expansion_in_any_part_is_refused(tmp_path: Path) -> None:
         read_roster(path)
 
 
+def test_parts_no_reader_parses_are_sized_but_not_scanned(tmp_path: Path) -> None:
+    # A theme or document-properties part is never parsed, so a DOCTYPE in it harms no one and
+    # the roster is read; a compression bomb hidden in it is still refused by its size.
+    theme = f'<?xml version="1.0"?>{BILLION_LAUGHS}<a:theme xmlns:a="urn:x"/>'
+    path = tiny_xlsx(
+        tmp_path / "theme.xlsx",
+        sheet_xml(
+            HEADER_CELLS + '<row r="2"><c r="A2" t="inlineStr"><is><t>张三</t></is></c>'
+            f'<c r="B2" t="inlineStr"><is><t>{ID_A}</t></is></c></row>'
+        ),
+        extra={"xl/theme/theme1.xml": theme, "docProps/app.xml": theme},
+    )
+    assert [w.name for w in read_roster(path).workers] == ["张三"]
+    bomb = tiny_xlsx(
+        tmp_path / "bomb.xlsx",
+        sheet_xml(HEADER_CELLS),
+        extra={"xl/theme/theme1.xml": "<a>" + " " * (50 * 1024 * 1024) + "</a>"},
+    )
+    with pytest.raises(RosterError, match="压缩炸弹"):
+        read_roster(bomb)
+
+
 @pytest.mark.parametrize(
     "name", ["pass_protected.xlsx", "pass_protected.ods", "pass_protected.xlsb"]
 )
