@@ -8,7 +8,10 @@ read and those skipped with why, a native chart),
 Every text is written with ``write_string``: whatever a roster contained (``=HYPERLINK(…)``, an
 all-digit ID number, ``http://…``) lands in the cell as the literal text. The workbook options
 that would turn strings into formulas, numbers or links are switched off as well, so that no
-future ``write`` call can reintroduce that.
+future ``write`` call can reintroduce that. The worker rows of 核验登记表 are the exception:
+they are written as XML text by :mod:`certcheck.register.sheet_xml` (always inline strings,
+escaped), the same text xlsxwriter writes for them, because xlsxwriter's cost per cell was most
+of a large run.
 
 ``constant_memory`` mode streams rows to disk instead of keeping 2 million cell objects for a
 100k-worker roster. Its one cost, no cached values for charts, is paid by handing the chart its
