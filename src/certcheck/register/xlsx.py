@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from typing import Any
 import xlsxwriter
 
 from certcheck.atomic import atomic_write
-from certcheck.models import Status
+from certcheck.models import Finding, Status
 from certcheck.register.issue_codes import explain
 from certcheck.register.layout import (
     as_of_text,
@@ -54,6 +55,7 @@ from certcheck.register.sheet_xml import (
 from certcheck.register.view import (
     COLUMNS,
     STATUS_COLUMN,
+    Cell,
     CellKind,
     Masker,
     count_by_sheet,
@@ -123,11 +125,14 @@ def _build(reg: Register, target: Path) -> None:
         rows = RowsFile(Path(scratch) / "rows.xml")
         try:
             wb = xlsxwriter.Workbook(str(book), {**_OPTIONS, "tmpdir": scratch})
-            _main_sheet(wb, reg, rows)
+            last_row = _main_sheet(wb, reg, rows)
             _summary_sheet(wb, reg)
             if reg.input_issues:
                 _issues_sheet(wb, reg, Masker(reg.mask_ids))
             _marker_sheet(wb, reg)
+            # Where xlsxwriter would write it: the formats it uses first are numbered in the
+            # same order as before.
+            last_row()
             wb.close()
             assemble(book, target, _MAIN_MEMBER, rows, column_name(len(COLUMNS) - 1),
                      compresslevel=MAIN_SHEET_COMPRESSION)
@@ -155,7 +160,8 @@ def register_footer(meta: RegisterMeta) -> str:
                        f"核验日期：{as_of_text(meta.as_of)}")
 
 
-def _main_sheet(wb: Any, reg: Register, rows: RowsFile) -> None:
+def _main_sheet(wb: Any, reg: Register, rows: RowsFile) -> Callable[[], None]:
+    """The register sheet but its last worker row; returns what writes that row."""
     ws = wb.add_worksheet(MAIN_SHEET)
     header = _header(wb)
     text = wb.add_format({"num_format": "@", "valign": "top"})
@@ -182,9 +188,9 @@ def _main_sheet(wb: Any, reg: Register, rows: RowsFile) -> None:
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(reg.findings), 1), len(COLUMNS) - 1)
 
-    widths = _worker_rows(reg, rows, StyleIndex(), header=header, text=text, day=day,
-                          stamp=stamp, number=number, status_formats=status_formats,
-                          column_formats=column_formats)
+    widths, last_row = _worker_rows(reg, rows, StyleIndex(), header=header, text=text, day=day,
+                                    stamp=stamp, number=number, status_formats=status_formats,
+                                    column_formats=column_formats)
     for c, column in enumerate(COLUMNS):
         if wraps[c]:
             width = WRAPPED_WIDTHS[column.header]
@@ -198,6 +204,7 @@ def _main_sheet(wb: Any, reg: Register, rows: RowsFile) -> None:
         # text column stays text instead of becoming 5.00381E+17.
         ws.set_column(c, c, width, column_formats[c])
     print_landscape(ws, footer=register_footer(reg.meta))
+    return last_row
 
 
 #: Columns whose text is mostly one of a few values (an item, an issuer, a reason): their
@@ -212,17 +219,21 @@ _REPEATING = frozenset(
 def _worker_rows(
     reg: Register, rows: RowsFile, style: StyleIndex, *, header: Any, text: Any, day: Any,
     stamp: Any, number: Any, status_formats: dict[Status, Any], column_formats: list[Any],
-) -> list[set[str]]:
-    """Write one row per worker to ``rows``; return the values of each column sized to them.
+) -> tuple[list[set[str]], Callable[[], None]]:
+    """Write one row per worker to ``rows`` but the last; return the values of each column
+    sized to them, and what writes the last row.
 
-    Cells come in the order xlsxwriter would write them, and each format's style index is
-    asked for at its first cell (see ``sheet_xml``): the header row comes first.
+    Cells come in the order xlsxwriter would write them and each format's style index is asked
+    for at its first cell (see ``sheet_xml``): the header row first, each row when the next one
+    starts, the last one only as the workbook closes, after the other sheets' rows. The last
+    row is left to the caller for that.
     """
-    style(header)
     n = len(COLUMNS)
     wraps = [column.header in WRAPPED_WIDTHS for column in COLUMNS]
     kinds = [column.kind for column in COLUMNS]
-    sized = [kinds[c] is CellKind.TEXT and not wraps[c] for c in range(n)]
+    # The status column is sized to its header: its values are a few short words.
+    sized = [c for c in range(n) if kinds[c] is CellKind.TEXT and not wraps[c]
+             and c != STATUS_COLUMN]
     repeating = [column.header in _REPEATING for column in COLUMNS]
     names = [column_name(c) for c in range(n)]
     seen: list[set[str]] = [set() for _ in COLUMNS]
@@ -233,12 +244,9 @@ def _worker_rows(
     ]
     # Per column, the tail of a cell after its reference: `` s="2" t="inlineStr"><is>…</c>``.
     known: list[dict[Any, str]] = [{} for _ in COLUMNS]
-    masker = Masker(reg.mask_ids)
-    sheets = reg.meta.sheets
     write = rows.write
-    last = None
-    for r, finding in enumerate(reg.findings, start=1):
-        values = flat_row(finding, masker, sheets)
+
+    def emit(r: int, finding: Finding, values: tuple[Cell, ...]) -> None:
         lines = 1
         for c, width, measured in wrap_at:
             value = values[c]
@@ -260,8 +268,6 @@ def _worker_rows(
                     tail = known[c][fmt] = (f'{style(fmt)} t="inlineStr">'
                                             f"{inline_text(str(value))}</c>")
             elif isinstance(value, str):
-                if sized[c]:
-                    seen[c].add(value)
                 tail = known[c].get(value) if repeating[c] else None
                 if tail is None:
                     tail = f'{style(column_formats[c])} t="inlineStr">{inline_text(value)}</c>'
@@ -283,9 +289,28 @@ def _worker_rows(
             parts.append(f'<c r="{names[c]}{ref}"{tail}')
         parts.append("</row>")
         write("".join(parts))
-        last = r
-    rows.last_row = last
-    return seen
+        rows.last_row = r
+
+    masker = Masker(reg.mask_ids)
+    sheets = reg.meta.sheets
+    last: tuple[int, Finding, tuple[Cell, ...]] | None = None
+    if reg.findings:
+        style(header)
+    for r, finding in enumerate(reg.findings, start=1):
+        values = flat_row(finding, masker, sheets)
+        for c in sized:
+            value = values[c]
+            if isinstance(value, str):
+                seen[c].add(value)
+        if last is not None:
+            emit(*last)
+        last = (r, finding, values)
+
+    def finish() -> None:
+        if last is not None:
+            emit(*last)
+
+    return seen, finish
 
 
 def sample_label(meta: RegisterMeta) -> str:
