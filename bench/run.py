@@ -2,12 +2,13 @@
 
     python bench/run.py            # 20k and 100k rosters, lookup, the other bench scripts
     python bench/run.py --quick    # 20k only (a minute or so)
-    python bench/run.py --full     # also 300k, for the cost per row at 300k vs 100k (~15 min)
+    python bench/run.py --full     # also 300k, for the cost per row at 300k vs 100k (~20 min)
 
 Wall time and memory come from ``bench/measure.py``: memory is the peak of the *sum* of the
 resident memory (VmRSS) of every process of a run (certcheck, a forked writer, an isolated
 reader), sampled every 10 ms; the largest single process is shown beside it. Each figure is the
-best of N runs, floor and certcheck alternated so that a busy moment falls on both.
+best of N runs, floor and certcheck alternated so that a busy moment falls on both; with
+--full the 100k and 300k runs take turns as well, for the cost per row.
 
 Data is generated into bench/out/ (ignored by git) and reused while its size matches.
 """
@@ -63,16 +64,44 @@ def certcheck_cmd(roster: Path, registry: Path, out: Path) -> list[str]:
             str(out / "register.json")]
 
 
-def roster_run(size: int, repeat: int) -> tuple[float, float]:
-    """The verify figure at ``size``; returns the seconds per row of certcheck and floor."""
-    roster, registry = generate(OUT, size)
-    work = OUT / f"run-{size}"
-    work.mkdir(exist_ok=True)
-    ours, floor = measure_pair(
-        certcheck_cmd(roster, registry, work),
-        [sys.executable, str(HERE / "floor.py"), str(roster), str(registry), str(work)],
-        repeat,
-    )
+def roster_runs(sizes: list[int], repeat: int) -> dict[int, tuple[float, float]]:
+    """The verify figures at ``sizes``; returns the seconds per row of certcheck and floor.
+
+    Every round runs each size's floor and certcheck in turn, so that the sizes compared for
+    the cost per row see the same moments of a shared machine.
+    """
+    commands = {}
+    for size in sizes:
+        roster, registry = generate(OUT, size)
+        work = OUT / f"run-{size}"
+        work.mkdir(exist_ok=True)
+        commands[size] = (
+            certcheck_cmd(roster, registry, work),
+            [sys.executable, str(HERE / "floor.py"), str(roster), str(registry), str(work)],
+        )
+    best: dict[tuple[int, int], measure.Measured] = {}
+    for _ in range(repeat):
+        for size in sizes:
+            for side in (1, 0):
+                got = measure.run(commands[size][side])
+                if got.returncode not in (0, 1, 3):
+                    raise SystemExit(f"{commands[size][side][:4]} exited {got.returncode}")
+                was = best.get((size, side))
+                best[size, side] = got if was is None else measure.Measured(
+                    min(was.seconds, got.seconds), max(was.rss_sum, got.rss_sum),
+                    max(was.rss_max, got.rss_max), got.returncode)
+    costs = {}
+    for size in sizes:
+        ours, floor = best[size, 0], best[size, 1]
+        report(size, ours, floor)
+        if size == 20_000:
+            roster, registry = generate(OUT, size)
+            check_against_reference(roster, registry, OUT / f"run-{size}" / "register.json")
+        costs[size] = (ours.seconds / size, floor.seconds / size)
+    return costs
+
+
+def report(size: int, ours: measure.Measured, floor: measure.Measured) -> None:
     ratio = ours.seconds / floor.seconds
     judged = size == 100_000
     print(f"verify {size:>7,} workers (.xlsx + .json): certcheck {ours.seconds:6.2f} s, floor "
@@ -82,10 +111,8 @@ def roster_run(size: int, repeat: int) -> tuple[float, float]:
     print(f"  memory {size:>7,}: summed RSS {ours.rss_sum:4.0f} MiB (largest process "
           f"{ours.rss_max:4.0f} MiB); floor {floor.rss_sum:4.0f} MiB"
           + (f" (target <= {MEMORY_TARGET_MIB} MiB: "
-             f"{'met' if ours.rss_sum <= MEMORY_TARGET_MIB else 'MISSED'})" if judged else ""))
-    if size == 20_000:
-        check_against_reference(roster, registry, work / "register.json")
-    return ours.seconds / size, floor.seconds / size
+             f"{'met' if ours.rss_sum <= MEMORY_TARGET_MIB else 'MISSED'})" if judged else ""),
+          flush=True)
 
 
 def check_against_reference(roster: Path, registry: Path, register: Path) -> None:
@@ -129,7 +156,7 @@ def check_against_reference(roster: Path, registry: Path, register: Path) -> Non
 def per_row_line(costs: dict[int, tuple[float, float]], full: bool) -> None:
     if 300_000 not in costs:
         print("cost per row at 300k vs 100k: not measured in this run; "
-              "`python bench/run.py --full` measures it (about 15 minutes)")
+              "`python bench/run.py --full` measures it (about 20 minutes)")
         return
     ours = costs[300_000][0] / costs[100_000][0]
     floor = costs[300_000][1] / costs[100_000][1]
@@ -172,10 +199,9 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     started = time.perf_counter()
-    sizes = [(20_000, 3)] if args.quick else [(20_000, 3), (100_000, 3)]
-    if args.full:
-        sizes.append((300_000, 2))
-    costs = {size: roster_run(size, repeat) for size, repeat in sizes}
+    costs = roster_runs([20_000], 3)
+    if not args.quick:
+        costs.update(roster_runs([100_000, 300_000] if args.full else [100_000], 3))
     if not args.quick:
         per_row_line(costs, args.full)
         lookup_run()
