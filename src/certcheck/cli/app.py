@@ -62,8 +62,8 @@ def _guarded(interrupted: str = INTERRUPTED) -> Iterator[None]:
     from certcheck.atomic import WriteError
     from certcheck.register.formats import OutputError, UnsupportedFormat
     from certcheck.register.reader import RegisterFormatError
-    from certcheck.roster import RosterError
     from certcheck.sources.interface import SourceError
+    from certcheck.tablefile.errors import UnusableFile as RosterError
 
     try:
         yield

@@ -8,6 +8,7 @@ free text that may hold one (a name) through ``SCREEN``. Text from the roster go
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -18,7 +19,9 @@ from certcheck.ids import mask_id
 from certcheck.models import Finding, Status, WarningCode
 from certcheck.register.model import Register
 from certcheck.register.view import Masker, count_by_sheet, sheet_of
-from certcheck.roster import Roster
+
+if TYPE_CHECKING:  # the roster reader is heavy, and lookup never reads a roster
+    from certcheck.roster import Roster
 
 STATUS_STYLE = {
     Status.VALID: "green",

@@ -35,8 +35,16 @@ from certcheck.models import (
     WarningCode,
 )
 from certcheck.register.model import Kind, Sample, SkippedSheet, Verdict
-from certcheck.register.view import CACHED_SUFFIX, HEADERS, LATER_HEADERS, WARNING_SEPARATOR
-from certcheck.register.xlsx import FORMAT_VERSION, MAIN_SHEET, MARKER_FORMAT, MARKER_SHEET
+from certcheck.register.view import (
+    CACHED_SUFFIX,
+    FORMAT_VERSION,
+    HEADERS,
+    LATER_HEADERS,
+    MAIN_SHEET,
+    MARKER_FORMAT,
+    MARKER_SHEET,
+    WARNING_SEPARATOR,
+)
 from certcheck.tablefile.errors import UnusableFile
 from certcheck.tablefile.guards import check_file_size, check_zip, special_file
 from certcheck.tablefile.sniff import Kind as RosterKind

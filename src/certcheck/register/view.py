@@ -24,6 +24,16 @@ _ID_LIKE = re.compile(r"[0-9]{14,}[0-9Xx]")
 #: would otherwise blank out every "12" in a certificate number.
 _MIN_EMBEDDED = 8
 
+# The workbook's sheet names and its marker, here rather than with the writer so that reading
+# a register back does not load xlsxwriter.
+MAIN_SHEET = "核验登记表"
+SUMMARY_SHEET = "汇总"
+ISSUES_SHEET = "输入问题"
+MARKER_SHEET = "_certcheck"
+#: Identifies the hidden sheet's content; bumped when the layout changes incompatibly.
+MARKER_FORMAT = "certcheck-register"
+FORMAT_VERSION = 1
+
 CACHED_SUFFIX = "（缓存）"
 WARNING_SEPARATOR = "；"
 

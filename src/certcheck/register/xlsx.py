@@ -54,7 +54,13 @@ from certcheck.register.sheet_xml import (
 )
 from certcheck.register.view import (
     COLUMNS,
+    FORMAT_VERSION,
+    ISSUES_SHEET,
+    MAIN_SHEET,
+    MARKER_FORMAT,
+    MARKER_SHEET,
     STATUS_COLUMN,
+    SUMMARY_SHEET,
     Cell,
     CellKind,
     Masker,
@@ -62,14 +68,6 @@ from certcheck.register.view import (
     flat_row,
     sheet_of,
 )
-
-MAIN_SHEET = "核验登记表"
-SUMMARY_SHEET = "汇总"
-ISSUES_SHEET = "输入问题"
-MARKER_SHEET = "_certcheck"
-#: Identifies the hidden sheet's content; bumped when the layout changes incompatibly.
-MARKER_FORMAT = "certcheck-register"
-FORMAT_VERSION = 1
 
 #: Excel's rows, minus the header.
 MAX_WORKERS = 1_048_575
