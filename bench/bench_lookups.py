@@ -24,7 +24,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from certcheck.check import EngineSettings, lookup_all
+from certcheck.check import EngineSettings
+from certcheck.engine import lookup_all
 from certcheck.models import Query
 from certcheck.sources import mem_mapping as api
 from certcheck.sources.mem import MemSource

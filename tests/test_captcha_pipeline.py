@@ -17,10 +17,11 @@ from typing import Any
 import httpx
 from rich.console import Console
 
-from certcheck.check import EngineSettings, lookup_all
+from certcheck.check import EngineSettings
 from certcheck.cli import prompt
 from certcheck.cli.progress import RichProgress, duration_en, duration_zh
 from certcheck.cli.prompt import PromptSolver
+from certcheck.engine import lookup_all
 from certcheck.models import Answer, NotFound, Query
 from certcheck.sources import captcha
 from certcheck.sources.captcha import (

@@ -17,14 +17,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from certcheck.check import (
-    Answer,
-    EngineSettings,
-    LookupEngine,
-    lookup_all,
-    run_lookups,
-)
+from certcheck.check import Answer, EngineSettings, run_lookups
 from certcheck.cli.progress import RichProgress
+from certcheck.engine import LookupEngine, lookup_all
 from certcheck.models import Failed, FailureKind, Found, NotFound, Outcome, Query, Reason
 from certcheck.sources.interface import ImmediateSource, LookupSource, SourceOptions
 from factories import nth_id, record

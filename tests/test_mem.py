@@ -15,8 +15,9 @@ import httpx
 import pytest
 import respx
 
-from certcheck.check import EngineSettings, lookup_all
+from certcheck.check import EngineSettings
 from certcheck.cli.source_options import open_chosen_source
+from certcheck.engine import lookup_all
 from certcheck.models import Failed, Found, NotFound, Outcome, Query, Reason
 from certcheck.sources import mem_mapping as api
 from certcheck.sources.captcha import CaptchaError, CaptchaSolver, NoSolver

@@ -20,7 +20,8 @@ import pytest
 import respx
 
 from certcheck.cache import AnswerCache
-from certcheck.check import EngineSettings, lookup_all
+from certcheck.check import EngineSettings
+from certcheck.engine import lookup_all
 from certcheck.models import (
     Answer,
     CertRecord,

@@ -11,7 +11,8 @@ import asyncio
 import itertools
 from typing import Any
 
-from certcheck.check import EngineSettings, RateLimiter, lookup_all
+from certcheck.check import EngineSettings
+from certcheck.engine import RateLimiter, lookup_all
 from certcheck.models import Failed, FailureKind, NotFound, Outcome, Query
 from certcheck.sources.interface import LookupSource, SourceOptions
 from certcheck.sources.mem import MemSource

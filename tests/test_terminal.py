@@ -399,7 +399,7 @@ def test_a_logged_warning_is_one_escaped_certcheck_line(capsys: pytest.CaptureFi
 
     _show_warnings()
     _show_warnings()  # once only, however often the CLI runs in one process
-    logging.getLogger("certcheck.check").warning("source %s raised: %s", "x", f"张{CLEAR}三")
+    logging.getLogger("certcheck.engine").warning("source %s raised: %s", "x", f"张{CLEAR}三")
     assert capsys.readouterr().err == "certcheck: 提示：source x raised: 张\\x1b[2J三\n"
 
 

@@ -60,8 +60,8 @@ def _guarded(interrupted: str = INTERRUPTED) -> Iterator[None]:
     ``interrupted`` is what Ctrl-C says: whether the answers so far were kept.
     """
     from certcheck.atomic import WriteError
+    from certcheck.register.errors import RegisterFormatError
     from certcheck.register.formats import OutputError, UnsupportedFormat
-    from certcheck.register.reader import RegisterFormatError
     from certcheck.sources.interface import SourceError
     from certcheck.tablefile.errors import UnusableFile as RosterError
 

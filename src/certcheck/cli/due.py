@@ -95,7 +95,8 @@ def due(
 
 def _read(path: Path, sheet: str | None) -> tuple[list[Dates], str, bool]:
     """The people's dates, what they come from, and whether the roster had several sheets."""
-    from certcheck.register.reader import NotARegister, read_register
+    from certcheck.register.errors import NotARegister
+    from certcheck.register.reader import read_register
     from certcheck.roster import RosterError, read_roster
     from certcheck.tablefile.opening import ForeignFile
 

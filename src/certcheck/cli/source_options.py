@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from certcheck.cli.prompt import SharedTerminal, load_solver
 from certcheck.sources.interface import LookupSource, SourceOptions
 from certcheck.sources.mem_options import MemOptions
 from certcheck.sources.plugins import open_source
+
+if TYPE_CHECKING:  # the prompt (and asyncio with it) is loaded only for a source that asks
+    from certcheck.cli.prompt import SharedTerminal
 
 
 def interactive() -> bool:
@@ -41,6 +44,8 @@ def open_chosen_source(
     def options_for(cls: type[LookupSource]) -> SourceOptions:
         wanted = cls.options_type
         if issubclass(wanted, MemOptions):
+            from certcheck.cli.prompt import load_solver
+
             return wanted(
                 interactive=person,
                 mem_url=mem_url,

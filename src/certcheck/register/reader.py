@@ -34,6 +34,8 @@ from certcheck.models import (
     Status,
     WarningCode,
 )
+from certcheck.register.errors import NotARegister as NotARegister  # re-exported
+from certcheck.register.errors import RegisterFormatError as RegisterFormatError
 from certcheck.register.model import Kind, Sample, SkippedSheet, Verdict
 from certcheck.register.view import (
     CACHED_SUFFIX,
@@ -50,18 +52,6 @@ from certcheck.tablefile.guards import check_file_size, check_zip, special_file
 from certcheck.tablefile.sniff import Kind as RosterKind
 
 MAX_JSON_BYTES = 1024**3
-
-
-class RegisterFormatError(Exception):
-    """The file is not a certcheck register, or not one this version can read.
-
-    The message is one line for the user, naming the file and what to do.
-    """
-
-
-class NotARegister(RegisterFormatError):
-    """The file is readable but no certcheck register at all (a roster, say), as opposed to a
-    register that is damaged or edited, which must never be taken for something else."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from certcheck.sources.captcha import CaptchaSolver
 from certcheck.sources.interface import SourceOptions
 from certcheck.sources.mem_mapping import DEFAULT_BASE_URL
+
+if TYPE_CHECKING:  # a type only: the solvers load asyncio, which a local source never needs
+    from certcheck.sources.captcha import CaptchaSolver
 
 
 @dataclass(frozen=True, slots=True)

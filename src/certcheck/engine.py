@@ -1,0 +1,434 @@
+"""The lookup engine: each distinct person asked once, politely, with retries.
+
+It de-duplicates queries (also those already in flight), answers from the cache when it can,
+keeps at most ``concurrency`` lookups in flight and at most ``rate`` requests in any one second
+(every request of a source that takes permits through ``RequestGate``, else every lookup start),
+slows the whole run down while the service refuses requests, and retries transient failures
+with exponential backoff and jitter, honouring ``Retry-After``, without holding a concurrency
+slot while it waits. When attempt after attempt fails with no
+answer at all, the source is taken to be unreachable and the queries left are not asked (they
+are failures, so the next run asks them). It knows nothing of how a source talks or how a
+finding is decided, and it never raises because a source did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import math
+import random
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, stop_any
+from tenacity.stop import stop_base
+
+from certcheck.check import (
+    AnswerStore,
+    Clock,
+    EngineSettings,
+    ProgressListener,
+    SystemClock,
+    cached_answer,
+    keep_answer,
+    mask_full_ids,
+    scrub_ids,
+)
+from certcheck.ids import mask_id
+from certcheck.models import Answer, Failed, FailureKind, Outcome, Query
+from certcheck.sources.interface import LookupSource
+
+__all__ = ["LookupEngine", "RateLimiter", "lookup_all"]
+
+log = logging.getLogger(__name__)
+
+
+class _Permit:
+    """One request in the rate window: from when it was let through until its answer came."""
+
+    __slots__ = ("end", "finished")
+
+    def __init__(self, end: float | None) -> None:
+        self.end = end
+        self.finished: asyncio.Event | None = None if end is not None else asyncio.Event()
+
+    def finish(self, at: float) -> None:
+        if self.end is None:
+            self.end = at
+        if self.finished is not None:
+            self.finished.set()
+
+
+class RateLimiter:
+    """At most ``rate`` requests in any 1-second window, spread evenly rather than in bursts,
+    and slower for everyone while the service refuses requests.
+
+    Requests are spaced 1/rate apart on a schedule that does not drift with wake-up lateness (so
+    the achieved rate is the set rate). A log of the last ``rate`` requests is the hard
+    guarantee: a request is let through only a second after the one ``rate`` places back was
+    *answered* (``request``), or started (``acquire``). Counting from the answer keeps the
+    window whole where the service counts, whatever the network delays on the way there: the
+    first request on a new connection arrives late, and the next one must not arrive with it.
+
+    It is also the engine's ``RequestGate``. A run of refusals (``refused``: a web firewall
+    answering 403, 429 or a challenge page) doubles the spacing for every lookup with each
+    further refusal and honours ``Retry-After`` for all of them; each proper answer
+    (``answered``) takes back a quarter of a doubling, so the pace recovers gradually.
+    """
+
+    # Wake-ups are a little late by varying amounts; this keeps the window strict as measured
+    # by whoever timestamps the start a moment later.
+    _MARGIN = 0.002
+    #: Refusals in a row, across lookups, before the whole run slows down.
+    REFUSALS_BEFORE_SLOWING = 2
+    #: What one answer takes back, in doublings of the spacing.
+    RECOVERY_STEP = 0.25
+    #: The spacing that slowing down starts from when the rate is unlimited or fast.
+    SLOW_START_INTERVAL = 0.1
+    #: Slowing down never spaces requests further apart than this.
+    SLOWEST_INTERVAL = 60.0
+    _MAX_LEVEL = 12.0
+
+    def __init__(
+        self, rate: float | None, clock: Clock, *, pause_max: float = 300.0
+    ) -> None:
+        self._base = 1.0 / rate if rate else 0.0
+        self._capacity = max(1, math.floor(rate)) if rate else 0
+        self._clock = clock
+        self._pause_max = pause_max
+        self._log: collections.deque[_Permit] = collections.deque(maxlen=self._capacity or 1)
+        # When the last request was scheduled; the next is due one interval later.
+        self._slot = -math.inf
+        self._pause_until = -math.inf
+        self._level = 0.0
+        self._refusals = 0
+        # Held while waiting, so requests are let through one by one in arrival order.
+        self._lock = asyncio.Lock()
+        self._lifted = False
+
+    @property
+    def interval(self) -> float:
+        """The spacing between requests now: 1/rate, or longer while slowed down."""
+        if self._level <= 0:
+            return self._base
+        start = max(self._base, self.SLOW_START_INTERVAL)
+        return min(self.SLOWEST_INTERVAL, start * math.pow(2.0, self._level))
+
+    @property
+    def slowed(self) -> bool:
+        return self._level > 0
+
+    def lift(self) -> None:
+        """Let every waiter through at once: for when nothing will be sent any more."""
+        self._lifted = True
+        for permit in self._log:
+            permit.finish(self._clock.monotonic())
+
+    async def acquire(self) -> None:
+        """Wait for the turn of one request that counts from its start (a whole lookup)."""
+        await self._take(open_ended=False)
+
+    @contextlib.asynccontextmanager
+    async def request(self) -> AsyncIterator[None]:
+        permit = await self._take(open_ended=True)
+        try:
+            yield
+        finally:
+            if permit is not None:
+                permit.finish(self._clock.monotonic())
+
+    def refused(self, retry_after: float | None = None) -> None:
+        self._refusals += 1
+        if self._refusals < self.REFUSALS_BEFORE_SLOWING:
+            return
+        starting = self._level <= 0
+        self._level = min(self._MAX_LEVEL, self._level + 1.0)
+        if retry_after:
+            until = self._clock.monotonic() + min(retry_after, self._pause_max)
+            self._pause_until = max(self._pause_until, until)
+        if starting:
+            log.warning(
+                "查询平台连续 %d 次拒绝请求，所有查询放慢到每 %.1f 秒一次"
+                "（the service refuses requests; slowing down）", self._refusals, self.interval,
+            )
+
+    def answered(self) -> None:
+        self._refusals = 0
+        if self._level > 0:
+            self._level = max(0.0, self._level - self.RECOVERY_STEP)
+
+    def _free(self) -> bool:
+        return self._base == 0.0 and self._level <= 0 and not self._lock.locked() and (
+            self._pause_until <= self._clock.monotonic()
+        )
+
+    async def _take(self, *, open_ended: bool) -> _Permit | None:
+        if self._lifted or self._free():
+            return None
+        async with self._lock:
+            waited_for = -math.inf
+            while True:
+                if self._lifted:
+                    return None
+                now = self._clock.monotonic()
+                ready = max(self._slot + self.interval, self._pause_until)
+                if self._capacity and len(self._log) == self._capacity:
+                    oldest = self._log[0]
+                    if oldest.end is None:
+                        assert oldest.finished is not None
+                        await oldest.finished.wait()
+                        continue
+                    ready = max(ready, oldest.end + 1.0 + self._MARGIN)
+                if now >= ready:
+                    break
+                waited_for = ready
+                await self._clock.sleep(ready - now)
+            # Late wake-ups keep the schedule (no drift below the set rate), but after an idle
+            # spell it restarts from now, so there is no catch-up burst; nor is there any while
+            # slowed down, when the spacing counts from the actual request.
+            interval = self.interval
+            scheduled = max(self._slot + interval, waited_for)
+            late = now - scheduled
+            self._slot = scheduled if late < interval and not self.slowed else now
+            permit = _Permit(None if open_ended else now)
+            if self._capacity:
+                self._log.append(permit)
+            return permit
+
+
+class _Backoff:
+    """Exponential backoff with jitter, but never shorter than the server's Retry-After."""
+
+    def __init__(self, settings: EngineSettings, rng: random.Random) -> None:
+        self._settings = settings
+        self._rng = rng
+
+    def __call__(self, state: RetryCallState) -> float:
+        exponential = self._settings.backoff_initial * 2.0 ** (state.attempt_number - 1)
+        base = min(self._settings.backoff_max, exponential)
+        # Half fixed, half random: waits stay meaningful while clients spread out.
+        wait = base * (0.5 + 0.5 * self._rng.random())
+        return max(wait, _retry_after(state) or 0.0)
+
+
+def _retry_after(state: RetryCallState) -> float | None:
+    if state.outcome is None or state.outcome.failed:
+        return None
+    outcome: object = state.outcome.result()
+    return outcome.retry_after if isinstance(outcome, Failed) else None
+
+
+class _ServerWaitTooLong(stop_base):
+    """Give up when the server asks for a longer pause than the user would wait for."""
+
+    def __init__(self, limit: float) -> None:
+        self._limit = limit
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        wait = _retry_after(retry_state)
+        return wait is not None and wait > self._limit
+
+
+def _is_transient(outcome: object) -> bool:
+    return isinstance(outcome, Failed) and outcome.transient
+
+
+class LookupEngine:
+    """Answers queries through one source; the same query is only ever looked up once.
+
+    Use ``submit``/``answer`` from inside one event loop, and ``aclose`` at the end so that
+    unfinished lookups are cancelled and awaited rather than left pending.
+    """
+
+    def __init__(
+        self,
+        source: LookupSource,
+        settings: EngineSettings,
+        *,
+        progress: ProgressListener | None = None,
+        store: AnswerStore | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.source = source
+        self.settings = settings
+        self.progress = progress
+        self.store = store
+        self.clock = clock or SystemClock()
+        self._rng = rng or random.Random()
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        # Always there: even with no rate set, a service that refuses requests slows the run.
+        self._limiter = RateLimiter(
+            settings.rate, self.clock, pause_max=settings.retry_after_max
+        )
+        # A source that sends several requests per lookup takes a permit for each itself.
+        self._gated = source.use_gate(self._limiter)
+        self._tasks: dict[Query, asyncio.Task[Answer]] = {}
+        # Without this, a source that cannot be reached at all (a wrong --mem-url, no network)
+        # costs every query its whole retry budget at the polite rate: minutes of waiting for
+        # a run whose every answer will be "lookup failed" anyway.
+        self._failures_in_row = 0
+        self._down: str | None = None
+
+    def submit(self, query: Query) -> asyncio.Task[Answer]:
+        """The task answering ``query``: a new one, or the one already running or done."""
+        task = self._tasks.get(query)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(
+                self._answer(query), name=f"lookup {mask_id(query.id_number)}"
+            )
+            self._tasks[query] = task
+        return task
+
+    async def answer(self, query: Query) -> Answer:
+        # Shielded: one caller giving up must not cancel the lookup others wait for.
+        return await asyncio.shield(self.submit(query))
+
+    async def aclose(self) -> None:
+        pending = [t for t in self._tasks.values() if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _answer(self, query: Query) -> Answer:
+        identity = self.source.cache_identity
+        if self.store is not None:
+            cached = cached_answer(self.store, identity, query)
+            if cached is not None:
+                self._report(query, cached)
+                return cached
+        outcome = await self._outcome_with_retries(query)
+        answer = Answer(outcome=outcome, source=self.source.name, checked_at=self.clock.now())
+        if self.store is not None:
+            keep_answer(self.store, identity, query, answer)
+        self._report(query, answer)
+        return answer
+
+    def _report(self, query: Query, answer: Answer) -> None:
+        if self.progress is not None:
+            self.progress.on_answer(query, answer)
+
+    async def _outcome_with_retries(self, query: Query) -> Outcome:
+        first = await self._attempt(query)
+        if not _is_transient(first):
+            # Most lookups succeed at once; building a retry controller for each of them was
+            # a third of a 20,000-worker run against a local registry.
+            return first
+        prefetched = [first]
+
+        async def attempt(q: Query) -> Outcome:
+            return prefetched.pop() if prefetched else await self._attempt(q)
+
+        settings = self.settings
+        attempts = settings.retries + 1
+        retrying = AsyncRetrying(
+            stop=stop_any(
+                stop_after_attempt(attempts), _ServerWaitTooLong(settings.retry_after_max)
+            ),
+            wait=_Backoff(settings, self._rng),
+            retry=retry_if_result(_is_transient),
+            # The sleep happens between calls of _attempt, so no slot is held while waiting.
+            sleep=self.clock.sleep,
+            retry_error_callback=lambda state: _gave_up(state),
+        )
+        outcome: Outcome = await retrying(attempt, query)
+        return outcome
+
+    async def _attempt(self, query: Query) -> Outcome:
+        if self._down is not None:
+            return self._not_asked()
+        async with self._slots:
+            if not self._gated:
+                await self._limiter.acquire()
+            if self._down is not None:  # it went down while this one waited for its turn
+                return self._not_asked()
+            try:
+                outcome = await self.source.lookup(query)
+            except Exception as exc:  # a faulty source must not take the run down
+                detail = scrub_ids(f"{type(exc).__name__}: {exc}", query)
+                log.warning("数据源 %s 查询 %s 时出错（source raised）：%s", self.source.name,
+                            mask_id(query.id_number), detail)
+                outcome = Failed(FailureKind.LOOKUP_FAILED, f"source error: {detail}")
+        self._watch(outcome)
+        return outcome
+
+    def _watch(self, outcome: Outcome) -> None:
+        """Count transient failures in a row; any other outcome shows the source is there.
+
+        One with Retry-After is neither: the server answered, and asked for patience. For a
+        source that does not report to the limiter itself, that is a refusal, and any other
+        answer an answer.
+        """
+        if not _is_transient(outcome):
+            self._failures_in_row = 0
+            if not self._gated:
+                self._limiter.answered()
+            return
+        assert isinstance(outcome, Failed)
+        if outcome.retry_after is not None:
+            if not self._gated:
+                self._limiter.refused(outcome.retry_after)
+            return
+        self._failures_in_row += 1
+        if self._down is None and self._failures_in_row >= self.settings.failures_before_giving_up:
+            # Logged to the terminal and shared by every query: no one's ID may be in it.
+            last = mask_full_ids(outcome.detail)
+            self._down = (
+                f"the last {self._failures_in_row} attempts all failed "
+                f"(last: {last}); the source seems unreachable, run again later"
+            )
+            log.warning("%s: %s", self.source.name, self._down)
+            if not self._gated:
+                # Queued attempts will not be sent, so they need not wait for their turn. (A
+                # gated source's requests already under way still keep to the rate.)
+                self._limiter.lift()
+
+    def _not_asked(self) -> Failed:
+        # Not transient: nothing is retried once the source is taken to be down. Failures are
+        # never cached, so the next run asks these queries again.
+        assert self._down is not None
+        return Failed(FailureKind.LOOKUP_FAILED, f"not asked: {self._down}")
+
+
+def _gave_up(state: RetryCallState) -> Outcome:
+    assert state.outcome is not None
+    outcome = state.outcome.result()
+    assert isinstance(outcome, Failed)
+    tries = state.attempt_number
+    suffix = f" (gave up after {tries} attempts)" if tries > 1 else ""
+    if outcome.retry_after is not None:
+        suffix += f"; the server asked to wait {outcome.retry_after:g} s"
+    return replace(outcome, detail=outcome.detail + suffix)
+
+
+async def lookup_all(
+    source: LookupSource,
+    queries: Iterable[Query],
+    settings: EngineSettings,
+    *,
+    progress: ProgressListener | None = None,
+    store: AnswerStore | None = None,
+    clock: Clock | None = None,
+) -> dict[Query, Answer]:
+    """The answer for every distinct query. Never raises for what a source does.
+
+    Cancellation (Ctrl-C) cancels and awaits every lookup still running before it propagates;
+    answers already put in the store stay there. The source is left open.
+    """
+    unique = list(dict.fromkeys(queries))
+    engine = LookupEngine(source, settings, progress=progress, store=store, clock=clock)
+    if progress is not None:
+        progress.on_start(len(unique))
+    try:
+        tasks = [engine.submit(q) for q in unique]
+        answers = await asyncio.gather(*tasks)
+        return dict(zip(unique, answers, strict=True))
+    finally:
+        await engine.aclose()
+        if progress is not None:
+            progress.on_finish()
+
+
