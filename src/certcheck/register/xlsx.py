@@ -214,6 +214,38 @@ _REPEATING = frozenset(
 )
 
 
+def _sized_columns() -> list[int]:
+    """The text columns sized to their values: not the wrapped ones, whose width is fixed,
+    nor the status column, whose values are a few short words sized by its header."""
+    return [c for c, column in enumerate(COLUMNS)
+            if column.kind is CellKind.TEXT and column.header not in WRAPPED_WIDTHS
+            and c != STATUS_COLUMN]
+
+
+def _line_counter() -> Callable[[tuple[Cell, ...]], int]:
+    """What tells the lines a row's wrapped cells need (at least 1)."""
+    # (column, width, the lines of each text seen): reasons and hints repeat, so each text is
+    # measured once; a text of few characters fits on one line without measuring.
+    wrap_at: list[tuple[int, float, dict[str, int]]] = [
+        (c, WRAPPED_WIDTHS[column.header], {}) for c, column in enumerate(COLUMNS)
+        if column.header in WRAPPED_WIDTHS
+    ]
+
+    def lines_of(values: tuple[Cell, ...]) -> int:
+        lines = 1
+        for c, width, measured in wrap_at:
+            value = values[c]
+            if isinstance(value, str) and 2 * len(value) >= width:
+                count = measured.get(value)
+                if count is None:
+                    count = measured[value] = lines_needed(value, width)
+                if count > lines:
+                    lines = count
+        return lines
+
+    return lines_of
+
+
 def _worker_rows(
     reg: Register, rows: RowsFile, style: StyleIndex, *, header: Any, text: Any, day: Any,
     stamp: Any, number: Any, status_formats: dict[Status, Any], column_formats: list[Any],
@@ -226,34 +258,41 @@ def _worker_rows(
     starts, the last one only as the workbook closes, after the other sheets' rows. The last
     row is left to the caller for that.
     """
-    n = len(COLUMNS)
-    wraps = [column.header in WRAPPED_WIDTHS for column in COLUMNS]
     kinds = [column.kind for column in COLUMNS]
-    # The status column is sized to its header: its values are a few short words.
-    sized = [c for c in range(n) if kinds[c] is CellKind.TEXT and not wraps[c]
-             and c != STATUS_COLUMN]
+    sized = _sized_columns()
     repeating = [column.header in _REPEATING for column in COLUMNS]
-    names = [column_name(c) for c in range(n)]
+    names = [column_name(c) for c in range(len(COLUMNS))]
     seen: list[set[str]] = [set() for _ in COLUMNS]
-    # (column, width, the lines of each text seen): reasons and hints repeat, so each text is
-    # measured once; a text of few characters fits on one line without measuring.
-    wrap_at: list[tuple[int, float, dict[str, int]]] = [
-        (c, WRAPPED_WIDTHS[COLUMNS[c].header], {}) for c in range(n) if wraps[c]
-    ]
+    lines_of = _line_counter()
     # Per column, the tail of a cell after its reference: `` s="2" t="inlineStr"><is>…</c>``.
     known: list[dict[Any, str]] = [{} for _ in COLUMNS]
     write = rows.write
 
+    # The first cell of each kind of value: made here, kept in ``known`` for the next ones.
+    # The cells of every row (a name, an ID) are made inline in ``emit``, which runs per row.
+    def status_tail(fmt: Any, value: Cell) -> str:
+        tail = known[STATUS_COLUMN][fmt] = (f'{style(fmt)} t="inlineStr">'
+                                            f"{inline_text(str(value))}</c>")
+        return tail
+
+    def text_tail(c: int, value: str) -> str:
+        tail = known[c][value] = (f'{style(column_formats[c])} t="inlineStr">'
+                                  f"{inline_text(value)}</c>")
+        return tail
+
+    def date_tail(c: int, value: date) -> str:
+        if value.toordinal() < _FIRST_SERIAL:
+            tail = f'{style(text)} t="inlineStr">{inline_text(value.isoformat())}</c>'
+        else:
+            fmt = stamp if kinds[c] is CellKind.DATETIME else day
+            tail = f"{style(fmt)}><v>{number_text(date_serial(value))}</v></c>"
+        # A time checked is different on every row; a date is one of a few.
+        if not isinstance(value, datetime):
+            known[c][value] = tail
+        return tail
+
     def emit(r: int, finding: Finding, values: tuple[Cell, ...]) -> None:
-        lines = 1
-        for c, width, measured in wrap_at:
-            value = values[c]
-            if isinstance(value, str) and 2 * len(value) >= width:
-                count = measured.get(value)
-                if count is None:
-                    count = measured[value] = lines_needed(value, width)
-                if count > lines:
-                    lines = count
+        lines = lines_of(values)
         ref = str(r + 1)
         parts = [row_open(r, row_height(lines) if lines > 1 else None)]
         for c, value in enumerate(values):
@@ -263,25 +302,18 @@ def _worker_rows(
                 fmt = status_formats[finding.status]
                 tail = known[c].get(fmt)
                 if tail is None:
-                    tail = known[c][fmt] = (f'{style(fmt)} t="inlineStr">'
-                                            f"{inline_text(str(value))}</c>")
+                    tail = status_tail(fmt, value)
             elif isinstance(value, str):
-                tail = known[c].get(value) if repeating[c] else None
-                if tail is None:
+                if repeating[c]:
+                    tail = known[c].get(value)
+                    if tail is None:
+                        tail = text_tail(c, value)
+                else:
                     tail = f'{style(column_formats[c])} t="inlineStr">{inline_text(value)}</c>'
-                    if repeating[c]:
-                        known[c][value] = tail
             elif isinstance(value, date):
                 tail = known[c].get(value)
                 if tail is None:
-                    if value.toordinal() < _FIRST_SERIAL:
-                        tail = f'{style(text)} t="inlineStr">{inline_text(value.isoformat())}</c>'
-                    else:
-                        fmt = stamp if kinds[c] is CellKind.DATETIME else day
-                        tail = f"{style(fmt)}><v>{number_text(date_serial(value))}</v></c>"
-                    # A time checked is different on every row; a date is one of a few.
-                    if not isinstance(value, datetime):
-                        known[c][value] = tail
+                    tail = date_tail(c, value)
             else:
                 tail = f"{style(number)}><v>{number_text(value)}</v></c>"
             parts.append(f'<c r="{names[c]}{ref}"{tail}')
