@@ -12,10 +12,11 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from datetime import date
 from itertools import chain, islice
 from operator import itemgetter
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from certcheck.catalog import load_catalog
 from certcheck.dates import iso_date, parse_date
@@ -43,6 +44,9 @@ from certcheck.tablefile.guards import check_file_size, special_file
 from certcheck.tablefile.opening import guarded, read_first_sheet, read_head, spreadsheet_kind
 from certcheck.tablefile.sniff import Kind
 from certcheck.tablefile.textgrid import _FIELD_LIMIT, _unwrap, decode_text, guess_delimiter
+
+if TYPE_CHECKING:
+    from _csv import Reader as _CsvReader
 
 # An ID written the way Excel writes a number it has rounded (5.00381E+17, 500381198503150000.0):
 # the last digits are gone, so no record can be matched to it.
@@ -198,39 +202,14 @@ def _scan_text(path: Path, ids: frozenset[str]) -> tuple[dict[str, tuple[CertRec
     # Without quotes no record spans two lines, so a record's line is its position.
     quoted = '"' in text
     del text
-    unit = _unit(path)
     found: defaultdict[str, list[CertRecord]] = defaultdict(list)
     kinds: _Kinds = set()
     # (category, item) as the file has them, stripped at the end: a handful of distinct pairs.
     raw_kinds: set[tuple[str, str]] = set()
-    # Date texts known to read as ISO dates; "" is an empty cell, which is allowed.
-    good_dates: set[str] = {""}
     old_limit = csv.field_size_limit(_FIELD_LIMIT)
-    previous_end = 0
-    headers: list[str] | None = None
-    pick: Callable[[list[str]], tuple[str, ...]] = itemgetter(0)
-    shortest = 0
     try:
-        if not unwrap and not quoted:
-            # One record per line: rows go by in blocks whose checks run at C speed.
-            headers = _scan_blocks(reader, path, ids, found, kinds, raw_kinds, good_dates)
-        for values in reader:
-            where = previous_end + 1
-            previous_end = reader.line_num
-            if unwrap:
-                values = [_unwrap(cell) for cell in values]  # type: ignore[misc]
-            if headers is None:
-                headers = [str(h).strip() for h in values]
-                _check_headers(headers)
-                pick, shortest = _picker(headers)
-                continue
-            if not any(values):
-                continue
-            if len(values) >= shortest and _plain(picked := pick(values), ids, good_dates):
-                raw_kinds.add((picked[2], picked[3]))
-                continue
-            _keep(_record(dict(zip(headers, values, strict=False)), where,
-                          f"{path.name} 第 {where} {unit}"), ids, found, kinds)
+        headers = _scan_rows(reader, path, ids, found, kinds, raw_kinds,
+                             unwrap=unwrap, quoted=quoted)
     except csv.Error as exc:
         raise UnusableFile(
             f"{path.name} 不是可读的 CSV 文件（第 {reader.line_num} 行：{exc}）。"
@@ -242,6 +221,42 @@ def _scan_text(path: Path, ids: frozenset[str]) -> tuple[dict[str, tuple[CertRec
         raise SourceError("第一个工作表是空的（the first sheet is empty）")
     kinds.update((c.strip() or None, i.strip() or None) for c, i in raw_kinds)
     return {k: tuple(v) for k, v in found.items()}, kinds
+
+
+def _scan_rows(
+    reader: _CsvReader, path: Path, ids: frozenset[str],
+    found: defaultdict[str, list[CertRecord]], kinds: _Kinds,
+    raw_kinds: set[tuple[str, str]], *, unwrap: bool, quoted: bool,
+) -> list[str] | None:
+    """Every row of ``reader``, checked as ``_scan_text`` says; returns the headers."""
+    # Date texts known to read as ISO dates; "" is an empty cell, which is allowed.
+    good_dates: set[str] = {""}
+    unit = _unit(path)
+    previous_end = 0
+    headers: list[str] | None = None
+    pick: Callable[[list[str]], tuple[str, ...]] = itemgetter(0)
+    shortest = 0
+    if not unwrap and not quoted:
+        # One record per line: rows go by in blocks whose checks run at C speed.
+        headers = _scan_blocks(reader, path, ids, found, kinds, raw_kinds, good_dates)
+    for values in reader:
+        where = previous_end + 1
+        previous_end = reader.line_num
+        if unwrap:
+            values = [_unwrap(cell) for cell in values]  # type: ignore[misc]
+        if headers is None:
+            headers = [str(h).strip() for h in values]
+            _check_headers(headers)
+            pick, shortest = _picker(headers)
+            continue
+        if not any(values):
+            continue
+        if len(values) >= shortest and _plain(picked := pick(values), ids, good_dates):
+            raw_kinds.add((picked[2], picked[3]))
+            continue
+        _keep(_record(dict(zip(headers, values, strict=False)), where,
+                      f"{path.name} 第 {where} {unit}"), ids, found, kinds)
+    return headers
 
 
 #: Rows checked together in ``_scan_blocks``.
@@ -393,7 +408,8 @@ def _record(row: Mapping[str, object], where: int, origin: str,
     # Runs once per official record (100,000 for a district registry): the registry's own
     # YYYY-MM-DD dates take the C parser first, anything else the full date reader. ``known``
     # keeps the dates and repeating texts already read during one file's reading, so each is
-    # parsed once and shared, which also saves their copies' memory.
+    # parsed once and shared, which also saves their copies' memory. A date or text seen
+    # before is taken inline; only a new one costs a call.
     values: dict[str, object] = {}
     get = row.get
     if known is None:
@@ -403,23 +419,10 @@ def _record(row: Mapping[str, object], where: int, origin: str,
         if is_date:
             if raw is None or raw == "":
                 values[attr] = None
-                continue
-            if isinstance(raw, str):
-                day = known.get(raw)
-                if day is not None:
-                    values[attr] = day
-                    continue
-                try:
-                    values[attr] = known[raw] = iso_date(raw)
-                    continue
-                except ValueError:
-                    pass
-            try:
-                values[attr] = parse_date(raw.strip() if isinstance(raw, str) else raw)
-            except ValueError:
-                raise SourceError(
-                    f"{_row_words(origin, where)}：{label} 不是日期：{raw}（not a date）"
-                ) from None
+            elif isinstance(raw, str) and (day := known.get(raw)) is not None:
+                values[attr] = day
+            else:
+                values[attr] = _new_date(raw, label, where, origin, known)
         elif isinstance(raw, str):
             text = raw.strip() or None
             if attr in _SHARED_TEXT and text is not None:
@@ -427,6 +430,32 @@ def _record(row: Mapping[str, object], where: int, origin: str,
             values[attr] = text
         else:
             values[attr] = _text(raw)
+    values["id_number"] = _id_text(row, values, where, origin)
+    values["status_text"] = _text(get(STATUS_LABEL))
+    values["origin"] = origin
+    return CertRecord(**values)  # type: ignore[arg-type]
+
+
+def _new_date(raw: object, label: str, where: int, origin: str,
+              known: dict[object, object]) -> date | None:
+    """A date cell not read before in this file; an ISO text is kept in ``known``."""
+    if isinstance(raw, str):
+        try:
+            day = known[raw] = iso_date(raw)
+            return day
+        except ValueError:
+            pass
+    try:
+        return parse_date(raw.strip() if isinstance(raw, str) else raw)
+    except ValueError:
+        raise SourceError(
+            f"{_row_words(origin, where)}：{label} 不是日期：{raw}（not a date）"
+        ) from None
+
+
+def _id_text(row: Mapping[str, object], values: Mapping[str, object], where: int,
+             origin: str) -> str:
+    """The record's ID number in its normal form; SourceError when it is lost or missing."""
     raw_id = row.get("证件号码")
     if isinstance(raw_id, float) or (
         isinstance(raw_id, str) and not raw_id.isdigit() and _NUMBER_TEXT.fullmatch(raw_id)
@@ -442,10 +471,7 @@ def _record(row: Mapping[str, object], where: int, origin: str,
     # An ASCII ID of 17 digits and a digit or X is already its own normal form.
     if not (len(id_text) == 18 and id_text.isascii() and _CANONICAL_ID.fullmatch(id_text)):
         id_text = normalize_id(id_text)
-    values["id_number"] = id_text
-    values["status_text"] = _text(get(STATUS_LABEL))
-    values["origin"] = origin
-    return CertRecord(**values)  # type: ignore[arg-type]
+    return id_text
 
 
 def _row_words(origin: str, where: int) -> str:
