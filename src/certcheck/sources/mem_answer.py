@@ -8,7 +8,7 @@ table does not know, which fields had no value), so that a wrong assumption show
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
@@ -111,35 +111,52 @@ def read_answer(data: Mapping[str, Any], query: Query) -> AnswerReading:
     if says_wrong_captcha(message, ok):
         return AnswerReading(AnswerKind.WRONG_CAPTCHA, code, message)
     located = _locate(data)
-    unknown = located.unknown
     if located.problem is not None:
-        return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
+        return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=located.unknown,
                              problem=located.problem)
     holds_records = bool(located.current or located.history)
     if not ok:
-        if says_not_found(message) and not holds_records:
-            return AnswerReading(AnswerKind.NOT_FOUND, code, message, unknown=unknown)
-        if isinstance(code, int) and not isinstance(code, bool) and 500 <= code < 600:
-            return AnswerReading(AnswerKind.SERVICE_ERROR, code, message, unknown=unknown)
-        return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
-                             problem=f"code {code!r} {message}".strip())
+        return _failure(code, message, located, holds_records)
     if not holds_records:
-        if located.unknown_content:
-            return AnswerReading(
-                AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
-                problem="no records under the keys certcheck knows, but other keys hold data",
-            )
-        if located.no_data and not api.MISSING_DATA_MEANS_NOT_FOUND:
-            return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
-                                 problem=f"no {api.DATA_KEY!r}")
+        return _no_records(code, message, located)
+    return _with_records(code, message, located, query)
+
+
+def _failure(code: object, message: str, located: _Located, holds_records: bool) -> AnswerReading:
+    """An answer whose code is not the success code."""
+    unknown = located.unknown
+    if says_not_found(message) and not holds_records:
         return AnswerReading(AnswerKind.NOT_FOUND, code, message, unknown=unknown)
+    if isinstance(code, int) and not isinstance(code, bool) and 500 <= code < 600:
+        return AnswerReading(AnswerKind.SERVICE_ERROR, code, message, unknown=unknown)
+    return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
+                         problem=f"code {code!r} {message}".strip())
+
+
+def _no_records(code: object, message: str, located: _Located) -> AnswerReading:
+    """A successful answer with no records where certcheck looks for them."""
+    unknown = located.unknown
+    if located.unknown_content:
+        return AnswerReading(
+            AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
+            problem="no records under the keys certcheck knows, but other keys hold data",
+        )
+    if located.no_data and not api.MISSING_DATA_MEANS_NOT_FOUND:
+        return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
+                             problem=f"no {api.DATA_KEY!r}")
+    return AnswerReading(AnswerKind.NOT_FOUND, code, message, unknown=unknown)
+
+
+def _with_records(code: object, message: str, located: _Located, query: Query) -> AnswerReading:
+    """A successful answer holding records: found, unless one of them does not fit."""
     readings = tuple(read_record(item, query) for item in located.current) + tuple(
         read_record(item, query, history=True) for item in located.history
     )
     problem = next((r.problem for r in readings if r.problem is not None), None)
     if problem is not None:
-        return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, readings, unknown, problem)
-    return AnswerReading(AnswerKind.FOUND, code, message, readings, unknown)
+        return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, readings, located.unknown,
+                             problem)
+    return AnswerReading(AnswerKind.FOUND, code, message, readings, located.unknown)
 
 
 @dataclass(slots=True)
@@ -153,57 +170,70 @@ class _Located:
     problem: str | None
 
 
-def _locate(data: Mapping[str, Any]) -> _Located:
-    """Where the records of an answer are: current ones and history ones (历史数据)."""
-    current: list[object] = []
-    history: list[object] = []
-    unknown: list[str] = []
-    unknown_content = False
-    problem: str | None = None
+class _Gathered:
+    """What ``_locate`` has found so far; the first list that is not a list is the problem."""
 
-    def take(owner: str, key: str, value: object, into: list[object]) -> None:
-        nonlocal problem
+    __slots__ = ("current", "history", "problem", "unknown", "unknown_content")
+
+    def __init__(self) -> None:
+        self.current: list[object] = []
+        self.history: list[object] = []
+        self.unknown: list[str] = []
+        self.unknown_content = False
+        self.problem: str | None = None
+
+    def take(self, owner: str, key: str, value: object, into: list[object]) -> None:
         if value is None:
             return
         if isinstance(value, list):
             into.extend(value)
-        elif problem is None:
-            problem = f"{owner}{key!r} is not a list"
+        elif self.problem is None:
+            self.problem = f"{owner}{key!r} is not a list"
 
+    def unknown_key(self, name: str, holds_something: bool) -> None:
+        self.unknown.append(name)
+        self.unknown_content = self.unknown_content or holds_something
+
+
+def _locate(data: Mapping[str, Any]) -> _Located:
+    """Where the records of an answer are: current ones and history ones (历史数据)."""
+    found = _Gathered()
     for key, value in data.items():
         if key not in _TOP_KEYS:
-            unknown.append(str(key))
-            unknown_content = unknown_content or _holds_something(value)
+            found.unknown_key(str(key), _holds_something(value))
         elif key in api.CURRENT_LIST_KEYS:
-            take("", key, value, current)
+            found.take("", key, value, found.current)
         elif key in api.HISTORY_LIST_KEYS:
-            take("", key, value, history)
+            found.take("", key, value, found.history)
     body = data.get(api.DATA_KEY)
     if isinstance(body, list):
-        current.extend(body)
+        found.current.extend(body)
     elif isinstance(body, Mapping):
-        lists = [k for k in body if k in _LIST_KEYS]
-        if lists:
-            for key in lists:
-                into = current if key in api.CURRENT_LIST_KEYS else history
-                take("data.", key, body[key], into)
-            for key, value in body.items():
-                if key not in _LIST_KEYS and key not in api.DATA_OBJECT_KEYS:
-                    unknown.append(f"data.{key}")
-                    unknown_content = unknown_content or _holds_something(value)
-        elif any(k in _RECORD_KEYS for k in body):
-            current.append(body)  # one record, not in a list
-        else:
-            # An object of unknown keys may be one record in a shape the table does not know:
-            # any value in it counts, not only lists.
-            for key, value in body.items():
-                if key not in api.DATA_OBJECT_KEYS:
-                    unknown.append(f"data.{key}")
-                    unknown_content = unknown_content or has_value(value)
+        _locate_in_object(body, found)
     elif body is not None and has_value(body):
-        problem = f"{api.DATA_KEY!r} is neither a list nor an object"
-    return _Located(current, history, tuple(unknown), unknown_content,
-                    no_data=body is None or not has_value(body), problem=problem)
+        found.problem = f"{api.DATA_KEY!r} is neither a list nor an object"
+    return _Located(found.current, found.history, tuple(found.unknown), found.unknown_content,
+                    no_data=body is None or not has_value(body), problem=found.problem)
+
+
+def _locate_in_object(body: Mapping[str, Any], found: _Gathered) -> None:
+    """An object ``data``: lists under the keys certcheck knows, or else one record."""
+    lists = [k for k in body if k in _LIST_KEYS]
+    if lists:
+        for key in lists:
+            into = found.current if key in api.CURRENT_LIST_KEYS else found.history
+            found.take("data.", key, body[key], into)
+        for key, value in body.items():
+            if key not in _LIST_KEYS and key not in api.DATA_OBJECT_KEYS:
+                found.unknown_key(f"data.{key}", _holds_something(value))
+    elif any(k in _RECORD_KEYS for k in body):
+        found.current.append(body)  # one record, not in a list
+    else:
+        # An object of unknown keys may be one record in a shape the table does not know:
+        # any value in it counts, not only lists.
+        for key, value in body.items():
+            if key not in api.DATA_OBJECT_KEYS:
+                found.unknown_key(f"data.{key}", has_value(value))
 
 
 def _holds_something(value: object) -> bool:
@@ -238,43 +268,65 @@ def read_record(item: object, query: Query, *, history: bool = False) -> RecordR
         return RecordReading(None, history, (), (), (), problem="a record is not an object")
     history = history or _flagged_history(item)
     unknown = tuple(sorted(str(k) for k in item if k not in _RECORD_KEYS))
-    values: dict[str, Any] = {}
-    filled: list[tuple[str, str]] = []
-    missing: list[str] = []
-    notes: list[str] = []
-    problem: str | None = None
-    for field in api.RECORD_MAP:
-        key = next((k for k in field.keys if has_value(item.get(k))), None)
-        values[field.attr] = None
-        if key is None:
-            missing.append(field.attr)
-            continue
-        value = item[key]
-        try:
-            values[field.attr] = _value(field, value)
-        except ValueError as exc:
-            if not history:
-                problem = problem or f"{key!r} {exc}"
-            else:
-                notes.append(f"{key!r} {exc}, read as none")
-                missing.append(field.attr)
-            continue
-        filled.append((field.attr, key))
+    fields = _read_fields(item, history)
+    problem = fields.problem
     if problem is None and not history:
-        absent = [f for f in api.RECORD_MAP if f.required and values[f.attr] is None]
-        if absent:
-            problem = f"record without {absent[0].label} ({'/'.join(absent[0].keys)})"
+        problem = _absent_required(fields.values)
     if problem is not None:
-        return RecordReading(None, history, tuple(filled), tuple(missing), unknown, problem,
-                             raw=item)
+        return RecordReading(None, history, tuple(fields.filled), tuple(fields.missing), unknown,
+                             problem, raw=item)
+    values = fields.values
     given = values.get("id_number")
     # The service may mask the ID in its answer; the records are the queried person's anyway.
     values["id_number"] = (
         normalize_id(given) if given and "*" not in given else query.id_number
     )
     record = CertRecord(**values, history=history)
-    return RecordReading(record, history, tuple(filled), tuple(missing), unknown,
-                         notes=tuple(notes), raw=item)
+    return RecordReading(record, history, tuple(fields.filled), tuple(fields.missing), unknown,
+                         notes=tuple(fields.notes), raw=item)
+
+
+@dataclass(slots=True)
+class _Fields:
+    """The attributes of one record as read, and how they were read."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    filled: list[tuple[str, str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: The first value of a current record that does not fit.
+    problem: str | None = None
+
+
+def _read_fields(item: Mapping[str, Any], history: bool) -> _Fields:
+    """Every attribute of ``RECORD_MAP`` from the first of its keys that has a value; a value
+    that does not fit is a problem in a current record, a note (and no value) in a history one."""
+    fields = _Fields()
+    for mapped in api.RECORD_MAP:
+        key = next((k for k in mapped.keys if has_value(item.get(k))), None)
+        fields.values[mapped.attr] = None
+        if key is None:
+            fields.missing.append(mapped.attr)
+            continue
+        try:
+            fields.values[mapped.attr] = _value(mapped, item[key])
+        except ValueError as exc:
+            if not history:
+                fields.problem = fields.problem or f"{key!r} {exc}"
+            else:
+                fields.notes.append(f"{key!r} {exc}, read as none")
+                fields.missing.append(mapped.attr)
+            continue
+        fields.filled.append((mapped.attr, key))
+    return fields
+
+
+def _absent_required(values: Mapping[str, Any]) -> str | None:
+    """The problem of a current record without a value it cannot do without."""
+    absent = [f for f in api.RECORD_MAP if f.required and values[f.attr] is None]
+    if absent:
+        return f"record without {absent[0].label} ({'/'.join(absent[0].keys)})"
+    return None
 
 
 def _value(field: api.FieldMap, value: object) -> str | date:
