@@ -12,7 +12,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -194,33 +194,49 @@ def usage_zh(exc: click.UsageError) -> str:
     """A click usage error as one Chinese line, click's English in parentheses, with where to
     read the usage: ``没有选项 --sourse，是否想用 --source？（No such option）；用 certcheck verify
     --help 查看用法``."""
-    if isinstance(exc, click.NoSuchOption):
-        maybe = f"，是否想用 {'、'.join(sorted(exc.possibilities))}？" if exc.possibilities else ""
-        text = f"没有选项 {exc.option_name}{maybe}（No such option）"
-    elif isinstance(exc, NoSuchCommand):
-        maybe = f"，是否想用 {'、'.join(exc.possibilities)}？" if exc.possibilities else ""
-        text = f"没有命令 {exc.command_name}{maybe}（No such command）"
-    elif isinstance(exc, click.MissingParameter):
-        hint = _hint(exc)
-        if exc.param is not None and exc.param.param_type_name == "argument":
-            text = f"缺少参数 {hint}（Missing argument）"
-        else:
-            text = f"缺少选项 {hint}（Missing option）"
-    elif isinstance(exc, click.BadParameter):
-        text = f"{_hint(exc)} 的值无效：{_value_problem(exc)}"
-    elif isinstance(exc, click.BadOptionUsage) and "requires an argument" in exc.message:
-        text = f"选项 {exc.option_name} 后面缺少值（requires an argument）"
-    elif isinstance(exc, click.BadOptionUsage) and "does not take a value" in exc.message:
-        text = f"选项 {exc.option_name} 不带值（does not take a value）"
-    elif exc.message.startswith("Got unexpected extra argument"):
-        extra = exc.message[exc.message.find("(") + 1:exc.message.rfind(")")]
-        text = f"多余的参数 {extra}（unexpected extra argument）"
-    elif re.search(_CJK, exc.message):
-        text = exc.message
-    else:
-        text = f"用法错误（{exc.message}）"
+    text = _unknown_name(exc) or _bad_parameter(exc) or _bad_arguments(exc)
     path = exc.ctx.command_path if exc.ctx is not None else "certcheck"
     return f"{text}；用 {path} --help 查看用法"
+
+
+def _did_you_mean(possibilities: Sequence[str] | None) -> str:
+    return f"，是否想用 {'、'.join(possibilities)}？" if possibilities else ""
+
+
+def _unknown_name(exc: click.UsageError) -> str | None:
+    """An option or command that does not exist, with the likely ones."""
+    if isinstance(exc, click.NoSuchOption):
+        maybe = _did_you_mean(sorted(exc.possibilities or ()))
+        return f"没有选项 {exc.option_name}{maybe}（No such option）"
+    if isinstance(exc, NoSuchCommand):
+        return f"没有命令 {exc.command_name}{_did_you_mean(exc.possibilities)}（No such command）"
+    return None
+
+
+def _bad_parameter(exc: click.UsageError) -> str | None:
+    """A parameter that is missing, has a bad value, or is given a value wrongly."""
+    if isinstance(exc, click.MissingParameter):
+        hint = _hint(exc)
+        if exc.param is not None and exc.param.param_type_name == "argument":
+            return f"缺少参数 {hint}（Missing argument）"
+        return f"缺少选项 {hint}（Missing option）"
+    if isinstance(exc, click.BadParameter):
+        return f"{_hint(exc)} 的值无效：{_value_problem(exc)}"
+    if isinstance(exc, click.BadOptionUsage) and "requires an argument" in exc.message:
+        return f"选项 {exc.option_name} 后面缺少值（requires an argument）"
+    if isinstance(exc, click.BadOptionUsage) and "does not take a value" in exc.message:
+        return f"选项 {exc.option_name} 不带值（does not take a value）"
+    return None
+
+
+def _bad_arguments(exc: click.UsageError) -> str:
+    """Any other usage error: extra arguments, one already in Chinese, or click's own words."""
+    if exc.message.startswith("Got unexpected extra argument"):
+        extra = exc.message[exc.message.find("(") + 1:exc.message.rfind(")")]
+        return f"多余的参数 {extra}（unexpected extra argument）"
+    if re.search(_CJK, exc.message):
+        return exc.message
+    return f"用法错误（{exc.message}）"
 
 
 def _hint(exc: click.BadParameter) -> str:
