@@ -135,40 +135,58 @@ def _tail(exc: Exception, path: Path) -> str:
 
 
 def _show(console: Console, result: DueList, what: str, show_id: bool, several: bool) -> None:
-    masker = Masker(not show_id)
     window = f"{result.as_of.isoformat()} 起 {result.within} 天内"
     if not result.items:
         console.print(f"{window}无复审或到期（{what}）。")
     else:
-        table = Table(title=f"到期提醒：{window}（{what}）", title_justify="left",
-                      box=None, pad_edge=False, padding=(0, 1, 0, 0),
-                      header_style="bold underline")
-        for h in _headers(several)[:-1]:
-            # Names and items may wrap; numbers, dates and IDs must stay whole to be read.
-            # The row, the masked ID and the date are never cut; the rest wrap in a narrow
-            # terminal ("-478 已逾期" puts the state under the days).
-            wraps = h in ("姓名", "作业项目", SHEET_HEADER, "核验结果", "事项", "剩余天数")
-            table.add_column(h, justify="right" if h in ("行", "剩余天数") else "left",
-                             no_wrap=not wraps, overflow="fold" if wraps else "ellipsis",
-                             min_width=_MIN_WIDTH.get(h, 4) if wraps else None)
-        for item in result.items:
-            style = "bold red" if item.overdue else ("dark_orange" if item.days_left <= 30 else "")
-            days = str(item.days_left)
-            if item.days_left <= 0:
-                days += f" {item.state}"
-            table.add_row(
-                *((cell(item.sheet),) if several else ()),
-                # Free text may hold an ID too (a roster with its columns swapped).
-                str(item.row), cell(masker.text(item.name)),
-                (item.id_number or "") if show_id else mask_id(item.id_number),
-                item.status_zh,
-                cell(masker.text(item.item)), item.event.value, item.when.isoformat(),
-                days,
-                style=style or None,
-            )
-        console.print(table)
+        console.print(_due_table(result, f"到期提醒：{window}（{what}）", show_id, several))
         overdue = sum(1 for i in result.items if i.overdue)
         console.print(f"共 {len(result.items)} 项，其中已逾期 {overdue} 项。")
+    _show_left_out(console, result)
+
+
+def _due_table(result: DueList, title: str, show_id: bool, several: bool) -> Table:
+    masker = Masker(not show_id)
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False,
+                  padding=(0, 1, 0, 0), header_style="bold underline")
+    for h in _headers(several)[:-1]:
+        # Names and items may wrap; numbers, dates and IDs must stay whole to be read.
+        # The row, the masked ID and the date are never cut; the rest wrap in a narrow
+        # terminal ("-478 已逾期" puts the state under the days).
+        wraps = h in ("姓名", "作业项目", SHEET_HEADER, "核验结果", "事项", "剩余天数")
+        table.add_column(h, justify="right" if h in ("行", "剩余天数") else "left",
+                         no_wrap=not wraps, overflow="fold" if wraps else "ellipsis",
+                         min_width=_MIN_WIDTH.get(h, 4) if wraps else None)
+    for item in result.items:
+        table.add_row(
+            *((cell(item.sheet),) if several else ()),
+            # Free text may hold an ID too (a roster with its columns swapped).
+            str(item.row), cell(masker.text(item.name)),
+            (item.id_number or "") if show_id else mask_id(item.id_number),
+            item.status_zh,
+            cell(masker.text(item.item)), item.event.value, item.when.isoformat(),
+            _days_text(item),
+            style=_row_style(item),
+        )
+    return table
+
+
+def _days_text(item: DueItem) -> str:
+    """The days left, with the state once the day has come (``-478 已逾期``)."""
+    days = str(item.days_left)
+    if item.days_left <= 0:
+        days += f" {item.state}"
+    return days
+
+
+def _row_style(item: DueItem) -> str | None:
+    """Red for overdue, orange within 30 days, plain otherwise."""
+    style = "bold red" if item.overdue else ("dark_orange" if item.days_left <= 30 else "")
+    return style or None
+
+
+def _show_left_out(console: Console, result: DueList) -> None:
+    """Who is not listed, and why: another verdict than valid or overdue, or no date to go by."""
     if result.not_listed:
         counts = "、".join(f"{status.zh} {n} 人" for status, n in result.not_listed)
         console.print(f"未列入：{counts}。只列有效和逾期人员本人证书的日期；"
