@@ -11,6 +11,7 @@ import contextlib
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from typing import NamedTuple
 
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
@@ -87,37 +88,58 @@ class _LineColumn(ProgressColumn):
                    style="progress.remaining")
         speed = task.finished_speed or task.speed
         rate = Text("-/s" if speed is None else f"{speed:.1f}/s", style="progress.data.speed")
-        bar_width = 0
-        if width - used - 1 >= BAR_MIN:
-            bar_width = min(BAR_MAX, width - used - 1)
-            used += bar_width + 1
-        show_eta = width - used - 1 >= eta.cell_len + 2  # the time left grows as it changes
-        if show_eta:
-            used += eta.cell_len + 3
-        show_rate = width - used - 1 >= rate.cell_len + 2
-        if show_rate:
-            used += rate.cell_len + 3
-        label = "查询 lookups" if width - used >= cell_len(" lookups") else "查询"
-        grid = Table.grid(padding=(0, 1))
+        extras = _fit_extras(width - used, eta, rate)
         cells: list[RenderableType] = (
-            [Text(label, style="progress.description")] if show_label else []
+            [Text(extras.label, style="progress.description")] if show_label else []
         )
-        if bar_width:
+        if extras.bar_width:
             cells.append(ProgressBar(total=task.total, completed=task.completed,
-                                     width=bar_width, pulse=not task.started))
+                                     width=extras.bar_width, pulse=not task.started))
         cells.append(done)
-        if show_rate:
+        if extras.show_rate:
             cells.append(rate)
-        if show_eta:
+        if extras.show_eta:
             cells.append(eta)
         counts.no_wrap = True
         counts.overflow = "ellipsis"
         cells.append(counts)
-        for index, _ in enumerate(cells):
-            last = index == len(cells) - 1
-            grid.add_column(no_wrap=True, overflow="ellipsis" if last else "crop")
-        grid.add_row(*cells)
-        return grid
+        return _one_line(cells)
+
+
+class _Extras(NamedTuple):
+    """What the room left beside the counts holds."""
+
+    bar_width: int
+    show_eta: bool
+    show_rate: bool
+    label: str
+
+
+def _fit_extras(room: int, eta: Text, rate: Text) -> _Extras:
+    """The bar, the time left, the speed and the longer label, in that order, as far as
+    ``room`` columns go (each but the label with a column between it and the next)."""
+    bar_width = 0
+    if room - 1 >= BAR_MIN:
+        bar_width = min(BAR_MAX, room - 1)
+        room -= bar_width + 1
+    show_eta = room - 1 >= eta.cell_len + 2  # the time left grows as it changes
+    if show_eta:
+        room -= eta.cell_len + 3
+    show_rate = room - 1 >= rate.cell_len + 2
+    if show_rate:
+        room -= rate.cell_len + 3
+    label = "查询 lookups" if room >= cell_len(" lookups") else "查询"
+    return _Extras(bar_width, show_eta, show_rate, label)
+
+
+def _one_line(cells: list[RenderableType]) -> Table:
+    """The cells side by side on one line: the last one cut with "…", the others cropped."""
+    grid = Table.grid(padding=(0, 1))
+    for index, _ in enumerate(cells):
+        last = index == len(cells) - 1
+        grid.add_column(no_wrap=True, overflow="ellipsis" if last else "crop")
+    grid.add_row(*cells)
+    return grid
 
 
 class RichProgress:
