@@ -228,7 +228,7 @@ def _scan_rows(
     found: defaultdict[str, list[CertRecord]], kinds: _Kinds,
     raw_kinds: set[tuple[str, str]], *, unwrap: bool, quoted: bool,
 ) -> list[str] | None:
-    """Every row of ``reader``, checked as ``_scan_text`` says; returns the headers."""
+    """Every row of ``reader``, checked as ``scan_registry`` says; returns the headers."""
     # Date texts known to read as ISO dates; "" is an empty cell, which is allowed.
     good_dates: set[str] = {""}
     unit = _unit(path)
