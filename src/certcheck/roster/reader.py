@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from certcheck.gcpause import paused
 from certcheck.models import InputIssue, Worker
 from certcheck.roster.header import FIELDS, Header, find_header, settle_by_values
 from certcheck.roster.model import Roster, RosterError, SkippedSheet
@@ -41,7 +42,10 @@ def read_roster(path: Path, sheet: str | None = None, *, today: date | None = No
     Raises ``RosterError`` (one line: what is wrong, what to do) for anything unusable.
     """
     path = Path(path)
-    return guarded(path, lambda: _read(path, sheet, today or date.today()))
+    # The grid and the workers made from it hold no cycles, and the collector would otherwise
+    # walk everything already loaded (a registry of 300,000 records) again and again.
+    with paused():
+        return guarded(path, lambda: _read(path, sheet, today or date.today()))
 
 
 def _read(path: Path, wanted: str | None, today: date) -> Roster:
