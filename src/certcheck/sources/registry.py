@@ -430,7 +430,11 @@ def _record(row: Mapping[str, object], where: int, origin: str,
             values[attr] = text
         else:
             values[attr] = _text(raw)
-    values["id_number"] = _id_text(row, values, where, origin)
+    raw_id = get("证件号码")
+    # The usual ID, 17 digits and a digit or X as text, is neither a rounded number nor other
+    # than its normal form: only another one costs the closer look.
+    if not (values["name"] and isinstance(raw_id, str) and _CANONICAL_ID.fullmatch(raw_id)):
+        values["id_number"] = _id_text(row, values, where, origin)
     values["status_text"] = _text(get(STATUS_LABEL))
     values["origin"] = origin
     return CertRecord(**values)  # type: ignore[arg-type]
