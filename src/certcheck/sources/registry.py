@@ -43,7 +43,7 @@ from certcheck.tablefile.errors import UnusableFile
 from certcheck.tablefile.guards import check_file_size, special_file
 from certcheck.tablefile.opening import guarded, read_first_sheet, read_head, spreadsheet_kind
 from certcheck.tablefile.sniff import Kind
-from certcheck.tablefile.textgrid import _FIELD_LIMIT, _unwrap, decode_text, guess_delimiter
+from certcheck.tablefile.textgrid import csv_reading, decode_text, guess_delimiter, unwrap_cell
 
 if TYPE_CHECKING:
     from _csv import Reader as _CsvReader
@@ -206,17 +206,9 @@ def _scan_text(path: Path, ids: frozenset[str]) -> tuple[dict[str, tuple[CertRec
     kinds: _Kinds = set()
     # (category, item) as the file has them, stripped at the end: a handful of distinct pairs.
     raw_kinds: set[tuple[str, str]] = set()
-    old_limit = csv.field_size_limit(_FIELD_LIMIT)
-    try:
+    with csv_reading(path, reader):
         headers = _scan_rows(reader, path, ids, found, kinds, raw_kinds,
                              unwrap=unwrap, quoted=quoted)
-    except csv.Error as exc:
-        raise UnusableFile(
-            f"{path.name} 不是可读的 CSV 文件（第 {reader.line_num} 行：{exc}）。"
-            "请用 Excel/WPS 打开后另存为 .xlsx 再试"
-        ) from exc
-    finally:
-        csv.field_size_limit(old_limit)
     if headers is None:
         raise SourceError("第一个工作表是空的（the first sheet is empty）")
     kinds.update((c.strip() or None, i.strip() or None) for c, i in raw_kinds)
@@ -243,7 +235,7 @@ def _scan_rows(
         where = previous_end + 1
         previous_end = reader.line_num
         if unwrap:
-            values = [_unwrap(cell) for cell in values]  # type: ignore[misc]
+            values = [unwrap_cell(cell) for cell in values]  # type: ignore[misc]
         if headers is None:
             headers = [str(h).strip() for h in values]
             _check_headers(headers)

@@ -10,8 +10,11 @@ import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Protocol
 
 from certcheck.tablefile.errors import UnusableFile
 from certcheck.tablefile.grid import Book, Cell, Grid, Merge, Row, from_grids
@@ -83,12 +86,28 @@ def csv_book(path: Path, data: bytes) -> tuple[Book, str]:
     rows: list[Row] = []
     lines: list[int] = []
     previous_end = 0
-    old_limit = csv.field_size_limit(_FIELD_LIMIT)
-    try:
+    with csv_reading(path, reader):
         for record in reader:
             rows.append(list(record))
             lines.append(previous_end + 1)
             previous_end = reader.line_num
+    if '="' in text:
+        rows = [[unwrap_cell(cell) for cell in row] for row in rows]
+    return from_grids([Grid(None, rows, line_numbers=lines)], single=True), encoding
+
+
+class _LineCounting(Protocol):
+    @property
+    def line_num(self) -> int: ...
+
+
+@contextmanager
+def csv_reading(path: Path, reader: _LineCounting) -> Iterator[None]:
+    """Rows of ``reader`` read with the cell size limit every CSV here is read with; a
+    malformed line becomes an ``UnusableFile`` that names it."""
+    old_limit = csv.field_size_limit(_FIELD_LIMIT)
+    try:
+        yield
     except csv.Error as exc:
         raise UnusableFile(
             f"{path.name} 不是可读的 CSV 文件（第 {reader.line_num} 行：{exc}）。"
@@ -96,16 +115,14 @@ def csv_book(path: Path, data: bytes) -> tuple[Book, str]:
         ) from exc
     finally:
         csv.field_size_limit(old_limit)
-    if '="' in text:
-        rows = [[_unwrap(cell) for cell in row] for row in rows]
-    return from_grids([Grid(None, rows, line_numbers=lines)], single=True), encoding
 
 
 # ="500381…": how Excel is told to keep digits as text; the cell's value is the text inside.
 _EXCEL_TEXT = re.compile(r'\s*="(.*)"\s*', re.S)
 
 
-def _unwrap(cell: Cell) -> Cell:
+def unwrap_cell(cell: Cell) -> Cell:
+    """The text of a cell written as ``=\"…\"``; any other cell as it is."""
     if not isinstance(cell, str) or '="' not in cell:
         return cell
     match = _EXCEL_TEXT.fullmatch(cell)
