@@ -108,3 +108,26 @@ class StaticSolver(CaptchaSolver):
 
     async def solve(self, image: bytes, *, attempt: int) -> str:
         return self.answer
+
+
+class ListSolver(CaptchaSolver):
+    """Gives the listed answers in turn (the last one forever) and remembers the attempts."""
+
+    name = "list"
+
+    def __init__(self, *answers: str | Exception) -> None:
+        self.answers = list(answers) or ["abcd"]
+        self.attempts: list[int] = []
+        self.images: list[bytes] = []
+
+    @classmethod
+    def from_spec(cls, arg: str | None, *, interactive: bool) -> CaptchaSolver:
+        return cls()
+
+    async def solve(self, image: bytes, *, attempt: int) -> str:
+        self.attempts.append(attempt)
+        self.images.append(image)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer

@@ -25,36 +25,13 @@ from certcheck.sources.interface import SourceError, SourceOptions
 from certcheck.sources.mem import MemSource, parse_retry_after, recording_path
 from certcheck.sources.mem_options import MemOptions
 from certcheck.sources.replay import ReplaySource
-from factories import make_id
+from factories import ListSolver, make_id
 from mem_server import CAPTCHA_PNG, api_record
 
 BASE = "https://cx.test"
 ID = make_id()
 QUERY = Query(ID, "张三")
 FAST = EngineSettings(concurrency=4, retries=4, backoff_initial=0.01, backoff_max=0.05)
-
-
-class ListSolver(CaptchaSolver):
-    """Gives the listed answers in turn (the last one forever) and remembers the attempts."""
-
-    name = "list"
-
-    def __init__(self, *answers: str | Exception) -> None:
-        self.answers = list(answers) or ["abcd"]
-        self.attempts: list[int] = []
-        self.images: list[bytes] = []
-
-    @classmethod
-    def from_spec(cls, arg: str | None, *, interactive: bool) -> CaptchaSolver:
-        return cls()
-
-    async def solve(self, image: bytes, *, attempt: int) -> str:
-        self.attempts.append(attempt)
-        self.images.append(image)
-        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
 
 def source(solver: CaptchaSolver | None = None, **kwargs: Any) -> MemSource:

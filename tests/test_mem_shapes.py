@@ -42,7 +42,7 @@ from certcheck.sources.interface import SourceOptions
 from certcheck.sources.mem import MemSource, captcha_answer, recording_path
 from certcheck.sources.mem_names import name_variants
 from certcheck.sources.replay import ReplaySource
-from factories import AS_OF, make_id
+from factories import AS_OF, ListSolver, make_id
 from mem_server import CAPTCHA_PNG, CHALLENGE_PAGE, NOT_FOUND_STYLES, MemServer, api_record
 
 BASE = "https://cx.test"
@@ -51,24 +51,8 @@ QUERY = Query(ID, "张三")
 FAST = EngineSettings(concurrency=4, retries=4, backoff_initial=0.01, backoff_max=0.05)
 
 
-class Answers(CaptchaSolver):
-    """Gives the listed answers in turn, the last one forever."""
-
-    name = "answers"
-
-    def __init__(self, *answers: str) -> None:
-        self.answers = list(answers) or ["abcd"]
-
-    @classmethod
-    def from_spec(cls, arg: str | None, *, interactive: bool) -> CaptchaSolver:
-        return cls()
-
-    async def solve(self, image: bytes, *, attempt: int) -> str:
-        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-
-
 def source(base: str = BASE, solver: CaptchaSolver | None = None, **kwargs: Any) -> MemSource:
-    return MemSource(solver=solver or Answers(), base_url=base, timeout=2.0, **kwargs)
+    return MemSource(solver=solver or ListSolver(), base_url=base, timeout=2.0, **kwargs)
 
 
 def run(src: MemSource, query: Query = QUERY) -> Outcome:
@@ -579,7 +563,7 @@ def test_no_variants_when_switched_off() -> None:
 def test_captcha_answers_are_normalised_before_sending(typed: str, sent: str) -> None:
     assert captcha_answer(typed) == sent
     with MemServer({ID: [api_record("张三", ID)]}, captcha_answer=sent) as server:
-        outcome = run(source(server.url, Answers(typed)))
+        outcome = run(source(server.url, ListSolver(typed)))
         (query,) = [e for e in server.log if e.path == api.QUERY_PATH]
     assert query.params[api.PARAM_CAPTCHA] == sent
     assert isinstance(outcome, Found)
