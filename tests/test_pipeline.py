@@ -61,6 +61,29 @@ def test_progress_counts_a_sample_s_workers_once_each() -> None:
     assert recorder.statuses == Counter(f.status for f in register.findings)
 
 
+def test_with_a_progress_bar_each_worker_is_decided_once_and_the_same(monkeypatch) -> None:
+    import certcheck.pipeline as pipeline
+
+    roster = read_roster(SAMPLES / "roster.xlsx")
+    source = SAMPLES / "registry.csv"
+    quiet = run_verify(roster, RegistrySource(source), RunSettings(as_of=AS_OF), EngineSettings())
+    calls = []
+    real = pipeline.decide
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "decide", counted)
+    shown = run_verify(roster, RegistrySource(source), RunSettings(as_of=AS_OF),
+                       EngineSettings(), progress=Recorder())
+    assert len(calls) == len(roster.workers) == 30
+    # Same statuses, reasons and warnings (duplicates included) as a run without the bar.
+    assert [(f.status, f.reason, f.warnings) for f in shown.findings] == [
+        (f.status, f.reason, f.warnings) for f in quiet.findings
+    ]
+
+
 def test_rich_progress_shows_statuses_and_no_ids(tmp_path: Path) -> None:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=160)

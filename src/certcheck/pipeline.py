@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -87,16 +87,27 @@ def classify(
     answers: dict[Query, Answer],
     settings: RunSettings,
     traits: SourceTraits | None = None,
+    *,
+    decided: Mapping[int, tuple[Answer | None, Finding]] | None = None,
 ) -> tuple[Finding, ...]:
+    """Every worker's finding. ``decided`` holds findings already made during the run (by the
+    position of the worker and the answer they were made from); one is taken as it is when
+    its answer is still the worker's answer, so that no worker is decided twice."""
     catalog = load_catalog()
     dups = duplicate_ids(workers)
+    known = decided or {}
     findings = []
-    for worker in workers:
+    for index, worker in enumerate(workers):
         key = worker.lookup_key
+        answer = answers.get(Query(*key)) if key is not None else None
+        earlier = known.get(index)
+        if earlier is not None and earlier[0] is answer:
+            findings.append(earlier[1])
+            continue
         findings.append(
             decide(
                 worker,
-                answers.get(Query(*key)) if key is not None else None,
+                answer,
                 settings.as_of,
                 warn_days=settings.warn_days,
                 duplicate=worker.id_number in dups,
@@ -133,7 +144,8 @@ class _Tally:
 
     It counts workers, not answers: the workers never looked up (no usable ID or name, or an
     item only another authority certifies) are decided at the start, and an answer shared by
-    two rows counts both, so at the end the counts add up to the workers checked.
+    two rows counts both, so at the end the counts add up to the workers checked. The findings
+    are kept (``decided``) for ``classify``, which then has nothing left to decide.
     """
 
     def __init__(
@@ -148,34 +160,45 @@ class _Tally:
         self.settings = settings
         self.traits = traits
         self.catalog = load_catalog()
+        self.dups = duplicate_ids(workers)
         asked = set(queries)
-        self.by_query: dict[Query, list[Worker]] = {}
+        #: The position of each worker an answer will decide, by query.
+        self.by_query: dict[Query, list[tuple[int, Worker]]] = {}
         #: Workers no answer will decide.
-        self.unasked: list[Worker] = []
-        for worker in workers:
+        self.unasked: list[tuple[int, Worker]] = []
+        #: Position of a worker → (the answer it was decided from, its finding).
+        self.decided: dict[int, tuple[Answer | None, Finding]] = {}
+        for index, worker in enumerate(workers):
             key = worker.lookup_key
             query = Query(*key) if key is not None else None
             if query is not None and query in asked:
-                self.by_query.setdefault(query, []).append(worker)
+                self.by_query.setdefault(query, []).append((index, worker))
             else:
-                self.unasked.append(worker)
+                self.unasked.append((index, worker))
 
-    def _decide(self, worker: Worker, answer: Answer | None) -> Status:
-        return decide(worker, answer, self.settings.as_of, warn_days=self.settings.warn_days,
-                      catalog=self.catalog, traits=self.traits).status
+    def _decide(
+        self, entries: Iterable[tuple[int, Worker]], answer: Answer | None
+    ) -> list[Status]:
+        statuses = []
+        for index, worker in entries:
+            finding = decide(worker, answer, self.settings.as_of,
+                             warn_days=self.settings.warn_days,
+                             duplicate=worker.id_number in self.dups,
+                             catalog=self.catalog, traits=self.traits)
+            self.decided[index] = (answer, finding)
+            statuses.append(finding.status)
+        return statuses
 
     def on_start(self, total: int) -> None:
         self.inner.on_start(total)
         if isinstance(self.inner, StatusListener) and self.unasked:
-            self.inner.on_statuses(self._decide(w, None) for w in self.unasked)
+            self.inner.on_statuses(self._decide(self.unasked, None))
 
     def on_answer(self, query: Query, answer: Answer) -> None:
         self.inner.on_answer(query, answer)
         if isinstance(self.inner, StatusListener):
             # pop: a query answered twice must not count its workers twice.
-            self.inner.on_statuses(
-                self._decide(w, answer) for w in self.by_query.pop(query, ())
-            )
+            self.inner.on_statuses(self._decide(self.by_query.pop(query, ()), answer))
 
     def on_finish(self) -> None:
         self.inner.on_finish()
@@ -196,14 +219,16 @@ def run_verify(
         workers, sample = sample_workers(workers, settings.sample_size, settings.seed)
     traits = source.traits
     queries = queries_of(workers, traits)
+    tally = None
     if progress is not None and isinstance(progress, StatusListener):
-        progress = _Tally(progress, workers, queries, settings, traits)
+        progress = tally = _Tally(progress, workers, queries, settings, traits)
     # A network source's run may take hours and its client makes cycles (futures, exceptions):
     # the collector is paused only for a local source's loop, which makes none.
     with gcpause.paused() if isinstance(source, ImmediateSource) else nullcontext():
         answers = run_lookups(source, queries, engine, progress=progress, store=store)
     with gcpause.paused():
-        findings = classify(workers, answers, settings, traits)
+        findings = classify(workers, answers, settings, traits,
+                            decided=tally.decided if tally is not None else None)
     meta = RegisterMeta(
         version=__version__,
         as_of=settings.as_of,
