@@ -26,6 +26,21 @@ Row = list[Cell]
 Merge = tuple[tuple[int, int], tuple[int, int]]
 
 
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A cell whose value the reader hands over is not what the sheet means.
+
+    calamine gives an error cell (``#N/A``, ``#REF!``) and a formula that was never calculated
+    (saved by a program that does not compute, or with a VLOOKUP into a closed workbook) as an
+    empty cell or a default 0; the roster reader must not take either for a value.
+    """
+
+    #: ``error``: the cell holds an error value; ``formula``: a formula with no cached value.
+    kind: str
+    #: What to show the user: the error text, or the formula.
+    text: str
+
+
 @dataclass
 class Grid:
     """One sheet's cells. ``rows[i]`` is the row a person sees as ``row_number(i)``."""
@@ -38,6 +53,8 @@ class Grid:
     #: For CSV, where a record may span lines: the line each record starts on.
     line_numbers: list[int] | None = None
     merges: list[Merge] = field(default_factory=list)
+    #: Cells whose value is not understood, by 0-based sheet position (row, column), as merges.
+    marks: dict[tuple[int, int], Mark] = field(default_factory=dict)
 
     def row_number(self, index: int) -> int:
         if self.line_numbers is not None:
