@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from certcheck.ids import check_char
 from certcheck.models import (
     Answer,
+    CertNumber,
     CertRecord,
     Declared,
     Failed,
@@ -57,12 +58,22 @@ def record(
     )
 
 
+def number(text: str) -> CertNumber:
+    """A 证号 cell holding one number, as the roster reader understands it."""
+    return CertNumber(text, (text,))
+
+
 def worker(
     name: str | None = "张三",
     id_number: str | None = None,
     row: int = 2,
     **declared: object,
 ) -> Worker:
+    """A worker as the roster reader makes one; a ``cert_number`` given as text is one
+    number the reader understood (``CertNumber(text, (text,))``)."""
+    number = declared.get("cert_number")
+    if isinstance(number, str):
+        declared["cert_number"] = CertNumber(number, (number,)) if number else None
     return Worker(
         row=row,
         name=name,

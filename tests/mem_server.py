@@ -121,7 +121,7 @@ def api_record(
         "shouldReviewDate": text(review_due),
         "reviewDate": text(reviewed),
         "issueOrgName": "重庆市应急管理局",
-        "certStatus": "1",
+        "certStatus": "有效",
     } | ({"_history": True} if history else {})
 
 

@@ -22,7 +22,7 @@ from certcheck.models import Declared, Finding, Query, Reason, Status, Worker
 from certcheck.rules import decide
 from certcheck.sources.mem_options import MemOptions
 from certcheck.sources.plugins import open_source
-from factories import AS_OF, nth_id
+from factories import AS_OF, nth_id, number
 from mem_server import MemServer, api_record
 
 UNVERIFIED_BY_FAULT = {Reason.LOOKUP_FAILED, Reason.CAPTCHA_FAILED,
@@ -37,7 +37,7 @@ def population() -> tuple[list[Worker], dict[int, Status], dict[str, list[dict[s
         kind = n % 5
         id_number = nth_id(n)
         name = f"工人{n}"
-        declared = Declared(item="低压电工作业", cert_number="T" + id_number)
+        declared = Declared(item="低压电工作业", cert_number=number("T" + id_number))
         if kind == 0:
             registry[id_number] = [api_record(name, id_number, with_time=n % 2 == 0)]
             truth[n] = Status.VALID

@@ -42,7 +42,7 @@ from certcheck.sources.interface import SourceOptions
 from certcheck.sources.mem import MemSource, captcha_answer, recording_path
 from certcheck.sources.mem_names import name_variants
 from certcheck.sources.replay import ReplaySource
-from factories import AS_OF, ListSolver, make_id
+from factories import AS_OF, ListSolver, make_id, number
 from mem_server import CAPTCHA_PNG, CHALLENGE_PAGE, NOT_FOUND_STYLES, MemServer, api_record
 
 BASE = "https://cx.test"
@@ -79,7 +79,7 @@ def engine_run(src: MemSource, query: Query = QUERY,
 def judged(outcome: Outcome, declared: Declared | None = None,
            name: str = "张三") -> tuple[Status, Reason]:
     worker = Worker(row=2, name=name, id_number=ID,
-                    declared=declared or Declared(item="低压电工作业", cert_number="T" + ID))
+                    declared=declared or Declared(item="低压电工作业", cert_number=number("T" + ID)))
     answer = Answer(outcome, "mem", datetime(2026, 11, 29, tzinfo=UTC))
     finding = decide(worker, answer, AS_OF)
     return finding.status, finding.reason
@@ -402,7 +402,8 @@ def test_only_history_records_still_answer(mock: Any) -> None:
                                            "historyData": [older]})
     outcome = run(source())
     assert only_record(outcome).history
-    assert judged(outcome) == (Status.EXPIRED, Reason.VALIDITY_ENDED)
+    # An answer (not "nothing found", so nobody is called fake), but history never decides.
+    assert judged(outcome) == (Status.UNVERIFIED, Reason.RECORD_INCOMPLETE)
 
 
 @pytest.mark.parametrize("flag", [{"isHistory": 1}, {"hisFlag": "Y"}, {"historyFlag": "是"},

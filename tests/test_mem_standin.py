@@ -24,7 +24,7 @@ from certcheck.models import Declared, Query, Reason, Status, Worker
 from certcheck.rules import decide
 from certcheck.sources.mem_options import MemOptions
 from certcheck.sources.plugins import open_source
-from factories import AS_OF, nth_id
+from factories import AS_OF, nth_id, number
 from mem_server import MemServer, api_record
 
 ITEM = "低压电工作业"
@@ -54,8 +54,9 @@ def population() -> tuple[list[Worker], dict[int, tuple[Status, Reason]], dict[s
         ("工人辛", None, {"not_found": "nodata"}, True, (Status.FAKE, Reason.NOT_FOUND)),
         ("工人壬", [{}, {"history": True, "valid_until": date(2016, 5, 1)}],
          {"history": "nested", "drop_keys": ("name",)}, True, (Status.VALID, Reason.OK)),
+        # Only an older certificate (历史数据): history never decides, so nobody is judged on it.
         ("工人癸", [{"history": True, **EXPIRED}], {"history": "list"}, True,
-         (Status.EXPIRED, Reason.VALIDITY_ENDED)),
+         (Status.UNVERIFIED, Reason.RECORD_INCOMPLETE)),
         ("工人子", [EXPIRED, {"history": True, "valid_until": date(2016, 5, 1)}],
          {"history": "flag"}, True, (Status.EXPIRED, Reason.VALIDITY_ENDED)),
         ("阿依古丽·买买提", [{"name": "阿依古丽•买买提"}], {"match_names": True}, True,
@@ -84,7 +85,7 @@ def population() -> tuple[list[Worker], dict[int, tuple[Status, Reason]], dict[s
                 built.append(record)
             registry[id_number] = built
         styles[id_number] = shape
-        declared = Declared(item=ITEM, cert_number="T" + id_number if declares else None)
+        declared = Declared(item=ITEM, cert_number=number("T" + id_number) if declares else None)
         workers.append(Worker(row=n + 2, name=name, id_number=id_number, declared=declared))
         truth[n] = verdict
     return workers, truth, registry, styles

@@ -44,7 +44,7 @@ from certcheck.register.formats import (
 from certcheck.register.json_ import dumps, register_to_dict, write_json
 from certcheck.register.model import Kind, Register, RegisterMeta, Sample
 from certcheck.register.view import HEADERS
-from factories import make_id, nth_id, record
+from factories import make_id, nth_id, number, record
 
 AS_OF = date(2026, 11, 29)
 CST = timezone(timedelta(hours=8))
@@ -106,7 +106,7 @@ def build_findings() -> list[Finding]:
     return [
         _finding(
             Worker(row=3, name="张三", id_number=id_valid,
-                   declared=Declared(cert_number="T" + id_valid, category="电工作业",
+                   declared=Declared(cert_number=number("T" + id_valid), category="电工作业",
                                      item="低压电工作业")),
             Status.VALID, Reason.OK, (other_rec, valid_rec), answer=_answer(Found((valid_rec,))),
             warnings=(WarningCode.DUE_SOON, WarningCode.DUPLICATE_ID), decisive=valid_rec,
@@ -119,12 +119,12 @@ def build_findings() -> list[Finding]:
         ),
         _finding(
             Worker(row=5, name="王五", id_number=nth_id(3),
-                   declared=Declared(cert_number="T" + nth_id(3))),
+                   declared=Declared(cert_number=number("T" + nth_id(3)))),
             Status.FAKE, Reason.NOT_FOUND, answer=_answer(NotFound()),
         ),
         _finding(
             Worker(row=6, name="赵六", id_number=nth_id(4),
-                   declared=Declared(cert_number="T" + nth_id(4))),
+                   declared=Declared(cert_number=number("T" + nth_id(4)))),
             Status.FAKE, Reason.NAME_MISMATCH, (mismatch_rec,),
             answer=_answer(Found((mismatch_rec,))),
         ),
@@ -183,7 +183,7 @@ def payload_register() -> Register:
     findings = [
         _finding(
             Worker(row=i + 2, name=p, id_number=nth_id(100 + i),
-                   declared=Declared(cert_number=p, category=p, item=p)),
+                   declared=Declared(cert_number=number(p), category=p, item=p)),
             Status.UNCERTIFIED, Reason.NO_CERTIFICATE, answer=_answer(NotFound()), detail=p,
         )
         for i, p in enumerate(PAYLOADS)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from certcheck.models import IdProblem
+from certcheck.models import IdProblem, Unreadable
 from certcheck.roster import Roster, RosterError, read_roster
 from roster_fixtures import ID_A, ID_B, ID_C, make_id, tiny_ods, write_xlsx
 
@@ -48,7 +48,7 @@ def test_title_rows_above_header_give_the_title_and_true_row_numbers(tmp_path: P
     assert [w.row for w in roster.workers] == [4, 5]
     first = roster.workers[0]
     assert (first.name, first.id_number, first.id_problem) == ("张三", ID_A, None)
-    assert first.declared.cert_number == "T" + ID_A
+    assert first.declared.cert_shown == "T" + ID_A
     assert first.declared.item == "低压电工作业"
     assert first.declared.valid_until == date(2027, 3, 1)
     assert roster.workers[1].declared.valid_until == date(2028, 5, 6)
@@ -262,7 +262,7 @@ def test_html_saved_as_xls_is_read_as_a_table(tmp_path: Path, prefix: str, encod
         (4, "张三", ID_A),
         (5, "李四", ID_B),
     ]
-    assert roster.workers[0].declared.cert_number == "T" + ID_A
+    assert roster.workers[0].declared.cert_shown == "T" + ID_A
     assert "format_mismatch" in codes(roster)
 
 
@@ -362,18 +362,21 @@ def test_validity_range_in_one_cell_fills_both_ends(tmp_path: Path) -> None:
     assert (declared.valid_from, declared.valid_until) == (date(2021, 3, 5), date(2027, 3, 5))
 
 
-def test_bad_date_is_left_empty_and_reported(tmp_path: Path) -> None:
+def test_bad_date_is_not_understood_and_reported(tmp_path: Path) -> None:
     path = write_xlsx(
         tmp_path / "r.xlsx",
         [["姓名", "身份证号", "有效期至", "应复审日期"], ["张三", ID_A, "长期有效", ID_B]],
     )
     roster = read(path)
     declared = roster.workers[0].declared
-    assert declared.valid_until is None and declared.review_due is None
-    bad = [i for i in roster.issues if i.code == "bad_date"]
+    # Neither is read as "no date": each is carried as a cell nobody understood.
+    assert isinstance(declared.valid_until, Unreadable)
+    assert isinstance(declared.review_due, Unreadable)
+    bad = [i for i in roster.issues if i.code == "unreadable_cell"]
     assert [i.row for i in bad] == [2, 2]
-    assert "长期有效" in bad[0].message
+    assert bad[0].message == "有效期至“长期有效”不是可识别的日期，该人员未核验"
     assert ID_B not in bad[1].message  # an ID typed into a date column is masked too
+    assert "500381********" in bad[1].message
 
 
 def test_repeated_header_row_is_skipped(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from certcheck.models import IdProblem
+from certcheck.models import CertNumber, IdProblem, Unreadable
 from certcheck.roster import Roster, RosterError, read_roster
 from roster_fixtures import tiny_ods, write_book, write_xls, write_xlsx
 
@@ -106,7 +106,7 @@ def test_placeholders_in_cert_number_date_category_and_item_mean_none_given(
         assert (d.first_issued, d.valid_until, d.review_due) == (None, None, None), worker
         assert not d.claims_certificate
     last = roster.workers[-1].declared
-    assert last.cert_number == "T500381198503150027"
+    assert last.cert_shown == "T500381198503150027"
     assert (last.category, last.item) == ("电工作业", "低压电工作业")
     assert last.valid_until == date(2027, 3, 1)
     assert "bad_date" not in codes(roster)
@@ -123,19 +123,23 @@ def test_placeholders_in_a_gbk_csv(tmp_path: Path) -> None:
     )
     roster = read(path)
     assert [
-        (w.name, w.declared.cert_number, w.declared.valid_until, w.declared.reviewed)
+        (w.name, w.declared.cert_shown, w.declared.valid_until, w.declared.reviewed)
         for w in roster.workers
     ] == [("张三", None, None, None), ("李四", None, None, None)]
     assert "bad_date" not in codes(roster)
 
 
-def test_a_word_that_is_not_a_placeholder_is_still_a_bad_date(tmp_path: Path) -> None:
+def test_a_word_that_is_not_a_placeholder_is_a_date_not_understood(tmp_path: Path) -> None:
     path = write_xlsx(
         tmp_path / "r.xlsx", [["姓名", "身份证号", "有效期至"], ["张三", ID_A, "长期"]]
     )
     roster = read(path)
-    assert roster.workers[0].declared.valid_until is None
-    assert codes(roster) == ["bad_date"]
+    # Not a date and not a placeholder: carried as not understood, never as "no date".
+    assert roster.workers[0].declared.valid_until == Unreadable(
+        column="有效期至", text="长期", why="不是可识别的日期", row=2, column_field="valid_until"
+    )
+    assert codes(roster) == ["unreadable_cell"]
+    assert roster.issues[0].message == "有效期至“长期”不是可识别的日期，该人员未核验"
 
 
 # ---- 2. certificate number typed as a number --------------------------------------------
@@ -155,9 +159,10 @@ def test_cert_number_typed_as_a_number_is_kept_as_digits_but_marked_inexact(
     )
     roster = read(path)
     first, second, third = (w.declared for w in roster.workers)
-    assert (first.cert_number, first.cert_number_exact) == ("500381198503150000", False)
-    assert (second.cert_number, second.cert_number_exact) == ("T500381198503150027", True)
-    assert (third.cert_number, third.cert_number_exact) == ("12345", True)
+    # Shown as the digits, claimed, never compared: no number to compare with.
+    assert first.cert_number == CertNumber("500381198503150000", (), claims=True)
+    assert second.cert_number == CertNumber("T500381198503150027", ("T500381198503150027",))
+    assert third.cert_number == CertNumber("12345", ("12345",))
     lost = [i for i in roster.issues if i.code == "cert_number_precision_lost"]
     assert [i.row for i in lost] == [2]
     assert "500381********0000" in lost[0].message
@@ -170,8 +175,8 @@ def test_cert_number_in_scientific_notation_in_a_csv_is_inexact(tmp_path: Path) 
     )
     roster = read(path)
     first, second = (w.declared for w in roster.workers)
-    assert (first.cert_number, first.cert_number_exact) == ("500381000000000000", False)
-    assert (second.cert_number, second.cert_number_exact) == ("T500381198503150027", True)
+    assert first.cert_number == CertNumber("500381000000000000", (), claims=True)
+    assert second.cert_number == CertNumber("T500381198503150027", ("T500381198503150027",))
     assert [(i.row, i.code) for i in roster.issues if i.code.startswith("cert")] == [
         (2, "cert_number_precision_lost")
     ]
@@ -553,16 +558,23 @@ def test_a_note_after_a_name_is_removed_with_a_note(tmp_path: Path) -> None:
         ],
     )
     roster = read(path)
-    # Nothing would remain of （班长） without its brackets: it stays (in half-width form).
+    # Nothing would remain of （班长） without its brackets: it is no name, and the cell is
+    # reported as not understood rather than looked up as one.
     assert [w.name for w in roster.workers] == [
         "张伟",
         "王芳",
         "李娜",
         "赵六",
-        "(班长)",
+        None,
         "孙七",
         "周八",
     ]
+    assert roster.workers[4].unreadable == (
+        Unreadable(
+            column="姓名", text="（班长）", why="不是可识别的姓名（含数字或符号）", row=6,
+            column_field="name",
+        ),
+    )
     notes = [(i.row, i.message) for i in roster.issues if i.code == "name_note_removed"]
     assert notes == [
         (2, "姓名“张伟（班长）”后的备注“班长”已去掉"),
@@ -597,7 +609,7 @@ def test_headers_naming_the_certificate_number(tmp_path: Path, label: str) -> No
     assert roster.columns["id_number"] == "身份证号码"
     worker = roster.workers[0]
     assert (worker.id_number, worker.id_problem) == (ID_A, None)
-    assert worker.declared.cert_number == "T500381198503150019"
+    assert worker.declared.cert_shown == "T500381198503150019"
     assert "duplicate_column" not in codes(roster)
 
 
@@ -613,7 +625,7 @@ def test_a_bracket_naming_the_id_card_keeps_the_id_column(tmp_path: Path) -> Non
     assert roster.columns["id_number"] == "身份证号（与操作证一致）"
     assert roster.columns["cert_number"] == "证件号码（特种作业操作证）"
     worker = roster.workers[0]
-    assert (worker.id_number, worker.declared.cert_number) == (ID_A, "T500381198503150019")
+    assert (worker.id_number, worker.declared.cert_shown) == (ID_A, "T500381198503150019")
 
 
 def test_issuer_column_is_read(tmp_path: Path) -> None:
@@ -637,7 +649,7 @@ def test_two_columns_called_id_number_the_values_decide(tmp_path: Path) -> None:
         ],
     )
     roster = read(path)
-    assert [(w.id_number, w.id_problem, w.declared.cert_number) for w in roster.workers] == [
+    assert [(w.id_number, w.id_problem, w.declared.cert_shown) for w in roster.workers] == [
         (ID_A, None, "T500381198503150019"),
         (ID_B, None, "T500381198503150027"),
     ]
@@ -655,7 +667,7 @@ def test_cert_column_first_under_an_id_label(tmp_path: Path) -> None:
         ],
     )
     roster = read(path)
-    assert [(w.id_number, w.declared.cert_number) for w in roster.workers] == [
+    assert [(w.id_number, w.declared.cert_shown) for w in roster.workers] == [
         (ID_A, "渝A042019000123"),
         (ID_B, "渝A042019000124"),
     ]
@@ -673,7 +685,7 @@ def test_second_id_labelled_column_holding_cert_numbers_is_the_cert_number(tmp_p
         ],
     )
     roster = read(path)
-    assert [(w.id_number, w.declared.cert_number) for w in roster.workers] == [
+    assert [(w.id_number, w.declared.cert_shown) for w in roster.workers] == [
         (ID_A, "T500381198503150019"),
         (ID_B, "T500381198503150027"),
     ]
@@ -691,7 +703,7 @@ def test_when_both_columns_hold_ids_the_header_decides(tmp_path: Path) -> None:
     roster = read(path)
     assert roster.columns["id_number"] == "身份证号"
     assert roster.columns["cert_number"] == "证号"
-    assert [(w.id_number, w.declared.cert_number) for w in roster.workers] == [
+    assert [(w.id_number, w.declared.cert_shown) for w in roster.workers] == [
         (ID_A, ID_A),
         (ID_B, ID_B),
     ]
@@ -853,7 +865,7 @@ def test_excel_text_formula_cells_in_a_csv(tmp_path: Path) -> None:
     )
     roster = read(path)
     assert [
-        (w.name, w.id_number, w.id_problem, w.declared.cert_number, w.declared.valid_until)
+        (w.name, w.id_number, w.id_problem, w.declared.cert_shown, w.declared.valid_until)
         for w in roster.workers
     ] == [
         ("张三", ID_A, None, "T500381198503150019", None),

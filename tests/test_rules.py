@@ -14,10 +14,18 @@ from certcheck.models import (
     Reason,
     SourceTraits,
     Status,
+    Unreadable,
     WarningCode,
     Worker,
 )
-from certcheck.rules import ITEM_RULES, PERSON_RULES, RULE_TABLE, cert_key, decide
+from certcheck.rules import (
+    ITEM_RULES,
+    PERSON_RULES,
+    READING_RULES,
+    RULE_TABLE,
+    cert_key,
+    decide,
+)
 from factories import AS_OF, failed, found, make_id, not_found, record, worker
 
 MEM_ONLY = SourceTraits()
@@ -25,57 +33,79 @@ NATIONAL = SourceTraits(publication_delay=timedelta(days=7))
 
 # One case per row of the rule table: (worker, answer, traits) decided by exactly that row,
 # with the status and reason a user must see, written out rather than read from RULE_TABLE.
+UNREAD_NAME = Unreadable("姓名", "#N/A", "是错误值（公式出错或引用失效）", 2, "name")
+UNREAD_DATE = Unreadable("有效期至", "长期", "不是可识别的日期", 2, "valid_until")
+# An ID as the 证号: says nothing of the regime (T + ID would say 特种作业).
+PLAIN_ID = make_id("50038119880808123")
 CASES: dict[int, tuple[Worker, object, SourceTraits, str, str]] = {
-    1: (worker(name=None), None, MEM_ONLY, "unverified", "missing_field"),
-    2: (
+    1: (replace(worker(name=None), unreadable=(UNREAD_NAME,)), None, MEM_ONLY,
+        "unverified", "unreadable_cell"),
+    2: (worker(name=None), None, MEM_ONLY, "unverified", "missing_field"),
+    3: (
         replace(worker(id_number="500381199001011000"), id_problem=IdProblem.PRECISION_LOST),
         None, MEM_ONLY, "unverified", "id_precision_lost",
     ),
-    3: (
+    4: (
         replace(worker(id_number="500381199001011239"), id_problem=IdProblem.INVALID),
         None, MEM_ONLY, "unverified", "invalid_id",
     ),
-    4: (worker(name="张?"), None, MEM_ONLY, "unverified", "name_unreadable"),
-    5: (worker(item="叉车司机"), None, MEM_ONLY, "unverified", "other_authority"),
-    6: (worker(), failed(FailureKind.LOOKUP_FAILED), MEM_ONLY, "unverified", "lookup_failed"),
-    7: (worker(), failed(FailureKind.CAPTCHA_FAILED), MEM_ONLY, "unverified", "captcha_failed"),
-    8: (
+    5: (worker(name="张?"), None, MEM_ONLY, "unverified", "name_unreadable"),
+    6: (worker(valid_until=UNREAD_DATE), found(record()), MEM_ONLY,
+        "unverified", "unreadable_cell"),
+    7: (worker(item="叉车司机"), None, MEM_ONLY, "unverified", "other_authority"),
+    8: (worker(), failed(FailureKind.LOOKUP_FAILED), MEM_ONLY, "unverified", "lookup_failed"),
+    9: (worker(), failed(FailureKind.CAPTCHA_FAILED), MEM_ONLY, "unverified", "captcha_failed"),
+    10: (
         worker(), failed(FailureKind.UNRECOGNIZED_RESPONSE), MEM_ONLY,
         "unverified", "unrecognized_response",
     ),
-    9: (
+    11: (
         worker(first_issued=AS_OF - timedelta(days=2)), not_found(), NATIONAL,
         "unverified", "too_recent",
     ),
-    10: (worker(cert_number="T500381199001011234"), not_found(), MEM_ONLY, "fake", "not_found"),
-    11: (worker(), not_found(), MEM_ONLY, "uncertified", "no_certificate"),
-    12: (worker(), found(record(name="李四")), MEM_ONLY, "fake", "name_mismatch"),
-    13: (worker(cert_number="T123456"), found(record()), MEM_ONLY, "fake", "cert_number_mismatch"),
-    14: (
+    12: (worker(item="管道疏通工", cert_number="T500381199001011234"), not_found(), MEM_ONLY,
+         "unverified", "unknown_item"),
+    13: (worker(item="架子工", cert_number=PLAIN_ID), not_found(), MEM_ONLY,
+         "unverified", "other_authority"),
+    14: (worker(cert_number="T500381199001011234"), not_found(), MEM_ONLY, "fake", "not_found"),
+    15: (worker(), not_found(), MEM_ONLY, "uncertified", "no_certificate"),
+    16: (worker(), found(record(name="李四")), MEM_ONLY, "fake", "name_mismatch"),
+    17: (worker(cert_number="T123456"), found(record()), MEM_ONLY, "fake", "cert_number_mismatch"),
+    18: (
         worker(item="低压电工、叉车司机"), found(record()), MEM_ONLY,
         "unverified", "other_authority",
     ),
-    15: (
+    19: (worker(item="管道疏通工"), found(record()), MEM_ONLY, "unverified", "unknown_item"),
+    20: (worker(item="架子工"), found(record()), MEM_ONLY, "unverified", "other_authority"),
+    21: (
+        worker(item="高压电工", first_issued=AS_OF - timedelta(days=2)), found(record()), NATIONAL,
+        "unverified", "too_recent",
+    ),
+    22: (
+        worker(item="高压电工"), found(record(item="", category="电工作业")), MEM_ONLY,
+        "unverified", "record_incomplete",
+    ),
+    23: (
         worker(item="高压电工"), found(record(item="低压电工作业")), MEM_ONLY,
         "uncertified", "item_not_covered",
     ),
-    16: (
+    24: (
         worker(item="低压电工"), found(replace(record(), status_text="注销")), MEM_ONLY,
         "uncertified", "revoked",
     ),
-    17: (
+    25: (
         worker(), found(record(valid_until=AS_OF - timedelta(days=1))), MEM_ONLY,
         "expired", "validity_ended",
     ),
-    18: (
+    26: (
         worker(),
         found(record(review_due=AS_OF - timedelta(days=1), reviewed=date(2020, 1, 1))),
         MEM_ONLY, "expired", "review_overdue",
     ),
-    19: (
+    27: (
         worker(), found(record(valid_until=None)), MEM_ONLY, "unverified", "record_incomplete",
     ),
-    20: (worker(item="电工"), found(record()), MEM_ONLY, "valid", "ok"),
+    28: (worker(item="电工"), found(record()), MEM_ONLY, "valid", "ok"),
 }
 
 
@@ -127,7 +157,8 @@ def test_readme_marks_per_item_exactly_the_rows_decided_per_item() -> None:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 5 and cells[0].isdigit():
             per[int(cells[0])] = cells[1]
-    assert per == {r.number: "row" for r in PERSON_RULES} | {r.number: "item" for r in ITEM_RULES}
+    rows = {r.number: "row" for r in (*READING_RULES, *PERSON_RULES)}
+    assert per == rows | {r.number: "item" for r in ITEM_RULES}
 
 
 def test_failed_lookup_never_fake_even_when_row_claims_certificate() -> None:
@@ -220,15 +251,26 @@ def test_name_mismatch_when_only_other_names_found() -> None:
     assert "李四" in (finding.detail or "")
 
 
-def test_category_only_record_covers_items_of_its_category() -> None:
+def test_category_only_record_decides_no_particular_item() -> None:
     r = record(item="", category="电工作业")
-    assert decide(worker(item="高压电工"), found(r), AS_OF).status is Status.VALID
+    finding = decide(worker(item="高压电工"), found(r), AS_OF)
+    assert (finding.status, finding.reason) == (Status.UNVERIFIED, Reason.RECORD_INCOMPLETE)
+    assert finding.detail == "官方记录只有作业类别，没有操作项目，不能判定是否覆盖该项目"
+    # A category that does not hold the item rules it out: the person holds nothing for it.
+    welding = record(item="", category="焊接与热切割作业")
+    assert decide(worker(item="高压电工"), found(welding), AS_OF).reason is Reason.ITEM_NOT_COVERED
+    # With no item declared, any certificate will do, a category-only one too.
+    assert decide(worker(), found(r), AS_OF).status is Status.VALID
 
 
-def test_unknown_item_warns_and_is_not_covered() -> None:
+def test_unknown_item_is_never_judged_uncovered() -> None:
     finding = decide(worker(item="管道疏通工"), found(record()), AS_OF)
-    assert finding.reason is Reason.ITEM_NOT_COVERED
+    assert (finding.status, finding.reason) == (Status.UNVERIFIED, Reason.UNKNOWN_ITEM)
     assert WarningCode.UNKNOWN_ITEM in finding.warnings
+    assert finding.detail == "持有: 低压电工作业"
+    # A record naming the very same item decides it, by its dates.
+    same = record(item="管道疏通工", category="")
+    assert decide(worker(item="管道疏通工"), found(same), AS_OF).status is Status.VALID
 
 
 def test_due_soon_for_review_and_expiry_windows() -> None:

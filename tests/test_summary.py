@@ -24,7 +24,7 @@ from certcheck.register.reader import RegisterTally, read_register
 from certcheck.summary import Action, Measure, load_registers, summarize
 from certcheck.summary.aggregate import FORM_ROWS, UNNAMED
 from certcheck.summary.form import DETAIL_HEADERS, TITLE
-from factories import nth_id, record
+from factories import nth_id, number, record
 
 CST = timezone(timedelta(hours=8))
 AS_OF = date(2023, 8, 25)
@@ -73,7 +73,7 @@ EXPECTED = {
 def _finding(n: int, status: Status) -> Finding:
     id_number = nth_id(n)
     w = Worker(row=n + 2, name=f"工人{n}", id_number=id_number,
-               declared=Declared(cert_number="T" + id_number, item="低压电工作业"))
+               declared=Declared(cert_number=number("T" + id_number), item="低压电工作业"))
     if status is Status.VALID:
         rec = record(name=w.name or "", id_number=id_number)
         return Finding(w, Status.VALID, Reason.OK, (), (rec,), decisive=rec)

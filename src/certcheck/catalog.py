@@ -54,6 +54,9 @@ class Coverage:
     text: str
     shown: str
     regime: Regime
+    #: Other regimes the name may belong to when nothing on the row settles it (电工 may be a
+    #: 建筑电工); a source that holds none of them cannot tell that the worker has no such card.
+    alternatives: frozenset[Regime] = frozenset()
 
     @property
     def known(self) -> bool:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from certcheck.models import CertRecord, Reason, Status, Worker
+from certcheck.models import CertRecord, Reason, Status, Worker, understood_date
 from certcheck.register.reader import RegisterRow
 from certcheck.rules import review_outstanding
 
@@ -128,13 +128,15 @@ def dates_from_register(rows: Iterable[RegisterRow]) -> list[Dates]:
 
 
 def dates_from_roster(workers: Iterable[Worker]) -> list[Dates]:
-    """The dates the roster declares: unchecked, but what an enterprise has before verify."""
+    """The dates the roster declares: unchecked, but what an enterprise has before verify. A
+    date cell that could not be read counts as no date (the worker is listed as undated)."""
     return [
         Dates(
-            row=w.row, name=w.name, id_number=w.id_number,
-            item=w.declared.item or w.declared.category,
-            valid_until=w.declared.valid_until, review_due=w.declared.review_due,
-            reviewed=w.declared.reviewed, sheet=w.sheet,
+            row=w.row, name=w.shown_name, id_number=w.id_number,
+            item=w.declared.item_shown or w.declared.category_shown,
+            valid_until=understood_date(w.declared.valid_until),
+            review_due=understood_date(w.declared.review_due),
+            reviewed=understood_date(w.declared.reviewed), sheet=w.sheet,
         )
         for w in workers
     ]

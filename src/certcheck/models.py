@@ -55,6 +55,8 @@ class Reason(StrEnum):
     OTHER_AUTHORITY = "other_authority"
     RECORD_INCOMPLETE = "record_incomplete"
     TOO_RECENT = "too_recent"
+    UNKNOWN_ITEM = "unknown_item"
+    UNREADABLE_CELL = "unreadable_cell"
 
     @property
     def zh(self) -> str:
@@ -79,8 +81,10 @@ REASON_ZH: dict[Reason, str] = {
     Reason.REVOKED: "证书已吊销或注销",
     Reason.NAME_UNREADABLE: "姓名含乱码，无法核验",
     Reason.OTHER_AUTHORITY: "证书归其他部门核发，本数据源不能核验",
-    Reason.RECORD_INCOMPLETE: "官方记录缺少判定所需日期",
+    Reason.RECORD_INCOMPLETE: "官方记录不完整，无法判定",
     Reason.TOO_RECENT: "新发证书，尚未能查到",
+    Reason.UNKNOWN_ITEM: "作业项目无法对应目录，无法判定",
+    Reason.UNREADABLE_CELL: "花名册单元格无法识别",
 }
 
 
@@ -139,11 +143,29 @@ class Regime(StrEnum):
     def authority(self) -> str:
         return REGIME_AUTHORITY[self]
 
+    @property
+    def validity_years(self) -> int:
+        """How long one certificate of the regime is valid."""
+        return REGIME_VALIDITY_YEARS[self]
+
+    @property
+    def reviewed_every_three_years(self) -> bool:
+        """Only 特种作业 certificates have the 3-year 复审 (Order No. 30); the others are
+        renewed at the end of their validity, so their records need no 应复审日期."""
+        return self is Regime.MEM
+
 
 REGIME_ZH: dict[Regime, str] = {
     Regime.MEM: "特种作业操作证",
     Regime.SPECIAL_EQUIPMENT: "特种设备作业人员证",
     Regime.CONSTRUCTION: "建筑施工特种作业操作资格证",
+}
+#: 特种作业 6 years (Order No. 30); 特种设备 4 years (TSG Z6001-2019); 建筑施工 2 years
+#: (建质〔2008〕75号, extended by 延期复核 into a new end date on the record).
+REGIME_VALIDITY_YEARS: dict[Regime, int] = {
+    Regime.MEM: 6,
+    Regime.SPECIAL_EQUIPMENT: 4,
+    Regime.CONSTRUCTION: 2,
 }
 REGIME_AUTHORITY: dict[Regime, str] = {
     Regime.MEM: "应急管理部门",
@@ -161,36 +183,135 @@ class IdProblem(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Declared:
-    """What the roster row claims about the worker's certificate and work."""
+class Unreadable:
+    """A deciding cell the reader could not understand: an error value, a formula that was
+    never calculated, or text that is neither a value nor a known placeholder.
 
-    cert_number: str | None = None
-    category: str | None = None
-    item: str | None = None
-    first_issued: date | None = None
-    valid_from: date | None = None
-    valid_until: date | None = None
-    review_due: date | None = None
-    reviewed: date | None = None
-    #: False when the 证号 cell held a number, so its digits may be lost: it is then shown but
-    #: never compared with an official number.
-    cert_number_exact: bool = True
-    #: The issuing body the roster names (发证机关), if it has such a column.
-    issuer: str | None = None
+    It travels in place of the value, so no rule can read it as one: the rules give a worker
+    with any ``Unreadable`` field ``unverified`` and nothing else, and the register shows where
+    it came from.
+    """
+
+    #: The column as the roster names it (its header text).
+    column: str
+    #: The cell as a message may quote it: short, ID numbers masked.
+    text: str
+    #: Why it was not understood, in Chinese (是错误值, 是没有计算结果的公式, 不是可识别的日期 …).
+    why: str
+    #: The row a person sees in the spreadsheet.
+    row: int | None = None
+    #: The roster field of the column (``name``, ``id_number``, ``cert_number``, ``item`` …).
+    column_field: str | None = None
 
     @property
-    def claims_certificate(self) -> bool:
-        """A row claims a certificate when it gives a number or any certificate date."""
-        return bool(self.cert_number) or any(
-            d is not None
-            for d in (
+    def message(self) -> str:
+        where = f"第 {self.row} 行" if self.row is not None else ""
+        return f"{where}{self.column}“{self.text}”{self.why}"
+
+
+@dataclass(frozen=True, slots=True)
+class CertNumber:
+    """What a roster's 证号 cell says, understood.
+
+    ``numbers`` are compared with the official numbers one by one; empty when the cell holds
+    no comparable number (a number Excel stored as a float, whose last digits may be lost; a
+    card being reissued; a certificate still being trained for). ``claims`` is False when the
+    cell says there is no card yet (培训中, 待发证): the row then claims no certificate.
+    """
+
+    shown: str
+    numbers: tuple[str, ...] = ()
+    claims: bool = True
+
+
+#: A deciding roster value: understood (``T``), explicitly none (None: empty or a placeholder),
+#: or not understood (``Unreadable``).
+DateField = date | Unreadable | None
+TextField = str | Unreadable | None
+CertField = CertNumber | Unreadable | None
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """What the roster row claims about the worker's certificate and work.
+
+    Every field is understood, None, or ``Unreadable``: the type checker makes every rule tell
+    them apart, and ``rules`` reads them only through a view built when none is unreadable.
+    """
+
+    cert_number: CertField = None
+    category: TextField = None
+    item: TextField = None
+    first_issued: DateField = None
+    valid_from: DateField = None
+    valid_until: DateField = None
+    review_due: DateField = None
+    reviewed: DateField = None
+    #: The issuing body the roster names (发证机关), if it has such a column.
+    issuer: TextField = None
+
+    @property
+    def unreadable(self) -> tuple[Unreadable, ...]:
+        """The fields not understood, in column order."""
+        found = tuple(
+            value
+            for value in (
+                self.cert_number,
+                self.category,
+                self.item,
                 self.first_issued,
                 self.valid_from,
                 self.valid_until,
                 self.review_due,
                 self.reviewed,
+                self.issuer,
+            )
+            if isinstance(value, Unreadable)
+        )
+        return found
+
+    @property
+    def claims_certificate(self) -> bool:
+        """The row claims a certificate: its 证号 cell claims one, or it gives a certificate
+        date (understood values only; a cell not understood claims nothing either way)."""
+        cert = self.cert_number
+        if isinstance(cert, CertNumber) and cert.claims:
+            return True
+        return any(
+            isinstance(d, date)
+            for d in (
+                self.first_issued, self.valid_from, self.valid_until, self.review_due,
+                self.reviewed,
             )
         )
+
+    @property
+    def cert_shown(self) -> str | None:
+        """The 证号 cell as the register shows it."""
+        return shown_text(self.cert_number)
+
+    @property
+    def category_shown(self) -> str | None:
+        return shown_text(self.category)
+
+    @property
+    def item_shown(self) -> str | None:
+        return shown_text(self.item)
+
+
+def shown_text(value: CertField | TextField) -> str | None:
+    """A declared text field as outputs show it: the number or text, or the unread cell."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, CertNumber):
+        return value.shown
+    return value.text
+
+
+def understood_date(value: DateField) -> date | None:
+    """The date for displays that list what the roster says (``due`` from a roster); an
+    unreadable cell shows as no date there, and never reaches a rule this way."""
+    return value if isinstance(value, date) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +333,12 @@ class Worker:
     #: For rows that one merged person cell spans (one person over several item rows): the
     #: row of the merge's first cell, the same for all of them. None otherwise.
     group: int | None = None
+    #: The name or ID cell could not be read (an error value, a formula with no value): the
+    #: worker is not looked up and stays unverified.
+    unreadable: tuple[Unreadable, ...] = ()
+    #: The name as the cell wrote it, when a note or marker was taken off (张伟2, 【外协】李娜):
+    #: a record carrying that spelling is still the worker's, never a name mismatch.
+    written_name: str | None = None
 
     @property
     def name_unreadable(self) -> bool:
@@ -220,11 +347,19 @@ class Worker:
         return name is not None and ("?" in name or "\ufffd" in name or "？" in name)
 
     @property
+    def shown_name(self) -> str | None:
+        """The name as outputs show it: the name read, or what an unreadable name cell held,
+        so that the row can be found and mended."""
+        if self.name is not None:
+            return self.name
+        return next((u.text for u in self.unreadable if u.column_field == "name"), None)
+
+    @property
     def lookup_key(self) -> tuple[str, str] | None:
         """(id_number, name) when this worker can be looked up, else None."""
         if self.id_problem is not None or not self.id_number or not self.name:
             return None
-        if self.name_unreadable:
+        if self.name_unreadable or self.unreadable:
             return None
         return (self.id_number, self.name)
 
@@ -269,6 +404,15 @@ class CertRecord:
         """The official status says the certificate no longer counts (吊销, 撤销, 注销, 无效)."""
         text = self.status_text
         return text is not None and any(word in text for word in REVOKED_WORDS)
+
+    @property
+    def status_understood(self) -> bool:
+        """The official status is absent or a word whose meaning is known. A code (``0``,
+        ``03``) or any other text may mean 注销 as well as 有效, so it decides nothing."""
+        text = self.status_text
+        if text is None or not text.strip():
+            return True
+        return any(word in text for word in KNOWN_STATUS_WORDS)
 
     def to_dict(self) -> dict[str, str | None]:
         """The record with the registry's (Chinese) keys and ISO dates."""
@@ -315,6 +459,11 @@ STATUS_LABEL = "证书状态"
 #: them: the national lookup also says 失效 of a certificate that merely ran out, which the
 #: dates decide.
 REVOKED_WORDS = ("吊销", "撤销", "注销", "无效", "暂扣")
+#: Status words whose meaning is known: the withdrawn ones above, those of a certificate in
+#: force, and those of one that ran out or missed its review (the dates decide those).
+KNOWN_STATUS_WORDS = (
+    *REVOKED_WORDS, "有效", "正常", "在用", "已复审", "失效", "过期", "逾期", "到期", "超期",
+)
 DATE_FIELDS = frozenset(
     {"first_issued", "valid_from", "valid_until", "review_due", "reviewed"}
 )

@@ -2,12 +2,19 @@
 rule lives.
 
 ``RULE_TABLE`` is the table the README prints, and ``decide`` runs it: every row is a
-predicate, tried in order; the first that holds decides status and reason. The person-level
-rows (``PERSON_RULES``) look at one ``_Case``, built once per worker. The per-item rows
-(``ITEM_RULES``) look at one ``_Item`` for each operation item the row declares
-(``低压电工、焊工`` is two items), and the row gets the most serious result (fake, uncertified,
-expired, unverified, valid). Warnings are added afterwards and never change the status. No
-I/O here.
+predicate, tried in order; the first that holds decides status and reason. The table has three
+parts, and each part sees only what it may use:
+
+- ``READING_RULES`` look at the row as the roster gave it (``Worker`` and ``Declared``):
+  cells that could not be read, missing or broken IDs and names.
+- ``PERSON_RULES`` look at one ``_Case``. A case is built only from ``_Claims``, the row's
+  declared values once every one of them was understood, so no rule past the reading rules
+  can read a cell nobody understood: an ``Unreadable`` field can only end as ``unverified``.
+- ``ITEM_RULES`` look at one ``_Item`` for each operation item the row declares
+  (``低压电工、焊工`` is two items), and the row gets the most serious result (fake,
+  uncertified, expired, unverified, valid).
+
+Warnings are added afterwards and never change the status. No I/O here.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from certcheck.ids import birth_date
 from certcheck.models import (
     DEFAULT_WARN_DAYS,
     Answer,
+    CertNumber,
     CertRecord,
     Declared,
     Failed,
@@ -34,6 +42,7 @@ from certcheck.models import (
     Regime,
     SourceTraits,
     Status,
+    Unreadable,
     WarningCode,
     Worker,
 )
@@ -68,6 +77,8 @@ REASON_ORDER: tuple[Reason, ...] = (
     Reason.UNRECOGNIZED_RESPONSE,
     Reason.RECORD_INCOMPLETE,
     Reason.TOO_RECENT,
+    Reason.UNKNOWN_ITEM,
+    Reason.UNREADABLE_CELL,
 )
 
 # Reviews are applied for within 60 days before 应复审日期, and cycles are 3 (or 6) years
@@ -76,6 +87,65 @@ REASON_ORDER: tuple[Reason, ...] = (
 REVIEW_LOOKBACK_YEARS = 1
 # The first review falls due three years after the validity begins (Order No. 30).
 REVIEW_CYCLE_YEARS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Claims:
+    """What the row declares, every value understood: the only form in which the person and
+    item rules see the roster's declarations (built by ``claims_of``)."""
+
+    #: The 证号 cell's numbers, and whether the cell claims a certificate at all.
+    numbers: tuple[str, ...]
+    number_claims: bool
+    category: str | None
+    item: str | None
+    issuer: str | None
+    first_issued: date | None
+    valid_from: date | None
+    valid_until: date | None
+    review_due: date | None
+    reviewed: date | None
+
+    @property
+    def dated(self) -> bool:
+        return any(
+            d is not None
+            for d in (
+                self.first_issued, self.valid_from, self.valid_until, self.review_due,
+                self.reviewed,
+            )
+        )
+
+
+_NO_NUMBER = CertNumber("", (), claims=False)
+
+
+def claims_of(declared: Declared) -> _Claims | None:
+    """The declarations as understood values, or None when any of them was not understood."""
+    cert, category, item, issuer = (
+        declared.cert_number, declared.category, declared.item, declared.issuer,
+    )
+    first, start, until, due, reviewed = (
+        declared.first_issued, declared.valid_from, declared.valid_until,
+        declared.review_due, declared.reviewed,
+    )
+    if (
+        isinstance(cert, Unreadable)
+        or isinstance(category, Unreadable)
+        or isinstance(item, Unreadable)
+        or isinstance(issuer, Unreadable)
+        or isinstance(first, Unreadable)
+        or isinstance(start, Unreadable)
+        or isinstance(until, Unreadable)
+        or isinstance(due, Unreadable)
+        or isinstance(reviewed, Unreadable)
+    ):
+        return None
+    number = cert or _NO_NUMBER
+    return _Claims(
+        number.numbers, number.claims, category, item, issuer,
+        first, start, until, due, reviewed,
+    )
 
 
 @dataclass(slots=True)
@@ -87,6 +157,7 @@ class _Case:
     """
 
     worker: Worker
+    claims: _Claims
     answer: Answer | None
     as_of: date
     traits: SourceTraits
@@ -103,6 +174,11 @@ class _Case:
     records: tuple[CertRecord, ...]
     #: The records of this person (name matches), after the declared-number filter.
     mine: tuple[CertRecord, ...]
+    #: Some declared number is none of the person's numbered records, and no record of
+    #: theirs lacks a number (a record without one proves nothing about the roster's).
+    number_mismatch: bool
+    #: The declared numbers matched only history records: the roster names an older card.
+    number_outdated: bool
 
 
 @dataclass(slots=True)
@@ -113,14 +189,26 @@ class _Item:
     case: _Case
     #: The declared item being decided; None when the row declares none.
     coverage: Coverage | None
+    #: Current certificates (not history, existing on the as-of date) that cover the item.
     covering: tuple[CertRecord, ...]
+    #: No current certificate covers the item, but one may: a record that names only its
+    #: category, or a history record (历史数据), which never decides.
+    undecidable: tuple[CertRecord, ...]
     in_force: tuple[CertRecord, ...]
     #: The best certificate in force for the item, and its state on the as-of date.
     best: CertRecord | None
     best_reason: Reason | None
 
 
-_C = TypeVar("_C", _Case, _Item)
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """What a reading rule looks at: the row as the roster gave it, and the as-of date."""
+
+    worker: Worker
+    as_of: date
+
+
+_C = TypeVar("_C", _Row, _Case, _Item)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,28 +221,40 @@ class Rule(Generic[_C]):
     applies: Callable[[_C], bool]
 
 
-# ---- the predicates, one per row -------------------------------------------------------
+# ---- the reading rules: the row as the roster gave it --------------------------------------
 
 
-def _missing(case: _Case) -> bool:
-    w = case.worker
+def _person_cell_unreadable(row: _Row) -> bool:
+    return bool(row.worker.unreadable)
+
+
+def _missing(row: _Row) -> bool:
+    w = row.worker
     return not w.name or not w.id_number or w.id_problem is IdProblem.MISSING
 
 
-def _precision_lost(case: _Case) -> bool:
-    return case.worker.id_problem is IdProblem.PRECISION_LOST
+def _precision_lost(row: _Row) -> bool:
+    return row.worker.id_problem is IdProblem.PRECISION_LOST
 
 
-def _invalid_id(case: _Case) -> bool:
-    if case.worker.id_problem is IdProblem.INVALID:
+def _invalid_id(row: _Row) -> bool:
+    worker = row.worker
+    if worker.id_problem is IdProblem.INVALID:
         return True
     # The reader checked the birth date against its own day; the rules judge as of --as-of.
-    born = birth_date(case.worker.id_number or "")
-    return born is None or born > case.as_of
+    born = birth_date(worker.id_number or "")
+    return born is None or born > row.as_of
 
 
-def _name_unreadable(case: _Case) -> bool:
-    return case.worker.name_unreadable
+def _name_unreadable(row: _Row) -> bool:
+    return row.worker.name_unreadable
+
+
+def _declared_unreadable(row: _Row) -> bool:
+    return bool(row.worker.declared.unreadable)
+
+
+# ---- the person rules: one case, every declared value understood --------------------------
 
 
 def _all_other_authority(case: _Case) -> bool:
@@ -188,11 +288,39 @@ def _failed(reason: Reason) -> Callable[[_Case], bool]:
 def _too_recent(case: _Case) -> bool:
     if not case.nothing_found:
         return False
-    declared = case.worker.declared
-    earliest = case.as_of - case.traits.publication_delay
-    return any(
-        d is not None and d >= earliest for d in (declared.first_issued, declared.valid_from)
+    regimes = {c.regime for c in case.coverages} or {Regime.MEM}
+    return any(_declared_recently(case, regime) for regime in regimes)
+
+
+def _declared_recently(case: _Case, regime: Regime) -> bool:
+    """The row says the certificate was first issued (or its validity began) within the
+    source's publication delay; with only an end date, the start is the end minus the
+    regime's validity."""
+    claims = case.claims
+    start = claims.first_issued or claims.valid_from
+    if start is None and claims.valid_until is not None:
+        start = add_years(claims.valid_until, -regime.validity_years)
+    return start is not None and start >= case.as_of - case.traits.publication_delay
+
+
+def _not_found_unknown_item(case: _Case) -> bool:
+    return (
+        case.nothing_found
+        and _claims_certificate_here(case)
+        and any(not c.known for c in case.coverages)
     )
+
+
+def _not_found_maybe_elsewhere(case: _Case) -> bool:
+    return (
+        case.nothing_found
+        and _claims_certificate_here(case)
+        and any(_maybe_elsewhere(c, case.traits) for c in case.coverages)
+    )
+
+
+def _maybe_elsewhere(coverage: Coverage, traits: SourceTraits) -> bool:
+    return bool(coverage.alternatives - traits.regimes)
 
 
 def _not_found_claimed(case: _Case) -> bool:
@@ -204,16 +332,41 @@ def _nothing_found(case: _Case) -> bool:
 
 
 def _name_mismatch(case: _Case) -> bool:
-    name = case.worker.name or ""
-    return not any(_holder(r, name) for r in case.records)
+    worker = case.worker
+    return not any(_holds(r, worker) for r in case.records)
 
 
 def _number_mismatch(case: _Case) -> bool:
-    return not case.mine
+    return case.number_mismatch
+
+
+# ---- the item rules ----------------------------------------------------------------------
 
 
 def _other_authority_item(item: _Item) -> bool:
     return item.coverage is not None and item.coverage.regime not in item.case.traits.regimes
+
+
+def _unknown_item(item: _Item) -> bool:
+    return not item.covering and item.coverage is not None and not item.coverage.known
+
+
+def _item_maybe_elsewhere(item: _Item) -> bool:
+    coverage = item.coverage
+    return (
+        not item.covering
+        and coverage is not None
+        and _maybe_elsewhere(coverage, item.case.traits)
+    )
+
+
+def _item_too_recent(item: _Item) -> bool:
+    regime = item.coverage.regime if item.coverage is not None else Regime.MEM
+    return not item.covering and _declared_recently(item.case, regime)
+
+
+def _undecidable(item: _Item) -> bool:
+    return not item.covering and bool(item.undecidable)
 
 
 def _not_covered(item: _Item) -> bool:
@@ -242,34 +395,47 @@ def _always(item: _Item) -> bool:
 
 U, F, N, E, V = Status.UNVERIFIED, Status.FAKE, Status.UNCERTIFIED, Status.EXPIRED, Status.VALID
 
+#: The rows that look at the row as the roster gave it, in the order they are tried.
+READING_RULES: tuple[Rule[_Row], ...] = (
+    Rule(1, U, Reason.UNREADABLE_CELL, _person_cell_unreadable),
+    Rule(2, U, Reason.MISSING_FIELD, _missing),
+    Rule(3, U, Reason.ID_PRECISION_LOST, _precision_lost),
+    Rule(4, U, Reason.INVALID_ID, _invalid_id),
+    Rule(5, U, Reason.NAME_UNREADABLE, _name_unreadable),
+    Rule(6, U, Reason.UNREADABLE_CELL, _declared_unreadable),
+)
 #: The rows decided once per worker, in the order they are tried.
 PERSON_RULES: tuple[Rule[_Case], ...] = (
-    Rule(1, U, Reason.MISSING_FIELD, _missing),
-    Rule(2, U, Reason.ID_PRECISION_LOST, _precision_lost),
-    Rule(3, U, Reason.INVALID_ID, _invalid_id),
-    Rule(4, U, Reason.NAME_UNREADABLE, _name_unreadable),
-    Rule(5, U, Reason.OTHER_AUTHORITY, _all_other_authority),
-    Rule(6, U, Reason.LOOKUP_FAILED, _lookup_failed),
-    Rule(7, U, Reason.CAPTCHA_FAILED, _failed(Reason.CAPTCHA_FAILED)),
-    Rule(8, U, Reason.UNRECOGNIZED_RESPONSE, _failed(Reason.UNRECOGNIZED_RESPONSE)),
-    Rule(9, U, Reason.TOO_RECENT, _too_recent),
-    Rule(10, F, Reason.NOT_FOUND, _not_found_claimed),
-    Rule(11, N, Reason.NO_CERTIFICATE, _nothing_found),
-    Rule(12, F, Reason.NAME_MISMATCH, _name_mismatch),
-    Rule(13, F, Reason.CERT_NUMBER_MISMATCH, _number_mismatch),
+    Rule(7, U, Reason.OTHER_AUTHORITY, _all_other_authority),
+    Rule(8, U, Reason.LOOKUP_FAILED, _lookup_failed),
+    Rule(9, U, Reason.CAPTCHA_FAILED, _failed(Reason.CAPTCHA_FAILED)),
+    Rule(10, U, Reason.UNRECOGNIZED_RESPONSE, _failed(Reason.UNRECOGNIZED_RESPONSE)),
+    Rule(11, U, Reason.TOO_RECENT, _too_recent),
+    Rule(12, U, Reason.UNKNOWN_ITEM, _not_found_unknown_item),
+    Rule(13, U, Reason.OTHER_AUTHORITY, _not_found_maybe_elsewhere),
+    Rule(14, F, Reason.NOT_FOUND, _not_found_claimed),
+    Rule(15, N, Reason.NO_CERTIFICATE, _nothing_found),
+    Rule(16, F, Reason.NAME_MISMATCH, _name_mismatch),
+    Rule(17, F, Reason.CERT_NUMBER_MISMATCH, _number_mismatch),
 )
 #: The rows decided for each declared item once no person-level row applied.
 ITEM_RULES: tuple[Rule[_Item], ...] = (
-    Rule(14, U, Reason.OTHER_AUTHORITY, _other_authority_item),
-    Rule(15, N, Reason.ITEM_NOT_COVERED, _not_covered),
-    Rule(16, N, Reason.REVOKED, _revoked),
-    Rule(17, E, Reason.VALIDITY_ENDED, _ended),
-    Rule(18, E, Reason.REVIEW_OVERDUE, _overdue),
-    Rule(19, U, Reason.RECORD_INCOMPLETE, _incomplete),
-    Rule(20, V, Reason.OK, _always),
+    Rule(18, U, Reason.OTHER_AUTHORITY, _other_authority_item),
+    Rule(19, U, Reason.UNKNOWN_ITEM, _unknown_item),
+    Rule(20, U, Reason.OTHER_AUTHORITY, _item_maybe_elsewhere),
+    Rule(21, U, Reason.TOO_RECENT, _item_too_recent),
+    Rule(22, U, Reason.RECORD_INCOMPLETE, _undecidable),
+    Rule(23, N, Reason.ITEM_NOT_COVERED, _not_covered),
+    Rule(24, N, Reason.REVOKED, _revoked),
+    Rule(25, E, Reason.VALIDITY_ENDED, _ended),
+    Rule(26, E, Reason.REVIEW_OVERDUE, _overdue),
+    Rule(27, U, Reason.RECORD_INCOMPLETE, _incomplete),
+    Rule(28, V, Reason.OK, _always),
 )
 #: The rule table, in the order the rules are tried. README's rule table is checked against it.
-RULE_TABLE: tuple[Rule[_Case] | Rule[_Item], ...] = (*PERSON_RULES, *ITEM_RULES)
+RULE_TABLE: tuple[Rule[_Row] | Rule[_Case] | Rule[_Item], ...] = (
+    *READING_RULES, *PERSON_RULES, *ITEM_RULES,
+)
 _STATUS_OF: dict[Reason, Status] = {rule.reason: rule.status for rule in RULE_TABLE}
 _MEM_ONLY = SourceTraits()
 
@@ -296,7 +462,13 @@ def decide(
     traits: SourceTraits | None = None,
 ) -> Finding:
     """Classify one worker. ``answer`` is None when the worker could not be looked up."""
-    case = _case(worker, answer, as_of, catalog or load_catalog(), traits or _MEM_ONLY)
+    catalog = catalog or load_catalog()
+    reading = _reading_row(worker, as_of)
+    claims = claims_of(worker.declared) if reading is None else None
+    if reading is not None or claims is None:
+        reason = reading or Reason.UNREADABLE_CELL
+        return _unread_finding(worker, answer, reason, catalog, duplicate)
+    case = _case(worker, claims, answer, as_of, catalog, traits or _MEM_ONLY)
     results = _person_rows(case)
     worst = min(results, key=_seriousness) if len(results) > 1 else results[0]
     return Finding(
@@ -311,33 +483,85 @@ def decide(
     )
 
 
+def _reading_row(worker: Worker, as_of: date) -> Reason | None:
+    """The reason of the first reading rule that applies, if one does."""
+    row = _Row(worker, as_of)
+    for rule in READING_RULES:
+        if rule.applies(row):
+            return rule.reason
+    return None
+
+
+def _unread_finding(
+    worker: Worker, answer: Answer | None, reason: Reason, catalog: Catalog, duplicate: bool
+) -> Finding:
+    """The finding of a row a reading rule decided: unverified, with the records the source
+    sent (the register shows them, which helps mend the cell) and no other warning."""
+    outcome = answer.outcome if answer is not None else None
+    records = outcome.records if isinstance(outcome, Found) else ()
+    return Finding(
+        worker=worker,
+        status=_STATUS_OF[reason],
+        reason=reason,
+        warnings=(WarningCode.DUPLICATE_ID,) if duplicate else (),
+        certificates=records,
+        decisive=None,
+        answer=answer,
+        detail=_reading_detail(reason, worker),
+    )
+
+
 def _case(
-    worker: Worker, answer: Answer | None, as_of: date, catalog: Catalog, traits: SourceTraits
+    worker: Worker,
+    claims: _Claims,
+    answer: Answer | None,
+    as_of: date,
+    catalog: Catalog,
+    traits: SourceTraits,
 ) -> _Case:
     outcome = answer.outcome if answer is not None else None
     records = outcome.records if isinstance(outcome, Found) else ()
     failed = outcome if isinstance(outcome, Failed) else None
-    hint, coverages = _declared_work(worker, catalog)
+    hint, coverages = _declared_work(claims, catalog)
+    persons = tuple(r for r in records if _holds(r, worker)) if records else ()
+    mine, mismatch, outdated = _by_number(persons, claims.numbers, traits)
     return _Case(
-        worker,
-        answer,
-        as_of,
-        traits,
-        catalog,
-        coverages,
-        hint,
-        failed,
+        worker, claims, answer, as_of, traits, catalog, coverages, hint, failed,
         answer is not None and failed is None and not records,
-        records,
-        _mine(worker, records, traits) if records else (),
+        records, mine, mismatch, outdated,
     )
 
 
-def _declared_work(worker: Worker, catalog: Catalog) -> tuple[Regime | None, tuple[Coverage, ...]]:
+def _declared_work(claims: _Claims, catalog: Catalog) -> tuple[Regime | None, tuple[Coverage, ...]]:
     """The regime the row points to, and what each declared item requires."""
-    declared = worker.declared
-    hint = catalog.hint(declared.category, declared.cert_number, declared.issuer)
-    return hint, catalog.coverages(declared.category, declared.item, hint)
+    numbers = claims.numbers
+    hint = catalog.hint(claims.category, numbers[0] if len(numbers) == 1 else None, claims.issuer)
+    return hint, catalog.coverages(claims.category, claims.item, hint)
+
+
+def _by_number(
+    persons: tuple[CertRecord, ...], numbers: tuple[str, ...], traits: SourceTraits
+) -> tuple[tuple[CertRecord, ...], bool, bool]:
+    """(the person's records the declared numbers point to, a number is none of theirs, the
+    numbers point only to history records).
+
+    Each number is compared on its own. A record without a number proves nothing about the
+    roster's number, so it is kept, and a number none of theirs is a mismatch only when every
+    record of theirs has one. A number that matches only a history record (an older card) does
+    not narrow anything: the current records decide, and the roster is outdated.
+    """
+    wanted = {cert_key(n) for n in numbers if _number_comparable(n, traits)}
+    if not wanted or not persons:
+        return persons, False, False
+    numberless = tuple(r for r in persons if not (r.cert_number and r.cert_number.strip()))
+    keys = {cert_key(r.cert_number): r for r in persons if r.cert_number and r.cert_number.strip()}
+    unmatched = wanted - set(keys)
+    if unmatched and not numberless and keys:
+        return persons, True, False
+    matched = tuple(r for r in persons if r.cert_number and cert_key(r.cert_number) in wanted)
+    if any(not r.history for r in matched):
+        return (*matched, *numberless), False, False
+    return persons, False, bool(matched)
 
 
 def _warnings(
@@ -349,7 +573,7 @@ def _warnings(
     if any(not c.known for c in case.coverages):
         warnings.append(WarningCode.UNKNOWN_ITEM)
     if worst.reason is Reason.OK or worst.decisive is not None:
-        warnings.extend(_record_warnings(case.worker.declared, results, case.as_of, warn_days))
+        warnings.extend(_record_warnings(case, results, warn_days))
     return tuple(dict.fromkeys(warnings))
 
 
@@ -362,49 +586,72 @@ def _person_rows(case: _Case) -> list[_Result]:
     return [_item_result(_item(case, coverage)) for coverage in items]
 
 
-def _holder(record: CertRecord, name: str) -> bool:
-    """The record is the worker's: it carries their name, or no name at all (the source
-    matched name and ID itself)."""
-    return record.name is None or same_name(record.name, name)
-
-
-def _mine(
-    worker: Worker, records: tuple[CertRecord, ...], traits: SourceTraits
-) -> tuple[CertRecord, ...]:
-    name = worker.name or ""
-    mine = tuple(r for r in records if _holder(r, name))
-    declared = worker.declared
-    number = declared.cert_number
-    if number and declared.cert_number_exact and _number_comparable(number, traits):
-        wanted = cert_key(number)
-        mine = tuple(r for r in mine if cert_key(r.cert_number or r.id_number) == wanted)
-    return mine
+def _holds(record: CertRecord, worker: Worker) -> bool:
+    """The record is the worker's: it carries their name (as read, or as the cell wrote it
+    before a marker was taken off), or no name at all (the source matched name and ID
+    itself)."""
+    held = record.name
+    if held is None:
+        return True
+    written = worker.written_name
+    return same_name(held, worker.name or "") or (written is not None and same_name(held, written))
 
 
 def _item(case: _Case, coverage: Coverage | None) -> _Item:
     """The person's certificates for one declared item, and the best of those in force."""
-    covering = _covering(case, coverage)
+    covering, undecidable = _covering(case, coverage)
     in_force = tuple(r for r in covering if not r.revoked)
     as_of = case.as_of
+    catalog = case.catalog
     if len(in_force) > 1:
-        best: CertRecord | None = max(in_force, key=lambda r: _rank(r, as_of))
+        best: CertRecord | None = max(in_force, key=lambda r: _rank(r, as_of, catalog))
     else:
         best = in_force[0] if in_force else None
     return _Item(
-        case, coverage, covering, in_force, best,
-        record_reason(best, as_of) if best is not None else None,
+        case, coverage, covering, undecidable, in_force, best,
+        record_reason(best, as_of, _regime_of(best, catalog)) if best is not None else None,
     )
 
 
-def _covering(case: _Case, coverage: Coverage | None) -> tuple[CertRecord, ...]:
-    catalog = case.catalog
-    covering = tuple(
-        r for r in case.mine if coverage is None or catalog.covers(coverage, r.category, r.item)
-    )
-    if any(r.history for r in covering) and not all(r.history for r in covering):
-        # An older certificate (历史数据) never decides over a current one.
-        covering = tuple(r for r in covering if not r.history)
-    return covering
+def _covering(
+    case: _Case, coverage: Coverage | None
+) -> tuple[tuple[CertRecord, ...], tuple[CertRecord, ...]]:
+    """(current certificates that cover the item, records that may cover it but cannot
+    decide: category-only records, history records).
+
+    A certificate first issued after the as-of date did not exist yet and is set aside.
+    """
+    covering: list[CertRecord] = []
+    undecidable: list[CertRecord] = []
+    as_of = case.as_of
+    for record in case.mine:
+        issued = record.first_issued
+        if issued is not None and issued > as_of:
+            continue
+        match = _covers(case.catalog, coverage, record)
+        if match is False:
+            continue
+        if match is None or record.history:
+            undecidable.append(record)
+        else:
+            covering.append(record)
+    return tuple(covering), tuple(undecidable)
+
+
+def _covers(catalog: Catalog, coverage: Coverage | None, record: CertRecord) -> bool | None:
+    """Whether the record covers the declared item: True, False, or None when it cannot
+    tell (a record that names only its category, one of whose items is the declared one)."""
+    if coverage is None:
+        return True
+    item = record.item
+    if item and item.strip():
+        return catalog.covers(coverage, None, item)
+    category = record.category
+    if not (category and category.strip()):
+        return False
+    if not coverage.known:
+        return catalog.covers(coverage, category, None)
+    return None if catalog.resolve(category) & coverage.items else False
 
 
 def _item_result(item: _Item) -> _Result:
@@ -420,31 +667,40 @@ def _seriousness(result: _Result) -> tuple[int, int]:
     return (SEVERITY.index(_STATUS_OF[result.reason]), REASON_ORDER.index(result.reason))
 
 
-def _rank(record: CertRecord, as_of: date) -> tuple[int, date]:
+def _rank(record: CertRecord, as_of: date, catalog: Catalog) -> tuple[int, date]:
     """Among the covering certificates in force: one valid today wins, then one whose state
-    is unknown (incomplete), then the one with the latest end date."""
-    reason = record_reason(record, as_of)
+    cannot be told (incomplete), then the one with the latest end date."""
+    reason = record_reason(record, as_of, _regime_of(record, catalog))
     standing = {Reason.OK: 2, Reason.RECORD_INCOMPLETE: 1}.get(reason, 0)
     return (standing, record.valid_until or date.min)
 
 
-def record_reason(record: CertRecord, as_of: date) -> Reason:
+def _regime_of(record: CertRecord, catalog: Catalog) -> Regime:
+    return catalog.record_regime(record.category, record.item)
+
+
+def record_reason(record: CertRecord, as_of: date, regime: Regime = Regime.MEM) -> Reason:
     """Whether one official record is in force on ``as_of`` (validity first, then review).
 
-    The last day of validity is still valid. A record that lacks the date a decision needs
-    is ``record_incomplete``, never valid by default.
+    The last day of validity is still valid. A record that lacks the date a decision needs,
+    whose 证书状态 is a code nobody knows the meaning of, or whose validity shown begins after
+    the as-of date (so its state then is not shown) is ``record_incomplete``, never valid by
+    default. Only 特种作业 certificates need a 应复审日期 (a 3-year review); a forklift's does not.
     """
     until = record.valid_until
-    if until is None:
+    if until is None or not record.status_understood:
+        return Reason.RECORD_INCOMPLETE
+    start = record.valid_from
+    if start is not None and start > as_of:
         return Reason.RECORD_INCOMPLETE
     if until < as_of:
         return Reason.VALIDITY_ENDED
     due = record.review_due
     if due is None:
-        if _first_review_not_yet_due(record, as_of):
+        if not regime.reviewed_every_three_years or _first_review_not_yet_due(record, as_of):
             return Reason.OK
         return Reason.RECORD_INCOMPLETE
-    if review_outstanding(record) and due < as_of:
+    if review_outstanding(record, as_of) and due < as_of:
         return Reason.REVIEW_OVERDUE
     return Reason.OK
 
@@ -454,12 +710,16 @@ def _first_review_not_yet_due(record: CertRecord, as_of: date) -> bool:
     return start is not None and as_of < add_years(start, REVIEW_CYCLE_YEARS)
 
 
-def review_outstanding(record: CertRecord) -> bool:
-    """True when the record's 应复审日期 has no 实际复审日期 recorded for that cycle."""
+def review_outstanding(record: CertRecord, as_of: date | None = None) -> bool:
+    """True when the record's 应复审日期 has no 实际复审日期 recorded for that cycle; a review
+    dated after ``as_of`` had not happened yet on that day."""
     if record.review_due is None:
         return False
     earliest = add_years(record.review_due, -REVIEW_LOOKBACK_YEARS)
-    return record.reviewed is None or record.reviewed < earliest
+    reviewed = record.reviewed
+    if reviewed is not None and as_of is not None and reviewed > as_of:
+        reviewed = None
+    return reviewed is None or reviewed < earliest
 
 
 @lru_cache(maxsize=8192)
@@ -484,34 +744,34 @@ def _number_comparable(number: str, traits: SourceTraits) -> bool:
 def _claims_certificate_here(case: _Case) -> bool:
     """The row claims a certificate this source should hold.
 
-    A number claims one unless it is shaped like another authority's; dates claim one only
-    when every declared item is of a covered regime (otherwise they may be the other
-    certificate's dates).
+    A number claims one unless it is shaped like another authority's; a 证号 cell that claims
+    a card without a comparable number (a card being reissued, a number stored as a float)
+    and dates claim one only when every declared item is of a covered regime (otherwise they
+    may be the other certificate's).
     """
-    declared = case.worker.declared
-    if declared.cert_number and _number_comparable(declared.cert_number, case.traits):
+    claims = case.claims
+    traits = case.traits
+    if any(_number_comparable(n, traits) for n in claims.numbers):
         return True
-    dated = any(
-        d is not None
-        for d in (
-            declared.first_issued,
-            declared.valid_from,
-            declared.valid_until,
-            declared.review_due,
-            declared.reviewed,
-        )
-    )
-    return dated and all(c.regime in case.traits.regimes for c in case.coverages)
+    if claims.numbers:
+        return False
+    claimed = claims.number_claims or claims.dated
+    return claimed and all(c.regime in traits.regimes for c in case.coverages)
 
 
 def needs_lookup(
     worker: Worker, traits: SourceTraits, catalog: Catalog | None = None
 ) -> bool:
-    """Whether asking the source can help decide this worker: it can be looked up and at
-    least one declared item belongs to a regime the source holds."""
+    """Whether asking the source can help decide this worker or mend its row: it can be
+    looked up and its declared items do not all belong to regimes the source lacks. A row
+    with a cell that could not be read is still asked for: its verdict is unverified, and the
+    records shown in the register help mend the cell."""
     if worker.lookup_key is None:
         return False
-    hint, coverages = _declared_work(worker, catalog or load_catalog())
+    claims = claims_of(worker.declared)
+    if claims is None:
+        return True
+    hint, coverages = _declared_work(claims, catalog or load_catalog())
     return not _elsewhere(coverages, hint, traits)
 
 
@@ -526,18 +786,28 @@ def cert_key(number: str) -> str:
 # ---- details and warnings ---------------------------------------------------------------
 
 
+def _reading_detail(reason: Reason, worker: Worker) -> str | None:
+    if reason is Reason.UNREADABLE_CELL:
+        cells = worker.unreadable or worker.declared.unreadable
+        return "；".join(f"{u.column}“{u.text}”{u.why}" for u in cells)
+    if reason is Reason.NAME_UNREADABLE:
+        return "姓名含 ? 或 � （另存时丢失的汉字），请按身份证核对后重新录入"
+    if reason is Reason.LOOKUP_FAILED:
+        return "not looked up"
+    return None
+
+
 def _person_detail(reason: Reason, case: _Case) -> str | None:
     if reason is Reason.NAME_MISMATCH:
         return "记录姓名: " + "、".join(sorted({r.name or "" for r in case.records}))
     if reason is Reason.OTHER_AUTHORITY:
-        if not case.coverages:
-            return _authority_text(None, case.hint or Regime.MEM)
-        return "；".join(_authority_text(c.shown, c.regime) for c in case.coverages)
+        return _other_authority_detail(case)
+    if reason is Reason.UNKNOWN_ITEM:
+        unknown = "、".join(c.shown for c in case.coverages if not c.known)
+        return f"作业项目“{unknown}”不在目录中；查无记录，所持证书可能由其他部门核发"
     if reason is Reason.TOO_RECENT:
         delay = case.traits.publication_delay.days
         return f"花名册所填发证日期在 {delay} 天内，新证书可能尚未能在数据源中查到"
-    if reason is Reason.NAME_UNREADABLE:
-        return "姓名含 ? 或 � （另存时丢失的汉字），请按身份证核对后重新录入"
     failed = case.failed
     if failed is not None:
         return failed.detail
@@ -546,27 +816,59 @@ def _person_detail(reason: Reason, case: _Case) -> str | None:
     return None
 
 
+def _other_authority_detail(case: _Case) -> str:
+    if not case.coverages:
+        return _authority_text(None, case.hint or Regime.MEM)
+    if _all_other_authority(case):
+        return "；".join(_authority_text(c.shown, c.regime) for c in case.coverages)
+    # Nothing found, and an item's name may be another authority's (row 13).
+    traits = case.traits
+    return "；".join(_maybe_text(c, traits) for c in case.coverages if _maybe_elsewhere(c, traits))
+
+
 def _authority_text(shown: str | None, regime: Regime) -> str:
     what = f"{shown}：" if shown else ""
     return f"{what}属于{regime.zh}，由{regime.authority}核发，本数据源不能核验"
 
 
+def _maybe_text(coverage: Coverage, traits: SourceTraits) -> str:
+    others = sorted(coverage.alternatives - traits.regimes)
+    kinds = "或".join(f"{r.zh}（{r.authority}）" for r in others)
+    return f"{coverage.shown}：也可能是{kinds}，本数据源不能核验；请在作业类别或证号中注明"
+
+
 def _item_detail(reason: Reason, item: _Item) -> str | None:
-    if reason is Reason.OTHER_AUTHORITY and item.coverage is not None:
+    coverage = item.coverage
+    if reason is Reason.OTHER_AUTHORITY and coverage is not None:
         # Shown after the item's own name in the row's detail.
-        return _authority_text(None, item.coverage.regime)
-    if reason is Reason.ITEM_NOT_COVERED:
+        if coverage.regime not in item.case.traits.regimes:
+            return _authority_text(None, coverage.regime)
+        return _maybe_text(coverage, item.case.traits)
+    if reason in (Reason.ITEM_NOT_COVERED, Reason.UNKNOWN_ITEM):
         held = "、".join(sorted({r.item or r.category or "?" for r in item.case.mine}))
         return f"持有: {held}"
     if reason is Reason.REVOKED:
         states = "、".join(sorted({r.status_text or "?" for r in item.covering}))
         return f"证书状态: {states}"
-    if reason is Reason.RECORD_INCOMPLETE and item.best is not None:
-        record = item.best
-        missing = "有效期结束日期" if record.valid_until is None else "应复审日期"
-        where = f"（{record.origin}）" if record.origin else ""
-        return f"官方记录缺少{missing}{where}"
+    if reason is Reason.RECORD_INCOMPLETE:
+        return _incomplete_detail(item)
     return None
+
+
+def _incomplete_detail(item: _Item) -> str | None:
+    record = item.best
+    if record is None:
+        if any(r.history for r in item.undecidable):
+            return "只有历史数据中的证书覆盖该项目，历史记录不作判定"
+        return "官方记录只有作业类别，没有操作项目，不能判定是否覆盖该项目"
+    where = f"（{record.origin}）" if record.origin else ""
+    if not record.status_understood:
+        return f"证书状态“{record.status_text}”无法识别{where}"
+    start = record.valid_from
+    if record.valid_until is not None and start is not None and start > item.case.as_of:
+        return f"官方记录的有效期自 {start.isoformat()} 起，核验日当时的状态未显示{where}"
+    missing = "有效期结束日期" if record.valid_until is None else "应复审日期"
+    return f"官方记录缺少{missing}{where}"
 
 
 def _detail(results: list[_Result], worst: _Result) -> str | None:
@@ -585,33 +887,34 @@ def _detail(results: list[_Result], worst: _Result) -> str | None:
     return "；".join(parts)
 
 
-def _record_warnings(
-    declared: Declared, results: list[_Result], as_of: date, warn_days: int
-) -> list[WarningCode]:
+def _record_warnings(case: _Case, results: list[_Result], warn_days: int) -> list[WarningCode]:
     found: list[WarningCode] = []
+    as_of = case.as_of
     records = [r.decisive for r in results if r.decisive is not None]
     horizon = as_of + timedelta(days=warn_days)
     for record in records:
         until = record.valid_until
-        due = record.review_due if review_outstanding(record) else None
+        due = record.review_due if review_outstanding(record, as_of) else None
         if (until is not None and as_of <= until <= horizon) or (
             due is not None and as_of <= due <= horizon
         ):
             found.append(WarningCode.DUE_SOON)
             break
-    if declared.claims_certificate and records and all(
-        _outdated(declared, r) for r in records
+    claims = case.claims
+    claimed = bool(claims.numbers) or claims.dated
+    if case.number_outdated or (
+        claimed and records and all(_outdated(claims, r) for r in records)
     ):
         found.append(WarningCode.ROSTER_OUTDATED)
     return found
 
 
-def _outdated(declared: Declared, record: CertRecord) -> bool:
+def _outdated(claims: _Claims, record: CertRecord) -> bool:
     pairs = (
-        (declared.first_issued, record.first_issued),
-        (declared.valid_from, record.valid_from),
-        (declared.valid_until, record.valid_until),
-        (declared.review_due, record.review_due),
-        (declared.reviewed, record.reviewed),
+        (claims.first_issued, record.first_issued),
+        (claims.valid_from, record.valid_from),
+        (claims.valid_until, record.valid_until),
+        (claims.review_due, record.review_due),
+        (claims.reviewed, record.reviewed),
     )
     return any(mine is not None and mine != official for mine, official in pairs)

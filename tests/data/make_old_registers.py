@@ -15,6 +15,7 @@ from pathlib import Path
 
 from certcheck.models import (
     Answer,
+    CertNumber,
     CertRecord,
     Declared,
     Finding,
@@ -53,7 +54,7 @@ def main() -> None:
                 Status.EXPIRED, Reason.VALIDITY_ENDED, (), (expired,), decisive=expired,
                 answer=Answer(Found((expired,)), "registry", CHECKED)),
         Finding(Worker(row=5, name="王五", id_number=IDS[2],
-                       declared=Declared(cert_number="T" + IDS[2])),
+                       declared=Declared(cert_number=CertNumber("T" + IDS[2], ("T" + IDS[2],)))),
                 Status.FAKE, Reason.NOT_FOUND, (), (),
                 answer=Answer(NotFound(), "registry", CHECKED)),
     )

@@ -14,7 +14,16 @@ from certcheck.cli.report import STATUS_STYLE
 from certcheck.cli.screen import cell
 from certcheck.cli.screen import console as make_console
 from certcheck.ids import is_valid_id, mask_id, normalize_id
-from certcheck.models import CertRecord, Declared, Failed, Finding, IdProblem, Reason, Worker
+from certcheck.models import (
+    CertNumber,
+    CertRecord,
+    Declared,
+    Failed,
+    Finding,
+    IdProblem,
+    Reason,
+    Worker,
+)
 from certcheck.names import normalize_name
 from certcheck.register.view import Masker
 
@@ -29,7 +38,11 @@ def make_worker(
         name=normalize_name(name) or None,
         id_number=id_number or None,
         id_problem=problem if id_number else IdProblem.MISSING,
-        declared=Declared(cert_number=cert_number or None, item=item or None),
+        # The inspector types the number from the card in hand: compared as typed.
+        declared=Declared(
+            cert_number=CertNumber(cert_number, (cert_number,)) if cert_number else None,
+            item=item or None,
+        ),
     )
 
 

@@ -143,7 +143,7 @@ def _who(finding: Finding, several: bool, sheets: tuple[str, ...]) -> tuple[str,
         *((cell(sheet_of(finding, sheets) or ""),) if several else ()),
         str(w.row),
         # A name cell may hold an ID (columns swapped in the roster).
-        cell(SCREEN.text(w.name) or ""),
+        cell(SCREEN.text(w.shown_name) or ""),
         mask_id(w.id_number),
     )
 
@@ -163,7 +163,7 @@ def show_warnings(console: Console, register: Register) -> None:
             table.add_row(
                 *_who(finding, several, sheets),
                 f"[{STATUS_STYLE[finding.status]}]{finding.status.zh}[/]",
-                *((cell(SCREEN.text(finding.worker.declared.item)),) if item else ()),
+                *((cell(SCREEN.text(finding.worker.declared.item_shown)),) if item else ()),
             )
         more = len(concerned) - MAX_LISTED
         print_table(console, f"提示：{code.zh} ({code.value}) {len(concerned)} 人", table,

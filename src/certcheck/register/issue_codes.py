@@ -14,9 +14,15 @@ ISSUE_CODES: dict[str, tuple[str, str]] = {
     "missing_field": ("缺少姓名或身份证号", "该人未核验；请补全后重新核验"),
     "id_normalised": ("身份证号中的空格、全角字符或小写 x 已自动统一", "无需处理"),
     "name_normalised": ("姓名中的空格、全角字符或间隔号已自动统一", "无需处理"),
-    "name_note_removed": ("姓名后的备注（如“（班长）”）已去掉，只用姓名核验", "无需处理"),
+    "name_note_removed": (
+        "姓名前后的备注或标记（如“（班长）”“【外协】”“2”“*”）已去掉，只用姓名核验", "无需处理",
+    ),
     "name_unreadable": ("姓名含乱码（? 或 �），多为另存时编码丢失", "该人未核验；请重新录入姓名"),
+    # Written by registers of earlier versions, which read such a date as none.
     "bad_date": ("日期无法识别，已忽略", "请改成 2021-03-05 这样的日期"),
+    "unreadable_cell": ("单元格无法识别（错误值、未计算的公式、不是日期或证号的文字等）",
+                        "该人未核验；请改正该单元格后重新核验"),
+    "example_row": ("示例行（示例、样例、例：），不是人员，已跳过", "无需处理"),
     "cert_number_precision_lost": ("证号被存成了数字，可能已丢位，未与官方证号比对",
                                    "把该列设为文本格式后重新录入证号"),
     "header_two_rows": ("表头占两行，已合并识别", "无需处理"),

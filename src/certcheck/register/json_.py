@@ -93,7 +93,7 @@ def _worker(finding: Finding, masker: Masker, sheets: Sequence[str]) -> dict[str
     return {
         "sheet": sheet_of(finding, sheets),
         "row": worker.row,
-        "name": worker.name,
+        "name": worker.shown_name,
         "id_number": masker.id(worker.id_number),
         "status": finding.status.value,
         "status_zh": finding.status.zh,
@@ -101,9 +101,9 @@ def _worker(finding: Finding, masker: Masker, sheets: Sequence[str]) -> dict[str
         "reason_zh": finding.reason.zh,
         "warnings": [w.value for w in finding.warnings],
         "declared": {
-            "cert_number": masker.text(declared.cert_number, worker.id_number),
-            "category": declared.category,
-            "item": declared.item,
+            "cert_number": masker.text(declared.cert_shown, worker.id_number),
+            "category": declared.category_shown,
+            "item": declared.item_shown,
         },
         "certificates": [_record(r, masker, worker.id_number) for r in finding.certificates],
         "decisive": decisive,

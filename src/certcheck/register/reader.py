@@ -194,7 +194,13 @@ def _verdict(statuses: Iterable[Status]) -> Verdict:
 # --- shared -------------------------------------------------------------------------------
 
 _STATUS_BY_LABEL = {**{zh: s for s, zh in STATUS_ZH.items()}, **{s.value: s for s in Status}}
-_REASON_BY_LABEL = {**{zh: r for r, zh in REASON_ZH.items()}, **{r.value: r for r in Reason}}
+# Labels registers of earlier versions wrote for a reason since renamed.
+_EARLIER_REASON_LABELS = {"官方记录缺少判定所需日期": Reason.RECORD_INCOMPLETE}
+_REASON_BY_LABEL = {
+    **_EARLIER_REASON_LABELS,
+    **{zh: r for r, zh in REASON_ZH.items()},
+    **{r.value: r for r in Reason},
+}
 _WARNING_BY_LABEL = {
     **{zh: w for w, zh in WARNING_ZH.items()},
     **{w.value: w for w in WarningCode},

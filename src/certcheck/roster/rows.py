@@ -11,22 +11,40 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from certcheck.models import Declared, IdProblem, InputIssue, Worker
+from certcheck.catalog import load_catalog
+from certcheck.models import (
+    CertField,
+    CertNumber,
+    DateField,
+    Declared,
+    IdProblem,
+    InputIssue,
+    TextField,
+    Unreadable,
+    Worker,
+)
+from certcheck.names import normalize_name
 from certcheck.roster.header import DATE_FIELDS, Header, fold_label
 from certcheck.roster.values import (
+    ERROR_VALUE,
     ID_AS_NUMBER,
+    NOT_A_DATE,
+    IdReference,
     Notes,
+    Unclear,
     cert_value,
     date_range,
     date_value,
     id_value,
     is_blank,
+    is_ditto,
+    is_error_text,
     is_placeholder,
     name_value,
     shown,
     text_value,
 )
-from certcheck.tablefile.grid import Cell, Grid, Row
+from certcheck.tablefile.grid import Cell, Grid, Mark, Row
 
 # What the first text of a non-worker row at the bottom of a roster starts with.
 _FOOTER = re.compile(
@@ -39,7 +57,18 @@ _LABEL = re.compile(r"^\s*[^\d:：]{1,20}[:：]")
 # Stamp and signature words that no name holds.
 _SIGN = re.compile(r"盖章|公章|签字|签名|签章|[（(]\s*章\s*[）)]")
 _ID_DIGITS = re.compile(r"\d{15}")
-_NO_CERT: tuple[str | None, bool, Notes] = (None, True, [])
+# An example row: its first text (often the 序号 cell) or a note in its name says so.
+_EXAMPLE = re.compile(
+    r"^\s*[(（【\[]?\s*(?:示例|样例|范例|举例|例子|填写示例|填表示例|填报示例|例)\s*"
+    r"(?:$|[:：)）】\]])"
+)
+_EXAMPLE_NOTE = re.compile(r"[(（【\[]\s*(?:示例|样例|范例|例)\s*[)）】\]]")
+# What a reviewed-date cell says when no review has happened: none, not a date nobody reads.
+_NOT_REVIEWED = frozenset({"未复审", "未审", "无需复审", "不需复审", "未到复审期", "未到期"})
+_WHY_MARK = {"error": ERROR_VALUE.why, "formula": "是没有计算结果的公式（公式未计算或引用失效）"}
+_DITTO_ALONE = "是“同上”，但上方没有可沿用的值"
+_NO_MARKS: dict[int, Mark] = {}
+_DITTO_OTHER = "是“同上”，但上一行是另一个人"
 _BLANK_CELLS = ("", None)
 # Text that fold_label leaves as it is: CJK ideographs (NFKC keeps U+4E00–U+9FFF), digits and
 # lower-case ASCII letters.
@@ -57,18 +86,19 @@ def build_workers(grid: Grid, header: Header, today: date) -> tuple[list[Worker]
     """The workers under the header, in sheet order, with the notes on their values.
 
     A merged cell applies to every row it spans; rows one merged name or ID cell spans share a
-    ``group``. Signature, stamp and date lines under the table (单位（盖章）：…) are not workers.
+    ``group``. A ditto mark (同上, 〃) takes the value of the row above. Signature, stamp and
+    date lines under the table (单位（盖章）：…) and example rows (示例, 例：) are not workers.
     """
     layout = _layout(header)
     start = header.last + 1
     # Merge work only when there are merges: most rosters have none below the header.
     filled, groups = _spread_merges(grid, start, (layout.name, layout.id_number))
+    reader = _Rows(layout, today, grid.name, _relative_marks(grid, start))
     workers: list[Worker] = []
     issues: list[InputIssue] = []
     in_footer = False
     line_numbers = grid.line_numbers
     offset = grid.first_row + 1
-    sheet = grid.name
     for index, row in _data_rows(grid.rows, start, layout, filled):
         number = line_numbers[index] if line_numbers is not None else index + offset
         if _not_an_id(row[layout.id_number]):
@@ -80,8 +110,13 @@ def build_workers(grid: Grid, header: Header, today: date) -> tuple[list[Worker]
         if _repeats_header(row, layout):
             issues.append(InputIssue(number, "repeated_header", "重复的表头行，已跳过"))
             continue
+        if _is_example(row, layout.name):
+            issues.append(
+                InputIssue(number, "example_row", "示例行（示例、样例、例：），不是人员，已跳过")
+            )
+            continue
         group = groups.get(index) if groups else None
-        worker, notes = _worker(row, layout, today, number, sheet, group)
+        worker, notes = reader.worker(index, row, number, group)
         workers.append(worker)
         for code, message in notes:
             issues.append(InputIssue(number, code, message))
@@ -97,6 +132,9 @@ class _Layout:
     cert_number: int | None
     category: int | None
     item: int | None
+    #: A job title column (岗位, 工种 beside an item column): gives the item only when the
+    #: roster has no item column and the title names a catalog item.
+    job: int | None
     issuer: int | None
     #: (field, column) of each date column, in ``DATE_FIELDS`` order.
     dates: tuple[tuple[str, int], ...]
@@ -109,6 +147,8 @@ class _Layout:
     #: The folded name and ID labels, to recognise the header repeated among the data.
     header_name: str
     header_id: str
+    #: Field → the header text, which messages about a cell name.
+    labels: dict[str, str]
 
 
 def _layout(header: Header) -> _Layout:
@@ -120,6 +160,7 @@ def _layout(header: Header) -> _Layout:
         cert_number=columns.get("cert_number"),
         category=columns.get("category"),
         item=columns.get("item"),
+        job=columns.get("job"),
         issuer=columns.get("issuer"),
         dates=tuple((f, columns[f]) for f in DATE_FIELDS if f in columns),
         mapped=mapped,
@@ -127,6 +168,7 @@ def _layout(header: Header) -> _Layout:
         has_from="valid_from" in columns,
         header_name=fold_label(header.labels["name"]),
         header_id=fold_label(header.labels["id_number"]),
+        labels=dict(header.labels),
     )
 
 
@@ -172,78 +214,317 @@ def _folded(text: str) -> str:
     return text if _FOLD_STABLE.fullmatch(text) else fold_label(text)
 
 
-def _worker(
-    row: list[Cell], layout: _Layout, today: date, number: int, sheet: str | None,
-    group: int | None,
-) -> tuple[Worker, Notes]:
-    """One data row as a Worker, with the notes on its values in column order."""
-    name, notes = name_value(row[layout.name])
-    id_number, problem, id_notes = id_value(row[layout.id_number], today)
-    notes = notes + id_notes if notes else id_notes
-    cert_col = layout.cert_number
-    cert_number, cert_exact, cert_notes = (
-        cert_value(row[cert_col]) if cert_col is not None else _NO_CERT
-    )
-    if cert_notes:
-        notes = notes + cert_notes
-    dates, notes = _declared_dates(row, layout, notes)
-    category_col, item_col, issuer_col = layout.category, layout.item, layout.issuer
-    declared = Declared(
-        cert_number=cert_number,
-        category=text_value(row[category_col]) if category_col is not None else None,
-        item=text_value(row[item_col]) if item_col is not None else None,
-        first_issued=dates.get("first_issued"),
-        valid_from=dates.get("valid_from"),
-        valid_until=dates.get("valid_until"),
-        review_due=dates.get("review_due"),
-        reviewed=dates.get("reviewed"),
-        cert_number_exact=cert_exact,
-        issuer=text_value(row[issuer_col]) if issuer_col is not None else None,
-    )
-    if problem is IdProblem.MISSING and name is None:
-        # One note for the row that lacks both, before the others.
-        notes = [("missing_field", "缺少姓名和身份证号")] + [
-            note for note in notes if note[0] != "missing_field"
-        ]
-    return Worker(number, name, id_number, problem, declared, sheet=sheet, group=group), notes
+class _Rows:
+    """Turns one table's data rows into workers: the values of each cell, the cells not
+    understood (as ``Unreadable``), and the ditto marks resolved against the row above."""
+
+    def __init__(
+        self, layout: _Layout, today: date, sheet: str | None, marks: dict[tuple[int, int], Mark]
+    ) -> None:
+        self.layout = layout
+        self.today = today
+        self.sheet = sheet
+        #: The marked cells by row index, then column.
+        self.marks: dict[int, dict[int, Mark]] = {}
+        for (index, column), mark in marks.items():
+            self.marks.setdefault(index, {})[column] = mark
+        #: The row above as resolved (ditto marks replaced), its marks, and its worker.
+        self.above: list[Cell] | None = None
+        self.above_marks: dict[int, Mark] = {}
+        self.above_worker: Worker | None = None
+
+    def worker(
+        self, index: int, row: list[Cell], number: int, group: int | None
+    ) -> tuple[Worker, Notes]:
+        """One data row as a Worker, with the notes on its values in column order."""
+        layout = self.layout
+        marks = self.marks.get(index, _NO_MARKS) if self.marks else _NO_MARKS
+        if any(is_ditto(row[c]) for c in layout.mapped):
+            row, marks, group = self._resolve_ditto(row, marks, number, group)
+        unreadable: list[Unreadable] = []
+        name, notes = self._name(row, marks, number, unreadable)
+        written = self._written(row, name, notes) if notes else None
+        id_number, problem, id_notes = self._id(row, marks, number, unreadable)
+        notes = notes + id_notes if notes else id_notes
+        declared, notes = self._declared(row, marks, number, id_number, problem, notes)
+        if problem is IdProblem.MISSING and name is None and not unreadable:
+            # One note for the row that lacks both, before the others.
+            notes = [("missing_field", "缺少姓名和身份证号")] + [
+                note for note in notes if note[0] != "missing_field"
+            ]
+        unread = tuple(unreadable)
+        for cell in (*unread, *declared.unreadable):
+            message = f"{cell.column}“{cell.text}”{cell.why}，该人员未核验"
+            notes = [*notes, ("unreadable_cell", message)]
+        worker = Worker(
+            number, name, id_number, problem, declared, sheet=self.sheet, group=group,
+            unreadable=unread, written_name=written,
+        )
+        self.above, self.above_marks, self.above_worker = row, marks, worker
+        return worker, notes
+
+    # ---- the person ------------------------------------------------------------------
+
+    def _name(
+        self, row: list[Cell], marks: dict[int, Mark], number: int, unreadable: list[Unreadable]
+    ) -> tuple[str | None, Notes]:
+        column = self.layout.name
+        mark = marks.get(column)
+        if mark is not None:
+            unreadable.append(self._unreadable("name", mark.text, _why(mark), number))
+            return None, []
+        value, notes = name_value(row[column])
+        if isinstance(value, Unclear):
+            unreadable.append(self._unreadable("name", shown(row[column]), value.why, number))
+            return None, notes
+        return value, notes
+
+    def _written(self, row: list[Cell], name: str | None, notes: Notes) -> str | None:
+        """The name as written, when the reader took a note or a marker off it."""
+        if name is None or not any(code == "name_note_removed" for code, _ in notes):
+            return None
+        cell = row[self.layout.name]
+        written = normalize_name(cell) if isinstance(cell, str) else None
+        return written if written and written != name else None
+
+    def _id(
+        self, row: list[Cell], marks: dict[int, Mark], number: int, unreadable: list[Unreadable]
+    ) -> tuple[str | None, IdProblem | None, Notes]:
+        column = self.layout.id_number
+        cell = row[column]
+        mark = marks.get(column)
+        if mark is not None or (isinstance(cell, str) and is_error_text(cell)):
+            text, why = (
+                (mark.text, _why(mark)) if mark is not None else (shown(cell), ERROR_VALUE.why)
+            )
+            unreadable.append(self._unreadable("id_number", text, why, number))
+            return None, IdProblem.MISSING, []
+        return id_value(cell, self.today)
+
+    # ---- what the row declares -------------------------------------------------------
+
+    def _declared(
+        self,
+        row: list[Cell],
+        marks: dict[int, Mark],
+        number: int,
+        id_number: str | None,
+        problem: IdProblem | None,
+        notes: Notes,
+    ) -> tuple[Declared, Notes]:
+        layout = self.layout
+        cert: CertField = None
+        if layout.cert_number is not None:
+            cert, cert_notes = self._cert(row, marks, number, id_number, problem)
+            if cert_notes:
+                notes = notes + cert_notes
+        dates, notes = self._dates(row, marks, number, notes)
+        item = self._text("item", row, marks, number)
+        if layout.item is None and layout.job is not None:
+            item = self._job(row, marks)
+        declared = Declared(
+            cert_number=cert,
+            category=self._text("category", row, marks, number),
+            item=item,
+            first_issued=dates.get("first_issued"),
+            valid_from=dates.get("valid_from"),
+            valid_until=dates.get("valid_until"),
+            review_due=dates.get("review_due"),
+            reviewed=dates.get("reviewed"),
+            issuer=self._text("issuer", row, marks, number),
+        )
+        return declared, notes
+
+    def _cert(
+        self,
+        row: list[Cell],
+        marks: dict[int, Mark],
+        number: int,
+        id_number: str | None,
+        problem: IdProblem | None,
+    ) -> tuple[CertField, Notes]:
+        column = self.layout.cert_number
+        assert column is not None
+        mark = marks.get(column)
+        if mark is not None:
+            return self._unreadable("cert_number", mark.text, _why(mark), number), []
+        cell = row[column]
+        value, notes = cert_value(cell)
+        if isinstance(value, Unclear):
+            return self._unreadable("cert_number", shown(cell), value.why, number), notes
+        if isinstance(value, IdReference):
+            # The number is the ID's; an ID that cannot be used gives nothing to compare.
+            numbers = (id_number,) if id_number and problem is None else ()
+            return CertNumber(value.shown, numbers), notes
+        return value, notes
+
+    def _text(
+        self, field_name: str, row: list[Cell], marks: dict[int, Mark], number: int
+    ) -> TextField:
+        column: int | None = getattr(self.layout, field_name)
+        if column is None:
+            return None
+        mark = marks.get(column)
+        if mark is not None:
+            return self._unreadable(field_name, mark.text, _why(mark), number)
+        value = text_value(row[column])
+        if isinstance(value, Unclear):
+            return self._unreadable(field_name, shown(row[column]), value.why, number)
+        return value
+
+    def _job(self, row: list[Cell], marks: dict[int, Mark]) -> TextField:
+        """The job title as the item, when the roster has no item column and the title names
+        a catalog item (岗位 电工 is the work; 岗位 班长 says nothing about it)."""
+        column = self.layout.job
+        assert column is not None
+        if column in marks:
+            return None
+        value = text_value(row[column])
+        if not isinstance(value, str):
+            return None
+        catalog = load_catalog()
+        parts = catalog.split(value)
+        return value if parts and all(catalog.resolve(part) for part in parts) else None
+
+    def _dates(
+        self, row: list[Cell], marks: dict[int, Mark], number: int, notes: Notes
+    ) -> tuple[dict[str, DateField], Notes]:
+        """The row's dates by field. A date cell that is not a date is not understood; a
+        validity range (2021.03.05-2027.03.05) gives both ends."""
+        dates: dict[str, DateField] = {}
+        has_from = self.layout.has_from
+        for field_name, column in self.layout.dates:
+            mark = marks.get(column)
+            if mark is not None:
+                dates[field_name] = self._unreadable(field_name, mark.text, _why(mark), number)
+                continue
+            raw = row[column]
+            try:
+                dates[field_name] = date_value(raw)
+                continue
+            except (ValueError, OverflowError):
+                pass
+            if isinstance(raw, str) and (is_placeholder(raw) or _not_reviewed(field_name, raw)):
+                dates[field_name] = None
+                continue
+            span = date_range(raw) if field_name in ("valid_from", "valid_until") else None
+            if span is not None:
+                dates[field_name] = span[0] if field_name == "valid_from" else span[1]
+                if field_name == "valid_until" and not has_from:
+                    dates["valid_from"] = span[0]
+                continue
+            why = ERROR_VALUE.why if isinstance(raw, str) and is_error_text(raw) else NOT_A_DATE.why
+            dates[field_name] = self._unreadable(field_name, shown(raw), why, number)
+        return dates, notes
+
+    # ---- ditto marks ---------------------------------------------------------------
+
+    def _resolve_ditto(
+        self, row: list[Cell], marks: dict[int, Mark], number: int, group: int | None
+    ) -> tuple[list[Cell], dict[int, Mark], int | None]:
+        """The row with each 同上 replaced by the value above (and its mark, if it had one).
+
+        For the person's own cells and the 证号, a ditto takes the value above only when the
+        row is the same person as the row above (both name and ID say 同上, or the one that
+        does not is the same as above): one person over several item rows. Otherwise, and
+        with nothing above, the cell is not understood.
+        """
+        layout = self.layout
+        above, above_worker = self.above, self.above_worker
+        resolved = list(row)
+        marks = dict(marks)
+        person = (layout.name, layout.id_number)
+        same_person = above is not None and self._same_person(row, above)
+        for column in layout.mapped:
+            if not is_ditto(row[column]):
+                continue
+            if above is None:
+                marks[column] = Mark("ditto", _DITTO_ALONE)
+            elif (column in person or column == layout.cert_number) and not same_person:
+                marks[column] = Mark("ditto", _DITTO_OTHER)
+            else:
+                resolved[column] = above[column]
+                if column in self.above_marks:
+                    marks[column] = self.above_marks[column]
+        if same_person and above_worker is not None and group is None:
+            group = above_worker.group if above_worker.group is not None else above_worker.row
+        return resolved, marks, group
+
+    def _same_person(self, row: list[Cell], above: list[Cell]) -> bool:
+        """The row names the person of the row above: each of its name and ID cells is 同上
+        or the same as above, and at least one is 同上."""
+        layout = self.layout
+        cells = [(row[c], above[c]) for c in (layout.name, layout.id_number)]
+        if not any(is_ditto(mine) for mine, _ in cells):
+            return False
+        return all(is_ditto(mine) or _same_cell(mine, theirs) for mine, theirs in cells)
+
+    # ---- helpers ------------------------------------------------------------------------
+
+    def _unreadable(self, field_name: str, text: str, why: str, number: int) -> Unreadable:
+        label = self.layout.labels.get(field_name) or FIELD_LABELS_ZH.get(field_name, field_name)
+        return Unreadable(
+            column=label, text=text or "（空）", why=why, row=number, column_field=field_name
+        )
 
 
-def _declared_dates(
-    row: list[Cell], layout: _Layout, notes: Notes
-) -> tuple[dict[str, date | None], Notes]:
-    """The row's dates by field, and ``notes`` with one more for each date not understood
-    (a new list then: ``notes`` may be shared)."""
-    dates: dict[str, date | None] = {}
-    for field_name, column in layout.dates:
-        raw = row[column]
-        try:
-            dates[field_name] = date_value(raw)
-        except (ValueError, OverflowError):
-            note = _unparsed_date(dates, field_name, raw, layout.has_from)
-            if note is not None:
-                notes = [*notes, note]
-    return dates, notes
+#: The Chinese name of each field, for a message when the header text is not at hand.
+FIELD_LABELS_ZH = {
+    "name": "姓名",
+    "id_number": "身份证号",
+    "cert_number": "证号",
+    "category": "作业类别",
+    "item": "操作项目",
+    "issuer": "发证机关",
+    **DATE_LABELS_ZH,
+}
 
 
-def _unparsed_date(
-    dates: dict[str, date | None], field_name: str, raw: Cell, has_from: bool
-) -> tuple[str, str] | None:
-    """Sets the field of a date cell that is not one date: a placeholder (无, /, —) gives none,
-    a validity range gives its ends; anything else gives none and the note returned."""
-    if isinstance(raw, str) and is_placeholder(raw):
-        dates[field_name] = None
-        return None
-    span = date_range(raw) if field_name in ("valid_from", "valid_until") else None
-    if span is not None:
-        dates[field_name] = span[0] if field_name == "valid_from" else span[1]
-        if field_name == "valid_until" and not has_from:
-            dates["valid_from"] = span[0]
-        return None
-    dates[field_name] = None
-    return (
-        "bad_date",
-        f"{DATE_LABELS_ZH[field_name]}“{shown(raw)}”不是可识别的日期，已按空白处理",
-    )
+def _why(mark: Mark) -> str:
+    return _WHY_MARK.get(mark.kind, mark.text if mark.kind == "ditto" else ERROR_VALUE.why)
+
+
+def _not_reviewed(field_name: str, text: str) -> bool:
+    return field_name == "reviewed" and "".join(text.split()) in _NOT_REVIEWED
+
+
+def _same_cell(a: Cell, b: Cell) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return "".join(a.split()).upper() == "".join(b.split()).upper()
+    return a == b
+
+
+def _relative_marks(grid: Grid, start: int) -> dict[tuple[int, int], Mark]:
+    """The grid's marks by (row index, column index), spread over the rows a merged cell
+    spans like its value."""
+    if not grid.marks:
+        return {}
+    first_row, first_col = grid.first_row, grid.first_col
+    marks = {(r - first_row, c - first_col): m for (r, c), m in grid.marks.items()}
+    for (r0, c0), (r1, _c1) in grid.merges:
+        top, column = r0 - first_row, c0 - first_col
+        mark = marks.get((top, column))
+        if mark is None or r1 <= r0 or top < start:
+            continue
+        for index in range(top + 1, r1 - first_row + 1):
+            marks.setdefault((index, column), mark)
+    return marks
+
+
+def _is_example(row: list[Cell], name_col: int) -> bool:
+    """The row is an example of how to fill the form, not a worker: its first text says
+    示例 / 样例 / 例：, or its name carries such a note (张三（示例）)."""
+    for cell in row:
+        if isinstance(cell, str):
+            if not cell or cell.isspace():
+                continue
+            if _EXAMPLE.match(cell):
+                return True
+            break
+        elif cell not in _BLANK_CELLS and not isinstance(cell, int | float):
+            break
+    name = row[name_col]
+    return isinstance(name, str) and "例" in name and _EXAMPLE_NOTE.search(name) is not None
 
 
 def _is_footer(row: list[Cell], name_cell: Cell) -> bool:

@@ -9,18 +9,40 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from certcheck.dates import parse_date
 from certcheck.ids import ID_SHAPE, birth_date, check_char, is_valid_id, mask_id, normalize_id
-from certcheck.models import IdProblem
+from certcheck.models import CertNumber, IdProblem
 from certcheck.names import normalize_name
 from certcheck.tablefile.grid import Cell
 from certcheck.text import INVISIBLE, INVISIBLE_CHARS
 
 #: (code, message) pairs a value produced; the row loop adds the row number.
 Notes = list[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Unclear:
+    """A cell that is not understood, and why (in Chinese); the row loop makes it an
+    ``Unreadable`` naming the row and the column."""
+
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class IdReference:
+    """A 证号 cell that refers to the ID (同身份证号, 见身份证): the number is the ID's."""
+
+    shown: str
+
+
+NOT_A_DATE = Unclear("不是可识别的日期")
+ERROR_VALUE = Unclear("是错误值（公式出错或引用失效）")
+NOT_A_NUMBER = Unclear("不是可识别的证号")
+NOT_A_NAME = Unclear("不是可识别的姓名（含数字或符号）")
 
 # Values that normalising cannot change, recognised before any normalising work is done:
 # names of plain CJK ideographs (NFKC leaves U+4E00–U+9FFF alone), certificate numbers of
@@ -65,6 +87,33 @@ _RANGE = re.compile(
     r"\s*(?:-|~|～|至|到|—|–|－)+\s*"
     r"(\d{4}\s*[-./年]\s*\d{1,2}\s*[-./月]\s*\d{1,2}\s*日?|\d{8})\s*$"
 )
+
+
+# Excel's and WPS's error values, as a CSV or a text cell holds them (calamine hands over the
+# error cells of a workbook as empty; the grid's marks say where they were).
+_ERROR_TEXTS = frozenset(
+    {
+        "#N/A", "#N/A N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!",
+        "#SPILL!", "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!",
+        "#UNKNOWN!",
+    }
+)
+# Marks that say "the same as the row above" (同上, ditto marks).
+DITTO = frozenset({"同上", "仝上", "同前", "〃", '"', "“", "”", "〝", "〞", "′′", "''", "同上。"})
+
+
+def is_error_text(text: str) -> bool:
+    """``#N/A``, ``#REF!`` …: a formula's error, not a value."""
+    if not text or text[0] not in "#＃":
+        return False
+    return unicodedata.normalize("NFKC", text).strip().upper() in _ERROR_TEXTS
+
+
+def is_ditto(cell: Cell) -> bool:
+    """同上, 〃, ": the value of the row above."""
+    if not isinstance(cell, str) or not cell or len(cell) > 6:
+        return False
+    return unicodedata.normalize("NFKC", cell).strip() in DITTO or cell.strip() in DITTO
 
 
 def safe(text: str) -> str:
@@ -180,17 +229,22 @@ _NAME_NOTE = re.compile(r"^(.*?)\s*[（(【\[〔［]([^（()）【】\[\]〔〕�
 _CLOSING = frozenset(")）】]〕］")
 
 
-def name_value(cell: Cell) -> tuple[str | None, Notes]:
+def name_value(cell: Cell) -> tuple[str | Unclear | None, Notes]:
+    """The name, with notes and markers taken off (张伟（班长）, 【外协】李娜, 张伟2, 王芳*);
+    ``Unclear`` for an error value or a name that still holds digits or symbols."""
     if isinstance(cell, str) and _PLAIN_NAME.fullmatch(cell):
         return cell, []
     raw = _name_text(cell)
     if not raw:
         return None, [("missing_field", "缺少姓名")]
+    if is_error_text(raw):
+        return ERROR_VALUE, []
     notes: Notes = []
     bare, removed = _without_notes(raw)
     if removed:
         shown_notes = "、".join(safe(n) for n in removed if n) or "（空）"
-        notes.append(("name_note_removed", f"姓名“{safe(raw)}”后的备注“{shown_notes}”已去掉"))
+        where = "中" if _LEADING_NOTE.match(raw) else "后"
+        notes.append(("name_note_removed", f"姓名“{safe(raw)}”{where}的备注“{shown_notes}”已去掉"))
     name = normalize_name(bare)
     if not name:
         return None, [("missing_field", "缺少姓名")]
@@ -206,7 +260,24 @@ def name_value(cell: Cell) -> tuple[str | None, Notes]:
                 "无法核验，请按身份证改正姓名",
             )
         )
+    elif not _name_like(name):
+        return NOT_A_NAME, notes
     return name, notes
+
+
+# A middle dot (or the hyphen typed for one) and an apostrophe (O'Neil) belong in names.
+_NAME_PUNCTUATION = frozenset("\u00b7 -\u2010\u2011\u2012\u2013\u2014\u2212'\u2019")
+
+
+def _name_like(name: str) -> bool:
+    """Letters of any script (with their combining marks), middle dots and spaces: what a
+    person's name is made of. Anything else (a digit, a symbol) means the cell is not a name."""
+    for char in name:
+        if char in _NAME_PUNCTUATION:
+            continue
+        if unicodedata.category(char)[0] not in "LM":
+            return False
+    return True
 
 
 def _name_text(cell: Cell) -> str:
@@ -217,31 +288,54 @@ def _name_text(cell: Cell) -> str:
     return number_text(cell) if isinstance(cell, int | float) else str(cell)
 
 
+# Markers offices put before or after a name: 【外协】李娜, (临时)王芳, 张伟2, 王芳*, 李娜※.
+_LEADING_NOTE = re.compile(
+    r"^\s*[（(【\[〔［<《]([^（()）【】\[\]〔〕［］<>《》]{1,12})[)）】\]〕］>》]\s*(.+)$"
+)
+_TRAILING_MARK = re.compile(r"^(.*?[^\s\d*※★☆#＃+＋△▲●○√✓])\s*([\d*※★☆#＃+＋△▲●○√✓]+)$")
+
+
 def _without_notes(raw: str) -> tuple[str, list[str]]:
-    """The name without the notes after it (张伟（班长）【外协】), and those notes in order."""
+    """The name without the notes and markers around it (张伟（班长）【外协】, 【外协】李娜,
+    张伟2), and those notes in the order they were written."""
     bare = raw
-    removed: list[str] = []
-    while (
-        bare[-1] in _CLOSING
-        and (note := _NAME_NOTE.match(bare)) is not None
-        and normalize_name(note.group(1))
-    ):
-        bare = note.group(1).strip()
-        removed.insert(0, note.group(2).strip())
-    return bare, removed
+    leading: list[str] = []
+    trailing: list[str] = []
+    match = _LEADING_NOTE.match(bare)
+    if match is not None and normalize_name(match.group(2)):
+        leading.append(match.group(1).strip())
+        bare = match.group(2).strip()
+    while bare:
+        note = _NAME_NOTE.match(bare) if bare[-1] in _CLOSING else None
+        if note is not None and normalize_name(note.group(1)):
+            bare = note.group(1).strip()
+            trailing.insert(0, note.group(2).strip())
+            continue
+        mark = _TRAILING_MARK.match(bare)
+        if mark is not None and normalize_name(mark.group(1)):
+            bare = mark.group(1).strip()
+            trailing.insert(0, mark.group(2))
+            continue
+        break
+    return bare, leading + trailing
 
 
-_TEXT_CACHE: dict[str, str | None] = {}
+_TEXT_CACHE: dict[str, str | Unclear | None] = {}
 
 
-def text_value(cell: Cell) -> str | None:
-    """Category and item texts: folded and trimmed; these repeat, so results are cached."""
+def text_value(cell: Cell) -> str | Unclear | None:
+    """Category, item and issuer texts: folded and trimmed; these repeat, so results are
+    cached. An error value is not a text."""
     if isinstance(cell, str):
         cached = _TEXT_CACHE.get(cell, "")
         if cached != "":
             return cached
         folded = _SPACES.sub(" ", INVISIBLE.sub("", unicodedata.normalize("NFKC", cell))).strip()
-        result = folded if folded and not is_placeholder(folded) else None
+        result: str | Unclear | None = (
+            folded if folded and not is_placeholder(folded) else None
+        )
+        if result is not None and is_error_text(folded):
+            result = ERROR_VALUE
         if len(_TEXT_CACHE) < 10_000:
             _TEXT_CACHE[cell] = result
         return result
@@ -252,34 +346,125 @@ def text_value(cell: Cell) -> str | None:
     return str(cell)
 
 
-def cert_value(cell: Cell) -> tuple[str | None, bool, Notes]:
-    """(certificate number, exact, notes): ``exact`` is False when the cell held a number (or
-    the scientific notation Excel shows for one), so its last digits may be gone."""
+CertValue = CertNumber | IdReference | Unclear | None
+
+# The shape of one certificate number: ASCII letters and digits (T + ID, TS…, a province's
+# 渝A04…), with at least four digits; hyphens inside. Compared after NFKC and upper-casing.
+_PROVINCE = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_NUMBER = re.compile(rf"(?:[{_PROVINCE}][A-Z]?)?[A-Z]{{0,6}}\d[0-9A-Z\-]{{2,39}}")
+_DIGIT_RUN = re.compile(r"\d{4}")
+# Between several numbers in one cell: 、，；/ or a line break (spaces too, once a whole cell
+# without them is not one number).
+_NUMBER_SEPARATORS = re.compile(r"[、,，;；/／|｜\s]+")
+# A label before a number, per item: 电工：T5003…, 焊工:T5003…, 证号：….
+_LABEL = re.compile(r"^[^\d:：]{1,20}[:：]")
+# A bracketed note after or around a number: T5003…（复审中）, (电工)T5003….
+_NOTE = re.compile(r"[(（【\[〔［][^)）】\]〕］]*[)）】\]〕］]")
+_ID_WORDS = ("身份证", "证件号", "身份号码", "公民身份")
+_ID_REFERENCE = re.compile(
+    r"^(?:同|见|即|为|是|与|和|参见|详见|按)?(?:本人)?(?:身份证|证件|身份|公民身份)(?:号码|号)?"
+    r"(?:码)?(?:相同|一致|同)?$"
+)
+# The card exists but is not at hand: being reissued, renewed, reviewed, lost. The row claims
+# a certificate; there is no number to compare.
+_CARD_HELD = (
+    "补办", "补证", "遗失", "丢失", "挂失", "换证", "复审", "年审", "延期", "换发", "补发",
+)
+# There is no card yet: the row claims no certificate.
+_NO_CARD_YET = (
+    "培训", "待发", "待领", "待取", "未发证", "未领证", "未取证", "待考", "报名", "考试中",
+    "考试合格", "考核合格", "正在办", "办理中", "学徒", "未取得", "尚未取得", "无证",
+)
+
+
+def cert_value(cell: Cell) -> tuple[CertValue, Notes]:
+    """What a 证号 cell says: numbers to compare, a reference to the ID, a card without a
+    number (being reissued: claims one; being trained for: claims none), none, or something
+    not understood. A number stored as a number (or as the ``5.00381E+17`` Excel shows for
+    one) may have lost digits: it claims a certificate but is never compared."""
     if isinstance(cell, str):
-        if _PLAIN_CERT.fullmatch(cell) and cell != "NA":
-            return cell, True, []
-        if is_placeholder(cell):
-            return None, True, []
-        text = normalize_id(cell).lstrip(_QUOTE_MARKS)
-        if not text or is_placeholder(text):
-            return None, True, []
-        if _SCIENTIFIC.fullmatch(text):
-            try:
-                digits = str(int(Decimal(text)))
-            except (InvalidOperation, ValueError, OverflowError):
-                return text, True, []
-            return digits, False, [_cert_precision_note(digits)]
-        return text, True, []
+        if _PLAIN_CERT.fullmatch(cell) and cell != "NA" and _DIGIT_RUN.search(cell):
+            return CertNumber(cell, (cell,)), []
+        return _cert_from_text(cell)
     if cell is None or isinstance(cell, bool):
-        return None, True, []
+        return None, []
     if isinstance(cell, int | float):
         if cell != cell:
-            return None, True, []
+            return None, []
         digits = number_text(cell)
         if abs(cell) >= ID_AS_NUMBER:
-            return digits, False, [_cert_precision_note(digits)]
-        return digits, True, []
-    return str(cell), True, []
+            return CertNumber(digits), [_cert_precision_note(digits)]
+        if not _is_number(digits):
+            return NOT_A_NUMBER, []
+        return CertNumber(digits, (digits,)), []
+    return NOT_A_NUMBER, []
+
+
+def _cert_from_text(cell: str) -> tuple[CertValue, Notes]:
+    if is_placeholder(cell) or is_blank(cell):
+        return None, []
+    if is_error_text(cell):
+        return ERROR_VALUE, []
+    text = normalize_id(cell).lstrip(_QUOTE_MARKS)
+    if not text or is_placeholder(text):
+        return None, []
+    if _SCIENTIFIC.fullmatch(text):
+        try:
+            digits = str(int(Decimal(text)))
+        except (InvalidOperation, ValueError, OverflowError):
+            return NOT_A_NUMBER, []
+        return CertNumber(digits), [_cert_precision_note(digits)]
+    shown_text = " ".join(cell.split())
+    numbers = _numbers(unicodedata.normalize("NFKC", cell).upper())
+    if numbers is not None:
+        return CertNumber(shown_text, numbers), []
+    return _cert_words(shown_text), []
+
+
+def _numbers(text: str) -> tuple[str, ...] | None:
+    """The certificate numbers a cell lists, each in the shape of one; None when any part of
+    the cell is not a number."""
+    text = INVISIBLE.sub("", text).strip().strip(_QUOTE_MARKS)
+    if not _DIGIT_RUN.search(text):
+        return None
+    bare = _NOTE.sub(" ", text).strip()
+    whole = "".join(bare.split())
+    if _is_number(whole):
+        return (whole,)
+    found: list[str] = []
+    for piece in _NUMBER_SEPARATORS.split(bare):
+        piece = _LABEL.sub("", piece.strip())
+        if not piece:
+            continue
+        if not _is_number(piece):
+            return None
+        found.append(piece)
+    return tuple(found) or None
+
+
+def _is_number(text: str) -> bool:
+    return _NUMBER.fullmatch(text) is not None and len(_DIGITS.findall(text)) >= 4
+
+
+_DIGITS = re.compile(r"\d")
+
+
+def _cert_words(shown_text: str) -> CertValue:
+    """A 证号 cell of words: a reference to the ID, a card without a number, or unknown."""
+    folded = _WORD_NOISE.sub("", unicodedata.normalize("NFKC", shown_text))
+    if _ID_REFERENCE.fullmatch(folded) or (
+        len(folded) <= 12 and any(w in folded for w in _ID_WORDS) and "同" in folded
+    ):
+        return IdReference(shown_text)
+    if any(word in folded for word in _CARD_HELD):
+        return CertNumber(shown_text)
+    if any(word in folded for word in _NO_CARD_YET):
+        return CertNumber(shown_text, claims=False)
+    return NOT_A_NUMBER
+
+
+# Punctuation and spaces that do not change what a 证号 cell of words says.
+_WORD_NOISE = re.compile(r"[\s、,，.。:：;；!！()（）【】\[\]\-—_~～\"'“”‘’]+")
 
 
 def _cert_precision_note(digits: str) -> tuple[str, str]:
