@@ -65,10 +65,13 @@ _EXAMPLE = re.compile(
 _EXAMPLE_NOTE = re.compile(r"[(（【\[]\s*(?:示例|样例|范例|例)\s*[)）】\]]")
 # What a reviewed-date cell says when no review has happened: none, not a date nobody reads.
 _NOT_REVIEWED = frozenset({"未复审", "未审", "无需复审", "不需复审", "未到复审期", "未到期"})
-_WHY_MARK = {"error": ERROR_VALUE.why, "formula": "是没有计算结果的公式（公式未计算或引用失效）"}
-_DITTO_ALONE = "是“同上”，但上方没有可沿用的值"
+_WHY_MARK = {
+    "error": ERROR_VALUE.why,
+    "formula": "是没有计算结果的公式（公式未计算或引用失效）",
+    "ditto_alone": "是“同上”，但上方没有可沿用的值",
+    "ditto_other": "是“同上”，但上一行是另一个人",
+}
 _NO_MARKS: dict[int, Mark] = {}
-_DITTO_OTHER = "是“同上”，但上一行是另一个人"
 _BLANK_CELLS = ("", None)
 # Text that fold_label leaves as it is: CJK ideographs (NFKC keeps U+4E00–U+9FFF), digits and
 # lower-case ASCII letters.
@@ -439,9 +442,9 @@ class _Rows:
             if not is_ditto(row[column]):
                 continue
             if above is None:
-                marks[column] = Mark("ditto", _DITTO_ALONE)
+                marks[column] = Mark("ditto_alone", shown(row[column]))
             elif (column in person or column == layout.cert_number) and not same_person:
-                marks[column] = Mark("ditto", _DITTO_OTHER)
+                marks[column] = Mark("ditto_other", shown(row[column]))
             else:
                 resolved[column] = above[column]
                 if column in self.above_marks:
@@ -481,7 +484,7 @@ FIELD_LABELS_ZH = {
 
 
 def _why(mark: Mark) -> str:
-    return _WHY_MARK.get(mark.kind, mark.text if mark.kind == "ditto" else ERROR_VALUE.why)
+    return _WHY_MARK.get(mark.kind, ERROR_VALUE.why)
 
 
 def _not_reviewed(field_name: str, text: str) -> bool:

@@ -429,7 +429,11 @@ def _numbers(text: str) -> tuple[str, ...] | None:
         return None
     bare = _NOTE.sub(" ", text).strip()
     whole = "".join(bare.split())
-    if _is_number(whole):
+    spaced = bare.split()
+    # T500381 199001011234 is one number typed with a space; two numbers on two lines are two.
+    if _is_number(whole) and (
+        len(spaced) == 1 or _ID_SHAPED.fullmatch(whole) or not all(map(_is_number, spaced))
+    ):
         return (whole,)
     found: list[str] = []
     for piece in _NUMBER_SEPARATORS.split(bare):
@@ -447,6 +451,8 @@ def _is_number(text: str) -> bool:
 
 
 _DIGITS = re.compile(r"\d")
+# An ID number, with or without the T of a 特种作业 certificate: one number however it is spaced.
+_ID_SHAPED = re.compile(r"T?\d{17}[\dX]")
 
 
 def _cert_words(shown_text: str) -> CertValue:
