@@ -89,11 +89,23 @@ def _read(path: Path, wanted: str | None, today: date) -> Roster:
 
 
 _Chosen = list[tuple[Grid, Header]]
-# Sheet names that say "instructions" or "example", with the reason a skipped sheet is given.
+# Sheet names that say "instructions", "example" or "template", with the reason a skipped sheet
+# is given. The whole name must say so: 模板班 (a formwork crew), 示范车间 and 说明书装订组 are
+# rosters. Around the word a name may only hold what a roster's name holds (特种作业人员花名册
+# 模板), joining words (填表说明及示例), a note (模板（勿删）) and a sheet number (Sheet说明2).
 _NOT_A_ROSTER = (
-    (re.compile(r"说明|须知|要求|注意事项|帮助"), "填表说明"),
-    (re.compile(r"示例|样表|样例|范例|例表|示范"), "示例"),
-    (re.compile(r"模板|模版"), "模板"),
+    ("填表说明", r"说明|须知|要求|注意事项|帮助|指南|指引"),
+    ("示例", r"示例|样表|样例|范例|例表|示范|样本|举例"),
+    ("模板", r"模板|模版"),
+)
+_NAME_DECORATION = (
+    r"特种作业|特殊工种|作业|人员|花名册|名册|名单|登记|信息|台账|填表|填报|填写|使用|导入|上报"
+    r"|表格|表|页|sheet|勿删|请勿删除|不要删除|不可删除|及|和|与|[\d()（）\[\]【】、,，.\-_]"
+)
+_NOT_A_ROSTER_NAME = re.compile(
+    "(?:{0})*(?:{1})(?:{0}|{1})*".format(
+        _NAME_DECORATION, "|".join(words for _, words in _NOT_A_ROSTER)
+    )
 )
 _HIDDEN = "隐藏"
 _EMPTY = "空表"
@@ -231,8 +243,11 @@ class _Picking:
 
 
 def _not_a_roster(name: str) -> str | None:
-    for pattern, why in _NOT_A_ROSTER:
-        if pattern.search(name):
+    folded = _fold(name)
+    if not _NOT_A_ROSTER_NAME.fullmatch(folded):
+        return None
+    for why, words in _NOT_A_ROSTER:
+        if re.search(words, folded):
             return why
     return None
 
