@@ -17,7 +17,16 @@ from pathlib import Path
 
 from certcheck.gcpause import paused
 from certcheck.models import InputIssue, Worker
-from certcheck.roster.header import FIELDS, Header, find_header, settle_by_values
+from certcheck.roster.header import (
+    FIELDS,
+    Header,
+    bare_due,
+    cell_text,
+    find_header,
+    is_date_label,
+    other_subject,
+    settle_by_values,
+)
 from certcheck.roster.model import Roster, RosterError, SkippedSheet
 from certcheck.roster.rows import build_workers
 from certcheck.roster.values import is_blank
@@ -66,7 +75,9 @@ def _read(path: Path, wanted: str | None, today: date) -> Roster:
         own: list[InputIssue] = []
         settled = settle_by_values(grid, header)
         if settled:
-            own.append(InputIssue(grid.row_number(header.last), "column_by_values", settled))
+            own.append(
+                InputIssue(grid.row_number(header.label_last), "column_by_values", settled)
+            )
         own.extend(_header_issues(grid, header))
         sheet_workers, row_issues = build_workers(grid, header, today)
         own.extend(row_issues)
@@ -304,7 +315,8 @@ def _field_of(text: str) -> str | None:
 
 def _header_issues(grid: Grid, header: Header) -> list[InputIssue]:
     issues: list[InputIssue] = []
-    header_row = grid.row_number(header.last)
+    header_row = grid.row_number(header.label_last)
+    shift = grid.first_col + 1  # column numbers as the sheet shows them
     if header.two_rows:
         issues.append(
             InputIssue(
@@ -313,24 +325,43 @@ def _header_issues(grid: Grid, header: Header) -> list[InputIssue]:
                 f"表头占两行（第 {grid.row_number(header.first)}–{header_row} 行），已合并识别",
             )
         )
-    for column, text in header.unknown:
+    for index in header.hints:
+        texts = [t for t in (cell_text(c) for c in grid.rows[index]) if t]
         issues.append(
             InputIssue(
-                header_row,
-                "unknown_column",
-                f"未识别的列“{_short(text)}”（第 {column + 1} 列），已忽略",
+                grid.row_number(index),
+                "hint_row",
+                f"表头下的填写提示行（“{_short(texts[0])}”…），已跳过，不作为人员",
             )
+        )
+    for column, text in header.unknown:
+        issues.append(
+            InputIssue(header_row, "unknown_column", _unknown_column(text, column + shift))
         )
     for column, text, field_name in header.duplicates:
         issues.append(
             InputIssue(
                 header_row,
                 "duplicate_column",
-                f"列“{_short(text)}”（第 {column + 1} 列）与前面的"
+                f"列“{_short(text)}”（第 {column + shift} 列）与前面的"
                 f"“{header.labels[field_name]}”含义相同，已忽略",
             )
         )
     return issues
+
+
+def _unknown_column(text: str, column: int) -> str:
+    """Why a column is not read: a date about something else than the certificate, a bare
+    到期日期 in a header naming no certificate column, or a name not understood."""
+    where = f"列“{_short(text)}”（第 {column} 列）"
+    if other_subject(text) and is_date_label(text):
+        return f"{where}不是证书的日期，已忽略"
+    if bare_due(text):
+        return (
+            f"{where}没有写明是什么的日期，表中也没有证号、作业类别等证书列，已忽略；"
+            "如是操作证的有效期，请把表头改为“有效期至”"
+        )
+    return f"未识别的列“{_short(text)}”（第 {column} 列），已忽略"
 
 
 def _short(text: str) -> str:
