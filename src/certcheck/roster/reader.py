@@ -29,6 +29,7 @@ from certcheck.roster.header import (
 )
 from certcheck.roster.model import Roster, RosterError, SkippedSheet
 from certcheck.roster.rows import build_workers
+from certcheck.roster.tables import Table, split_tables
 from certcheck.roster.values import is_blank
 from certcheck.tablefile.grid import Book, Grid, SheetInfo, SheetUnreadable
 from certcheck.tablefile.opening import (
@@ -71,32 +72,77 @@ def _read(path: Path, wanted: str | None, today: date) -> Roster:
     several = len(chosen) > 1
     workers: list[Worker] = []
     seen: dict[str, str] = {}
-    for grid, header in chosen:
-        own: list[InputIssue] = []
-        settled = settle_by_values(grid, header)
-        if settled:
-            own.append(
-                InputIssue(grid.row_number(header.label_last), "column_by_values", settled)
-            )
-        own.extend(_header_issues(grid, header))
-        sheet_workers, row_issues = build_workers(grid, header, today)
-        own.extend(row_issues)
+    title: str | None = None
+    for number, (grid, header) in enumerate(chosen):
+        tables = split_tables(grid, header)
+        sheet_workers, own = _read_tables(tables, today)
         if several:
             prefix = f"工作表“{grid.name}”："
             own = [InputIssue(i.row, i.code, prefix + i.message) for i in own]
         issues.extend(own)
         workers.extend(sheet_workers)
-        for name, label in header.labels.items():
-            seen.setdefault(name, label)
+        for table in tables:
+            for name, label in table.header.labels.items():
+                seen.setdefault(name, label)
+        if number == 0:
+            title = tables[0].header.title
     return Roster(
         file=path,
         sheets=tuple(grid.name for grid, _ in chosen if grid.name),
         workers=tuple(workers),
         issues=tuple(issues),
         columns={f: seen[f] for f in FIELDS if f in seen},
-        title=chosen[0][1].title,
+        title=title,
         skipped=tuple(skipped),
     )
+
+
+def _read_tables(tables: list[Table], today: date) -> tuple[list[Worker], list[InputIssue]]:
+    """The workers of a sheet's tables, in order, and the notes on their headers and rows.
+
+    The columns are the headers' own, settled by the values under each; a header repeating
+    the one above takes that one's settled columns, and is noted once.
+    """
+    workers: list[Worker] = []
+    issues: list[InputIssue] = []
+    for number, table in enumerate(tables):
+        grid, header = table.grid, table.header
+        if table.repeats is not None:
+            model = tables[table.repeats].header
+            header.columns, header.labels = dict(model.columns), dict(model.labels)
+            issues.append(_repeated(grid, header))
+        else:
+            if number:
+                issues.append(_another_table(tables[number - 1], table))
+            settled = settle_by_values(grid, header)
+            if settled:
+                issues.append(
+                    InputIssue(grid.row_number(header.label_last), "column_by_values", settled)
+                )
+            issues.extend(_header_issues(grid, header))
+        table_workers, row_issues = build_workers(grid, header, today)
+        workers.extend(table_workers)
+        issues.extend(row_issues)
+    return workers, issues
+
+
+def _repeated(grid: Grid, header: Header) -> InputIssue:
+    first, last = grid.row_number(header.first), grid.row_number(header.last)
+    rows = f"（第 {first}–{last} 行）" if last > first else "行"
+    return InputIssue(first, "repeated_header", f"重复的表头{rows}，已跳过")
+
+
+def _another_table(previous: Table, table: Table) -> InputIssue:
+    """The note that a sheet holds one more table, read by its own header."""
+    grid, header = table.grid, table.header
+    row = grid.row_number(header.first)
+    if grid.first_row + header.first == previous.grid.first_row + previous.header.first:
+        last = grid.first_col + max(header.columns.values()) + 1
+        where = f"第 {grid.first_col + 1}–{last} 列是并排的另一张表"
+    else:
+        where = f"第 {row} 行起是另一张表"
+    fields = _short("、".join(header.labels[f] for f in ("name", "id_number")))
+    return InputIssue(row, "several_tables", f"{where}（表头：{fields}…），按它自己的表头读取")
 
 
 _Chosen = list[tuple[Grid, Header]]
