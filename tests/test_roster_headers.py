@@ -202,6 +202,26 @@ def test_identity_card_columns_other_than_its_number_are_not_the_id_nor_the_issu
     ]
 
 
+def test_a_date_of_a_document_that_may_be_the_identity_card_is_not_read(tmp_path: Path) -> None:
+    # HR forms pair 证件类型 / 证件号码 / 证件有效期: the identity card's, or the certificate's.
+    roster = read(
+        write_xlsx(
+            tmp_path / "r.xlsx",
+            [["姓名", "证件类型", "证件号码", "证书编号", "证件有效期"],
+             ["张三", "居民身份证", ID_A, "T" + ID_A, "2035-01-01"]],
+        )
+    )
+    assert roster.columns == {"name": "姓名", "id_number": "证件号码", "cert_number": "证书编号"}
+    assert roster.workers[0].declared.valid_until is None
+    assert issues(roster, "unknown_column") == [
+        (
+            1,
+            "列“证件有效期”（第 5 列）没有写明是身份证还是操作证的日期，已忽略；"
+            "如是操作证的有效期，请把表头改为“操作证有效期至”",
+        )
+    ]
+
+
 def _registry(folder: Path, name: str, id_number: str) -> Path:
     path = folder / "registry.csv"
     with path.open("w", encoding="utf-8-sig", newline="") as fh:

@@ -395,9 +395,13 @@ def other_subject(text: str) -> bool:
     """The label names something else than the certificate that a date may be about
     (劳动合同, 体检, 身份证 …), or a 证件 that may be the identity card."""
     label = fold_label(text)
-    if _has(label, _OTHER_SUBJECTS):
-        return True
-    return "证件" in label and not _has(label, ("操作", "特种", "资格", "证书", "作业"))
+    return _has(label, _OTHER_SUBJECTS) or some_document(text)
+
+
+def some_document(text: str) -> bool:
+    """The label says 证件 without saying which: the identity card or the certificate."""
+    label = fold_label(text)
+    return "证件" in label and not _has(label, ("操作", "特种", "资格", "证书", "作业", "身份"))
 
 
 def _date_field(label: str) -> str | None:

@@ -26,6 +26,7 @@ from certcheck.roster.header import (
     is_date_label,
     other_subject,
     settle_by_values,
+    some_document,
 )
 from certcheck.roster.model import Roster, RosterError, SkippedSheet
 from certcheck.roster.rows import build_workers
@@ -397,9 +398,15 @@ def _header_issues(grid: Grid, header: Header) -> list[InputIssue]:
 
 
 def _unknown_column(text: str, column: int) -> str:
-    """Why a column is not read: a date about something else than the certificate, a bare
-    到期日期 in a header naming no certificate column, or a name not understood."""
+    """Why a column is not read: a date of a 证件 that may be the identity card, a date about
+    something else than the certificate, a bare 到期日期 in a header naming no certificate
+    column, or a name not understood."""
     where = f"列“{_short(text)}”（第 {column} 列）"
+    if some_document(text) and is_date_label(text):
+        return (
+            f"{where}没有写明是身份证还是操作证的日期，已忽略；"
+            "如是操作证的有效期，请把表头改为“操作证有效期至”"
+        )
     if other_subject(text) and is_date_label(text):
         return f"{where}不是证书的日期，已忽略"
     if bare_due(text):
