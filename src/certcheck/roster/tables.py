@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from certcheck.roster.header import (
     ALIASES,
@@ -92,7 +92,11 @@ def _bands(grid: Grid, header: Header) -> Iterator[tuple[Grid, Header]]:
         end = len(grid.rows) if found is None else _table_start(grid, found, current)
         band = _row_slice(grid, start, end)
         band_header = current if start == 0 else header_at(band, current.first - start)
-        assert band_header is not None  # the same rows as ``current``, which is complete
+        if band_header is None:  # the same rows as ``current``: found again, but never trust it
+            band_header = replace(
+                current, first=current.first - start, last=current.last - start,
+                hints=[i - start for i in current.hints],
+            )
         yield band, band_header
         if found is None:
             return
