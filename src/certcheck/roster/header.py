@@ -3,7 +3,12 @@
 Rosters are typed by hand: the header may sit under a title and a 填报日期 line, span two rows
 under merged cells, and name a column in any of a dozen ways. Matching is done on a folded
 form of the label (NFKC, no spaces, no bracketed notes such as （18位）), first against an
-alias table, then by a few "contains" rules, then by string similarity.
+alias table, then by a few "contains" rules, then (never for a date) by string similarity.
+
+Only dates about the certificate are certificate dates: 劳动合同到期日 or 体检有效期 is no 有效期,
+and a bare 到期日期 is the certificate's only in a header that names certificate columns. 工种 is
+the item when no column names the item, and the job (岗位) when one does. Rows of filling hints
+under the column names (（必填）, 格式：YYYY-MM-DD) belong to the header.
 """
 
 from __future__ import annotations
