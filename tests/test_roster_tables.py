@@ -108,6 +108,39 @@ def test_a_section_title_above_the_next_header_is_not_a_worker_but_a_name_withou
     assert [(i.row, i.code) for i in roster.issues] == [(3, "missing_field"), (5, "several_tables")]
 
 
+def test_a_second_table_under_a_two_row_header_reads_both_rows(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "r.xlsx",
+        [
+            ["姓名", "身份证号", "操作项目"],
+            ["张三", ID_A, "低压电工作业"],
+            [],
+            ["基本信息", "", "特种作业操作证", ""],
+            ["姓名", "身份证号", "编号", "到期日期"],
+            ["王五", ID_C, "T" + ID_C, "2029-01-01"],
+            [],
+            ["人员信息", "", "证书信息", ""],
+            ["姓名", "身份证号", "证号", "有效期至"],
+            ["赵六", ID_D, "T" + ID_D, "2030-01-01"],
+        ],
+        merges=["A4:B4", "C4:D4", "A8:B8", "C8:D8"],
+    )
+    roster = read(path)
+    assert [(w.row, w.name, w.declared.cert_number, w.declared.valid_until)
+            for w in roster.workers] == [
+        (2, "张三", None, None),
+        (6, "王五", "T" + ID_C, date(2029, 1, 1)),
+        (10, "赵六", "T" + ID_D, date(2030, 1, 1)),
+    ]
+    # The first two-row header: 编号 and 到期日期 are the certificate's by the merged row above.
+    # The second: its lower row names everything, the upper one is no worker either.
+    assert [(i.row, i.code) for i in roster.issues] == [
+        (4, "several_tables"),
+        (4, "header_two_rows"),
+        (9, "several_tables"),
+    ]
+
+
 def test_the_second_tables_unknown_columns_are_noted_at_its_own_header(tmp_path: Path) -> None:
     path = write_xlsx(
         tmp_path / "r.xlsx",

@@ -78,6 +78,8 @@ _ID_DIGITS = re.compile(r"\d{15}")
 # A lone text that is a section title (二、焊工, 电工班, 外协人员) or a form line (填报单位：),
 # not a person's name.
 _SECTION = re.compile(r"[工班组队部科类、.．:：]|作业|人员|车间|^[一二三四五六七八九十\d]")
+# Words of the upper row of a two-row header, where no name stands.
+_HEADING = re.compile(r"信息|情况|资料|证|作业|人员|名单|花名册|工种|岗位|项目|类别|日期|有效期")
 # A header row names the person somewhere; these cheap tests pass over the data rows.
 _NAME_WORDS = ("名", "持证人", "作业人员", "name", "Name", "NAME")
 
@@ -122,8 +124,18 @@ def _next_header(grid: Grid, header: Header) -> Header | None:
         if _may_name_people(row):
             found = header_at(grid, index, titled=False)
             if found is not None:
-                return found
+                return _with_parent_row(grid, found, header.last)
     return None
+
+
+def _with_parent_row(grid: Grid, found: Header, floor: int) -> Header:
+    """``found``, or the two-row header it is the lower row of (特种作业操作证 merged over
+    证号 and 有效期至 above a row naming 姓名 and 身份证号)."""
+    if found.first - 1 > floor:
+        upper = header_at(grid, found.first - 1, titled=False)
+        if upper is not None and upper.label_last == found.first:
+            return upper
+    return found
 
 
 def _holds_id(cell: Cell) -> bool:
@@ -161,26 +173,25 @@ def _table_start(grid: Grid, found: Header, above: Header) -> int:
 
 
 def _title_line(grid: Grid, index: int, name_col: int) -> bool:
-    """A row holding one text and nothing else that no worker row would hold: a title (…名单,
-    merged across columns, or standing outside the name column) or a form line (填报单位：)."""
-    texts: set[str] = set()
-    column = -1
-    for c, cell in enumerate(grid.rows[index]):
+    """A row of text that no worker row holds: a title (…名单, 二、焊工, merged across columns,
+    or standing outside the name column), a form line (填报单位：), or the upper row of a
+    header whose lower row names everything (基本信息 and 特种作业操作证 over 姓名, 身份证号,
+    证号)."""
+    texts: list[tuple[int, str]] = []
+    for column, cell in enumerate(grid.rows[index]):
         if not isinstance(cell, str):
             return False
         if cell.strip():
-            texts.add(cell.strip())
-            column = c if column < 0 else column
-    if len(texts) != 1:
+            texts.append((column, cell.strip()))
+    if not texts or any(_ID_DIGITS.search(text) for _, text in texts):
         return False
-    text = texts.pop()
-    if _ID_DIGITS.search(text):
-        return False
-    return (
-        column != name_col
-        or names_a_list(text)
-        or _SECTION.search(text) is not None
-        or _merged_across(grid, index, column)
+    column, text = texts[0]
+    if len({t for _, t in texts}) == 1 and (
+        column != name_col or names_a_list(text) or _SECTION.search(text) is not None
+    ):
+        return True
+    return all(
+        _HEADING.search(t) is not None or _merged_across(grid, index, c) for c, t in texts
     )
 
 
