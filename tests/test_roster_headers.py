@@ -304,6 +304,21 @@ def test_with_an_item_column_the_trade_is_the_job(tmp_path: Path) -> None:
     assert codes(roster) == []
 
 
+def test_the_terminal_shows_which_column_was_taken_for_the_job(tmp_path: Path) -> None:
+    roster = write_xlsx(
+        tmp_path / "roster.xlsx",
+        [["姓名", "身份证号", "工种", "操作项目"], ["张伟", ID_A, "电工", "低压电工作业"]],
+    )
+    result = CliRunner().invoke(
+        cli,
+        ["verify", str(roster), "--source", f"registry:{_registry(tmp_path, '张伟', ID_A)}",
+         "--as-of", "2026-12-01", "-o", str(tmp_path / "out.json"), "--no-progress"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "列: 姓名←“姓名”，身份证号←“身份证号”，操作项目←“操作项目”，岗位←“工种”" in result.output
+
+
 def test_without_an_item_column_the_trade_is_the_item_as_before(tmp_path: Path) -> None:
     roster = read(
         write_xlsx(tmp_path / "r.xlsx", [["姓名", "身份证号", "工种"], ["张三", ID_A, "电工"]])
