@@ -45,6 +45,7 @@ FIELD_ZH = {
     "cert_number": "证号",
     "category": "作业类别",
     "item": "操作项目",
+    "job": "岗位",
     "first_issued": "初领日期",
     "valid_from": "有效期开始",
     "valid_until": "有效期结束",

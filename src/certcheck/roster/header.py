@@ -3,7 +3,12 @@
 Rosters are typed by hand: the header may sit under a title and a 填报日期 line, span two rows
 under merged cells, and name a column in any of a dozen ways. Matching is done on a folded
 form of the label (NFKC, no spaces, no bracketed notes such as （18位）), first against an
-alias table, then by a few "contains" rules, then by string similarity.
+alias table, then by a few "contains" rules, then (never for a date) by string similarity.
+
+Only dates about the certificate are certificate dates: 劳动合同到期日 or 体检有效期 is no 有效期,
+and a bare 到期日期 is the certificate's only in a header that names certificate columns. 工种 is
+the item when no column names the item, and the job (岗位) when one does. Rows of filling hints
+under the column names (（必填）, 格式：YYYY-MM-DD) belong to the header.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ FIELDS = (
     "cert_number",
     "category",
     "item",
+    "job",
     "first_issued",
     "valid_from",
     "valid_until",
@@ -99,11 +105,18 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "操作类别",
         "工种类别",
         "证件类别",
+        "资格类别",
+        "证书类型",
+        "作业类型",
+        "特种作业类型",
+        "证书种类",
+        "操作证类别",
+        "操作类型",
+        "证书类别名称",
     ),
     "item": (
         "操作项目",
         "准操项目",
-        "工种",
         "作业项目",
         "准操作项目",
         "特种作业项目",
@@ -111,6 +124,23 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "特种作业工种",
         "操作工种",
         "特种作业操作项目",
+        "证书名称",
+        "持证项目",
+        "取证项目",
+        "操作证项目",
+        "持证类别项目",
+        "准操作项",
+    ),
+    # What a person does at work (岗位), not what a certificate allows. 工种 is added by rule:
+    # the item when the roster has no item column, the job when it has one.
+    "job": (
+        "岗位",
+        "工作岗位",
+        "岗位名称",
+        "从事岗位",
+        "所在岗位",
+        "现岗位",
+        "现任岗位",
     ),
     "first_issued": (
         "初领日期",
@@ -136,7 +166,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "有效期结束日期",
         "有效期至",
         "有效期截止日期",
-        "到期日期",
         "有效期止",
         "有效期到",
         "有效截止日期",
@@ -196,7 +225,6 @@ IGNORED = frozenset(
         "工作单位",
         "部门",
         "班组",
-        "岗位",
         "职务",
         "职称",
         "学历",
@@ -215,6 +243,11 @@ IGNORED = frozenset(
         "考核日期",
         "签名",
         "本人签名",
+        "项目部",
+        "所属项目",
+        "所在项目",
+        "工程名称",
+        "工程项目",
         "no",
         "序",
     }
@@ -247,13 +280,37 @@ _IGNORED = frozenset(fold_label(label) for label in IGNORED)
 _ALL_ALIASES = tuple(_EXACT)
 
 
+# What ``_match`` answers for labels whose field depends on the rest of the header.
+#: 工种, 从事工种: the item when no column names the item, the job when one does.
+_TRADE = "trade"
+#: 到期日期, 截止日期 naming no subject: the certificate's date only beside certificate columns.
+_DUE = "due"
+
+
 @lru_cache(maxsize=4096)
 def match_label(text: str) -> str | None:
-    """The roster field a header label names, or None."""
+    """The roster field a header label names on its own, or None.
+
+    工种 answers ``item``, what it is when no other column names the item; a bare 到期日期 or
+    截止日期 answers None, as it is a certificate's date only in a header naming certificate
+    columns. The header decides both with its whole row in view (``find_header``).
+    """
+    found = _match(text)
+    if found == _TRADE:
+        return "item"
+    return None if found == _DUE else found
+
+
+@lru_cache(maxsize=4096)
+def _match(text: str) -> str | None:
     label = fold_label(text)
     if not label or label in _IGNORED:
         return None
-    found = _EXACT.get(label) or _by_rules(label) or _by_similarity(label)
+    found = _EXACT.get(label) or _by_rules(label)
+    if found is None and not _is_dated(label) and not _has(label, _ID_CARD):
+        # Resemblance catches a mistyped column name (身分证号). A date, or anything about the
+        # identity card, is decided by its words alone: 体检有效期至 resembles 有效期至.
+        found = _by_similarity(label)
     if found == "id_number" and "身份" not in label and _names_certificate(text):
         # 证件号码（操作证）: the bracket, which folding drops, says which 证件 is meant.
         return "cert_number"
@@ -276,7 +333,7 @@ def _by_rules(label: str) -> str | None:
         _identity_or_certificate(label)
         or _issuer(label)
         or ("name" if "姓名" in label else None)
-        or (_date_field(label) if _has(label, ("日期", "时间", "期", "年月")) else None)
+        or (_date_field(label) if _is_dated(label) else None)
         or _number_or_kind(label)
     )
 
@@ -285,9 +342,30 @@ def _has(label: str, words: tuple[str, ...]) -> bool:
     return any(w in label for w in words)
 
 
+_ID_CARD = ("身份证", "身份号", "公民身份")
+# Words that make a label about the identity card something else than its number.
+_ID_CARD_OTHER = (
+    "有效", "期", "日期", "时间", "地址", "住址", "签发", "机关", "发证", "类型", "照片", "复印",
+    "扫描", "附件", "户籍", "所在地",
+)
+# Words of a date that says when something ends.
+_DUE_WORDS = ("到期", "截止", "届满", "失效", "过期", "期满")
+_DATE_WORDS = ("日期", "时间", "期", "年月", "日", *_DUE_WORDS)
+# Whatever else a roster dates: a contract, a medical, probation, hiring, the identity card,
+# training, insurance, a birth. A date naming one of them is never the certificate's.
+_OTHER_SUBJECTS = (
+    "合同", "劳动", "劳务", "聘用", "用工", "体检", "健康", "试用", "转正", "入职", "入厂",
+    "入场", "进场", "进厂", "离职", "离厂", "退场", "出场", "到岗", "上岗日期", "上岗时间",
+    "身份", "居住", "暂住", "驾驶", "驾照", "行驶", "护照", "培训", "教育", "交底", "考试",
+    "考核", "保险", "社保", "工伤", "意外", "出生", "生日", "参加工作", "工作时间", "退休",
+    "毕业", "签订", "登记", "填报", "填表", "制表", "检验", "检测", "设备", "发放",
+)
+
+
 def _identity_or_certificate(label: str) -> str | None:
-    if _has(label, ("身份证", "身份号", "公民身份")):
-        return "id_number"
+    if _has(label, _ID_CARD):
+        # 身份证有效期, 身份证地址: about the identity card, and not its number.
+        return None if _has(label, _ID_CARD_OTHER) else "id_number"
     if "证件号" in label:
         # 证件号码 alone is the identity card's; with a certificate word it is the 证号.
         if _has(label, ("操作", "特种", "证书", "编", "资格")):
@@ -297,33 +375,81 @@ def _identity_or_certificate(label: str) -> str | None:
 
 
 def _issuer(label: str) -> str | None:
+    if _has(label, _ID_CARD):
+        return None  # 身份证签发机关 is not the certificate's issuer
     if "机关" in label or (_has(label, ("发证", "签发")) and "单位" in label):
         return "issuer"
     return None
 
 
+def _is_dated(label: str) -> bool:
+    return _has(label, _DATE_WORDS)
+
+
+def is_date_label(text: str) -> bool:
+    """The label names a date (有效期, 到期日期, 劳动合同到期日)."""
+    return _is_dated(fold_label(text))
+
+
+def bare_due(text: str) -> bool:
+    """The label is an end date naming no subject (到期日期, 截止日期)."""
+    return _match(text) == _DUE
+
+
+def other_subject(text: str) -> bool:
+    """The label names something else than the certificate that a date may be about
+    (劳动合同, 体检, 身份证 …), or a 证件 that may be the identity card."""
+    label = fold_label(text)
+    return _has(label, _OTHER_SUBJECTS) or some_document(text)
+
+
+def some_document(text: str) -> bool:
+    """The label says 证件 without saying which: the identity card or the certificate."""
+    label = fold_label(text)
+    return "证件" in label and not _has(label, ("操作", "特种", "资格", "证书", "作业", "身份"))
+
+
 def _date_field(label: str) -> str | None:
-    """Which date a date label names, or None when it says no more than 日期."""
+    """Which of the certificate's dates a date label names, if any.
+
+    Only dates about the certificate are certificate dates: a label naming another subject
+    (劳动合同到期日, 体检有效期, 试用期截止) is none. 有效期 on its own names the certificate's
+    validity, as the documents of other validities name themselves (身份证有效期, 健康证有效期);
+    a bare 到期日期 or 截止日期 may end anything and is left to the header (``_DUE``).
+    """
+    if other_subject(label):
+        return None
     if _has(label, ("初领", "初次", "首次")):
         return "first_issued"
     if "复审" in label:
         return "reviewed" if _has(label, ("实际", "已", "完成", "上次", "最近")) else "review_due"
     if "有效" in label:
         return "valid_from" if _has(label, ("起", "开始", "自", "始")) else "valid_until"
-    if _has(label, ("发证", "领证", "取证", "签发")):
+    if _has(label, ("发证", "领证", "取证", "签发", "颁发")):
         return "valid_from"
-    if _has(label, ("到期", "截止", "届满", "失效")):
-        return "valid_until"
+    if _has(label, _DUE_WORDS):
+        names_it = "证" in label.replace("证件", "") or _has(label, ("特种作业", "操作", "资格"))
+        return "valid_until" if names_it else _DUE
     return None
+
+
+# With one of these words, 类别 / 项目 is the certificate's (作业类别, 准操项目); alone, or with
+# others (人员类别, 项目名称, 所属项目), it may be anything.
+_KIND_WORDS = ("作业", "操作", "证", "资格", "工种", "特种")
+_ITEM_WORDS = ("作业", "操作", "准操", "持证", "取证", "特种", "证")
 
 
 def _number_or_kind(label: str) -> str | None:
     if "证号" in label or "证书号" in label or ("编号" in label and "证" in label):
         return "cert_number"
-    if _has(label, ("类别", "种类")):
-        return "category"
-    if _has(label, ("项目", "工种")):
-        return "item"
+    if _has(label, ("类别", "种类", "类型")):
+        return "category" if _has(label, _KIND_WORDS) else None
+    if "项目" in label:
+        return "item" if _has(label, _ITEM_WORDS) else None
+    if "工种" in label:
+        return "item" if _has(label, ("特种", "作业", "操作")) else _TRADE
+    if "岗位" in label:
+        return "job"
     return None
 
 
@@ -340,7 +466,8 @@ def cell_text(cell: Cell) -> str:
 
 @dataclass
 class Header:
-    #: Index (into grid.rows) of the first and the last header row.
+    #: Index (into grid.rows) of the first and the last header row; hint rows under the
+    #: column names (``hints``) count as header rows.
     first: int
     last: int
     #: Field → column index, and field → the header text seen there.
@@ -351,10 +478,17 @@ class Header:
     #: Later columns that named a field already taken by an earlier column.
     duplicates: list[tuple[int, str, str]] = field(default_factory=list)
     title: str | None = None
+    #: Rows of filling hints under the column names (（必填）, 格式：YYYY-MM-DD), up to ``last``.
+    hints: list[int] = field(default_factory=list)
+
+    @property
+    def label_last(self) -> int:
+        """The last row holding column names."""
+        return self.last - len(self.hints)
 
     @property
     def two_rows(self) -> bool:
-        return self.last > self.first
+        return self.label_last > self.first
 
 
 def find_header(grid: Grid) -> Header | None:
@@ -362,29 +496,77 @@ def find_header(grid: Grid) -> Header | None:
     rows = grid.rows
     limit = min(len(rows), HEADER_SCAN_ROWS)
     for index in range(limit):
-        top = [cell_text(c) for c in rows[index]]
-        if sum(1 for t in top if t) < 2 and index + 1 >= limit:
+        if index + 1 >= limit and sum(1 for c in rows[index] if cell_text(c)) < 2:
             continue
-        single = _map_labels(top)
-        combined: _Mapping | None = None
-        if index + 1 < len(rows):
-            below = [cell_text(c) for c in rows[index + 1]]
-            if not _looks_like_data(rows[index + 1]):
-                combined = _map_labels(_combine(grid, index, top, below))
-                if not _adds_fields(single, combined, below) or _stands_alone(below, combined):
-                    combined = None
-        chosen, last = (combined, index + 1) if combined and combined.complete else (single, index)
-        if chosen.complete:
-            return Header(
-                first=index,
-                last=last,
-                columns=chosen.columns,
-                labels=chosen.labels,
-                unknown=chosen.unknown,
-                duplicates=chosen.duplicates,
-                title=_title(rows[:index]),
-            )
+        header = header_at(grid, index)
+        if header is not None:
+            return header
     return None
+
+
+def header_at(grid: Grid, index: int, *, titled: bool = True) -> Header | None:
+    """The header whose first row is ``rows[index]``, if that row (alone or with the row
+    below) names both 姓名 and an ID; hint rows under it are part of it. ``titled``: look for
+    the title line above (the rows above are read, so a caller scanning a long sheet says no).
+    """
+    rows = grid.rows
+    top = [cell_text(c) for c in rows[index]]
+    single = _map_labels(top)
+    combined: _Mapping | None = None
+    following = rows[index + 1] if index + 1 < len(rows) else None
+    if following is not None and not _looks_like_data(following) and not is_hint_row(following):
+        below = [cell_text(c) for c in following]
+        combined = _map_labels(_combine(grid, index, top, below))
+        if not _adds_fields(single, combined, below) or _stands_alone(below, combined):
+            combined = None
+    chosen, last = (combined, index + 1) if combined and combined.complete else (single, index)
+    if not chosen.complete:
+        return None
+    hints: list[int] = []
+    while last + 1 < len(rows) and len(hints) < _MAX_HINT_ROWS and is_hint_row(rows[last + 1]):
+        last += 1
+        hints.append(last)
+    return Header(
+        first=index,
+        last=last,
+        columns=chosen.columns,
+        labels=chosen.labels,
+        unknown=chosen.unknown,
+        duplicates=chosen.duplicates,
+        title=_title(rows[:index]) if titled else None,
+        hints=hints,
+    )
+
+
+# ---- hint rows under the column names ----------------------------------------------------
+
+# Templates handed out by a 主管部门 tell the filler what each column wants, in a row under the
+# column names: （必填）, （18位，文本格式）, 例如：低压电工作业, 格式：YYYY-MM-DD, 请填写….
+_MAX_HINT_ROWS = 3
+_HINT_START = re.compile(
+    r"^(?:[(（\[【〔<《][^)）\]】〕>》]*[)）\]】〕>》]$"
+    r"|(?:例如|比如|例|如|注|格式|提示|说明|填写说明)\s*[:：]"
+    r"|(?:请|需|须|应)?(?:填写|输入|选择|按|填入|下拉))"
+)
+_HINT_WORDS = re.compile(
+    r"必填|选填|非必填|可不填|可空|文本格式|格式[:：为]|yyyy|请填|下拉选择|如实填写", re.IGNORECASE
+)
+_ID_DIGITS = re.compile(r"\d{15}")
+
+
+def is_hint_row(row: Row) -> bool:
+    """The row holds filling hints only (and so no ID, no number, no date)."""
+    seen = False
+    for cell in row:
+        if not isinstance(cell, str):
+            return False
+        text = unicodedata.normalize("NFKC", cell).strip()
+        if not text:
+            continue
+        if _ID_DIGITS.search(text) or not (_HINT_START.match(text) or _HINT_WORDS.search(text)):
+            return False
+        seen = True
+    return seen
 
 
 @dataclass
@@ -393,10 +575,25 @@ class _Mapping:
     labels: dict[str, str] = field(default_factory=dict)
     unknown: list[tuple[int, str]] = field(default_factory=list)
     duplicates: list[tuple[int, str, str]] = field(default_factory=list)
+    #: 工种 columns and bare 到期日期 columns, decided once the whole row is read.
+    trades: list[tuple[int, str]] = field(default_factory=list)
+    dues: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
         return "name" in self.columns and "id_number" in self.columns
+
+    def take(self, found: str, column: int, shown: str) -> None:
+        """The column names ``found``, unless an earlier column already did."""
+        if found in self.columns:
+            self.duplicates.append((column, shown, found))
+        else:
+            self.columns[found] = column
+            self.labels[found] = shown
+
+
+# Fields that show a header is about certificates, so that a bare 到期日期 is the certificate's.
+_CERTIFICATE_FIELDS = ("cert_number", "category", "item", "issuer", *DATE_FIELDS)
 
 
 def _map_labels(labels: list[str] | list[tuple[str, ...]]) -> _Mapping:
@@ -407,23 +604,46 @@ def _map_labels(labels: list[str] | list[tuple[str, ...]]) -> _Mapping:
         candidates = tuple(c for c in candidates if c)
         if not candidates:
             continue
-        found: str | None = None
-        shown = candidates[0]
-        for candidate in candidates:
-            found = match_label(candidate)
-            if found:
-                shown = candidate
-                break
+        found, shown = _column_field(candidates)
         if found is None:
             if not any(fold_label(c) in _IGNORED for c in candidates):
-                mapping.unknown.append((column, candidates[0]))
-            continue
-        if found in mapping.columns:
-            mapping.duplicates.append((column, shown, found))
-            continue
-        mapping.columns[found] = column
-        mapping.labels[found] = shown
+                # Under a merged parent the whole label says most: 劳动合同 / 起.
+                mapping.unknown.append((column, max(candidates, key=len)))
+        elif found == _TRADE:
+            mapping.trades.append((column, shown))
+        elif found == _DUE:
+            mapping.dues.append((column, shown))
+        else:
+            mapping.take(found, column, shown)
+    # Dues first: a 工种 column is no sign that the header is about certificates.
+    if any(f in mapping.columns for f in _CERTIFICATE_FIELDS):
+        for column, shown in mapping.dues:
+            mapping.take("valid_until", column, shown)
+    else:
+        mapping.unknown.extend(mapping.dues)
+    for column, shown in mapping.trades:
+        mapping.take("job" if "item" in mapping.columns else "item", column, shown)
+    mapping.unknown.sort()
+    mapping.duplicates.sort()
     return mapping
+
+
+def _column_field(candidates: tuple[str, ...]) -> tuple[str | None, str]:
+    """The field one column names (or ``_TRADE`` / ``_DUE``), and the label that names it."""
+    found: str | None = None
+    shown = candidates[0]
+    for candidate in candidates:
+        answer = _match(candidate)
+        if answer == _DUE:
+            if found is None:
+                found, shown = answer, candidate
+            continue
+        if answer:
+            found, shown = answer, candidate
+            break
+    if (found in DATE_FIELDS or found == _DUE) and any(other_subject(c) for c in candidates):
+        return None, shown  # 有效期 under a merged 劳动合同 or 身份证 above it
+    return found, shown
 
 
 def _combine(grid: Grid, index: int, top: list[str], below: list[str]) -> list[tuple[str, ...]]:
@@ -463,9 +683,10 @@ def _merged_parents(grid: Grid, index: int, width: int) -> dict[int, int]:
     sheet_row = grid.first_row + index
     result: dict[int, int] = {}
     for (r0, c0), (r1, c1) in grid.merges:
-        if r0 <= sheet_row <= r1 and c1 > c0:
-            first = c0 - grid.first_col
-            for column in range(max(first + 1, 0), min(c1 - grid.first_col + 1, width)):
+        first = c0 - grid.first_col
+        # A merge starting left of the grid (a slice of a sheet) holds its text outside it.
+        if r0 <= sheet_row <= r1 and c1 > c0 and first >= 0:
+            for column in range(first + 1, min(c1 - grid.first_col + 1, width)):
                 result[column] = first
     return result
 
@@ -496,6 +717,11 @@ def _looks_like_data(row: Row) -> bool:
     return False
 
 
+def names_a_list(text: str) -> bool:
+    """The text is a title naming a list of people (…花名册, 焊工名单)."""
+    return _TITLE_WORDS.search(text) is not None and not _NOT_TITLE.match(text)
+
+
 def _title(above: list[Row]) -> str | None:
     """The title line above the header: the one naming a roster, else the first lone text."""
     lone: list[str] = []
@@ -504,7 +730,7 @@ def _title(above: list[Row]) -> str | None:
         if len(set(texts)) != 1:
             continue
         text = " ".join(texts[0].split())
-        if _TITLE_WORDS.search(text) and not _NOT_TITLE.match(text):
+        if names_a_list(text):
             return text
         if not _NOT_TITLE.match(text) and ":" not in text and "：" not in text:
             lone.append(text)
@@ -536,22 +762,23 @@ def settle_by_values(grid: Grid, header: Header) -> str | None:
     if not twins and not (id_doubtful and cert_col is not None):
         return None
     sample = grid.rows[header.last + 1 : header.last + 1 + _SAMPLE_ROWS]
+    shift = grid.first_col + 1  # column numbers as the sheet shows them
     id_share = _id_share(sample, id_col)
     if id_share is not None and id_share >= _ID_SHARE:
         if cert_col is not None:
             return None
-        return _twin_as_certificate(header, sample, twins, id_col)
+        return _twin_as_certificate(header, sample, twins, id_col, shift)
     candidates = [*twins]
     if cert_col is not None and id_doubtful:
         candidates.append((cert_col, header.labels["cert_number"]))
     best = _most_ids(sample, candidates)
     if best is None:
         return None
-    return _move_id(header, best, id_col, cert_col, old_is_blank=id_share is None)
+    return _move_id(header, best, id_col, cert_col, shift, old_is_blank=id_share is None)
 
 
 def _twin_as_certificate(
-    header: Header, sample: list[Row], twins: list[tuple[int, str]], id_col: int
+    header: Header, sample: list[Row], twins: list[tuple[int, str]], id_col: int, shift: int
 ) -> str | None:
     """The ID column holds IDs: a doubtful twin of it that does not is the 证号 column."""
     for column, text in twins:
@@ -559,8 +786,8 @@ def _twin_as_certificate(
         if share is not None and share < _ID_SHARE and _doubtful(text):
             _assign(header, "cert_number", column, text)
             return (
-                f"第 {column + 1} 列“{text}”的内容不是身份证号，已作为证号列"
-                f"（身份证号取第 {id_col + 1} 列）"
+                f"第 {column + shift} 列“{text}”的内容不是身份证号，已作为证号列"
+                f"（身份证号取第 {id_col + shift} 列）"
             )
     return None
 
@@ -576,7 +803,13 @@ def _most_ids(sample: list[Row], candidates: list[tuple[int, str]]) -> tuple[int
 
 
 def _move_id(
-    header: Header, new: tuple[int, str], id_col: int, cert_col: int | None, *, old_is_blank: bool
+    header: Header,
+    new: tuple[int, str],
+    id_col: int,
+    cert_col: int | None,
+    shift: int,
+    *,
+    old_is_blank: bool,
 ) -> str:
     """Make ``new`` the ID column. The old one takes the 证号's place when the two swap, or
     when there is no 证号 column and the old one is not empty; otherwise it is ignored."""
@@ -589,8 +822,8 @@ def _move_id(
     else:
         role = "已忽略"
     return (
-        f"第 {new_id + 1} 列“{new_text}”的内容是身份证号，已作为身份证号列；"
-        f"第 {id_col + 1} 列“{old_text}”的内容不是身份证号，{role}"
+        f"第 {new_id + shift} 列“{new_text}”的内容是身份证号，已作为身份证号列；"
+        f"第 {id_col + shift} 列“{old_text}”的内容不是身份证号，{role}"
     )
 
 

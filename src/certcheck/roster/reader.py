@@ -17,9 +17,20 @@ from pathlib import Path
 
 from certcheck.gcpause import paused
 from certcheck.models import InputIssue, Worker
-from certcheck.roster.header import FIELDS, Header, find_header, settle_by_values
+from certcheck.roster.header import (
+    FIELDS,
+    Header,
+    bare_due,
+    cell_text,
+    find_header,
+    is_date_label,
+    other_subject,
+    settle_by_values,
+    some_document,
+)
 from certcheck.roster.model import Roster, RosterError, SkippedSheet
 from certcheck.roster.rows import build_workers
+from certcheck.roster.tables import Table, split_tables
 from certcheck.roster.values import is_blank
 from certcheck.tablefile.grid import Book, Grid, SheetInfo, SheetUnreadable
 from certcheck.tablefile.opening import (
@@ -62,38 +73,97 @@ def _read(path: Path, wanted: str | None, today: date) -> Roster:
     several = len(chosen) > 1
     workers: list[Worker] = []
     seen: dict[str, str] = {}
-    for grid, header in chosen:
-        own: list[InputIssue] = []
-        settled = settle_by_values(grid, header)
-        if settled:
-            own.append(InputIssue(grid.row_number(header.last), "column_by_values", settled))
-        own.extend(_header_issues(grid, header))
-        sheet_workers, row_issues = build_workers(grid, header, today)
-        own.extend(row_issues)
+    title: str | None = None
+    for number, (grid, header) in enumerate(chosen):
+        tables = split_tables(grid, header)
+        sheet_workers, own = _read_tables(tables, today)
         if several:
             prefix = f"工作表“{grid.name}”："
             own = [InputIssue(i.row, i.code, prefix + i.message) for i in own]
         issues.extend(own)
         workers.extend(sheet_workers)
-        for name, label in header.labels.items():
-            seen.setdefault(name, label)
+        for table in tables:
+            for name, label in table.header.labels.items():
+                seen.setdefault(name, label)
+        if number == 0:
+            title = tables[0].header.title
     return Roster(
         file=path,
         sheets=tuple(grid.name for grid, _ in chosen if grid.name),
         workers=tuple(workers),
         issues=tuple(issues),
         columns={f: seen[f] for f in FIELDS if f in seen},
-        title=chosen[0][1].title,
+        title=title,
         skipped=tuple(skipped),
     )
 
 
+def _read_tables(tables: list[Table], today: date) -> tuple[list[Worker], list[InputIssue]]:
+    """The workers of a sheet's tables, in order, and the notes on their headers and rows.
+
+    The columns are the headers' own, settled by the values under each; a header repeating
+    the one above takes that one's settled columns, and is noted once.
+    """
+    workers: list[Worker] = []
+    issues: list[InputIssue] = []
+    for number, table in enumerate(tables):
+        grid, header = table.grid, table.header
+        if table.repeats is not None:
+            model = tables[table.repeats].header
+            header.columns, header.labels = dict(model.columns), dict(model.labels)
+            issues.append(_repeated(grid, header))
+        else:
+            if number:
+                issues.append(_another_table(tables[number - 1], table))
+            settled = settle_by_values(grid, header)
+            if settled:
+                issues.append(
+                    InputIssue(grid.row_number(header.label_last), "column_by_values", settled)
+                )
+            issues.extend(_header_issues(grid, header))
+        table_workers, row_issues = build_workers(grid, header, today)
+        workers.extend(table_workers)
+        issues.extend(row_issues)
+    return workers, issues
+
+
+def _repeated(grid: Grid, header: Header) -> InputIssue:
+    first, last = grid.row_number(header.first), grid.row_number(header.last)
+    rows = f"（第 {first}–{last} 行）" if last > first else "行"
+    return InputIssue(first, "repeated_header", f"重复的表头{rows}，已跳过")
+
+
+def _another_table(previous: Table, table: Table) -> InputIssue:
+    """The note that a sheet holds one more table, read by its own header."""
+    grid, header = table.grid, table.header
+    row = grid.row_number(header.first)
+    if grid.first_row + header.first == previous.grid.first_row + previous.header.first:
+        last = grid.first_col + max(header.columns.values()) + 1
+        where = f"第 {grid.first_col + 1}–{last} 列是并排的另一张表"
+    else:
+        where = f"第 {row} 行起是另一张表"
+    fields = _short("、".join(header.labels[f] for f in ("name", "id_number")))
+    return InputIssue(row, "several_tables", f"{where}（表头：{fields}…），按它自己的表头读取")
+
+
 _Chosen = list[tuple[Grid, Header]]
-# Sheet names that say "instructions" or "example", with the reason a skipped sheet is given.
+# Sheet names that say "instructions", "example" or "template", with the reason a skipped sheet
+# is given. The whole name must say so: 模板班 (a formwork crew), 示范车间 and 说明书装订组 are
+# rosters. Around the word a name may only hold what a roster's name holds (特种作业人员花名册
+# 模板), joining words (填表说明及示例), a note (模板（勿删）) and a sheet number (Sheet说明2).
 _NOT_A_ROSTER = (
-    (re.compile(r"说明|须知|要求|注意事项|帮助"), "填表说明"),
-    (re.compile(r"示例|样表|样例|范例|例表|示范"), "示例"),
-    (re.compile(r"模板|模版"), "模板"),
+    ("填表说明", r"说明|须知|要求|注意事项|帮助|指南|指引"),
+    ("示例", r"示例|样表|样例|范例|例表|示范|样本|举例"),
+    ("模板", r"模板|模版"),
+)
+_NAME_DECORATION = (
+    r"特种作业|特殊工种|作业|人员|花名册|名册|名单|登记|信息|台账|填表|填报|填写|使用|导入|上报"
+    r"|表格|表|页|sheet|勿删|请勿删除|不要删除|不可删除|及|和|与|[\d()（）\[\]【】、,，.\-_]"
+)
+_NOT_A_ROSTER_NAME = re.compile(
+    "(?:{0})*(?:{1})(?:{0}|{1})*".format(
+        _NAME_DECORATION, "|".join(words for _, words in _NOT_A_ROSTER)
+    )
 )
 _HIDDEN = "隐藏"
 _EMPTY = "空表"
@@ -231,8 +301,11 @@ class _Picking:
 
 
 def _not_a_roster(name: str) -> str | None:
-    for pattern, why in _NOT_A_ROSTER:
-        if pattern.search(name):
+    folded = _fold(name)
+    if not _NOT_A_ROSTER_NAME.fullmatch(folded):
+        return None
+    for why, words in _NOT_A_ROSTER:
+        if re.search(words, folded):
             return why
     return None
 
@@ -289,7 +362,8 @@ def _field_of(text: str) -> str | None:
 
 def _header_issues(grid: Grid, header: Header) -> list[InputIssue]:
     issues: list[InputIssue] = []
-    header_row = grid.row_number(header.last)
+    header_row = grid.row_number(header.label_last)
+    shift = grid.first_col + 1  # column numbers as the sheet shows them
     if header.two_rows:
         issues.append(
             InputIssue(
@@ -298,24 +372,49 @@ def _header_issues(grid: Grid, header: Header) -> list[InputIssue]:
                 f"表头占两行（第 {grid.row_number(header.first)}–{header_row} 行），已合并识别",
             )
         )
-    for column, text in header.unknown:
+    for index in header.hints:
+        texts = [t for t in (cell_text(c) for c in grid.rows[index]) if t]
         issues.append(
             InputIssue(
-                header_row,
-                "unknown_column",
-                f"未识别的列“{_short(text)}”（第 {column + 1} 列），已忽略",
+                grid.row_number(index),
+                "hint_row",
+                f"表头下的填写提示行（“{_short(texts[0])}”…），已跳过，不作为人员",
             )
+        )
+    for column, text in header.unknown:
+        issues.append(
+            InputIssue(header_row, "unknown_column", _unknown_column(text, column + shift))
         )
     for column, text, field_name in header.duplicates:
         issues.append(
             InputIssue(
                 header_row,
                 "duplicate_column",
-                f"列“{_short(text)}”（第 {column + 1} 列）与前面的"
+                f"列“{_short(text)}”（第 {column + shift} 列）与前面的"
                 f"“{header.labels[field_name]}”含义相同，已忽略",
             )
         )
     return issues
+
+
+def _unknown_column(text: str, column: int) -> str:
+    """Why a column is not read: a date of a 证件 that may be the identity card, a date about
+    something else than the certificate, a bare 到期日期 in a header naming no certificate
+    column, or a name not understood."""
+    where = f"列“{_short(text)}”（第 {column} 列）"
+    if some_document(text) and is_date_label(text):
+        return (
+            f"{where}没有写明是身份证还是操作证的日期，已忽略；"
+            "如是操作证的有效期，请把表头改为“操作证有效期至”"
+        )
+    if other_subject(text) and is_date_label(text):
+        return f"{where}不是证书的日期，已忽略"
+    if bare_due(text):
+        return (
+            f"{where}没有写明是什么的日期，表中也没有证号、作业类别等证书列，已忽略；"
+            "如是操作证的有效期，请把表头改为“有效期至”"
+        )
+    return f"未识别的列“{_short(text)}”（第 {column} 列），已忽略"
 
 
 def _short(text: str) -> str:
