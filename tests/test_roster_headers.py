@@ -416,7 +416,7 @@ def test_hint_rows_under_a_two_row_header_in_an_xls(tmp_path: Path) -> None:
         merges={"花名册": [(0, 1, 0, 0), (0, 1, 1, 1), (0, 0, 2, 4)]},
     )
     roster = read(path)
-    assert [(w.row, w.name, w.declared.cert_number) for w in roster.workers] == [
+    assert [(w.row, w.name, w.declared.cert_shown) for w in roster.workers] == [
         (5, "张三", "T" + ID_A)
     ]
     assert roster.columns["cert_number"] == "证号"

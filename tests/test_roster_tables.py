@@ -126,7 +126,7 @@ def test_a_second_table_under_a_two_row_header_reads_both_rows(tmp_path: Path) -
         merges=["A4:B4", "C4:D4", "A8:B8", "C8:D8"],
     )
     roster = read(path)
-    assert [(w.row, w.name, w.declared.cert_number, w.declared.valid_until)
+    assert [(w.row, w.name, w.declared.cert_shown, w.declared.valid_until)
             for w in roster.workers] == [
         (2, "张三", None, None),
         (6, "王五", "T" + ID_C, date(2029, 1, 1)),

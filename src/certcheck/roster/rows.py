@@ -156,7 +156,8 @@ class _Layout:
 
 def _layout(header: Header) -> _Layout:
     columns = header.columns
-    mapped = sorted(columns.values())
+    # A job title alone does not make a row a worker (a line saying 岗位 only is no person).
+    mapped = sorted(c for f, c in columns.items() if f != "job")
     return _Layout(
         name=columns["name"],
         id_number=columns["id_number"],
@@ -167,7 +168,7 @@ def _layout(header: Header) -> _Layout:
         issuer=columns.get("issuer"),
         dates=tuple((f, columns[f]) for f in DATE_FIELDS if f in columns),
         mapped=mapped,
-        width=mapped[-1] + 1,
+        width=max(columns.values()) + 1,
         has_from="valid_from" in columns,
         header_name=fold_label(header.labels["name"]),
         header_id=fold_label(header.labels["id_number"]),
