@@ -30,14 +30,18 @@ _UNPAIRED = re.compile("[\ud800-\udfff]")
 _MAY_HOLD_ONE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 
 #: The error handler for writers: ``open(path, "w", encoding="utf-8", errors=ENCODE_ERRORS)``
-#: writes U+FFFD for an unpaired surrogate.
+#: writes U+FFFD for an unpaired surrogate (``?`` in an encoding other than UTF-8).
 ENCODE_ERRORS = "certcheck.unpaired-to-fffd"
 
 
-def _replace_unpaired(error: UnicodeError) -> tuple[str, int]:
+def _replace_unpaired(error: UnicodeError) -> tuple[str | bytes, int]:
     if not isinstance(error, UnicodeEncodeError):
         raise error
-    return "\ufffd" * (error.end - error.start), error.end
+    count = error.end - error.start
+    if error.encoding.lower().replace("_", "-").startswith("utf-8"):
+        # An encoder takes only ASCII text back from a handler: UTF-8 is given U+FFFD's bytes.
+        return "\ufffd".encode() * count, error.end
+    return "?" * count, error.end
 
 
 codecs.register_error(ENCODE_ERRORS, _replace_unpaired)

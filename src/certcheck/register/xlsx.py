@@ -375,10 +375,11 @@ def sample_label(meta: RegisterMeta) -> str:
 
 def sheet_lines(reg: Register) -> tuple[list[str], list[str]]:
     """The sheets read, with their workers in this register (``电工（12 人）``), and the sheets
-    skipped, with why (``填表说明：…``)."""
+    skipped, with why (``填表说明：…``). A worker's own sheet name is mended here, since the
+    rows' text is not mended beforehand (``_facts_mended``)."""
     meta = reg.meta
     counts = count_by_sheet((sheet_of(f, meta.sheets) for f in reg.findings), meta.sheets)
-    read = [f"{name}（{n} 人）" for name, n in counts]
+    read = [mend(f"{name}（{n} 人）") for name, n in counts]
     skipped = [f"{name}：{why}" for name, why in meta.skipped_sheets]
     return read, skipped
 
