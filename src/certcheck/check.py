@@ -1,30 +1,27 @@
 """Asking a source for every person: the engine's contract and the plain loop for local sources.
 
 Each distinct query is asked once, the cache answers when it can, and a failing cache or source
-never takes the run down. Whatever a source returns is vetted (``vetted``) before anything else
-sees it: only a well-formed outcome reaches the rules and the cache. A local source
-(``ImmediateSource``, e.g. a registry file) is asked in a plain loop; any other source goes
-through the asynchronous engine (``certcheck.engine``: concurrency, rate limit, retries), which
-is only loaded when one does, so that a local lookup starts without asyncio or tenacity.
+never takes the run down. Whatever a source returns is vetted (``certcheck.vetting``) before
+anything else sees it: only a well-formed outcome reaches the rules and the cache. A local
+source (``ImmediateSource``, e.g. a registry file) is asked in a plain loop; any other source
+goes through the asynchronous engine (``certcheck.engine``: concurrency, rate limit, retries),
+which is only loaded when one does, so that a local lookup starts without asyncio or tenacity.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import Protocol
 
 from certcheck.ids import mask_id
-from certcheck.jsontext import holds_unpaired, mend
 from certcheck.models import (
     Answer,
-    CertRecord,
     Failed,
     FailureKind,
     Found,
@@ -33,6 +30,7 @@ from certcheck.models import (
     Query,
 )
 from certcheck.sources.interface import ImmediateSource, LookupSource
+from certcheck.vetting import vetted
 
 __all__ = [
     "AnswerStore",
@@ -41,8 +39,6 @@ __all__ = [
     "ProgressListener",
     "SystemClock",
     "run_lookups",
-    "type_words",
-    "vetted",
 ]
 
 log = logging.getLogger(__name__)
@@ -161,108 +157,7 @@ def cached_answer(store: AnswerStore, identity: str, query: Query) -> Answer | N
     return replace(cached, cached=True)
 
 
-# ---- what a source returned -------------------------------------------------------------
-
-#: A ``CertRecord``'s text and date attributes. A plugin can build a record holding anything,
-#: and a text where a date belongs would make the rules' comparisons raise.
-_RECORD_TEXTS = ("name", "cert_number", "category", "item", "issuer", "status_text", "origin")
-_RECORD_DATES = ("first_issued", "valid_from", "valid_until", "review_due", "reviewed")
-_OUTCOMES = "an outcome (Found, NotFound or Failed)"
-#: The detail of a "found" without records, which would otherwise read as "nothing found".
-EMPTY_FOUND = "source error: it answered found, with no record"
-
-
-def type_words(value: object) -> str:
-    """What ``value`` is, by its type's name only: what a source holds may be personal data."""
-    if value is None:
-        return "None"
-    if isinstance(value, type):
-        return f"the class {value.__name__}"
-    return type(value).__name__
-
-
-def vetted(value: object) -> tuple[Outcome, bool]:
-    """What a source returned, as an outcome the rules and the cache can trust, and whether the
-    source was at fault.
-
-    Anything but a well-formed ``Found``, ``NotFound`` or ``Failed`` (None, a dict, a string,
-    an exception, a coroutine nobody awaited, a ``Found`` of dicts, a record with a text where
-    a date belongs) is ``lookup_failed`` naming its type, never its content. A ``Found``
-    without records is ambiguous: it says found and shows nothing, and read as "nothing found"
-    it could call someone fake, so it is ``unrecognized_response``. Both count as the source's
-    fault. Texts are mended (``jsontext.mend``) so that no writer meets an unpaired surrogate.
-    """
-    problem = _problem(value)
-    if problem is not None:
-        if inspect.iscoroutine(value):
-            value.close()  # never awaited: closed, so that Python does not warn about it
-        return Failed(FailureKind.LOOKUP_FAILED, f"source error: returned {problem}"), True
-    assert isinstance(value, Found | NotFound | Failed)
-    if isinstance(value, Found) and not value.records:
-        return Failed(FailureKind.UNRECOGNIZED_RESPONSE, EMPTY_FOUND, raw=_mended(value.raw)), True
-    return _mended_outcome(value), False
-
-
-def _problem(value: object) -> str | None:
-    """Why ``value`` is not a well-formed outcome, by type names only; None when it is one."""
-    if isinstance(value, Found):
-        records = value.records
-        if not isinstance(records, tuple | list):
-            return f"a Found whose records are {type_words(records)}, not CertRecords"
-        for record in records:
-            problem = _record_problem(record)
-            if problem is not None:
-                return f"a Found with {problem}"
-        return _notes_problem(value)
-    if isinstance(value, NotFound):
-        return _notes_problem(value)
-    if isinstance(value, Failed):
-        return _failed_problem(value) or _notes_problem(value)
-    hint = " (an async function never awaited)" if inspect.iscoroutine(value) else ""
-    return f"{type_words(value)}{hint}, not {_OUTCOMES}"
-
-
-def _record_problem(record: object) -> str | None:
-    if not isinstance(record, CertRecord):
-        return f"a record that is {type_words(record)}, not a CertRecord"
-    if not isinstance(record.id_number, str):
-        return f"a record whose id_number is {type_words(record.id_number)}"
-    for attr in _RECORD_TEXTS:
-        value = getattr(record, attr)
-        if value is not None and not isinstance(value, str):
-            return f"a record whose {attr} is {type_words(value)}"
-    for attr in _RECORD_DATES:
-        value = getattr(record, attr)
-        # A datetime is a date, but comparing one with a date raises.
-        if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
-            return f"a record whose {attr} is {type_words(value)}, not a date"
-    if not isinstance(record.history, bool):
-        return f"a record whose history is {type_words(record.history)}"
-    return None
-
-
-def _notes_problem(outcome: Found | NotFound | Failed) -> str | None:
-    for attr in ("raw", "detail"):
-        value = getattr(outcome, attr)
-        if value is not None and not isinstance(value, str):
-            return f"a {type(outcome).__name__} whose {attr} is {type_words(value)}"
-    return None
-
-
-def _failed_problem(failed: Failed) -> str | None:
-    if not isinstance(failed.kind, FailureKind):
-        return f"a Failed whose kind is {type_words(failed.kind)}"
-    if not isinstance(failed.detail, str):
-        return f"a Failed whose detail is {type_words(failed.detail)}"
-    if not isinstance(failed.transient, bool):
-        return f"a Failed whose transient is {type_words(failed.transient)}"
-    wait = failed.retry_after
-    if wait is not None and (
-        isinstance(wait, bool) or not isinstance(wait, int | float)
-        or not math.isfinite(wait) or wait < 0
-    ):
-        return f"a Failed whose retry_after is {type_words(wait)}, not seconds"
-    return None
+# ---- faults of a source ---------------------------------------------------------------
 
 
 def _raised_failure(exc: Exception, query: Query) -> Failed:
@@ -295,34 +190,6 @@ class FaultLog:
         self._said.add(kind)
         log.warning("数据源 %s 出错（source fault），查询 %s：%s", self._source,
                     mask_id(query.id_number), mask_full_ids(failed.detail))
-
-
-def _mended(text: str | None) -> str | None:
-    return None if text is None else mend(text)
-
-
-def _mended_outcome(outcome: Outcome) -> Outcome:
-    """``outcome`` with U+FFFD for every unpaired surrogate in its texts (the same object when
-    it holds none), and a list of records made the tuple the type promises."""
-    if isinstance(outcome, Found):
-        given = outcome.records
-        records = tuple(_mended_record(r) for r in given)
-        if type(given) is not tuple or any(m is not r for m, r in zip(records, given, strict=True)):
-            outcome = replace(outcome, records=records)
-    raw, detail = outcome.raw, outcome.detail
-    if raw is not None and holds_unpaired(raw):
-        outcome = replace(outcome, raw=mend(raw))
-    if detail is not None and holds_unpaired(detail):
-        outcome = replace(outcome, detail=mend(detail))
-    return outcome
-
-
-def _mended_record(record: CertRecord) -> CertRecord:
-    texts = [record.id_number, *(getattr(record, attr) or "" for attr in _RECORD_TEXTS)]
-    if not holds_unpaired("".join(texts)):
-        return record
-    changes = {attr: _mended(getattr(record, attr)) for attr in _RECORD_TEXTS}
-    return replace(record, id_number=mend(record.id_number), **changes)  # type: ignore[arg-type]
 
 
 def keep_answer(store: AnswerStore, identity: str, query: Query, answer: Answer) -> None:

@@ -8,8 +8,8 @@ with exponential backoff and jitter, honouring ``Retry-After``, without holding 
 slot while it waits. When attempt after attempt fails with no
 answer at all, the source is taken to be unreachable and the queries left are not asked (they
 are failures, so the next run asks them). A source at fault (raising, or returning anything but
-a well-formed outcome: ``check.vetted``) counts towards that as a failure, never as an answer.
-It knows nothing of how a source talks or how a finding is decided, and it never raises
+a well-formed outcome: ``certcheck.vetting``) counts towards that as a failure, never as an
+answer. It knows nothing of how a source talks or how a finding is decided, and it never raises
 because a source did.
 """
 
@@ -38,12 +38,11 @@ from certcheck.check import (
     cached_answer,
     keep_answer,
     mask_full_ids,
-    type_words,
-    vetted,
 )
 from certcheck.ids import mask_id
 from certcheck.models import Answer, Failed, FailureKind, Outcome, Query
 from certcheck.sources.interface import LookupSource
+from certcheck.vetting import type_words, vetted
 
 __all__ = ["LookupEngine", "RateLimiter", "lookup_all"]
 
