@@ -1,10 +1,11 @@
 """Asking a source for every person: the engine's contract and the plain loop for local sources.
 
 Each distinct query is asked once, the cache answers when it can, and a failing cache or source
-never takes the run down. A local source (``ImmediateSource``, e.g. a registry file) is asked in
-a plain loop; any other source goes through the asynchronous engine (``certcheck.engine``:
-concurrency, rate limit, retries), which is only loaded when one does, so that a local lookup
-starts without asyncio or tenacity.
+never takes the run down. Whatever a source returns is vetted (``certcheck.vetting``) before
+anything else sees it: only a well-formed outcome reaches the rules and the cache. A local
+source (``ImmediateSource``, e.g. a registry file) is asked in a plain loop; any other source
+goes through the asynchronous engine (``certcheck.engine``: concurrency, rate limit, retries),
+which is only loaded when one does, so that a local lookup starts without asyncio or tenacity.
 """
 
 from __future__ import annotations
@@ -19,8 +20,17 @@ from datetime import datetime
 from typing import Protocol
 
 from certcheck.ids import mask_id
-from certcheck.models import Answer, Failed, FailureKind, Found, NotFound, Query
+from certcheck.models import (
+    Answer,
+    Failed,
+    FailureKind,
+    Found,
+    NotFound,
+    Outcome,
+    Query,
+)
 from certcheck.sources.interface import ImmediateSource, LookupSource
+from certcheck.vetting import vetted
 
 __all__ = [
     "AnswerStore",
@@ -134,14 +144,52 @@ def scrub_ids(text: str, query: Query) -> str:
 
 def cached_answer(store: AnswerStore, identity: str, query: Query) -> Answer | None:
     """The store's answer for ``query``, marked cached; None also when the store fails, since
-    a broken cache costs a lookup, not the run."""
+    a broken cache costs a lookup, not the run, and for a "found" without records that an
+    earlier version may have kept (see ``vetted``): the query is asked again."""
     try:
         cached = store.get(identity, query)
     except Exception as exc:
         log.warning("读取缓存失败（cache read failed）：%s",
                     scrub_ids(f"{type(exc).__name__}: {exc}", query))
         return None
-    return None if cached is None else replace(cached, cached=True)
+    if cached is None or (isinstance(cached.outcome, Found) and not cached.outcome.records):
+        return None
+    return replace(cached, cached=True)
+
+
+# ---- faults of a source ---------------------------------------------------------------
+
+
+def _raised_failure(exc: Exception, query: Query) -> Failed:
+    """The failure a source's exception gives: its type and message, with IDs masked."""
+    detail = scrub_ids(f"{type(exc).__name__}: {exc}", query)
+    return Failed(FailureKind.LOOKUP_FAILED, f"source error: {detail}")
+
+
+class FaultLog:
+    """Says each kind of fault of a source once per run, not once per person: a plugin that
+    returns None for 5,000 workers gets one line, and each worker's detail says the rest."""
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+        self._said: set[str] = set()
+
+    def raised(self, exc: Exception, query: Query) -> Failed:
+        """The failure ``exc`` gives, said the first time its type is raised."""
+        failed = _raised_failure(exc, query)
+        self._say(type(exc).__name__, query, failed)
+        return failed
+
+    def returned(self, failed: Failed, query: Query) -> None:
+        """``failed`` (from ``vetted``: type names only) said the first time it happens."""
+        self._say(failed.detail, query, failed)
+
+    def _say(self, kind: str, query: Query, failed: Failed) -> None:
+        if kind in self._said:
+            return
+        self._said.add(kind)
+        log.warning("数据源 %s 出错（source fault），查询 %s：%s", self._source,
+                    mask_id(query.id_number), mask_full_ids(failed.detail))
 
 
 def keep_answer(store: AnswerStore, identity: str, query: Query, answer: Answer) -> None:
@@ -197,6 +245,7 @@ def _lookup_immediately(
     """The engine's contract (each query once, cache, progress) for a local source, in a loop."""
     now = (clock or SystemClock()).now
     identity = source.cache_identity
+    faults = FaultLog(source.name)
     unique = list(dict.fromkeys(queries))
     answers: dict[Query, Answer] = {}
     if progress is not None:
@@ -205,12 +254,8 @@ def _lookup_immediately(
         for query in unique:
             answer = cached_answer(store, identity, query) if store is not None else None
             if answer is None:
-                try:
-                    outcome = source.lookup_now(query)
-                except Exception as exc:  # a faulty plugin must not take the run down
-                    detail = scrub_ids(f"{type(exc).__name__}: {exc}", query)
-                    outcome = Failed(FailureKind.LOOKUP_FAILED, f"source error: {detail}")
-                answer = Answer(outcome=outcome, source=source.name, checked_at=now())
+                answer = Answer(outcome=_ask_now(source, query, faults), source=source.name,
+                                checked_at=now())
                 if store is not None:
                     keep_answer(store, identity, query, answer)
             answers[query] = answer
@@ -224,3 +269,15 @@ def _lookup_immediately(
 
             asyncio.run(source.aclose())
     return answers
+
+
+def _ask_now(source: ImmediateSource, query: Query, faults: FaultLog) -> Outcome:
+    try:
+        reply = source.lookup_now(query)
+    except Exception as exc:  # a faulty plugin must not take the run down
+        return faults.raised(exc, query)
+    outcome, faulty = vetted(reply)
+    if faulty:
+        assert isinstance(outcome, Failed)
+        faults.returned(outcome, query)
+    return outcome

@@ -7,8 +7,10 @@ slows the whole run down while the service refuses requests, and retries transie
 with exponential backoff and jitter, honouring ``Retry-After``, without holding a concurrency
 slot while it waits. When attempt after attempt fails with no
 answer at all, the source is taken to be unreachable and the queries left are not asked (they
-are failures, so the next run asks them). It knows nothing of how a source talks or how a
-finding is decided, and it never raises because a source did.
+are failures, so the next run asks them). A source at fault (raising, or returning anything but
+a well-formed outcome: ``certcheck.vetting``) counts towards that as a failure, never as an
+answer. It knows nothing of how a source talks or how a finding is decided, and it never raises
+because a source did.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import inspect
 import logging
 import math
 import random
@@ -29,16 +32,17 @@ from certcheck.check import (
     AnswerStore,
     Clock,
     EngineSettings,
+    FaultLog,
     ProgressListener,
     SystemClock,
     cached_answer,
     keep_answer,
     mask_full_ids,
-    scrub_ids,
 )
 from certcheck.ids import mask_id
 from certcheck.models import Answer, Failed, FailureKind, Outcome, Query
 from certcheck.sources.interface import LookupSource
+from certcheck.vetting import type_words, vetted
 
 __all__ = ["LookupEngine", "RateLimiter", "lookup_all"]
 
@@ -271,6 +275,7 @@ class LookupEngine:
         # a run whose every answer will be "lookup failed" anyway.
         self._failures_in_row = 0
         self._down: str | None = None
+        self._faults = FaultLog(source.name)
 
     def submit(self, query: Query) -> asyncio.Task[Answer]:
         """The task answering ``query``: a new one, or the one already running or done."""
@@ -346,21 +351,39 @@ class LookupEngine:
             if self._down is not None:  # it went down while this one waited for its turn
                 return self._not_asked()
             try:
-                outcome = await self.source.lookup(query)
+                outcome, faulty = await self._ask(query)
             except Exception as exc:  # a faulty source must not take the run down
-                detail = scrub_ids(f"{type(exc).__name__}: {exc}", query)
-                log.warning("数据源 %s 查询 %s 时出错（source raised）：%s", self.source.name,
-                            mask_id(query.id_number), detail)
-                outcome = Failed(FailureKind.LOOKUP_FAILED, f"source error: {detail}")
-        self._watch(outcome)
+                outcome, faulty = self._faults.raised(exc, query), True
+        if faulty:
+            assert isinstance(outcome, Failed)
+            self._failed_again(outcome, "the source does not work, see the detail")
+        else:
+            self._watch(outcome)
         return outcome
+
+    async def _ask(self, query: Query) -> tuple[Outcome, bool]:
+        """The source's outcome, vetted; a fault of the source is said once per kind."""
+        pending = self.source.lookup(query)
+        if inspect.isawaitable(pending):
+            outcome, faulty = vetted(await pending)
+        else:
+            outcome, faulty = Failed(
+                FailureKind.LOOKUP_FAILED,
+                f"source error: lookup returned {type_words(pending)} without awaiting "
+                "(it must be an async def)",
+            ), True
+        if faulty:
+            assert isinstance(outcome, Failed)
+            self._faults.returned(outcome, query)
+        return outcome, faulty
 
     def _watch(self, outcome: Outcome) -> None:
         """Count transient failures in a row; any other outcome shows the source is there.
 
         One with Retry-After is neither: the server answered, and asked for patience. For a
         source that does not report to the limiter itself, that is a refusal, and any other
-        answer an answer.
+        answer an answer. (A fault of the source, such as a plugin returning garbage or
+        raising, is neither an answer nor a refusal: ``_failed_again`` counts it.)
         """
         if not _is_transient(outcome):
             self._failures_in_row = 0
@@ -372,13 +395,16 @@ class LookupEngine:
             if not self._gated:
                 self._limiter.refused(outcome.retry_after)
             return
+        self._failed_again(outcome, "the source seems unreachable, run again later")
+
+    def _failed_again(self, outcome: Failed, why: str) -> None:
+        """One more attempt in a row with no answer; enough of them and the source is down."""
         self._failures_in_row += 1
         if self._down is None and self._failures_in_row >= self.settings.failures_before_giving_up:
             # Logged to the terminal and shared by every query: no one's ID may be in it.
             last = mask_full_ids(outcome.detail)
             self._down = (
-                f"the last {self._failures_in_row} attempts all failed "
-                f"(last: {last}); the source seems unreachable, run again later"
+                f"the last {self._failures_in_row} attempts all failed (last: {last}); {why}"
             )
             log.warning("%s: %s", self.source.name, self._down)
             if not self._gated:

@@ -14,6 +14,7 @@ from certcheck.cli.report import STATUS_STYLE
 from certcheck.cli.screen import cell
 from certcheck.cli.screen import console as make_console
 from certcheck.ids import is_valid_id, mask_id, normalize_id
+from certcheck.jsontext import mend
 from certcheck.models import (
     CertNumber,
     CertRecord,
@@ -203,4 +204,5 @@ def _print_json(finding: Finding, as_of: date, show_id: bool) -> None:
         "checked_at": finding.answer.checked_at.isoformat() if finding.answer else None,
         "certificates": certificates,
     }
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    # mend: a name given on the command line in another encoding must not crash the print.
+    click.echo(mend(json.dumps(data, ensure_ascii=False, indent=2)))

@@ -23,6 +23,7 @@ from typing import Any
 import click
 import httpx
 
+from certcheck import jsontext
 from certcheck.cli.app import FiniteFloatRange, UserError, _guarded, cli
 from certcheck.cli.exit_codes import ExitCode
 from certcheck.ids import is_valid_id, mask_id, normalize_id
@@ -122,7 +123,7 @@ def _print_exchange(number: int, exchange: Exchange, query: Query) -> None:
                + (f", Retry-After {exchange.retry_after:g} s" if exchange.retry_after else ""))
     body = exchange.to_json()["body"]
     try:
-        shown = json.dumps(json.loads(body), ensure_ascii=False, indent=2)
+        shown = json.dumps(jsontext.loads(body), ensure_ascii=False, indent=2)
     except ValueError:
         shown = body
     if len(shown) > SHOWN_BODY:

@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:  # rich is loaded when something is drawn, not to say ``--help``
     from rich.console import Console
 
-#: C0 controls (but tab and newline, handled below), DEL, C1 controls, and the Unicode
-#: controls that reorder or hide text (bidi overrides and isolates, line/paragraph separators).
-_CONTROL = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+#: C0 controls (but tab and newline, handled below), DEL, C1 controls, the Unicode controls
+#: that reorder or hide text (bidi overrides and isolates, line/paragraph separators), and
+#: unpaired surrogates, which no terminal encoding can carry (writing one raises).
+_CONTROL = (
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _BREAKS = "[\t\n]+"
 #: Width given to a console that writes to a file or a pipe: lines are never wrapped there.
 UNWRAPPED = 10_000

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from certcheck.atomic import atomic_write
+from certcheck.jsontext import ENCODE_ERRORS
 from certcheck.register.model import Register
 from certcheck.register.view import HEADERS, Cell, Masker, flat_row
 
@@ -50,7 +51,7 @@ def write_csv(reg: Register, path: Path) -> None:
     masker = Masker(reg.mask_ids)
 
     def writer(tmp: Path) -> None:
-        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        with open(tmp, "w", encoding="utf-8-sig", newline="", errors=ENCODE_ERRORS) as fh:
             out = csv.writer(fh)
             out.writerow(HEADERS)
             sheets = reg.meta.sheets

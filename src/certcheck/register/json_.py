@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from certcheck.atomic import atomic_write
+from certcheck.jsontext import ENCODE_ERRORS, mend
 from certcheck.models import CertRecord, Finding, Status
 from certcheck.register.model import Register
 from certcheck.register.view import Masker, official, sheet_of
@@ -145,15 +146,16 @@ def _chunks(reg: Register) -> Iterator[str]:
 
 
 def dumps(reg: Register) -> str:
-    """The JSON register as text (no trailing newline), Chinese kept readable."""
-    return "".join(_chunks(reg))
+    """The JSON register as text (no trailing newline), Chinese kept readable, and with
+    U+FFFD for an unpaired surrogate, which no terminal or pipe could take."""
+    return mend("".join(_chunks(reg)))
 
 
 def write_json(reg: Register, path: Path) -> None:
     """Write the JSON register to ``path`` atomically, mode 0600."""
 
     def writer(tmp: Path) -> None:
-        with open(tmp, "w", encoding="utf-8") as fh:
+        with open(tmp, "w", encoding="utf-8", errors=ENCODE_ERRORS) as fh:
             fh.writelines(_chunks(reg))
             fh.write("\n")
 

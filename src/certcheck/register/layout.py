@@ -38,8 +38,9 @@ def quick_width(text: str) -> int:
 
     A CJK character is three bytes in UTF-8 and one character, so (bytes + characters) / 2 is
     two for it and one for ASCII; other scripts come out between, never below their width.
+    An unpaired surrogate (written as U+FFFD) counts as three bytes, as U+FFFD does.
     """
-    return (len(text.encode("utf-8")) + len(text) + 1) >> 1
+    return (len(text.encode("utf-8", "surrogatepass")) + len(text) + 1) >> 1
 
 
 def column_width(widest: int, *, minimum: float = 4, maximum: float = 60) -> float:

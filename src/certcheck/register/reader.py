@@ -25,6 +25,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from certcheck import jsontext
 from certcheck.models import (
     REASON_ZH,
     REVOKED_WORDS,
@@ -375,7 +376,7 @@ def _info_from_marker(path: Path, marker: Mapping[str, str]) -> RegisterInfo:
 
 def _marker_json(marker: Mapping[str, str], key: str, where: str) -> Any:
     try:
-        return json.loads(marker[key])
+        return jsontext.loads(marker[key])
     except (json.JSONDecodeError, RecursionError):
         raise RegisterFormatError(
             f"{where}：{key} 无法读取，登记表可能被改动过（not readable）"
@@ -557,7 +558,7 @@ def _json_document(path: Path) -> dict[str, Any]:
         raise RegisterFormatError(f"{path} 远大于任何登记表，拒绝读取（far too large）")
     try:
         with open(path, encoding="utf-8-sig") as fh:
-            data = json.load(fh)
+            data = jsontext.loads(fh.read())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise NotARegister(f"{path} 不是 JSON 登记表（{exc}）") from None
     except RecursionError:

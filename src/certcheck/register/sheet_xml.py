@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from certcheck.dates import EXCEL_EPOCH
+from certcheck.jsontext import ENCODE_ERRORS
 
 #: Excel's longest cell text, in UTF-16 code units; xlsxwriter cuts longer text there.
 MAX_TEXT_UNITS = 32_767
@@ -123,7 +124,9 @@ class RowsFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fh: IO[str] | None = open(path, "w", encoding="utf-8")  # noqa: SIM115
+        self._fh: IO[str] | None = open(  # noqa: SIM115
+            path, "w", encoding="utf-8", errors=ENCODE_ERRORS
+        )
         self.write: Callable[[str], object] = self._fh.write
         #: The last 0-based row written, None when there is none.
         self.last_row: int | None = None

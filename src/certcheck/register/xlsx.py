@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,8 @@ from typing import Any
 import xlsxwriter
 
 from certcheck.atomic import atomic_write
-from certcheck.models import Finding, Status
+from certcheck.jsontext import holds_unpaired, mend
+from certcheck.models import Finding, InputIssue, Status
 from certcheck.register.issue_codes import explain
 from certcheck.register.layout import (
     as_of_text,
@@ -109,7 +111,27 @@ def write_xlsx(reg: Register, path: Path) -> None:
             f"{len(reg.findings)} workers do not fit in one worksheet (Excel's limit is "
             f"{MAX_WORKERS}); write a .csv or .json register instead"
         )
-    atomic_write(path, lambda tmp: _build(reg, tmp))
+    atomic_write(path, lambda tmp: _build(_facts_mended(reg), tmp))
+
+
+def _facts_mended(reg: Register) -> Register:
+    """``reg`` with U+FFFD for an unpaired surrogate in the text xlsxwriter writes (the run's
+    facts, the input issues), which it could not encode. The worker rows need no such copy:
+    ``RowsFile`` writes U+FFFD for one as it writes."""
+    meta, issues = reg.meta, reg.input_issues
+    texts = (meta.source, meta.roster_file, meta.enterprise or "", meta.version, *meta.sheets,
+             *(part for sheet in meta.skipped_sheets for part in sheet),
+             *(part for issue in issues for part in (issue.code, issue.message)))
+    if not any(holds_unpaired(text) for text in texts):
+        return reg
+    meta = replace(
+        meta, source=mend(meta.source), roster_file=mend(meta.roster_file),
+        enterprise=mend(meta.enterprise) if meta.enterprise is not None else None,
+        version=mend(meta.version), sheets=tuple(mend(s) for s in meta.sheets),
+        skipped_sheets=tuple((mend(n), mend(w)) for n, w in meta.skipped_sheets),
+    )
+    issues = tuple(InputIssue(i.row, mend(i.code), mend(i.message)) for i in issues)
+    return replace(reg, meta=meta, input_issues=issues)
 
 
 def _build(reg: Register, target: Path) -> None:
@@ -353,10 +375,11 @@ def sample_label(meta: RegisterMeta) -> str:
 
 def sheet_lines(reg: Register) -> tuple[list[str], list[str]]:
     """The sheets read, with their workers in this register (``电工（12 人）``), and the sheets
-    skipped, with why (``填表说明：…``)."""
+    skipped, with why (``填表说明：…``). A worker's own sheet name is mended here, since the
+    rows' text is not mended beforehand (``_facts_mended``)."""
     meta = reg.meta
     counts = count_by_sheet((sheet_of(f, meta.sheets) for f in reg.findings), meta.sheets)
-    read = [f"{name}（{n} 人）" for name, n in counts]
+    read = [mend(f"{name}（{n} 人）") for name, n in counts]
     skipped = [f"{name}：{why}" for name, why in meta.skipped_sheets]
     return read, skipped
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from certcheck import jsontext
 from certcheck.ids import mask_id
 from certcheck.models import (
     CertRecord,
@@ -129,7 +130,7 @@ class _Captcha:
 
 def _strip_image(body: str) -> str:
     try:
-        data = json.loads(body)
+        data = jsontext.loads(body)
     except ValueError:
         return body
     if isinstance(data, dict) and isinstance(data.get(api.CAPTCHA_IMAGE_KEY), str):
@@ -231,7 +232,7 @@ def _body(exchange: Exchange) -> dict[str, Any] | Failed:
 
 def _json_object(exchange: Exchange) -> dict[str, Any] | Failed:
     try:
-        data = json.loads(exchange.body)
+        data = jsontext.loads(exchange.body)
     except ValueError:
         start = exchange.body.lstrip()[:1]
         if not start:
@@ -411,7 +412,7 @@ def write_recording(
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{id(document):x}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", errors=jsontext.ENCODE_ERRORS) as handle:
             json.dump(document, handle, ensure_ascii=False, indent=1)
         os.replace(temporary, path)
     except BaseException:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -18,6 +17,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from certcheck import jsontext
 from certcheck.catalog import load_catalog
 from certcheck.dates import iso_date, parse_date
 from certcheck.gcpause import paused
@@ -351,7 +351,7 @@ def _check_headers(headers: Iterable[str]) -> None:
 
 def _json_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object]]]:
     check_file_size(path, path.stat().st_size)
-    data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    data = jsontext.loads(path.read_bytes().decode("utf-8-sig"))
     if isinstance(data, dict) and isinstance(data.get("records"), list):
         data = data["records"]
     if not isinstance(data, list):

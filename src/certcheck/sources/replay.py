@@ -9,11 +9,11 @@ retrying: a recording does not change.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from certcheck import jsontext
 from certcheck.models import Failed, FailureKind, Outcome, Query
 from certcheck.sources.interface import (
     NATIONAL_PUBLICATION_DELAY,
@@ -56,7 +56,7 @@ class ReplaySource(ImmediateSource):
     def lookup_now(self, query: Query) -> Outcome:
         path = recording_path(self.directory, query)
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
+            document = jsontext.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return Failed(FailureKind.LOOKUP_FAILED, "nothing recorded for this person")
         except (OSError, ValueError) as exc:
