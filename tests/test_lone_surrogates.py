@@ -157,14 +157,20 @@ def test_a_registry_file_with_lone_surrogates_gives_every_register(registry_run:
     assert rows[3][10] == "T\ufffd" + WANG and rows[4][12] == "低压\ufffd电工作业"
 
 
-@pytest.mark.xfail(reason="rules/registry: an official value holding U+FFFD still decides; "
-                          "under issue 17 it should make the worker unverified", strict=False)
 def test_an_unreadable_official_value_gives_no_verdict(registry_run: Path) -> None:
     d = registry_run
     certcheck("verify", d / "roster.csv", "--source", f"registry:{d / 'registry.json'}",
               "--as-of", AS_OF, "-o", d / "r.json", "--no-progress")
     workers = json.loads((d / "r.json").read_text("utf-8"))["workers"]
-    assert [w["status"] for w in workers[:4]] == ["unverified"] * 4
+    # A name, an ID or an item that cannot be read decides nothing: unverified. An official
+    # 证号 that cannot be read is like none at all: it cannot contradict the roster's number,
+    # and the record's dates and item decide.
+    assert [(w["name"], w["status"], w["reason"]) for w in workers[:4]] == [
+        ("张三", "unverified", "record_incomplete"),
+        ("李四", "unverified", "unrecognized_response"),
+        ("王五", "valid", "ok"),
+        ("赵六", "unverified", "record_incomplete"),
+    ]
 
 
 def test_a_registry_with_lone_surrogates_printed_as_json_and_on_the_terminal(
@@ -511,3 +517,13 @@ def test_an_enterprise_and_a_file_name_in_another_encoding(tmp_path: Path) -> No
                         "--no-progress")
     clean_end(printed, 0)
     assert json.loads(printed.stdout)["enterprise"] == "重庆\ufffd"
+
+
+def test_summary_header_text_in_another_encoding(json_register: Path) -> None:
+    """填报单位 and 填表人 typed in a terminal of another encoding: the form is still written."""
+    form = json_register.with_name("form.xlsx")
+    unit = os.fsdecode("江津区".encode() + b"\xff")
+    done = certcheck("summary", json_register, "-o", form, "--date", "2026-12-01",
+                     "--unit", unit, "--filler", os.fsdecode(b"\xfe"))
+    clean_end(done, 0)
+    assert any("江津区\ufffd" in text for text in xlsx_texts(form))

@@ -327,3 +327,27 @@ def test_a_history_record_never_decides_over_a_current_one() -> None:
     assert verdict(worker(), found(replace(current, history=True))) == (
         "unverified", "record_incomplete",
     )
+
+
+# ---- official values that cannot be read (? or � from a lossy save) -----------------------
+
+
+def test_an_official_name_that_cannot_be_read_is_no_mismatch_and_no_pass() -> None:
+    garbled_name = record(name="张\ufffd")
+    assert verdict(worker(), found(garbled_name)) == ("unverified", "record_incomplete")
+    # Beside a record with the worker's own name, the readable one decides.
+    assert verdict(worker(), found(garbled_name, record())) == ("valid", "ok")
+
+
+def test_an_official_item_or_status_that_cannot_be_read_decides_nothing() -> None:
+    assert verdict(worker(item="低压电工"), found(record(item="低压?电工作业"))) == (
+        "unverified", "record_incomplete",
+    )
+    assert verdict(worker(), found(replace(record(), status_text="有效?"))) == (
+        "unverified", "record_incomplete",
+    )
+
+
+def test_an_official_number_that_cannot_be_read_contradicts_nothing() -> None:
+    w = worker(cert_number="T" + make_id())
+    assert verdict(w, found(record(cert_number="T\ufffd500381"))) == ("valid", "ok")

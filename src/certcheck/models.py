@@ -299,6 +299,12 @@ class Declared:
         return shown_text(self.item)
 
 
+def garbled(text: str | None) -> bool:
+    """The text holds ``?`` or ``\ufffd`` left by a lossy save (GBK, a lone surrogate): the
+    characters there are lost, so it matches nothing for sure and contradicts nothing."""
+    return text is not None and ("\ufffd" in text or "?" in text or "？" in text)
+
+
 def shown_text(value: CertField | TextField) -> str | None:
     """A declared text field as outputs show it: the number or text, or the unread cell."""
     if value is None or isinstance(value, str):
@@ -343,8 +349,7 @@ class Worker:
     @property
     def name_unreadable(self) -> bool:
         """The name holds ``?`` or ``\ufffd`` left by a lossy save: it names nobody for sure."""
-        name = self.name
-        return name is not None and ("?" in name or "\ufffd" in name or "？" in name)
+        return garbled(self.name)
 
     @property
     def shown_name(self) -> str | None:
@@ -412,7 +417,7 @@ class CertRecord:
         text = self.status_text
         if text is None or not text.strip():
             return True
-        return any(word in text for word in KNOWN_STATUS_WORDS)
+        return not garbled(text) and any(word in text for word in KNOWN_STATUS_WORDS)
 
     def to_dict(self) -> dict[str, str | None]:
         """The record with the registry's (Chinese) keys and ISO dates."""

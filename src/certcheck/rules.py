@@ -45,6 +45,7 @@ from certcheck.models import (
     Unreadable,
     WarningCode,
     Worker,
+    garbled,
 )
 from certcheck.names import same_name
 
@@ -174,6 +175,9 @@ class _Case:
     records: tuple[CertRecord, ...]
     #: The records of this person (name matches), after the declared-number filter.
     mine: tuple[CertRecord, ...]
+    #: Records whose holder's name cannot be read (? or �): perhaps the person's, but nothing
+    #: can be decided on them.
+    unsure: tuple[CertRecord, ...]
     #: Some declared number is none of the person's numbered records, and no record of
     #: theirs lacks a number (a record without one proves nothing about the roster's).
     number_mismatch: bool
@@ -333,7 +337,7 @@ def _nothing_found(case: _Case) -> bool:
 
 def _name_mismatch(case: _Case) -> bool:
     worker = case.worker
-    return not any(_holds(r, worker) for r in case.records)
+    return all(_holds(r, worker) is False for r in case.records)
 
 
 def _number_mismatch(case: _Case) -> bool:
@@ -524,11 +528,12 @@ def _case(
     failed = outcome if isinstance(outcome, Failed) else None
     hint, coverages = _declared_work(claims, catalog)
     persons = tuple(r for r in records if _holds(r, worker)) if records else ()
+    unsure = tuple(r for r in records if _holds(r, worker) is None) if records else ()
     mine, mismatch, outdated = _by_number(persons, claims.numbers, traits)
     return _Case(
         worker, claims, answer, as_of, traits, catalog, coverages, hint, failed,
         answer is not None and failed is None and not records,
-        records, mine, mismatch, outdated,
+        records, mine, unsure, mismatch and not unsure, outdated,
     )
 
 
@@ -553,15 +558,21 @@ def _by_number(
     wanted = {cert_key(n) for n in numbers if _number_comparable(n, traits)}
     if not wanted or not persons:
         return persons, False, False
-    numberless = tuple(r for r in persons if not (r.cert_number and r.cert_number.strip()))
-    keys = {cert_key(r.cert_number): r for r in persons if r.cert_number and r.cert_number.strip()}
+    numbered = tuple(r for r in persons if _comparable_number(r.cert_number))
+    numberless = tuple(r for r in persons if not _comparable_number(r.cert_number))
+    keys = {cert_key(r.cert_number or ""): r for r in numbered}
     unmatched = wanted - set(keys)
     if unmatched and not numberless and keys:
         return persons, True, False
-    matched = tuple(r for r in persons if r.cert_number and cert_key(r.cert_number) in wanted)
+    matched = tuple(r for r in numbered if cert_key(r.cert_number or "") in wanted)
     if any(not r.history for r in matched):
         return (*matched, *numberless), False, False
     return persons, False, bool(matched)
+
+
+def _comparable_number(number: str | None) -> bool:
+    """An official number that can prove a declared one wrong: given, and readable."""
+    return bool(number and number.strip()) and not garbled(number)
 
 
 def _warnings(
@@ -586,13 +597,15 @@ def _person_rows(case: _Case) -> list[_Result]:
     return [_item_result(_item(case, coverage)) for coverage in items]
 
 
-def _holds(record: CertRecord, worker: Worker) -> bool:
+def _holds(record: CertRecord, worker: Worker) -> bool | None:
     """The record is the worker's: it carries their name (as read, or as the cell wrote it
     before a marker was taken off), or no name at all (the source matched name and ID
-    itself)."""
+    itself). None when its name cannot be read (? or �): it may be theirs or not."""
     held = record.name
     if held is None:
         return True
+    if garbled(held):
+        return None
     written = worker.written_name
     return same_name(held, worker.name or "") or (written is not None and same_name(held, written))
 
@@ -624,14 +637,15 @@ def _covering(
     covering: list[CertRecord] = []
     undecidable: list[CertRecord] = []
     as_of = case.as_of
-    for record in case.mine:
+    unsure = case.unsure
+    for record in (*case.mine, *unsure) if unsure else case.mine:
         issued = record.first_issued
         if issued is not None and issued > as_of:
             continue
         match = _covers(case.catalog, coverage, record)
         if match is False:
             continue
-        if match is None or record.history:
+        if match is None or record.history or (unsure and record in unsure):
             undecidable.append(record)
         else:
             covering.append(record)
@@ -645,10 +659,12 @@ def _covers(catalog: Catalog, coverage: Coverage | None, record: CertRecord) -> 
         return True
     item = record.item
     if item and item.strip():
-        return catalog.covers(coverage, None, item)
+        return None if garbled(item) else catalog.covers(coverage, None, item)
     category = record.category
     if not (category and category.strip()):
         return False
+    if garbled(category):
+        return None
     if not coverage.known:
         return catalog.covers(coverage, category, None)
     return None if catalog.resolve(category) & coverage.items else False
@@ -858,9 +874,7 @@ def _item_detail(reason: Reason, item: _Item) -> str | None:
 def _incomplete_detail(item: _Item) -> str | None:
     record = item.best
     if record is None:
-        if any(r.history for r in item.undecidable):
-            return "只有历史数据中的证书覆盖该项目，历史记录不作判定"
-        return "官方记录只有作业类别，没有操作项目，不能判定是否覆盖该项目"
+        return _undecidable_detail(item.undecidable, item.case.unsure)
     where = f"（{record.origin}）" if record.origin else ""
     if not record.status_understood:
         return f"证书状态“{record.status_text}”无法识别{where}"
@@ -869,6 +883,17 @@ def _incomplete_detail(item: _Item) -> str | None:
         return f"官方记录的有效期自 {start.isoformat()} 起，核验日当时的状态未显示{where}"
     missing = "有效期结束日期" if record.valid_until is None else "应复审日期"
     return f"官方记录缺少{missing}{where}"
+
+
+def _undecidable_detail(
+    records: tuple[CertRecord, ...], unsure: tuple[CertRecord, ...]
+) -> str:
+    """Why the records that might cover the item decide nothing."""
+    if any(r in unsure or garbled(r.item) or garbled(r.category) for r in records):
+        return "官方记录中有乱码（? 或 �），不能判定"
+    if any(r.history for r in records):
+        return "只有历史数据中的证书覆盖该项目，历史记录不作判定"
+    return "官方记录只有作业类别，没有操作项目，不能判定是否覆盖该项目"
 
 
 def _detail(results: list[_Result], worst: _Result) -> str | None:

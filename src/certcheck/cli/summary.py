@@ -17,6 +17,7 @@ from certcheck.cli.app import UserError, _guarded, cli, parse_as_of, same_file
 from certcheck.cli.exit_codes import ExitCode
 from certcheck.cli.screen import cell, plain
 from certcheck.cli.screen import console as make_console
+from certcheck.jsontext import mend
 from certcheck.summary import (
     FormHeader,
     Summary,
@@ -114,8 +115,9 @@ def summary(
             if listed is not None and same_file(listed, output):
                 raise click.UsageError(f"-o {output} 是读取的名单之一，请换一个文件名")
     with _guarded():
-        header = FormHeader(unit=unit.strip(), filler=filler.strip(), phone=phone.strip(),
-                            date=day)
+        # Text from a terminal in another encoding arrives with unpaired surrogates.
+        header = FormHeader(unit=mend(unit.strip()), filler=mend(filler.strip()),
+                            phone=mend(phone.strip()), date=day)
         _summary(paths, output, chosen, enterprises, actions, header)
     sys.exit(ExitCode.COMPLIANT)
 

@@ -27,11 +27,14 @@ from certcheck.models import (
     RECORD_FIELDS,
     STATUS_LABEL,
     CertRecord,
+    Failed,
+    FailureKind,
     Found,
     NotFound,
     Outcome,
     Query,
     Regime,
+    garbled,
 )
 from certcheck.sources.interface import (
     NATIONAL_PUBLICATION_DELAY,
@@ -81,6 +84,7 @@ class RegistrySource(ImmediateSource):
         self._regimes = frozenset(
             {Regime.MEM} | {catalog.record_regime(category, item) for category, item in kinds}
         )
+        self._garbled = _garbled_ids(self._by_id)
 
     def covered_regimes(self) -> frozenset[Regime]:
         """特种作业 always; 特种设备 and 建筑施工 when the file holds records of them."""
@@ -97,7 +101,16 @@ class RegistrySource(ImmediateSource):
         if self._only is not None and query.id_number not in self._only:
             # Asked for someone it was not opened for: read everything after all.
             self._by_id = load_registry(self.path)
+            self._garbled = _garbled_ids(self._by_id)
             self._only = None
+        maybe = [r for garbled_id, rs in self._garbled if _may_be(garbled_id, query.id_number)
+                 for r in rs]
+        if maybe:
+            # A record whose ID cannot be read may be this person's: neither "nothing found"
+            # nor the other records can be the whole answer.
+            where = "、".join(r.origin or "?" for r in maybe[:3])
+            return Failed(FailureKind.UNRECOGNIZED_RESPONSE,
+                          f"登记文件中证件号码含乱码的记录（{where}）可能是此人的，无法判定")
         records = self._by_id.get(query.id_number)
         return Found(records) if records else NotFound()
 
@@ -111,6 +124,24 @@ class RegistrySource(ImmediateSource):
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_id.values())
+
+
+def _garbled_ids(
+    by_id: Mapping[str, tuple[CertRecord, ...]]
+) -> tuple[tuple[str, tuple[CertRecord, ...]], ...]:
+    """The records whose 证件号码 holds ? or � (a lossy save): keyed by an ID nobody has."""
+    return tuple((k, v) for k, v in by_id.items() if garbled(k))
+
+
+def _may_be(garbled_id: str, id_number: str) -> bool:
+    """The garbled ID may be ``id_number``: its readable characters stand in it, in order,
+    with no more characters missing than were lost."""
+    readable = [c for c in garbled_id if not garbled(c)]
+    lost = len(garbled_id) - len(readable)
+    if len(id_number) - len(readable) > lost or len(readable) > len(id_number):
+        return False
+    rest = iter(id_number)
+    return all(c in rest for c in readable)
 
 
 def load_registry(path: Path) -> dict[str, tuple[CertRecord, ...]]:
@@ -271,7 +302,7 @@ def _picker(headers: list[str]) -> tuple[Callable[[list[str]], tuple[str, ...]],
 def _keep(record: CertRecord, ids: frozenset[str],
           found: defaultdict[str, list[CertRecord]], kinds: _Kinds) -> None:
     kinds.add((record.category, record.item))
-    if record.id_number in ids:
+    if record.id_number in ids or garbled(record.id_number):
         found[record.id_number].append(record)
 
 
