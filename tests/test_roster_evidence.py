@@ -262,3 +262,15 @@ def test_words_in_a_date_column_of_an_xls_are_not_a_date(tmp_path: Path) -> None
     _, got, _ = verify(path, registry)
     # 未复审 in the reviewed column says "no review": none, understood.
     assert got == {2: ("unverified", "unreadable_cell"), 3: ("valid", "ok")}
+
+
+def test_a_space_between_the_parts_of_a_transliterated_name_is_its_middle_dot(
+    tmp_path: Path,
+) -> None:
+    roster = write_xlsx(tmp_path / "r.xlsx", [
+        ["姓名", "身份证号"],
+        ["阿依古丽 买买提", nth_id(0)],
+        ["张 三", nth_id(1)],        # a space that pads a short name is no separator
+        ["欧阳 修", nth_id(2)],
+    ])
+    assert [w.name for w in read(roster).workers] == ["阿依古丽·买买提", "张三", "欧阳修"]

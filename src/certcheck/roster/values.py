@@ -245,7 +245,7 @@ def name_value(cell: Cell) -> tuple[str | Unclear | None, Notes]:
         shown_notes = "、".join(safe(n) for n in removed if n) or "（空）"
         where = "中" if _LEADING_NOTE.match(raw) else "后"
         notes.append(("name_note_removed", f"姓名“{safe(raw)}”{where}的备注“{shown_notes}”已去掉"))
-    name = normalize_name(bare)
+    name = normalize_name(_spaced_parts(bare))
     if not name:
         return None, [("missing_field", "缺少姓名")]
     if name != bare:
@@ -267,6 +267,22 @@ def name_value(cell: Cell) -> tuple[str | Unclear | None, Notes]:
 
 # A middle dot (or the hyphen typed for one) and an apostrophe (O'Neil) belong in names.
 _NAME_PUNCTUATION = frozenset("\u00b7 -\u2010\u2011\u2012\u2013\u2014\u2212'\u2019")
+
+
+_CJK_PART = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def _spaced_parts(name: str) -> str:
+    """A transliterated name whose parts a space separates (阿依古丽 买买提) stands for the
+    middle dot the ID card has; a space that only pads a short name (张 三, 欧阳 修) does not."""
+    parts = name.split()
+    if (
+        len(parts) > 1
+        and sum(map(len, parts)) >= 5
+        and all(_CJK_PART.fullmatch(part) for part in parts)
+    ):
+        return "\u00b7".join(parts)
+    return name
 
 
 def _name_like(name: str) -> bool:
