@@ -8,6 +8,7 @@ with the error text or the formula to show, and leaves the cell values as calami
 
 from __future__ import annotations
 
+import struct
 import zipfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -314,6 +315,141 @@ def test_xls_marks_are_per_sheet(tmp_path: Path) -> None:
 def test_a_broken_compound_file_is_not_read_with_its_errors_unseen() -> None:
     with pytest.raises(child_marks.MarksUnreadable):
         child_marks._Compound(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
+
+
+# --- ods (as LibreOffice writes it: tests/test_marks_libreoffice.py) -------------------------
+
+
+_ODS_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" '
+    'xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2"'
+)
+_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+    '<manifest:file-entry manifest:full-path="/" '
+    'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+    "</manifest:manifest>"
+)
+_ERROR_CELL = (
+    '<table:table-cell table:formula="of:=NA()" office:value-type="string" '
+    'office:string-value="" calcext:value-type="error"{repeat}><text:p>#N/A</text:p>'
+    "</table:table-cell>"
+)
+
+
+def _text_cell(text: str) -> str:
+    return f'<table:table-cell office:value-type="string"><text:p>{text}</text:p></table:table-cell>'
+
+
+def test_ods_repeated_cells_and_rows_are_each_marked(tmp_path: Path) -> None:
+    """Identical neighbours are one element with a repeat count in ODF; each cell it stands
+    for is marked. A formula stored without any value (a generator that does not calculate)
+    is marked too."""
+    rows = [
+        "<table:table-row>" + _text_cell("姓名") + _text_cell("代码") + _text_cell("项目") + "</table:table-row>",
+        '<table:table-row table:number-rows-repeated="2">' + _text_cell("张三")
+        + _ERROR_CELL.format(repeat=' table:number-columns-repeated="2"') + "</table:table-row>",
+        "<table:table-row>" + _text_cell("李四") + "<table:table-cell/>"
+        + '<table:table-cell table:formula="of:=VLOOKUP([.A4];[$代码.A1:.B9];2;0)"/>'
+        + "</table:table-row>",
+    ]
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NS} office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="花名册">'
+        + "".join(rows) + "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    path = tmp_path / "roster.ods"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", _MANIFEST)
+        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+
+    grid = read_first_sheet(path)
+
+    assert grid.rows == [["姓名", "代码", "项目"], ["张三", "", ""], ["张三", "", ""], ["李四", "", ""]]
+    assert grid.marks == {
+        (1, 1): Mark("error", "#N/A"), (1, 2): Mark("error", "#N/A"),
+        (2, 1): Mark("error", "#N/A"), (2, 2): Mark("error", "#N/A"),
+        (3, 2): Mark("formula", "=VLOOKUP(A4,代码!A1:B9,2,0)"),
+    }
+
+
+# --- xlsb -----------------------------------------------------------------------------------
+# No Python library writes .xlsb; these are the BIFF12 records Excel writes, the fewest a reader
+# needs: book and sheet list, sheet dimension, rows and cells.
+
+
+def _record(number: int, body: bytes = b"") -> bytes:
+    head = bytes([number]) if number < 128 else bytes([(number & 0x7F) | 0x80, number >> 7])
+    assert len(body) < 128
+    return head + bytes([len(body)]) + body
+
+
+def _wide(text: str) -> bytes:
+    return struct.pack("<I", len(text)) + text.encode("utf-16-le")
+
+
+def _row(number: int) -> bytes:
+    return _record(0, struct.pack("<IIHBBBI", number, 0, 300, 0, 0, 0, 0))
+
+
+def _text(col: int, text: str) -> bytes:
+    return _record(6, struct.pack("<II", col, 0) + _wide(text))
+
+
+_XLSB_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="bin" ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.main"/>'
+    '<Override PartName="/xl/worksheets/sheet1.bin" ContentType="application/vnd.ms-excel.worksheet"/>'
+    "</Types>"
+)
+_XLSB_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/{kind}" Target="{target}"/></Relationships>'
+)
+
+
+def test_xlsb_error_cells_error_results_and_empty_results(tmp_path: Path) -> None:
+    book = (_record(131) + _record(143)
+            + _record(156, struct.pack("<II", 0, 1) + _wide("rId1") + _wide("花名册"))
+            + _record(144) + _record(132))
+    no_formula_tokens = struct.pack("<I", 0)
+    sheet_part = (
+        _record(129) + _record(148, struct.pack("<IIII", 0, 3, 0, 1)) + _record(145)
+        + _row(0) + _text(0, "姓名") + _text(1, "操作项目")
+        + _row(1) + _text(0, "张三") + _record(3, struct.pack("<II", 1, 0) + b"\x2a")  # #N/A
+        + _row(2) + _text(0, "李四")  # a formula whose cached result is #DIV/0!
+        + _record(11, struct.pack("<IIBH", 1, 0, 0x07, 0) + no_formula_tokens)
+        + _row(3) + _text(0, "王五")  # a formula whose cached result is empty text
+        + _record(8, struct.pack("<II", 1, 0) + _wide("") + struct.pack("<H", 0) + no_formula_tokens)
+        + _record(146) + _record(130)
+    )
+    path = tmp_path / "roster.xlsb"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", _XLSB_TYPES)
+        archive.writestr("_rels/.rels", _XLSB_RELS.format(kind="officeDocument", target="xl/workbook.bin"))
+        archive.writestr("xl/workbook.bin", book)
+        archive.writestr("xl/_rels/workbook.bin.rels",
+                         _XLSB_RELS.format(kind="worksheet", target="worksheets/sheet1.bin"))
+        archive.writestr("xl/worksheets/sheet1.bin", sheet_part)
+
+    grid = read_first_sheet(path)
+
+    assert grid.rows == [["姓名", "操作项目"], ["张三", ""], ["李四", ""], ["王五", ""]]
+    assert grid.marks == {
+        (1, 1): na("#N/A"),
+        (2, 1): na("#DIV/0!"),
+        (3, 1): formula("=…"),
+    }
 
 
 # --- text -----------------------------------------------------------------------------------
