@@ -44,11 +44,18 @@ _OFFICE_DOCUMENT = "/officeDocument"
 # Any of these in a part means it may hold a formula (``</f>``, ``</x:f>``, ``<f>…</f>``) or an
 # error cell (``t="e"``, ``t = 'e'``). A shared formula's ``<f …/>`` always has a master with text.
 _NEEDLES = (b"f>", b'"e"', b"'e'")
-# What the fast reading cannot follow: "<!" (comment, CDATA), a processing instruction, a cell,
-# row, formula or value tag with a namespace prefix, a cell tag without a plain r first.
-_IRREGULAR = re.compile(
-    rb"<(?:!|\?(?!xml\s)|[^\s<>/=!?:\"']+:(?:c|f|v|is|row)[\s/>]"
-    rb"|c(?! r=\"[A-Z]{1,3}\d{1,7}\")[\s/>])"
+# What the fast reading cannot follow, besides "<!" (comment, CDATA) and "<?" (a processing
+# instruction): a cell tag written otherwise than ``<c r="A1"`` (another space, no r, r not
+# first), and a cell or row tag with a namespace prefix (``<x:c``; text such as "注:c " also
+# matches, which only costs the slower reading).
+_ODD_CELL = re.compile(rb'<c(?! r="[A-Z])[\s/>]')
+_PREFIXED = re.compile(rb":(?:c|row)[\s/>]")
+# A formula not followed by a non-empty value: the cells that may be marked. Found by the
+# regular expression engine alone, so that the common formula with a value costs no Python.
+_NO_VALUE = re.compile(rb"<f(?:\s[^>]*)?(?:/>|>[^<]*</f>)(?!\s*<v(?:\s[^>]*)?>[^<])")
+# The same where xlsxwriter's default 0 is no value either.
+_NO_VALUE_OR_ZERO = re.compile(
+    rb"<f(?:\s[^>]*)?(?:/>|>[^<]*</f>)(?!\s*<v(?:\s[^>]*)?>(?!0</v>)[^<])"
 )
 _CELL_START = b'<c r="'
 _CELL_TAG = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"([^>]*)>')
@@ -149,44 +156,66 @@ def _pieces(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
 def _read_regular(archive: zipfile.ZipFile, info: zipfile.ZipInfo, reader: _Cells) -> bool:
     """Read a part written the usual way; False (with nothing decided) if it is not."""
     for piece in _pieces(archive, info):
-        if _IRREGULAR.search(piece):
+        if _irregular(piece):
             return False
         _read_piece(piece, reader)
     return True
 
 
+def _irregular(piece: bytes) -> bool:
+    return (
+        b"<!" in piece
+        or piece.find(b"<?", 4) >= 0  # past the XML declaration (after a BOM, if any)
+        or _PREFIXED.search(piece) is not None
+        or _ODD_CELL.search(piece) is not None
+    )
+
+
 def _read_piece(piece: bytes, reader: _Cells) -> None:
-    hits: list[int] = []
-    for needle in (b"<f", b'"e"', b"'e'"):
-        position = piece.find(needle)
-        while position >= 0:
-            hits.append(position)
-            position = piece.find(needle, position + 2)
-    hits.sort()
-    done = -1
+    # First the masters of shared formulas (their <f> has a ref; so do merged ranges and the
+    # dimension, which are not in a cell): the other cells show its text moved to their place.
+    hits = _found(piece, b' ref="')
+    no_value = _NO_VALUE_OR_ZERO if reader.calculate_on_load else _NO_VALUE
+    hits.extend(match.start() for match in no_value.finditer(piece))
+    hits.extend(_found(piece, b'"e"'))
+    hits.extend(_found(piece, b"'e'"))
+    done: set[int] = set()
     for hit in hits:
         start = piece.rfind(_CELL_START, 0, hit)
-        if start < 0 or start == done:
-            continue
-        tag = _CELL_TAG.match(piece, start)
-        if tag is None:
-            continue
-        if tag.group(3).endswith(b"/"):
-            body, end = b"", tag.end()
-        else:
-            end = piece.find(b"</c>", tag.end())
-            end = len(piece) if end < 0 else end
-            body = piece[tag.end() : end]
-        if hit >= end:
-            continue  # not inside a cell (a <formula> of conditional formatting, say)
-        done = start
-        reader.cell(
-            int(tag.group(2)) - 1,
-            _column(tag.group(1)) - 1,
-            _attribute_text(_TYPE.search(tag.group(3))),
-            _formula(body),
-            _value(body),
-        )
+        if start >= 0 and start not in done and _read_cell(piece, start, hit, reader):
+            done.add(start)
+
+
+def _found(piece: bytes, needle: bytes) -> list[int]:
+    positions = []
+    position = piece.find(needle)
+    while position >= 0:
+        positions.append(position)
+        position = piece.find(needle, position + len(needle))
+    return positions
+
+
+def _read_cell(piece: bytes, start: int, hit: int, reader: _Cells) -> bool:
+    """Hand the cell starting at ``start`` to the reader if ``hit`` lies inside it."""
+    tag = _CELL_TAG.match(piece, start)
+    if tag is None:
+        return False
+    if tag.group(3).endswith(b"/"):
+        body, end = b"", tag.end()
+    else:
+        end = piece.find(b"</c>", tag.end())
+        end = len(piece) if end < 0 else end
+        body = piece[tag.end() : end]
+    if hit >= end:
+        return False  # not inside a cell (a <formula> of conditional formatting, say)
+    reader.cell(
+        int(tag.group(2)) - 1,
+        _column(tag.group(1)) - 1,
+        _attribute_text(_TYPE.search(tag.group(3))),
+        _formula(body),
+        _value(body),
+    )
+    return True
 
 
 def _attribute_text(match: re.Match[bytes] | None) -> str | None:
