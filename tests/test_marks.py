@@ -152,6 +152,31 @@ def test_excel_shared_formula_is_shown_as_the_cell_reads_it(tmp_path: Path) -> N
     }
 
 
+@pytest.mark.parametrize(("calc", "expected"), [
+    ("", {}),
+    ('<calcPr calcId="124519" fullCalcOnLoad="1"/>', {(1, 2): formula("=VLOOKUP(B2,代码!A:B,2,FALSE)")}),
+])
+def test_a_zero_is_no_value_only_where_the_writer_did_not_calculate(
+    tmp_path: Path, calc: str, expected: dict[tuple[int, int], Mark]
+) -> None:
+    """Excel stores 0 for a VLOOKUP of an empty cell: a value (the reader judges it). A writer
+    that asks for calculation on load (fullCalcOnLoad) calculated nothing: its 0 is a default."""
+    body = '<row r="2"><c r="C2"><f>VLOOKUP(B2,代码!A:B,2,FALSE)</f><v>0</v></c></row>'
+    path = tiny_xlsx(tmp_path / "made.xlsx", sheet_xml(body))
+    rewritten = tmp_path / "roster.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(rewritten, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b"</sheets>", b"</sheets>" + calc.encode())
+            target.writestr(info, data)
+
+    grid = read_first_sheet(rewritten)
+
+    assert grid.rows == [[0.0]]
+    assert grid.marks == expected
+
+
 def test_a_long_formula_is_shortened(tmp_path: Path) -> None:
     long_formula = "IF(ISNA(VLOOKUP(B2,'[人员台账.xlsx]特种作业'!$A$1:$Z$999,7,FALSE)),\"\",VLOOKUP(B2,'[人员台账.xlsx]特种作业'!$A$1:$Z$999,7,FALSE))"
     body = f'<row r="2"><c r="C2"><f>{long_formula}</f></c></row>'

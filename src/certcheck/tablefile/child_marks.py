@@ -279,6 +279,7 @@ class _Compound:
 _BOF, _EOF, _BOUNDSHEET, _CODEPAGE, _FILEPASS = 0x0809, 0x000A, 0x0085, 0x0042, 0x002F
 _FORMULA, _BOOLERR, _STRING, _SHRFMLA, _ARRAY = 0x0006, 0x0205, 0x0207, 0x04BC, 0x0221
 _CONTINUE = 0x003C
+_LOOKED_AT = frozenset({_FORMULA, _BOOLERR, _STRING, _SHRFMLA, _ARRAY, _CONTINUE})
 
 
 def _records(stream: bytes, position: int) -> Iterator[tuple[int, bytes]]:
@@ -344,18 +345,25 @@ class _SheetScan:
         self.last_tokens = b""
 
     def run(self, stream: bytes, offset: int) -> Found:
-        depth = 0
-        for number, body in _records(stream, offset):
+        # Most records are values of other kinds; they are stepped over without being copied.
+        depth, position, header = 0, offset, struct.Struct("<HH")
+        while position + 4 <= len(stream):
+            number, size = header.unpack_from(stream, position)
+            start, position = position + 4, position + 4 + size
             if number == _BOF:
                 depth += 1
             elif number == _EOF:
                 depth -= 1
                 if depth <= 0:
                     break
-            elif depth == 1:
-                self.record(number, body)
-        for position, tokens in self.pending.items():
-            self.found[position] = (FORMULA, self.formula_text(tokens))
+            elif depth != 1:
+                continue
+            elif number in _LOOKED_AT:
+                self.record(number, stream[start:position])
+            else:
+                self.awaiting_string = None
+        for cell, tokens in self.pending.items():
+            self.found[cell] = (FORMULA, self.formula_text(tokens))
         return self.found
 
     def record(self, number: int, body: bytes) -> None:
