@@ -331,7 +331,8 @@ class _Cells:
         text = text.replace("_xlfn.", "").replace("_xlws.", "")
         mark = shorten("=" + text) if text else "=…"
         add(self.found, (row, col), FORMULA, mark)
-        if uncalculated and attributes.get("t") == "array":
+        # The other cells of an array formula's range hold no formula of their own.
+        if (uncalculated or default_zero) and attributes.get("t") == "array":
             self._array(attributes.get("ref", ""), mark)
 
     def _shared(self, index: str, row: int, col: int, text: str) -> str:
