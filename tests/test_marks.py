@@ -477,6 +477,31 @@ def test_xlsb_error_cells_error_results_and_empty_results(tmp_path: Path) -> Non
     }
 
 
+# --- the shared corpus of real and odd files ------------------------------------------------
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "spreadsheets"
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="spreadsheet corpus not present beside the repo")
+
+
+@needs_corpus
+def test_excel_saved_error_values() -> None:
+    grid = read_first_sheet(CORPUS / "errors.xlsx")
+
+    assert grid.rows == [[""]] * 7
+    assert grid.marks == {
+        (0, 0): na("#DIV/0!"), (1, 0): na("#NAME?"), (2, 0): na("#VALUE!"), (3, 0): na("#NULL!"),
+        (4, 0): na("#REF!"), (5, 0): na("#NUM!"), (6, 0): na("#N/A"),
+    }
+
+
+@needs_corpus
+def test_biff5_with_a_mac_codepage_is_read_and_has_no_marks() -> None:
+    grid = read_first_sheet(CORPUS / "biff5_write.xls")
+
+    assert grid.rows[0] == [1.0, 2.0, 3.0, ""]
+    assert grid.marks == {}
+
+
 # --- text -----------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ cell does not say what the sheet means.
 
 from __future__ import annotations
 
+import codecs
 import re
 import struct
 import zipfile
@@ -313,11 +314,12 @@ def xls_marks(path: str) -> dict[str, Found]:
 
 
 def _codepage(number: int) -> str:
-    if number == 1200:
-        return "utf-16-le"
-    if number in (367, 0x8000):
-        return "ascii" if number == 367 else "mac-roman"
-    return f"cp{number}"
+    named = {1200: "utf-16-le", 367: "ascii", 10000: "mac-roman", 0x8000: "mac-roman",
+             0x8001: "cp1252"}.get(number)
+    try:
+        return codecs.lookup(named or f"cp{number}").name
+    except LookupError:
+        return "cp1252"  # only sheet names are decoded with it
 
 
 def _sheet_name(raw: bytes, biff8: bool, codepage: str) -> str:
