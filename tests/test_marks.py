@@ -371,6 +371,19 @@ def _text_cell(text: str) -> str:
     return f'<table:table-cell office:value-type="string"><text:p>{text}</text:p></table:table-cell>'
 
 
+def _ods(path: Path, rows: list[str]) -> Path:
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NS} office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="花名册">'
+        + "".join(rows) + "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", _MANIFEST)
+        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
 def test_ods_repeated_cells_and_rows_are_each_marked(tmp_path: Path) -> None:
     """Identical neighbours are one element with a repeat count in ODF; each cell it stands
     for is marked. A formula stored without any value (a generator that does not calculate)
@@ -383,18 +396,8 @@ def test_ods_repeated_cells_and_rows_are_each_marked(tmp_path: Path) -> None:
         + '<table:table-cell table:formula="of:=VLOOKUP([.A4];[$代码.A1:.B9];2;0)"/>'
         + "</table:table-row>",
     ]
-    content = (
-        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NS} office:version="1.2">'
-        '<office:body><office:spreadsheet><table:table table:name="花名册">'
-        + "".join(rows) + "</table:table></office:spreadsheet></office:body></office:document-content>"
-    )
-    path = tmp_path / "roster.ods"
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-        archive.writestr("META-INF/manifest.xml", _MANIFEST)
-        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
 
-    grid = read_first_sheet(path)
+    grid = read_first_sheet(_ods(tmp_path / "roster.ods", rows))
 
     assert grid.rows == [["姓名", "代码", "项目"], ["张三", "", ""], ["张三", "", ""], ["李四", "", ""]]
     assert grid.marks == {
@@ -402,6 +405,25 @@ def test_ods_repeated_cells_and_rows_are_each_marked(tmp_path: Path) -> None:
         (2, 1): Mark("error", "#N/A"), (2, 2): Mark("error", "#N/A"),
         (3, 2): Mark("formula", "=VLOOKUP(A4,代码!A1:B9,2,0)"),
     }
+
+
+def test_ods_error_results_without_libreoffices_error_type(tmp_path: Path) -> None:
+    """A writer without LibreOffice's calcext attribute stores an error result as a number
+    with the error as its text; a formula typed as a date but without its date has no value.
+    calamine leaves that last cell out of the grid altogether: a mark may lie beyond a row's
+    last cell."""
+    rows = [
+        "<table:table-row>" + _text_cell("张三")
+        + '<table:table-cell table:formula="of:=VLOOKUP([.A1];[$代码.A1:.B9];2;0)" '
+        'office:value-type="float" office:value="0"><text:p>#N/A</text:p></table:table-cell>'
+        + '<table:table-cell table:formula="of:=[$代码.C1]" office:value-type="date"/>'
+        + "</table:table-row>",
+    ]
+
+    grid = read_first_sheet(_ods(tmp_path / "roster.ods", rows))
+
+    assert grid.rows == [["张三", 0.0]]
+    assert grid.marks == {(0, 1): na("#N/A"), (0, 2): formula("=代码!C1")}
 
 
 # --- xlsb -----------------------------------------------------------------------------------

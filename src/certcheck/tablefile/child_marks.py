@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import re
 import struct
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -42,6 +43,32 @@ BIFF_ERRORS = {
     0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?",
     0x24: "#NUM!", 0x2A: "#N/A", 0x2B: "#GETTING_DATA",
 }
+
+
+# Excel's and WPS's error values (WPS shows Excel's spellings, in its Chinese UI too), Excel 365's
+# newer ones, and LibreOffice's ``Err:502``. A CSV or HTML export writes them as plain text, and
+# a sheet may hold them as typed text: either way the cell's value is not known.
+_ERROR_TEXTS = frozenset({
+    "#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!", "#SPILL!", "#CALC!",
+    "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!",
+    "#EXTERNAL!",
+})
+# ``#N/A N/A``, ``#N/A Invalid Security``: market-data add-ins' spellings of #N/A; ``Err:502``:
+# LibreOffice; ``########``: a value too wide for its column, as a CSV export writes it.
+_ERROR_SHAPES = re.compile(r"#N/A\s.*|ERR:\d{3}|#{3,}", re.S)
+_MAYBE_ERROR = re.compile("[#＃:：]")
+
+
+def is_error_text(text: str) -> bool:
+    """True for a text that is a spreadsheet's error value (``#N/A``, ``#REF!``), however typed.
+
+    Full-width forms (``＃Ｎ／Ａ``, as a Chinese input method types them), case and surrounding
+    space do not matter.
+    """
+    if _MAYBE_ERROR.search(text) is None:  # the common case, a plain value, decided at once
+        return False
+    folded = unicodedata.normalize("NFKC", text).strip().upper()
+    return folded in _ERROR_TEXTS or _ERROR_SHAPES.fullmatch(folded) is not None
 
 
 class TooManyMarks(Exception):
@@ -121,17 +148,27 @@ class _OdsTable:
         self.row_marks = []
 
 
+# The attribute that holds a formula's result, by its office:value-type.
+_ODS_VALUE = {
+    "float": "value", "percentage": "value", "currency": "value", "date": "date-value",
+    "time": "time-value", "boolean": "boolean-value", "string": "string-value",
+}
+
+
 def ods_cell_mark(elem: Any) -> tuple[str, str] | None:
     """The mark of one ODS cell element whose children have been read, or None."""
     formula = elem.get(_T + "formula")
     if elem.get(_CALCEXT + "value-type") == "error":
-        return ERROR, _cell_text(elem).strip() or "#N/A"
+        return ERROR, shorten(_cell_text(elem).strip()) or "#N/A"
     if formula is None:
         return None
+    shown = _cell_text(elem)
+    # Writers without LibreOffice's calcext attribute store an error result as its text.
+    if is_error_text(shown):
+        return ERROR, shorten(shown.strip())
     kind = elem.get(_O + "value-type")
-    if kind is None or (
-        kind == "string" and not elem.get(_O + "string-value") and not _cell_text(elem)
-    ):
+    result = elem.get(_O + _ODS_VALUE.get(kind or "", "value"))
+    if kind is None or (not result and not shown):
         return FORMULA, shorten("=" + ods_formula_text(formula))
     return None
 

@@ -7,10 +7,8 @@ bool, date, datetime, time, timedelta; "" for an empty cell); CSV and HTML give 
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +20,9 @@ from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
 from certcheck.tablefile import marks as xlsx_marks
 from certcheck.tablefile.child_marks import Found, MarksUnreadable, TooManyMarks
+
+# The roster reader asks this of text cells: an error value typed or exported as text.
+from certcheck.tablefile.child_marks import is_error_text as is_error_text
 from certcheck.tablefile.errors import UnusableFile
 from certcheck.tablefile.guards import password_protected
 
@@ -66,32 +67,6 @@ def marks_problem(exc: Exception) -> str:
         return "错误值或没有结果的公式过多（too many error values or formulas without a value）"
     detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
     return f"无法检查其中的错误值和公式：{detail}"
-
-
-# Excel's and WPS's error values (WPS shows Excel's spellings, in its Chinese UI too), Excel 365's
-# newer ones, and LibreOffice's ``Err:502``. A CSV or HTML export writes them as plain text, and
-# a sheet may hold them as typed text: either way the cell's value is not known.
-_ERROR_TEXTS = frozenset({
-    "#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!", "#SPILL!", "#CALC!",
-    "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!",
-    "#EXTERNAL!",
-})
-# ``#N/A N/A``, ``#N/A Invalid Security``: market-data add-ins' spellings of #N/A; ``Err:502``:
-# LibreOffice; ``########``: a value too wide for its column, as a CSV export writes it.
-_ERROR_SHAPES = re.compile(r"#N/A\s.*|ERR:\d{3}|#{3,}", re.S)
-_MAYBE_ERROR = re.compile("[#＃:：]")
-
-
-def is_error_text(text: str) -> bool:
-    """True for a text that is a spreadsheet's error value (``#N/A``, ``#REF!``), however typed.
-
-    Full-width forms (``＃Ｎ／Ａ``, as a Chinese input method types them), case and surrounding
-    space do not matter.
-    """
-    if _MAYBE_ERROR.search(text) is None:  # the common case, a plain value, decided at once
-        return False
-    folded = unicodedata.normalize("NFKC", text).strip().upper()
-    return folded in _ERROR_TEXTS or _ERROR_SHAPES.fullmatch(folded) is not None
 
 
 @dataclass
