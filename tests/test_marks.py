@@ -407,6 +407,21 @@ def test_ods_repeated_cells_and_rows_are_each_marked(tmp_path: Path) -> None:
     }
 
 
+def test_ods_marks_are_at_sheet_positions_past_empty_rows_and_columns(tmp_path: Path) -> None:
+    rows = [
+        '<table:table-row table:number-rows-repeated="2"><table:table-cell table:number-columns-repeated="3"/></table:table-row>',
+        '<table:table-row><table:table-cell table:number-columns-repeated="2"/>' + _text_cell("姓名") + _text_cell("项目") + "</table:table-row>",
+        '<table:table-row><table:table-cell table:number-columns-repeated="2"/>' + _text_cell("张三")
+        + _ERROR_CELL.format(repeat="") + "</table:table-row>",
+    ]
+
+    grid = read_first_sheet(_ods(tmp_path / "roster.ods", rows))
+
+    assert (grid.first_row, grid.first_col) == (2, 2)
+    assert grid.rows == [["姓名", "项目"], ["张三", ""]]
+    assert grid.marks == {(3, 3): na("#N/A")}
+
+
 def test_ods_error_results_without_libreoffices_error_type(tmp_path: Path) -> None:
     """A writer without LibreOffice's calcext attribute stores an error result as a number
     with the error as its text; a formula typed as a date but without its date has no value.
