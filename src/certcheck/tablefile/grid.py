@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +18,11 @@ from pathlib import Path
 
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
+from certcheck.tablefile import marks as xlsx_marks
+from certcheck.tablefile.child_marks import Found, MarksUnreadable, TooManyMarks
+
+# The roster reader asks this of text cells: an error value typed or exported as text.
+from certcheck.tablefile.child_marks import is_error_text as is_error_text
 from certcheck.tablefile.errors import UnusableFile
 from certcheck.tablefile.guards import password_protected
 
@@ -35,10 +41,32 @@ class Mark:
     empty cell or a default 0; the roster reader must not take either for a value.
     """
 
-    #: ``error``: the cell holds an error value; ``formula``: a formula with no cached value.
+    #: ``error``: the cell holds an error value; ``formula``: a formula whose value is missing
+    #: or empty (never calculated, or ``IFERROR(VLOOKUP(…),"")`` hiding a failed lookup).
     kind: str
-    #: What to show the user: the error text, or the formula.
+    #: What to show the user: the error text (``#N/A``), or the formula, shortened
+    #: (``=VLOOKUP(B3,代码!A:B,2,FALSE)``; ``=VLOOKUP(…)`` or ``=…`` where only that is known).
     text: str
+
+
+def to_marks(found: Found) -> dict[tuple[int, int], Mark]:
+    """Marks from the plain (kind, text) findings, one Mark object per distinct finding."""
+    shared: dict[tuple[str, str], Mark] = {}
+    marks: dict[tuple[int, int], Mark] = {}
+    for position, finding in found.items():
+        mark = shared.get(finding)
+        if mark is None:
+            mark = shared[finding] = Mark(*finding)
+        marks[position] = mark
+    return marks
+
+
+def marks_problem(exc: Exception) -> str:
+    """Why a sheet's error values and formulas could not be checked, for SheetUnreadable."""
+    if isinstance(exc, TooManyMarks):
+        return "错误值或没有结果的公式过多（too many error values or formulas without a value）"
+    detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+    return f"无法检查其中的错误值和公式：{detail}"
 
 
 @dataclass
@@ -141,6 +169,7 @@ def calamine_book(opened: Path, path: Path) -> Book:
         for m in metadata
         if "worksheet" in str(m.typ).lower()
     ]
+    found = _XlsxMarks(opened)
 
     def load(name: str) -> Grid:
         try:
@@ -153,9 +182,26 @@ def calamine_book(opened: Path, path: Path) -> Book:
         except (CalamineError, ValueError, OverflowError) as exc:
             raise SheetUnreadable(str(exc).splitlines()[0][:200]) from exc
         first_row, first_col = start if start else (0, 0)
-        return Grid(name, rows, first_row, first_col, merges=merges)
+        return Grid(name, rows, first_row, first_col, merges=merges, marks=found.sheet(name))
 
     return Book(infos, load)
+
+
+class _XlsxMarks:
+    """The marks of each sheet as it is loaded; the workbook's part map is read once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.book: xlsx_marks.Workbook | None = None
+
+    def sheet(self, name: str) -> dict[tuple[int, int], Mark]:
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                if self.book is None:
+                    self.book = xlsx_marks.workbook(archive)
+                return to_marks(xlsx_marks.sheet_marks(archive, self.book, name))
+        except (MarksUnreadable, TooManyMarks, zipfile.BadZipFile, OSError) as exc:
+            raise SheetUnreadable(marks_problem(exc)) from exc
 
 
 def _is_visible(value: object) -> bool:

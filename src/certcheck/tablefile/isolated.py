@@ -15,8 +15,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+from certcheck.tablefile import child_marks
+from certcheck.tablefile.child_marks import Found, TooManyMarks
 from certcheck.tablefile.errors import UnusableFile
-from certcheck.tablefile.grid import Book, Grid, Merge, Row, SheetInfo, SheetUnreadable, unreadable
+from certcheck.tablefile.grid import (
+    Book,
+    Grid,
+    Merge,
+    Row,
+    SheetInfo,
+    SheetUnreadable,
+    marks_problem,
+    to_marks,
+    unreadable,
+)
 from certcheck.tablefile.guards import password_protected, unsafe
 
 # Address space for the child: calamine's grid for a legitimate roster is tens of MB; a few GiB
@@ -26,8 +38,9 @@ CHILD_MEMORY = 3 * 1024 * 1024 * 1024
 CHILD_CPU_SECONDS = 60
 CHILD_TIMEOUT = 90
 
-# The child imports nothing of certcheck so that it starts fast and cannot be confused by the
-# parent's state; it answers with one pickle of plain values on stdout.
+# The child imports nothing of certcheck but child_marks (standard library and defusedxml only,
+# loaded by its file path) so that it starts fast and cannot be confused by the parent's state;
+# it answers with one pickle of plain values on stdout.
 _CHILD = r"""
 import pickle, sys
 from python_calamine import CalamineWorkbook, PasswordError
@@ -41,48 +54,29 @@ except PasswordError:
 except Exception as exc:
     pickle.dump(("error", (str(exc) or type(exc).__name__).splitlines()[0][:200]), out)
     sys.exit(0)
-ods_merges = {}
-if path.lower().endswith(".ods"):
-    # calamine gives no merged ranges for ODS: read table:number-rows/columns-spanned here.
-    try:
-        import zipfile
-        from defusedxml.ElementTree import iterparse
-        NS_T = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
-        def count(elem, name):
-            try:
-                return max(1, min(int(elem.get(NS_T + name) or 1), 1 << 20))
-            except ValueError:
-                return 1
-        with zipfile.ZipFile(path) as archive, archive.open("content.xml") as stream:
-            depth, name, row, col, found = 0, None, 0, 0, []
-            for event, elem in iterparse(stream, events=("start", "end")):
-                tag = elem.tag
-                if tag == NS_T + "table":
-                    if event == "start":
-                        depth += 1
-                        if depth == 1:
-                            name, row, col, found = elem.get(NS_T + "name"), 0, 0, []
-                    else:
-                        if depth == 1 and name is not None:
-                            ods_merges[name] = found
-                        depth -= 1
-                        elem.clear()
-                elif depth != 1:
-                    continue
-                elif tag == NS_T + "table-row":
-                    if event == "start":
-                        col = 0
-                    else:
-                        row += count(elem, "number-rows-repeated")
-                        elem.clear()
-                elif event == "start" and tag in (NS_T + "table-cell", NS_T + "covered-table-cell"):
-                    rows_spanned = count(elem, "number-rows-spanned")
-                    cols_spanned = count(elem, "number-columns-spanned")
-                    if (rows_spanned > 1 or cols_spanned > 1) and len(found) < 100000:
-                        found.append(((row, col), (row + rows_spanned - 1, col + cols_spanned - 1)))
-                    col += count(elem, "number-columns-repeated")
-    except Exception:
-        ods_merges = {}
+# Error values and formulas without a result, which calamine gives as empty cells, and for ODS
+# the merged ranges, which calamine does not give: read from the file by child_marks, loaded by
+# its path (sys.argv[2]) so that the child imports nothing else of certcheck.
+import importlib.util
+spec = importlib.util.spec_from_file_location("certcheck_child_marks", sys.argv[2])
+marks_module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(marks_module)
+ods_merges, marks, marks_problem = {}, {}, None
+try:
+    lower = path.lower()
+    if lower.endswith(".ods"):
+        for table, (table_merges, table_marks) in marks_module.ods_tables(path).items():
+            ods_merges[table], marks[table] = table_merges, table_marks
+    elif lower.endswith(".xlsb"):
+        marks = marks_module.xlsb_marks(path)
+    else:
+        marks = marks_module.xls_marks(path)
+except MemoryError:
+    pickle.dump(("memory", None), out); sys.exit(0)
+except marks_module.TooManyMarks:
+    marks_problem = "too many"
+except Exception as exc:
+    marks_problem = (str(exc) or type(exc).__name__).splitlines()[0][:120]
 sheets = []
 for m in meta:
     if "worksheet" not in str(m.typ).lower():
@@ -93,7 +87,9 @@ for m in meta:
         rows = sheet.to_python()
         start = sheet.start or (0, 0)
         merges = list(sheet.merged_cell_ranges or []) or ods_merges.get(m.name, [])
-        sheets.append((m.name, visible, (rows, start, merges), None))
+        found = marks.get(m.name)
+        problem = marks_problem or (None if found is not None else "sheet not found")
+        sheets.append((m.name, visible, (rows, start, merges, found or {}, problem), None))
     except PasswordError:
         pickle.dump(("password", None), out); sys.exit(0)
     except MemoryError:
@@ -117,7 +113,7 @@ def isolated_book(path: Path, *, opened: Path | None = None) -> Book:
     ``opened`` is the name the child opens when it differs from the user's file (see
     ``grid.named_for_calamine``); messages always name ``path``.
     """
-    command = [sys.executable, "-c", _CHILD, str(opened or path)]
+    command = [sys.executable, "-c", _CHILD, str(opened or path), child_marks.__file__]
     try:
         done = subprocess.run(
             command,
@@ -145,7 +141,8 @@ def isolated_book(path: Path, *, opened: Path | None = None) -> Book:
     return _book(payload)
 
 
-_Loaded = tuple[list[Row], tuple[int, int], list[Merge]]
+#: rows, start, merges, marks, and why the marks could not be read (None when they were).
+_Loaded = tuple[list[Row], tuple[int, int], list[Merge], Found, str | None]
 
 
 def _book(payload: list[tuple[str, bool, _Loaded | None, str | None]]) -> Book:
@@ -156,8 +153,13 @@ def _book(payload: list[tuple[str, bool, _Loaded | None, str | None]]) -> Book:
         if data is None:
             grids[name] = error or "sheet not loaded"
             continue
-        rows, start, merges = data
-        grids[name] = Grid(name, rows, start[0], start[1], merges=merges)
+        rows, start, merges, found, problem = data
+        if problem is not None:
+            # A sheet whose error values cannot be seen could pass a #N/A off as a blank.
+            cause = TooManyMarks() if problem == "too many" else Exception(problem)
+            grids[name] = marks_problem(cause)
+            continue
+        grids[name] = Grid(name, rows, start[0], start[1], merges=merges, marks=to_marks(found))
 
     def load(name: str) -> Grid:
         grid = grids.get(name)
