@@ -274,3 +274,37 @@ def test_a_space_between_the_parts_of_a_transliterated_name_is_its_middle_dot(
         ["欧阳 修", nth_id(2)],
     ])
     assert [w.name for w in read(roster).workers] == ["阿依古丽·买买提", "张三", "欧阳修"]
+
+
+def test_formulas_without_a_value_and_error_cells_in_a_workbook(tmp_path: Path) -> None:
+    """A VLOOKUP saved by a program that does not calculate, and an error cell: calamine hands
+    both over as empty, and neither may read as "no item" (any certificate would then pass)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["姓名", "身份证号", "操作项目", "有效期至"])
+    ws.append([NAMES[0], nth_id(0), "=VLOOKUP(A2,代码!A:B,2,FALSE)", "2029-01-01"])
+    ws.append([NAMES[1], nth_id(1), "低压电工", "2029-01-01"])
+    ws["D3"] = "#N/A"   # openpyxl stores this as an error cell
+    ws.append([NAMES[2], nth_id(2), "低压电工", "2029-01-01"])
+    # One item for two people, merged, holding an uncalculated formula.
+    ws.append([NAMES[3], nth_id(3), "=代码!B2", "2029-01-01"])
+    ws.append([NAMES[4], nth_id(4), None, "2029-01-01"])
+    ws.merge_cells("C5:C6")
+    wb.save(tmp_path / "r.xlsx")
+    registry = write_registry(tmp_path / "reg.csv", [
+        official(n, nth_id(i)) for i, n in enumerate(NAMES[:5])
+    ])
+    code, got, data = verify(tmp_path / "r.xlsx", registry)
+    assert got == {2: ("unverified", "unreadable_cell"), 3: ("unverified", "unreadable_cell"),
+                   4: ("valid", "ok"), 5: ("unverified", "unreadable_cell"),
+                   6: ("unverified", "unreadable_cell")}
+    assert code == 3
+    messages = {i["row"]: i["message"] for i in data["input_issues"]
+                if i["code"] == "unreadable_cell"}
+    assert messages[2] == ("操作项目“=VLOOKUP(A2,代码!A:B,2,FALSE)”是没有计算结果的公式"
+                           "（公式未计算或引用失效），该人员未核验")
+    assert messages[3] == "有效期至“#N/A”是错误值（公式出错或引用失效），该人员未核验"
+    assert messages[6].startswith("操作项目“=代码!B2”是没有计算结果的公式")

@@ -38,13 +38,12 @@ from certcheck.roster.values import (
     id_value,
     is_blank,
     is_ditto,
-    is_error_text,
     is_placeholder,
     name_value,
     shown,
     text_value,
 )
-from certcheck.tablefile.grid import Cell, Grid, Mark, Row
+from certcheck.tablefile.grid import Cell, Grid, Mark, Row, is_error_text
 
 # What the first text of a non-worker row at the bottom of a roster starts with.
 _FOOTER = re.compile(

@@ -17,7 +17,7 @@ from certcheck.dates import parse_date
 from certcheck.ids import ID_SHAPE, birth_date, check_char, is_valid_id, mask_id, normalize_id
 from certcheck.models import CertNumber, IdProblem
 from certcheck.names import normalize_name
-from certcheck.tablefile.grid import Cell
+from certcheck.tablefile.grid import Cell, is_error_text
 from certcheck.text import INVISIBLE, INVISIBLE_CHARS
 
 #: (code, message) pairs a value produced; the row loop adds the row number.
@@ -89,24 +89,8 @@ _RANGE = re.compile(
 )
 
 
-# Excel's and WPS's error values, as a CSV or a text cell holds them (calamine hands over the
-# error cells of a workbook as empty; the grid's marks say where they were).
-_ERROR_TEXTS = frozenset(
-    {
-        "#N/A", "#N/A N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!",
-        "#SPILL!", "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!",
-        "#UNKNOWN!",
-    }
-)
 # Marks that say "the same as the row above" (同上, ditto marks).
 DITTO = frozenset({"同上", "仝上", "同前", "〃", '"', "“", "”", "〝", "〞", "′′", "''", "同上。"})
-
-
-def is_error_text(text: str) -> bool:
-    """``#N/A``, ``#REF!`` …: a formula's error, not a value."""
-    if not text or text[0] not in "#＃":
-        return False
-    return unicodedata.normalize("NFKC", text).strip().upper() in _ERROR_TEXTS
 
 
 def is_ditto(cell: Cell) -> bool:
