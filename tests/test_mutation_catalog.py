@@ -199,12 +199,12 @@ def test_record_regime() -> None:
 
 def test_hint_from_the_category() -> None:
     catalog = load_catalog()
-    assert catalog.hint("锅炉作业", None, None) is Regime.SPECIAL_EQUIPMENT
-    assert catalog.hint("电工作业", None, None) is None
-    assert catalog.hint("住建局颁发", None, None) is Regime.CONSTRUCTION
-    assert catalog.hint("质量技术监督局颁发", None, None) is Regime.SPECIAL_EQUIPMENT
-    assert catalog.hint("某单位自定类别", None, None) is None
-    assert catalog.hint("某单位自定类别", "渝A042021000123", None) is Regime.CONSTRUCTION
+    assert catalog.hint("锅炉作业", (), None) is Regime.SPECIAL_EQUIPMENT
+    assert catalog.hint("电工作业", (), None) is None
+    assert catalog.hint("住建局颁发", (), None) is Regime.CONSTRUCTION
+    assert catalog.hint("质量技术监督局颁发", (), None) is Regime.SPECIAL_EQUIPMENT
+    assert catalog.hint("某单位自定类别", (), None) is None
+    assert catalog.hint("某单位自定类别", ("渝A042021000123",), None) is Regime.CONSTRUCTION
 
 
 # ---- the cached matching functions (mutmut leaves them alone; see docs/mutation.md) -------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -28,8 +29,11 @@ _CERT_SUFFIX = re.compile(r"(?:特种作业操作证|操作资格证|操作证|�
 _ITEM = re.compile(r"[^、/／,，;；|｜+＋\s]+")
 # Certificate number shapes that belong to another authority (DOMAIN.md).
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-_CONSTRUCTION_NUMBER = re.compile(rf"[{_PROVINCES}][A-Z]\d{{2}}")
+_CONSTRUCTION_NUMBER = re.compile(rf"[{_PROVINCES}][A-Z]\d{{2}}", re.IGNORECASE)
 _SPECIAL_EQUIPMENT_NUMBER = re.compile(r"TS", re.IGNORECASE)
+# The 特种作业 number: T and the holder's 18-character ID.
+_MEM_NUMBER = re.compile(r"T\d{17}[\dX]", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
 
 #: Regimes in the order an unknown name is tested against their keywords: 建筑起重机械 is
 #: construction before its 起重机 makes it special equipment.
@@ -216,37 +220,60 @@ class Catalog:
         return Regime.MEM
 
     def hint(
-        self, category: str | None, cert_number: str | None, issuer: str | None
+        self,
+        category: str | None,
+        cert_numbers: Sequence[str] = (),
+        issuer: str | None = None,
     ) -> Regime | None:
-        """The regime a roster row points to by its issuer, category or certificate number.
+        """The regime a roster row points to by its issuer, category or certificate numbers.
 
-        None when nothing points anywhere: an ambiguous name (电工) then stays with MEM.
+        None when nothing points anywhere: an ambiguous name (电工) then stays with MEM. A 证号
+        cell may list several numbers; numbers that point to different regimes point nowhere.
+        A 特种作业 category (电工作业) is no hint: offices write it for construction
+        electricians too.
         """
         if issuer and issuer.strip():
             for regime in _KEYWORD_ORDER:
-                if any(word in issuer for word in self.regimes[regime].issuer_words):
+                if regime in self.regimes and any(
+                    word in issuer for word in self.regimes[regime].issuer_words
+                ):
                     return regime
         if category and category.strip():
-            entry = self._entry(category, None)
-            if entry is not None and entry.regime is not Regime.MEM:
-                return entry.regime
-            if entry is None:
-                for regime in _KEYWORD_ORDER:
-                    if any(word in category for word in self.regimes[regime].category_words):
-                        return regime
-        return number_regime(cert_number) if cert_number else None
+            by_category = self._category_hint(category)
+            if by_category is not None:
+                return by_category
+        # A bare string is one number, not a sequence of characters.
+        numbers = (cert_numbers,) if isinstance(cert_numbers, str) else cert_numbers
+        regimes = {number_regime(n) for n in numbers if n and n.strip()} - {None}
+        return regimes.pop() if len(regimes) == 1 else None
+
+    def _category_hint(self, category: str) -> Regime | None:
+        entry = self._entry(category, None)
+        if entry is not None:
+            return entry.regime if entry.regime is not Regime.MEM else None
+        for regime in _KEYWORD_ORDER:
+            if regime in self.regimes and any(
+                word in category for word in self.regimes[regime].category_words
+            ):
+                return regime
+        return None
 
 
 def number_regime(cert_number: str) -> Regime | None:
-    """The regime a certificate number's shape belongs to, when it says (渝A04…, TS…)."""
+    """The regime a certificate number's shape belongs to, when it says.
+
+    ``渝A04…`` is 建筑施工, ``TS…`` 特种设备, ``T`` + an 18-character ID 特种作业 (full-width
+    and lower-case alike). A plain ID number says nothing: every regime uses it.
+    """
     # Most numbers are ASCII (T + ID): NFKC cannot change them.
-    number = (
-        cert_number if cert_number.isascii() else unicodedata.normalize("NFKC", cert_number)
-    ).strip()
+    number = cert_number if cert_number.isascii() else unicodedata.normalize("NFKC", cert_number)
+    number = _SPACES.sub("", number)
     if _CONSTRUCTION_NUMBER.match(number):
         return Regime.CONSTRUCTION
     if _SPECIAL_EQUIPMENT_NUMBER.match(number):
         return Regime.SPECIAL_EQUIPMENT
+    if _MEM_NUMBER.fullmatch(number):
+        return Regime.MEM
     return None
 
 

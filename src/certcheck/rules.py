@@ -336,7 +336,8 @@ def _case(
 def _declared_work(worker: Worker, catalog: Catalog) -> tuple[Regime | None, tuple[Coverage, ...]]:
     """The regime the row points to, and what each declared item requires."""
     declared = worker.declared
-    hint = catalog.hint(declared.category, declared.cert_number, declared.issuer)
+    numbers = (declared.cert_number,) if declared.cert_number else ()
+    hint = catalog.hint(declared.category, numbers, declared.issuer)
     return hint, catalog.coverages(declared.category, declared.item, hint)
 
 
