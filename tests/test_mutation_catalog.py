@@ -56,7 +56,9 @@ def test_a_fresh_catalog_resolves_every_kind_of_name(
         # not in the catalog: by keyword
         ("塔吊维修工", Regime.CONSTRUCTION),
         ("锅炉清洗工", Regime.SPECIAL_EQUIPMENT),
-        ("打桩工", None),
+        ("管道疏通工", None),
+        # a provincial construction type (建质〔2008〕75号 item 七)
+        ("打桩工", Regime.CONSTRUCTION),
     ],
 )
 def test_a_fresh_catalog_places_names_in_their_regime(
@@ -131,7 +133,7 @@ def test_alias_values_must_be_names() -> None:
 
 
 def test_unknown_names_resolve_to_nothing() -> None:
-    assert load_catalog().resolve("打桩工") == frozenset()
+    assert load_catalog().resolve("管道疏通工") == frozenset()
     assert load_catalog().resolve("   ") == frozenset()
 
 
@@ -142,29 +144,38 @@ def test_split_keeps_names_with_separators_whole() -> None:
     assert catalog.split("低压 电工、焊工") == ["低压 电工", "焊工"]
     assert catalog.split("焊工/低压 电工") == ["焊工", "低压 电工"]
     assert catalog.split("高处安装、维护、拆除作业、焊工") == ["高处安装、维护、拆除作业", "焊工"]
-    assert catalog.split("打桩工、焊工") == ["打桩工", "焊工"]
+    assert catalog.split("管道疏通工、焊工") == ["管道疏通工", "焊工"]
 
 
 def test_an_unknown_declared_item_is_kept_as_written() -> None:
     catalog = load_catalog()
-    assert catalog.coverages(None, "打桩工") == (
-        Coverage(frozenset(), "打桩工", "打桩工", Regime.MEM),
+    assert catalog.coverages(None, "管道疏通工") == (
+        Coverage(frozenset(), "管道疏通工", "管道疏通工", Regime.MEM),
     )
     # Unknown names are placed by their keywords, before any hint.
     assert catalog.coverages(None, "塔吊维修工") == (
         Coverage(frozenset(), "塔吊维修工", "塔吊维修工", Regime.CONSTRUCTION),
     )
+    # The hint that the keyword outranks stays a possibility.
     assert catalog.coverages(None, "锅炉清洗工", Regime.CONSTRUCTION) == (
-        Coverage(frozenset(), "锅炉清洗工", "锅炉清洗工", Regime.SPECIAL_EQUIPMENT),
+        Coverage(
+            frozenset(),
+            "锅炉清洗工",
+            "锅炉清洗工",
+            Regime.SPECIAL_EQUIPMENT,
+            frozenset({Regime.CONSTRUCTION}),
+        ),
     )
-    assert catalog.coverages(None, "打桩工", Regime.CONSTRUCTION) == (
-        Coverage(frozenset(), "打桩工", "打桩工", Regime.CONSTRUCTION),
+    assert catalog.coverages(None, "管道疏通工", Regime.CONSTRUCTION) == (
+        Coverage(frozenset(), "管道疏通工", "管道疏通工", Regime.CONSTRUCTION),
     )
 
 
-def test_the_category_decides_when_the_item_is_unknown() -> None:
+def test_the_category_never_stands_in_for_an_unknown_item() -> None:
+    # 配电房值班 under 电工作业 is not "any 电工作业 item": it stays unknown.
     (coverage,) = load_catalog().coverages("电工作业", "配电房值班")
-    assert coverage.items == ELECTRICAL
+    assert coverage.items == frozenset()
+    assert not coverage.known
     assert coverage.shown == "配电房值班"
     assert coverage.regime is Regime.MEM
 
@@ -191,7 +202,8 @@ def test_record_regime() -> None:
     assert catalog.record_regime(None, "叉车司机") is Regime.SPECIAL_EQUIPMENT
     assert catalog.record_regime("锅炉作业", "  ") is Regime.SPECIAL_EQUIPMENT
     assert catalog.record_regime("  ", "塔吊维修工") is Regime.CONSTRUCTION
-    assert catalog.record_regime("打桩", "打桩工") is Regime.MEM
+    assert catalog.record_regime("管道", "管道疏通工") is Regime.MEM
+    assert catalog.record_regime(None, "打桩工") is Regime.CONSTRUCTION
     assert catalog.record_regime(None, None) is Regime.MEM
     # the item speaks before the category
     assert catalog.record_regime("锅炉作业", "建筑电工") is Regime.CONSTRUCTION
@@ -234,8 +246,8 @@ def test_a_name_known_only_under_the_hint_is_an_item_not_a_category_fallback() -
     assert _seen(coverages) == [(frozenset({"建筑起重信号司索工"}), "司索工", Regime.CONSTRUCTION)]
 
 
-def test_a_category_known_only_under_the_hint_decides_an_unknown_item() -> None:
+def test_a_category_known_only_under_the_hint_does_not_decide_an_unknown_item() -> None:
     (coverage,) = load_catalog().coverages("安全管理", "锅炉房值班", Regime.SPECIAL_EQUIPMENT)
-    assert coverage.items == {"特种设备安全管理"}
+    assert coverage.items == frozenset()
     assert coverage.shown == "锅炉房值班"
     assert coverage.regime is Regime.SPECIAL_EQUIPMENT

@@ -181,7 +181,9 @@ def test_the_declared_category_alone_is_an_item() -> None:
 
 
 def test_an_unknown_item_is_covered_by_a_record_of_the_same_name() -> None:
-    finding = decide(worker(item="打桩工"), found(record(item="打桩工", category=None)), AS_OF)
+    finding = decide(
+        worker(item="管道疏通工"), found(record(item="管道疏通工", category=None)), AS_OF
+    )
     assert (finding.status, finding.reason) == (Status.VALID, Reason.OK)
     assert finding.warnings == (WarningCode.UNKNOWN_ITEM,)
 
