@@ -251,3 +251,108 @@ def test_a_category_known_only_under_the_hint_does_not_decide_an_unknown_item() 
     assert coverage.items == frozenset()
     assert coverage.shown == "锅炉房值班"
     assert coverage.regime is Regime.SPECIAL_EQUIPMENT
+
+
+# ---- a fresh catalog for what the cached lookups compute once per process ----------------
+# mutmut runs a mutant only against the tests that called its function in the unmutated run;
+# behind the caches, only the first test to ask for a name calls them. A fresh catalog calls
+# them every time.
+
+
+def test_a_fresh_catalog_gives_ambiguous_names_their_alternatives(fresh: Catalog) -> None:
+    (electrician,) = fresh.coverages(None, "电工")
+    assert (electrician.regime, electrician.alternatives) == (
+        Regime.MEM,
+        {Regime.CONSTRUCTION},
+    )
+    (slinger,) = fresh.coverages(None, "司索工")
+    assert (slinger.regime, slinger.alternatives) == (
+        Regime.CONSTRUCTION,
+        {Regime.SPECIAL_EQUIPMENT},
+    )
+    (welder,) = fresh.coverages(None, "焊工（电焊）")
+    assert welder.items == {"熔化焊接与热切割作业"}
+    assert welder.alternatives == {Regime.SPECIAL_EQUIPMENT, Regime.CONSTRUCTION}
+    (settled,) = fresh.coverages(None, "焊接与热切割作业-电焊工")
+    assert settled.alternatives == frozenset()
+    (low,) = fresh.coverages(None, "低压电工")
+    assert low.alternatives == frozenset()
+    (hinted,) = fresh.coverages(None, "电工", Regime.MEM)
+    assert hinted.alternatives == frozenset()
+    # 起重机司机 is also a hinted alias of its own regime: that is no alternative.
+    (crane,) = fresh.coverages(None, "起重机司机")
+    assert (crane.regime, crane.alternatives) == (Regime.SPECIAL_EQUIPMENT, {Regime.CONSTRUCTION})
+    # Each item of a narrowed list keeps what every piece allows.
+    both = fresh.coverages(None, "焊工（电焊、气焊）")
+    assert [(c.items, c.alternatives) for c in both] == [
+        ({"熔化焊接与热切割作业"}, {Regime.SPECIAL_EQUIPMENT, Regime.CONSTRUCTION}),
+        ({"熔化焊接与热切割作业"}, {Regime.SPECIAL_EQUIPMENT, Regime.CONSTRUCTION}),
+    ]
+
+
+def test_a_fresh_catalog_reads_a_bracketed_note(fresh: Catalog) -> None:
+    assert _seen(fresh.coverages(None, "低压电工（复审）")) == [
+        (frozenset({"低压电工作业"}), "低压电工（复审）", Regime.MEM)
+    ]
+    assert not fresh.coverages(None, "低压电工（配电房）")[0].known
+
+
+def test_a_fresh_catalog_narrows_under_a_hint(fresh: Catalog) -> None:
+    # The hint holds inside a narrowed name: 焊工 is 特种设备's, 电焊 its 金属焊接操作.
+    assert _seen(fresh.coverages(None, "焊工（电焊）", Regime.SPECIAL_EQUIPMENT)) == [
+        (frozenset({"金属焊接操作"}), "焊工（电焊）", Regime.SPECIAL_EQUIPMENT)
+    ]
+    # Where the hint makes the names not nest, they are read without it.
+    (low,) = fresh.coverages(None, "电工：低压电工", Regime.CONSTRUCTION)
+    assert (low.items, low.shown, low.regime, low.alternatives) == (
+        {"低压电工作业"},
+        "电工：低压电工",
+        Regime.MEM,
+        frozenset(),
+    )
+    assert _seen(fresh.coverages(None, "电工（高压、低压）", Regime.CONSTRUCTION)) == [
+        (frozenset({"高压电工作业"}), "高压电工作业", Regime.MEM),
+        (frozenset({"低压电工作业"}), "低压电工作业", Regime.MEM),
+    ]
+
+
+def test_a_fresh_catalog_narrows_at_most_four_pieces(fresh: Catalog) -> None:
+    (four,) = fresh.coverages(None, "电工作业-电工-低压电工（复审）")
+    assert four.items == {"低压电工作业"}
+    (five,) = fresh.coverages(None, "电工作业-电工-低压电工-低压（复审）")
+    assert not five.known
+
+
+def test_a_fresh_catalog_shows_each_item_of_a_narrowed_list(fresh: Catalog) -> None:
+    # One catalog item is shown by its name; a name of several items as written.
+    coverages = fresh.coverages(None, "电工作业：电工、低压电工")
+    assert [(c.items, c.shown) for c in coverages] == [
+        (ELECTRICAL, "电工"),
+        (frozenset({"低压电工作业"}), "低压电工作业"),
+    ]
+
+
+def test_a_small_catalog_places_an_unknown_name_without_the_other_regimes() -> None:
+    catalog = Catalog({Regime.MEM: _regime({"电工作业": ("低压电工作业",)})})
+    assert catalog.coverages(None, "管道疏通工") == (
+        Coverage(frozenset(), "管道疏通工", "管道疏通工", Regime.MEM),
+    )
+
+
+def test_a_compound_target_follows_the_hint() -> None:
+    catalog = Catalog(
+        {
+            Regime.MEM: _regime(
+                {"电工作业": ("低压电工作业",), "焊接与热切割作业": ("钎焊作业", "压力焊作业")}
+            ),
+            Regime.CONSTRUCTION: _regime(
+                {"建筑电工": ("建筑电工",)}, hinted={"电工": ("建筑电工",)}
+            ),
+        },
+        {"电工焊工": ("电工", "焊接与热切割作业")},
+    )
+    assert _seen(catalog.coverages(None, "电工焊工", Regime.CONSTRUCTION)) == [
+        (frozenset({"建筑电工"}), "建筑电工", Regime.CONSTRUCTION),
+        # a target of several items is shown as the compound names it
+        (frozenset({"钎焊作业", "压力焊作业"}), "焊接与热切割作业", Regime.MEM),
+    ]

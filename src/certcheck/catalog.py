@@ -221,14 +221,18 @@ class Catalog:
         for key in _forms(name):
             targets = self._compounds.get(key)
             if targets is not None:
-                return tuple(_shown_by_item(t, self._known_entry(t, hint)) for t in targets)
+                return self._compound(targets, hint)
         return self._narrowed(name, hint)
 
-    def _known_entry(self, name: str, hint: Regime | None) -> _Entry:
-        entry = self._lookup(name, hint)
-        if entry is None:  # pragma: no cover - compounds are checked when the catalog is built
-            raise AssertionError(f"catalog name {name!r} vanished")
-        return entry
+    def _compound(self, targets: tuple[str, ...], hint: Regime | None) -> tuple[_Part, ...]:
+        parts: list[_Part] = []
+        for target in targets:
+            # Never None: every target was looked up when the catalog was built.
+            entry = self._lookup(target, hint)
+            if entry is None:  # pragma: no cover
+                return ()
+            parts.append(_shown_by_item(target, entry))
+        return tuple(parts)
 
     def _narrowed(self, name: str, hint: Regime | None) -> tuple[_Part, ...]:
         """A name narrowed by another in the same cell: the narrowest, if the others contain it.
@@ -477,8 +481,8 @@ def _pieces(name: str) -> list[str]:
 
 
 def _common(sets: Iterable[frozenset[Regime]]) -> frozenset[Regime]:
-    groups = list(sets)
-    return frozenset.intersection(*groups) if groups else frozenset()
+    """The regimes every one of several sets allows (never called with none)."""
+    return frozenset.intersection(*sets)
 
 
 def _settled(name: str, resolved: list[tuple[_Part, ...]], index: int) -> tuple[_Part, ...]:
