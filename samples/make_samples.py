@@ -119,7 +119,7 @@ def build() -> tuple[list[list[object]], Registry]:
     person(22, "梁秀英", "架子工", cert=None)
     # uncertified: holds a certificate, but not for the declared item
     person(23, "宋健", "高压电工", cert=None, official=[ok_elec])
-    person(24, "郑霞", "电焊工", cert=None, official=[ok_height])
+    person(24, "郑霞", "熔化焊接与热切割", cert=None, official=[ok_height])
     # unverified: invalid ID (wrong check digit)
     bad = make_id("500381", "19850315", 25)
     wrong_check = bad[:17] + ("0" if bad[17] != "0" else "1")

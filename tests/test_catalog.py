@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from certcheck.catalog import load_catalog
+from certcheck.catalog import load_catalog, number_regime
 from certcheck.models import Regime
 
 
@@ -65,12 +65,15 @@ def test_a_hint_turns_an_ambiguous_name_to_its_regime() -> None:
     catalog = load_catalog()
     assert catalog.resolve("电工", Regime.CONSTRUCTION) == {"建筑电工"}
     assert catalog.resolve("焊工", Regime.SPECIAL_EQUIPMENT) == {"金属焊接操作", "非金属焊接操作"}
-    assert catalog.hint("建筑施工特种作业", None, None) is Regime.CONSTRUCTION
-    assert catalog.hint(None, "渝A042021000123", None) is Regime.CONSTRUCTION
-    assert catalog.hint(None, "TS3150001", None) is Regime.SPECIAL_EQUIPMENT
-    assert catalog.hint(None, None, "重庆市市场监督管理局") is Regime.SPECIAL_EQUIPMENT
-    assert catalog.hint("电工作业", "T500381199001011234", "重庆市应急管理局") is Regime.MEM
-    assert catalog.hint("电工作业", "T500381199001011234", None) is None
+    assert catalog.hint("建筑施工特种作业", (), None) is Regime.CONSTRUCTION
+    assert catalog.hint(None, ("渝A042021000123",), None) is Regime.CONSTRUCTION
+    assert catalog.hint(None, ("TS3150001",), None) is Regime.SPECIAL_EQUIPMENT
+    assert catalog.hint(None, (), "重庆市市场监督管理局") is Regime.SPECIAL_EQUIPMENT
+    assert catalog.hint("电工作业", ("T500381199001011234",), "重庆市应急管理局") is Regime.MEM
+    # T + the ID is the 特种作业 number's shape: it settles 电工 toward 特种作业.
+    assert catalog.hint("电工作业", ("T500381199001011234",), None) is Regime.MEM
+    # A plain ID number is used by every authority: it says nothing.
+    assert catalog.hint("电工作业", ("500381199001011234",), None) is None
 
 
 @pytest.mark.parametrize(
@@ -91,10 +94,57 @@ def test_one_cell_splits_into_its_items(cell: str, parts: list[str]) -> None:
 
 def test_every_alias_points_into_the_catalog() -> None:
     catalog = load_catalog()
-    for alias in catalog.aliases:
-        assert catalog.resolve(alias), alias
+    # The 11th category lists no items: its names are known, and stand for no item.
+    other = "应急管理部门认定的其他作业"
+    assert catalog.categories[other] == ()
+    for alias, targets in catalog.aliases.items():
+        assert catalog.regime_of(alias) is Regime.MEM, alias
+        if targets == (other,):
+            assert catalog.resolve(alias) == frozenset(), alias
+        else:
+            assert catalog.resolve(alias), alias
 
 
 def test_catalog_has_the_eleven_categories() -> None:
     assert len(load_catalog().categories) == 11
     assert set(load_catalog().regimes) == set(Regime)
+
+
+@pytest.mark.parametrize(
+    ("number", "regime"),
+    [
+        ("T500381199001011234", Regime.MEM),
+        ("t500381199001011234", Regime.MEM),
+        ("T50038119900101123X", Regime.MEM),
+        ("T50038119900101123x", Regime.MEM),
+        ("Ｔ５００３８１１９９００１０１１２３４", Regime.MEM),
+        (" T500381199001011234 ", Regime.MEM),
+        ("500381199001011234", None),  # a plain ID: every authority uses it
+        ("T50038119900101123", None),  # 17 characters after the T
+        ("T5003811990010112345", None),
+        ("TS3150001", Regime.SPECIAL_EQUIPMENT),
+        ("ts3150001", Regime.SPECIAL_EQUIPMENT),
+        ("ＴＳ３１５０００１", Regime.SPECIAL_EQUIPMENT),
+        ("渝A042021000123", Regime.CONSTRUCTION),
+        ("渝Ａ０４２０２１０００１２３", Regime.CONSTRUCTION),
+        ("渝a042021000123", Regime.CONSTRUCTION),
+        ("", None),
+    ],
+)
+def test_number_regime(number: str, regime: Regime | None) -> None:
+    assert number_regime(number) is regime
+
+
+def test_a_hint_from_several_numbers() -> None:
+    catalog = load_catalog()
+    mem, se, con = Regime.MEM, Regime.SPECIAL_EQUIPMENT, Regime.CONSTRUCTION
+    assert catalog.hint(None, ("T500381199001011234", "T500381199001011234"), None) is mem
+    assert catalog.hint(None, ("500381199001011234", "T500381199001011234"), None) is mem
+    assert catalog.hint(None, ("渝A042021000123", "TS3150001"), None) is None
+    assert catalog.hint(None, ("T500381199001011234", "渝A042021000123"), None) is None
+    assert catalog.hint(None, ("", "TS3150001"), None) is se
+    assert catalog.hint(None, (), None) is None
+    # the issuer outranks the numbers
+    assert catalog.hint(None, ("渝A042021000123",), "重庆市应急管理局") is mem
+    # a single number passed as text is one number, not its characters
+    assert catalog.hint(None, "渝A042021000123", None) is con

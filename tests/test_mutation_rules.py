@@ -161,9 +161,21 @@ def test_incomplete_detail_without_origin() -> None:
 
 
 def test_several_items_each_get_their_own_verdict_in_the_detail() -> None:
-    finding = decide(worker(item="低压电工、焊工"), found(record()), AS_OF)
+    finding = decide(worker(item="低压电工、熔化焊接"), found(record()), AS_OF)
     assert (finding.status, finding.reason) == (Status.UNCERTIFIED, Reason.ITEM_NOT_COVERED)
-    assert finding.detail == "低压电工：有效；焊工：无证（所持证书不含该作业项目） 持有: 低压电工作业"
+    assert finding.detail == (
+        "低压电工：有效；熔化焊接：无证（所持证书不含该作业项目） 持有: 低压电工作业"
+    )
+
+
+def test_an_item_another_authority_may_hold_names_them_in_the_detail() -> None:
+    finding = decide(worker(item="低压电工、架子工"), found(record()), AS_OF)
+    assert (finding.status, finding.reason) == (Status.UNVERIFIED, Reason.OTHER_AUTHORITY)
+    assert finding.detail == (
+        "低压电工：有效；架子工：未核验（证书归其他部门核发，本数据源不能核验） "
+        "架子工：也可能是建筑施工特种作业操作资格证（住房城乡建设部门），本数据源不能核验；"
+        "请在作业类别或证号中注明"
+    )
 
 
 def test_a_foreign_item_beside_a_mem_item_names_its_authority() -> None:
@@ -181,7 +193,9 @@ def test_the_declared_category_alone_is_an_item() -> None:
 
 
 def test_an_unknown_item_is_covered_by_a_record_of_the_same_name() -> None:
-    finding = decide(worker(item="打桩工"), found(record(item="打桩工", category=None)), AS_OF)
+    finding = decide(
+        worker(item="管道疏通工"), found(record(item="管道疏通工", category=None)), AS_OF
+    )
     assert (finding.status, finding.reason) == (Status.VALID, Reason.OK)
     assert finding.warnings == (WarningCode.UNKNOWN_ITEM,)
 
@@ -265,7 +279,7 @@ def test_an_expired_finding_still_warns_of_an_outdated_roster() -> None:
 
 def test_no_record_warnings_when_the_worst_item_has_no_record() -> None:
     soon = record(valid_until=date(2026, 12, 20))
-    finding = decide(worker(item="低压电工、焊工"), found(soon), AS_OF)
+    finding = decide(worker(item="低压电工、熔化焊接"), found(soon), AS_OF)
     assert finding.reason is Reason.ITEM_NOT_COVERED
     assert finding.warnings == ()
 

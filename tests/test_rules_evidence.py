@@ -46,10 +46,16 @@ HEIGHTS = record(item="登高架设作业", category="高处作业")
 )
 def test_every_item_of_a_cell_must_be_covered(cell: str) -> None:
     assert verdict(worker(item=cell), found(LOW_VOLTAGE, WELDING)) == ("valid", "ok")
-    finding = decide(worker(item=cell), found(LOW_VOLTAGE), AS_OF)
+    # A T-number is a 特种作业 certificate's: 焊工 is then the 特种作业 item, and not covered.
+    mem_card = worker(item=cell, cert_number="T" + make_id())
+    finding = decide(mem_card, found(LOW_VOLTAGE), AS_OF)
     assert (finding.status.value, finding.reason.value) == ("uncertified", "item_not_covered")
     # The detail names the item that is not covered.
     assert "焊" in (finding.detail or "")
+    # With nothing on the row to say which welder's card (焊工 may hold 特种设备's or 建筑施工's),
+    # a source of 特种作业 only cannot call the welder uncertified.
+    if "熔化焊接" not in cell:
+        assert verdict(worker(item=cell), found(LOW_VOLTAGE)) == ("unverified", "other_authority")
 
 
 def test_most_serious_item_wins_expired_over_valid() -> None:

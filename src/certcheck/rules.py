@@ -539,8 +539,7 @@ def _case(
 
 def _declared_work(claims: _Claims, catalog: Catalog) -> tuple[Regime | None, tuple[Coverage, ...]]:
     """The regime the row points to, and what each declared item requires."""
-    numbers = claims.numbers
-    hint = catalog.hint(claims.category, numbers[0] if len(numbers) == 1 else None, claims.issuer)
+    hint = catalog.hint(claims.category, claims.numbers, claims.issuer)
     return hint, catalog.coverages(claims.category, claims.item, hint)
 
 
@@ -659,7 +658,12 @@ def _covers(catalog: Catalog, coverage: Coverage | None, record: CertRecord) -> 
         return True
     item = record.item
     if item and item.strip():
-        return None if garbled(item) else catalog.covers(coverage, None, item)
+        if garbled(item):
+            return None
+        if catalog.covers(coverage, None, item):
+            return True
+        # An official item the catalog does not know may be the declared one by another name.
+        return None if coverage.known and not catalog.resolve(item) else False
     category = record.category
     if not (category and category.strip()):
         return False
@@ -891,6 +895,9 @@ def _undecidable_detail(
     """Why the records that might cover the item decide nothing."""
     if any(r in unsure or garbled(r.item) or garbled(r.category) for r in records):
         return "官方记录中有乱码（? 或 �），不能判定"
+    if any(r.item and r.item.strip() and not r.history for r in records):
+        shown = "、".join(sorted({r.item or "" for r in records if r.item}))
+        return f"官方记录的操作项目“{shown}”不在目录中，不能判定是否覆盖该项目"
     if any(r.history for r in records):
         return "只有历史数据中的证书覆盖该项目，历史记录不作判定"
     return "官方记录只有作业类别，没有操作项目，不能判定是否覆盖该项目"
