@@ -21,6 +21,9 @@ from certcheck.sources.captcha import CaptchaSolver
 from certcheck.sources.interface import SourceError
 
 AS_OF = date(2026, 11, 29)
+#: When the answers the factories build were given: the morning of ``AS_OF``, never "now", so
+#: that nothing a test asserts changes with the day it runs on.
+CHECKED_AT = datetime(2026, 11, 29, 10, tzinfo=UTC)
 
 
 def make_id(prefix17: str = "50038119900101123") -> str:
@@ -83,9 +86,7 @@ def worker(
 
 
 def answer(outcome: Outcome) -> Answer:
-    return Answer(
-        outcome=outcome, source="registry", checked_at=datetime(2026, 11, 29, 10, tzinfo=UTC)
-    )
+    return Answer(outcome=outcome, source="registry", checked_at=CHECKED_AT)
 
 
 def found(*records: CertRecord) -> Answer:

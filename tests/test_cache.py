@@ -1,18 +1,32 @@
 from __future__ import annotations
 
 import stat
-from datetime import UTC, datetime, timedelta
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+
+import pytest
 
 from certcheck.cache import AnswerCache
 from certcheck.models import Answer, Found, NotFound, Query
 from factories import failed, found, make_id, not_found, record
 
 Q = Query(make_id(), "张三")
+#: The day after the factories' answers were given: the cache's "now" in these tests, so that
+#: they pass on any day they run.
+NEXT_DAY = datetime(2026, 11, 30, 10, tzinfo=UTC)
 
 
-def _cache(tmp_path: Path, **kw: object) -> AnswerCache:
-    return AnswerCache(tmp_path / "cache", max_age=kw.pop("max_age", timedelta(days=7)), **kw)  # type: ignore[arg-type]
+def at(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
+def _cache(
+    tmp_path: Path, *, max_age: timedelta = timedelta(days=7), refresh: bool = False,
+    now: datetime = NEXT_DAY,
+) -> AnswerCache:
+    return AnswerCache(tmp_path / "cache", max_age=max_age, refresh=refresh, now=at(now))
 
 
 def test_found_round_trips_with_all_fields(tmp_path: Path) -> None:
@@ -45,9 +59,55 @@ def test_keyed_by_source_and_query(tmp_path: Path) -> None:
 
 def test_too_old_answers_are_not_used(tmp_path: Path) -> None:
     cache = _cache(tmp_path, max_age=timedelta(days=1))
-    old = Answer(NotFound(), "mem", datetime.now(UTC) - timedelta(days=2))
+    old = Answer(NotFound(), "mem", datetime(2026, 11, 28, 9, tzinfo=UTC))
     cache.put("mem", Q, old)
     assert cache.get("mem", Q) is None
+
+
+def test_an_answer_is_used_for_max_age_and_not_a_second_longer(tmp_path: Path) -> None:
+    # The factories' answers were given at 2026-11-29 10:00 UTC; --max-age 7 keeps them 7 days.
+    _cache(tmp_path).put("mem", Q, not_found())
+    last_moment = _cache(tmp_path, now=datetime(2026, 12, 6, 10, tzinfo=UTC))
+    assert last_moment.get("mem", Q) is not None
+    a_second_late = _cache(tmp_path, now=datetime(2026, 12, 6, 10, 0, 1, tzinfo=UTC))
+    assert a_second_late.get("mem", Q) is None
+    # Ages are compared as moments, whatever zone the clock reads in: 18:00 in Beijing is
+    # 10:00 UTC.
+    beijing = timezone(timedelta(hours=8))
+    assert _cache(tmp_path, now=datetime(2026, 12, 6, 18, tzinfo=beijing)).get("mem", Q)
+    assert _cache(tmp_path, now=datetime(2026, 12, 6, 18, 0, 1, tzinfo=beijing)).get("mem", Q) is None
+
+
+@pytest.fixture
+def beijing_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("beijing_local_time")
+def test_a_stored_time_without_a_zone_is_local_time(tmp_path: Path) -> None:
+    cache = _cache(tmp_path)
+    cache.put("mem", Q, not_found())
+    cache._db.execute("UPDATE answers SET checked_at = '2026-11-29T10:00:00'")
+    # 10:00 in Beijing is 02:00 UTC: a day old at 02:00 UTC the next day, not at 10:00.
+    day = timedelta(days=1)
+    in_time = _cache(tmp_path, max_age=day, now=datetime(2026, 11, 30, 2, tzinfo=UTC))
+    assert in_time.get("mem", Q) is not None
+    late = _cache(tmp_path, max_age=day, now=datetime(2026, 11, 30, 2, 0, 1, tzinfo=UTC))
+    assert late.get("mem", Q) is None
+
+
+def test_without_a_pinned_clock_the_cache_measures_by_the_real_one(tmp_path: Path) -> None:
+    # What verify does: no clock given. Ages relative to the real now, so true on any day.
+    real = AnswerCache(tmp_path / "cache", max_age=timedelta(days=7))
+    stale = Query(make_id("11010519491231002"), "李四")
+    real.put("mem", Q, Answer(NotFound(), "mem", datetime.now(UTC) - timedelta(days=6)))
+    real.put("mem", stale, Answer(NotFound(), "mem", datetime.now(UTC) - timedelta(days=8)))
+    assert real.get("mem", Q) is not None
+    assert real.get("mem", stale) is None
 
 
 def test_refresh_ignores_but_overwrites(tmp_path: Path) -> None:
@@ -148,10 +208,10 @@ def test_answers_resume_across_caches_opened_on_the_same_chosen_folder(tmp_path:
     from certcheck.cache import cache_dir
 
     shared = _shared_folder(tmp_path, 0o2775)
-    first = AnswerCache(cache_dir(shared), max_age=timedelta(days=7))
+    first = AnswerCache(cache_dir(shared), max_age=timedelta(days=7), now=at(NEXT_DAY))
     first.put("mem", Q, found(record()))
     first.close()
-    again = AnswerCache(cache_dir(shared), max_age=timedelta(days=7))
+    again = AnswerCache(cache_dir(shared), max_age=timedelta(days=7), now=at(NEXT_DAY))
     assert again.get("mem", Q) is not None
     assert again.path.parent == shared / "certcheck"
     assert stat.S_IMODE(shared.stat().st_mode) == 0o2775

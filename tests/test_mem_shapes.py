@@ -11,7 +11,7 @@ import asyncio
 import base64
 import json
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from certcheck.sources.interface import SourceOptions
 from certcheck.sources.mem import MemSource, captcha_answer, recording_path
 from certcheck.sources.mem_names import name_variants
 from certcheck.sources.replay import ReplaySource
-from factories import AS_OF, ListSolver, make_id, number
+from factories import AS_OF, CHECKED_AT, ListSolver, make_id, number
 from mem_server import CAPTCHA_PNG, CHALLENGE_PAGE, NOT_FOUND_STYLES, MemServer, api_record
 
 BASE = "https://cx.test"
@@ -426,9 +426,9 @@ def test_history_survives_the_cache(tmp_path: Path) -> None:
     with MemServer(history_registry(), history="list") as server:
         outcome = run(source(server.url))
     assert isinstance(outcome, Found)
-    cache = AnswerCache(tmp_path, max_age=__import__("datetime").timedelta(days=30))
+    cache = AnswerCache(tmp_path, max_age=timedelta(days=30), now=lambda: CHECKED_AT)
     try:
-        cache.put("mem", QUERY, Answer(outcome, "mem", datetime.now(UTC)))
+        cache.put("mem", QUERY, Answer(outcome, "mem", CHECKED_AT))
         back = cache.get("mem", QUERY)
     finally:
         cache.close()

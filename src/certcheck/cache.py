@@ -14,8 +14,9 @@ import json
 import os
 import sqlite3
 import stat
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from certcheck.atomic import ensure_private_dir
@@ -96,15 +97,31 @@ def _private_dir(path: Path) -> None:
     os.chmod(path, 0o700)
 
 
+def system_now() -> datetime:
+    """The real clock, as an aware datetime: what a cache judges an answer's age by."""
+    return datetime.now(UTC)
+
+
 def _key(source_id: str, query: Query) -> str:
     # Hashed so the primary key does not spell out who was looked up.
     return hashlib.sha256(f"{source_id}\x1f{query.id_number}\x1f{query.name}".encode()).hexdigest()
 
 
 class AnswerCache:
-    """Implements the engine's ``AnswerStore``: get before asking, put when answered."""
+    """Implements the engine's ``AnswerStore``: get before asking, put when answered.
 
-    def __init__(self, directory: Path, *, max_age: timedelta, refresh: bool = False) -> None:
+    ``now`` is the clock an answer's age is measured by: the real one unless a test pins it
+    (it must return an aware datetime).
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        max_age: timedelta,
+        refresh: bool = False,
+        now: Callable[[], datetime] = system_now,
+    ) -> None:
         _private_dir(directory)
         self.path = directory / FILE_NAME
         if not self.path.exists():
@@ -113,6 +130,7 @@ class AnswerCache:
         os.chmod(self.path, 0o600)
         self.max_age = max_age
         self.refresh = refresh
+        self._now = now
         self.hits = 0
         self.writes = 0
         try:
@@ -140,7 +158,10 @@ class AnswerCache:
             return None
         source, checked_at_text, kind, records_json = row
         checked_at = datetime.fromisoformat(checked_at_text)
-        if datetime.now(checked_at.tzinfo) - checked_at > self.max_age:
+        # certcheck stores aware times; one without a zone (an edited file) is read as local
+        # time rather than failing the comparison with the aware clock.
+        when = checked_at if checked_at.tzinfo is not None else checked_at.astimezone()
+        if self._now() - when > self.max_age:
             return None
         outcome: Found | NotFound
         if kind == "found":
