@@ -59,14 +59,15 @@ def test_lookup_json_and_show_id(registry) -> None:
     assert len(data["certificates"]) == 2
     assert data["certificates"][0]["证件号码"] == holder
     masked = json.loads(run("lookup", "--id", holder, "--name", "张三", "--source",
-                            f"registry:{path}", "--json").stdout)
+                            f"registry:{path}", "--as-of", AS_OF, "--json").stdout)
     assert holder not in json.dumps(masked)
 
 
 def test_lookup_exit_codes_for_problems(registry, tmp_path: Path) -> None:
     path, holder, _ = registry
     bad = holder[:17] + ("0" if holder[17] != "0" else "1")
-    result = run("lookup", "--id", bad, "--name", "张三", "--source", f"registry:{path}")
+    result = run("lookup", "--id", bad, "--name", "张三", "--source", f"registry:{path}",
+                 "--as-of", AS_OF)
     assert result.exit_code == 3
     assert "invalid_id" in result.output
     nobody = run("lookup", "--id", make_id("11010519491231002"), "--name", "王五",

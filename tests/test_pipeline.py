@@ -39,7 +39,7 @@ class Recorder:
 
 
 def test_progress_counts_every_worker_also_those_never_looked_up() -> None:
-    roster = read_roster(SAMPLES / "roster.xlsx")
+    roster = read_roster(SAMPLES / "roster.xlsx", today=AS_OF)
     recorder = Recorder()
     register = run_verify(roster, RegistrySource(SAMPLES / "registry.csv"),
                           RunSettings(as_of=AS_OF), EngineSettings(), progress=recorder)
@@ -52,7 +52,7 @@ def test_progress_counts_every_worker_also_those_never_looked_up() -> None:
 
 
 def test_progress_counts_a_sample_s_workers_once_each() -> None:
-    roster = read_roster(SAMPLES / "roster.xlsx")
+    roster = read_roster(SAMPLES / "roster.xlsx", today=AS_OF)
     recorder = Recorder()
     register = run_verify(roster, RegistrySource(SAMPLES / "registry.csv"),
                           RunSettings(as_of=AS_OF, sample_size=12, seed=3), EngineSettings(),
@@ -64,7 +64,7 @@ def test_progress_counts_a_sample_s_workers_once_each() -> None:
 def test_with_a_progress_bar_each_worker_is_decided_once_and_the_same(monkeypatch) -> None:
     import certcheck.pipeline as pipeline
 
-    roster = read_roster(SAMPLES / "roster.xlsx")
+    roster = read_roster(SAMPLES / "roster.xlsx", today=AS_OF)
     source = SAMPLES / "registry.csv"
     quiet = run_verify(roster, RegistrySource(source), RunSettings(as_of=AS_OF), EngineSettings())
     calls = []
@@ -88,7 +88,7 @@ def test_rich_progress_shows_statuses_and_no_ids(tmp_path: Path) -> None:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=160)
     progress = RichProgress(console)
-    roster = read_roster(SAMPLES / "roster.xlsx")
+    roster = read_roster(SAMPLES / "roster.xlsx", today=AS_OF)
     run_verify(roster, RegistrySource(SAMPLES / "registry.csv"), RunSettings(as_of=AS_OF),
                EngineSettings(), progress=progress)
     shown = buffer.getvalue()

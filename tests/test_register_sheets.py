@@ -533,7 +533,8 @@ def test_lookup_says_why_a_person_is_unverified(
     result = run("lookup", "--id", nth_id(3), "--name", "某人", "--as-of", AS_OF.isoformat())
     assert result.exit_code == code
     assert result.stdout.splitlines() == [first, verdict]
-    as_json = json.loads(run("lookup", "--id", nth_id(3), "--name", "某人", "--json").stdout)
+    as_json = json.loads(run("lookup", "--id", nth_id(3), "--name", "某人", "--as-of",
+                             AS_OF.isoformat(), "--json").stdout)
     assert (as_json["status_zh"], as_json["reason"], as_json["reason_zh"]) == (
         "未核验", finding.reason.value, finding.reason.zh,
     )
@@ -546,7 +547,7 @@ def test_lookup_shows_the_official_status_and_the_revoked_reason(
 
     revoked = multi_sheet_findings()[1]
     monkeypatch.setattr(lookup, "_lookup", lambda *args: revoked)
-    result = run("lookup", "--id", nth_id(2), "--name", "李四")
+    result = run("lookup", "--id", nth_id(2), "--name", "李四", "--as-of", AS_OF.isoformat())
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"李四 {mask(nth_id(2))} — 证书 1/1")

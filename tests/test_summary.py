@@ -271,13 +271,13 @@ def test_json_output(tmp_path: Path) -> None:
     registers = scenario(tmp_path)
     result = run(*registers, "--format", "json", "--enterprises",
                  enterprises_csv(tmp_path, "utf-8-sig"), "--actions", actions_xlsx(tmp_path),
-                 "--unit", "江津区某镇")
+                 "--unit", "江津区某镇", "--date", "2026-12-01")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert list(data) == ["填报单位", "填报日期", *FORM_LABELS, "填表人", "联系电话",
                           "per_enterprise", "registers", "warnings"]
     assert data["填报单位"] == "江津区某镇"
-    assert data["填报日期"] == date.today().isoformat()
+    assert data["填报日期"] == "2026-12-01"
     assert {k: data[k] for k in FORM_LABELS} == EXPECTED
     assert [e["单位名称"] for e in data["per_enterprise"]] == [A, B, C, D, E]
     assert [e["自查情况"] for e in data["per_enterprise"]][-2:] == ["未开展自查", "未开展自查"]
@@ -286,6 +286,19 @@ def test_json_output(tmp_path: Path) -> None:
     assert data["warnings"] == []
     assert not (tmp_path / "table.xlsx").exists()
 
+
+
+def test_without_date_the_form_is_dated_the_day_it_is_made(tmp_path: Path) -> None:
+    # The one place the real today is the expected value: it is the default being tested. The
+    # day is read before and after the run, so a run across midnight passes too.
+    registers = scenario(tmp_path)
+    before = date.today().isoformat()
+    result = run(*registers, "--format", "json")
+    after = date.today().isoformat()
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["填报日期"] in {before, after}
+    none = run(*registers, "--format", "json", "--date", "none")
+    assert json.loads(none.stdout)["填报日期"] is None
 
 def test_without_enterprises_list(tmp_path: Path) -> None:
     result = run(*scenario(tmp_path), "--format", "json")

@@ -233,7 +233,8 @@ def test_lookup_in_a_terminal_escapes_a_record_and_says_an_invalid_id(
     assert screen.splitlines()[-1].startswith("结论: 有效 valid")
     bad = nth_id(3)[:-1] + ("0" if nth_id(3)[-1] != "0" else "1")
     screen, code, _ = _run_in_tmux(tmux, 60, [
-        "lookup", "--id", bad, "--name", "王五", "--source", f"registry:{registry}"])
+        "lookup", "--id", bad, "--name", "王五", "--source", f"registry:{registry}",
+        "--as-of", AS_OF])
     assert code == 3
     assert " ".join(screen.split()).startswith(
         f"王五 {mask_id(bad)}: 身份证号无效，未查询 (invalid ID, not looked up) "
