@@ -238,3 +238,14 @@ def test_a_certcheck_entry_planted_in_a_shared_folder_is_not_used(tmp_path: Path
     with pytest.raises(OSError, match="不是本用户的缓存文件夹"):
         cache_dir(shared)
     assert stat.S_IMODE(elsewhere.stat().st_mode) == 0o755
+
+
+def test_an_answer_dated_ahead_of_the_clock_is_asked_again(tmp_path: Path) -> None:
+    # Stored by a machine whose clock ran a month fast: its age cannot be told.
+    ahead = Answer(NotFound(), "mem", datetime(2026, 12, 30, 10, tzinfo=UTC))
+    _cache(tmp_path).put("mem", Q, ahead)
+    assert _cache(tmp_path, now=datetime(2026, 11, 30, 10, tzinfo=UTC)).get("mem", Q) is None
+    # Minutes ahead (another machine's clock, a little off) is no reason to ask again.
+    close = Answer(NotFound(), "mem", datetime(2026, 11, 30, 10, 20, tzinfo=UTC))
+    _cache(tmp_path).put("mem", Q, close)
+    assert _cache(tmp_path, now=datetime(2026, 11, 30, 10, tzinfo=UTC)).get("mem", Q) is not None

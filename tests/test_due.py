@@ -293,3 +293,4 @@ def test_nobody_listed_when_only_fakes_have_dates(tmp_path: Path) -> None:
     result = run(path, "--within", "60", "--as-of", AS_OF.isoformat())
     assert result.exit_code == 0
     assert "无复审或到期" in result.stdout and "未列入：假证 1 人。" in result.stdout
+

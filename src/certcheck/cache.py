@@ -29,6 +29,8 @@ from certcheck.models import (
 )
 
 ENV_DIR = "CERTCHECK_CACHE_DIR"
+#: How far ahead of this machine's clock a stored answer may be dated (another machine's clock).
+_CLOCK_SLACK = timedelta(hours=1)
 FILE_NAME = "answers.sqlite3"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -161,7 +163,10 @@ class AnswerCache:
         # certcheck stores aware times; one without a zone (an edited file) is read as local
         # time rather than failing the comparison with the aware clock.
         when = checked_at if checked_at.tzinfo is not None else checked_at.astimezone()
-        if self._now() - when > self.max_age:
+        age = self._now() - when
+        # An answer dated ahead of the clock was stored while some clock was wrong: its age
+        # cannot be told, so it is asked again rather than trusted for a week past that date.
+        if age > self.max_age or age < -_CLOCK_SLACK:
             return None
         outcome: Found | NotFound
         if kind == "found":

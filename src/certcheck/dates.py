@@ -28,7 +28,8 @@ _TIME_PART = re.compile(r"(?:[T\s]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{
 
 def from_serial(serial: float) -> date | None:
     """An Excel serial day number as a date, or None when it is out of any sensible range."""
-    if not _MIN_SERIAL <= serial <= _MAX_SERIAL:
+    # Below the day after the last: a time of day on 2199-12-31 is still that day.
+    if not _MIN_SERIAL <= serial < _MAX_SERIAL + 1:
         return None
     day = int(serial)
     if day == _FICTITIOUS_LEAP_DAY:

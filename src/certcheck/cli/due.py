@@ -80,7 +80,7 @@ def due(
     if output is not None and same_file(output, path):
         raise click.UsageError(f"-o {output} 就是输入文件本身，请换一个文件名")
     with _guarded():
-        people, what, several = _read(path, sheet)
+        people, what, several = _read(path, sheet, as_of_date)
         result = due_within(people, as_of_date, within, include_overdue=not no_overdue)
         if output is None:
             _show(make_console(), result, what, show_id, several)
@@ -93,7 +93,7 @@ def due(
     sys.exit(ExitCode.VIOLATIONS if result.items else ExitCode.COMPLIANT)
 
 
-def _read(path: Path, sheet: str | None) -> tuple[list[Dates], str, bool]:
+def _read(path: Path, sheet: str | None, as_of: date) -> tuple[list[Dates], str, bool]:
     """The people's dates, what they come from, and whether the roster had several sheets."""
     from certcheck.register.errors import NotARegister
     from certcheck.register.reader import read_register
@@ -112,7 +112,8 @@ def _read(path: Path, sheet: str | None) -> tuple[list[Dates], str, bool]:
         if path.suffix.lower() == ".json":
             raise
         try:
-            roster = read_roster(path, sheet)
+            # Birth dates in IDs are judged as of --as-of, as verify judges them.
+            roster = read_roster(path, sheet, today=as_of)
         except ForeignFile as foreign:
             # A Word file or a photo is neither; say what it is, once.
             raise UserError(str(foreign)) from None
