@@ -34,7 +34,7 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from certcheck.ids import check_char
-from certcheck.models import CertRecord, Declared, Finding, Reason, Status, Worker
+from certcheck.models import CertNumber, CertRecord, Declared, Finding, Reason, Status, Worker
 from certcheck.register.formats import write
 from certcheck.register.model import Kind, Register, RegisterMeta
 from certcheck.register.xlsx import MAIN_SHEET
@@ -78,7 +78,8 @@ def _finding(i: int) -> Finding:
     status = _CYCLE[i % len(_CYCLE)]
     id_number = _id(i)
     worker = Worker(row=i % 100 + 2, name=f"工人{i}", id_number=id_number,
-                    declared=Declared(cert_number="T" + id_number, item="低压电工作业"))
+                    declared=Declared(cert_number=CertNumber("T" + id_number, ("T" + id_number,)),
+                                      item="低压电工作业"))
     if status in (Status.FAKE, Status.UNCERTIFIED):
         reason = Reason.NOT_FOUND if status is Status.FAKE else Reason.NO_CERTIFICATE
         return Finding(worker, status, reason, (), ())

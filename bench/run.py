@@ -123,7 +123,7 @@ def check_against_reference(roster: Path, registry: Path, register: Path) -> Non
     import openpyxl
 
     from certcheck.ids import is_valid_id, normalize_id
-    from certcheck.models import Answer, Declared, IdProblem, Query, Worker
+    from certcheck.models import Answer, CertNumber, Declared, IdProblem, Query, Worker
     from certcheck.rules import decide
     from certcheck.sources.registry import RegistrySource
 
@@ -136,7 +136,8 @@ def check_against_reference(roster: Path, registry: Path, register: Path) -> Non
         workers.append(Worker(
             row=number, name=str(name), id_number=id_number,
             id_problem=None if is_valid_id(id_number) else IdProblem.INVALID,
-            declared=Declared(cert_number=cert or None, category=category, item=item),
+            declared=Declared(cert_number=CertNumber(str(cert), (str(cert),)) if cert else None,
+                              category=category, item=item),
         ))
     ids = Counter(w.id_number for w in workers)
     counts: Counter[str] = Counter()
