@@ -706,7 +706,17 @@ def record_reason(record: CertRecord, as_of: date, regime: Regime = Regime.MEM) 
     whose 证书状态 is a code nobody knows the meaning of, or whose validity shown begins after
     the as-of date (so its state then is not shown) is ``record_incomplete``, never valid by
     default. Only 特种作业 certificates need a 应复审日期 (a 3-year review); a forklift's does not.
+    A status saying the card ran out (失效, 过期) beside dates that show it in force is not
+    explained by them: ``record_incomplete``, never valid.
     """
+    reason = _dated_reason(record, as_of, regime)
+    if reason is Reason.OK and record.lapsed:
+        return Reason.RECORD_INCOMPLETE
+    return reason
+
+
+def _dated_reason(record: CertRecord, as_of: date, regime: Regime) -> Reason:
+    """What the record's dates (and a status code nobody knows) say on ``as_of``."""
     until = record.valid_until
     if until is None or not record.status_understood:
         return Reason.RECORD_INCOMPLETE
@@ -882,6 +892,9 @@ def _incomplete_detail(item: _Item) -> str | None:
     where = f"（{record.origin}）" if record.origin else ""
     if not record.status_understood:
         return f"证书状态“{record.status_text}”无法识别{where}"
+    regime = _regime_of(record, item.case.catalog)
+    if record.lapsed and _dated_reason(record, item.case.as_of, regime) is Reason.OK:
+        return f"证书状态“{record.status_text}”，但官方记录的日期显示仍在有效期内，二者不符{where}"
     start = record.valid_from
     if record.valid_until is not None and start is not None and start > item.case.as_of:
         return f"官方记录的有效期自 {start.isoformat()} 起，核验日当时的状态未显示{where}"
