@@ -631,24 +631,35 @@ def _covering(
     """(current certificates that cover the item, records that may cover it but cannot
     decide: category-only records, history records).
 
-    A certificate first issued after the as-of date did not exist yet and is set aside.
+    A certificate first issued after the as-of date did not exist yet and is set aside, unless
+    its validity shown began before: that record contradicts itself and decides nothing.
     """
     covering: list[CertRecord] = []
     undecidable: list[CertRecord] = []
     as_of = case.as_of
     unsure = case.unsure
     for record in (*case.mine, *unsure) if unsure else case.mine:
-        issued = record.first_issued
-        if issued is not None and issued > as_of:
+        issued_later = _issued_after(record, as_of)
+        if issued_later and not _began_by(record, as_of):
             continue
         match = _covers(case.catalog, coverage, record)
         if match is False:
             continue
-        if match is None or record.history or (unsure and record in unsure):
+        if match is None or record.history or issued_later or (unsure and record in unsure):
             undecidable.append(record)
         else:
             covering.append(record)
     return tuple(covering), tuple(undecidable)
+
+
+def _issued_after(record: CertRecord, as_of: date) -> bool:
+    issued = record.first_issued
+    return issued is not None and issued > as_of
+
+
+def _began_by(record: CertRecord, as_of: date) -> bool:
+    start = record.valid_from
+    return start is not None and start <= as_of
 
 
 def _covers(catalog: Catalog, coverage: Coverage | None, record: CertRecord) -> bool | None:
@@ -888,7 +899,7 @@ def _item_detail(reason: Reason, item: _Item) -> str | None:
 def _incomplete_detail(item: _Item) -> str | None:
     record = item.best
     if record is None:
-        return _undecidable_detail(item.undecidable, item.case.unsure)
+        return _undecidable_detail(item.undecidable, item.case.unsure, item.case.as_of)
     where = f"（{record.origin}）" if record.origin else ""
     if not record.status_understood:
         return f"证书状态“{record.status_text}”无法识别{where}"
@@ -903,11 +914,18 @@ def _incomplete_detail(item: _Item) -> str | None:
 
 
 def _undecidable_detail(
-    records: tuple[CertRecord, ...], unsure: tuple[CertRecord, ...]
+    records: tuple[CertRecord, ...], unsure: tuple[CertRecord, ...], as_of: date
 ) -> str:
     """Why the records that might cover the item decide nothing."""
     if any(r in unsure or garbled(r.item) or garbled(r.category) for r in records):
         return "官方记录中有乱码（? 或 �），不能判定"
+    later = next((r for r in records if _issued_after(r, as_of)), None)
+    if later is not None and later.first_issued is not None and later.valid_from is not None:
+        where = f"（{later.origin}）" if later.origin else ""
+        return (
+            f"官方记录的初领日期 {later.first_issued.isoformat()} 晚于核验日，有效期却自 "
+            f"{later.valid_from.isoformat()} 起，记录自相矛盾，不能判定{where}"
+        )
     if any(r.item and r.item.strip() and not r.history for r in records):
         shown = "、".join(sorted({r.item or "" for r in records if r.item}))
         return f"官方记录的操作项目“{shown}”不在目录中，不能判定是否覆盖该项目"
