@@ -671,10 +671,14 @@ def _covers(catalog: Catalog, coverage: Coverage | None, record: CertRecord) -> 
     if item and item.strip():
         if garbled(item):
             return None
-        if catalog.covers(coverage, None, item):
+        if not coverage.known:
+            return catalog.covers(coverage, None, item)
+        held = catalog.resolve(item)
+        if held and held <= coverage.items:
             return True
-        # An official item the catalog does not know may be the declared one by another name.
-        return None if coverage.known and not catalog.resolve(item) else False
+        # An official item the catalog does not know may be the declared one by another name;
+        # a broad one (电工, 电工作业) is one of several items, which may not be the declared one.
+        return None if not held or held & coverage.items else False
     category = record.category
     if not (category and category.strip()):
         return False
@@ -899,7 +903,7 @@ def _item_detail(reason: Reason, item: _Item) -> str | None:
 def _incomplete_detail(item: _Item) -> str | None:
     record = item.best
     if record is None:
-        return _undecidable_detail(item.undecidable, item.case.unsure, item.case.as_of)
+        return _undecidable_detail(item)
     where = f"（{record.origin}）" if record.origin else ""
     if not record.status_understood:
         return f"证书状态“{record.status_text}”无法识别{where}"
@@ -913,25 +917,36 @@ def _incomplete_detail(item: _Item) -> str | None:
     return f"官方记录缺少{missing}{where}"
 
 
-def _undecidable_detail(
-    records: tuple[CertRecord, ...], unsure: tuple[CertRecord, ...], as_of: date
-) -> str:
+def _undecidable_detail(item: _Item) -> str:
     """Why the records that might cover the item decide nothing."""
+    records, unsure = item.undecidable, item.case.unsure
     if any(r in unsure or garbled(r.item) or garbled(r.category) for r in records):
         return "官方记录中有乱码（? 或 �），不能判定"
-    later = next((r for r in records if _issued_after(r, as_of)), None)
-    if later is not None and later.first_issued is not None and later.valid_from is not None:
-        where = f"（{later.origin}）" if later.origin else ""
-        return (
-            f"官方记录的初领日期 {later.first_issued.isoformat()} 晚于核验日，有效期却自 "
-            f"{later.valid_from.isoformat()} 起，记录自相矛盾，不能判定{where}"
-        )
-    if any(r.item and r.item.strip() and not r.history for r in records):
-        shown = "、".join(sorted({r.item or "" for r in records if r.item}))
+    contradiction = _issue_contradiction(records, item.case.as_of)
+    if contradiction is not None:
+        return contradiction
+    named = sorted({r.item.strip() for r in records if r.item and r.item.strip() and not r.history})
+    if named:
+        shown = "、".join(named)
+        if all(item.case.catalog.resolve(name) for name in named):
+            return f"官方记录的操作项目“{shown}”可指多个作业项目，不能判定是否覆盖该项目"
         return f"官方记录的操作项目“{shown}”不在目录中，不能判定是否覆盖该项目"
     if any(r.history for r in records):
         return "只有历史数据中的证书覆盖该项目，历史记录不作判定"
     return "官方记录只有作业类别，没有操作项目，不能判定是否覆盖该项目"
+
+
+def _issue_contradiction(records: tuple[CertRecord, ...], as_of: date) -> str | None:
+    """The detail of a record first issued after the as-of date but valid from before it."""
+    for record in records:
+        issued, start = record.first_issued, record.valid_from
+        if issued is not None and start is not None and issued > as_of:
+            where = f"（{record.origin}）" if record.origin else ""
+            return (
+                f"官方记录的初领日期 {issued.isoformat()} 晚于核验日，有效期却自 "
+                f"{start.isoformat()} 起，记录自相矛盾，不能判定{where}"
+            )
+    return None
 
 
 def _detail(results: list[_Result], worst: _Result) -> str | None:
