@@ -316,11 +316,29 @@ def _not_found_unknown_item(case: _Case) -> bool:
 
 
 def _not_found_maybe_elsewhere(case: _Case) -> bool:
+    if not case.nothing_found:
+        return False
+    if _claims_certificate_here(case) and any(
+        _maybe_elsewhere(c, case.traits) for c in case.coverages
+    ):
+        return True
+    # The row shows a card, every number it gives is shaped like another authority's (渝A01…,
+    # TS…), and no declared item is that authority's: the card may be for the very item the
+    # row declares (a 建筑电工 card beside 低压电工作业), and is not this source's to find. A
+    # forklift card beside 叉车司机 is accounted for; the row's other items stand on their own.
+    foreign = _foreign_numbers(case.claims.numbers, case.traits)
+    declared = {c.regime for c in case.coverages}
     return (
-        case.nothing_found
-        and _claims_certificate_here(case)
-        and any(_maybe_elsewhere(c, case.traits) for c in case.coverages)
+        bool(foreign)
+        and not declared.intersection(foreign)
+        and not any(_number_comparable(n, case.traits) for n in case.claims.numbers)
     )
+
+
+def _foreign_numbers(numbers: tuple[str, ...], traits: SourceTraits) -> tuple[Regime, ...]:
+    """The regimes, not held by the source, that the declared numbers' shapes point to."""
+    regimes = (number_regime(n) for n in numbers)
+    return tuple(dict.fromkeys(r for r in regimes if r is not None and r not in traits.regimes))
 
 
 def _maybe_elsewhere(coverage: Coverage, traits: SourceTraits) -> bool:
@@ -866,9 +884,16 @@ def _other_authority_detail(case: _Case) -> str:
         return _authority_text(None, case.hint or Regime.MEM)
     if _all_other_authority(case):
         return "；".join(_authority_text(c.shown, c.regime) for c in case.coverages)
-    # Nothing found, and an item's name may be another authority's (row 13).
+    # Nothing found, and an item's name may be another authority's, or the card's number is
+    # shaped like another authority's (row 13).
     traits = case.traits
-    return "；".join(_maybe_text(c, traits) for c in case.coverages if _maybe_elsewhere(c, traits))
+    maybe = [_maybe_text(c, traits) for c in case.coverages if _maybe_elsewhere(c, traits)]
+    if maybe and _claims_certificate_here(case):
+        return "；".join(maybe)
+    kinds = "或".join(
+        f"{r.zh}（{r.authority}）" for r in _foreign_numbers(case.claims.numbers, traits)
+    )
+    return f"证号形如{kinds}的证书，本数据源不能核验；请核对作业项目与所持证书"
 
 
 def _authority_text(shown: str | None, regime: Regime) -> str:
