@@ -323,7 +323,8 @@ class _Rows:
                 notes = notes + cert_notes
         dates, notes = self._dates(row, marks, number, notes)
         item = self._text("item", row, marks, number)
-        if layout.item is None and layout.job is not None:
+        if item is None and layout.job is not None:
+            # No item column, or its cell left blank: the job says what the person does.
             item = self._job(row, marks)
         declared = Declared(
             cert_number=cert,
@@ -376,8 +377,9 @@ class _Rows:
         return value
 
     def _job(self, row: list[Cell], marks: dict[int, Mark]) -> TextField:
-        """The job title as the item, when the roster has no item column and the title names
-        a catalog item (岗位 电工 is the work; 岗位 班长 says nothing about it)."""
+        """The job title as the item, when the row gives no item and the title names a
+        catalog item or the work of a regime (岗位 电工 is the work, 电瓶叉车司机 is 特种设备
+        work the catalog does not name; 岗位 班长 says nothing about it)."""
         column = self.layout.job
         assert column is not None
         if column in marks:
@@ -387,7 +389,9 @@ class _Rows:
             return None
         catalog = load_catalog()
         parts = catalog.split(value)
-        return value if parts and all(catalog.resolve(part) for part in parts) else None
+        if parts and all(catalog.resolve(part) for part in parts):
+            return value
+        return value if any(catalog.regime_of(part) for part in parts) else None
 
     def _dates(
         self, row: list[Cell], marks: dict[int, Mark], number: int, notes: Notes
