@@ -323,12 +323,22 @@ class _Rows:
                 notes = notes + cert_notes
         dates, notes = self._dates(row, marks, number, notes)
         item = self._text("item", row, marks, number)
+        item_label = layout.labels.get("item")
         if item is None and layout.job is not None:
             # No item column, or its cell left blank: the job says what the person does.
             item = self._job(row, marks)
+            item_label = layout.labels.get("job")
+        category = self._text("category", row, marks, number)
+        if (
+            isinstance(category, str)
+            and isinstance(item, str)
+            and load_catalog().contradicts(category, item)
+        ):
+            why = f"与{item_label or '操作项目'}“{shown(item)}”不一致"
+            category = self._unreadable("category", shown(category), why, number)
         declared = Declared(
             cert_number=cert,
-            category=self._text("category", row, marks, number),
+            category=category,
             item=item,
             first_issued=dates.get("first_issued"),
             valid_from=dates.get("valid_from"),
