@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from certcheck.catalog import load_catalog
@@ -151,12 +151,27 @@ class _Layout:
     header_id: str
     #: Field → the header text, which messages about a cell name.
     labels: dict[str, str]
+    #: Later columns naming a field an earlier column already names (原证号 and 新证号, a
+    #: second certificate group's 证号), for the fields read from either: (field, columns).
+    twins: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    #: Column → the header text of each twin column.
+    twin_labels: dict[int, str] = field(default_factory=dict)
+
+
+#: Fields a second column may give when the first is blank; two that disagree decide nothing.
+TWIN_FIELDS = ("cert_number", "category", "item", "issuer")
 
 
 def _layout(header: Header) -> _Layout:
     columns = header.columns
+    twins = tuple(
+        (name, tuple(c for c, _, f in header.duplicates if f == name))
+        for name in TWIN_FIELDS
+        if name in columns and any(f == name for _, _, f in header.duplicates)
+    )
+    twin_columns = [c for _, cs in twins for c in cs]
     # A job title alone does not make a row a worker (a line saying 岗位 only is no person).
-    mapped = sorted(c for f, c in columns.items() if f != "job")
+    mapped = sorted([*(c for f, c in columns.items() if f != "job"), *twin_columns])
     return _Layout(
         name=columns["name"],
         id_number=columns["id_number"],
@@ -167,11 +182,13 @@ def _layout(header: Header) -> _Layout:
         issuer=columns.get("issuer"),
         dates=tuple((f, columns[f]) for f in DATE_FIELDS if f in columns),
         mapped=mapped,
-        width=max(columns.values()) + 1,
+        width=max([*columns.values(), *twin_columns]) + 1,
         has_from="valid_from" in columns,
         header_name=fold_label(header.labels["name"]),
         header_id=fold_label(header.labels["id_number"]),
         labels=dict(header.labels),
+        twins=twins,
+        twin_labels={c: text for c, text, f in header.duplicates if c in twin_columns},
     )
 
 
@@ -235,6 +252,8 @@ class _Rows:
         self.above: list[Cell] | None = None
         self.above_marks: dict[int, Mark] = {}
         self.above_worker: Worker | None = None
+        #: Column → why its cell is not understood: it disagrees with a twin column.
+        self.differ: dict[int, str] = {}
 
     def worker(
         self, index: int, row: list[Cell], number: int, group: int | None
@@ -244,6 +263,8 @@ class _Rows:
         marks = self.marks.get(index, _NO_MARKS) if self.marks else _NO_MARKS
         if any(is_ditto(row[c]) for c in layout.mapped):
             row, marks, group = self._resolve_ditto(row, marks, number, group)
+        if layout.twins:
+            row, marks = self._join_twins(row, marks)
         unreadable: list[Unreadable] = []
         name, notes = self._name(row, marks, number, unreadable)
         written = self._written(row, name, notes) if notes else None
@@ -363,6 +384,8 @@ class _Rows:
         if mark is not None:
             return self._unreadable("cert_number", mark.text, _why(mark), number), []
         cell = row[column]
+        if column in self.differ:
+            return self._unreadable("cert_number", shown(cell), self.differ[column], number), []
         value, notes = cert_value(cell)
         if isinstance(value, Unclear):
             return self._unreadable("cert_number", shown(cell), value.why, number), notes
@@ -381,6 +404,8 @@ class _Rows:
         mark = marks.get(column)
         if mark is not None:
             return self._unreadable(field_name, mark.text, _why(mark), number)
+        if column in self.differ:
+            return self._unreadable(field_name, shown(row[column]), self.differ[column], number)
         value = text_value(row[column])
         if isinstance(value, Unclear):
             return self._unreadable(field_name, shown(row[column]), value.why, number)
@@ -433,6 +458,33 @@ class _Rows:
             why = ERROR_VALUE.why if isinstance(raw, str) and is_error_text(raw) else NOT_A_DATE.why
             dates[field_name] = self._unreadable(field_name, shown(raw), why, number)
         return dates, notes
+
+    # ---- two columns for one field ----------------------------------------------------
+
+    def _join_twins(
+        self, row: list[Cell], marks: dict[int, Mark]
+    ) -> tuple[list[Cell], dict[int, Mark]]:
+        """The row with each twinned field's value in its first column: the one column that
+        is filled, or the value all filled columns agree on. Columns that disagree leave the
+        field not understood (``differ``), whatever either says."""
+        layout = self.layout
+        self.differ = {}
+        joined, marks = list(row), dict(marks)
+        for field_name, others in layout.twins:
+            first: int = getattr(layout, field_name)
+            filled = [c for c in (first, *others) if c in marks or not _no_value(row[c])]
+            if not filled or filled == [first]:
+                continue
+            marked = [c for c in filled if c in marks]
+            if marked:
+                marks[first] = marks[marked[0]]
+                continue
+            joined[first] = row[filled[0]]
+            clash = next((c for c in filled if not _same_cell(row[c], row[filled[0]])), None)
+            if clash is not None:
+                label = layout.twin_labels.get(clash, "")
+                self.differ[first] = f"与同一行“{label}”列的“{shown(row[clash])}”不一致"
+        return joined, marks
 
     # ---- ditto marks ---------------------------------------------------------------
 
@@ -503,6 +555,10 @@ def _why(mark: Mark) -> str:
 
 def _not_reviewed(field_name: str, text: str) -> bool:
     return field_name == "reviewed" and "".join(text.split()) in _NOT_REVIEWED
+
+
+def _no_value(cell: Cell) -> bool:
+    return is_blank(cell) or (isinstance(cell, str) and is_placeholder(cell))
 
 
 def _same_cell(a: Cell, b: Cell) -> bool:
