@@ -69,6 +69,7 @@ _WHY_MARK = {
     "formula": "是没有计算结果的公式（公式未计算或引用失效）",
     "ditto_alone": "是“同上”，但上方没有可沿用的值",
     "ditto_other": "是“同上”，但上一行是另一个人",
+    "merge_other": "是跨行合并的单元格，但这一行是另一个人（姓名或身份证号不同）",
 }
 _NO_MARKS: dict[int, Mark] = {}
 _BLANK_CELLS = ("", None)
@@ -94,8 +95,11 @@ def build_workers(grid: Grid, header: Header, today: date) -> tuple[list[Worker]
     layout = _layout(header)
     start = header.last + 1
     # Merge work only when there are merges: most rosters have none below the header.
-    filled, groups = _spread_merges(grid, start, (layout.name, layout.id_number))
-    reader = _Rows(layout, today, grid.name, _relative_marks(grid, start))
+    filled, groups, clashes = _spread_merges(grid, start, (layout.name, layout.id_number))
+    marks = _relative_marks(grid, start)
+    if clashes:
+        marks = {**marks, **clashes}
+    reader = _Rows(layout, today, grid.name, marks)
     workers: list[Worker] = []
     issues: list[InputIssue] = []
     in_footer = False
@@ -631,14 +635,16 @@ def _worker_like(row: list[Cell], name_col: int, mapped: list[int]) -> bool:
 
 def _spread_merges(
     grid: Grid, start: int, person_columns: tuple[int, int]
-) -> tuple[dict[int, list[Cell]], dict[int, int]]:
+) -> tuple[dict[int, list[Cell]], dict[int, int], dict[tuple[int, int], Mark]]:
     """Rows (by index) that a vertical merge below the header reaches, with the merged value
-    copied into them; and for rows a merged name or ID cell spans, the row number of the
-    merge's first row (the person's group)."""
+    copied into them; for rows a merged name or ID cell spans, the row number of the merge's
+    first row (the person's group); and the cells a merged name or ID cell reaches in a row
+    of another person (its other person cell says someone else), marked instead of filled."""
     filled: dict[int, list[Cell]] = {}
     groups: dict[int, int] = {}
+    clashes: dict[tuple[int, int], Mark] = {}
     if not grid.merges:
-        return filled, groups
+        return filled, groups, clashes
     rows = grid.rows
     for (r0, c0), (r1, _c1) in grid.merges:
         top = r0 - grid.first_row
@@ -651,19 +657,46 @@ def _spread_merges(
         value = source[column]
         if is_blank(value):
             continue
-        last = min(r1 - grid.first_row, len(rows) - 1)
-        for index in range(top + 1, last + 1):
-            row = filled.get(index)
-            if row is None:
-                row = filled[index] = list(rows[index])
-            if column >= len(row):
-                row.extend([""] * (column + 1 - len(row)))
-            row[column] = value
+        reach = list(range(top + 1, min(r1 - grid.first_row, len(rows) - 1) + 1))
         if column in person_columns:
+            other = person_columns[column == person_columns[0]]
+            reach, others = _same_person(rows, source, reach, other)
+            clashes.update(((index, column), Mark("merge_other", shown(value))) for index in others)
             number = grid.row_number(top)
-            for index in range(top, last + 1):
-                groups[index] = number
-    return filled, groups
+            groups.update((index, number) for index in (top, *reach))
+        _fill(filled, rows, reach, column, value)
+    return filled, groups, clashes
+
+
+def _fill(
+    filled: dict[int, list[Cell]], rows: list[Row], reach: list[int], column: int, value: Cell
+) -> None:
+    """Copy a merged cell's value into the rows it reaches below its first row."""
+    for index in reach:
+        row = filled.get(index)
+        if row is None:
+            row = filled[index] = list(rows[index])
+        if column >= len(row):
+            row.extend([""] * (column + 1 - len(row)))
+        row[column] = value
+
+
+def _same_person(
+    rows: list[Row], source: list[Cell], reach: list[int], other: int
+) -> tuple[list[int], list[int]]:
+    """(rows of ``reach`` whose other person cell is blank, a ditto or the same as the merge's
+    first row, the rows whose other person cell names someone else)."""
+    theirs = source[other] if other < len(source) else ""
+    same: list[int] = []
+    different: list[int] = []
+    for index in reach:
+        row = rows[index]
+        mine = row[other] if other < len(row) else ""
+        if is_blank(mine) or is_ditto(mine) or _same_cell(mine, theirs):
+            same.append(index)
+        else:
+            different.append(index)
+    return same, different
 
 
 def _not_an_id(cell: Cell) -> bool:
