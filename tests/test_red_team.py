@@ -314,12 +314,18 @@ def test_a_name_in_pinyin_for_a_resident_id_is_not_compared(tmp_path: Path) -> N
     # (it used to be a name_mismatch: fake). A foreigner's permanent residence ID (9…) keeps
     # the Latin name.
     a = nth_id(791)
+    foreigner = nth_id(792, region="911000")
     roster = workbook(tmp_path, [
         ["姓名", "身份证号", "操作项目", "证号"],
         ["Zhang Wei", a, "低压电工", "T" + a],
+        ["John SMITH", foreigner, "低压电工", "T" + foreigner],
     ])
-    code, verdicts, issues = verify(roster, registry(tmp_path, official("张伟", a)))
-    assert verdicts == {"ZhangWei": ("unverified", "unreadable_cell")}
+    reg = registry(tmp_path, official("张伟", a), official("JOHN SMITH", foreigner))
+    code, verdicts, issues = verify(roster, reg)
+    assert verdicts == {
+        "ZhangWei": ("unverified", "unreadable_cell"),
+        "JohnSMITH": ("valid", "ok"),
+    }
     assert code == 3
     [message] = issues_of(issues, 2)
     assert message.startswith("姓名“Zhang Wei”")

@@ -274,6 +274,9 @@ class _Rows:
         written = self._written(row, name, notes) if notes else None
         id_number, problem, id_notes = self._id(row, marks, number, unreadable)
         notes = notes + id_notes if notes else id_notes
+        if name is not None and problem is None and _not_the_card_name(name, id_number):
+            why = "不是身份证上的汉字姓名（拼音或外文），无法与官方记录比对"
+            unreadable.append(self._unreadable("name", shown(row[layout.name]), why, number))
         declared, notes = self._declared(row, marks, number, id_number, problem, notes)
         if problem is IdProblem.MISSING and name is None and not unreadable:
             # One note for the row that lacks both, before the others.
@@ -559,6 +562,17 @@ def _why(mark: Mark) -> str:
 
 def _not_reviewed(field_name: str, text: str) -> bool:
     return field_name == "reviewed" and "".join(text.split()) in _NOT_REVIEWED
+
+
+# Han characters, in which a resident ID card of China gives the holder's name.
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+def _not_the_card_name(name: str, id_number: str | None) -> bool:
+    """A resident ID card (every valid ID but a foreigner's permanent residence card, 9…)
+    gives the name in Chinese characters, which the national lookup compares: a name without
+    any (Zhang Wei, a name in Uyghur script) is not the card's and cannot be compared."""
+    return bool(id_number) and not (id_number or "").startswith("9") and not _HAN.search(name)
 
 
 def _no_value(cell: Cell) -> bool:
