@@ -21,7 +21,7 @@ from certcheck import jsontext
 from certcheck.catalog import load_catalog
 from certcheck.dates import iso_date, parse_date
 from certcheck.gcpause import paused
-from certcheck.ids import normalize_id
+from certcheck.ids import normalize_id, old_form
 from certcheck.models import (
     DATE_FIELDS,
     RECORD_FIELDS,
@@ -74,7 +74,10 @@ class RegistrySource(ImmediateSource):
         records.
         """
         self.path = path
-        self._only = None if ids is None else frozenset(ids)
+        # A record may carry the holder's old 15-digit ID (old_form): it is read too.
+        self._only = None if ids is None else frozenset(
+            {*ids, *(f for f in map(old_form, ids) if f is not None)}
+        )
         if self._only is None:
             self._by_id = load_registry(path)
             kinds = {(r.category, r.item) for records in self._by_id.values() for r in records}
@@ -111,7 +114,11 @@ class RegistrySource(ImmediateSource):
             where = "、".join(r.origin or "?" for r in maybe[:3])
             return Failed(FailureKind.UNRECOGNIZED_RESPONSE,
                           f"登记文件中证件号码含乱码的记录（{where}）可能是此人的，无法判定")
-        records = self._by_id.get(query.id_number)
+        records = self._by_id.get(query.id_number, ())
+        old = old_form(query.id_number)
+        if old is not None and old in self._by_id:
+            # The same person under the 15-digit ID of a file typed from old papers.
+            records = (*records, *self._by_id[old])
         return Found(records) if records else NotFound()
 
     @property
