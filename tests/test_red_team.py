@@ -333,17 +333,21 @@ def test_a_name_in_pinyin_for_a_resident_id_is_not_compared(tmp_path: Path) -> N
 
 def test_an_id_given_to_two_people_accuses_neither(tmp_path: Path) -> None:
     # The ID of the row above pasted into the next row by mistake: one ID, two names. The
-    # roster contradicts itself about whose ID it is; the second person used to be fake
-    # (name_mismatch) on the strength of a copy-paste.
+    # roster contradicts itself about whose ID it is; the second person is fake
+    # (name_mismatch) on the strength of a copy-paste. Left failing: see docs/red-team.md
+    # (the fix is debatable: tests/test_terminal.py expects this very row to be fake).
     a = nth_id(795)
     roster = workbook(tmp_path, [
         ["姓名", "身份证号", "操作项目", "证号"],
         ["钱多", a, "低压电工", "T" + a],
         ["孙少", a, "低压电工", ""],
     ])
-    code, verdicts, _ = verify(roster, registry(tmp_path, official("钱多", a)))
-    assert verdicts == {"钱多": ("valid", "ok"), "孙少": ("unverified", "unreadable_cell")}
+    code, verdicts, issues = verify(roster, registry(tmp_path, official("钱多", a)))
+    assert verdicts["孙少"] == ("unverified", "unreadable_cell")
     assert code == 3
+    assert issues_of(issues, 3) == [
+        f"身份证号“{a[:6]}********{a[-4:]}”与第 2 行“钱多”的身份证号相同，姓名却不同，该人员未核验"
+    ]
 
 
 def test_two_names_pasted_into_one_cell_are_not_one_dotted_name(tmp_path: Path) -> None:
