@@ -624,7 +624,18 @@ def _holds(record: CertRecord, worker: Worker) -> bool | None:
     if garbled(held):
         return None
     written = worker.written_name
-    return same_name(held, worker.name or "") or (written is not None and same_name(held, written))
+    if same_name(held, worker.name or "") or (written is not None and same_name(held, written)):
+        return True
+    # Two names pasted into one cell (王小明 李小红) read as one dotted name: a record naming
+    # one of its parts may be that person's, or not.
+    return None if _part_of(held, worker.name or "") else False
+
+
+def _part_of(held: str, name: str) -> bool:
+    """The record's name is one of the parts of a dotted name, and has no dot itself."""
+    return "·" in name and "·" not in held and any(
+        same_name(held, part) for part in name.split("·") if part
+    )
 
 
 def _item(case: _Case, coverage: Coverage | None) -> _Item:
@@ -946,7 +957,7 @@ def _undecidable_detail(item: _Item) -> str:
     """Why the records that might cover the item decide nothing."""
     records, unsure = item.undecidable, item.case.unsure
     if any(r in unsure or garbled(r.item) or garbled(r.category) for r in records):
-        return "官方记录中有乱码（? 或 �），不能判定"
+        return _unsure_detail(records, unsure, item.case.worker)
     contradiction = _issue_contradiction(records, item.case.as_of)
     if contradiction is not None:
         return contradiction
@@ -959,6 +970,19 @@ def _undecidable_detail(item: _Item) -> str:
     if any(r.history for r in records):
         return "只有历史数据中的证书覆盖该项目，历史记录不作判定"
     return "官方记录只有作业类别，没有操作项目，不能判定是否覆盖该项目"
+
+
+def _unsure_detail(
+    records: tuple[CertRecord, ...], unsure: tuple[CertRecord, ...], worker: Worker
+) -> str:
+    """Why records that may or may not be the person's decide nothing."""
+    part = next((r.name for r in records if r in unsure and r.name and not garbled(r.name)), None)
+    if part is not None:
+        return (
+            f"官方记录的姓名“{part}”只是花名册姓名“{worker.name}”的一部分（一格中可能写了两个人），"
+            "不能判定"
+        )
+    return "官方记录中有乱码（? 或 �），不能判定"
 
 
 def _issue_contradiction(records: tuple[CertRecord, ...], as_of: date) -> str | None:
