@@ -119,19 +119,23 @@ def test_a_project_department_title_above_the_header_is_no_header_row(tmp_path: 
 def test_an_old_and_a_new_number_column_that_disagree_decide_nothing(tmp_path: Path) -> None:
     # After a renewal the office keeps both numbers: 原证号 (the old card) before 新证号. The
     # first column used to win and the old number, none of the person's, made them fake.
-    a, b, c = nth_id(711), nth_id(712), nth_id(713)
+    a, b, c, d = nth_id(711), nth_id(712), nth_id(713), nth_id(715)
     roster = workbook(tmp_path, [
         ["姓名", "身份证号", "操作项目", "原证号", "新证号"],
         ["黄磊", a, "低压电工", "0012345", "T" + a],
         ["何静", b, "低压电工", "", "T" + b],
         ["罗杰", c, "低压电工", "T" + c, "T" + c],
+        # The same number, once written with the T of a 特种作业 card and once without.
+        ["邓超", d, "低压电工", d, "t" + d],
     ])
-    reg = registry(tmp_path, official("黄磊", a), official("何静", b), official("罗杰", c))
+    reg = registry(tmp_path, official("黄磊", a), official("何静", b), official("罗杰", c),
+                   official("邓超", d))
     code, verdicts, issues = verify(roster, reg)
     assert verdicts == {
         "黄磊": ("unverified", "unreadable_cell"),
         "何静": ("valid", "ok"),
         "罗杰": ("valid", "ok"),
+        "邓超": ("valid", "ok"),
     }
     assert code == 3
     [message] = issues_of(issues, 2)

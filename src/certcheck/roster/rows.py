@@ -7,6 +7,7 @@ roster, and is most of the reader's own time.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -487,7 +488,8 @@ class _Rows:
                 marks[first] = marks[marked[0]]
                 continue
             joined[first] = row[filled[0]]
-            clash = next((c for c in filled if not _same_cell(row[c], row[filled[0]])), None)
+            same = _same_number if field_name == "cert_number" else _same_cell
+            clash = next((c for c in filled if not same(row[c], row[filled[0]])), None)
             if clash is not None:
                 label = layout.twin_labels.get(clash, "")
                 self.differ[first] = f"与同一行“{label}”列的“{shown(row[clash])}”不一致"
@@ -577,6 +579,18 @@ def _not_the_card_name(name: str, id_number: str | None) -> bool:
 
 def _no_value(cell: Cell) -> bool:
     return is_blank(cell) or (isinstance(cell, str) and is_placeholder(cell))
+
+
+def _same_number(a: Cell, b: Cell) -> bool:
+    """Two 证号 cells that say the same number: T + ID is the ID written with its T."""
+
+    def key(cell: Cell) -> Cell:
+        if not isinstance(cell, str):
+            return cell
+        text = "".join(unicodedata.normalize("NFKC", cell).split()).upper()
+        return text[1:] if text.startswith("T") else text
+
+    return key(a) == key(b)
 
 
 def _same_cell(a: Cell, b: Cell) -> bool:
