@@ -468,3 +468,32 @@ def test_a_registry_record_under_the_old_15_digit_id(tmp_path: Path) -> None:
     code, verdicts, _ = verify(roster, registry(tmp_path, official("壬九", old, number="T" + a)))
     assert verdicts == {"壬九": ("valid", "ok")}
     assert code == 0
+
+
+def test_a_record_whose_dates_contradict_each_other_decides_nothing(tmp_path: Path) -> None:
+    # A registry typed by hand: an end date before the start (2016 for 2026), and a card
+    # renewed in 2024 whose 应复审日期 still is the old card's 2021. Neither record can say
+    # the card ended or missed its review: they were expired (validity_ended, review_overdue).
+    a, b, c = nth_id(841), nth_id(842), nth_id(843)
+    roster = workbook(tmp_path, [
+        ["姓名", "身份证号", "操作项目", "证号"],
+        ["乱一", a, "低压电工", "T" + a],
+        ["乱二", b, "低压电工", "T" + b],
+        ["顺三", c, "低压电工", "T" + c],
+    ])
+    reg = registry(
+        tmp_path,
+        official("乱一", a, start="2020-05-01", until="2016-05-01", due="2023-05-01"),
+        official("乱二", b, first="2018-05-01", start="2024-05-01", until="2030-05-01",
+                 due="2021-05-01", reviewed=""),
+        # Renewed in 2024 as it should be: the review falls due three years on.
+        official("顺三", c, first="2018-05-01", start="2024-05-01", until="2030-05-01",
+                 due="2027-05-01", reviewed=""),
+    )
+    code, verdicts, _ = verify(roster, reg)
+    assert verdicts == {
+        "乱一": ("unverified", "record_incomplete"),
+        "乱二": ("unverified", "record_incomplete"),
+        "顺三": ("valid", "ok"),
+    }
+    assert code == 3
