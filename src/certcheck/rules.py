@@ -762,7 +762,7 @@ def record_reason(record: CertRecord, as_of: date, regime: Regime = Regime.MEM) 
 def _dated_reason(record: CertRecord, as_of: date, regime: Regime) -> Reason:
     """What the record's dates (and a status code nobody knows) say on ``as_of``."""
     until = record.valid_until
-    if until is None or not record.status_understood:
+    if until is None or not record.status_understood or _dates_contradict(record):
         return Reason.RECORD_INCOMPLETE
     start = record.valid_from
     if start is not None and start > as_of:
@@ -777,6 +777,16 @@ def _dated_reason(record: CertRecord, as_of: date, regime: Regime) -> Reason:
     if review_outstanding(record, as_of) and due < as_of:
         return Reason.REVIEW_OVERDUE
     return Reason.OK
+
+
+def _dates_contradict(record: CertRecord) -> bool:
+    """The record ends, or falls due for review, before its validity began: a date typed
+    wrong, or one left from an older card. It cannot say the card ended or missed a review."""
+    start = record.valid_from
+    if start is None:
+        return False
+    ends_before = record.valid_until is not None and record.valid_until < start
+    return ends_before or (record.review_due is not None and record.review_due < start)
 
 
 def _first_review_not_yet_due(record: CertRecord, as_of: date) -> bool:
@@ -947,6 +957,8 @@ def _incomplete_detail(item: _Item) -> str | None:
     if record.lapsed and _dated_reason(record, item.case.as_of, regime) is Reason.OK:
         return f"证书状态“{record.status_text}”，但官方记录的日期显示仍在有效期内，二者不符{where}"
     start = record.valid_from
+    if _dates_contradict(record):
+        return f"官方记录的结束或应复审日期早于有效期开始日期，日期自相矛盾{where}"
     if record.valid_until is not None and start is not None and start > item.case.as_of:
         return f"官方记录的有效期自 {start.isoformat()} 起，核验日当时的状态未显示{where}"
     missing = "有效期结束日期" if record.valid_until is None else "应复审日期"
