@@ -497,3 +497,25 @@ def test_a_record_whose_dates_contradict_each_other_decides_nothing(tmp_path: Pa
         "顺三": ("valid", "ok"),
     }
     assert code == 3
+
+
+def test_a_registry_workbook_with_a_year_typed_as_a_number(tmp_path: Path) -> None:
+    # A district registry kept in Excel, 有效期结束日期 typed as 2028 (a number). Read as a
+    # serial day it was 1905 and the holder expired; a date that is no date makes the
+    # registry unusable, as any other bad date in it does (exit 4, the row named).
+    a = nth_id(851)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(REGISTRY_HEADER)
+    ws.append(["年一", a, "T" + a, *LOW, "", "", 2028, "", "", "重庆市应急管理局", ""])
+    reg = tmp_path / "registry.xlsx"
+    wb.save(reg)
+    roster = workbook(tmp_path, [["姓名", "身份证号", "操作项目"], ["年一", a, "低压电工"]])
+    result = CliRunner().invoke(
+        cli,
+        ["verify", str(roster), "--source", f"registry:{reg}", "--as-of", AS_OF,
+         "-o", str(tmp_path / "out.json"), "--no-progress", "--no-cache"],
+    )
+    assert result.exit_code == 4
+    assert "第 2 行：有效期结束日期 不是日期" in result.output
