@@ -482,8 +482,6 @@ def _cert_precision_note(digits: str) -> tuple[str, str]:
 
 
 _DATE_CACHE: dict[str, date | ValueError | None] = {}
-#: Numbers in a date cell that are a year typed alone or with its month (2027, 2026.11).
-_YEAR_AS_NUMBER = (1900, 2200)
 
 
 def date_value(cell: Cell) -> date | None:
@@ -508,14 +506,14 @@ def date_value(cell: Cell) -> date | None:
         return cached
     if isinstance(cell, time | timedelta):
         raise ValueError(f"not a date: {cell!r}")
-    if isinstance(cell, int | float) and not isinstance(cell, bool):
-        # 20210305 typed as a number: a compact date, not serial day 20 million.
-        if 1900_01_01 <= cell <= 2199_12_31 and float(cell).is_integer():
-            return parse_date(str(int(cell)))
-        # 2027 or 2026.11 typed as a number is a year (and month), not serial day 2027, which
-        # is a day of 1905 that no certificate has.
-        if _YEAR_AS_NUMBER[0] <= cell < _YEAR_AS_NUMBER[1]:
-            raise ValueError(f"a year, not a date: {cell!r}")
+    # 20210305 typed as a number: a compact date, not serial day 20 million.
+    if (
+        isinstance(cell, int | float)
+        and not isinstance(cell, bool)
+        and 1900_01_01 <= cell <= 2199_12_31
+        and float(cell).is_integer()
+    ):
+        return parse_date(str(int(cell)))
     return parse_date(cell)
 
 
