@@ -519,3 +519,26 @@ def test_a_registry_workbook_with_a_year_typed_as_a_number(tmp_path: Path) -> No
     )
     assert result.exit_code == 4
     assert "第 2 行：有效期结束日期 不是日期" in result.output
+
+
+def test_a_registry_whose_status_column_has_another_name(tmp_path: Path) -> None:
+    # A district registry names its status column 状态, not 证书状态, and marks a cancelled
+    # card 注销; another has a 数据类型 column saying 历史数据. Neither column is the
+    # registry's, so neither was read: the cancelled card let its holder work (valid, exit
+    # 0). A registry column that speaks of a status or of history and is not 证书状态 makes
+    # the file unusable (exit 4), naming the column.
+    a = nth_id(861)
+    roster = workbook(tmp_path, [["姓名", "身份证号", "操作项目"], ["状一", a, "低压电工"]])
+    for column, value in (("状态", "注销"), ("数据类型", "历史数据")):
+        reg = tmp_path / "registry.csv"
+        with reg.open("w", encoding="utf-8-sig", newline="") as fh:
+            out = csv.writer(fh)
+            out.writerow([*REGISTRY_HEADER, column])
+            out.writerow([*official("状一", a), value])
+        result = CliRunner().invoke(
+            cli,
+            ["verify", str(roster), "--source", f"registry:{reg}", "--as-of", AS_OF,
+             "-o", str(tmp_path / "out.json"), "--no-progress", "--no-cache"],
+        )
+        assert result.exit_code == 4, result.output
+        assert f"“{column}”" in result.output
