@@ -24,7 +24,9 @@ def registry(tmp_path: Path) -> tuple[Path, str, str]:
     holder, expired = make_id(), nth_id(5)
     path = write_registry(tmp_path / "reg.csv", [
         official("张三", holder, item="高压电工作业"),
-        official("张三", holder, item="低压电工作业", until="2020-01-01", due="2017-01-01"),
+        # An older card: its validity began in 2014 (official() dates every start 2023).
+        ["张三", holder, "T" + holder, "电工作业", "低压电工作业", "2014-01-01", "2014-01-01",
+         "2020-01-01", "2017-01-01", "", "重庆市应急管理局"],
         official("李四", expired, until="2026-01-01", due="2023-01-01"),
     ])
     return path, holder, expired

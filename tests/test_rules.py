@@ -202,7 +202,7 @@ def test_review_from_previous_cycle_does_not_count() -> None:
 
 
 def test_certificate_covering_the_item_decides_among_several() -> None:
-    expired_hv = record(item="高压电工作业", valid_until=date(2020, 1, 1))
+    expired_hv = record(item="高压电工作业", valid_from=date(2014, 1, 1), valid_until=date(2020, 1, 1))
     valid_welding = record(item="熔化焊接与热切割作业", category="焊接与热切割作业")
     assert decide(worker(item="焊工"), found(expired_hv, valid_welding), AS_OF).status is Status.VALID
     finding = decide(worker(item="高压电工"), found(expired_hv, valid_welding), AS_OF)

@@ -404,6 +404,27 @@ class Catalog:
                     return regime
         return Regime.MEM
 
+    @lru_cache(maxsize=4096)  # noqa: B019 - one catalog per process, kept for its lifetime
+    def contradicts(self, category: str, item: str) -> bool:
+        """The row's category and item cannot both be right: an item it names lies outside the
+        category (焊接与热切割作业 beside 低压电工作业), or the category is narrower than the
+        item (低压电工作业 in the category column, 电工作业 in the item column). False when
+        either is not a catalog name: there is nothing to compare. Under some regime both must
+        agree (电工 beside 建筑电工 does, as 建筑施工's 电工)."""
+        categories = tuple(self.split(category))
+        if not categories or not all(self._parts(c, None) for c in categories):
+            return False
+        hints: tuple[Regime | None, ...] = (None, *self.regimes)
+        return any(
+            self._parts(part, None) and not any(self._fits(categories, part, h) for h in hints)
+            for part in self.split(item)
+        )
+
+    def _fits(self, categories: tuple[str, ...], item: str, hint: Regime | None) -> bool:
+        allowed = frozenset().union(*(self.resolve(c, hint) for c in categories))
+        held = self.resolve(item, hint)
+        return bool(held & allowed) and not allowed < held
+
     def hint(
         self,
         category: str | None,

@@ -17,6 +17,8 @@ _EARLY_EPOCH = date(1899, 12, 31)
 _FICTITIOUS_LEAP_DAY = 60
 # Serial numbers outside this range are not dates anyone means in a roster (1900 … 2199).
 _MIN_SERIAL, _MAX_SERIAL = 1, 109_574
+#: Numbers that are a year typed alone or with its month (2027, 2026.11), not a serial day.
+_YEAR_AS_NUMBER = (1900, 2200)
 # The one ISO form accepted as is. date.fromisoformat alone would also take ISO week dates
 # (2021-W10-1) and ordinal dates, which no roster or registry means.
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -59,6 +61,10 @@ def parse_date(value: object) -> date | None:
     if isinstance(value, int | float):
         if value != value:  # NaN: an empty cell in pandas
             return None
+        if _YEAR_AS_NUMBER[0] <= value < _YEAR_AS_NUMBER[1]:
+            # 2027 or 2026.11 typed into a cell is a year (and month), not serial day 2027, a
+            # day of 1905 that no certificate has.
+            raise ValueError(f"a year, not a date: {value!r}")
         parsed = from_serial(float(value))
         if parsed is None:
             raise ValueError(f"not a date: {value!r}")

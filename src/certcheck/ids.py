@@ -56,6 +56,15 @@ def is_valid_id(id_number: str, today: date | None = None) -> bool:
     return check_char(id_number[:17]) == id_number[17]
 
 
+def old_form(id_number: str) -> str | None:
+    """The 15-digit form an 18-character ID had before GB 11643-1999 (region, birth date
+    without its 19, sequence; no check character), for a holder born in the 1900s; else None.
+    Old files still carry it, and it names the same person."""
+    if len(id_number) != 18 or id_number[6:8] != "19" or not id_number[:17].isdigit():
+        return None
+    return id_number[:6] + id_number[8:17]
+
+
 def mask_id(id_number: str | None) -> str:
     """``500381199001011234`` → ``500381********1234``; short values are masked whole."""
     if not id_number:

@@ -6,10 +6,12 @@ layer produced, and so that outcomes are tagged unions the type checker can foll
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from certcheck.dates import iso_date
 
@@ -408,7 +410,14 @@ class CertRecord:
     def revoked(self) -> bool:
         """The official status says the certificate no longer counts (吊销, 撤销, 注销, 无效)."""
         text = self.status_text
-        return text is not None and any(word in text for word in REVOKED_WORDS)
+        return text is not None and status_class(text) is StatusClass.WITHDRAWN
+
+    @property
+    def lapsed(self) -> bool:
+        """The official status says the certificate ran out or missed its review (失效, 过期):
+        the dates must show why, or the record decides nothing."""
+        text = self.status_text
+        return text is not None and status_class(text) is StatusClass.LAPSED
 
     @property
     def status_understood(self) -> bool:
@@ -417,7 +426,7 @@ class CertRecord:
         text = self.status_text
         if text is None or not text.strip():
             return True
-        return not garbled(text) and any(word in text for word in KNOWN_STATUS_WORDS)
+        return status_class(text) is not None
 
     def to_dict(self) -> dict[str, str | None]:
         """The record with the registry's (Chinese) keys and ISO dates."""
@@ -466,9 +475,43 @@ STATUS_LABEL = "证书状态"
 REVOKED_WORDS = ("吊销", "撤销", "注销", "无效", "暂扣")
 #: Status words whose meaning is known: the withdrawn ones above, those of a certificate in
 #: force, and those of one that ran out or missed its review (the dates decide those).
-KNOWN_STATUS_WORDS = (
-    *REVOKED_WORDS, "有效", "正常", "在用", "已复审", "失效", "过期", "逾期", "到期", "超期",
-)
+IN_FORCE_WORDS = ("有效", "正常", "在用", "已复审")
+#: Status words of a certificate that ran out or missed its review: the dates decide, and
+#: must show it.
+LAPSED_WORDS = ("失效", "过期", "逾期", "到期", "超期")
+KNOWN_STATUS_WORDS = (*REVOKED_WORDS, *IN_FORCE_WORDS, *LAPSED_WORDS)
+# A status word under a negation says the opposite or nothing sure (未注销, 正常（未吊销）,
+# 未到期, 不在有效期内); 逾期未复审 negates no status word.
+_NEGATED = re.compile("[未非不没].{0,2}?(?:" + "|".join(KNOWN_STATUS_WORDS) + ")")
+
+
+class StatusClass(StrEnum):
+    """What an official 证书状态 text says, when it says one thing."""
+
+    WITHDRAWN = "withdrawn"
+    LAPSED = "lapsed"
+    IN_FORCE = "in_force"
+
+
+@lru_cache(maxsize=1024)
+def status_class(text: str) -> StatusClass | None:
+    """The one meaning of a 证书状态 text; None for a code, an unknown word, a garbled text, a
+    negated word or words of two meanings (吊销 with 有效). Words are taken out as they are
+    found, withdrawn first, so 无效 is not also read as 有效."""
+    if garbled(text) or _NEGATED.search(text) is not None:
+        return None
+    rest = text
+    found: list[StatusClass] = []
+    for kind, words in (
+        (StatusClass.WITHDRAWN, REVOKED_WORDS),
+        (StatusClass.LAPSED, LAPSED_WORDS),
+        (StatusClass.IN_FORCE, IN_FORCE_WORDS),
+    ):
+        if any(word in rest for word in words):
+            found.append(kind)
+            for word in words:
+                rest = rest.replace(word, "")
+    return found[0] if len(found) == 1 else None
 DATE_FIELDS = frozenset(
     {"first_issued", "valid_from", "valid_until", "review_due", "reviewed"}
 )

@@ -316,11 +316,29 @@ def _not_found_unknown_item(case: _Case) -> bool:
 
 
 def _not_found_maybe_elsewhere(case: _Case) -> bool:
+    if not case.nothing_found:
+        return False
+    if _claims_certificate_here(case) and any(
+        _maybe_elsewhere(c, case.traits) for c in case.coverages
+    ):
+        return True
+    # The row shows a card, every number it gives is shaped like another authority's (渝A01…,
+    # TS…), and no declared item is that authority's: the card may be for the very item the
+    # row declares (a 建筑电工 card beside 低压电工作业), and is not this source's to find. A
+    # forklift card beside 叉车司机 is accounted for; the row's other items stand on their own.
+    foreign = _foreign_numbers(case.claims.numbers, case.traits)
+    declared = {c.regime for c in case.coverages}
     return (
-        case.nothing_found
-        and _claims_certificate_here(case)
-        and any(_maybe_elsewhere(c, case.traits) for c in case.coverages)
+        bool(foreign)
+        and not declared.intersection(foreign)
+        and not any(_number_comparable(n, case.traits) for n in case.claims.numbers)
     )
+
+
+def _foreign_numbers(numbers: tuple[str, ...], traits: SourceTraits) -> tuple[Regime, ...]:
+    """The regimes, not held by the source, that the declared numbers' shapes point to."""
+    regimes = (number_regime(n) for n in numbers)
+    return tuple(dict.fromkeys(r for r in regimes if r is not None and r not in traits.regimes))
 
 
 def _maybe_elsewhere(coverage: Coverage, traits: SourceTraits) -> bool:
@@ -606,7 +624,18 @@ def _holds(record: CertRecord, worker: Worker) -> bool | None:
     if garbled(held):
         return None
     written = worker.written_name
-    return same_name(held, worker.name or "") or (written is not None and same_name(held, written))
+    if same_name(held, worker.name or "") or (written is not None and same_name(held, written)):
+        return True
+    # Two names pasted into one cell (王小明 李小红) read as one dotted name: a record naming
+    # one of its parts may be that person's, or not.
+    return None if _part_of(held, worker.name or "") else False
+
+
+def _part_of(held: str, name: str) -> bool:
+    """The record's name is one of the parts of a dotted name, and has no dot itself."""
+    return "·" in name and "·" not in held and any(
+        same_name(held, part) for part in name.split("·") if part
+    )
 
 
 def _item(case: _Case, coverage: Coverage | None) -> _Item:
@@ -631,24 +660,35 @@ def _covering(
     """(current certificates that cover the item, records that may cover it but cannot
     decide: category-only records, history records).
 
-    A certificate first issued after the as-of date did not exist yet and is set aside.
+    A certificate first issued after the as-of date did not exist yet and is set aside, unless
+    its validity shown began before: that record contradicts itself and decides nothing.
     """
     covering: list[CertRecord] = []
     undecidable: list[CertRecord] = []
     as_of = case.as_of
     unsure = case.unsure
     for record in (*case.mine, *unsure) if unsure else case.mine:
-        issued = record.first_issued
-        if issued is not None and issued > as_of:
+        issued_later = _issued_after(record, as_of)
+        if issued_later and not _began_by(record, as_of):
             continue
         match = _covers(case.catalog, coverage, record)
         if match is False:
             continue
-        if match is None or record.history or (unsure and record in unsure):
+        if match is None or record.history or issued_later or (unsure and record in unsure):
             undecidable.append(record)
         else:
             covering.append(record)
     return tuple(covering), tuple(undecidable)
+
+
+def _issued_after(record: CertRecord, as_of: date) -> bool:
+    issued = record.first_issued
+    return issued is not None and issued > as_of
+
+
+def _began_by(record: CertRecord, as_of: date) -> bool:
+    start = record.valid_from
+    return start is not None and start <= as_of
 
 
 def _covers(catalog: Catalog, coverage: Coverage | None, record: CertRecord) -> bool | None:
@@ -660,10 +700,14 @@ def _covers(catalog: Catalog, coverage: Coverage | None, record: CertRecord) -> 
     if item and item.strip():
         if garbled(item):
             return None
-        if catalog.covers(coverage, None, item):
+        if not coverage.known:
+            return catalog.covers(coverage, None, item)
+        held = catalog.resolve(item)
+        if held and held <= coverage.items:
             return True
-        # An official item the catalog does not know may be the declared one by another name.
-        return None if coverage.known and not catalog.resolve(item) else False
+        # An official item the catalog does not know may be the declared one by another name;
+        # a broad one (电工, 电工作业) is one of several items, which may not be the declared one.
+        return None if not held or held & coverage.items else False
     category = record.category
     if not (category and category.strip()):
         return False
@@ -706,9 +750,19 @@ def record_reason(record: CertRecord, as_of: date, regime: Regime = Regime.MEM) 
     whose 证书状态 is a code nobody knows the meaning of, or whose validity shown begins after
     the as-of date (so its state then is not shown) is ``record_incomplete``, never valid by
     default. Only 特种作业 certificates need a 应复审日期 (a 3-year review); a forklift's does not.
+    A status saying the card ran out (失效, 过期) beside dates that show it in force is not
+    explained by them: ``record_incomplete``, never valid.
     """
+    reason = _dated_reason(record, as_of, regime)
+    if reason is Reason.OK and record.lapsed:
+        return Reason.RECORD_INCOMPLETE
+    return reason
+
+
+def _dated_reason(record: CertRecord, as_of: date, regime: Regime) -> Reason:
+    """What the record's dates (and a status code nobody knows) say on ``as_of``."""
     until = record.valid_until
-    if until is None or not record.status_understood:
+    if until is None or not record.status_understood or _dates_contradict(record):
         return Reason.RECORD_INCOMPLETE
     start = record.valid_from
     if start is not None and start > as_of:
@@ -723,6 +777,16 @@ def record_reason(record: CertRecord, as_of: date, regime: Regime = Regime.MEM) 
     if review_outstanding(record, as_of) and due < as_of:
         return Reason.REVIEW_OVERDUE
     return Reason.OK
+
+
+def _dates_contradict(record: CertRecord) -> bool:
+    """The record ends, or falls due for review, before its validity began: a date typed
+    wrong, or one left from an older card. It cannot say the card ended or missed a review."""
+    start = record.valid_from
+    if start is None:
+        return False
+    ends_before = record.valid_until is not None and record.valid_until < start
+    return ends_before or (record.review_due is not None and record.review_due < start)
 
 
 def _first_review_not_yet_due(record: CertRecord, as_of: date) -> bool:
@@ -841,9 +905,16 @@ def _other_authority_detail(case: _Case) -> str:
         return _authority_text(None, case.hint or Regime.MEM)
     if _all_other_authority(case):
         return "；".join(_authority_text(c.shown, c.regime) for c in case.coverages)
-    # Nothing found, and an item's name may be another authority's (row 13).
+    # Nothing found, and an item's name may be another authority's, or the card's number is
+    # shaped like another authority's (row 13).
     traits = case.traits
-    return "；".join(_maybe_text(c, traits) for c in case.coverages if _maybe_elsewhere(c, traits))
+    maybe = [_maybe_text(c, traits) for c in case.coverages if _maybe_elsewhere(c, traits)]
+    if maybe and _claims_certificate_here(case):
+        return "；".join(maybe)
+    kinds = "或".join(
+        f"{r.zh}（{r.authority}）" for r in _foreign_numbers(case.claims.numbers, traits)
+    )
+    return f"证号形如{kinds}的证书，本数据源不能核验；请核对作业项目与所持证书"
 
 
 def _authority_text(shown: str | None, regime: Regime) -> str:
@@ -878,29 +949,65 @@ def _item_detail(reason: Reason, item: _Item) -> str | None:
 def _incomplete_detail(item: _Item) -> str | None:
     record = item.best
     if record is None:
-        return _undecidable_detail(item.undecidable, item.case.unsure)
+        return _undecidable_detail(item)
     where = f"（{record.origin}）" if record.origin else ""
     if not record.status_understood:
         return f"证书状态“{record.status_text}”无法识别{where}"
+    regime = _regime_of(record, item.case.catalog)
+    if record.lapsed and _dated_reason(record, item.case.as_of, regime) is Reason.OK:
+        return f"证书状态“{record.status_text}”，但官方记录的日期显示仍在有效期内，二者不符{where}"
     start = record.valid_from
+    if _dates_contradict(record):
+        return f"官方记录的结束或应复审日期早于有效期开始日期，日期自相矛盾{where}"
     if record.valid_until is not None and start is not None and start > item.case.as_of:
         return f"官方记录的有效期自 {start.isoformat()} 起，核验日当时的状态未显示{where}"
     missing = "有效期结束日期" if record.valid_until is None else "应复审日期"
     return f"官方记录缺少{missing}{where}"
 
 
-def _undecidable_detail(
-    records: tuple[CertRecord, ...], unsure: tuple[CertRecord, ...]
-) -> str:
+def _undecidable_detail(item: _Item) -> str:
     """Why the records that might cover the item decide nothing."""
+    records, unsure = item.undecidable, item.case.unsure
     if any(r in unsure or garbled(r.item) or garbled(r.category) for r in records):
-        return "官方记录中有乱码（? 或 �），不能判定"
-    if any(r.item and r.item.strip() and not r.history for r in records):
-        shown = "、".join(sorted({r.item or "" for r in records if r.item}))
+        return _unsure_detail(records, unsure, item.case.worker)
+    contradiction = _issue_contradiction(records, item.case.as_of)
+    if contradiction is not None:
+        return contradiction
+    named = sorted({r.item.strip() for r in records if r.item and r.item.strip() and not r.history})
+    if named:
+        shown = "、".join(named)
+        if all(item.case.catalog.resolve(name) for name in named):
+            return f"官方记录的操作项目“{shown}”可指多个作业项目，不能判定是否覆盖该项目"
         return f"官方记录的操作项目“{shown}”不在目录中，不能判定是否覆盖该项目"
     if any(r.history for r in records):
         return "只有历史数据中的证书覆盖该项目，历史记录不作判定"
     return "官方记录只有作业类别，没有操作项目，不能判定是否覆盖该项目"
+
+
+def _unsure_detail(
+    records: tuple[CertRecord, ...], unsure: tuple[CertRecord, ...], worker: Worker
+) -> str:
+    """Why records that may or may not be the person's decide nothing."""
+    part = next((r.name for r in records if r in unsure and r.name and not garbled(r.name)), None)
+    if part is not None:
+        return (
+            f"官方记录的姓名“{part}”只是花名册姓名“{worker.name}”的一部分（一格中可能写了两个人），"
+            "不能判定"
+        )
+    return "官方记录中有乱码（? 或 �），不能判定"
+
+
+def _issue_contradiction(records: tuple[CertRecord, ...], as_of: date) -> str | None:
+    """The detail of a record first issued after the as-of date but valid from before it."""
+    for record in records:
+        issued, start = record.first_issued, record.valid_from
+        if issued is not None and start is not None and issued > as_of:
+            where = f"（{record.origin}）" if record.origin else ""
+            return (
+                f"官方记录的初领日期 {issued.isoformat()} 晚于核验日，有效期却自 "
+                f"{start.isoformat()} 起，记录自相矛盾，不能判定{where}"
+            )
+    return None
 
 
 def _detail(results: list[_Result], worst: _Result) -> str | None:

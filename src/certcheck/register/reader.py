@@ -28,12 +28,13 @@ from typing import Any, TypeVar
 from certcheck import jsontext
 from certcheck.models import (
     REASON_ZH,
-    REVOKED_WORDS,
     STATUS_ZH,
     WARNING_ZH,
     Reason,
     Status,
+    StatusClass,
     WarningCode,
+    status_class,
 )
 from certcheck.register.errors import NotARegister as NotARegister  # re-exported
 from certcheck.register.errors import RegisterFormatError as RegisterFormatError
@@ -118,7 +119,7 @@ class RegisterRow:
         """The official record is withdrawn (吊销, 注销 …): its dates no longer count."""
         text = self.status_text
         return self.reason is Reason.REVOKED or (
-            text is not None and any(word in text for word in REVOKED_WORDS)
+            text is not None and status_class(text) is StatusClass.WITHDRAWN
         )
 
 

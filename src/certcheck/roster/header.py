@@ -514,7 +514,12 @@ def header_at(grid: Grid, index: int, *, titled: bool = True) -> Header | None:
     single = _map_labels(top)
     combined: _Mapping | None = None
     following = rows[index + 1] if index + 1 < len(rows) else None
-    if following is not None and not _looks_like_data(following) and not is_hint_row(following):
+    if (
+        following is not None
+        and not _looks_like_data(following)
+        and not is_hint_row(following)
+        and not _is_title(top)
+    ):
         below = [cell_text(c) for c in following]
         combined = _map_labels(_combine(grid, index, top, below))
         if not _adds_fields(single, combined, below) or _stands_alone(below, combined):
@@ -715,6 +720,14 @@ def _looks_like_data(row: Row) -> bool:
         if isinstance(cell, str) and _ID_SHAPE.match(cell):
             return True
     return False
+
+
+def _is_title(texts: list[str]) -> bool:
+    """The row holds one text naming a list of people (…项目部特种作业人员花名册): the title,
+    never the upper row of a two-row header, whose words (项目, 特种) would else join every
+    column's label below it."""
+    distinct = {t for t in texts if t}
+    return len(distinct) == 1 and names_a_list(distinct.pop())
 
 
 def names_a_list(text: str) -> bool:

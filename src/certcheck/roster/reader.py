@@ -29,7 +29,7 @@ from certcheck.roster.header import (
     some_document,
 )
 from certcheck.roster.model import Roster, RosterError, SkippedSheet
-from certcheck.roster.rows import build_workers
+from certcheck.roster.rows import TWIN_FIELDS, build_workers
 from certcheck.roster.tables import Table, split_tables
 from certcheck.roster.values import is_blank
 from certcheck.tablefile.grid import Book, Grid, SheetInfo, SheetUnreadable
@@ -386,12 +386,17 @@ def _header_issues(grid: Grid, header: Header) -> list[InputIssue]:
             InputIssue(header_row, "unknown_column", _unknown_column(text, column + shift))
         )
     for column, text, field_name in header.duplicates:
+        what = (
+            "两列都读取：只填一列时取所填的值，两列不一致时该人员未核验"
+            if field_name in TWIN_FIELDS
+            else "已忽略"
+        )
         issues.append(
             InputIssue(
                 header_row,
                 "duplicate_column",
                 f"列“{_short(text)}”（第 {column + shift} 列）与前面的"
-                f"“{header.labels[field_name]}”含义相同，已忽略",
+                f"“{header.labels[field_name]}”含义相同，{what}",
             )
         )
     return issues

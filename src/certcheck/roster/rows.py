@@ -7,8 +7,9 @@ roster, and is most of the reader's own time.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from certcheck.catalog import load_catalog
@@ -69,6 +70,7 @@ _WHY_MARK = {
     "formula": "是没有计算结果的公式（公式未计算或引用失效）",
     "ditto_alone": "是“同上”，但上方没有可沿用的值",
     "ditto_other": "是“同上”，但上一行是另一个人",
+    "merge_other": "是跨行合并的单元格，但这一行是另一个人（姓名或身份证号不同）",
 }
 _NO_MARKS: dict[int, Mark] = {}
 _BLANK_CELLS = ("", None)
@@ -94,8 +96,11 @@ def build_workers(grid: Grid, header: Header, today: date) -> tuple[list[Worker]
     layout = _layout(header)
     start = header.last + 1
     # Merge work only when there are merges: most rosters have none below the header.
-    filled, groups = _spread_merges(grid, start, (layout.name, layout.id_number))
-    reader = _Rows(layout, today, grid.name, _relative_marks(grid, start))
+    filled, groups, clashes = _spread_merges(grid, start, (layout.name, layout.id_number))
+    marks = _relative_marks(grid, start)
+    if clashes:
+        marks = {**marks, **clashes}
+    reader = _Rows(layout, today, grid.name, marks)
     workers: list[Worker] = []
     issues: list[InputIssue] = []
     in_footer = False
@@ -151,12 +156,27 @@ class _Layout:
     header_id: str
     #: Field → the header text, which messages about a cell name.
     labels: dict[str, str]
+    #: Later columns naming a field an earlier column already names (原证号 and 新证号, a
+    #: second certificate group's 证号), for the fields read from either: (field, columns).
+    twins: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    #: Column → the header text of each twin column.
+    twin_labels: dict[int, str] = field(default_factory=dict)
+
+
+#: Fields a second column may give when the first is blank; two that disagree decide nothing.
+TWIN_FIELDS = ("cert_number", "category", "item", "issuer")
 
 
 def _layout(header: Header) -> _Layout:
     columns = header.columns
+    twins = tuple(
+        (name, tuple(c for c, _, f in header.duplicates if f == name))
+        for name in TWIN_FIELDS
+        if name in columns and any(f == name for _, _, f in header.duplicates)
+    )
+    twin_columns = [c for _, cs in twins for c in cs]
     # A job title alone does not make a row a worker (a line saying 岗位 only is no person).
-    mapped = sorted(c for f, c in columns.items() if f != "job")
+    mapped = sorted([*(c for f, c in columns.items() if f != "job"), *twin_columns])
     return _Layout(
         name=columns["name"],
         id_number=columns["id_number"],
@@ -167,11 +187,13 @@ def _layout(header: Header) -> _Layout:
         issuer=columns.get("issuer"),
         dates=tuple((f, columns[f]) for f in DATE_FIELDS if f in columns),
         mapped=mapped,
-        width=max(columns.values()) + 1,
+        width=max([*columns.values(), *twin_columns]) + 1,
         has_from="valid_from" in columns,
         header_name=fold_label(header.labels["name"]),
         header_id=fold_label(header.labels["id_number"]),
         labels=dict(header.labels),
+        twins=twins,
+        twin_labels={c: text for c, text, f in header.duplicates if c in twin_columns},
     )
 
 
@@ -235,6 +257,8 @@ class _Rows:
         self.above: list[Cell] | None = None
         self.above_marks: dict[int, Mark] = {}
         self.above_worker: Worker | None = None
+        #: Column → why its cell is not understood: it disagrees with a twin column.
+        self.differ: dict[int, str] = {}
 
     def worker(
         self, index: int, row: list[Cell], number: int, group: int | None
@@ -244,11 +268,16 @@ class _Rows:
         marks = self.marks.get(index, _NO_MARKS) if self.marks else _NO_MARKS
         if any(is_ditto(row[c]) for c in layout.mapped):
             row, marks, group = self._resolve_ditto(row, marks, number, group)
+        if layout.twins:
+            row, marks = self._join_twins(row, marks)
         unreadable: list[Unreadable] = []
         name, notes = self._name(row, marks, number, unreadable)
         written = self._written(row, name, notes) if notes else None
         id_number, problem, id_notes = self._id(row, marks, number, unreadable)
         notes = notes + id_notes if notes else id_notes
+        if name is not None and problem is None and _not_the_card_name(name, id_number):
+            why = "不是身份证上的汉字姓名（拼音或外文），无法与官方记录比对"
+            unreadable.append(self._unreadable("name", shown(row[layout.name]), why, number))
         declared, notes = self._declared(row, marks, number, id_number, problem, notes)
         if problem is IdProblem.MISSING and name is None and not unreadable:
             # One note for the row that lacks both, before the others.
@@ -323,11 +352,22 @@ class _Rows:
                 notes = notes + cert_notes
         dates, notes = self._dates(row, marks, number, notes)
         item = self._text("item", row, marks, number)
-        if layout.item is None and layout.job is not None:
+        item_label = layout.labels.get("item")
+        if item is None and layout.job is not None:
+            # No item column, or its cell left blank: the job says what the person does.
             item = self._job(row, marks)
+            item_label = layout.labels.get("job")
+        category = self._text("category", row, marks, number)
+        if (
+            isinstance(category, str)
+            and isinstance(item, str)
+            and load_catalog().contradicts(category, item)
+        ):
+            why = f"与{item_label or '操作项目'}“{shown(item)}”不一致"
+            category = self._unreadable("category", shown(category), why, number)
         declared = Declared(
             cert_number=cert,
-            category=self._text("category", row, marks, number),
+            category=category,
             item=item,
             first_issued=dates.get("first_issued"),
             valid_from=dates.get("valid_from"),
@@ -352,6 +392,8 @@ class _Rows:
         if mark is not None:
             return self._unreadable("cert_number", mark.text, _why(mark), number), []
         cell = row[column]
+        if column in self.differ:
+            return self._unreadable("cert_number", shown(cell), self.differ[column], number), []
         value, notes = cert_value(cell)
         if isinstance(value, Unclear):
             return self._unreadable("cert_number", shown(cell), value.why, number), notes
@@ -370,14 +412,17 @@ class _Rows:
         mark = marks.get(column)
         if mark is not None:
             return self._unreadable(field_name, mark.text, _why(mark), number)
+        if column in self.differ:
+            return self._unreadable(field_name, shown(row[column]), self.differ[column], number)
         value = text_value(row[column])
         if isinstance(value, Unclear):
             return self._unreadable(field_name, shown(row[column]), value.why, number)
         return value
 
     def _job(self, row: list[Cell], marks: dict[int, Mark]) -> TextField:
-        """The job title as the item, when the roster has no item column and the title names
-        a catalog item (岗位 电工 is the work; 岗位 班长 says nothing about it)."""
+        """The job title as the item, when the row gives no item and the title names a
+        catalog item or the work of a regime (岗位 电工 is the work, 电瓶叉车司机 is 特种设备
+        work the catalog does not name; 岗位 班长 says nothing about it)."""
         column = self.layout.job
         assert column is not None
         if column in marks:
@@ -387,7 +432,9 @@ class _Rows:
             return None
         catalog = load_catalog()
         parts = catalog.split(value)
-        return value if parts and all(catalog.resolve(part) for part in parts) else None
+        if parts and all(catalog.resolve(part) for part in parts):
+            return value
+        return value if any(catalog.regime_of(part) for part in parts) else None
 
     def _dates(
         self, row: list[Cell], marks: dict[int, Mark], number: int, notes: Notes
@@ -419,6 +466,34 @@ class _Rows:
             why = ERROR_VALUE.why if isinstance(raw, str) and is_error_text(raw) else NOT_A_DATE.why
             dates[field_name] = self._unreadable(field_name, shown(raw), why, number)
         return dates, notes
+
+    # ---- two columns for one field ----------------------------------------------------
+
+    def _join_twins(
+        self, row: list[Cell], marks: dict[int, Mark]
+    ) -> tuple[list[Cell], dict[int, Mark]]:
+        """The row with each twinned field's value in its first column: the one column that
+        is filled, or the value all filled columns agree on. Columns that disagree leave the
+        field not understood (``differ``), whatever either says."""
+        layout = self.layout
+        self.differ = {}
+        joined, marks = list(row), dict(marks)
+        for field_name, others in layout.twins:
+            first: int = getattr(layout, field_name)
+            filled = [c for c in (first, *others) if c in marks or not _no_value(row[c])]
+            if not filled or filled == [first]:
+                continue
+            marked = [c for c in filled if c in marks]
+            if marked:
+                marks[first] = marks[marked[0]]
+                continue
+            joined[first] = row[filled[0]]
+            same = _same_number if field_name == "cert_number" else _same_cell
+            clash = next((c for c in filled if not same(row[c], row[filled[0]])), None)
+            if clash is not None:
+                label = layout.twin_labels.get(clash, "")
+                self.differ[first] = f"与同一行“{label}”列的“{shown(row[clash])}”不一致"
+        return joined, marks
 
     # ---- ditto marks ---------------------------------------------------------------
 
@@ -491,6 +566,33 @@ def _not_reviewed(field_name: str, text: str) -> bool:
     return field_name == "reviewed" and "".join(text.split()) in _NOT_REVIEWED
 
 
+# Han characters, in which a resident ID card of China gives the holder's name.
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+def _not_the_card_name(name: str, id_number: str | None) -> bool:
+    """A resident ID card (every valid ID but a foreigner's permanent residence card, 9…)
+    gives the name in Chinese characters, which the national lookup compares: a name without
+    any (Zhang Wei, a name in Uyghur script) is not the card's and cannot be compared."""
+    return bool(id_number) and not (id_number or "").startswith("9") and not _HAN.search(name)
+
+
+def _no_value(cell: Cell) -> bool:
+    return is_blank(cell) or (isinstance(cell, str) and is_placeholder(cell))
+
+
+def _same_number(a: Cell, b: Cell) -> bool:
+    """Two 证号 cells that say the same number: T + ID is the ID written with its T."""
+
+    def key(cell: Cell) -> Cell:
+        if not isinstance(cell, str):
+            return cell
+        text = "".join(unicodedata.normalize("NFKC", cell).split()).upper()
+        return text[1:] if text.startswith("T") else text
+
+    return key(a) == key(b)
+
+
 def _same_cell(a: Cell, b: Cell) -> bool:
     if isinstance(a, str) and isinstance(b, str):
         return "".join(a.split()).upper() == "".join(b.split()).upper()
@@ -561,14 +663,16 @@ def _worker_like(row: list[Cell], name_col: int, mapped: list[int]) -> bool:
 
 def _spread_merges(
     grid: Grid, start: int, person_columns: tuple[int, int]
-) -> tuple[dict[int, list[Cell]], dict[int, int]]:
+) -> tuple[dict[int, list[Cell]], dict[int, int], dict[tuple[int, int], Mark]]:
     """Rows (by index) that a vertical merge below the header reaches, with the merged value
-    copied into them; and for rows a merged name or ID cell spans, the row number of the
-    merge's first row (the person's group)."""
+    copied into them; for rows a merged name or ID cell spans, the row number of the merge's
+    first row (the person's group); and the cells a merged name or ID cell reaches in a row
+    of another person (its other person cell says someone else), marked instead of filled."""
     filled: dict[int, list[Cell]] = {}
     groups: dict[int, int] = {}
+    clashes: dict[tuple[int, int], Mark] = {}
     if not grid.merges:
-        return filled, groups
+        return filled, groups, clashes
     rows = grid.rows
     for (r0, c0), (r1, _c1) in grid.merges:
         top = r0 - grid.first_row
@@ -581,19 +685,46 @@ def _spread_merges(
         value = source[column]
         if is_blank(value):
             continue
-        last = min(r1 - grid.first_row, len(rows) - 1)
-        for index in range(top + 1, last + 1):
-            row = filled.get(index)
-            if row is None:
-                row = filled[index] = list(rows[index])
-            if column >= len(row):
-                row.extend([""] * (column + 1 - len(row)))
-            row[column] = value
+        reach = list(range(top + 1, min(r1 - grid.first_row, len(rows) - 1) + 1))
         if column in person_columns:
+            other = person_columns[column == person_columns[0]]
+            reach, others = _same_person(rows, source, reach, other)
+            clashes.update(((index, column), Mark("merge_other", shown(value))) for index in others)
             number = grid.row_number(top)
-            for index in range(top, last + 1):
-                groups[index] = number
-    return filled, groups
+            groups.update((index, number) for index in (top, *reach))
+        _fill(filled, rows, reach, column, value)
+    return filled, groups, clashes
+
+
+def _fill(
+    filled: dict[int, list[Cell]], rows: list[Row], reach: list[int], column: int, value: Cell
+) -> None:
+    """Copy a merged cell's value into the rows it reaches below its first row."""
+    for index in reach:
+        row = filled.get(index)
+        if row is None:
+            row = filled[index] = list(rows[index])
+        if column >= len(row):
+            row.extend([""] * (column + 1 - len(row)))
+        row[column] = value
+
+
+def _same_person(
+    rows: list[Row], source: list[Cell], reach: list[int], other: int
+) -> tuple[list[int], list[int]]:
+    """(rows of ``reach`` whose other person cell is blank, a ditto or the same as the merge's
+    first row, the rows whose other person cell names someone else)."""
+    theirs = source[other] if other < len(source) else ""
+    same: list[int] = []
+    different: list[int] = []
+    for index in reach:
+        row = rows[index]
+        mine = row[other] if other < len(row) else ""
+        if is_blank(mine) or is_ditto(mine) or _same_cell(mine, theirs):
+            same.append(index)
+        else:
+            different.append(index)
+    return same, different
 
 
 def _not_an_id(cell: Cell) -> bool:

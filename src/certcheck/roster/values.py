@@ -534,7 +534,12 @@ def date_range(cell: Cell) -> tuple[date, date] | None:
 
 
 def shown(cell: Cell) -> str:
-    """A cell as a message may quote it: short, masked."""
-    text = cell if isinstance(cell, str) else str(cell)
+    """A cell as a message may quote it: short, masked; a number as Excel shows it."""
+    if isinstance(cell, str):
+        text = cell
+    elif isinstance(cell, int | float) and not isinstance(cell, bool):
+        text = number_text(cell) if float(cell).is_integer() else str(cell)
+    else:
+        text = str(cell)
     text = " ".join(text.split())
     return safe(text[:40] + ("…" if len(text) > 40 else ""))

@@ -21,10 +21,12 @@ from certcheck import jsontext
 from certcheck.catalog import load_catalog
 from certcheck.dates import iso_date, parse_date
 from certcheck.gcpause import paused
-from certcheck.ids import normalize_id
+from certcheck.ids import normalize_id, old_form
 from certcheck.models import (
     DATE_FIELDS,
+    LAPSED_WORDS,
     RECORD_FIELDS,
+    REVOKED_WORDS,
     STATUS_LABEL,
     CertRecord,
     Failed,
@@ -74,7 +76,10 @@ class RegistrySource(ImmediateSource):
         records.
         """
         self.path = path
-        self._only = None if ids is None else frozenset(ids)
+        # A record may carry the holder's old 15-digit ID (old_form): it is read too.
+        self._only = None if ids is None else frozenset(
+            {*ids, *(f for f in map(old_form, ids) if f is not None)}
+        )
         if self._only is None:
             self._by_id = load_registry(path)
             kinds = {(r.category, r.item) for records in self._by_id.values() for r in records}
@@ -111,7 +116,11 @@ class RegistrySource(ImmediateSource):
             where = "、".join(r.origin or "?" for r in maybe[:3])
             return Failed(FailureKind.UNRECOGNIZED_RESPONSE,
                           f"登记文件中证件号码含乱码的记录（{where}）可能是此人的，无法判定")
-        records = self._by_id.get(query.id_number)
+        records = self._by_id.get(query.id_number, ())
+        old = old_form(query.id_number)
+        if old is not None and old in self._by_id:
+            # The same person under the 15-digit ID of a file typed from old papers.
+            records = (*records, *self._by_id[old])
         return Found(records) if records else NotFound()
 
     @property
@@ -293,8 +302,9 @@ def _picker(headers: list[str]) -> tuple[Callable[[list[str]], tuple[str, ...]],
     at = {label: headers.index(label) for label, _ in RECORD_FIELDS if label in headers}
     needed = [at["姓名"], at["证件号码"], at["作业类别"], at["操作项目"]]
     needed += [at[label] for label, attr in RECORD_FIELDS if attr in DATE_FIELDS and label in at]
-    # A label twice makes dict(zip(...)) pick a cell by row length: every row is made whole.
-    if any(headers.count(label) > 1 for label in at):
+    # A label twice makes dict(zip(...)) pick a cell by row length, and a column the format
+    # does not have must be looked at (_other_columns): every row is made whole.
+    if any(headers.count(label) > 1 for label in at) or set(headers) - _LABELS - {""}:
         return itemgetter(*needed), 1 << 62
     return itemgetter(*needed), max(needed) + 1
 
@@ -460,7 +470,28 @@ def _record(row: Mapping[str, object], where: int, origin: str,
         values["id_number"] = _id_text(row, values, where, origin)
     values["status_text"] = _text(get(STATUS_LABEL))
     values["origin"] = origin
+    if len(row) > len(_LABELS) or not row.keys() <= _LABELS:
+        _other_columns(row, where, origin)
     return CertRecord(**values)  # type: ignore[arg-type]
+
+
+_LABELS = frozenset({*(label for label, _ in RECORD_FIELDS), STATUS_LABEL})
+# What, in a column that is not the registry's, would say the record does not count.
+_NOT_COUNTING = (*REVOKED_WORDS, *LAPSED_WORDS, "历史")
+
+
+def _other_columns(row: Mapping[str, object], where: int, origin: str) -> None:
+    """A column the registry format does not have is not read; one that says the record is
+    withdrawn, lapsed or history (状态: 注销, 数据类型: 历史数据) would then be ignored
+    silently, so the file is refused, naming the row and the column."""
+    for key in row.keys() - _LABELS:
+        value = row[key]
+        if isinstance(value, str) and any(word in value for word in _NOT_COUNTING):
+            raise SourceError(
+                f"{_row_words(origin, where)}：列“{key}”写有“{value.strip()[:20]}”，"
+                f"但它不是登记文件的列，不会被读取；证书状态请写在“{STATUS_LABEL}”列，"
+                "历史记录不放入登记文件（a column the registry format does not have）"
+            )
 
 
 def _new_date(raw: object, label: str, where: int, origin: str,
