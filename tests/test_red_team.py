@@ -337,9 +337,9 @@ def test_a_name_in_pinyin_for_a_resident_id_is_not_compared(tmp_path: Path) -> N
 
 def test_an_id_given_to_two_people_accuses_neither(tmp_path: Path) -> None:
     # The ID of the row above pasted into the next row by mistake: one ID, two names. The
-    # roster contradicts itself about whose ID it is; the second person is fake
-    # (name_mismatch) on the strength of a copy-paste. Left failing: see docs/red-team.md
-    # (the fix is debatable: tests/test_terminal.py expects this very row to be fake).
+    # roster contradicts itself about whose ID it is; the second person was fake
+    # (name_mismatch) on the strength of a copy-paste. The record says whose ID it is, so the
+    # first is judged as usual and the second is not accused.
     a = nth_id(795)
     roster = workbook(tmp_path, [
         ["姓名", "身份证号", "操作项目", "证号"],
@@ -347,11 +347,14 @@ def test_an_id_given_to_two_people_accuses_neither(tmp_path: Path) -> None:
         ["孙少", a, "低压电工", ""],
     ])
     code, verdicts, issues = verify(roster, registry(tmp_path, official("钱多", a)))
-    assert verdicts["孙少"] == ("unverified", "unreadable_cell")
+    assert verdicts == {"钱多": ("valid", "ok"), "孙少": ("unverified", "unreadable_cell")}
     assert code == 3
-    assert issues_of(issues, 3) == [
-        f"身份证号“{a[:6]}********{a[-4:]}”与第 2 行“钱多”的身份证号相同，姓名却不同，该人员未核验"
+    assert issues_of(issues, 3, "id_shared") == [
+        f"身份证号 {a[:6]}********{a[-4:]} 与第 2 行“钱多”的相同，姓名却不同；请核对是否复制粘贴错了"
     ]
+    # Had the record been 孙少's, 钱多 would be the one not accused.
+    _, swapped, _ = verify(roster, registry(tmp_path, official("孙少", a)))
+    assert swapped == {"钱多": ("unverified", "unreadable_cell"), "孙少": ("valid", "ok")}
 
 
 def test_two_names_pasted_into_one_cell_are_not_one_dotted_name(tmp_path: Path) -> None:
@@ -542,3 +545,24 @@ def test_a_registry_whose_status_column_has_another_name(tmp_path: Path) -> None
         )
         assert result.exit_code == 4, result.output
         assert f"“{column}”" in result.output
+
+
+def test_a_cert_number_column_slipped_by_one_row_accuses_nobody(tmp_path: Path) -> None:
+    # #50: the 证号 column was sorted apart from the rest, so each row carries the next
+    # person's T + ID. Every number is understood, yet each is another roster worker's ID:
+    # not a fraud by everyone, a slipped column. Each such cell is not understood.
+    a, b, c = nth_id(810), nth_id(811), nth_id(812)
+    roster = workbook(tmp_path, [
+        ["姓名", "身份证号", "操作项目", "证号"],
+        ["冯一", a, "低压电工", "T" + b],
+        ["冯二", b, "低压电工", "T" + c],
+        ["冯三", c, "低压电工", "T" + a],
+    ])
+    reg = registry(tmp_path, official("冯一", a), official("冯二", b), official("冯三", c))
+    code, verdicts, issues = verify(roster, reg)
+    assert verdicts == {name: ("unverified", "unreadable_cell") for name in ("冯一", "冯二", "冯三")}
+    assert code == 3
+    assert issues_of(issues, 2) == [
+        f"证号“T{b[:6]}********{b[-4:]}”是第 3 行“冯二”的身份证号，不是本人的证号（证号列可能错行），"
+        "该人员未核验"
+    ]

@@ -308,3 +308,19 @@ def test_formulas_without_a_value_and_error_cells_in_a_workbook(tmp_path: Path) 
                            "（公式未计算或引用失效），该人员未核验")
     assert messages[3] == "有效期至“#N/A”是错误值（公式出错或引用失效），该人员未核验"
     assert messages[6].startswith("操作项目“=代码!B2”是没有计算结果的公式")
+
+
+def test_what_colleagues_call_someone_is_no_name(tmp_path: Path) -> None:
+    roster = write_xlsx(tmp_path / "r.xlsx", [
+        ["姓名", "身份证号", "操作项目"],
+        ["老李", nth_id(0), "低压电工"],
+        ["小王", nth_id(1), "低压电工"],
+        ["王小", nth_id(2), "低压电工"],   # a real name may end in 小
+    ])
+    registry = write_registry(tmp_path / "reg.csv", [official("李建国", nth_id(0)),
+                                                     official("王小", nth_id(2))])
+    _, got, data = verify(roster, registry)
+    assert got == {2: ("unverified", "unreadable_cell"), 3: ("unverified", "unreadable_cell"),
+                   4: ("valid", "ok")}
+    messages = [i["message"] for i in data["input_issues"] if i["code"] == "unreadable_cell"]
+    assert messages[0] == "姓名“老李”像是称呼（老李、小王），不是身份证上的姓名，该人员未核验"

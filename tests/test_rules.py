@@ -11,6 +11,7 @@ import pytest
 from certcheck.models import (
     FailureKind,
     IdProblem,
+    OtherRow,
     Reason,
     SourceTraits,
     Status,
@@ -69,43 +70,45 @@ CASES: dict[int, tuple[Worker, object, SourceTraits, str, str]] = {
          "unverified", "other_authority"),
     14: (worker(cert_number="T500381199001011234"), not_found(), MEM_ONLY, "fake", "not_found"),
     15: (worker(), not_found(), MEM_ONLY, "uncertified", "no_certificate"),
-    16: (worker(), found(record(name="李四")), MEM_ONLY, "fake", "name_mismatch"),
-    17: (worker(cert_number="T123456"), found(record()), MEM_ONLY, "fake", "cert_number_mismatch"),
-    18: (
+    16: (replace(worker(), shared_with=(OtherRow(3, "李四"),)), found(record(name="李四")), MEM_ONLY,
+         "unverified", "unreadable_cell"),
+    17: (worker(), found(record(name="李四")), MEM_ONLY, "fake", "name_mismatch"),
+    18: (worker(cert_number="T123456"), found(record()), MEM_ONLY, "fake", "cert_number_mismatch"),
+    19: (
         worker(item="低压电工、叉车司机"), found(record()), MEM_ONLY,
         "unverified", "other_authority",
     ),
-    19: (worker(item="管道疏通工"), found(record()), MEM_ONLY, "unverified", "unknown_item"),
-    20: (worker(item="架子工"), found(record()), MEM_ONLY, "unverified", "other_authority"),
-    21: (
+    20: (worker(item="管道疏通工"), found(record()), MEM_ONLY, "unverified", "unknown_item"),
+    21: (worker(item="架子工"), found(record()), MEM_ONLY, "unverified", "other_authority"),
+    22: (
         worker(item="高压电工", first_issued=AS_OF - timedelta(days=2)), found(record()), NATIONAL,
         "unverified", "too_recent",
     ),
-    22: (
+    23: (
         worker(item="高压电工"), found(record(item="", category="电工作业")), MEM_ONLY,
         "unverified", "record_incomplete",
     ),
-    23: (
+    24: (
         worker(item="高压电工"), found(record(item="低压电工作业")), MEM_ONLY,
         "uncertified", "item_not_covered",
     ),
-    24: (
+    25: (
         worker(item="低压电工"), found(replace(record(), status_text="注销")), MEM_ONLY,
         "uncertified", "revoked",
     ),
-    25: (
+    26: (
         worker(), found(record(valid_until=AS_OF - timedelta(days=1))), MEM_ONLY,
         "expired", "validity_ended",
     ),
-    26: (
+    27: (
         worker(),
         found(record(review_due=AS_OF - timedelta(days=1), reviewed=date(2020, 1, 1))),
         MEM_ONLY, "expired", "review_overdue",
     ),
-    27: (
+    28: (
         worker(), found(record(valid_until=None)), MEM_ONLY, "unverified", "record_incomplete",
     ),
-    28: (worker(item="电工"), found(record()), MEM_ONLY, "valid", "ok"),
+    29: (worker(item="电工"), found(record()), MEM_ONLY, "valid", "ok"),
 }
 
 

@@ -357,3 +357,22 @@ def test_an_official_item_or_status_that_cannot_be_read_decides_nothing() -> Non
 def test_an_official_number_that_cannot_be_read_contradicts_nothing() -> None:
     w = worker(cert_number="T" + make_id())
     assert verdict(w, found(record(cert_number="T\ufffd500381"))) == ("valid", "ok")
+
+
+def test_traditional_characters_name_the_same_person() -> None:
+    # Typed on a traditional-character keyboard: 張偉 is the 张伟 of the ID card.
+    assert verdict(worker(name="張偉"), found(record(name="张伟"))) == ("valid", "ok")
+    assert verdict(worker(name="劉德華"), found(record(name="刘德华"))) == ("valid", "ok")
+    # A different name is still a different name.
+    assert verdict(worker(name="張偉"), found(record(name="张伟强"))) == ("fake", "name_mismatch")
+
+
+def test_a_record_in_another_name_beside_ones_in_the_workers_name_decides_nothing() -> None:
+    # The ID holds a low-voltage card in the worker's name and a welding card in another name
+    # (a former name?): the welding item is not judged uncovered on that record.
+    welding = record(name="张小三", item="熔化焊接与热切割作业", category="焊接与热切割作业")
+    finding = decide(worker(item="低压电工、熔化焊接"), found(record(), welding), AS_OF)
+    assert (finding.status.value, finding.reason.value) == ("unverified", "record_incomplete")
+    assert "张小三" in (finding.detail or "")
+    # Alone, a record in another name is someone else's: the ID is not theirs.
+    assert verdict(worker(), found(welding)) == ("fake", "name_mismatch")

@@ -323,6 +323,17 @@ def understood_date(value: DateField) -> date | None:
 
 
 @dataclass(frozen=True, slots=True)
+class OtherRow:
+    """Another roster row, as a worker's row may need to name it."""
+
+    row: int
+    name: str
+    sheet: str | None = None
+    #: The name as the cell wrote it, when a marker was taken off.
+    written_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Worker:
     """One data row of the roster, normalised.
 
@@ -347,6 +358,9 @@ class Worker:
     #: The name as the cell wrote it, when a note or marker was taken off (张伟2, 【外协】李娜):
     #: a record carrying that spelling is still the worker's, never a name mismatch.
     written_name: str | None = None
+    #: Other rows of the roster that give this very ID under another name: the roster
+    #: contradicts itself about whose ID it is (often one pasted into the next row).
+    shared_with: tuple[OtherRow, ...] = ()
 
     @property
     def name_unreadable(self) -> bool:

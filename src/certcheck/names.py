@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 from certcheck.text import INVISIBLE
@@ -31,8 +32,23 @@ _SEPARATORS = re.compile("[\u00b7\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u
 def name_key(text: str) -> str:
     """The form in which two names are compared: normalised, without any middle dot or hyphen
     (阿依古丽·买买提 = 阿依古丽买买提 = 阿依古丽.买买提 = 阿依古丽-买买提), Latin letters
-    case-folded (John Smith = JOHN SMITH)."""
-    return _SEPARATORS.sub("", normalize_name(text)).casefold()
+    case-folded (John Smith = JOHN SMITH), traditional characters as simplified (張偉 = 张伟:
+    a name typed on a traditional-character keyboard is the same person)."""
+    key = _SEPARATORS.sub("", normalize_name(text)).casefold()
+    return key if key.isascii() else _simplified(key)
+
+
+@lru_cache(maxsize=1)
+def _converter() -> Callable[[str], str]:
+    # Loaded on the first comparison of a CJK name only: OpenCC reads its dictionaries then.
+    import opencc
+
+    convert: Callable[[str], str] = opencc.OpenCC("t2s").convert
+    return convert
+
+
+def _simplified(text: str) -> str:
+    return _converter()(text)
 
 
 def same_name(a: str, b: str) -> bool:

@@ -353,6 +353,20 @@ def _nothing_found(case: _Case) -> bool:
     return case.nothing_found
 
 
+def _id_of_another_row(case: _Case) -> bool:
+    """No record carries the worker's name, but one carries the name of another row that
+    gives the same ID: the ID was most likely pasted into the wrong row."""
+    shared = case.worker.shared_with
+    if not shared or any(_holds(r, case.worker) for r in case.records):
+        return False
+    return any(
+        r.name is not None and same_name(r.name, name)
+        for r in case.records
+        for other in shared
+        for name in (other.name, other.written_name or other.name)
+    )
+
+
 def _name_mismatch(case: _Case) -> bool:
     worker = case.worker
     return all(_holds(r, worker) is False for r in case.records)
@@ -437,22 +451,23 @@ PERSON_RULES: tuple[Rule[_Case], ...] = (
     Rule(13, U, Reason.OTHER_AUTHORITY, _not_found_maybe_elsewhere),
     Rule(14, F, Reason.NOT_FOUND, _not_found_claimed),
     Rule(15, N, Reason.NO_CERTIFICATE, _nothing_found),
-    Rule(16, F, Reason.NAME_MISMATCH, _name_mismatch),
-    Rule(17, F, Reason.CERT_NUMBER_MISMATCH, _number_mismatch),
+    Rule(16, U, Reason.UNREADABLE_CELL, _id_of_another_row),
+    Rule(17, F, Reason.NAME_MISMATCH, _name_mismatch),
+    Rule(18, F, Reason.CERT_NUMBER_MISMATCH, _number_mismatch),
 )
 #: The rows decided for each declared item once no person-level row applied.
 ITEM_RULES: tuple[Rule[_Item], ...] = (
-    Rule(18, U, Reason.OTHER_AUTHORITY, _other_authority_item),
-    Rule(19, U, Reason.UNKNOWN_ITEM, _unknown_item),
-    Rule(20, U, Reason.OTHER_AUTHORITY, _item_maybe_elsewhere),
-    Rule(21, U, Reason.TOO_RECENT, _item_too_recent),
-    Rule(22, U, Reason.RECORD_INCOMPLETE, _undecidable),
-    Rule(23, N, Reason.ITEM_NOT_COVERED, _not_covered),
-    Rule(24, N, Reason.REVOKED, _revoked),
-    Rule(25, E, Reason.VALIDITY_ENDED, _ended),
-    Rule(26, E, Reason.REVIEW_OVERDUE, _overdue),
-    Rule(27, U, Reason.RECORD_INCOMPLETE, _incomplete),
-    Rule(28, V, Reason.OK, _always),
+    Rule(19, U, Reason.OTHER_AUTHORITY, _other_authority_item),
+    Rule(20, U, Reason.UNKNOWN_ITEM, _unknown_item),
+    Rule(21, U, Reason.OTHER_AUTHORITY, _item_maybe_elsewhere),
+    Rule(22, U, Reason.TOO_RECENT, _item_too_recent),
+    Rule(23, U, Reason.RECORD_INCOMPLETE, _undecidable),
+    Rule(24, N, Reason.ITEM_NOT_COVERED, _not_covered),
+    Rule(25, N, Reason.REVOKED, _revoked),
+    Rule(26, E, Reason.VALIDITY_ENDED, _ended),
+    Rule(27, E, Reason.REVIEW_OVERDUE, _overdue),
+    Rule(28, U, Reason.RECORD_INCOMPLETE, _incomplete),
+    Rule(29, V, Reason.OK, _always),
 )
 #: The rule table, in the order the rules are tried. README's rule table is checked against it.
 RULE_TABLE: tuple[Rule[_Row] | Rule[_Case] | Rule[_Item], ...] = (
@@ -545,8 +560,11 @@ def _case(
     records = outcome.records if isinstance(outcome, Found) else ()
     failed = outcome if isinstance(outcome, Failed) else None
     hint, coverages = _declared_work(claims, catalog)
-    persons = tuple(r for r in records if _holds(r, worker)) if records else ()
-    unsure = tuple(r for r in records if _holds(r, worker) is None) if records else ()
+    held = [(r, _holds(r, worker)) for r in records]
+    persons = tuple(r for r, h in held if h)
+    # Beside records in the worker's name, a record of the same ID in another name may be
+    # theirs under a former name: it decides nothing either way. Alone, it is someone else's.
+    unsure = tuple(r for r, h in held if h is None or (persons and not h))
     mine, mismatch, outdated = _by_number(persons, claims.numbers, traits)
     return _Case(
         worker, claims, answer, as_of, traits, catalog, coverages, hint, failed,
@@ -884,6 +902,11 @@ def _reading_detail(reason: Reason, worker: Worker) -> str | None:
 def _person_detail(reason: Reason, case: _Case) -> str | None:
     if reason is Reason.NAME_MISMATCH:
         return "记录姓名: " + "、".join(sorted({r.name or "" for r in case.records}))
+    if reason is Reason.UNREADABLE_CELL:
+        other = case.worker.shared_with[0]
+        where = f"工作表“{other.sheet}”" if other.sheet and other.sheet != case.worker.sheet else ""
+        return (f"身份证号与{where}第 {other.row} 行“{other.name}”的相同，官方记录是“{other.name}”"
+                "的；多半是复制粘贴错了，请核对")
     if reason is Reason.OTHER_AUTHORITY:
         return _other_authority_detail(case)
     if reason is Reason.UNKNOWN_ITEM:
@@ -988,7 +1011,11 @@ def _unsure_detail(
     records: tuple[CertRecord, ...], unsure: tuple[CertRecord, ...], worker: Worker
 ) -> str:
     """Why records that may or may not be the person's decide nothing."""
-    part = next((r.name for r in records if r in unsure and r.name and not garbled(r.name)), None)
+    named = [r.name for r in records if r in unsure and r.name and not garbled(r.name)]
+    part = next((name for name in named if _part_of(name, worker.name or "")), None)
+    if named and part is None:
+        return (f"覆盖该项目的官方记录登记的姓名是“{'、'.join(sorted(set(named)))}”，"
+                "不能确定是本人（曾用名？），不能判定")
     if part is not None:
         return (
             f"官方记录的姓名“{part}”只是花名册姓名“{worker.name}”的一部分（一格中可能写了两个人），"

@@ -11,12 +11,14 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 from certcheck.gcpause import paused
-from certcheck.models import InputIssue, Worker
+from certcheck.ids import mask_id
+from certcheck.models import CertNumber, InputIssue, OtherRow, Unreadable, Worker
+from certcheck.names import name_key
 from certcheck.roster.header import (
     FIELDS,
     Header,
@@ -31,7 +33,7 @@ from certcheck.roster.header import (
 from certcheck.roster.model import Roster, RosterError, SkippedSheet
 from certcheck.roster.rows import TWIN_FIELDS, build_workers
 from certcheck.roster.tables import Table, split_tables
-from certcheck.roster.values import is_blank
+from certcheck.roster.values import is_blank, safe
 from certcheck.tablefile.grid import Book, Grid, SheetInfo, SheetUnreadable
 from certcheck.tablefile.opening import (
     extension_note,
@@ -87,6 +89,9 @@ def _read(path: Path, wanted: str | None, today: date) -> Roster:
                 seen.setdefault(name, label)
         if number == 0:
             title = tables[0].header.title
+    workers, shared = _shared_ids(workers, several)
+    issues.extend(shared)
+    issues.extend(_numbers_of_others(workers, seen.get("cert_number", "证号")))
     return Roster(
         file=path,
         sheets=tuple(grid.name for grid, _ in chosen if grid.name),
@@ -217,6 +222,71 @@ def _pick(
         for name, why in picking.unreadable
     )
     return picking.chosen, picking.skipped(), issues
+
+
+def _shared_ids(
+    workers: list[Worker], several: bool
+) -> tuple[list[Worker], list[InputIssue]]:
+    """Workers whose ID another row gives under another name learn those rows, and each such
+    later row gets a note: the roster contradicts itself about whose ID it is. IDs that cannot
+    be used, and names not read, are no such case."""
+    entries: dict[str, list[tuple[int, str]]] = {}
+    for index, w in enumerate(workers):
+        if w.id_number and w.id_problem is None and w.name and not w.unreadable:
+            entries.setdefault(w.id_number, []).append((index, name_key(w.name)))
+    issues: list[InputIssue] = []
+    for id_number, rows in entries.items():
+        if len({key for _, key in rows}) < 2:
+            continue
+        for position, (index, key) in enumerate(rows):
+            others = [workers[i] for i, other in rows if other != key]
+            workers[index] = replace(workers[index], shared_with=tuple(
+                OtherRow(o.row, o.name or "", o.sheet, o.written_name) for o in others
+            ))
+            earlier = [workers[i] for i, other in rows[:position] if other != key]
+            if earlier:
+                issues.append(_shared_note(workers[index].row, id_number, earlier[0], several))
+    return workers, issues
+
+
+def _numbers_of_others(workers: list[Worker], label: str) -> list[InputIssue]:
+    """A 证号 that is another row's ID number (with or without its T) is that person's
+    number, not this one's: a 证号 column slipped by a row, or pasted from the wrong line. It
+    is not understood, rather than compared (which would call everyone on the roster fake)."""
+    owners: dict[str, Worker] = {}
+    for w in workers:
+        if w.id_number and w.id_problem is None:
+            owners.setdefault(w.id_number, w)
+    issues: list[InputIssue] = []
+    for index, w in enumerate(workers):
+        cert = w.declared.cert_number
+        if not isinstance(cert, CertNumber) or not cert.numbers:
+            continue
+        other = next((owners[key] for n in cert.numbers
+                      if (key := _as_id(n)) in owners and key != w.id_number), None)
+        if other is None:
+            continue
+        why = f"是第 {other.row} 行“{other.name or ''}”的身份证号，不是本人的证号（证号列可能错行）"
+        cell = Unreadable(label, safe(cert.shown), why, w.row, "cert_number")
+        workers[index] = replace(w, declared=replace(w.declared, cert_number=cell))
+        message = f"{label}“{cell.text}”{why}，该人员未核验"
+        issues.append(InputIssue(w.row, "unreadable_cell", message))
+    return issues
+
+
+def _as_id(number: str) -> str:
+    """A certificate number as the ID number it would be (T + ID is the 特种作业 shape)."""
+    text = "".join(number.split()).upper()
+    return text[1:] if text.startswith("T") else text
+
+
+def _shared_note(row: int, id_number: str, first: Worker, several: bool) -> InputIssue:
+    where = f"工作表“{first.sheet}”" if several and first.sheet else ""
+    return InputIssue(
+        row, "id_shared",
+        f"身份证号 {mask_id(id_number)} 与{where}第 {first.row} 行“{first.name}”的相同，"
+        "姓名却不同；请核对是否复制粘贴错了",
+    )
 
 
 def _named_sheet(path: Path, book: Book, wanted: str) -> tuple[Grid, Header]:

@@ -43,6 +43,10 @@ NOT_A_DATE = Unclear("不是可识别的日期")
 ERROR_VALUE = Unclear("是错误值（公式出错或引用失效）")
 NOT_A_NUMBER = Unclear("不是可识别的证号")
 NOT_A_NAME = Unclear("不是可识别的姓名（含数字或符号）")
+NICKNAME = Unclear("像是称呼（老李、小王），不是身份证上的姓名")
+# 老李, 小王: how colleagues call someone, not a name on an ID card (no surname 老 or 小 in
+# use; 阿 is left out, since some minority names begin with it).
+_FAMILIAR = frozenset("老小")
 
 # Values that normalising cannot change, recognised before any normalising work is done:
 # names of plain CJK ideographs (NFKC leaves U+4E00–U+9FFF alone), certificate numbers of
@@ -217,7 +221,7 @@ def name_value(cell: Cell) -> tuple[str | Unclear | None, Notes]:
     """The name, with notes and markers taken off (张伟（班长）, 【外协】李娜, 张伟2, 王芳*);
     ``Unclear`` for an error value or a name that still holds digits or symbols."""
     if isinstance(cell, str) and _PLAIN_NAME.fullmatch(cell):
-        return cell, []
+        return (NICKNAME, []) if len(cell) == 2 and cell[0] in _FAMILIAR else (cell, [])
     raw = _name_text(cell)
     if not raw:
         return None, [("missing_field", "缺少姓名")]
@@ -246,6 +250,8 @@ def name_value(cell: Cell) -> tuple[str | Unclear | None, Notes]:
         )
     elif not _name_like(name):
         return NOT_A_NAME, notes
+    elif len(name) == 2 and name[0] in _FAMILIAR:
+        return NICKNAME, notes
     return name, notes
 
 
