@@ -141,6 +141,34 @@ def test_a_second_table_under_a_two_row_header_reads_both_rows(tmp_path: Path) -
     ]
 
 
+def test_the_upper_row_of_a_later_two_row_header_beside_a_merged_serial_column_is_no_worker(
+    tmp_path: Path,
+) -> None:
+    # 序号 merged down both header rows beside 基本信息 and 特种作业操作证: the upper row names
+    # no person and holds no ID, and goes with the header under it, not with the table above.
+    upper = ["序号", "基本信息", "", "特种作业操作证", ""]
+    path = write_xlsx(
+        tmp_path / "r.xlsx",
+        [
+            upper,
+            ["", "姓名", "身份证号", "操作项目", "证号"],
+            [1, "张三", ID_A, "低压电工作业", "T" + ID_A],
+            [],
+            ["二、外协单位人员"],
+            upper,
+            ["", "姓名", "操作项目", "证号", "身份证号"],
+            [2, "王五", "熔化焊接与热切割作业", "T" + ID_C, ID_C],
+        ],
+        merges=["A1:A2", "B1:C1", "D1:E1", "A5:E5", "A6:A7", "B6:C6", "D6:E6"],
+    )
+    roster = read(path)
+    assert [(w.row, w.name, w.id_number, w.declared.cert_shown) for w in roster.workers] == [
+        (3, "张三", ID_A, "T" + ID_A),
+        (8, "王五", ID_C, "T" + ID_C),
+    ]
+    assert [(i.row, i.code) for i in roster.issues] == [(7, "several_tables")]
+
+
 def test_the_second_tables_unknown_columns_are_noted_at_its_own_header(tmp_path: Path) -> None:
     path = write_xlsx(
         tmp_path / "r.xlsx",

@@ -287,6 +287,12 @@ _TRADE = "trade"
 _DUE = "due"
 
 
+def names_a_column(text: str) -> bool:
+    """The text is a column name a roster header holds: a field's (姓名, 证号) or one read
+    on purpose as nothing (序号, 备注)."""
+    return match_label(text) is not None or fold_label(text) in _IGNORED
+
+
 @lru_cache(maxsize=4096)
 def match_label(text: str) -> str | None:
     """The roster field a header label names on its own, or None.

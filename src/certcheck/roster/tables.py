@@ -23,6 +23,7 @@ from certcheck.roster.header import (
     cell_text,
     fold_label,
     header_at,
+    names_a_column,
     names_a_list,
 )
 from certcheck.roster.values import ID_AS_NUMBER
@@ -175,8 +176,8 @@ def _table_start(grid: Grid, found: Header, above: Header) -> int:
 def _title_line(grid: Grid, index: int, name_col: int) -> bool:
     """A row of text that no worker row holds: a title (…名单, 二、焊工, merged across columns,
     or standing outside the name column), a form line (填报单位：), or the upper row of a
-    header whose lower row names everything (基本信息 and 特种作业操作证 over 姓名, 身份证号,
-    证号)."""
+    header whose lower row names everything (序号 merged down beside 基本信息 and 特种作业操作证
+    over 姓名, 身份证号, 证号)."""
     texts: list[tuple[int, str]] = []
     for column, cell in enumerate(grid.rows[index]):
         if not isinstance(cell, str):
@@ -191,7 +192,8 @@ def _title_line(grid: Grid, index: int, name_col: int) -> bool:
     ):
         return True
     return all(
-        _HEADING.search(t) is not None or _merged_across(grid, index, c) for c, t in texts
+        _HEADING.search(t) is not None or _merged_across(grid, index, c) or names_a_column(t)
+        for c, t in texts
     )
 
 
