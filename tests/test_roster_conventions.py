@@ -585,6 +585,32 @@ def test_a_note_after_a_name_is_removed_with_a_note(tmp_path: Path) -> None:
     ]
 
 
+def test_notes_behind_invisible_characters_and_two_notes_in_front_are_removed(
+    tmp_path: Path,
+) -> None:
+    # A zero-width space or a byte-order mark pasted from a web page after the note, and two
+    # notes in front of the name: the notes still come off, and the names are read.
+    path = write_xlsx(
+        tmp_path / "r.xlsx",
+        [
+            ["姓名", "身份证号"],
+            ["韩\u200b梅（班长）\ufeff", ID_A],
+            ["吴刚*\u200b", ID_B],
+            ["(实习)【外协】王磊", ID_C],
+        ],
+    )
+    roster = read(path)
+    assert [(w.name, w.unreadable) for w in roster.workers] == [
+        ("韩梅", ()), ("吴刚", ()), ("王磊", ()),
+    ]
+    notes = [(i.row, i.message) for i in roster.issues if i.code == "name_note_removed"]
+    assert notes == [
+        (2, "姓名“韩\u200b梅（班长）\ufeff”后的备注“班长”已去掉"),
+        (3, "姓名“吴刚*\u200b”后的备注“*”已去掉"),
+        (4, "姓名“(实习)【外协】王磊”中的备注“实习、外协”已去掉"),
+    ]
+
+
 # ---- 6. headers naming the certificate number --------------------------------------------
 
 

@@ -228,7 +228,10 @@ def name_value(cell: Cell) -> tuple[str | Unclear | None, Notes]:
     if is_error_text(raw):
         return ERROR_VALUE, []
     notes: Notes = []
-    bare, removed = _without_notes(raw)
+    # Invisible characters pasted from web pages may stand after a note (韩梅（班长）\ufeff)
+    # and hide it from the note patterns; they are no part of a name anyway.
+    visible = INVISIBLE.sub("", raw).strip()
+    bare, removed = _without_notes(visible)
     if removed:
         shown_notes = "、".join(safe(n) for n in removed if n) or "（空）"
         where = "中" if _LEADING_NOTE.match(raw) else "后"
@@ -236,9 +239,10 @@ def name_value(cell: Cell) -> tuple[str | Unclear | None, Notes]:
     name = normalize_name(_spaced_parts(bare))
     if not name:
         return None, [("missing_field", "缺少姓名")]
-    if name != bare:
+    if name != bare or visible != raw:
+        written = bare if name != bare else raw
         notes.append(
-            ("name_normalised", f"姓名“{safe(bare)}”中的空格、全角或间隔号已统一为“{name}”")
+            ("name_normalised", f"姓名“{safe(written)}”中的空格、全角或间隔号已统一为“{name}”")
         )
     if "?" in name or "\ufffd" in name:  # NFKC has made ？ a ?
         notes.append(
@@ -303,12 +307,12 @@ _TRAILING_MARK = re.compile(r"^(.*?[^\s\d*※★☆#＃+＋△▲●○√✓])\
 
 def _without_notes(raw: str) -> tuple[str, list[str]]:
     """The name without the notes and markers around it (张伟（班长）【外协】, 【外协】李娜,
-    张伟2), and those notes in the order they were written."""
+    (实习)【外协】王磊, 张伟2), and those notes in the order they were written."""
     bare = raw
     leading: list[str] = []
     trailing: list[str] = []
-    match = _LEADING_NOTE.match(bare)
-    if match is not None and normalize_name(match.group(2)):
+    while (match := _LEADING_NOTE.match(bare)) is not None and normalize_name(match.group(2)):
+        # (实习)【外协】王磊: each note in front is taken off.
         leading.append(match.group(1).strip())
         bare = match.group(2).strip()
     while bare:
