@@ -169,6 +169,35 @@ def test_ditto_marks_take_the_value_above(tmp_path: Path) -> None:
     assert all("duplicate_id" not in w["warnings"] for w in data["workers"])
 
 
+def test_a_ditto_on_the_same_persons_row_takes_the_value_above(tmp_path: Path) -> None:
+    # The second row is the same person: a name written with an invisible character and a
+    # note, an ID with spaces; or the name and ID repeated and only the 证号 saying 同上.
+    ids = [nth_id(i) for i in range(2)]
+    roster = write_xlsx(tmp_path / "r.xlsx", [
+        ["姓名", "身份证号", "操作项目", "证号"],
+        [NAMES[0], ids[0], "低压电工作业", "T" + ids[0]],
+        [NAMES[0] + "\u200b（班长）", "同上", "高压电工作业", "同上"],
+        [NAMES[1], ids[1], "低压电工作业", "T" + ids[1]],
+        [NAMES[1], f"{ids[1][:6]} {ids[1][6:]}", "高压电工作业", "同上"],
+    ])
+    registry = write_registry(tmp_path / "reg.csv", [
+        official(NAMES[0], ids[0]), official(NAMES[0], ids[0], "高压电工作业"),
+        official(NAMES[1], ids[1]),
+    ])
+    workers = read(roster).workers
+    assert [(w.name, w.id_number, w.declared.cert_number) for w in workers] == [
+        (NAMES[0], ids[0], CertNumber("T" + ids[0], ("T" + ids[0],))),
+        (NAMES[0], ids[0], CertNumber("T" + ids[0], ("T" + ids[0],))),
+        (NAMES[1], ids[1], CertNumber("T" + ids[1], ("T" + ids[1],))),
+        (NAMES[1], ids[1], CertNumber("T" + ids[1], ("T" + ids[1],))),
+    ]
+    # Only a 同上 in the name or ID makes the rows one entry; repeated rows stay two.
+    assert [w.group for w in workers] == [None, 2, None, None]
+    _, got, _ = verify(roster, registry)
+    assert got == {2: ("valid", "ok"), 3: ("valid", "ok"), 4: ("valid", "ok"),
+                   5: ("uncertified", "item_not_covered")}
+
+
 def test_a_ditto_with_nothing_to_take_is_not_understood(tmp_path: Path) -> None:
     ids = [nth_id(i) for i in range(3)]
     roster = write_xlsx(tmp_path / "r.xlsx", [

@@ -36,6 +36,7 @@ from certcheck.roster.values import (
     cert_value,
     date_range,
     date_value,
+    id_key,
     id_value,
     is_blank,
     is_ditto,
@@ -503,9 +504,9 @@ class _Rows:
         """The row with each 同上 replaced by the value above (and its mark, if it had one).
 
         For the person's own cells and the 证号, a ditto takes the value above only when the
-        row is the same person as the row above (both name and ID say 同上, or the one that
-        does not is the same as above): one person over several item rows. Otherwise, and
-        with nothing above, the cell is not understood.
+        row is the same person as the row above (each of name and ID says 同上 or reads the
+        same as above): one person over several item rows. Otherwise, and with nothing above,
+        the cell is not understood. Rows whose name or ID says 同上 are one entry (``group``).
         """
         layout = self.layout
         above, above_worker = self.above, self.above_worker
@@ -524,18 +525,26 @@ class _Rows:
                 resolved[column] = above[column]
                 if column in self.above_marks:
                     marks[column] = self.above_marks[column]
-        if same_person and above_worker is not None and group is None:
+        if (
+            same_person
+            and any(is_ditto(row[c]) for c in person)
+            and above_worker is not None
+            and group is None
+        ):
             group = above_worker.group if above_worker.group is not None else above_worker.row
         return resolved, marks, group
 
     def _same_person(self, row: list[Cell], above: list[Cell]) -> bool:
         """The row names the person of the row above: each of its name and ID cells is 同上
-        or the same as above, and at least one is 同上."""
+        or reads the same as above (张伟 and 张伟（班长）, an ID with and without a space or
+        an invisible character)."""
         layout = self.layout
-        cells = [(row[c], above[c]) for c in (layout.name, layout.id_number)]
-        if not any(is_ditto(mine) for mine, _ in cells):
-            return False
-        return all(is_ditto(mine) or _same_cell(mine, theirs) for mine, theirs in cells)
+        return (
+            is_ditto(row[layout.name]) or _same_name(row[layout.name], above[layout.name])
+        ) and (
+            is_ditto(row[layout.id_number])
+            or _same_id(row[layout.id_number], above[layout.id_number])
+        )
 
     # ---- helpers ------------------------------------------------------------------------
 
@@ -597,6 +606,20 @@ def _same_cell(a: Cell, b: Cell) -> bool:
     if isinstance(a, str) and isinstance(b, str):
         return "".join(a.split()).upper() == "".join(b.split()).upper()
     return a == b
+
+
+def _same_name(a: Cell, b: Cell) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        mine, theirs = name_value(a)[0], name_value(b)[0]
+        return isinstance(mine, str) and mine == theirs
+    return not is_blank(a) and a == b
+
+
+def _same_id(a: Cell, b: Cell) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        mine = id_key(a)
+        return bool(mine) and mine == id_key(b)
+    return not is_blank(a) and a == b
 
 
 def _relative_marks(grid: Grid, start: int) -> dict[tuple[int, int], Mark]:

@@ -175,9 +175,15 @@ def _precision_note(digits: str) -> tuple[str, str]:
     )
 
 
+def id_key(text: str) -> str:
+    """An ID cell's text as it is checked and compared: normalised (spaces, full-width and
+    invisible characters gone, X upper-case), without the quote mark that keeps digits text."""
+    return normalize_id(text).lstrip(_QUOTE_MARKS)
+
+
 def _id_from_text(text: str, today: date) -> tuple[str | None, IdProblem | None, Notes]:
     notes: Notes = []
-    normalised = normalize_id(text).lstrip(_QUOTE_MARKS)
+    normalised = id_key(text)
     if not normalised or is_placeholder(text.strip()):
         return None, IdProblem.MISSING, [("missing_field", "缺少身份证号")]
     if _SCIENTIFIC.fullmatch(normalised):
