@@ -376,3 +376,21 @@ def test_a_record_in_another_name_beside_ones_in_the_workers_name_decides_nothin
     assert "张小三" in (finding.detail or "")
     # Alone, a record in another name is someone else's: the ID is not theirs.
     assert verdict(worker(), found(welding)) == ("fake", "name_mismatch")
+
+
+# ---- an unknown item beside a known category ------------------------------------------------
+
+
+def test_an_unknown_item_is_not_replaced_by_the_category_beside_it() -> None:
+    # 作业类别 电工作业 does not say which electrical work 管道疏通工 is: a low-voltage card
+    # neither covers it (valid) nor fails to (expired, uncovered). The item stays unknown.
+    w = worker(category="电工作业", item="管道疏通工", cert_number="T" + make_id())
+    assert verdict(w, found(LOW_VOLTAGE)) == ("unverified", "unknown_item")
+    expired = replace(LOW_VOLTAGE, valid_until=AS_OF - timedelta(days=1))
+    assert verdict(w, found(expired)) == ("unverified", "unknown_item")
+    assert verdict(w, found(WELDING)) == ("unverified", "unknown_item")
+    # A record naming that very item decides it; with no item given, the category is the work.
+    assert verdict(w, found(record(item="管道疏通工", category="电工作业"))) == ("valid", "ok")
+    assert verdict(worker(category="电工作业"), found(LOW_VOLTAGE)) == ("valid", "ok")
+    assert verdict(worker(category="电工作业"), found(WELDING)) == (
+        "uncertified", "item_not_covered")
