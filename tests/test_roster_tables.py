@@ -303,6 +303,35 @@ def test_two_tables_side_by_side_under_their_own_titles(tmp_path: Path) -> None:
     ]
 
 
+def test_a_right_table_keeps_its_serial_column_merged_down_a_two_row_header(
+    tmp_path: Path,
+) -> None:
+    # Each table's 序号 is merged down both header rows, whose lower row alone names the
+    # fields: the right table begins at its own 序号, where its example row says 示例.
+    upper = ["序号", "基本信息", "", "特种作业操作证", ""]
+    lower = ["", "姓名", "身份证号", "操作项目", "证号"]
+    example = ["示例", "张三", "110101199003071234", "低压电工作业", "T110101199003071234"]
+    path = write_xlsx(
+        tmp_path / "r.xlsx",
+        [
+            [*upper, "", *upper],
+            [*lower, "", *lower],
+            [*example, "", *example],
+            [1, "李四", ID_B, "高压电工作业", "T" + ID_B, "", 2, "赵六", ID_D, "压力焊作业",
+             "T" + ID_D],
+        ],
+        merges=["A1:A2", "B1:C1", "D1:E1", "G1:G2", "H1:I1", "J1:K1"],
+    )
+    roster = read(path)
+    assert people(roster) == [(4, "李四", ID_B, "高压电工作业"), (4, "赵六", ID_D, "压力焊作业")]
+    assert [(i.row, i.code) for i in roster.issues] == [
+        (3, "example_row"),
+        (2, "several_tables"),
+        (3, "example_row"),
+    ]
+    assert notes(roster)[1][2].startswith("第 7–11 列是并排的另一张表")
+
+
 def test_the_same_table_twice_side_by_side_in_an_xls(tmp_path: Path) -> None:
     half = ["序号", "姓名", "身份证号", "工种"]
     path = write_xls(

@@ -284,7 +284,18 @@ def _column_label(grid: Grid, header: Header, column: int) -> str:
         cell_text(row[column]) if column < len(row) else ""
         for row in grid.rows[header.first : header.label_last + 1]
     )
-    return "".join(texts)
+    return "".join(texts) or _merged_down_into(grid, header.first, column)
+
+
+def _merged_down_into(grid: Grid, index: int, column: int) -> str:
+    """The text of a cell merged down from above into row ``index`` at ``column``: 序号 over
+    both rows of a two-row header whose lower row alone names the fields."""
+    row, col = grid.first_row + index, grid.first_col + column
+    for (r0, c0), (r1, c1) in grid.merges:
+        if c0 == c1 == col and r0 < row <= r1 and r0 >= grid.first_row:
+            above = grid.rows[r0 - grid.first_row]
+            return cell_text(above[column]) if column < len(above) else ""
+    return ""
 
 
 # ---- slices of a grid ------------------------------------------------------------------------
