@@ -251,6 +251,34 @@ def test_a_one_row_page_header_repeated_in_a_gbk_csv_keeps_line_numbers(tmp_path
     ]
 
 
+def test_title_form_and_subtitle_lines_above_a_pasted_table_are_not_workers(
+    tmp_path: Path,
+) -> None:
+    # Two lists pasted into one CSV: above the second, its company title, a subtitle in
+    # brackets, 填报单位 and 填报日期 in cells of their own, and its section title.
+    path = tmp_path / "r.csv"
+    text = "\r\n".join(
+        [
+            "姓名,身份证号,操作项目",
+            f"张三,{ID_A},低压电工作业",
+            "",
+            "重庆某某建设有限公司特种作业人员花名册",
+            "（2026年第二季度）",
+            "填报单位：重庆某某建设有限公司,,填报日期：2026年11月20日",
+            "焊工人员名单",
+            "姓名,操作项目,身份证号",
+            f"李四,熔化焊接与热切割作业,{ID_B}",
+        ]
+    )
+    path.write_bytes(text.encode("gbk") + b"\r\n")
+    roster = read(path)
+    assert people(roster) == [(2, "张三", ID_A, "低压电工作业"),
+                              (9, "李四", ID_B, "熔化焊接与热切割作业")]
+    assert [(i.row, i.code) for i in roster.issues if i.code != "encoding_gb18030"] == [
+        (8, "several_tables"),
+    ]
+
+
 def test_a_form_line_under_the_table_naming_name_and_id_is_not_a_table(tmp_path: Path) -> None:
     path = write_xlsx(
         tmp_path / "r.xlsx",

@@ -74,11 +74,16 @@ def split_tables(grid: Grid, header: Header) -> list[Table]:
 # ---- tables one under another ---------------------------------------------------------------
 
 # Title lines taken from the bottom of one table to the top of the next: a title, a 填报单位 line.
+# More are taken only when they cannot be a worker's row: a list's title, a form line.
 _TITLE_LINES = 3
 _ID_DIGITS = re.compile(r"\d{15}")
 # A lone text that is a section title (二、焊工, 电工班, 外协人员) or a form line (填报单位：),
 # not a person's name.
 _SECTION = re.compile(r"[工班组队部科类、.．:：]|作业|人员|车间|^[一二三四五六七八九十\d]")
+# A form field: a short label and a colon (填报单位：…, 填报日期：…).
+_FORM_FIELD = re.compile(r"^[^\d:：]{1,20}[:：]")
+# A subtitle wholly in brackets: （2026年第二季度）.
+_BRACKETED_LINE = re.compile(r"^[(（【\[〔［][^)）】\]〕］]*[)）】\]〕］]$")
 # Words of the upper row of a two-row header, where no name stands.
 _HEADING = re.compile(r"信息|情况|资料|证|作业|人员|名单|花名册|工种|岗位|项目|类别|日期|有效期")
 # A header row names the person somewhere; these cheap tests pass over the data rows.
@@ -166,16 +171,25 @@ def _table_start(grid: Grid, found: Header, above: Header) -> int:
     while start - 1 > above.last:
         row = grid.rows[start - 1]
         if any(cell_text(c) or not isinstance(c, str) for c in row):
-            if lines == _TITLE_LINES or not _title_line(grid, start - 1, name_col):
+            if not _title_line(grid, start - 1, name_col) or (
+                lines >= _TITLE_LINES and not _never_a_worker(row)
+            ):
                 break
             lines += 1
         start -= 1
     return start
 
 
+def _never_a_worker(row: Row) -> bool:
+    """A line no worker's row can be: the title of a list (…花名册), or form fields."""
+    texts = [t for t in (cell_text(c) for c in row) if t]
+    return bool(texts) and all(names_a_list(t) or _FORM_FIELD.match(t) for t in texts)
+
+
 def _title_line(grid: Grid, index: int, name_col: int) -> bool:
-    """A row of text that no worker row holds: a title (…名单, 二、焊工, merged across columns,
-    or standing outside the name column), a form line (填报单位：), or the upper row of a
+    """A row of text that no worker row holds: a title (…名单, 二、焊工, （第二季度）, merged
+    across columns, or standing outside the name column), a form line (填报单位：, and
+    填报日期： in a cell of its own), or the upper row of a
     header whose lower row names everything (序号 merged down beside 基本信息 and 特种作业操作证
     over 姓名, 身份证号, 证号)."""
     texts: list[tuple[int, str]] = []
@@ -188,9 +202,14 @@ def _title_line(grid: Grid, index: int, name_col: int) -> bool:
         return False
     column, text = texts[0]
     if len({t for _, t in texts}) == 1 and (
-        column != name_col or names_a_list(text) or _SECTION.search(text) is not None
+        column != name_col
+        or names_a_list(text)
+        or _SECTION.search(text) is not None
+        or _BRACKETED_LINE.match(text) is not None
     ):
         return True
+    if all(_FORM_FIELD.match(t) for _, t in texts):
+        return True  # 填报单位：… and 填报日期：… in cells of their own
     return all(
         _HEADING.search(t) is not None or _merged_across(grid, index, c) or names_a_column(t)
         for c, t in texts
