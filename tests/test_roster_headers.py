@@ -260,6 +260,48 @@ def test_a_contract_end_date_does_not_make_a_worker_claim_a_certificate(tmp_path
     assert "劳动合同到期日" in result.output
 
 
+@pytest.mark.parametrize(
+    "above",
+    [
+        [["重庆某某建设有限公司特种作业人员花名册"]],
+        [["填报单位：重庆某某建设有限公司", "", "", "", "填报日期：2026年11月20日"]],
+    ],
+)
+def test_a_title_or_form_line_above_the_header_is_no_upper_header_row(
+    tmp_path: Path, above: list[list[str]]
+) -> None:
+    """填报日期：… standing over 证件类型 and 有效期至 (or a merged title over all columns) does
+    not join their names: 证件类型 (身份证) is no 作业类别, and 有效期至 stays the certificate's,
+    so a worker the registry does not know, whose row gives an end date, is not found."""
+    roster = write_xlsx(
+        tmp_path / "roster.xlsx",
+        [
+            *above,
+            ["序号", "姓名", "身份证号", "工种", "证件类型", "有效期至"],
+            [1, "张伟", ID_A, "低压电工", "身份证", "2029-05-01"],
+            [2, "王芳", ID_B, "低压电工", "身份证", "2028-03-01"],
+        ],
+        merges=["A1:F1"] if len(above[0]) == 1 else [],
+    )
+    read_back = read(roster)
+    assert read_back.columns == {"name": "姓名", "id_number": "身份证号", "item": "工种",
+                                 "valid_until": "有效期至"}
+    assert [(w.declared.category, w.declared.valid_until) for w in read_back.workers] == [
+        (None, date(2029, 5, 1)), (None, date(2028, 3, 1))]
+    out = tmp_path / "out.json"
+    CliRunner().invoke(
+        cli,
+        ["verify", str(roster), "--source", f"registry:{_registry(tmp_path, '张伟', ID_A)}",
+         "--as-of", "2026-12-01", "-o", str(out), "--no-progress"],
+        catch_exceptions=False,
+    )
+    data = json.loads(out.read_text("utf-8"))
+    assert [(w["name"], w["status"], w["reason"]) for w in data["workers"]] == [
+        ("张伟", "valid", "ok"),
+        ("王芳", "fake", "not_found"),
+    ]
+
+
 # ---- 2. names of the item and category columns; the job -------------------------------------
 
 

@@ -525,6 +525,7 @@ def header_at(grid: Grid, index: int, *, titled: bool = True) -> Header | None:
         and not _looks_like_data(following)
         and not is_hint_row(following)
         and not _is_title(top)
+        and not _above_the_header(top)
     ):
         below = [cell_text(c) for c in following]
         combined = _map_labels(_combine(grid, index, top, below))
@@ -547,6 +548,19 @@ def header_at(grid: Grid, index: int, *, titled: bool = True) -> Header | None:
         title=_title(rows[:index]) if titled else None,
         hints=hints,
     )
+
+
+# A form field filled in: a short label, a colon and a value (填报日期：2026年11月20日).
+_FILLED_FIELD = re.compile(r"^[^\d:：]{1,20}[:：]\s*\S")
+
+
+def _above_the_header(texts: list[str]) -> bool:
+    """The row is a title naming the list or a line of filled-in form fields (填报单位：…,
+    填报日期：…): it stands above the header and is no upper header row, whose labels would
+    otherwise join the column names under them (填报日期：… over 有效期至, …花名册 over
+    证件类型)."""
+    shown = [t for t in texts if t]
+    return bool(shown) and all(names_a_list(t) or _FILLED_FIELD.match(t) for t in shown)
 
 
 # ---- hint rows under the column names ----------------------------------------------------
