@@ -353,3 +353,29 @@ def test_what_colleagues_call_someone_is_no_name(tmp_path: Path) -> None:
                    4: ("valid", "ok")}
     messages = [i["message"] for i in data["input_issues"] if i["code"] == "unreadable_cell"]
     assert messages[0] == "姓名“老李”像是称呼（老李、小王），不是身份证上的姓名，该人员未核验"
+
+
+def test_a_row_whose_only_cell_is_an_error_value_is_still_a_worker(tmp_path: Path) -> None:
+    """A name lookup that failed (#REF!) on a row with no ID and nothing else filled in: the
+    row is numbered like the others and is a person the officer must see, not a blank row."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["序号", "姓名", "身份证号", "操作项目"])
+    ws.append([1, NAMES[0], nth_id(0), "低压电工"])
+    ws.append([2, "=VLOOKUP(A3,人员!A:B,2,FALSE)", None, None])
+    ws.append([3, None, None, None])
+    ws["B4"] = "#REF!"  # openpyxl stores this as an error cell
+    ws.append([4, NAMES[1], nth_id(1), "低压电工"])
+    wb.save(tmp_path / "r.xlsx")
+    registry = write_registry(tmp_path / "reg.csv", [official(NAMES[0], nth_id(0)),
+                                                     official(NAMES[1], nth_id(1))])
+    code, got, data = verify(tmp_path / "r.xlsx", registry)
+    assert got == {2: ("valid", "ok"), 3: ("unverified", "unreadable_cell"),
+                   4: ("unverified", "unreadable_cell"), 5: ("valid", "ok")}
+    assert code == 3
+    messages = {i["row"]: i["message"] for i in data["input_issues"]
+                if i["code"] == "unreadable_cell"}
+    assert messages[4] == "姓名“#REF!”是错误值（公式出错或引用失效），该人员未核验"

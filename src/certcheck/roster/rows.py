@@ -102,12 +102,14 @@ def build_workers(grid: Grid, header: Header, today: date) -> tuple[list[Worker]
     if clashes:
         marks = {**marks, **clashes}
     reader = _Rows(layout, today, grid.name, marks)
+    # A cell not understood is something in the row, though the grid holds no value for it.
+    marked = frozenset(index for index, column in marks if column in layout.mapped)
     workers: list[Worker] = []
     issues: list[InputIssue] = []
     in_footer = False
     line_numbers = grid.line_numbers
     offset = grid.first_row + 1
-    for index, row in _data_rows(grid.rows, start, layout, filled):
+    for index, row in _data_rows(grid.rows, start, layout, filled, marked):
         number = line_numbers[index] if line_numbers is not None else index + offset
         if _not_an_id(row[layout.id_number]):
             if _is_footer(row, row[layout.name]):
@@ -199,10 +201,15 @@ def _layout(header: Header) -> _Layout:
 
 
 def _data_rows(
-    rows: list[Row], start: int, layout: _Layout, filled: dict[int, list[Cell]]
+    rows: list[Row],
+    start: int,
+    layout: _Layout,
+    filled: dict[int, list[Cell]],
+    marked: frozenset[int],
 ) -> Iterator[tuple[int, list[Cell]]]:
-    """(index, row) of each row from ``start`` on that holds something in a mapped column,
-    padded to the layout's width, with the values of merged cells filled in."""
+    """(index, row) of each row from ``start`` on that holds something in a mapped column (a
+    value, or a cell not understood: ``marked``), padded to the layout's width, with the values
+    of merged cells filled in."""
     need = layout.width
     mapped = layout.mapped
     for index in range(start, len(rows)):
@@ -214,7 +221,8 @@ def _data_rows(
             if value not in _BLANK_CELLS and not is_blank(value):
                 break
         else:
-            continue
+            if index not in marked:
+                continue
         if filled:
             spread = filled.get(index)
             if spread is not None:
