@@ -279,6 +279,31 @@ def test_title_form_and_subtitle_lines_above_a_pasted_table_are_not_workers(
     ]
 
 
+def test_the_row_above_a_repeated_page_header_stays_a_worker(tmp_path: Path) -> None:
+    # Printed pages pasted back together: the header again under the last row of a page. That
+    # row holds an ID, so it is no upper header row, however its cells read over the labels
+    # (身份证 over 证件类型, 证书已过期 over 备注).
+    header = "序号,姓名,身份证号,证件类型,工种,备注,有效期至"
+    path = tmp_path / "r.csv"
+    text = "\r\n".join(
+        [
+            header,
+            f"1,张三,{ID_A},身份证,低压电工,证书已过期，正在补办,2029/5/1",
+            header,
+            f"2,李四,{ID_B},身份证,电焊工,持证上岗,2028/3/1",
+        ]
+    )
+    path.write_bytes(text.encode("gbk") + b"\r\n")
+    roster = read(path)
+    assert [(w.row, w.name, w.declared.valid_until) for w in roster.workers] == [
+        (2, "张三", date(2029, 5, 1)),
+        (4, "李四", date(2028, 3, 1)),
+    ]
+    assert [(i.row, i.code) for i in roster.issues if i.code != "encoding_gb18030"] == [
+        (3, "repeated_header"),
+    ]
+
+
 def test_a_form_line_under_the_table_naming_name_and_id_is_not_a_table(tmp_path: Path) -> None:
     path = write_xlsx(
         tmp_path / "r.xlsx",

@@ -526,6 +526,9 @@ def header_at(grid: Grid, index: int, *, titled: bool = True) -> Header | None:
         and not is_hint_row(following)
         and not _is_title(top)
         and not _above_the_header(top)
+        # A worker's row is never the upper row of a header: the last row of a page above a
+        # page header repeated under it (printouts pasted together).
+        and not _looks_like_data(rows[index])
     ):
         below = [cell_text(c) for c in following]
         combined = _map_labels(_combine(grid, index, top, below))
