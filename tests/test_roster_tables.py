@@ -169,6 +169,35 @@ def test_the_upper_row_of_a_later_two_row_header_beside_a_merged_serial_column_i
     assert [(i.row, i.code) for i in roster.issues] == [(7, "several_tables")]
 
 
+def test_a_column_named_only_in_the_upper_row_of_a_later_two_row_header_is_part_of_it(
+    tmp_path: Path,
+) -> None:
+    # A CSV has no merges: 劳动合同到期日 stands in the upper header row over an empty cell,
+    # as 序号 does; the row is the next table's header, not a worker named 基本信息.
+    upper = "序号,基本信息,,劳动合同到期日,特种作业操作证,"
+    lower = ",姓名,身份证号,,操作项目,证号"
+    path = tmp_path / "r.csv"
+    text = "\r\n".join(
+        [
+            upper,
+            lower,
+            f"1,张三,{ID_A},2027/1/1,低压电工作业,T{ID_A}",
+            "",
+            "二、外协单位人员",
+            upper,
+            lower,
+            f"2,李四,{ID_B},2027/1/1,熔化焊接与热切割作业,T{ID_B}",
+        ]
+    )
+    path.write_bytes(text.encode("gbk") + b"\r\n")
+    roster = read(path)
+    assert people(roster) == [(3, "张三", ID_A, "低压电工作业"),
+                              (8, "李四", ID_B, "熔化焊接与热切割作业")]
+    assert [(i.row, i.code) for i in roster.issues if i.code != "encoding_gb18030"] == [
+        (7, "repeated_header"),
+    ]
+
+
 def test_the_second_tables_unknown_columns_are_noted_at_its_own_header(tmp_path: Path) -> None:
     path = write_xlsx(
         tmp_path / "r.xlsx",

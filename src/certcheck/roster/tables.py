@@ -171,7 +171,7 @@ def _table_start(grid: Grid, found: Header, above: Header) -> int:
     while start - 1 > above.last:
         row = grid.rows[start - 1]
         if any(cell_text(c) or not isinstance(c, str) for c in row):
-            if not _title_line(grid, start - 1, name_col) or (
+            if not _title_line(grid, start - 1, name_col, found.first) or (
                 lines >= _TITLE_LINES and not _never_a_worker(row)
             ):
                 break
@@ -186,12 +186,12 @@ def _never_a_worker(row: Row) -> bool:
     return bool(texts) and all(names_a_list(t) or _FORM_FIELD.match(t) for t in texts)
 
 
-def _title_line(grid: Grid, index: int, name_col: int) -> bool:
+def _title_line(grid: Grid, index: int, name_col: int, header_row: int) -> bool:
     """A row of text that no worker row holds: a title (…名单, 二、焊工, （第二季度）, merged
     across columns, or standing outside the name column), a form line (填报单位：, and
     填报日期： in a cell of its own), or the upper row of a
     header whose lower row names everything (序号 merged down beside 基本信息 and 特种作业操作证
-    over 姓名, 身份证号, 证号)."""
+    over 姓名, 身份证号, 证号; a column named in the upper row only, over an empty cell)."""
     texts: list[tuple[int, str]] = []
     for column, cell in enumerate(grid.rows[index]):
         if not isinstance(cell, str):
@@ -210,8 +210,12 @@ def _title_line(grid: Grid, index: int, name_col: int) -> bool:
         return True
     if all(_FORM_FIELD.match(t) for _, t in texts):
         return True  # 填报单位：… and 填报日期：… in cells of their own
+    below = grid.rows[index + 1] if index + 1 == header_row else None
     return all(
-        _HEADING.search(t) is not None or _merged_across(grid, index, c) or names_a_column(t)
+        _HEADING.search(t) is not None
+        or _merged_across(grid, index, c)
+        or names_a_column(t)
+        or (below is not None and not (c < len(below) and cell_text(below[c])))
         for c, t in texts
     )
 
