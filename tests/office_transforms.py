@@ -94,15 +94,12 @@ class Entry:
 
 @dataclass(frozen=True)
 class Filler:
-    """A row under the header that is no worker: a blank row, or (``example``) an example of
-    how to fill the form, marked as offices mark it: 示例 in a leading 序号 column, else a note
-    after the name (张三（示例）)."""
+    """Rows under the header that are no worker, by ``kind``: ``blank``; ``spaces`` (cells
+    holding only spaces); ``example``, an example of how to fill the form, marked as offices
+    mark it: 示例 in a leading 序号 column, else a note after the name (张三（示例）); ``header``,
+    the header again (the page header of printouts pasted together)."""
 
-    example: bool = False
-
-    @property
-    def cells(self) -> Mapping[str, Any]:
-        return {}
+    kind: str = "blank"
 
 
 Line = Entry | Filler
@@ -270,22 +267,33 @@ def render_table(table: Table, pad_above: int = 0) -> Grid:
         for c, key in enumerate(table.columns):
             grid.put(r, c, hint.get(key))
         r += 1
-    first_line = r
+    rows: list[int] = []  # the grid row of each line
     for line in table.lines:
-        cells = _example_cells(table.columns) if isinstance(line, Filler) and line.example else (
-            line.cells)
+        rows.append(r)
+        if isinstance(line, Filler) and line.kind == "header":
+            r = _render_header(grid, table, r)
+            continue
+        cells = _filler_cells(table, line.kind) if isinstance(line, Filler) else line.cells
         for c, key in enumerate(table.columns):
             grid.put(r, c, cells.get(key))
         if isinstance(line, Entry):
             grid.tags.append((r, 0, line.tag))
         r += 1
-    _vertical_merges(grid, table, first_line)
-    _ditto(grid, table, first_line)
+    _vertical_merges(grid, table, rows)
+    _ditto(grid, table, rows)
     for below in table.below:
         for c, value in enumerate(below):
             grid.put(r, c, value)
         r += 1
     return grid
+
+
+def _filler_cells(table: Table, kind: str) -> Mapping[str, Any]:
+    if kind == "example":
+        return _example_cells(table.columns)
+    if kind == "spaces":
+        return {key: " " if number % 2 else "\u3000" for number, key in enumerate(table.columns)}
+    return {}
 
 
 def _render_header(grid: Grid, table: Table, r: int) -> int:
@@ -315,7 +323,7 @@ def _render_header(grid: Grid, table: Table, r: int) -> int:
     return r + 2
 
 
-def _vertical_merges(grid: Grid, table: Table, first: int) -> None:
+def _vertical_merges(grid: Grid, table: Table, rows: list[int]) -> None:
     """Merged person cells over a person's consecutive rows; merged equal cells in the
     ``merge_columns``. The merged value stays in the first row only."""
     lines = table.lines
@@ -333,20 +341,21 @@ def _vertical_merges(grid: Grid, table: Table, first: int) -> None:
             lines, lambda x, k=key: x.cells.get(k) if isinstance(x, Entry) and isinstance(
                 x.cells.get(k), str) and plain(x.cells.get(k)) else None)]
     for c, a, b in spans:
-        grid.merges.append((first + a, c, first + b, c))
-        grid.fills.append((first + a, first + b, c, grid.rows[first + a][c]))
+        # Runs are of consecutive entries, one grid row each.
+        grid.merges.append((rows[a], c, rows[b], c))
+        grid.fills.append((rows[a], rows[b], c, grid.rows[rows[a]][c]))
         for i in range(a + 1, b + 1):
-            grid.rows[first + i][c] = None
+            grid.rows[rows[i]][c] = None
 
 
-def _ditto(grid: Grid, table: Table, first: int) -> None:
+def _ditto(grid: Grid, table: Table, rows: list[int]) -> None:
     """Ditto marks for cells repeating the row just above (merged cells stay merged)."""
     lines = table.lines
     for i in range(len(lines) - 1, 0, -1):
         line, above = lines[i], lines[i - 1]
         if not (isinstance(line, Entry) and isinstance(above, Entry)):
             continue
-        row, upper = grid.rows[first + i], grid.rows[first + i - 1]
+        row, upper = grid.rows[rows[i]], grid.rows[rows[i - 1]]
         keys: list[str] = []
         if table.ditto:
             keys += ["category", "item", *DATE_KEYS]
@@ -975,6 +984,21 @@ def everyday_item_names(doc: Doc, rnd: random.Random) -> Doc:
     return map_entries(doc, change)
 
 
+@transform("item_notes")
+def item_notes(doc: Doc, rnd: random.Random) -> Doc:
+    """Notes after items and a trailing 证: 低压电工作业（已复审）, 熔化焊接与热切割作业证."""
+
+    def change(entry: Entry) -> Entry:
+        item = entry.cells.get("item")
+        if (not (isinstance(item, str) and plain(item)) or "、" in item or rnd.random() < 0.3
+                or item.endswith(("证", ")", "）", "】"))):
+            return entry  # one note per item: 低压电工作业证证 is no one's spelling
+        return entry.with_cells(item=rnd.choice(("{}（已复审）", "{}(持证)", "{}证", "{}【特种作业】"))
+                                .format(item))
+
+    return map_entries(doc, change)
+
+
 def _reordered(table: Table, rnd: random.Random) -> Table:
     """The same table as another office writes it: columns in another order, other labels."""
     columns = list(table.columns)
@@ -1028,7 +1052,11 @@ def split_side_by_side(doc: Doc, rnd: random.Random) -> Doc:
         if not isinstance(sheet, Sheet) or len(sheet.blocks) != 1 or len(sheet.blocks[0]) != 1:
             sheets.append(sheet)
             continue
-        halves = _halves(sheet.blocks[0][0], rnd)
+        # A folded printout is one page: no page headers repeated in its halves.
+        table = sheet.blocks[0][0]
+        table = replace(table, lines=tuple(x for x in table.lines
+                                           if not (isinstance(x, Filler) and x.kind == "header")))
+        halves = _halves(table, rnd)
         if halves is None:
             sheets.append(sheet)
             continue
@@ -1095,7 +1123,7 @@ def example_row(doc: Doc, rnd: random.Random) -> Doc:
     """An example row under the header (序号 示例, or 张三（示例）), left in by whoever filled it."""
 
     def change(table: Table) -> Table:
-        return replace(table, lines=(Filler(example=True), *table.lines))
+        return replace(table, lines=(Filler("example"), *table.lines))
 
     return _first_tables(doc, change)
 
@@ -1158,14 +1186,15 @@ def _trade(item: Any) -> str:
 
 @transform("blank_rows")
 def blank_rows(doc: Doc, rnd: random.Random) -> Doc:
-    """Blank rows between the rows (a deleted person, a page break kept as a gap)."""
+    """Blank rows between the rows (a deleted person, a page break kept as a gap), some with
+    spaces left in their cells."""
 
     def change(table: Table) -> Table:
         lines: list[Line] = []
         for line in table.lines:
             lines.append(line)
             if rnd.random() < 0.25:
-                lines.append(Filler())
+                lines.append(Filler(rnd.choice(("blank", "spaces"))))
         return replace(table, lines=tuple(lines))
 
     return map_tables(doc, change)
@@ -1199,6 +1228,29 @@ def _last_tables(doc: Doc, change: Callable[[Table], Table]) -> Doc:
             sheets.append(replace(sheet, blocks=(*sheet.blocks[:-1], last)))
         else:
             sheets.append(sheet)
+    return replace(doc, sheets=tuple(sheets))
+
+
+@transform("page_headers")
+def page_headers(doc: Doc, rnd: random.Random) -> Doc:
+    """The header again every few rows: printed pages pasted back together. (Not in tables
+    side by side, whose halves would need their page breaks on the same rows.)"""
+    every = rnd.randrange(4, 8)
+
+    def change(table: Table) -> Table:
+        lines: list[Line] = []
+        for number, line in enumerate(table.lines):
+            if number and number % every == 0:
+                lines.append(Filler("header"))
+            lines.append(line)
+        return replace(table, lines=tuple(lines))
+
+    sheets: list[Sheet | Note] = []
+    for sheet in doc.sheets:
+        if isinstance(sheet, Sheet):
+            blocks = tuple(tuple(change(t) for t in b) if len(b) == 1 else b for b in sheet.blocks)
+            sheet = replace(sheet, blocks=blocks)
+        sheets.append(sheet)
     return replace(doc, sheets=tuple(sheets))
 
 
@@ -1261,7 +1313,8 @@ def dates_mixed(doc: Doc, rnd: random.Random) -> Doc:
     """Every date written its own way, as a roster filled by many hands is."""
     forms = (lambda d: d, lambda d: f"{d.year}/{d.month}/{d.day}", lambda d: f"{d:%Y-%m-%d}",
              lambda d: f"{d.year}.{d.month}.{d.day}", lambda d: f"{d.year}年{d.month}月{d.day}日",
-             lambda d: f"{d:%Y%m%d}", lambda d: f"{d:%Y-%m-%d} 00:00:00")
+             lambda d: f"{d:%Y%m%d}", lambda d: f"{d:%Y-%m-%d} 00:00:00",
+             lambda d: f"'{d:%Y-%m-%d}", lambda d: f"{d:%Y/%m/%d}")
     return _date_texts(doc, lambda d, r: r.choice(forms)(d), rnd)
 
 
@@ -1309,19 +1362,22 @@ def cert_same_as_id(doc: Doc, rnd: random.Random) -> Doc:
 
 @transform("cert_untidy")
 def cert_untidy(doc: Doc, rnd: random.Random) -> Doc:
-    """证号 typed with a lowercase t, spaces, full-width letters and digits, a trailing space."""
+    """证号 typed with a lowercase t, spaces, full-width letters and digits, a label (证号：)."""
 
     def change(entry: Entry) -> Entry:
         cert = entry.cells.get("cert")
-        if not plain(cert) or not isinstance(cert, str) or not cert[-4:].isdigit():
+        # One untidiness per cell: a space typed inside a label (证号：5003 81…) splits it.
+        if cert != entry.facts.get("cert") or not isinstance(cert, str) or not cert[-4:].isdigit():
             return entry
-        choice = rnd.randrange(4)
+        choice = rnd.randrange(5)
         if choice == 0:
             cert = cert.translate(FULL_WIDTH).replace("T", "Ｔ")
         elif choice == 1:
             cert = " " + cert + " "
         elif choice == 2:
             cert = cert[:7] + " " + cert[7:]
+        elif choice == 3:
+            cert = "证号：" + cert
         else:
             cert = cert.lower()
         return entry.with_cells(cert=cert)
