@@ -333,6 +333,33 @@ def test_the_row_above_a_repeated_page_header_stays_a_worker(tmp_path: Path) -> 
     ]
 
 
+def test_the_row_above_a_page_header_stays_a_worker_when_its_id_is_an_error(
+    tmp_path: Path,
+) -> None:
+    # Its ID cell holds #N/A, so no ID shows it is a worker's row; its 序号 and date do.
+    header = ["序号", "姓名", "身份证号", "证件类型", "工种", "有效期至"]
+    path = write_xlsx(
+        tmp_path / "r.xlsx",
+        [
+            header,
+            [1, "张三", "#N/A", "身份证", "低压电工", date(2029, 5, 1)],
+            header,
+            [2, "李四", ID_B, "身份证", "电焊工", date(2028, 3, 1)],
+        ],
+    )
+    roster = read(path)
+    assert [(w.row, w.name, w.declared.category, w.declared.valid_until)
+            for w in roster.workers] == [
+        (2, "张三", None, date(2029, 5, 1)),
+        (4, "李四", None, date(2028, 3, 1)),
+    ]
+    assert [w.unreadable[0].column for w in roster.workers[:1]] == ["身份证号"]
+    assert [(i.row, i.code) for i in roster.issues] == [
+        (2, "unreadable_cell"),
+        (3, "repeated_header"),
+    ]
+
+
 def test_a_form_line_under_the_table_naming_name_and_id_is_not_a_table(tmp_path: Path) -> None:
     path = write_xlsx(
         tmp_path / "r.xlsx",

@@ -528,7 +528,7 @@ def header_at(grid: Grid, index: int, *, titled: bool = True) -> Header | None:
         and not _above_the_header(top)
         # A worker's row is never the upper row of a header: the last row of a page above a
         # page header repeated under it (printouts pasted together).
-        and not _looks_like_data(rows[index])
+        and not _holds_values(rows[index])
     ):
         below = [cell_text(c) for c in following]
         combined = _map_labels(_combine(grid, index, top, below))
@@ -551,6 +551,24 @@ def header_at(grid: Grid, index: int, *, titled: bool = True) -> Header | None:
         title=_title(rows[:index]) if titled else None,
         hints=hints,
     )
+
+
+# Texts a worker's row holds and a header never does: a number, a date, an error value, an ID
+# or a certificate number.
+_VALUE_TEXT = re.compile(
+    r"^\s*(?:\d+(?:\.\d+)?|\d{4}\s*[-./年]\s*\d{1,2}.*|#.+|[A-Za-z]{0,3}\d{8,}.*)$"
+)
+
+
+def _holds_values(row: Row) -> bool:
+    """The row holds a value no header label is: a number or a date cell, or such a text (a
+    worker's row whose ID cell is an error value still holds its 序号, 证号 and dates)."""
+    for cell in row:
+        if cell is None or isinstance(cell, bool):
+            continue
+        if not isinstance(cell, str) or _VALUE_TEXT.match(cell):
+            return True
+    return False
 
 
 # A form field filled in: a short label, a colon and a value (填报日期：2026年11月20日).
