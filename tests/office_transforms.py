@@ -1560,6 +1560,8 @@ class Degradation:
     decides: Callable[[tuple[str, str]], bool] = lambda verdict: True
     #: The cells this damage can happen to (by default: any cell holding a value).
     fits: Callable[[Any], bool] = lambda value: plain(value)
+    #: The rows it can happen to.
+    applies: Callable[[Entry], bool] = lambda entry: True
 
 
 def single_row_entries(doc: Doc) -> list[Entry]:
@@ -1577,7 +1579,7 @@ def degrade(doc: Doc, degradation: Degradation, rnd: random.Random,
         return _ditto_first(doc, allowed)
     candidates = [e for e in single_row_entries(doc)
                   if degradation.key in _columns_of(doc, e) and allowed(e)
-                  and degradation.fits(e.cells.get(degradation.key))]
+                  and degradation.fits(e.cells.get(degradation.key)) and degradation.applies(e)]
     if not candidates:
         return None
     target = rnd.choice(candidates)
@@ -1669,9 +1671,11 @@ DEGRADATIONS: dict[str, Degradation] = {d.name: d for d in (
                 _digits_inside, "unreadable_cell"),
     Degradation("ditto_in_first_row", "同上 in the first data row, nothing above to repeat",
                 "item", lambda e, r: "同上", "unreadable_cell"),
-    Degradation("name_deleted", "the name cell emptied", "name", lambda e, r: None,
-                "missing_field"),
-    Degradation("id_deleted", "the ID cell emptied", "id", lambda e, r: None, "missing_field"),
+    # A row left with neither name nor ID (nor anything else) is a blank row, not a worker.
+    Degradation("name_deleted", "the name cell emptied (the ID still there)", "name",
+                lambda e, r: None, "missing_field", applies=lambda e: plain(e.cells.get("id"))),
+    Degradation("id_deleted", "the ID cell emptied (the name still there)", "id",
+                lambda e, r: None, "missing_field", applies=lambda e: plain(e.cells.get("name"))),
     Degradation("id_as_number", "the ID stored as a number (digits lost)", "id",
                 _id_as_number, "id_precision_lost",
                 fits=lambda v: isinstance(v, str) and v.isdigit() and v.isascii()),
