@@ -1155,6 +1155,8 @@ def hidden_old_sheet(doc: Doc, rnd: random.Random) -> Doc:
 @transform("sheet_per_trade")
 def sheet_per_trade(doc: Doc, rnd: random.Random) -> Doc:
     """One sheet per trade (电工, 焊工, 其他), each with the roster's header."""
+    if len(doc.rosters) > 1:
+        return doc  # split already (sheet names are unique)
     sheets: list[Sheet | Note] = []
     for sheet in doc.sheets:
         if not isinstance(sheet, Sheet) or len(sheet.blocks) != 1 or len(sheet.blocks[0]) != 1:
