@@ -379,3 +379,14 @@ def test_a_row_whose_only_cell_is_an_error_value_is_still_a_worker(tmp_path: Pat
     messages = {i["row"]: i["message"] for i in data["input_issues"]
                 if i["code"] == "unreadable_cell"}
     assert messages[4] == "姓名“#REF!”是错误值（公式出错或引用失效），该人员未核验"
+
+
+def test_an_example_row_marked_in_a_序号_column_that_is_not_the_first(tmp_path: Path) -> None:
+    roster = write_xlsx(tmp_path / "r.xlsx", [
+        ["单位", "序号", "姓名", "身份证号", "操作项目"],
+        ["一车间", "示例", "张三", "110101199003071234", "低压电工"],
+        ["一车间", 1, NAMES[0], nth_id(0), "低压电工"],
+    ])
+    read_back = read(roster)
+    assert [w.row for w in read_back.workers] == [3]
+    assert [(i.row, i.code) for i in read_back.issues] == [(2, "example_row")]

@@ -648,17 +648,12 @@ def _relative_marks(grid: Grid, start: int) -> dict[tuple[int, int], Mark]:
 
 
 def _is_example(row: list[Cell], name_col: int) -> bool:
-    """The row is an example of how to fill the form, not a worker: its first text says
-    示例 / 样例 / 例：, or its name carries such a note (张三（示例）)."""
-    for cell in row:
-        if isinstance(cell, str):
-            if not cell or cell.isspace():
-                continue
-            if _EXAMPLE.match(cell):
-                return True
-            break
-        elif cell not in _BLANK_CELLS and not isinstance(cell, int | float):
-            break
+    """The row is an example of how to fill the form, not a worker: a cell before its name (the
+    序号, wherever that column stands) says 示例 / 样例 / 例：, or its name carries such a note
+    (张三（示例）)."""
+    for cell in row[:name_col]:
+        if isinstance(cell, str) and "例" in cell and _EXAMPLE.match(cell):
+            return True
     name = row[name_col]
     return isinstance(name, str) and "例" in name and _EXAMPLE_NOTE.search(name) is not None
 
