@@ -405,6 +405,7 @@ class Catalog:
         return Regime.MEM
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one catalog per process, kept for its lifetime
+    @lru_cache(maxsize=4096)  # noqa: B019 - rosters repeat a handful of category/item pairs
     def contradicts(self, category: str, item: str) -> bool:
         """The row's category and item cannot both be right: an item it names lies outside the
         category (焊接与热切割作业 beside 低压电工作业), or the category is narrower than the
@@ -465,6 +466,9 @@ class Catalog:
         return None
 
 
+# A row's number is asked for its shape three times (the hint, whether it compares, whether it
+# claims a card here): kept for the run, as names and items are.
+@lru_cache(maxsize=65536)
 def number_regime(cert_number: str) -> Regime | None:
     """The regime a certificate number's shape belongs to, when it says.
 

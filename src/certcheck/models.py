@@ -255,22 +255,14 @@ class Declared:
     @property
     def unreadable(self) -> tuple[Unreadable, ...]:
         """The fields not understood, in column order."""
-        found = tuple(
-            value
-            for value in (
-                self.cert_number,
-                self.category,
-                self.item,
-                self.first_issued,
-                self.valid_from,
-                self.valid_until,
-                self.review_due,
-                self.reviewed,
-                self.issuer,
-            )
-            if isinstance(value, Unreadable)
+        values = (
+            self.cert_number, self.category, self.item, self.first_issued, self.valid_from,
+            self.valid_until, self.review_due, self.reviewed, self.issuer,
         )
-        return found
+        # Nearly every row has none: one pass over the types, no tuple built for them.
+        if Unreadable not in map(type, values):
+            return ()
+        return tuple(value for value in values if isinstance(value, Unreadable))
 
     @property
     def claims_certificate(self) -> bool:

@@ -294,7 +294,8 @@ class _Rows:
                 note for note in notes if note[0] != "missing_field"
             ]
         unread = tuple(unreadable)
-        for cell in (*unread, *declared.unreadable):
+        declared_unread = declared.unreadable
+        for cell in (*unread, *declared_unread) if unread or declared_unread else ():
             message = f"{cell.column}“{cell.text}”{cell.why}，该人员未核验"
             notes = [*notes, ("unreadable_cell", message)]
         worker = Worker(
