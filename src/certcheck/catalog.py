@@ -451,6 +451,8 @@ class Catalog:
                 return by_category
         # A bare string is one number, not a sequence of characters.
         numbers = (cert_numbers,) if isinstance(cert_numbers, str) else cert_numbers
+        if len(numbers) == 1:  # the usual cell: no set to build
+            return number_regime(numbers[0]) if numbers[0].strip() else None
         regimes = {number_regime(n) for n in numbers if n and n.strip()} - {None}
         return regimes.pop() if len(regimes) == 1 else None
 

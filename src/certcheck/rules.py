@@ -593,13 +593,21 @@ def _by_number(
     wanted = {cert_key(n) for n in numbers if _number_comparable(n, traits)}
     if not wanted or not persons:
         return persons, False, False
-    numbered = tuple(r for r in persons if _comparable_number(r.cert_number))
-    numberless = tuple(r for r in persons if not _comparable_number(r.cert_number))
-    keys = {cert_key(r.cert_number or ""): r for r in numbered}
-    unmatched = wanted - set(keys)
-    if unmatched and not numberless and keys:
+    # One pass: each record's number is keyed once (this runs for every worker).
+    matched: list[CertRecord] = []
+    numberless: list[CertRecord] = []
+    keys: set[str] = set()
+    for record in persons:
+        number = record.cert_number
+        if not _comparable_number(number):
+            numberless.append(record)
+            continue
+        key = cert_key(number or "")
+        keys.add(key)
+        if key in wanted:
+            matched.append(record)
+    if keys and not numberless and not wanted <= keys:
         return persons, True, False
-    matched = tuple(r for r in numbered if cert_key(r.cert_number or "") in wanted)
     if any(not r.history for r in matched):
         return (*matched, *numberless), False, False
     return persons, False, bool(matched)
