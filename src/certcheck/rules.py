@@ -655,9 +655,15 @@ def _holds(record: CertRecord, worker: Worker) -> bool | None:
 
 
 def _part_of(held: str, name: str) -> bool:
-    """The record's name is one of the parts of a dotted name, and has no dot itself."""
-    return "·" in name and "·" not in held and any(
-        same_name(held, part) for part in name.split("·") if part
+    """The record's name is a part of a dotted name, or several parts in a row, with or
+    without its own dots: 王小明 of 王小明·李小红; 阿依古丽·买买提 of 阿依古丽买买提·李小红 or of
+    阿依古丽·买买提·李小红 (two names pasted into one cell, one of them transliterated)."""
+    parts = [part for part in name.split("·") if part]
+    return any(
+        same_name(held, "·".join(parts[start:end]))
+        for start in range(len(parts))
+        for end in range(start + 1, len(parts) + 1)
+        if end - start < len(parts)
     )
 
 
