@@ -553,6 +553,9 @@ def test_a_record_naming_one_of_two_pasted_names_decides_nothing() -> None:
         "官方记录的姓名“王小明”只是花名册姓名“王小明·李小红”的一部分（一格中可能写了两个人），"
         "不能判定"
     )
+    # the second name of the cell is as much a part as the first
+    finding = decide(worker(name="王小明·李小红"), found(record(name="李小红")), AS_OF)
+    assert (finding.status, finding.reason) == (Status.UNVERIFIED, Reason.RECORD_INCOMPLETE)
     # a record in a name that is none of the parts is someone else's
     finding = decide(worker(name="阿依古丽·买买提"), found(record(name="李四")), AS_OF)
     assert (finding.status, finding.reason) == (Status.FAKE, Reason.NAME_MISMATCH)

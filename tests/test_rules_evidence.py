@@ -372,6 +372,10 @@ def test_a_record_whose_holder_is_unsure_clears_a_number_only_if_it_may_carry_it
         assert verdict(w, found(own, carries)) == ("valid", "ok"), name
         numberless = replace(record(name=name), cert_number=None)
         assert verdict(w, found(own, numberless)) == ("valid", "ok"), name
+    # Alone, a record in a name that cannot be read may not be the worker's: its other number
+    # accuses nobody.
+    alone = record(name="张?", cert_number="B001")
+    assert verdict(w, found(alone)) == ("unverified", "record_incomplete")
 
 
 @pytest.mark.parametrize(
