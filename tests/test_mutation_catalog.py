@@ -356,3 +356,33 @@ def test_a_compound_target_follows_the_hint() -> None:
         # a target of several items is shown as the compound names it
         (frozenset({"钎焊作业", "压力焊作业"}), "焊接与热切割作业", Regime.MEM),
     ]
+
+
+# ---- a category beside an item ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("category", "item", "contradicts"),
+    [
+        # the item lies outside the category
+        ("焊接与热切割作业", "低压电工作业", True),
+        ("电工作业", "低压电工、焊工", True),
+        # the category is narrower than the item
+        ("低压电工作业", "电工作业", True),
+        # the item is one or several of the category's
+        ("电工作业", "低压电工作业", False),
+        ("电工作业", "低压电工、高压电工", False),
+        # the same name in both columns
+        ("低压电工作业", "低压电工作业", False),
+        # both 建筑施工's under its hint, whichever column holds the bare 电工
+        ("电工", "建筑电工", False),
+        ("建筑电工", "电工", False),
+        # a name the catalog does not know leaves nothing to compare
+        ("电工作业", "配电房值班", False),
+        ("配电房值班", "低压电工作业", False),
+    ],
+)
+def test_a_category_contradicts_an_item_it_cannot_hold(
+    fresh: Catalog, category: str, item: str, contradicts: bool
+) -> None:
+    assert fresh.contradicts(category, item) is contradicts

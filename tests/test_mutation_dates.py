@@ -60,3 +60,16 @@ def test_iso_date_takes_only_yyyy_mm_dd() -> None:
     for text in ("2026-W48-7", "2026-333", "20261129", "2026-11-29T00:00", "2026/11/29"):
         with pytest.raises(ValueError, match="YYYY-MM-DD"):
             iso_date(text)
+
+
+@pytest.mark.parametrize("number", [1900, 1900.5, 2027, 2026.11, 2199, 2199.99])
+def test_a_number_between_1900_and_2200_is_a_year_not_a_serial_day(number: float) -> None:
+    # 2027 typed into a date cell is a year (2026.11 a year and month), not serial day 2027 of
+    # 1905, which no certificate has.
+    with pytest.raises(ValueError):
+        parse_date(number)
+
+
+def test_serial_days_just_below_the_years_are_dates() -> None:
+    assert parse_date(1899) == date(1905, 3, 13)
+    assert parse_date(1899.5) == date(1905, 3, 13)

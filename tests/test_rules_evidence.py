@@ -359,6 +359,49 @@ def test_an_official_number_that_cannot_be_read_contradicts_nothing() -> None:
     assert verdict(w, found(record(cert_number="T\ufffd500381"))) == ("valid", "ok")
 
 
+def test_a_record_whose_holder_is_unsure_clears_a_number_only_if_it_may_carry_it() -> None:
+    # The worker's own card is A002; the roster gives A009. A record of the same ID in a name
+    # that cannot be read, or in another name, may be the worker's: it clears the mismatch
+    # when it carries A009 or shows no number, not when its own number is another one.
+    w = worker(cert_number="A009")
+    own = record(cert_number="A002")
+    for name in ("张?", "张小三"):
+        other = record(name=name, cert_number="B001")
+        assert verdict(w, found(own, other)) == ("fake", "cert_number_mismatch"), name
+        carries = record(name=name, cert_number="A009")
+        assert verdict(w, found(own, carries)) == ("valid", "ok"), name
+        numberless = replace(record(name=name), cert_number=None)
+        assert verdict(w, found(own, numberless)) == ("valid", "ok"), name
+    # Alone, a record in a name that cannot be read may not be the worker's: its other number
+    # accuses nobody.
+    alone = record(name="张?", cert_number="B001")
+    assert verdict(w, found(alone)) == ("unverified", "record_incomplete")
+
+
+@pytest.mark.parametrize(
+    "roster_name",
+    [
+        # 阿依古丽 买买提 and 李小红 pasted into one cell, the first without its dot
+        "阿依古丽买买提·李小红",
+        # the same with spaces for both: every space became a dot
+        "阿依古丽·买买提·李小红",
+    ],
+)
+def test_a_dotted_record_name_that_is_part_of_the_rosters_decides_nothing(
+    roster_name: str,
+) -> None:
+    finding = decide(worker(name=roster_name), found(record(name="阿依古丽·买买提")), AS_OF)
+    assert (finding.status.value, finding.reason.value) == ("unverified", "record_incomplete")
+    assert finding.detail == (
+        f"官方记录的姓名“阿依古丽·买买提”只是花名册姓名“{roster_name}”的一部分"
+        "（一格中可能写了两个人），不能判定"
+    )
+    # Parts in another order are no part of it: someone else's record.
+    assert verdict(worker(name=roster_name), found(record(name="李小红·阿依古丽"))) == (
+        "fake", "name_mismatch",
+    )
+
+
 def test_traditional_characters_name_the_same_person() -> None:
     # Typed on a traditional-character keyboard: 張偉 is the 张伟 of the ID card.
     assert verdict(worker(name="張偉"), found(record(name="张伟"))) == ("valid", "ok")

@@ -178,8 +178,9 @@ class _Case:
     #: Records whose holder's name cannot be read (? or �): perhaps the person's, but nothing
     #: can be decided on them.
     unsure: tuple[CertRecord, ...]
-    #: Some declared number is none of the person's numbered records, and no record of
-    #: theirs lacks a number (a record without one proves nothing about the roster's).
+    #: Some declared number is none of the person's numbered records, nor of those that may
+    #: be theirs (``unsure``), and none of these lacks a number (a record without one proves
+    #: nothing about the roster's).
     number_mismatch: bool
     #: The declared numbers matched only history records: the roster names an older card.
     number_outdated: bool
@@ -566,10 +567,14 @@ def _case(
     # theirs under a former name: it decides nothing either way. Alone, it is someone else's.
     unsure = tuple(r for r, h in held if h is None or (persons and not h))
     mine, mismatch, outdated = _by_number(persons, claims.numbers, traits)
+    if mismatch and unsure:
+        # A record that may be the person's clears the mismatch only if it may carry a
+        # declared number: it has one of them, or no number to compare.
+        mismatch = _by_number((*persons, *unsure), claims.numbers, traits)[1]
     return _Case(
         worker, claims, answer, as_of, traits, catalog, coverages, hint, failed,
         answer is not None and failed is None and not records,
-        records, mine, unsure, mismatch and not unsure, outdated,
+        records, mine, unsure, mismatch, outdated,
     )
 
 
@@ -658,9 +663,15 @@ def _holds(record: CertRecord, worker: Worker) -> bool | None:
 
 
 def _part_of(held: str, name: str) -> bool:
-    """The record's name is one of the parts of a dotted name, and has no dot itself."""
-    return "·" in name and "·" not in held and any(
-        same_name(held, part) for part in name.split("·") if part
+    """The record's name is a part of a dotted name, or several parts in a row, with or
+    without its own dots: 王小明 of 王小明·李小红; 阿依古丽·买买提 of 阿依古丽买买提·李小红 or of
+    阿依古丽·买买提·李小红 (two names pasted into one cell, one of them transliterated)."""
+    parts = [part for part in name.split("·") if part]
+    return any(
+        same_name(held, "·".join(parts[start:end]))
+        for start in range(len(parts))
+        for end in range(start + 1, len(parts) + 1)
+        if end - start < len(parts)
     )
 
 
