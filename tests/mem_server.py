@@ -11,6 +11,13 @@ knows (``extra_keys``), "nothing found" as an empty or missing ``data`` or as a 
 (``not_found``), other wrong-captcha messages, history records (历史数据) flagged, in a list
 beside ``data`` or inside an object ``data`` (``history``), and exact name matching as the real
 service does (``match_names``). ``styles`` sets any of these per ID number.
+
+It also answers as other Java backends do (issue 18): 证书状态 as a dictionary code with or
+without its name (``status``), other envelopes (``envelope``: RuoYi's table, ``data`` as a JSON
+string, ``success`` without a code, MyBatis-Plus, jeecg), pages of 10 that honour or ignore
+``pageSize`` (``paging``) and dates as epoch seconds, milliseconds or Java's ``Date.toString()``
+(``dates``), per ID number too; and the captcha nested under ``data`` or switched off with
+``captchaOnOff`` (``captcha_nested``, ``captcha_switch``, ``captcha_off``), for the whole server.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import uuid as uuidlib
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -51,8 +58,32 @@ NOT_FOUND_STYLES: dict[str, dict[str, Any]] = {
 #: How history records (历史数据) come: flagged in ``data``, in a list ``hisData`` beside
 #: ``data``, or with the current ones inside an object ``data``.
 HISTORY_STYLES = ("flag", "list", "nested")
+#: How 证书状态 is sent: the word (``certStatus: 有效``), or RuoYi's dictionary code with its
+#: name beside it (``code_name``: ``certStatus: 05``, ``certStatusName: 注销``; ``code_label``:
+#: ``certStatusLabel``), or the code alone (``code``).
+STATUS_STYLES = ("word", "code_name", "code_label", "code")
+#: The stand-in's own dictionary of status codes, as a real service has its own.
+STATUS_CODES_SENT = {"有效": "0", "正常": "0", "注销": "05", "吊销": "04", "过期": "03",
+                     "失效": "02"}
+#: Envelopes: RuoYi's ``{code, msg, data: [...]}`` (``ruoyi``, shaped further by ``history``),
+#: its table ``{code, msg, total, rows}`` (``table``), ``data`` as a JSON string
+#: (``json_string``), ``{success: true, message, data}`` without a code (``success``),
+#: MyBatis-Plus's page in ``data`` (``mybatis``), jeecg's ``result`` page (``jeecg``) or list
+#: (``jeecg_list``). Outside ``ruoyi``, history records are flagged in the one list.
+#: ``unknown`` is an envelope no framework uses (``{state, payload}``).
+ENVELOPE_STYLES = ("ruoyi", "table", "json_string", "success", "mybatis", "jeecg", "jeecg_list",
+                   "unknown")
+#: Pages of ``PAGE`` records in a paged envelope (``table``, ``mybatis``, ``jeecg``): ``honour``
+#: gives the ``pageSize`` asked for, ``ignore`` always ``PAGE``; ``none`` sends every record.
+PAGING_STYLES = ("none", "honour", "ignore")
+PAGE = 10
+#: Dates as text (``iso``), epoch seconds or milliseconds (numbers, China's time zone), or
+#: Java's ``Date.toString()`` (``Mon Mar 01 00:00:00 CST 2021``).
+DATE_STYLES = ("iso", "seconds", "millis", "java")
+_DATE_KEYS = ("validBeginDate", "validEndDate", "shouldReviewDate", "reviewDate", "issueDate")
 #: The options ``styles`` may set per ID number.
-STYLE_OPTIONS = ("rename", "drop_keys", "extra_keys", "not_found", "history", "match_names")
+STYLE_OPTIONS = ("rename", "drop_keys", "extra_keys", "not_found", "history", "match_names",
+                 "status", "envelope", "paging", "dates")
 CHALLENGE_PAGE = (
     "<!DOCTYPE html><html><head><title>安全验证</title></head>"
     "<body><script>document.cookie='waf_token=x';location.reload()</script></body></html>"
@@ -156,6 +187,13 @@ class MemServer:
         not_found: str = "empty",
         history: str = "flag",
         match_names: bool = False,
+        status: str = "word",
+        envelope: str = "ruoyi",
+        paging: str = "none",
+        dates: str = "iso",
+        captcha_nested: bool = False,
+        captcha_switch: str = "captchaEnabled",
+        captcha_off: bool = False,
         stored_names: Mapping[str, str] | None = None,
         styles: Mapping[str, Mapping[str, Any]] | None = None,
         garbage_rate: float = 0.0,
@@ -171,13 +209,24 @@ class MemServer:
         self.shape: dict[str, Any] = {
             "rename": dict(rename or {}), "drop_keys": tuple(drop_keys),
             "extra_keys": dict(extra_keys or {}), "not_found": not_found, "history": history,
-            "match_names": match_names,
+            "match_names": match_names, "status": status, "envelope": envelope,
+            "paging": paging, "dates": dates,
         }
+        #: The captcha answer's shape: inside ``data``, which switch it sends, and whether the
+        #: captcha is off (then every query is answered, whatever its code).
+        self.captcha_nested = captcha_nested
+        self.captcha_switch = captcha_switch
+        self.captcha_off = captcha_off
         #: The name the service holds per ID when it is not the records' ``name``.
         self.stored_names = dict(stored_names or {})
         self.styles = {k: dict(v) for k, v in (styles or {}).items()}
         for style in self.styles.values():
             assert set(style) <= set(STYLE_OPTIONS), style
+        for style in (self.shape, *self.styles.values()):
+            assert style.get("status", "word") in STATUS_STYLES
+            assert style.get("envelope", "ruoyi") in ENVELOPE_STYLES
+            assert style.get("paging", "none") in PAGING_STYLES
+            assert style.get("dates", "iso") in DATE_STYLES
         self.garbage_rate = garbage_rate
         #: (certificate file, key file): serve HTTPS with them.
         self.tls = tls
@@ -285,16 +334,17 @@ class MemServer:
             self.log.append(entry)
 
     def _issue_captcha(self) -> dict[str, Any]:
-        token = uuidlib.uuid4().hex
-        with self._lock:
-            self._issued[token] = self.captcha_answer
-        return {
-            "msg": "操作成功",
-            "code": 200,
-            "captchaEnabled": True,
-            "uuid": token,
-            "img": base64.b64encode(CAPTCHA_PNG).decode(),
-        }
+        if self.captcha_off:
+            body: dict[str, Any] = {self.captcha_switch: False}
+        else:
+            token = uuidlib.uuid4().hex
+            with self._lock:
+                self._issued[token] = self.captcha_answer
+            body = {self.captcha_switch: True, "uuid": token,
+                    "img": base64.b64encode(CAPTCHA_PNG).decode()}
+        if self.captcha_nested:
+            return {"msg": "操作成功", "code": 200, "data": body}
+        return {"msg": "操作成功", "code": 200} | body
 
     def _answer_query(self, params: Mapping[str, str]) -> dict[str, Any]:
         with self._lock:
@@ -302,7 +352,8 @@ class MemServer:
             rejected = self.reject_captchas > 0
             if rejected:
                 self.reject_captchas -= 1
-        if rejected or expected is None or params.get(api.PARAM_CAPTCHA) != expected:
+        wrong = rejected or expected is None or params.get(api.PARAM_CAPTCHA) != expected
+        if wrong and not self.captcha_off:
             return {"code": 500, "msg": self.wrong_captcha_msg}
         id_number = params.get(api.PARAM_ID, "")
         shape = self.shape | self.styles.get(id_number, {})
@@ -311,6 +362,8 @@ class MemServer:
             stored = self.stored_names.get(id_number, records[0].get("name"))
             if params.get(api.PARAM_NAME) != stored:
                 records = []  # the service matches name and ID itself
+        if shape["envelope"] != "ruoyi":
+            return _enveloped(records, shape, params)
         if not records:
             return dict(NOT_FOUND_STYLES[shape["not_found"]])
         current = [_shaped(r, shape) for r in records if not r.get("_history")]
@@ -323,8 +376,86 @@ class MemServer:
                 "data": current + [r | {"isHistory": True} for r in older]}
 
 
+def _enveloped(records: Sequence[Mapping[str, Any]], shape: Mapping[str, Any],
+               params: Mapping[str, str]) -> dict[str, Any]:
+    """The answer in another Java framework's envelope, one page of it when ``paging`` says."""
+    rows = [_shaped(r, shape) | ({"isHistory": True} if r.get("_history") else {})
+            for r in records]
+    total = len(rows)
+    if shape["paging"] != "none":
+        size = PAGE
+        asked = params.get("pageSize", "")
+        if shape["paging"] == "honour" and asked.isdigit() and int(asked) > 0:
+            size = int(asked)
+        rows = rows[:size]
+    else:
+        size = max(total, PAGE)
+    page = {"records": rows, "total": total, "size": size, "current": 1,
+            "pages": -(-total // size), "orders": [], "searchCount": True}
+    envelope = shape["envelope"]
+    if envelope == "table":
+        return {"total": total, "rows": rows, "code": 200, "msg": "查询成功"}
+    if envelope == "json_string":
+        return {"code": 200, "msg": "查询成功", "data": json.dumps(rows, ensure_ascii=False)}
+    if envelope == "success":
+        return {"success": True, "message": "查询成功", "data": rows}
+    if envelope == "mybatis":
+        return {"code": 200, "msg": "查询成功", "data": page}
+    if envelope == "unknown":
+        return {"state": 1, "payload": rows}
+    jeecg: dict[str, Any] = {"success": True, "message": "", "code": 200,
+                             "timestamp": 1_700_000_000_000}
+    result: dict[str, Any] | list[dict[str, Any]] = page if envelope == "jeecg" else rows
+    return jeecg | {"result": result}
+
+
+def _status_shaped(record: dict[str, Any], style: str) -> dict[str, Any]:
+    """``certStatus`` as the ``status`` style sends it."""
+    word = record.get("certStatus")
+    if style == "word" or not isinstance(word, str):
+        return record
+    code = STATUS_CODES_SENT[word]
+    if style == "code":
+        return record | {"certStatus": code}
+    name_key = "certStatusName" if style == "code_name" else "certStatusLabel"
+    return record | {"certStatus": code, name_key: word}
+
+
+_SERVICE_ZONE = timezone(timedelta(hours=8))
+
+
+def _date_shaped(record: dict[str, Any], style: str) -> dict[str, Any]:
+    """The record's dates as the ``dates`` style sends them: midnight in China's time zone."""
+    if style == "iso":
+        return record
+    shaped = dict(record)
+    for key in _DATE_KEYS:
+        value = record.get(key)
+        if not isinstance(value, str):
+            continue
+        moment = datetime.combine(date.fromisoformat(value[:10]), datetime.min.time(),
+                                  _SERVICE_ZONE)
+        if style == "seconds":
+            shaped[key] = int(moment.timestamp())
+        elif style == "millis":
+            shaped[key] = int(moment.timestamp()) * 1000
+        else:
+            # Built by hand: strftime's %a and %b follow the locale.
+            day = moment.date()
+            shaped[key] = (f"{_WEEKDAYS[day.weekday()]} {_MONTHS[day.month - 1]} "
+                           f"{day.day:02d} 00:00:00 CST {day.year}")
+    return shaped
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def _shaped(record: Mapping[str, Any], shape: Mapping[str, Any]) -> dict[str, Any]:
-    """A registry record with the keys renamed, dropped and added as ``shape`` says."""
+    """A registry record with its status and dates sent as ``shape`` says, and the keys
+    renamed, dropped and added."""
+    record = _status_shaped(dict(record), shape.get("status", "word"))
+    record = _date_shaped(record, shape.get("dates", "iso"))
     renamed = {shape["rename"].get(k, k): v for k, v in record.items() if not k.startswith("_")}
     for key in shape["drop_keys"]:
         renamed.pop(key, None)

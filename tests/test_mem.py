@@ -91,7 +91,9 @@ def test_found_maps_every_field_and_keeps_the_raw_answer(mock: Any) -> None:
     request = route.calls.last.request
     params = dict(request.url.params)
     assert params == {"name": "张三", "searchType": "1", "idcardNum": ID, "idcardTypeCode": "01",
-                      "code": "abcd", "uuid": "u-1", "personTypeCode": "03"}
+                      "code": "abcd", "uuid": "u-1", "personTypeCode": "03",
+                      # one large page, so that a paged answer is not cut at 10 records
+                      "pageNum": "1", "pageSize": "100"}
     assert request.headers["Referer"] == BASE + "/special?index=0"
     assert "Mozilla/5.0" in request.headers["User-Agent"]
 

@@ -206,13 +206,25 @@ class AnswerCache:
 _HISTORY_KEY = "_history"
 
 
+#: A record's further status values exactly as read (a code beside its name): the register's
+#: label joins them, and a cached cancellation must come back as it was read.
+_STATUSES_KEY = "_other_statuses"
+
+
 def _stored(record: CertRecord) -> dict[str, object]:
     data: dict[str, object] = dict(record.to_dict())
     if record.history:
         data[_HISTORY_KEY] = True
+    if record.other_statuses:
+        data[_STATUSES_KEY] = list(record.other_statuses)
     return data
 
 
 def _record(data: dict[str, object]) -> CertRecord:
     record = CertRecord.from_dict(data)
-    return replace(record, history=True) if data.get(_HISTORY_KEY) is True else record
+    if data.get(_HISTORY_KEY) is True:
+        record = replace(record, history=True)
+    others = data.get(_STATUSES_KEY)
+    if isinstance(others, list):
+        record = replace(record, other_statuses=tuple(str(v) for v in others))
+    return record

@@ -411,28 +411,53 @@ class CertRecord:
     origin: str | None = None
     #: An older certificate the lookup lists under 历史数据; it never decides over a current one.
     history: bool = False
+    #: Further official status values beside ``status_text``, when the source sends several: a
+    #: dictionary code beside its name (``certStatusName: 注销``, ``certStatus: 05``), or two
+    #: status keys. All of them count (``status_meaning``).
+    other_statuses: tuple[str, ...] = ()
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        """Every official status value given, ``status_text`` first; blank ones left out."""
+        text = self.status_text
+        first = (text,) if text is not None and text.strip() else ()
+        if not self.other_statuses:
+            return first
+        return first + tuple(v for v in self.other_statuses if v.strip())
+
+    @property
+    def status_shown(self) -> str | None:
+        """The official status values as outputs show them (``注销 / 05``); None when none."""
+        values = self.statuses
+        return " / ".join(values) if values else None
+
+    @property
+    def status_meaning(self) -> StatusClass | None:
+        """What the official status values say together (``statuses_class``); None when they
+        say nothing sure, or when there are none."""
+        if not self.other_statuses:
+            text = self.status_text
+            # One value: a code has no status word in it, so ``status_class`` is its meaning.
+            return status_class(text) if text is not None and text.strip() else None
+        return statuses_class(self.statuses)
 
     @property
     def revoked(self) -> bool:
         """The official status says the certificate no longer counts (吊销, 撤销, 注销, 无效)."""
-        text = self.status_text
-        return text is not None and status_class(text) is StatusClass.WITHDRAWN
+        return self.status_meaning is StatusClass.WITHDRAWN
 
     @property
     def lapsed(self) -> bool:
         """The official status says the certificate ran out or missed its review (失效, 过期):
         the dates must show why, or the record decides nothing."""
-        text = self.status_text
-        return text is not None and status_class(text) is StatusClass.LAPSED
+        return self.status_meaning is StatusClass.LAPSED
 
     @property
     def status_understood(self) -> bool:
-        """The official status is absent or a word whose meaning is known. A code (``0``,
-        ``03``) or any other text may mean 注销 as well as 有效, so it decides nothing."""
-        text = self.status_text
-        if text is None or not text.strip():
-            return True
-        return status_class(text) is not None
+        """The official status is absent or says one known thing. A code alone (``0``, ``05``)
+        may mean 注销 as well as 有效, and so may an unknown word or two words of different
+        meanings: they decide nothing."""
+        return self.status_meaning is not None or not self.statuses
 
     def to_dict(self) -> dict[str, str | None]:
         """The record with the registry's (Chinese) keys and ISO dates."""
@@ -442,6 +467,8 @@ class CertRecord:
         }
         if self.status_text is not None:
             data[STATUS_LABEL] = self.status_text
+        if self.other_statuses:
+            data[OTHER_STATUS_LABEL] = STATUS_SEPARATOR.join(self.other_statuses)
         return data
 
     @classmethod
@@ -456,6 +483,9 @@ class CertRecord:
                 values[attr] = str(raw) if raw not in (None, "") else None
         status = data.get(STATUS_LABEL)
         values["status_text"] = str(status) if status not in (None, "") else None
+        others = data.get(OTHER_STATUS_LABEL)
+        if others not in (None, ""):
+            values["other_statuses"] = tuple(str(others).split(STATUS_SEPARATOR))
         return cls(**values)  # type: ignore[arg-type]
 
 
@@ -475,6 +505,10 @@ RECORD_FIELDS: tuple[tuple[str, str], ...] = (
 )
 #: The optional label of the official status text (证书状态).
 STATUS_LABEL = "证书状态"
+#: The label of a record's further status values (``CertRecord.other_statuses``), joined by
+#: ``STATUS_SEPARATOR``.
+OTHER_STATUS_LABEL = "其他证书状态"
+STATUS_SEPARATOR = "；"
 #: Status words meaning the certificate was withdrawn and does not count. 失效 is not among
 #: them: the national lookup also says 失效 of a certificate that merely ran out, which the
 #: dates decide.
@@ -518,6 +552,26 @@ def status_class(text: str) -> StatusClass | None:
             for word in words:
                 rest = rest.replace(word, "")
     return found[0] if len(found) == 1 else None
+
+
+#: A dictionary code as a status value: ASCII letters and digits (``0``, ``05``, ``A1``), no word.
+_STATUS_CODE = re.compile(r"[0-9A-Za-z_.\-]{1,20}")
+
+
+def is_status_code(text: str) -> bool:
+    """The status value is a code (``0``, ``05``), not a word: alone it says nothing known."""
+    return _STATUS_CODE.fullmatch(text.strip()) is not None
+
+
+@lru_cache(maxsize=1024)
+def statuses_class(values: tuple[str, ...]) -> StatusClass | None:
+    """The one meaning of a record's status values. Words decide: a code beside words is taken
+    for their code. None when there is no word (codes alone), when a word has no known meaning,
+    or when the words mean different things (a name and a translated code that disagree)."""
+    classes = {status_class(v) for v in values if not is_status_code(v)}
+    return classes.pop() if len(classes) == 1 else None
+
+
 DATE_FIELDS = frozenset(
     {"first_issued", "valid_from", "valid_until", "review_due", "reviewed"}
 )

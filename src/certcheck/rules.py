@@ -981,7 +981,7 @@ def _item_detail(reason: Reason, item: _Item) -> str | None:
         held = "、".join(sorted({r.item or r.category or "?" for r in item.case.mine}))
         return f"持有: {held}"
     if reason is Reason.REVOKED:
-        states = "、".join(sorted({r.status_text or "?" for r in item.covering}))
+        states = "、".join(sorted({r.status_shown or "?" for r in item.covering}))
         return f"证书状态: {states}"
     if reason is Reason.RECORD_INCOMPLETE:
         return _incomplete_detail(item)
@@ -994,10 +994,10 @@ def _incomplete_detail(item: _Item) -> str | None:
         return _undecidable_detail(item)
     where = f"（{record.origin}）" if record.origin else ""
     if not record.status_understood:
-        return f"证书状态“{record.status_text}”无法识别{where}"
+        return f"证书状态“{record.status_shown}”无法识别{where}"
     regime = _regime_of(record, item.case.catalog)
     if record.lapsed and _dated_reason(record, item.case.as_of, regime) is Reason.OK:
-        return f"证书状态“{record.status_text}”，但官方记录的日期显示仍在有效期内，二者不符{where}"
+        return f"证书状态“{record.status_shown}”，但官方记录的日期显示仍在有效期内，二者不符{where}"
     start = record.valid_from
     if _dates_contradict(record):
         return f"官方记录的结束或应复审日期早于有效期开始日期，日期自相矛盾{where}"

@@ -91,6 +91,7 @@ def _record_problem(record: object) -> str | None:
         and _TEXT_TYPES.issuperset(map(type, _texts_of(record)))
         and _DATE_TYPES.issuperset(map(type, _dates_of(record)))
         and type(record.history) is bool
+        and (record.other_statuses == () or _all_texts(record.other_statuses))
     ):
         return None  # the usual record, told by exact types at C speed
     return _odd_record_problem(record)
@@ -113,7 +114,14 @@ def _odd_record_problem(record: object) -> str | None:
             return f"a record whose {attr} is {type_words(value)}, not a date"
     if not isinstance(record.history, bool):
         return f"a record whose history is {type_words(record.history)}"
+    others = record.other_statuses
+    if not isinstance(others, tuple) or not all(isinstance(v, str) for v in others):
+        return f"a record whose other_statuses is {type_words(others)}, not a tuple of texts"
     return None
+
+
+def _all_texts(values: object) -> bool:
+    return type(values) is tuple and all(type(v) is str for v in values)
 
 
 def _notes_problem(outcome: Found | NotFound | Failed) -> str | None:

@@ -157,7 +157,7 @@ def flat_row(
             record.review_due,
             record.reviewed,
             record.issuer,
-            record.status_text,
+            record.status_shown,
         )
     return (
         sheet_of(finding, sheets),

@@ -53,7 +53,13 @@ from certcheck.sources.interface import (
     SourceError,
     SourceOptions,
 )
-from certcheck.sources.mem_answer import AnswerKind, AnswerReading, read_answer, read_record
+from certcheck.sources.mem_answer import (
+    AnswerKind,
+    AnswerReading,
+    read_answer,
+    read_captcha,
+    read_record,
+)
 from certcheck.sources.mem_names import name_variants
 from certcheck.sources.mem_options import MemOptions
 
@@ -133,10 +139,32 @@ def _strip_image(body: str) -> str:
         data = jsontext.loads(body)
     except ValueError:
         return body
-    if isinstance(data, dict) and isinstance(data.get(api.CAPTCHA_IMAGE_KEY), str):
-        data[api.CAPTCHA_IMAGE_KEY] = f"<{len(data[api.CAPTCHA_IMAGE_KEY])} base64 characters>"
-        return json.dumps(data, ensure_ascii=False)
-    return body
+    if not isinstance(data, dict):
+        return body
+    stripped = _strip_image_in(data)
+    # The image may also stand inside ``data``, as an object or as a JSON string
+    # (``mem_mapping.CAPTCHA_BODY_KEYS``).
+    for key in api.CAPTCHA_BODY_KEYS:
+        inner = data.get(key)
+        if isinstance(inner, dict):
+            stripped = _strip_image_in(inner) or stripped
+        elif isinstance(inner, str) and inner.strip()[:1] == "{":
+            try:
+                nested = jsontext.loads(inner)
+            except ValueError:
+                continue
+            if isinstance(nested, dict) and _strip_image_in(nested):
+                data[key] = json.dumps(nested, ensure_ascii=False)
+                stripped = True
+    return json.dumps(data, ensure_ascii=False) if stripped else body
+
+
+def _strip_image_in(data: dict[str, Any]) -> bool:
+    image = data.get(api.CAPTCHA_IMAGE_KEY)
+    if not isinstance(image, str):
+        return False
+    data[api.CAPTCHA_IMAGE_KEY] = f"<{len(image)} base64 characters>"
+    return True
 
 
 def _clip(body: str) -> str:
@@ -253,11 +281,12 @@ def interpret_captcha(exchange: Exchange) -> _Captcha | Failed:
     data = _body(exchange)
     if isinstance(data, Failed):
         return data
-    uuid = data.get(api.CAPTCHA_UUID_KEY)
-    if data.get(api.CAPTCHA_ENABLED_KEY) is False:
-        return _Captcha(None, uuid if isinstance(uuid, str) else "")
-    img = data.get(api.CAPTCHA_IMAGE_KEY)
-    if not isinstance(img, str) or not isinstance(uuid, str) or not uuid:
+    reading = read_captcha(data)
+    uuid = reading.uuid
+    if not reading.needed:
+        return _Captcha(None, uuid or "")
+    img = reading.image
+    if img is None or uuid is None:
         return _unrecognized(exchange, f"no {api.CAPTCHA_IMAGE_KEY}/{api.CAPTCHA_UUID_KEY}")
     if img.startswith("data:"):
         img = img.partition(",")[2]

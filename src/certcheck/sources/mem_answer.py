@@ -7,30 +7,37 @@ table does not know, which fields had no value), so that a wrong assumption show
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
+from certcheck import jsontext
 from certcheck.dates import parse_date_text
 from certcheck.ids import normalize_id
-from certcheck.models import CertRecord, Query
+from certcheck.models import CertRecord, Query, is_status_code, status_class
 from certcheck.sources import mem_mapping as api
 
 _SERVICE_ZONE = timezone(timedelta(hours=api.SERVICE_UTC_OFFSET_HOURS))
 _RECORD_KEYS = frozenset(k for f in api.RECORD_MAP for k in f.keys) | frozenset(api.KEPT_RAW_ONLY)
 _LIST_KEYS = frozenset(api.CURRENT_LIST_KEYS) | frozenset(api.HISTORY_LIST_KEYS)
-_TOP_KEYS = frozenset(api.ENVELOPE_KEYS) | _LIST_KEYS
+_TOP_KEYS = frozenset(api.ENVELOPE_KEYS) | frozenset(api.MORE_ENVELOPE_KEYS) | _LIST_KEYS
+_PAGE_KEYS = frozenset(api.DATA_OBJECT_KEYS) | frozenset(api.PAGE_KEYS)
 
 
 class AnswerKind(StrEnum):
     FOUND = "found"
     NOT_FOUND = "not_found"
     WRONG_CAPTCHA = "wrong_captcha"
-    #: The service says it failed (a 5xx code in the body): worth asking again.
+    #: The service says it failed (a 5xx code in the body, or ``success: false`` with a
+    #: message): worth asking again.
     SERVICE_ERROR = "service_error"
     UNRECOGNIZED = "unrecognized"
+    #: A paged answer lists fewer records than its ``total`` even though a large page was asked
+    #: for: the records left out could change the verdict either way, so it decides nothing.
+    INCOMPLETE = "incomplete"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +58,12 @@ class RecordReading:
     notes: tuple[str, ...] = ()
     #: The record as the service sent it (None when it was not an object).
     raw: Mapping[str, Any] | None = None
+    #: (key, value) of every status value read (``mem_mapping.STATUS_KEYS``), in key order.
+    statuses: tuple[tuple[str, str], ...] = ()
+    #: Those of ``statuses`` that say nothing known on their own: a code ``STATUS_CODES`` does
+    #: not know, a word of no known meaning. Beside a known word a code is harmless; alone, or
+    #: an unknown word anywhere, it leaves the record's status unknown.
+    unknown_statuses: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +77,19 @@ class AnswerReading:
     #: Keys of the answer (outside the records) that ``mem_mapping`` does not know; keys inside
     #: an object ``data`` are written ``data.KEY``.
     unknown: tuple[str, ...] = ()
-    #: Why the answer is unrecognized.
+    #: Why the answer is unrecognized (or incomplete).
     problem: str | None = None
+    #: (total, records) of a page cut short: the answer's ``total`` and how many current records
+    #: it carried (``AnswerKind.INCOMPLETE``). None otherwise.
+    incomplete: tuple[int, int] | None = None
+
+    @property
+    def unknown_statuses(self) -> tuple[tuple[str, str], ...]:
+        """Every status value of the records that says nothing known on its own, once each."""
+        seen: dict[tuple[str, str], None] = {}
+        for reading in self.records:
+            seen.update(dict.fromkeys(reading.unknown_statuses))
+        return tuple(seen)
 
     @property
     def unknown_keys(self) -> tuple[str, ...]:
@@ -102,12 +126,33 @@ def says_wrong_captcha(message: str, ok: bool) -> bool:
     return not ok and api.CAPTCHA_WORD in message
 
 
+def message_of(data: Mapping[str, Any]) -> str:
+    """The answer's message: every one of ``mem_mapping.MSG_KEYS`` with text (``msg``,
+    ``message``), so that a not-found or error word under either is seen."""
+    texts: list[str] = []
+    for key in api.MSG_KEYS:
+        value = data.get(key)
+        if isinstance(value, str) and value.strip() and value not in texts:
+            texts.append(value)
+    return " / ".join(texts)
+
+
+def succeeded(code: object, success: object) -> bool:
+    """The envelope says success: ``code`` is ``OK_CODE``, or there is no code and ``success``
+    is true; ``success: false`` is a failure whatever the code says."""
+    if success is False:
+        return False
+    if code is None:
+        return success is True
+    return code == api.OK_CODE or str(code) == str(api.OK_CODE)
+
+
 def read_answer(data: Mapping[str, Any], query: Query) -> AnswerReading:
     """What one decoded JSON answer of netQuery means."""
-    msg = data.get(api.MSG_KEY)
-    message = msg if isinstance(msg, str) else ""
+    message = message_of(data)
     code = data.get(api.CODE_KEY)
-    ok = code == api.OK_CODE or (code is not None and str(code) == str(api.OK_CODE))
+    success = data.get(api.SUCCESS_KEY)
+    ok = succeeded(code, success)
     if says_wrong_captcha(message, ok):
         return AnswerReading(AnswerKind.WRONG_CAPTCHA, code, message)
     located = _locate(data)
@@ -116,21 +161,44 @@ def read_answer(data: Mapping[str, Any], query: Query) -> AnswerReading:
                              problem=located.problem)
     holds_records = bool(located.current or located.history)
     if not ok:
-        return _failure(code, message, located, holds_records)
+        return _failure(code, success, message, located, holds_records)
+    if located.cut_short is not None:
+        # Before "no records": a page past its end (total 25, rows []) is no "nothing found".
+        return _cut_short(code, message, located, query, located.cut_short)
     if not holds_records:
         return _no_records(code, message, located)
     return _with_records(code, message, located, query)
 
 
-def _failure(code: object, message: str, located: _Located, holds_records: bool) -> AnswerReading:
-    """An answer whose code is not the success code."""
+def _failure(code: object, success: object, message: str, located: _Located,
+             holds_records: bool) -> AnswerReading:
+    """An answer whose code is not the success code, or that says ``success: false``."""
     unknown = located.unknown
     if says_not_found(message) and not holds_records:
         return AnswerReading(AnswerKind.NOT_FOUND, code, message, unknown=unknown)
     if isinstance(code, int) and not isinstance(code, bool) and 500 <= code < 600:
         return AnswerReading(AnswerKind.SERVICE_ERROR, code, message, unknown=unknown)
-    return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
-                         problem=f"code {code!r} {message}".strip())
+    if code is None and success is False and message:
+        # jeecg and others say an error with ``success: false`` and a message, no code.
+        return AnswerReading(AnswerKind.SERVICE_ERROR, code, message, unknown=unknown)
+    if code is None and success is None:
+        problem = f"no {api.CODE_KEY!r} and no {api.SUCCESS_KEY!r} {message}".strip()
+    else:
+        problem = f"code {code!r} {message}".strip()
+    return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown, problem=problem)
+
+
+def _cut_short(code: object, message: str, located: _Located, query: Query,
+               counts: tuple[int, int]) -> AnswerReading:
+    """A page cut short: its records are read (``probe`` shows them), and decide nothing."""
+    total, count = counts
+    readings = _readings(located, query)
+    asked = api.QUERY_PAGE_PARAMS.get("pageSize")
+    page = f"，已按每页 {asked} 条查询" if asked else ""
+    problem = (f"答复只列出 {count} 条记录，总数却为 {total} 条{page}，其余记录未给出"
+               f"（a page cut short: total {total}, records {count}）")
+    return AnswerReading(AnswerKind.INCOMPLETE, code, message, readings, located.unknown,
+                         problem, incomplete=counts)
 
 
 def _no_records(code: object, message: str, located: _Located) -> AnswerReading:
@@ -144,19 +212,28 @@ def _no_records(code: object, message: str, located: _Located) -> AnswerReading:
     if located.no_data and not api.MISSING_DATA_MEANS_NOT_FOUND:
         return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
                              problem=f"no {api.DATA_KEY!r}")
+    if any(s in message for s in api.NOT_FOUND_SPOILERS):
+        # A success code with no records and a message that says something went wrong (now
+        # that ``message`` is read beside ``msg``): no verdict about a person.
+        return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
+                             problem=f"no records, and the message says: {message}")
     return AnswerReading(AnswerKind.NOT_FOUND, code, message, unknown=unknown)
 
 
 def _with_records(code: object, message: str, located: _Located, query: Query) -> AnswerReading:
     """A successful answer holding records: found, unless one of them does not fit."""
-    readings = tuple(read_record(item, query) for item in located.current) + tuple(
-        read_record(item, query, history=True) for item in located.history
-    )
+    readings = _readings(located, query)
     problem = next((r.problem for r in readings if r.problem is not None), None)
     if problem is not None:
         return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, readings, located.unknown,
                              problem)
     return AnswerReading(AnswerKind.FOUND, code, message, readings, located.unknown)
+
+
+def _readings(located: _Located, query: Query) -> tuple[RecordReading, ...]:
+    return tuple(read_record(item, query) for item in located.current) + tuple(
+        read_record(item, query, history=True) for item in located.history
+    )
 
 
 @dataclass(slots=True)
@@ -168,12 +245,14 @@ class _Located:
     unknown_content: bool
     no_data: bool
     problem: str | None
+    #: (total, current records) when a ``total`` says there are more records than were sent.
+    cut_short: tuple[int, int] | None = None
 
 
 class _Gathered:
-    """What ``_locate`` has found so far; the first list that is not a list is the problem."""
+    """What ``_locate`` has found so far; the first value that does not fit is the problem."""
 
-    __slots__ = ("current", "history", "problem", "unknown", "unknown_content")
+    __slots__ = ("current", "history", "problem", "totals", "unknown", "unknown_content")
 
     def __init__(self) -> None:
         self.current: list[object] = []
@@ -181,18 +260,57 @@ class _Gathered:
         self.unknown: list[str] = []
         self.unknown_content = False
         self.problem: str | None = None
+        #: Every ``total`` the answer gives (top level, in a page object).
+        self.totals: list[int] = []
+
+    def fail(self, problem: str) -> None:
+        if self.problem is None:
+            self.problem = problem
+
+    def decoded(self, owner: str, key: str, value: object) -> object:
+        """A list or object sent as a JSON string (``"data": "[{…}]"``), decoded; any other
+        value as it is. A string that looks like JSON and is not is the problem."""
+        if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
+            try:
+                return jsontext.loads(value)
+            except ValueError:
+                self.fail(f"{owner}{key!r} is a string that is not JSON")
+                return None
+        return value
 
     def take(self, owner: str, key: str, value: object, into: list[object]) -> None:
+        value = self.decoded(owner, key, value)
         if value is None:
             return
         if isinstance(value, list):
             into.extend(value)
-        elif self.problem is None:
-            self.problem = f"{owner}{key!r} is not a list"
+        else:
+            self.fail(f"{owner}{key!r} is not a list")
+
+    def total(self, owner: str, value: object) -> None:
+        """A page's ``total``: a count of records, as a number or digits."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            self.totals.append(value)
+        elif isinstance(value, str) and value.strip().isdigit():
+            self.totals.append(int(value.strip()))
+        else:
+            self.fail(f"{owner}{api.TOTAL_KEY!r} is not a number of records")
 
     def unknown_key(self, name: str, holds_something: bool) -> None:
         self.unknown.append(name)
         self.unknown_content = self.unknown_content or holds_something
+
+
+def _paging_value(key: str, value: object) -> bool:
+    """A key that is both a list key and a paging key holds a page number here, not records
+    (MyBatis-Plus's ``current: 1``)."""
+    if key not in _PAGE_KEYS:
+        return False
+    if isinstance(value, str):
+        return value.strip().isdigit() or not value.strip()
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _locate(data: Mapping[str, Any]) -> _Located:
@@ -202,38 +320,53 @@ def _locate(data: Mapping[str, Any]) -> _Located:
         if key not in _TOP_KEYS:
             found.unknown_key(str(key), _holds_something(value))
         elif key in api.CURRENT_LIST_KEYS:
-            found.take("", key, value, found.current)
+            if not _paging_value(key, value):
+                found.take("", key, value, found.current)
         elif key in api.HISTORY_LIST_KEYS:
             found.take("", key, value, found.history)
-    body = data.get(api.DATA_KEY)
-    if isinstance(body, list):
-        found.current.extend(body)
-    elif isinstance(body, Mapping):
-        _locate_in_object(body, found)
-    elif body is not None and has_value(body):
-        found.problem = f"{api.DATA_KEY!r} is neither a list nor an object"
+    found.total("", data.get(api.TOTAL_KEY))
+    bodies: list[tuple[str, object]] = []
+    for key in api.BODY_KEYS:
+        body = found.decoded("", key, data.get(key))
+        if body is not None and has_value(body):
+            bodies.append((key, body))
+    if sum(1 for _, body in bodies if _holds_something(body) or isinstance(body, str)) > 1:
+        found.fail(" and ".join(repr(key) for key, _ in bodies) + " both hold something")
+    for key, body in bodies:
+        if isinstance(body, list):
+            found.current.extend(body)
+        elif isinstance(body, Mapping):
+            _locate_in_object(body, found, f"{key}.")
+        else:
+            found.fail(f"{key!r} is neither a list nor an object")
+    cut_short = None
+    if found.totals and max(found.totals) > len(found.current):
+        cut_short = (max(found.totals), len(found.current))
     return _Located(found.current, found.history, tuple(found.unknown), found.unknown_content,
-                    no_data=body is None or not has_value(body), problem=found.problem)
+                    no_data=not bodies, problem=found.problem, cut_short=cut_short)
 
 
-def _locate_in_object(body: Mapping[str, Any], found: _Gathered) -> None:
-    """An object ``data``: lists under the keys certcheck knows, or else one record."""
-    lists = [k for k in body if k in _LIST_KEYS]
+def _locate_in_object(body: Mapping[str, Any], found: _Gathered, owner: str) -> None:
+    """An object ``data`` (or ``result``): a page of lists under the keys certcheck knows, or
+    else one record."""
+    lists = [k for k in body if k in _LIST_KEYS and not _paging_value(k, body[k])]
     if lists:
         for key in lists:
             into = found.current if key in api.CURRENT_LIST_KEYS else found.history
-            found.take("data.", key, body[key], into)
+            found.take(owner, key, body[key], into)
         for key, value in body.items():
-            if key not in _LIST_KEYS and key not in api.DATA_OBJECT_KEYS:
-                found.unknown_key(f"data.{key}", _holds_something(value))
+            if key not in _LIST_KEYS and key not in _PAGE_KEYS:
+                found.unknown_key(f"{owner}{key}", _holds_something(value))
+        found.total(owner, body.get(api.TOTAL_KEY))
     elif any(k in _RECORD_KEYS for k in body):
         found.current.append(body)  # one record, not in a list
     else:
         # An object of unknown keys may be one record in a shape the table does not know:
         # any value in it counts, not only lists.
         for key, value in body.items():
-            if key not in api.DATA_OBJECT_KEYS:
-                found.unknown_key(f"data.{key}", has_value(value))
+            if key not in _PAGE_KEYS:
+                found.unknown_key(f"{owner}{key}", has_value(value))
+        found.total(owner, body.get(api.TOTAL_KEY))
 
 
 def _holds_something(value: object) -> bool:
@@ -281,9 +414,32 @@ def read_record(item: object, query: Query, *, history: bool = False) -> RecordR
     values["id_number"] = (
         normalize_id(given) if given and "*" not in given else query.id_number
     )
-    record = CertRecord(**values, history=history)
+    statuses: tuple[tuple[str, str], ...] = values.pop(_STATUS_ATTR) or ()
+    shown = tuple(_status_value(key, text) for key, text in statuses)
+    values[_STATUS_ATTR] = shown[0] if shown else None
+    record = CertRecord(**values, history=history, other_statuses=shown[1:])
     return RecordReading(record, history, tuple(fields.filled), tuple(fields.missing), unknown,
-                         notes=tuple(fields.notes), raw=item)
+                         notes=tuple(fields.notes), raw=item, statuses=statuses,
+                         unknown_statuses=tuple(s for s in statuses if not _status_known(*s)))
+
+
+#: The attribute ``RECORD_MAP`` reads from every key (``FieldMap.every_key``).
+_STATUS_ATTR = "status_text"
+assert [f.attr for f in api.RECORD_MAP if f.every_key] == [_STATUS_ATTR]
+
+
+def _status_value(key: str, text: str) -> str:
+    """A status value as the record carries it: a code ``STATUS_CODES`` knows with its word
+    (``05（注销）``), anything else as sent."""
+    word = api.STATUS_CODES.get(key, {}).get(text)
+    return f"{text}（{word}）" if word else text
+
+
+def _status_known(key: str, text: str) -> bool:
+    """The value says something known on its own: a known code, or a word of known meaning."""
+    if is_status_code(text):
+        return text in api.STATUS_CODES.get(key, {})
+    return status_class(text) is not None
 
 
 @dataclass(slots=True)
@@ -303,6 +459,9 @@ def _read_fields(item: Mapping[str, Any], history: bool) -> _Fields:
     that does not fit is a problem in a current record, a note (and no value) in a history one."""
     fields = _Fields()
     for mapped in api.RECORD_MAP:
+        if mapped.every_key:
+            _read_every_key(mapped, item, history, fields)
+            continue
         key = next((k for k in mapped.keys if has_value(item.get(k))), None)
         fields.values[mapped.attr] = None
         if key is None:
@@ -319,6 +478,29 @@ def _read_fields(item: Mapping[str, Any], history: bool) -> _Fields:
             continue
         fields.filled.append((mapped.attr, key))
     return fields
+
+
+def _read_every_key(mapped: api.FieldMap, item: Mapping[str, Any], history: bool,
+                    fields: _Fields) -> None:
+    """A field read from every one of its keys that has a value: (key, text) pairs."""
+    read: list[tuple[str, str]] = []
+    for key in mapped.keys:
+        if not has_value(item.get(key)):
+            continue
+        try:
+            text = _value(mapped, item[key])
+        except ValueError as exc:
+            if not history:
+                fields.problem = fields.problem or f"{key!r} {exc}"
+            else:
+                fields.notes.append(f"{key!r} {exc}, read as none")
+            continue
+        assert isinstance(text, str)
+        read.append((key, text))
+        fields.filled.append((mapped.attr, key))
+    fields.values[mapped.attr] = tuple(read)
+    if not read:
+        fields.missing.append(mapped.attr)
 
 
 def _absent_required(values: Mapping[str, Any]) -> str | None:
@@ -339,11 +521,16 @@ def _value(field: api.FieldMap, value: object) -> str | date:
 
 def read_date(value: str | int) -> date:
     """A date as the service may send it: ``YYYY-MM-DD`` with or without a time, a date-time
-    with an offset (read in China's time zone), or epoch milliseconds."""
+    with an offset, epoch seconds or milliseconds, or Java's ``Date.toString()`` (all read in
+    China's time zone)."""
     text = str(value).strip()
-    if text.isdigit() and 12 <= len(text) <= 13:
-        instant = datetime.fromtimestamp(int(text) / 1000, tz=UTC)
-        return instant.astimezone(_SERVICE_ZONE).date()
+    if text.isdigit() and len(text) in api.EPOCH_MILLIS_DIGITS:
+        return _epoch_date(int(text) / 1000)
+    if text.isdigit() and len(text) in api.EPOCH_SECONDS_DIGITS:
+        return _epoch_date(int(text))
+    java = _JAVA_DATE.fullmatch(text)
+    if java is not None:
+        return _java_date(java, text)
     if "T" in text or "+" in text[10:] or text.endswith("Z"):
         moment: datetime | None
         try:
@@ -356,3 +543,71 @@ def read_date(value: str | int) -> date:
         return parse_date_text(text)
     except ValueError:
         raise ValueError(f"is not a date: {text[:40]!r}") from None
+
+
+def _epoch_date(seconds: float) -> date:
+    return datetime.fromtimestamp(seconds, tz=UTC).astimezone(_SERVICE_ZONE).date()
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+#: ``EEE MMM dd HH:mm:ss zzz yyyy``, as ``java.util.Date.toString()`` writes it.
+_JAVA_DATE = re.compile(
+    rf"({'|'.join(_WEEKDAYS)}) ({'|'.join(_MONTHS)}) (\d{{2}}) (\d{{2}}):(\d{{2}}):(\d{{2}}) "
+    r"(\S+) (\d{4})"
+)
+
+
+def _java_date(match: re.Match[str], text: str) -> date:
+    """``Mon Mar 01 00:00:00 CST 2021``: the day in the zone it names, then in China's; the
+    weekday must be the date's, or the text is not what Java wrote."""
+    weekday, month, day, hour, minute, second, zone, year = match.groups()
+    hours = api.JAVA_DATE_ZONES.get(zone)
+    if hours is None:
+        raise ValueError(f"is not a date: {text[:40]!r} (time zone {zone[:12]!r} unknown)")
+    try:
+        moment = datetime(int(year), _MONTHS.index(month) + 1, int(day), int(hour), int(minute),
+                          int(second), tzinfo=timezone(timedelta(hours=hours)))
+    except ValueError:
+        raise ValueError(f"is not a date: {text[:40]!r}") from None
+    if _WEEKDAYS[moment.weekday()] != weekday:
+        raise ValueError(f"is not a date: {text[:40]!r} ({weekday} is not that day)")
+    return moment.astimezone(_SERVICE_ZONE).date()
+
+
+# --- the captcha answer -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CaptchaReading:
+    """What a captcha answer says: whether a captcha is needed, its image and its uuid."""
+
+    #: False when a switch (``captchaEnabled``, ``captchaOnOff``) says the captcha is off.
+    needed: bool
+    #: The image as sent (base64, perhaps a ``data:`` URL); None when there is none as text.
+    image: str | None
+    #: The uuid to send back with the answer; None when there is none as text.
+    uuid: str | None
+
+
+def read_captcha(data: Mapping[str, Any]) -> CaptchaReading:
+    """A captcha answer, at the top level or nested under ``data`` (RuoYi-Vue-Plus:
+    ``data.img``, ``data.uuid``, ``data.captchaEnabled``), as an object or a JSON string."""
+    places: list[Mapping[str, Any]] = [data]
+    for key in api.CAPTCHA_BODY_KEYS:
+        body = data.get(key)
+        if isinstance(body, str) and body.strip()[:1] == "{":
+            try:
+                body = jsontext.loads(body)
+            except ValueError:
+                body = None
+        if isinstance(body, Mapping):
+            places.append(body)
+    switches = [p[k] for p in places for k in api.CAPTCHA_SWITCH_KEYS if isinstance(p.get(k), bool)]
+    needed = not (False in switches and True not in switches)
+    image = next((p[api.CAPTCHA_IMAGE_KEY] for p in places
+                  if isinstance(p.get(api.CAPTCHA_IMAGE_KEY), str)), None)
+    uuid = next((p[api.CAPTCHA_UUID_KEY] for p in places
+                 if isinstance(p.get(api.CAPTCHA_UUID_KEY), str) and p[api.CAPTCHA_UUID_KEY]),
+                None)
+    return CaptchaReading(needed, image, uuid)

@@ -29,11 +29,17 @@ PARAM_NAME = "name"
 PARAM_ID = "idcardNum"
 PARAM_CAPTCHA = "code"
 PARAM_UUID = "uuid"
+#: A paged answer (RuoYi's ``rows`` + ``total``) holds 10 records unless asked for more, and a
+#: person's certificates cut at 10 could decide wrongly (the cancelled one, the valid one left
+#: out). So every query asks for one large page. A service that does not page ignores them; a
+#: page still cut short (``total`` above the records sent) decides nothing (``mem_answer``).
+QUERY_PAGE_PARAMS: dict[str, str] = {"pageNum": "1", "pageSize": "100"}
 #: searchType 1 = by ID; idcardTypeCode 01 = 居民身份证; personTypeCode 03 = 特种作业人员.
 QUERY_FIXED_PARAMS: dict[str, str] = {
     "searchType": "1",
     "idcardTypeCode": "01",
     "personTypeCode": "03",
+    **QUERY_PAGE_PARAMS,
 }
 
 # Keys of the captcha answer.
@@ -110,6 +116,34 @@ class FieldMap:
     required: bool = False
     #: Whether a real answer has shown the first key. Nothing is, so far (see the README).
     confirmed: bool = False
+    #: Every key with a value is read, not only the first (证书状态 sent as a code and a name).
+    every_key: bool = False
+
+
+# --- 证书状态 ---------------------------------------------------------------------------------
+
+#: Keys that may carry a certificate's status. A RuoYi backend stores a status as a dictionary
+#: code (``certStatus: "0"``, ``"05"``) and often sends the code's name beside it
+#: (``certStatusName: "注销"``); others send the word itself under ``certStatus``. Every key here
+#: with a value is read, names first. Words decide: a known word under any key (有效/正常 in
+#: force, 注销/吊销/撤销 withdrawn, 过期/失效 lapsed; ``models.status_class``); a code beside a
+#: word is taken for that word's code. Words of two meanings, an unknown word, or codes with no
+#: word (and none in ``STATUS_CODES``) leave the status unknown: the record then decides
+#: nothing (``record_incomplete``), its raw values shown. *Unconfirmed*: the plausible
+#: spellings. ``status``/``state`` are read too: a cancellation sent there must not pass unseen,
+#: and a key that turns out to mean something else shows in ``probe`` and is taken out here.
+STATUS_KEYS: tuple[str, ...] = (
+    "certStatusName", "certStatusLabel", "certStatusDesc", "certStatusText", "certStatusStr",
+    "certStatusCn", "certStateName", "certStateLabel",
+    "statusName", "statusLabel", "statusDesc", "statusText", "statusStr",
+    "certStatus", "certState", "status", "state",
+)
+#: Per status key, the dictionary codes whose meaning a real answer has shown, as the word each
+#: stands for (``{"certStatus": {"0": "有效", "05": "注销"}}``). Empty: no code is confirmed, and
+#: a code guessed wrong would make a cancelled certificate valid. A known code is read as
+#: ``05（注销）`` and decides as its word does; one that contradicts the name beside it leaves
+#: the status unknown.
+STATUS_CODES: dict[str, dict[str, str]] = {}
 
 
 #: API record keys → ``CertRecord`` attributes. The one table to correct.
@@ -140,8 +174,9 @@ RECORD_MAP: tuple[FieldMap, ...] = (
     FieldMap("review_due", ("shouldReviewDate",), "应复审日期", is_date=True),
     FieldMap("reviewed", ("reviewDate",), "实际复审日期", is_date=True),
     FieldMap("issuer", ("issueOrgName", "issueAuth", "issueOrg"), "签发机关"),
-    # 证书状态: 有效, 注销, 吊销 … A revoked or cancelled certificate does not count.
-    FieldMap("status_text", ("certStatus",), "证书状态"),
+    # 证书状态: 有效, 注销, 吊销 … A revoked or cancelled certificate does not count. Read from
+    # every key of STATUS_KEYS (below) that has a value.
+    FieldMap("status_text", STATUS_KEYS, "证书状态", every_key=True),
 )
 
 #: Record keys read on purpose into nothing (the history markers are read, not mapped); they are
@@ -151,6 +186,56 @@ KEPT_RAW_ONLY: tuple[str, ...] = HISTORY_FLAG_KEYS + HISTORY_TEXT_KEYS
 #: Dates may come as epoch milliseconds (a Java backend's default); they are read in China's
 #: time zone, as are date-times that carry another offset.
 SERVICE_UTC_OFFSET_HOURS = 8
+#: How many digits an epoch date has: seconds (a date from 1973 to 2286) or milliseconds (from
+#: 1973 on). 11 digits could be either and is not read; 8 digits are ``YYYYMMDD``.
+EPOCH_SECONDS_DIGITS = (9, 10)
+EPOCH_MILLIS_DIGITS = (12, 13)
+#: Java's ``Date.toString()`` (a ``Date`` field serialised without a format):
+#: ``Mon Mar 01 00:00:00 CST 2021``, in the zone it names, as hours from UTC. ``CST`` is China
+#: Standard Time on a server in China (a JVM in the US would say CDT/CST for Central time, which
+#: this service does not run in). Another zone is not read.
+JAVA_DATE_ZONES: dict[str, int] = {
+    "CST": 8, "GMT+08:00": 8, "GMT+8": 8, "UTC+08:00": 8, "HKT": 8, "UTC": 0, "GMT": 0,
+}
+
+# --- Java frameworks' envelopes ---------------------------------------------------------------
+#
+# The service is believed to be RuoYi (``{code, msg, data}``); the same answer may come in the
+# envelope of another common Java framework, and each is read:
+#
+# * RuoYi's table answer: ``{code, msg, total, rows: [...]}``;
+# * MyBatis-Plus's page: ``data: {records: [...], total, size, current, pages}``;
+# * jeecg-boot: ``{success, message, code, result: {records, total, ...}}`` or ``result: [...]``;
+# * ``data`` (or ``result``) as a JSON string holding the list or object;
+# * ``success: true`` without any ``code``; ``success: false`` is a failure.
+#
+# Anything else (no code, no ``success``) is ``unrecognized_response``, never "nothing found".
+
+#: Keys of the message: RuoYi says ``msg``, jeecg and others ``message``. All with text are read.
+MSG_KEYS: tuple[str, ...] = (MSG_KEY, "message")
+#: Where the records are: ``data``, or jeecg's ``result``.
+BODY_KEYS: tuple[str, ...] = (DATA_KEY, "result")
+#: ``true`` stands for ``OK_CODE`` when there is no ``code``; ``false`` is a failure whatever the
+#: code says.
+SUCCESS_KEY = "success"
+#: How many records a paged answer has in all (at the top level, or in a page object).
+TOTAL_KEY = "total"
+#: Keys of a page object, or of the answer, that say how it is paged and hold no records:
+#: RuoYi's, MyBatis-Plus's ``Page`` and jeecg's. ``current`` is also a list key: a number there
+#: is MyBatis-Plus's page number, a list the current records.
+PAGE_KEYS: tuple[str, ...] = (
+    "total", "pageNum", "pageSize", "pageNo", "count", "current", "size", "pages", "orders",
+    "searchCount", "optimizeCountSql", "optimizeJoinOfCountSql", "hitCount", "countId",
+    "maxLimit", "isSearchCount",
+)
+#: Top-level keys of an answer that carry no records, besides ``ENVELOPE_KEYS``.
+MORE_ENVELOPE_KEYS: tuple[str, ...] = (*MSG_KEYS, *BODY_KEYS, SUCCESS_KEY, *PAGE_KEYS)
+#: The captcha answer may be nested under one of these (RuoYi-Vue-Plus: ``data.img``,
+#: ``data.uuid``, ``data.captchaEnabled``), as an object or as a JSON string.
+CAPTCHA_BODY_KEYS: tuple[str, ...] = (DATA_KEY, "result")
+#: Switches that say whether a captcha is needed: ``captchaEnabled`` and RuoYi's older
+#: ``captchaOnOff``. Off when one says ``false`` and none says ``true``.
+CAPTCHA_SWITCH_KEYS: tuple[str, ...] = (CAPTCHA_ENABLED_KEY, "captchaOnOff")
 
 # --- names --------------------------------------------------------------------------------
 
