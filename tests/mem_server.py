@@ -9,8 +9,9 @@ It can answer in every shape the public clients of the real service allow for (D
 national lookup"): other record keys (``rename``), no holder name (``drop_keys``), keys nobody
 knows (``extra_keys``), "nothing found" as an empty or missing ``data`` or as a message
 (``not_found``), other wrong-captcha messages, history records (历史数据) flagged, in a list
-beside ``data`` or inside an object ``data`` (``history``), and exact name matching as the real
-service does (``match_names``). ``styles`` sets any of these per ID number.
+beside ``data`` or inside an object ``data`` (``history``), exact name matching as the real
+service does (``match_names``), and personal data masked in answers as government backends do
+(``mask``: 张**, 500116********017X). ``styles`` sets any of these per ID number.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ NOT_FOUND_STYLES: dict[str, dict[str, Any]] = {
 HISTORY_STYLES = ("flag", "list", "nested")
 #: The options ``styles`` may set per ID number.
 STYLE_OPTIONS = ("rename", "drop_keys", "extra_keys", "not_found", "history", "match_names")
+#: What ``mask`` may hide in answers (脱敏): the holder's name, the certificate number, the ID.
+MASKABLE = ("name", "cert", "id")
+STYLE_OPTIONS += ("mask",)
 CHALLENGE_PAGE = (
     "<!DOCTYPE html><html><head><title>安全验证</title></head>"
     "<body><script>document.cookie='waf_token=x';location.reload()</script></body></html>"
@@ -156,6 +160,7 @@ class MemServer:
         not_found: str = "empty",
         history: str = "flag",
         match_names: bool = False,
+        mask: Iterable[str] = (),
         stored_names: Mapping[str, str] | None = None,
         styles: Mapping[str, Mapping[str, Any]] | None = None,
         garbage_rate: float = 0.0,
@@ -173,6 +178,8 @@ class MemServer:
             "extra_keys": dict(extra_keys or {}), "not_found": not_found, "history": history,
             "match_names": match_names,
         }
+        assert set(mask) <= set(MASKABLE), mask
+        self.shape["mask"] = tuple(mask)
         #: The name the service holds per ID when it is not the records' ``name``.
         self.stored_names = dict(stored_names or {})
         self.styles = {k: dict(v) for k, v in (styles or {}).items()}
@@ -324,11 +331,35 @@ class MemServer:
 
 
 def _shaped(record: Mapping[str, Any], shape: Mapping[str, Any]) -> dict[str, Any]:
-    """A registry record with the keys renamed, dropped and added as ``shape`` says."""
+    """A registry record with values masked and keys renamed, dropped and added as ``shape``
+    says."""
+    record = masked(record, shape["mask"])
     renamed = {shape["rename"].get(k, k): v for k, v in record.items() if not k.startswith("_")}
     for key in shape["drop_keys"]:
         renamed.pop(key, None)
     return renamed | shape["extra_keys"]
+
+
+def masked(record: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """The record with ``fields`` masked the way RuoYi's desensitising does it: a name after its
+    first character (张三丰 → 张**), an ID but its first 6 and last 4 characters, a certificate
+    number the same after its T."""
+    out = dict(record)
+    fields = set(fields)
+    if "name" in fields and out.get("name"):
+        out["name"] = out["name"][:1] + "*" * (len(out["name"]) - 1)
+    if "id" in fields and out.get("idcardNum"):
+        out["idcardNum"] = _hide_middle(out["idcardNum"], 6, 4)
+    number = out.get("certNum")
+    if "cert" in fields and number:
+        out["certNum"] = _hide_middle(number, 7 if number.startswith("T") else 6, 4)
+    return out
+
+
+def _hide_middle(text: str, head: int, tail: int) -> str:
+    if len(text) <= head + tail:
+        return "*" * len(text)
+    return text[:head] + "*" * (len(text) - head - tail) + text[len(text) - tail:]
 
 
 def _handler_for(owner: MemServer) -> type[BaseHTTPRequestHandler]:

@@ -14,8 +14,9 @@ from enum import StrEnum
 from typing import Any
 
 from certcheck.dates import parse_date_text
-from certcheck.ids import normalize_id
+from certcheck.ids import mask_id, normalize_id
 from certcheck.models import CertRecord, Query
+from certcheck.shown import Agreement, compare_id, official_id
 from certcheck.sources import mem_mapping as api
 
 _SERVICE_ZONE = timezone(timedelta(hours=api.SERVICE_UTC_OFFSET_HOURS))
@@ -277,13 +278,26 @@ def read_record(item: object, query: Query, *, history: bool = False) -> RecordR
                              problem, raw=item)
     values = fields.values
     given = values.get("id_number")
-    # The service may mask the ID in its answer; the records are the queried person's anyway.
-    values["id_number"] = (
-        normalize_id(given) if given and "*" not in given else query.id_number
-    )
+    shown = official_id(given) if isinstance(given, str) else None
+    if shown is not None and shown.masked:
+        # The service may mask the ID in its answer (500116********017X): the record is the
+        # queried person's, unless a character it shows is not theirs. Then it is someone
+        # else's record in this person's answer, which no verdict can rest on.
+        if compare_id(shown, query.id_number) is Agreement.DISAGREE:
+            return RecordReading(None, history, tuple(fields.filled), tuple(fields.missing),
+                                 unknown, _not_the_queried_id(shown.text), raw=item)
+        values["id_number"] = query.id_number
+    else:
+        values["id_number"] = normalize_id(given) if given else query.id_number
     record = CertRecord(**values, history=history)
     return RecordReading(record, history, tuple(fields.filled), tuple(fields.missing), unknown,
                          notes=tuple(fields.notes), raw=item)
+
+
+def _not_the_queried_id(masked: str) -> str:
+    shown = mask_id(normalize_id(masked))
+    return (f"证件号码“{shown}”已遮盖，所显示的字与所查的身份证号不符，记录不是此人的"
+            "（a masked ID that is not the queried one's）")
 
 
 @dataclass(slots=True)
