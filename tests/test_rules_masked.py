@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from certcheck.models import OtherRow, Reason, Status
 from certcheck.rules import decide
@@ -164,3 +166,34 @@ def test_a_masked_number_picks_the_declared_card_among_several() -> None:
 def test_a_garbled_official_number_is_like_none() -> None:
     w = worker("张三", ID, cert_number="T" + make_id("50011619900101018"))
     assert verdict(w, record("张三", ID, cert_number="T?" + ID[1:])) == (Status.VALID, Reason.OK)
+
+
+# ---- whatever the mask hides -------------------------------------------------------------
+
+
+@st.composite
+def hidden_at_random(draw: st.DrawFn, value: str) -> str:
+    """``value`` with any positions (perhaps none) hidden, each run by a run of any length."""
+    hidden = draw(st.sets(st.integers(0, len(value) - 1)))
+    out = []
+    for i, char in enumerate(value):
+        if i not in hidden:
+            out.append(char)
+        elif i - 1 not in hidden:
+            out.append(draw(st.sampled_from(["*", "＊", "×"])) * draw(st.integers(1, 9)))
+    return "".join(out)
+
+
+@given(st.data(), st.sampled_from(["张三", "欧阳娜娜", "王䶮", "John Smith", "阿依古丽·买买提"]))
+def test_masking_a_genuine_record_never_makes_its_holder_fake(
+    data: st.DataObject, name: str
+) -> None:
+    shown_name = data.draw(hidden_at_random(name))
+    shown_number = data.draw(hidden_at_random("T" + ID))
+    finding = decide(worker(name, ID, cert_number="T" + ID),
+                     found(record(shown_name, ID, cert_number=shown_number)), AS_OF)
+    if "·" in name:
+        # A masked dotted name may show no more than one of its parts: unverified then.
+        assert finding.status in (Status.VALID, Status.UNVERIFIED)
+    else:
+        assert (finding.status, finding.reason) == (Status.VALID, Reason.OK)

@@ -112,7 +112,7 @@ def _split(folded: str) -> list[str]:
     return _MASK_RUN.split(folded)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=8192)
 def official_name(text: str) -> Shown:
     """A holder's name from an official record."""
     if garbled(text):
@@ -134,7 +134,9 @@ def compare_name(official: Shown, name: str) -> Agreement:
     return official._agreement(char_key(name))
 
 
-@lru_cache(maxsize=65536)
+# Numbers are nearly all different (T + the holder's ID): a small cache, for the records of
+# one person read twice in a row.
+@lru_cache(maxsize=1024)
 def official_number(text: str) -> Shown:
     """A certificate number (证号) from an official record."""
     if garbled(text):
