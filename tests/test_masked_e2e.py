@@ -174,3 +174,31 @@ def test_the_national_lookup_masking_names_numbers_and_ids(tmp_path: Path) -> No
     # The register shows the records as the service masked them.
     assert workers["张三"]["certificates"][0]["姓名"] == "张*"
     assert workers["张三"]["certificates"][0]["证号"] == "T" + hide(i["张三"])
+
+
+def test_a_roster_whose_names_were_masked_accuses_nobody(tmp_path: Path) -> None:
+    """A roster exported from a system that masks names: 张* is not a one-character name."""
+    registry = tmp_path / "registry.csv"
+    with registry.open("w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(REGISTRY_HEADER)
+        out.writerows(official(name, IDS[name], "T" + IDS[name]) for name in PEOPLE)
+    shown = {"张三": "张*", "李四": "李**", "王五": "*五", "赵六": "赵××", "孙七": "孙＊",
+             "周八": "周八*"}
+    roster = tmp_path / "roster.csv"
+    lines = ["姓名,身份证号,操作项目"]
+    lines += [f"{shown[name]},{IDS[name]},低压电工" for name in shown]
+    roster.write_text("\n".join(lines) + "\n", "utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "certcheck", "verify", str(roster), "--source",
+         f"registry:{registry}", "--as-of", AS_OF, "--no-cache", "-o", str(tmp_path / "o.json")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 3, done.stderr
+    workers = json.loads((tmp_path / "o.json").read_text("utf-8"))["workers"]
+    got = {w["row"]: (w["status"], w["reason"], w["detail"]) for w in workers}
+    for row, name in enumerate(list(shown)[:5], start=2):
+        assert got[row] == ("unverified", "unreadable_cell",
+                            f"姓名“{shown[name]}”被遮盖（脱敏），不是完整的姓名")
+    # One star after a whole name is a marker, as before.
+    assert got[7][:2] == ("valid", "ok")
