@@ -666,7 +666,8 @@ def _person_rows(case: _Case) -> list[_Result]:
 def _holds(record: CertRecord, worker: Worker) -> bool | None:
     """The record is the worker's: it carries their name (as read, or as the cell wrote it
     before a marker was taken off), or no name at all (the source matched name and ID
-    itself). None when its name cannot be read (? or �): it may be theirs or not."""
+    itself). None when its name cannot be read (? or �): it may be theirs or not. A name the
+    source masked (张*) counts by the characters it shows (``_holds_masked``)."""
     shown = record.holder
     if shown is None:
         return True
@@ -1115,7 +1116,8 @@ def _masked_unsure_detail(shown: Shown, worker: Worker) -> str:
         return f"{what}也合花名册姓名“{worker.name}”的一部分（一格中可能写了两个人），不能判定"
     others = "、".join(
         f"第 {other.row} 行“{other.name}”" for other in worker.shared_with
-        if compare_name(shown, other.name) is not Agreement.DISAGREE
+        if any(compare_name(shown, name) is not Agreement.DISAGREE
+               for name in (other.name, other.written_name or other.name))
     )
     return f"{what}与本行和{others}（身份证号相同）都相符，不能确定是谁的，不能判定"
 
