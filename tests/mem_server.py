@@ -9,8 +9,9 @@ It can answer in every shape the public clients of the real service allow for (D
 national lookup"): other record keys (``rename``), no holder name (``drop_keys``), keys nobody
 knows (``extra_keys``), "nothing found" as an empty or missing ``data`` or as a message
 (``not_found``), other wrong-captcha messages, history records (历史数据) flagged, in a list
-beside ``data`` or inside an object ``data`` (``history``), and exact name matching as the real
-service does (``match_names``). ``styles`` sets any of these per ID number.
+beside ``data`` or inside an object ``data`` (``history``), exact name matching as the real
+service does (``match_names``), and personal data masked in answers as government
+backends do (``mask``: 张**, 500116********017X). ``styles`` sets any of these per ID number.
 
 It also answers as other Java backends do (issue 18): 证书状态 as a dictionary code with or
 without its name (``status``), other envelopes (``envelope``: RuoYi's table, ``data`` as a JSON
@@ -84,6 +85,9 @@ _DATE_KEYS = ("validBeginDate", "validEndDate", "shouldReviewDate", "reviewDate"
 #: The options ``styles`` may set per ID number.
 STYLE_OPTIONS = ("rename", "drop_keys", "extra_keys", "not_found", "history", "match_names",
                  "status", "envelope", "paging", "dates")
+#: What ``mask`` may hide in answers (脱敏): the holder's name, the certificate number, the ID.
+MASKABLE = ("name", "cert", "id")
+STYLE_OPTIONS += ("mask",)
 CHALLENGE_PAGE = (
     "<!DOCTYPE html><html><head><title>安全验证</title></head>"
     "<body><script>document.cookie='waf_token=x';location.reload()</script></body></html>"
@@ -194,6 +198,7 @@ class MemServer:
         captcha_nested: bool = False,
         captcha_switch: str = "captchaEnabled",
         captcha_off: bool = False,
+        mask: Iterable[str] = (),
         stored_names: Mapping[str, str] | None = None,
         styles: Mapping[str, Mapping[str, Any]] | None = None,
         garbage_rate: float = 0.0,
@@ -217,6 +222,8 @@ class MemServer:
         self.captcha_nested = captcha_nested
         self.captcha_switch = captcha_switch
         self.captcha_off = captcha_off
+        assert set(mask) <= set(MASKABLE), mask
+        self.shape["mask"] = tuple(mask)
         #: The name the service holds per ID when it is not the records' ``name``.
         self.stored_names = dict(stored_names or {})
         self.styles = {k: dict(v) for k, v in (styles or {}).items()}
@@ -452,14 +459,37 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 def _shaped(record: Mapping[str, Any], shape: Mapping[str, Any]) -> dict[str, Any]:
-    """A registry record with its status and dates sent as ``shape`` says, and the keys
-    renamed, dropped and added."""
-    record = _status_shaped(dict(record), shape.get("status", "word"))
+    """A registry record with values masked, its status and dates sent as ``shape`` says,
+    and the keys renamed, dropped and added."""
+    record = masked(record, shape.get("mask", ()))
+    record = _status_shaped(record, shape.get("status", "word"))
     record = _date_shaped(record, shape.get("dates", "iso"))
     renamed = {shape["rename"].get(k, k): v for k, v in record.items() if not k.startswith("_")}
     for key in shape["drop_keys"]:
         renamed.pop(key, None)
     return renamed | shape["extra_keys"]
+
+
+def masked(record: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """The record with ``fields`` masked the way RuoYi's desensitising does it: a name after its
+    first character (张三丰 → 张**), an ID but its first 6 and last 4 characters, a certificate
+    number the same after its T."""
+    out = dict(record)
+    fields = set(fields)
+    if "name" in fields and out.get("name"):
+        out["name"] = out["name"][:1] + "*" * (len(out["name"]) - 1)
+    if "id" in fields and out.get("idcardNum"):
+        out["idcardNum"] = _hide_middle(out["idcardNum"], 6, 4)
+    number = out.get("certNum")
+    if "cert" in fields and number:
+        out["certNum"] = _hide_middle(number, 7 if number.startswith("T") else 6, 4)
+    return out
+
+
+def _hide_middle(text: str, head: int, tail: int) -> str:
+    if len(text) <= head + tail:
+        return "*" * len(text)
+    return text[:head] + "*" * (len(text) - head - tail) + text[len(text) - tail:]
 
 
 def _handler_for(owner: MemServer) -> type[BaseHTTPRequestHandler]:

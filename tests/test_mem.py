@@ -18,7 +18,7 @@ import respx
 from certcheck.check import EngineSettings
 from certcheck.cli.source_options import open_chosen_source
 from certcheck.engine import lookup_all
-from certcheck.models import Failed, Found, NotFound, Outcome, Query, Reason
+from certcheck.models import Failed, FailureKind, Found, NotFound, Outcome, Query, Reason
 from certcheck.sources import mem_mapping as api
 from certcheck.sources.captcha import CaptchaError, CaptchaSolver, NoSolver
 from certcheck.sources.interface import SourceError, SourceOptions
@@ -123,9 +123,18 @@ def test_record_with_another_name_is_returned_as_found(mock: Any) -> None:
 
 
 def test_masked_id_in_the_answer_is_replaced_by_the_queried_one(mock: Any) -> None:
-    mock.get(api.QUERY_PATH).respond(json=found_json(api_record("张三", "500381********1234")))
+    masked = ID[:6] + "********" + ID[-4:]
+    mock.get(api.QUERY_PATH).respond(json=found_json(api_record("张三", masked)))
     outcome = run(source())
     assert isinstance(outcome, Found) and outcome.records[0].id_number == ID
+
+
+def test_masked_id_showing_another_persons_digits_is_not_an_answer(mock: Any) -> None:
+    other = "500381********" + ("0000" if ID[-4:] != "0000" else "1111")
+    mock.get(api.QUERY_PATH).respond(json=found_json(api_record("张三", other)))
+    outcome = run(source())
+    assert isinstance(outcome, Failed) and outcome.kind is FailureKind.UNRECOGNIZED_RESPONSE
+    assert "记录不是此人的" in outcome.detail
 
 
 def test_wrong_captcha_then_right_one(mock: Any) -> None:

@@ -14,6 +14,8 @@ from enum import StrEnum
 from functools import lru_cache
 
 from certcheck.dates import iso_date
+from certcheck.shown import Shown, official_name, official_number
+from certcheck.text import garbled
 
 
 class Status(StrEnum):
@@ -293,12 +295,6 @@ class Declared:
         return shown_text(self.item)
 
 
-def garbled(text: str | None) -> bool:
-    """The text holds ``?`` or ``\ufffd`` left by a lossy save (GBK, a lone surrogate): the
-    characters there are lost, so it matches nothing for sure and contradicts nothing."""
-    return text is not None and ("\ufffd" in text or "?" in text or "？" in text)
-
-
 def shown_text(value: CertField | TextField) -> str | None:
     """A declared text field as outputs show it: the number or text, or the unread cell."""
     if value is None or isinstance(value, str):
@@ -440,6 +436,19 @@ class CertRecord:
             # One value: a code has no status word in it, so ``status_class`` is its meaning.
             return status_class(text) if text is not None and text.strip() else None
         return statuses_class(self.statuses)
+
+    @property
+    def holder(self) -> Shown | None:
+        """The holder's name as far as the record shows it (masked, 张*, or garbled, 张?, it is
+        compared only as ``shown`` says); None when the record gives no name."""
+        name = self.name
+        return official_name(name) if name is not None else None
+
+    @property
+    def number_shown(self) -> Shown | None:
+        """The 证号 as far as the record shows it; None when the record gives none."""
+        number = self.cert_number
+        return official_number(number) if number and not number.isspace() else None
 
     @property
     def revoked(self) -> bool:

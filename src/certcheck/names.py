@@ -53,3 +53,19 @@ def _simplified(text: str) -> str:
 
 def same_name(a: str, b: str) -> bool:
     return a == b or name_key(a) == name_key(b)
+
+
+def char_key(text: str) -> str:
+    """``name_key`` taken character by character: the form in which a name the source partly
+    hid (张*, 阿******逊) is compared with the roster's. OpenCC converts some phrases otherwise
+    than their characters one by one (乾 is 干 alone, 乾 in 乾隆), so the whole name and the
+    characters a mask left of it must be folded alike, one character at a time."""
+    return "".join(map(_char_key, normalize_name(text)))
+
+
+@lru_cache(maxsize=8192)
+def _char_key(char: str) -> str:
+    if _SEPARATORS.fullmatch(char):
+        return ""
+    folded = char.casefold()
+    return folded if folded.isascii() else _simplified(folded)

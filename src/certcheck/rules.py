@@ -19,7 +19,6 @@ Warnings are added afterwards and never change the status. No I/O here.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -38,6 +37,7 @@ from certcheck.models import (
     Finding,
     Found,
     IdProblem,
+    OtherRow,
     Reason,
     Regime,
     SourceTraits,
@@ -45,9 +45,10 @@ from certcheck.models import (
     Unreadable,
     WarningCode,
     Worker,
-    garbled,
 )
 from certcheck.names import same_name
+from certcheck.shown import Agreement, Legibility, Shown, cert_key, compare_name
+from certcheck.text import garbled
 
 #: The order of seriousness between items of one row, most serious first (SPEC.md).
 SEVERITY: tuple[Status, ...] = (
@@ -357,15 +358,31 @@ def _nothing_found(case: _Case) -> bool:
 def _id_of_another_row(case: _Case) -> bool:
     """No record carries the worker's name, but one carries the name of another row that
     gives the same ID: the ID was most likely pasted into the wrong row."""
-    shared = case.worker.shared_with
-    if not shared or any(_holds(r, case.worker) for r in case.records):
-        return False
-    return any(
-        r.name is not None and same_name(r.name, name)
-        for r in case.records
-        for other in shared
-        for name in (other.name, other.written_name or other.name)
-    )
+    return _another_rows_record(case) is not None
+
+
+def _another_rows_record(case: _Case) -> tuple[CertRecord, OtherRow] | None:
+    """(a record in the name of another row that gives the worker's ID, that row), when no
+    record is the worker's. A masked name (李*) is that row's only when what it shows agrees
+    with that row's name and disagrees with the worker's: one that agrees with both (张* for
+    张三 and 张四) cannot tell them apart."""
+    worker = case.worker
+    shared = worker.shared_with
+    if not shared or any(_holds(r, worker) for r in case.records):
+        return None
+    for record in case.records:
+        shown = record.holder
+        if shown is None or shown.legibility is Legibility.GARBLED:
+            continue
+        if shown.masked and _holds(record, worker) is not False:
+            continue
+        for other in shared:
+            if any(
+                compare_name(shown, name) is Agreement.AGREE
+                for name in (other.name, other.written_name or other.name)
+            ):
+                return record, other
+    return None
 
 
 def _name_mismatch(case: _Case) -> bool:
@@ -598,29 +615,30 @@ def _by_number(
     wanted = {cert_key(n) for n in numbers if _number_comparable(n, traits)}
     if not wanted or not persons:
         return persons, False, False
-    # One pass: each record's number is keyed once (this runs for every worker).
+    # One pass: each record's number is read once (this runs for every worker).
     matched: list[CertRecord] = []
     numberless: list[CertRecord] = []
-    keys: set[str] = set()
+    # The declared numbers some record has, or may have where its number is masked.
+    held: set[str] = set()
     for record in persons:
-        number = record.cert_number
-        if not _comparable_number(number):
+        shown = record.number_shown
+        if shown is None or shown.tells_nothing:
             numberless.append(record)
             continue
-        key = cert_key(number or "")
-        keys.add(key)
-        if key in wanted:
+        if shown.masked:
+            # Compared only on the characters it shows (T500116********017X).
+            fits = {key for key in wanted if shown.fits(key)}
+        else:
+            key = shown.parts[0]
+            fits = {key} if key in wanted else set()
+        if fits:
+            held |= fits
             matched.append(record)
-    if keys and not numberless and not wanted <= keys:
+    if not numberless and held != wanted:
         return persons, True, False
     if any(not r.history for r in matched):
         return (*matched, *numberless), False, False
     return persons, False, bool(matched)
-
-
-def _comparable_number(number: str | None) -> bool:
-    """An official number that can prove a declared one wrong: given, and readable."""
-    return bool(number and number.strip()) and not garbled(number)
 
 
 def _warnings(
@@ -648,18 +666,56 @@ def _person_rows(case: _Case) -> list[_Result]:
 def _holds(record: CertRecord, worker: Worker) -> bool | None:
     """The record is the worker's: it carries their name (as read, or as the cell wrote it
     before a marker was taken off), or no name at all (the source matched name and ID
-    itself). None when its name cannot be read (? or �): it may be theirs or not."""
-    held = record.name
-    if held is None:
+    itself). None when its name cannot be read (? or �): it may be theirs or not. A name the
+    source masked (张*) counts by the characters it shows (``_holds_masked``)."""
+    shown = record.holder
+    if shown is None:
         return True
-    if garbled(held):
+    if shown.legibility is Legibility.GARBLED:
         return None
+    if shown.masked:
+        return _holds_masked(shown, worker)
+    held = shown.text
     written = worker.written_name
     if same_name(held, worker.name or "") or (written is not None and same_name(held, written)):
         return True
     # Two names pasted into one cell (王小明 李小红) read as one dotted name: a record naming
     # one of its parts may be that person's, or not.
     return None if _part_of(held, worker.name or "") else False
+
+
+def _holds_masked(shown: Shown, worker: Worker) -> bool | None:
+    """Whether a record whose holder's name the source masked (张*, *三, 阿******逊) is the
+    worker's: compared only on the characters it shows, it is theirs when those agree with
+    their name, as a record without a name is, and someone else's only when one of them
+    differs. None when it cannot tell them apart from others it would fit as well: a part of
+    a dotted name (two people pasted into one cell), or another roster row that gives the same
+    ID (张* fits 张三 and 张四 alike)."""
+    name = worker.name or ""
+    written = worker.written_name
+    mine = compare_name(shown, name) is not Agreement.DISAGREE or (
+        written is not None and compare_name(shown, written) is not Agreement.DISAGREE
+    )
+    if _masked_part_of(shown, name):
+        return None
+    if mine and any(
+        compare_name(shown, other_name) is not Agreement.DISAGREE
+        for other in worker.shared_with
+        for other_name in (other.name, other.written_name or other.name)
+    ):
+        return None
+    return mine
+
+
+def _masked_part_of(shown: Shown, name: str) -> bool:
+    """A masked name may be one part of a dotted name, or several parts in a row."""
+    parts = [part for part in name.split("·") if part]
+    return any(
+        compare_name(shown, "·".join(parts[start:end])) is not Agreement.DISAGREE
+        for start in range(len(parts))
+        for end in range(start + 1, len(parts) + 1)
+        if end - start < len(parts)
+    )
 
 
 def _part_of(held: str, name: str) -> bool:
@@ -896,14 +952,6 @@ def needs_lookup(
     return not _elsewhere(coverages, hint, traits)
 
 
-def cert_key(number: str) -> str:
-    """Certificate numbers compare without spaces, case, or the leading T some are written with."""
-    if not number.isascii():
-        number = unicodedata.normalize("NFKC", number)
-    key = "".join(number.split()).upper()
-    return key[1:] if key.startswith("T") else key
-
-
 # ---- details and warnings ---------------------------------------------------------------
 
 
@@ -922,10 +970,7 @@ def _person_detail(reason: Reason, case: _Case) -> str | None:
     if reason is Reason.NAME_MISMATCH:
         return "记录姓名: " + "、".join(sorted({r.name or "" for r in case.records}))
     if reason is Reason.UNREADABLE_CELL:
-        other = case.worker.shared_with[0]
-        where = f"工作表“{other.sheet}”" if other.sheet and other.sheet != case.worker.sheet else ""
-        return (f"身份证号与{where}第 {other.row} 行“{other.name}”的相同，官方记录是“{other.name}”"
-                "的；多半是复制粘贴错了，请核对")
+        return _shared_id_detail(case)
     if reason is Reason.OTHER_AUTHORITY:
         return _other_authority_detail(case)
     if reason is Reason.UNKNOWN_ITEM:
@@ -940,6 +985,20 @@ def _person_detail(reason: Reason, case: _Case) -> str | None:
     if case.answer is None and reason is Reason.LOOKUP_FAILED:
         return "not looked up"
     return None
+
+
+def _shared_id_detail(case: _Case) -> str:
+    """Rule 16's detail: whose the record is, and which row gives the same ID."""
+    found = _another_rows_record(case)
+    record, other = found if found is not None else (None, case.worker.shared_with[0])
+    where = f"工作表“{other.sheet}”" if other.sheet and other.sheet != case.worker.sheet else ""
+    holder = record.holder if record is not None else None
+    if holder is not None and holder.masked:
+        whose = f"官方记录的姓名“{holder.text}”（已遮盖）与“{other.name}”相符，与本行姓名不符"
+    else:
+        whose = f"官方记录是“{other.name}”的"
+    return (f"身份证号与{where}第 {other.row} 行“{other.name}”的相同，{whose}；"
+            "多半是复制粘贴错了，请核对")
 
 
 def _other_authority_detail(case: _Case) -> str:
@@ -1030,6 +1089,13 @@ def _unsure_detail(
     records: tuple[CertRecord, ...], unsure: tuple[CertRecord, ...], worker: Worker
 ) -> str:
     """Why records that may or may not be the person's decide nothing."""
+    masked = next(
+        (shown for r in records if r in unsure and (shown := r.holder) is not None
+         and shown.masked and _holds(r, worker) is None),
+        None,
+    )
+    if masked is not None:
+        return _masked_unsure_detail(masked, worker)
     named = [r.name for r in records if r in unsure and r.name and not garbled(r.name)]
     part = next((name for name in named if _part_of(name, worker.name or "")), None)
     if named and part is None:
@@ -1041,6 +1107,19 @@ def _unsure_detail(
             "不能判定"
         )
     return "官方记录中有乱码（? 或 �），不能判定"
+
+
+def _masked_unsure_detail(shown: Shown, worker: Worker) -> str:
+    """Why a record whose holder's name is masked cannot be told to be the worker's."""
+    what = f"官方记录的姓名“{shown.text}”已遮盖（脱敏），所显示的字"
+    if _masked_part_of(shown, worker.name or ""):
+        return f"{what}也合花名册姓名“{worker.name}”的一部分（一格中可能写了两个人），不能判定"
+    others = "、".join(
+        f"第 {other.row} 行“{other.name}”" for other in worker.shared_with
+        if any(compare_name(shown, name) is not Agreement.DISAGREE
+               for name in (other.name, other.written_name or other.name))
+    )
+    return f"{what}与本行和{others}（身份证号相同）都相符，不能确定是谁的，不能判定"
 
 
 def _issue_contradiction(records: tuple[CertRecord, ...], as_of: date) -> str | None:

@@ -11,3 +11,9 @@ import re
 INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"
 #: Any one of ``INVISIBLE_CHARS``: ``INVISIBLE.sub("", text)`` drops them.
 INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]")
+
+
+def garbled(text: str | None) -> bool:
+    """The text holds ``?`` or ``\ufffd`` left by a lossy save (GBK, a lone surrogate): the
+    characters there are lost, so it matches nothing for sure and contradicts nothing."""
+    return text is not None and ("\ufffd" in text or "?" in text or "？" in text)

@@ -17,6 +17,7 @@ from certcheck.dates import parse_date
 from certcheck.ids import ID_SHAPE, birth_date, check_char, is_valid_id, mask_id, normalize_id
 from certcheck.models import CertNumber, IdProblem
 from certcheck.names import normalize_name
+from certcheck.shown import MASK_CHARS
 from certcheck.tablefile.grid import Cell, is_error_text
 from certcheck.text import INVISIBLE, INVISIBLE_CHARS
 
@@ -44,6 +45,9 @@ ERROR_VALUE = Unclear("是错误值（公式出错或引用失效）")
 NOT_A_NUMBER = Unclear("不是可识别的证号")
 NOT_A_NAME = Unclear("不是可识别的姓名（含数字或符号）")
 NICKNAME = Unclear("像是称呼（老李、小王），不是身份证上的姓名")
+#: A name the system the roster came from masked (张*, 张**, *三): compared as a name, 张 would
+#: be "another name" than the official record's.
+MASKED_NAME = Unclear("被遮盖（脱敏），不是完整的姓名")
 # 老李, 小王: how colleagues call someone, not a name on an ID card (no surname 老 or 小 in
 # use; 阿 is left out, since some minority names begin with it).
 _FAMILIAR = frozenset("老小")
@@ -243,6 +247,8 @@ def name_value(cell: Cell) -> tuple[str | Unclear | None, Notes]:
     # and hide it from the note patterns; they are no part of a name anyway.
     visible = INVISIBLE.sub("", raw).strip()
     bare, removed = _without_notes(visible)
+    if _masked_name(bare, removed):
+        return MASKED_NAME, []
     if removed:
         shown_notes = "、".join(safe(n) for n in removed if n) or "（空）"
         where = "中" if _LEADING_NOTE.match(raw) else "后"
@@ -268,6 +274,21 @@ def name_value(cell: Cell) -> tuple[str | Unclear | None, Notes]:
     elif len(name) == 2 and name[0] in _FAMILIAR:
         return NICKNAME, notes
     return name, notes
+
+
+_MASKS = frozenset(MASK_CHARS)
+
+
+def _masked_name(bare: str, removed: list[str]) -> bool:
+    """The name was masked rather than marked: a mask stands inside or before it (*三, 张*三,
+    张＊), or what was taken off after it is two masks or more (张**), or one that left a
+    single character (张*). One ``*`` after a whole name is a marker (王芳*)."""
+    if not _MASKS.isdisjoint(unicodedata.normalize("NFKC", bare)):
+        return True
+    return any(
+        note and _MASKS.issuperset(note) and (len(note) > 1 or len(normalize_name(bare)) == 1)
+        for note in removed
+    )
 
 
 # A middle dot (or the hyphen typed for one) and an apostrophe (O'Neil) belong in names.

@@ -16,8 +16,9 @@ from typing import Any
 
 from certcheck import jsontext
 from certcheck.dates import parse_date_text
-from certcheck.ids import normalize_id
+from certcheck.ids import mask_id, normalize_id
 from certcheck.models import CertRecord, Query, is_status_code, status_class
+from certcheck.shown import Agreement, compare_id, official_id
 from certcheck.sources import mem_mapping as api
 
 _SERVICE_ZONE = timezone(timedelta(hours=api.SERVICE_UTC_OFFSET_HOURS))
@@ -410,14 +411,21 @@ def read_record(item: object, query: Query, *, history: bool = False) -> RecordR
                              problem, raw=item)
     values = fields.values
     given = values.get("id_number")
-    # The service may mask the ID in its answer; the records are the queried person's anyway.
-    values["id_number"] = (
-        normalize_id(given) if given and "*" not in given else query.id_number
-    )
+    shown = official_id(given) if isinstance(given, str) else None
+    if shown is not None and shown.masked:
+        # The service may mask the ID in its answer (500116********017X): the record is the
+        # queried person's, unless a character it shows is not theirs. Then it is someone
+        # else's record in this person's answer, which no verdict can rest on.
+        if compare_id(shown, query.id_number) is Agreement.DISAGREE:
+            return RecordReading(None, history, tuple(fields.filled), tuple(fields.missing),
+                                 unknown, _not_the_queried_id(shown.text), raw=item)
+        values["id_number"] = query.id_number
+    else:
+        values["id_number"] = normalize_id(given) if given else query.id_number
     statuses: tuple[tuple[str, str], ...] = values.pop(_STATUS_ATTR) or ()
-    shown = tuple(_status_value(key, text) for key, text in statuses)
-    values[_STATUS_ATTR] = shown[0] if shown else None
-    record = CertRecord(**values, history=history, other_statuses=shown[1:])
+    shown_statuses = tuple(_status_value(key, text) for key, text in statuses)
+    values[_STATUS_ATTR] = shown_statuses[0] if shown_statuses else None
+    record = CertRecord(**values, history=history, other_statuses=shown_statuses[1:])
     return RecordReading(record, history, tuple(fields.filled), tuple(fields.missing), unknown,
                          notes=tuple(fields.notes), raw=item, statuses=statuses,
                          unknown_statuses=tuple(s for s in statuses if not _status_known(*s)))
@@ -440,6 +448,12 @@ def _status_known(key: str, text: str) -> bool:
     if is_status_code(text):
         return text in api.STATUS_CODES.get(key, {})
     return status_class(text) is not None
+
+
+def _not_the_queried_id(masked: str) -> str:
+    shown = mask_id(normalize_id(masked))
+    return (f"证件号码“{shown}”已遮盖，所显示的字与所查的身份证号不符，记录不是此人的"
+            "（a masked ID that is not the queried one's）")
 
 
 @dataclass(slots=True)

@@ -36,8 +36,8 @@ from certcheck.models import (
     Outcome,
     Query,
     Regime,
-    garbled,
 )
+from certcheck.shown import Agreement, Shown, compare_id, official_id
 from certcheck.sources.interface import (
     NATIONAL_PUBLICATION_DELAY,
     ImmediateSource,
@@ -49,6 +49,7 @@ from certcheck.tablefile.guards import check_file_size, special_file
 from certcheck.tablefile.opening import guarded, read_first_sheet, read_head, spreadsheet_kind
 from certcheck.tablefile.sniff import Kind
 from certcheck.tablefile.textgrid import csv_reading, decode_text, guess_delimiter, unwrap_cell
+from certcheck.text import garbled
 
 if TYPE_CHECKING:
     from _csv import Reader as _CsvReader
@@ -89,7 +90,7 @@ class RegistrySource(ImmediateSource):
         self._regimes = frozenset(
             {Regime.MEM} | {catalog.record_regime(category, item) for category, item in kinds}
         )
-        self._garbled = _garbled_ids(self._by_id)
+        self._unsure = _UnsureIds(self._by_id)
 
     def covered_regimes(self) -> frozenset[Regime]:
         """特种作业 always; 特种设备 and 建筑施工 when the file holds records of them."""
@@ -106,16 +107,13 @@ class RegistrySource(ImmediateSource):
         if self._only is not None and query.id_number not in self._only:
             # Asked for someone it was not opened for: read everything after all.
             self._by_id = load_registry(self.path)
-            self._garbled = _garbled_ids(self._by_id)
+            self._unsure = _UnsureIds(self._by_id)
             self._only = None
-        maybe = [r for garbled_id, rs in self._garbled if _may_be(garbled_id, query.id_number)
-                 for r in rs]
-        if maybe:
-            # A record whose ID cannot be read may be this person's: neither "nothing found"
-            # nor the other records can be the whole answer.
-            where = "、".join(r.origin or "?" for r in maybe[:3])
-            return Failed(FailureKind.UNRECOGNIZED_RESPONSE,
-                          f"登记文件中证件号码含乱码的记录（{where}）可能是此人的，无法判定")
+        unsure = self._unsure.may_be(query.id_number)
+        if unsure:
+            # A record whose ID cannot be read, or was masked, may be this person's: neither
+            # "nothing found" nor the other records can be the whole answer.
+            return Failed(FailureKind.UNRECOGNIZED_RESPONSE, "；".join(unsure))
         records = self._by_id.get(query.id_number, ())
         old = old_form(query.id_number)
         if old is not None and old in self._by_id:
@@ -135,11 +133,67 @@ class RegistrySource(ImmediateSource):
         return sum(len(v) for v in self._by_id.values())
 
 
-def _garbled_ids(
-    by_id: Mapping[str, tuple[CertRecord, ...]]
-) -> tuple[tuple[str, tuple[CertRecord, ...]], ...]:
-    """The records whose 证件号码 holds ? or � (a lossy save): keyed by an ID nobody has."""
-    return tuple((k, v) for k, v in by_id.items() if garbled(k))
+_Masked = list[tuple[Shown, tuple[CertRecord, ...]]]
+
+
+class _UnsureIds:
+    """The records whose 证件号码 names nobody for sure, each of which answers for every ID it
+    may be: one holding ? or � (a lossy save), or one the file masked (500116********017X),
+    compared only on the characters it shows (``shown.compare_id``)."""
+
+    __slots__ = ("garbled", "masked")
+
+    def __init__(self, by_id: Mapping[str, tuple[CertRecord, ...]]) -> None:
+        self.garbled = tuple((k, v) for k, v in by_id.items() if garbled(k))
+        # Masked IDs by the lengths of their shown start and end, then by those characters: a
+        # lookup asks each shape once, not each masked record (a file may mask every ID).
+        self.masked: dict[tuple[int, int], dict[tuple[str, str], _Masked]] = {}
+        for key, records in by_id.items():
+            if _CANONICAL_ID.fullmatch(key) or garbled(key):
+                continue
+            shown = official_id(key)
+            if shown.masked:
+                first, last = shown.parts[0], shown.parts[-1]
+                shape = self.masked.setdefault((len(first), len(last)), {})
+                shape.setdefault((first, last), []).append((shown, records))
+
+    def may_be(self, id_number: str) -> list[str]:
+        """What says that records of the file may be this ID's; empty when none may."""
+        said = []
+        lost = [r for key, rs in self.garbled if _may_be(key, id_number) for r in rs]
+        if lost:
+            said.append(f"登记文件中证件号码含乱码的记录（{_where(lost)}）可能是此人的，无法判定")
+        hidden = self._masked_may_be(id_number)
+        if hidden:
+            said.append(
+                f"登记文件中证件号码被遮盖（脱敏）的记录（{_where(hidden)}）所显示的字与此人的"
+                "身份证号相符，可能是此人的，无法判定"
+            )
+        return said
+
+    def _masked_may_be(self, id_number: str) -> list[CertRecord]:
+        old = old_form(id_number)
+        forms = (id_number,) if old is None else (id_number, old)
+        found: dict[str, tuple[CertRecord, ...]] = {}
+        for (lead, tail), by_ends in self.masked.items():
+            for form in forms:
+                if lead + tail > len(form):
+                    continue
+                for shown, records in by_ends.get((form[:lead], form[len(form) - tail:]), ()):
+                    if compare_id(shown, id_number) is not Agreement.DISAGREE:
+                        found[shown.text] = records
+        return [r for records in found.values() for r in records]
+
+
+def _where(records: list[CertRecord]) -> str:
+    return "、".join(r.origin or "?" for r in records[:3])
+
+
+def _names_nobody(id_number: str) -> bool:
+    """The record's 证件号码 is garbled or masked: it is kept for every lookup it may answer."""
+    if _CANONICAL_ID.fullmatch(id_number):
+        return False
+    return garbled(id_number) or official_id(id_number).masked
 
 
 def _may_be(garbled_id: str, id_number: str) -> bool:
@@ -312,7 +366,7 @@ def _picker(headers: list[str]) -> tuple[Callable[[list[str]], tuple[str, ...]],
 def _keep(record: CertRecord, ids: frozenset[str],
           found: defaultdict[str, list[CertRecord]], kinds: _Kinds) -> None:
     kinds.add((record.category, record.item))
-    if record.id_number in ids or garbled(record.id_number):
+    if record.id_number in ids or _names_nobody(record.id_number):
         found[record.id_number].append(record)
 
 
