@@ -618,6 +618,20 @@ def test_a_record_in_a_garbled_name_decides_nothing() -> None:
     assert finding.detail == "官方记录中有乱码（? 或 �），不能判定"
 
 
+@pytest.mark.parametrize("name", ["", " ", "·"])
+def test_a_record_whose_name_has_no_letter_accuses_nobody(name: str) -> None:
+    # A name with nothing in it to compare was not understood: never a name mismatch (fake).
+    finding = decide(worker(item="低压电工作业"), found(record(name=name)), AS_OF)
+    assert (finding.status, finding.reason) == (Status.UNVERIFIED, Reason.RECORD_INCOMPLETE)
+
+
+def test_a_record_in_a_name_of_dots_alone_is_quoted() -> None:
+    finding = decide(worker(item="低压电工作业"), found(record(name="·")), AS_OF)
+    assert finding.detail == (
+        "覆盖该项目的官方记录登记的姓名是“·”，不能确定是本人（曾用名？），不能判定"
+    )
+
+
 # ---- what a record covers ---------------------------------------------------------------
 
 

@@ -47,7 +47,7 @@ from certcheck.models import (
     Worker,
     garbled,
 )
-from certcheck.names import same_name
+from certcheck.names import name_key, same_name
 
 #: The order of seriousness between items of one row, most serious first (SPEC.md).
 SEVERITY: tuple[Status, ...] = (
@@ -648,11 +648,12 @@ def _person_rows(case: _Case) -> list[_Result]:
 def _holds(record: CertRecord, worker: Worker) -> bool | None:
     """The record is the worker's: it carries their name (as read, or as the cell wrote it
     before a marker was taken off), or no name at all (the source matched name and ID
-    itself). None when its name cannot be read (? or �): it may be theirs or not."""
+    itself). None when its name cannot be read (? or �) or has no letter in it (``·``, a blank
+    sent as a name): it may be theirs or not, and no name mismatch can rest on it."""
     held = record.name
     if held is None:
         return True
-    if garbled(held):
+    if garbled(held) or not name_key(held):
         return None
     written = worker.written_name
     if same_name(held, worker.name or "") or (written is not None and same_name(held, written)):
