@@ -171,6 +171,17 @@ def test_an_unknown_declared_item_is_kept_as_written() -> None:
     )
 
 
+def test_a_lone_unknown_item_is_shown_as_its_cell_wrote_it() -> None:
+    # Split into one piece or not split at all, the cell is quoted whole, stray 、 and all: the
+    # row's detail shows the text that was not understood, as it was written.
+    catalog = load_catalog()
+    assert catalog.split("配电房值班、") == ["配电房值班、"]
+    assert catalog.split("、配电房值班") == ["、配电房值班"]
+    (coverage,) = catalog.coverages(None, "配电房值班、")
+    assert coverage.shown == "配电房值班、"
+    assert not coverage.known
+
+
 def test_the_category_never_stands_in_for_an_unknown_item() -> None:
     # 配电房值班 under 电工作业 is not "any 电工作业 item": it stays unknown.
     (coverage,) = load_catalog().coverages("电工作业", "配电房值班")

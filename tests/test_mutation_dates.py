@@ -73,3 +73,18 @@ def test_a_number_between_1900_and_2200_is_a_year_not_a_serial_day(number: float
 def test_serial_days_just_below_the_years_are_dates() -> None:
     assert parse_date(1899) == date(1905, 3, 13)
     assert parse_date(1899.5) == date(1905, 3, 13)
+
+
+def test_serial_days_just_above_the_years_are_dates() -> None:
+    # The years end before 2200, as the serial days end with 2199-12-31: 2200 is serial day
+    # 2200, 1906-01-08.
+    assert parse_date(2200) == date(1906, 1, 8)
+    assert parse_date(2200.5) == date(1906, 1, 8)
+
+
+@pytest.mark.parametrize("text", ["2021030512", "2021030500", "202103050-", "20210305T1"])
+def test_ten_characters_without_a_dash_after_the_year_are_no_date(text: str) -> None:
+    # Python 3.11's date.fromisoformat reads each of these as 2021-03-05 (a compact date and
+    # whatever follows it); the only compact date a roster means has eight digits.
+    with pytest.raises(ValueError):
+        parse_date(text)

@@ -506,6 +506,14 @@ def test_an_id_shared_with_another_row_is_judged_on_the_workers_own_record() -> 
     assert (finding.status, finding.reason) == (Status.VALID, Reason.OK)
 
 
+def test_an_id_shared_with_another_row_whose_record_names_a_third_person() -> None:
+    # The record is neither this worker's nor the other row's: no pasting error explains it.
+    row = replace(worker(), shared_with=(OtherRow(3, "李四"),))
+    finding = decide(row, found(record(name="王五")), AS_OF)
+    assert (finding.status, finding.reason) == (Status.FAKE, Reason.NAME_MISMATCH)
+    assert finding.detail == "记录姓名: 王五"
+
+
 # ---- the declared number and the person's records ---------------------------------------
 
 
@@ -535,6 +543,39 @@ def test_a_record_without_a_number_proves_no_number_wrong() -> None:
     for number in (None, "  "):
         finding = decide(row, found(replace(record(), cert_number=number)), AS_OF)
         assert (finding.status, finding.reason) == (Status.VALID, Reason.OK), number
+
+
+def test_a_record_without_a_number_is_kept_beside_the_one_the_number_names() -> None:
+    # The declared card is the electrician's; the welding card has no number to compare, so it
+    # may be the card the row means as well, and it covers the declared item.
+    electrician = record(cert_number="A002")
+    welding = replace(
+        record(item="熔化焊接与热切割作业", category="焊接与热切割作业"), cert_number=None
+    )
+    row = worker(cert_number="A002", item="熔化焊接与热切割作业")
+    finding = decide(row, found(electrician, welding), AS_OF)
+    assert (finding.status, finding.reason, finding.decisive) == (Status.VALID, Reason.OK, welding)
+
+
+def test_an_older_cards_number_after_a_record_without_a_number() -> None:
+    current = replace(record(), cert_number=None)
+    older = replace(
+        record(cert_number="A001", valid_from=date(2016, 5, 1), valid_until=date(2022, 5, 1)),
+        history=True,
+    )
+    finding = decide(worker(cert_number="A001"), found(current, older), AS_OF)
+    assert (finding.status, finding.decisive) == (Status.VALID, current)
+    assert finding.warnings == (WarningCode.ROSTER_OUTDATED,)
+
+
+def test_a_number_on_a_record_that_may_be_the_persons_is_no_mismatch_and_not_outdated() -> None:
+    # The declared number is on a record whose holder's name was garbled: not a wrong number,
+    # and not an older card either.
+    own = record(cert_number="A003")
+    maybe = record(name="张?", cert_number="A002")
+    finding = decide(worker(cert_number="A002"), found(own, maybe), AS_OF)
+    assert (finding.status, finding.reason, finding.decisive) == (Status.VALID, Reason.OK, own)
+    assert finding.warnings == ()
 
 
 # ---- whose record it is -----------------------------------------------------------------
@@ -575,6 +616,20 @@ def test_a_record_in_a_garbled_name_decides_nothing() -> None:
     finding = decide(worker(item="低压电工作业"), found(record(name="张?")), AS_OF)
     assert (finding.status, finding.reason) == (Status.UNVERIFIED, Reason.RECORD_INCOMPLETE)
     assert finding.detail == "官方记录中有乱码（? 或 �），不能判定"
+
+
+@pytest.mark.parametrize("name", ["", " ", "·"])
+def test_a_record_whose_name_has_no_letter_accuses_nobody(name: str) -> None:
+    # A name with nothing in it to compare was not understood: never a name mismatch (fake).
+    finding = decide(worker(item="低压电工作业"), found(record(name=name)), AS_OF)
+    assert (finding.status, finding.reason) == (Status.UNVERIFIED, Reason.RECORD_INCOMPLETE)
+
+
+def test_a_record_in_a_name_of_dots_alone_is_quoted() -> None:
+    finding = decide(worker(item="低压电工作业"), found(record(name="·")), AS_OF)
+    assert finding.detail == (
+        "覆盖该项目的官方记录登记的姓名是“·”，不能确定是本人（曾用名？），不能判定"
+    )
 
 
 # ---- what a record covers ---------------------------------------------------------------
@@ -718,6 +773,15 @@ def test_dates_before_the_start_of_validity_contradict_the_record() -> None:
     one_day = record(valid_from=AS_OF, valid_until=AS_OF, review_due=None)
     finding = decide(worker(item="低压电工作业"), found(one_day), AS_OF)
     assert (finding.status, finding.reason) == (Status.VALID, Reason.OK)
+
+
+def test_a_lapsed_record_without_an_end_date_lacks_the_date() -> None:
+    # 失效 beside dates that cannot show the state: the missing date is what is wrong, not a
+    # contradiction between status and dates.
+    lapsed = replace(record(valid_until=None), status_text="失效")
+    finding = decide(worker(item="低压电工作业"), found(lapsed), AS_OF)
+    assert (finding.status, finding.reason) == (Status.UNVERIFIED, Reason.RECORD_INCOMPLETE)
+    assert finding.detail == "官方记录缺少有效期结束日期"
 
 
 def test_a_review_recorded_after_the_as_of_day_had_not_happened_then() -> None:

@@ -46,7 +46,7 @@ from certcheck.models import (
     WarningCode,
     Worker,
 )
-from certcheck.names import same_name
+from certcheck.names import name_key, same_name
 from certcheck.shown import Agreement, Legibility, Shown, cert_key, compare_name
 from certcheck.text import garbled
 
@@ -666,12 +666,13 @@ def _person_rows(case: _Case) -> list[_Result]:
 def _holds(record: CertRecord, worker: Worker) -> bool | None:
     """The record is the worker's: it carries their name (as read, or as the cell wrote it
     before a marker was taken off), or no name at all (the source matched name and ID
-    itself). None when its name cannot be read (? or �): it may be theirs or not. A name the
+    itself). None when its name cannot be read (? or �) or has no letter in it (``·``, a blank
+    sent as a name): it may be theirs or not, and no name mismatch can rest on it. A name the
     source masked (张*) counts by the characters it shows (``_holds_masked``)."""
     shown = record.holder
     if shown is None:
         return True
-    if shown.legibility is Legibility.GARBLED:
+    if shown.legibility is Legibility.GARBLED or (not shown.masked and not name_key(shown.text)):
         return None
     if shown.masked:
         return _holds_masked(shown, worker)
