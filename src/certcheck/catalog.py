@@ -404,7 +404,6 @@ class Catalog:
                     return regime
         return Regime.MEM
 
-    @lru_cache(maxsize=4096)  # noqa: B019 - one catalog per process, kept for its lifetime
     @lru_cache(maxsize=4096)  # noqa: B019 - rosters repeat a handful of category/item pairs
     def contradicts(self, category: str, item: str) -> bool:
         """The row's category and item cannot both be right: an item it names lies outside the
