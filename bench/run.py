@@ -187,7 +187,7 @@ def lookup_run(repeat: int = 5) -> None:
 
 def other_scripts() -> None:
     for script in ("bench_startup.py", "bench_summary.py", "bench_lookups.py",
-                   "bench_captcha.py"):
+                   "bench_captcha.py", "bench_refusals.py"):
         if (HERE / script).exists():
             print(f"-- {script}", flush=True)
             subprocess.run([sys.executable, str(HERE / script)], check=True)

@@ -19,11 +19,20 @@ string, ``success`` without a code, MyBatis-Plus, jeecg), pages of 10 that honou
 ``pageSize`` (``paging``) and dates as epoch seconds, milliseconds or Java's ``Date.toString()``
 (``dates``), per ID number too; and the captcha nested under ``data`` or switched off with
 ``captchaOnOff`` (``captcha_nested``, ``captcha_switch``, ``captcha_off``), for the whole server.
+
+It can refuse as web firewalls and the service's own rate limiter do (``REFUSAL_SHAPES``: a
+redirect to a challenge page that sets a cookie, 405, 412, 468, 503 with ``Retry-After`` as an
+HTTP date or as seconds, 403, 429, a challenge page at 200, RuoYi's 访问过于频繁 in JSON),
+for a random share of requests (``refuse_rate``, for the first ``refuse_for`` of them), keep out
+every request without its cookie (``cookie_wall``), trickle a body one byte at a time
+(the ``trickle`` fault), expire captchas (``captcha_lifetime``) and send a person's answer in
+another encoding (``encodings``: GBK without a charset, GB18030 labelled gbk, UTF-8 with a BOM).
 """
 
 from __future__ import annotations
 
 import base64
+import email.utils
 import itertools
 import json
 import random
@@ -92,6 +101,19 @@ CHALLENGE_PAGE = (
     "<!DOCTYPE html><html><head><title>安全验证</title></head>"
     "<body><script>document.cookie='waf_token=x';location.reload()</script></body></html>"
 )
+#: Every way a firewall or the service's limiter refuses a request (a fault name each).
+REFUSAL_SHAPES = ("302", "405", "412", "468", "503-date", "503-seconds", "403", "429",
+                  "challenge", "json-frequent", "json-429", "json-limit")
+#: The JSON the service's own rate limiter answers with, per shape.
+LIMITER_ANSWERS: dict[str, dict[str, Any]] = {
+    "json-frequent": {"code": 500, "msg": "访问过于频繁，请稍后再试"},
+    "json-429": {"code": 429, "msg": "Too Many Requests"},
+    "json-limit": {"code": 200, "msg": "接口限流，请求过于频繁"},
+}
+#: The cookie a firewall sets with its refusal; ``cookie_wall`` refuses requests without it.
+WAF_COOKIE = ("waf_token", "cleared-7f3a")
+#: How an answer is encoded (``encodings``): bytes and the Content-Type said with them.
+ENCODINGS = ("utf-8", "gbk-bare", "gb18030-as-gbk", "utf-8-bom")
 
 
 def png(width: int = 60, height: int = 20) -> bytes:
@@ -207,6 +229,14 @@ class MemServer:
         refuse_first: int = 0,
         refuse_with: str = "403",
         tls: tuple[str, str] | None = None,
+        refuse_rate: float = 0.0,
+        refuse_shapes: Iterable[str] = REFUSAL_SHAPES,
+        refuse_for: int | None = None,
+        cookie_wall: bool = False,
+        wall_with: str = "302",
+        trickle_interval: float = 1.0,
+        captcha_lifetime: float | None = None,
+        encodings: Mapping[str, str] | None = None,
     ) -> None:
         assert not_found in NOT_FOUND_STYLES and history in HISTORY_STYLES
         self.registry = {k: list(v) for k, v in (registry or {}).items()}
@@ -250,6 +280,27 @@ class MemServer:
         #: A web firewall: the first ``refuse_first`` requests, any step, get ``refuse_with``.
         self.refuse_first = refuse_first
         self.refuse_with = refuse_with
+        #: A random share of requests refused in the shapes given, in turn, among the first
+        #: ``refuse_for`` requests (all of them when None).
+        self.refuse_rate = refuse_rate
+        self._refusal_shapes = itertools.cycle(tuple(refuse_shapes))
+        self.refuse_for = refuse_for
+        #: Refuse every request without ``WAF_COOKIE``, setting it with the refusal: a 302 to a
+        #: challenge page (``wall_with="302"``) or the challenge page at 200 ("challenge").
+        self.cookie_wall = cookie_wall
+        assert wall_with in ("302", "challenge")
+        self.wall_with = wall_with
+        #: Seconds between the bytes of a trickled body.
+        self.trickle_interval = trickle_interval
+        #: Seconds a captcha lives; an answer to an older one is 验证码已失效.
+        self.captcha_lifetime = captcha_lifetime
+        #: Per ID number, how the query answer is encoded (``ENCODINGS``).
+        self.encodings = dict(encodings or {})
+        assert set(self.encodings.values()) <= set(ENCODINGS), self.encodings
+        #: Answers that said 验证码已失效 because the captcha was older than its lifetime.
+        self.expired_answers = 0
+        self._issued_at: dict[str, float] = {}
+        self._requests = 0
         self.log: list[Logged] = []
         self._issued: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -322,6 +373,35 @@ class MemServer:
         with self._lock:
             return [e.fault for e in self.log if e.fault]
 
+    def _wall_or_refusal(self, cookie: str | None) -> str | None:
+        """A firewall's refusal of this request, if any (before any other fault)."""
+        with self._lock:
+            self._requests += 1
+            if self.cookie_wall and f"{WAF_COOKIE[0]}={WAF_COOKIE[1]}" not in (cookie or ""):
+                return "cookie-wall"
+            within = self.refuse_for is None or self._requests <= self.refuse_for
+            if within and self.refuse_rate > 0 and self._random.random() < self.refuse_rate:
+                return next(self._refusal_shapes)
+            return None
+
+    def refusals(self) -> list[str]:
+        """The refusals served so far, in order."""
+        with self._lock:
+            return [e.fault for e in self.log
+                    if e.fault in REFUSAL_SHAPES or e.fault == "cookie-wall"]
+
+    def _expired(self, token: str) -> bool:
+        """The captcha ``token`` is older than its lifetime: it is used up, as the service's."""
+        with self._lock:
+            issued = self._issued_at.pop(token, None)
+            if self.captcha_lifetime is None or issued is None:
+                return False
+            if time.monotonic() - issued <= self.captcha_lifetime:
+                return False
+            self._issued.pop(token, None)
+            self.expired_answers += 1
+            return True
+
     def _next_fault(self, step: str) -> str | None:
         with self._lock:
             if self.refuse_first > 0:
@@ -347,6 +427,7 @@ class MemServer:
             token = uuidlib.uuid4().hex
             with self._lock:
                 self._issued[token] = self.captcha_answer
+                self._issued_at[token] = time.monotonic()
             body = {self.captcha_switch: True, "uuid": token,
                     "img": base64.b64encode(CAPTCHA_PNG).decode()}
         if self.captcha_nested:
@@ -354,6 +435,8 @@ class MemServer:
         return {"msg": "操作成功", "code": 200} | body
 
     def _answer_query(self, params: Mapping[str, str]) -> dict[str, Any]:
+        if self._expired(params.get(api.PARAM_UUID, "")):
+            return {"code": 500, "msg": "验证码已失效"}
         with self._lock:
             expected = self._issued.pop(params.get(api.PARAM_UUID, ""), None)
             rejected = self.reject_captchas > 0
@@ -522,10 +605,16 @@ def _handler_for(owner: MemServer) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(404, "<html><body>404 Not Found</body></html>", "text/html")
                 return
-            fault = owner._next_fault(step)
+            fault = owner._wall_or_refusal(self.headers.get("Cookie")) or owner._next_fault(step)
             owner._log(Logged(parts.path, params, fault, time.monotonic()))
             if owner.latency:
                 time.sleep(owner.latency)
+            if fault is not None and self._refuse(fault):
+                return
+            if fault == "trickle":
+                whole = owner._issue_captcha() if step == "captcha" else owner._answer_query(params)
+                self._trickle(json.dumps(whole, ensure_ascii=False).encode())
+                return
             if fault == "500":
                 self._send(500, "<html><body>502 Bad Gateway</body></html>", "text/html")
                 return
@@ -557,6 +646,70 @@ def _handler_for(owner: MemServer) -> type[BaseHTTPRequestHandler]:
                 self._send(200, text[: len(text) // 2])
                 return
             body = owner._issue_captcha() if step == "captcha" else owner._answer_query(params)
+            encoding = owner.encodings.get(params.get(api.PARAM_ID, "")) if step == "query" else None
+            if encoding is not None:
+                self._send_encoded(json.dumps(body, ensure_ascii=False), encoding)
+                return
             self._send(200, json.dumps(body, ensure_ascii=False))
+
+        def _send_bytes(self, status: int, data: bytes, content_type: str,
+                        headers: Mapping[str, str] | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _send_encoded(self, text: str, encoding: str) -> None:
+            if encoding == "gbk-bare":
+                # A Java server writing in the platform's GBK and saying nothing of it; a
+                # character GBK lacks becomes "?", as Java's encoder writes it.
+                self._send_bytes(200, text.encode("gbk", "replace"), "application/json")
+            elif encoding == "gb18030-as-gbk":
+                self._send_bytes(200, text.encode("gb18030"), "application/json;charset=gbk")
+            elif encoding == "utf-8-bom":
+                self._send_bytes(200, b"\xef\xbb\xbf" + text.encode(),
+                                 "application/json;charset=UTF-8")
+            else:
+                self._send(200, text)
+
+        def _refuse(self, fault: str) -> bool:
+            """Answer with the refusal ``fault`` names; False when it names none."""
+            cookie = {"Set-Cookie": f"{WAF_COOKIE[0]}={WAF_COOKIE[1]}; Path=/; HttpOnly"}
+            if fault == "cookie-wall" and owner.wall_with == "challenge":
+                self._send(200, CHALLENGE_PAGE, "text/html", cookie)
+            elif fault in ("302", "cookie-wall"):
+                self._send(302, "", "text/html",
+                           {"Location": "/waf/challenge?ref=%2Fprod-api", **cookie})
+            elif fault in ("405", "412", "468"):
+                self._send(int(fault), CHALLENGE_PAGE, "text/html")
+            elif fault == "503-date":
+                when = email.utils.formatdate(time.time() + 1, usegmt=True)
+                self._send(503, "<html><body>Service Unavailable</body></html>", "text/html",
+                           {"Retry-After": when})
+            elif fault == "503-seconds":
+                self._send(503, "<html><body>Service Unavailable</body></html>", "text/html",
+                           {"Retry-After": owner.retry_after})
+            elif fault in LIMITER_ANSWERS:
+                self._send(200, json.dumps(LIMITER_ANSWERS[fault], ensure_ascii=False))
+            else:
+                return False
+            return True
+
+        def _trickle(self, data: bytes) -> None:
+            """A whole answer, one byte every ``trickle_interval`` seconds."""
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            try:
+                for byte in data:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(owner.trickle_interval)
+            except OSError:  # the client gave up: as it should
+                self.close_connection = True
 
     return Handler

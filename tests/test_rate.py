@@ -88,10 +88,37 @@ def test_refusals_in_a_row_slow_every_request_and_answers_bring_the_pace_back() 
         seen.append(limiter.interval)
         for _ in range(8):
             limiter.answered()
+        # The run is over, but 4 of the last 16 requests were refused: a fifth of a window.
+        seen.append(limiter.interval)
+        for _ in range(7):
+            limiter.answered()
+        # They have left the last 20.
         seen.append(limiter.interval)
         return [round(s, 3) for s in seen]
 
-    assert run(main()) == [0.1, 0.1, 0.2, 0.4, 0.8, 0.4, 0.1]
+    assert run(main()) == [0.1, 0.1, 0.2, 0.4, 0.8, 0.4, 0.4, 0.1]
+
+
+def test_scattered_refusals_slow_every_request_by_their_share_of_the_last_twenty() -> None:
+    """Never two in a row, yet one request in ten refused halves the pace, one in five
+    quarters it; answers bring it back as they push the refusals out of the last 20."""
+
+    async def main() -> list[float]:
+        limiter = RateLimiter(10, LoopClock())
+        seen = []
+        for every in (10, 5):
+            for n in range(40):
+                if n % every == every - 1:
+                    limiter.refused()
+                else:
+                    limiter.answered()
+            seen.append(limiter.interval)
+        for _ in range(15):
+            limiter.answered()
+        seen.append(limiter.interval)  # one refusal left among the last 20
+        return [round(s, 3) for s in seen]
+
+    assert run(main()) == [0.2, 0.4, 0.1]
 
 
 def test_slowing_down_an_unlimited_run_starts_from_ten_a_second_and_stops_at_a_minute() -> None:
@@ -155,15 +182,18 @@ def test_rate_holds_at_the_stand_in_server_with_rejected_captchas() -> None:
 
 def test_a_run_of_refusals_slows_every_lookup_then_the_pace_recovers() -> None:
     service = VirtualService(latency=0.0, refuse=4, refuse_status=429)
-    answers = mem_run(service, people(10), EngineSettings(concurrency=4, rate=10, **QUICK))
+    answers = mem_run(service, people(14), EngineSettings(concurrency=4, rate=10, **QUICK))
     assert all(isinstance(a.outcome, NotFound) for a in answers.values())
     spacing = gaps(service.times())
     # Four refusals: the second doubles the spacing for every request, each further one
     # doubles it again; each proper answer then takes back a quarter of a doubling (the
-    # request after the first answer was already waiting at the slowest pace).
+    # request after the first answer was already waiting at the slowest pace) …
     assert spacing[:8] == [0.1, 0.2, 0.4, 0.8, 0.8, 0.673, 0.566, 0.476]
-    assert spacing[-7:] == [0.1] * 7
-    assert len(spacing) == 4 + 20 - 1
+    # … down to the pace that 4 refused among the last 20 requests call for (two doublings),
+    # until they leave the last 20 one by one.
+    assert spacing[8:24] == [0.4] * 13 + [0.283, 0.2, 0.1]
+    assert spacing[-5:] == [0.1] * 5
+    assert len(spacing) == 4 + 28 - 1
 
 
 def test_challenge_pages_and_403_count_as_refusals() -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import math
+import random
 import selectors
 from collections.abc import Coroutine
 from datetime import datetime
@@ -100,8 +102,28 @@ class VirtualService:
         refuse_status: int = 429,
         retry_after: float | None = None,
         broken_captchas: tuple[int, ...] = (),
+        captcha_lifetime: float = CAPTCHA_LIFETIME,
+        refuse_share: float = 0.0,
+        refuse_until: float = math.inf,
+        seed: int = 0,
+        allow_per_second: float | None = None,
+        refuse_requests: tuple[int, ...] = (),
     ) -> None:
         self.latency = latency
+        #: Seconds a captcha lives here.
+        self.captcha_lifetime = captcha_lifetime
+        #: A random share of the requests that arrive before ``refuse_until`` is refused (429).
+        self.refuse_share = refuse_share
+        self.refuse_until = refuse_until
+        self._random = random.Random(seed)
+        #: When each refusal was sent.
+        self.refused_at: list[float] = []
+        #: A firewall's rate limit: a request finding no token (one earned per 1/this seconds,
+        #: one kept at most) is refused.
+        self.allow_per_second = allow_per_second
+        self._token_at = -math.inf
+        #: Which requests (counting from 1, any endpoint) are refused.
+        self.refuse_requests = refuse_requests
         #: Which captcha requests (counting from 1) get an HTTP 500.
         self.broken_captchas = broken_captchas
         self.reject = reject
@@ -126,8 +148,18 @@ class VirtualService:
         path = request.url.path
         self.arrivals.append((arrived, path))
         await asyncio.sleep(self.latency)
-        if self.refuse > 0:
-            self.refuse -= 1
+        scattered = (self.refuse_share > 0 and arrived < self.refuse_until
+                     and self._random.random() < self.refuse_share)
+        if len(self.arrivals) in self.refuse_requests:
+            scattered = True
+        if self.allow_per_second is not None:
+            if arrived - self._token_at >= 1.0 / self.allow_per_second:
+                self._token_at = arrived
+            else:
+                scattered = True
+        if self.refuse > 0 or scattered:
+            self.refuse -= 0 if scattered else 1
+            self.refused_at.append(arrived)
             if path == api.QUERY_PATH:
                 self.verdicts.append((arrived, "refused"))
             headers = {} if self.retry_after is None else {"Retry-After": f"{self.retry_after:g}"}
@@ -145,7 +177,7 @@ class VirtualService:
                 "img": base64.b64encode(CAPTCHA_PNG).decode(),
             })
         issued = self._issued.pop(request.url.params.get(api.PARAM_UUID, ""), None)
-        if issued is not None and now() - issued > CAPTCHA_LIFETIME:
+        if issued is not None and now() - issued > self.captcha_lifetime:
             self.verdicts.append((arrived, "expired"))
             return httpx.Response(200, json={"code": 500, "msg": "验证码已失效"})
         if issued is None or request.url.params.get(api.PARAM_CAPTCHA) != "abcd" or self.reject:

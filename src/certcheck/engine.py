@@ -5,12 +5,12 @@ keeps at most ``concurrency`` lookups in flight and at most ``rate`` requests in
 (every request of a source that takes permits through ``RequestGate``, else every lookup start),
 slows the whole run down while the service refuses requests, and retries transient failures
 with exponential backoff and jitter, honouring ``Retry-After``, without holding a concurrency
-slot while it waits. When attempt after attempt fails with no
-answer at all, the source is taken to be unreachable and the queries left are not asked (they
-are failures, so the next run asks them). A source at fault (raising, or returning anything but
-a well-formed outcome: ``certcheck.vetting``) counts towards that as a failure, never as an
-answer. It knows nothing of how a source talks or how a finding is decided, and it never raises
-because a source did.
+slot while it waits. When attempt after attempt fails with no answer at all, or the service
+refuses every request for half a minute, the source is taken to be unreachable and the queries
+left are not asked (they are failures, so the next run asks them). A source at fault (raising,
+or returning anything but a well-formed outcome: ``certcheck.vetting``) counts towards that as
+a failure, never as an answer. It knows nothing of how a source talks or how a finding is
+decided, and it never raises because a source did.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import inspect
 import logging
 import math
 import random
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import replace
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, stop_any
@@ -41,7 +41,7 @@ from certcheck.check import (
 )
 from certcheck.ids import mask_id
 from certcheck.models import Answer, Failed, FailureKind, Outcome, Query
-from certcheck.sources.interface import LookupSource
+from certcheck.sources.interface import GateClosed, LookupSource
 from certcheck.vetting import type_words, vetted
 
 __all__ = ["LookupEngine", "RateLimiter", "lookup_all"]
@@ -80,6 +80,10 @@ class RateLimiter:
     answering 403, 429 or a challenge page) doubles the spacing for every lookup with each
     further refusal and honours ``Retry-After`` for all of them; each proper answer
     (``answered``) takes back a quarter of a doubling, so the pace recovers gradually.
+    Refusals scattered among answers slow the run too, in proportion to their share of the
+    last ``WINDOW`` requests; that share falls, and the pace recovers, as answers come back.
+    Refusals in a row for ``ALL_REFUSED_SECONDS`` with no answer between them mean the service
+    refuses everything: ``on_refusing_all`` is told, and the engine ``close``s the gate.
     """
 
     # Wake-ups are a little late by varying amounts; this keeps the window strict as measured
@@ -94,6 +98,17 @@ class RateLimiter:
     #: Slowing down never spaces requests further apart than this.
     SLOWEST_INTERVAL = 60.0
     _MAX_LEVEL = 12.0
+    #: How many of the latest requests (answered or refused) the refused share counts over.
+    WINDOW = 20
+    #: Refused ones among them before the share slows the run: one alone is one lookup's.
+    SHARE_REFUSALS_BEFORE_SLOWING = 2
+    #: Doublings of the spacing per refused request among them: 10 % refused halve the pace,
+    #: 20 % quarter it.
+    SHARE_STEP = 0.5
+    #: Refusals in a row, with no answer between them, that may mean the service refuses all…
+    ALL_REFUSED_COUNT = 4
+    #: …once they have lasted this long: slowing down has not helped.
+    ALL_REFUSED_SECONDS = 30.0
 
     def __init__(
         self, rate: float | None, clock: Clock, *, pause_max: float = 300.0
@@ -108,27 +123,59 @@ class RateLimiter:
         self._pause_until = -math.inf
         self._level = 0.0
         self._refusals = 0
+        # The fate of the latest requests (True: refused), and how many of them were refused.
+        self._fates: collections.deque[bool] = collections.deque(maxlen=self.WINDOW)
+        self._refused_in_window = 0
+        self._share_said = False
+        self._said_slowing = False
+        # When the current run of refusals in a row began.
+        self._row_began = math.inf
+        self._refusing_all: str | None = None
         # Held while waiting, so requests are let through one by one in arrival order.
         self._lock = asyncio.Lock()
-        self._lifted = False
+        self._closed: str | None = None
+        #: Told once, at the refusal that shows the service refuses everything: a refusal
+        #: may come to a request no lookup waits on (a captcha fetched ahead).
+        self.on_refusing_all: Callable[[str], None] | None = None
+        # Set when waiting is over for everyone (``close``): wakes the one asleep.
+        self._wake: asyncio.Event | None = None
 
     @property
     def interval(self) -> float:
         """The spacing between requests now: 1/rate, or longer while slowed down."""
-        if self._level <= 0:
+        level = max(self._level, self._share_level())
+        if level <= 0:
             return self._base
         start = max(self._base, self.SLOW_START_INTERVAL)
-        return min(self.SLOWEST_INTERVAL, start * math.pow(2.0, self._level))
+        return min(self.SLOWEST_INTERVAL, start * math.pow(2.0, level))
+
+    def _share_level(self) -> float:
+        """The slowing the share of refused requests among the latest ones calls for."""
+        refused = self._refused_in_window
+        if refused < self.SHARE_REFUSALS_BEFORE_SLOWING:
+            return 0.0
+        return self.SHARE_STEP * refused
 
     @property
     def slowed(self) -> bool:
-        return self._level > 0
+        return self._level > 0 or self._share_level() > 0
 
-    def lift(self) -> None:
-        """Let every waiter through at once: for when nothing will be sent any more."""
-        self._lifted = True
+    @property
+    def refusals_in_row(self) -> int:
+        """Requests refused since the last one answered."""
+        return self._refusals
+
+    def close(self, reason: str) -> None:
+        """Send nothing more: every request waiting, and every later one, gets ``GateClosed``."""
+        if self._closed is None:
+            self._closed = reason
+        self._release_all()
+
+    def _release_all(self) -> None:
         for permit in self._log:
             permit.finish(self._clock.monotonic())
+        if self._wake is not None:
+            self._wake.set()
 
     async def acquire(self) -> None:
         """Wait for the turn of one request that counts from its start (a whole lookup)."""
@@ -144,8 +191,21 @@ class RateLimiter:
                 permit.finish(self._clock.monotonic())
 
     def refused(self, retry_after: float | None = None) -> None:
+        now = self._clock.monotonic()
+        self._note_fate(refused=True)
         self._refusals += 1
+        if self._refusals == 1:
+            self._row_began = now
+        elif (self._refusing_all is None and self._refusals >= self.ALL_REFUSED_COUNT
+              and now - self._row_began >= self.ALL_REFUSED_SECONDS):
+            self._refusing_all = (
+                f"the service refused all of the last {self._refusals} requests over "
+                f"{now - self._row_began:.0f} s, with no answer between them (a web firewall?)"
+            )
+            if self.on_refusing_all is not None:
+                self.on_refusing_all(self._refusing_all)
         if self._refusals < self.REFUSALS_BEFORE_SLOWING:
+            self._say_share()
             return
         starting = self._level <= 0
         self._level = min(self._MAX_LEVEL, self._level + 1.0)
@@ -153,29 +213,59 @@ class RateLimiter:
             until = self._clock.monotonic() + min(retry_after, self._pause_max)
             self._pause_until = max(self._pause_until, until)
         if starting:
-            log.warning(
+            # On the screen once per run: a firewall may make the pace come and go many times.
+            log.log(
+                logging.INFO if self._said_slowing else logging.WARNING,
                 "查询平台连续 %d 次拒绝请求，所有查询放慢到每 %.1f 秒一次"
                 "（the service refuses requests; slowing down）", self._refusals, self.interval,
             )
+            self._said_slowing = True
 
     def answered(self) -> None:
+        self._note_fate(refused=False)
         self._refusals = 0
+        self._row_began = math.inf
         if self._level > 0:
             self._level = max(0.0, self._level - self.RECOVERY_STEP)
+        if self._share_level() <= 0:
+            self._share_said = False
+
+    def _note_fate(self, *, refused: bool) -> None:
+        fates = self._fates
+        if len(fates) == fates.maxlen and fates[0]:
+            self._refused_in_window -= 1
+        fates.append(refused)
+        self._refused_in_window += refused
+
+    def _say_share(self) -> None:
+        """Say that scattered refusals slow the run (a run of them says so in ``refused``):
+        on the screen once per run, in the log at each spell."""
+        if self._share_said or self._share_level() <= 0 or self._level > 0:
+            return
+        self._share_said = True
+        log.log(
+            logging.INFO if self._said_slowing else logging.WARNING,
+            "最近 %d 次请求中有 %d 次被查询平台拒绝，所有查询放慢到每 %.1f 秒一次"
+            "（the service refuses some requests; slowing down）",
+            len(self._fates), self._refused_in_window, self.interval,
+        )
+        self._said_slowing = True
 
     def _free(self) -> bool:
-        return self._base == 0.0 and self._level <= 0 and not self._lock.locked() and (
+        return self._base == 0.0 and not self.slowed and not self._lock.locked() and (
             self._pause_until <= self._clock.monotonic()
         )
 
     async def _take(self, *, open_ended: bool) -> _Permit | None:
-        if self._lifted or self._free():
+        if self._closed is not None:
+            raise GateClosed(self._closed)
+        if self._free():
             return None
         async with self._lock:
             waited_for = -math.inf
             while True:
-                if self._lifted:
-                    return None
+                if self._closed is not None:
+                    raise GateClosed(self._closed)
                 now = self._clock.monotonic()
                 ready = max(self._slot + self.interval, self._pause_until)
                 if self._capacity and len(self._log) == self._capacity:
@@ -188,7 +278,7 @@ class RateLimiter:
                 if now >= ready:
                     break
                 waited_for = ready
-                await self._clock.sleep(ready - now)
+                await self._nap(ready - now)
             # Late wake-ups keep the schedule (no drift below the set rate), but after an idle
             # spell it restarts from now, so there is no catch-up burst; nor is there any while
             # slowed down, when the spacing counts from the actual request.
@@ -200,6 +290,20 @@ class RateLimiter:
             if self._capacity:
                 self._log.append(permit)
             return permit
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep on the clock, or less when the gate is closed meanwhile: a wait
+        while slowed down may be a minute, and nobody should wait for a request never sent."""
+        if self._wake is None:
+            self._wake = asyncio.Event()
+        sleeping = asyncio.ensure_future(self._clock.sleep(seconds))
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait((sleeping, woken), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeping, woken):
+                task.cancel()
+            await asyncio.gather(sleeping, woken, return_exceptions=True)
 
 
 class _Backoff:
@@ -267,6 +371,7 @@ class LookupEngine:
         self._limiter = RateLimiter(
             settings.rate, self.clock, pause_max=settings.retry_after_max
         )
+        self._limiter.on_refusing_all = self._stop_refused
         # A source that sends several requests per lookup takes a permit for each itself.
         self._gated = source.use_gate(self._limiter)
         self._tasks: dict[Query, asyncio.Task[Answer]] = {}
@@ -347,7 +452,10 @@ class LookupEngine:
             return self._not_asked()
         async with self._slots:
             if not self._gated:
-                await self._limiter.acquire()
+                try:
+                    await self._limiter.acquire()
+                except GateClosed:
+                    return self._not_asked()
             if self._down is not None:  # it went down while this one waited for its turn
                 return self._not_asked()
             try:
@@ -397,20 +505,39 @@ class LookupEngine:
             return
         self._failed_again(outcome, "the source seems unreachable, run again later")
 
+    def _stop_refused(self, why: str) -> None:
+        """Once the service has refused every request for a while (the limiter counts), ask
+        nothing more: the rest are failures, not cached, so the next run asks them."""
+        if self._down is not None:
+            return
+        self._down = f"{why}; run again later"
+        left = sum(1 for task in self._tasks.values() if not task.done())
+        log.warning(
+            "查询服务拒绝了所有请求（可能被防火墙拦截）：最近 %d 次请求全被拒绝，已停止查询；"
+            "其余 %d 人记为未核验（lookup_failed），不写入缓存，请稍后再运行"
+            "（the service refuses every request, a web firewall?: the rest are not asked）",
+            self._limiter.refusals_in_row, left,
+        )
+        self._limiter.close(f"not asked: {self._down}")
+
     def _failed_again(self, outcome: Failed, why: str) -> None:
         """One more attempt in a row with no answer; enough of them and the source is down."""
         self._failures_in_row += 1
         if self._down is None and self._failures_in_row >= self.settings.failures_before_giving_up:
+            refusals = self._limiter.refusals_in_row
+            if refusals >= self._failures_in_row:  # not unreachable: refusing every request
+                self._stop_refused(f"the service refused all of the last {refusals} requests, "
+                                   "with no answer between them (a web firewall?)")
+                return
             # Logged to the terminal and shared by every query: no one's ID may be in it.
             last = mask_full_ids(outcome.detail)
             self._down = (
                 f"the last {self._failures_in_row} attempts all failed (last: {last}); {why}"
             )
             log.warning("%s: %s", self.source.name, self._down)
-            if not self._gated:
-                # Queued attempts will not be sent, so they need not wait for their turn. (A
-                # gated source's requests already under way still keep to the rate.)
-                self._limiter.lift()
+            # Queued attempts will not be sent, so they need not wait for their turn, and a
+            # gated source's requests waiting for a permit are not sent either.
+            self._limiter.close(f"not asked: {self._down}")
 
     def _not_asked(self) -> Failed:
         # Not transient: nothing is retried once the source is taken to be down. Failures are

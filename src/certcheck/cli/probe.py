@@ -44,7 +44,8 @@ SHOWN_BODY = 4000
               help="Base URL of the national lookup.")
 @click.option("--captcha", help="prompt (default at a terminal), command:PROGRAM, or a plugin.")
 @click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True, max=3600), default=20,
-              show_default=True, help="Seconds to wait for one answer.")
+              show_default=True, help="Seconds one request may take, to the last byte of its "
+                                      "answer.")
 @click.option("--record", "record_dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("certcheck-probe"), show_default=True,
               help="Where the recording goes (read it back with --source replay:DIR).")

@@ -201,6 +201,11 @@ REJECTED = (
     "✗ 前面输入的一个验证码不正确，将换一张重查 / "
     "an earlier answer was not accepted; that lookup asks again with a new image\n"
 )
+#: Said when an answer could not be used because its captcha had expired meanwhile.
+EXPIRED = (
+    "验证码在答案送达前已过期（不是输入错误），请输入这一张新的 / "
+    "an earlier captcha expired before its answer could be used (not a typing error)\n"
+)
 SKIPPED = "换一张 / a new image\n"
 INPUT_CLOSED = (
     "\n输入已结束（Ctrl-D），不再询问验证码；其余人员记为未核验\n"
@@ -243,6 +248,7 @@ class PromptSolver(CaptchaSolver):
         self._prompts = 0
         self._skipped = False
         self._rejections = 0
+        self._expirations = 0
 
     @classmethod
     def from_spec(
@@ -257,6 +263,9 @@ class PromptSolver(CaptchaSolver):
 
     def rejected(self) -> None:
         self._rejections += 1
+
+    def expired(self) -> None:
+        self._expirations += 1
 
     async def solve(self, image: bytes, *, attempt: int) -> str:
         async with self.turn():
@@ -328,10 +337,13 @@ class PromptSolver(CaptchaSolver):
             parts.append(picture + "\n")
         elif width < MIN_PICTURE_WIDTH:
             parts.append("终端太窄，无法显示图片 / the terminal is too narrow to draw the image\n")
-        if self._rejections:
+        rejected, expired = self._rejections, self._expirations
+        self._rejections = self._expirations = 0
+        if rejected:
             parts.append(REJECTED)
-            self._rejections = 0
-        elif attempt > 1 and self._skipped:
+        if expired:
+            parts.append(EXPIRED)
+        if not (rejected or expired) and attempt > 1 and self._skipped:
             parts.append(SKIPPED)
         parts.append(f"图片文件 / captcha image saved at {path}\n")
         if self._prompts == 0:

@@ -118,7 +118,8 @@ class VerifyArgs:
                                 "image viewer), viewer (prompt + every image in the desktop's "
                                 "viewer), command:PROGRAM, or a plugin.")
 @click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True, max=3600), default=20,
-              show_default=True, help="Seconds to wait for one answer of the national lookup.")
+              show_default=True, help="Seconds one request to the national lookup may take, to "
+                                      "the last byte of its answer.")
 @click.option("--record", "record_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Keep the raw responses of the national lookup in DIR (audit; replay:DIR).")
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),

@@ -97,6 +97,11 @@ class CaptchaSolver(ABC):
         """The service turned down the last answer this solver gave (the lookup asks again
         with a new image). A person is told at the next prompt."""
 
+    def expired(self) -> None:  # noqa: B027 - optional hook
+        """The captcha of the last answer expired before the answer could be used: no fault of
+        the answer (the lookup asks again with a new image). A person is told at the next
+        prompt, so that they do not think they typed it wrong."""
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Remove temporary files."""
 
@@ -291,8 +296,10 @@ class NoSolver(CaptchaSolver):
 
 # --- the next captcha, fetched while the solver works on this one --------------------------
 
-#: A captcha lives about two minutes on the national service. One fetched ahead is shown only
-#: while younger than this (else a new one is fetched), leaving half a minute to type it.
+#: A captcha lives about two minutes on the national service (DOMAIN.md).
+CAPTCHA_LIFETIME = 120.0
+#: One fetched ahead is shown only while younger than this (else a new one is fetched), leaving
+#: half a minute to type it. Its age is checked again when the answer is sent (``mem``).
 CAPTCHA_MAX_AGE = 90.0
 
 T = TypeVar("T")
@@ -327,6 +334,9 @@ class CaptchaTurns(Generic[T]):
         self._monotonic = monotonic or (lambda: asyncio.get_running_loop().time())
         self._waiting = 0
         self._ahead: asyncio.Task[tuple[T, float]] | None = None
+        #: Whether the next captcha is fetched while this one is answered (``fetch_late``).
+        self.ahead = True
+        self._drop_ahead = False
         #: Captchas fetched ahead, and those of them thrown away, too old or faulty.
         self.fetched_ahead = 0
         self.discarded = 0
@@ -354,12 +364,19 @@ class CaptchaTurns(Generic[T]):
         got = await self._take_ahead()
         if got is None:
             got = await self._fetch()
-        if self.solver.one_at_a_time and self._waiting > 0 and self._ahead is None:
+        if self.ahead and self.solver.one_at_a_time and self._waiting > 0 and self._ahead is None:
             self._ahead = asyncio.get_running_loop().create_task(
                 self._fetch_timed(), name="certcheck-captcha-ahead"
             )
             self.fetched_ahead += 1
         return got
+
+    def fetch_late(self) -> None:
+        """Fetch each captcha only when it is taken, and drop one already fetched ahead: for
+        when captchas keep expiring before their answers are sent (a slow answerer, or a
+        service whose captchas live less long than assumed)."""
+        self.ahead = False
+        self._drop_ahead = self._ahead is not None
 
     async def _fetch_timed(self) -> tuple[T, float]:
         got = await self._fetch()
@@ -381,7 +398,8 @@ class CaptchaTurns(Generic[T]):
             log.debug("captcha fetched ahead failed", exc_info=True)
             return None
         self._ahead = None
-        if not self._usable(got):
+        if not self._usable(got) or self._drop_ahead:
+            self._drop_ahead = False
             self.discarded += 1
             return None
         if self._monotonic() - fetched_at > self.max_age:

@@ -20,6 +20,11 @@ class SourceError(Exception):
     """The source cannot be used at all (bad registry file, unknown name, bad option)."""
 
 
+class GateClosed(Exception):
+    """The engine stopped asking the service (it refuses everything, or is down): the request
+    is not sent. The message says why, without anyone's ID number."""
+
+
 class RequestGate(Protocol):
     """The engine's rate limiter as a source sees it: one permit per request to a service.
 
@@ -30,10 +35,12 @@ class RequestGate(Protocol):
 
     def request(self) -> AbstractAsyncContextManager[None]:
         """Wait until one more request may be sent, and hold the permit while it is under
-        way: the request counts in the rate window until its answer is in."""
+        way: the request counts in the rate window until its answer is in (its status line;
+        the body may be read after). Raises ``GateClosed`` once nothing more is to be sent."""
 
     def refused(self, retry_after: float | None = None) -> None:
-        """The service refused a request (HTTP 403 or 429, a web firewall's challenge page)."""
+        """The service refused a request (``mem_refusal``: HTTP 403, 429, a redirect to a
+        challenge, a web firewall's page, the service's own rate limiter …)."""
 
     def answered(self) -> None:
         """The service answered a request as a service does (whatever the answer said)."""

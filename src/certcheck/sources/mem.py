@@ -8,6 +8,7 @@ Every outcome keeps the raw answer so that a wrong assumption can be seen and fi
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import contextlib
@@ -40,6 +41,7 @@ from certcheck.models import (
 )
 from certcheck.sources import mem_mapping as api
 from certcheck.sources.captcha import (
+    CAPTCHA_LIFETIME,
     CaptchaError,
     CaptchaSolver,
     CaptchaTurns,
@@ -48,6 +50,7 @@ from certcheck.sources.captcha import (
 )
 from certcheck.sources.interface import (
     NATIONAL_PUBLICATION_DELAY,
+    GateClosed,
     LookupSource,
     RequestGate,
     SourceError,
@@ -60,8 +63,10 @@ from certcheck.sources.mem_answer import (
     read_captcha,
     read_record,
 )
+from certcheck.sources.mem_decode import decode_body
 from certcheck.sources.mem_names import name_variants
 from certcheck.sources.mem_options import MemOptions
+from certcheck.sources.mem_refusal import refusal_of
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +84,15 @@ NO_SOLVER = ("nobody at a terminal to answer it (没有终端可显示验证码)
              "terminal, or give --captcha command:PROGRAM")
 #: How long what a failed attempt learnt (names that found nothing) is used by the next one.
 PROGRESS_TTL = 15 * 60.0
+#: A captcha is sent only while it has at least this long to live (or a tenth of its
+#: lifetime, if shorter): the query must reach the service before it expires.
+SEND_MARGIN = 5.0
+#: Captchas that expired before their answers could be sent, or that the service called
+#: expired, in a run, after which none is fetched ahead any more.
+EXPIRIES_BEFORE_FETCHING_LATE = 2
+#: What the service's captcha lifetime is taken to be, at the least, however young the ones it
+#: calls expired: RuoYi says 验证码已失效 also for a captcha it lost, and a person needs time.
+MIN_CAPTCHA_LIFETIME = 60.0
 
 _FULL_ID = re.compile(r"\d{17}[\dXx]")
 
@@ -98,6 +112,10 @@ class Exchange:
     retry_after: float | None = None
     #: The name a query asked for when it was another spelling of the queried one.
     name: str | None = None
+    #: Where a redirect pointed (a web firewall's challenge page).
+    location: str | None = None
+    #: When the request was sent (the event loop's clock): how old a captcha is. Not recorded.
+    sent_at: float | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         body = self.body
@@ -108,6 +126,8 @@ class Exchange:
                                 "retry_after": self.retry_after, "body": body}
         if self.name is not None:
             data["asked_name"] = self.name
+        if self.location is not None:
+            data["location"] = scrub(self.location)
         return data
 
 
@@ -116,6 +136,18 @@ class WrongCaptcha:
 
     def __init__(self, message: str) -> None:
         self.message = message
+
+    @property
+    def expired(self) -> bool:
+        """The captcha had expired: the answer may well have been right."""
+        return any(m in self.message for m in api.CAPTCHA_EXPIRED_MARKERS)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stale:
+    """A captcha too old to send by the time its query could go: it would arrive expired."""
+
+    age: float
 
 
 @dataclass(slots=True)
@@ -189,8 +221,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
-#: HTTP statuses worth asking again, with a new captcha: the service is busy or briefly
-#: refusing (a web firewall answers rapid queries with 403), not telling us anything.
+#: HTTP statuses worth asking again, with a new captcha: the service is busy, not telling us
+#: anything. (Refusals, 403 and 429 among them, are told apart first: ``mem_refusal``.)
 TRANSIENT_STATUSES = frozenset({403, 408, 429})
 
 # Bodies that are no answer at all. A web firewall (WAF) answers rapid queries with an HTML
@@ -218,12 +250,9 @@ def _http_failure(exchange: Exchange) -> Failed | None:
         return None
     raw = _clip(exchange.body)
     if status in TRANSIENT_STATUSES or status >= 500:
-        what = f"answered HTTP {status}"
-        if status == 403:
-            what = "refused the request (HTTP 403, a web firewall?)"
         return Failed(
             FailureKind.LOOKUP_FAILED,
-            f"national lookup {what} ({exchange.step})",
+            f"national lookup answered HTTP {status} ({exchange.step})",
             raw=raw,
             transient=True,
             retry_after=exchange.retry_after,
@@ -254,8 +283,22 @@ def garbage_kind(outcome: Outcome) -> str | None:
 
 
 def _body(exchange: Exchange) -> dict[str, Any] | Failed:
-    """The JSON object an answer carries, or the Failed its status or shape means."""
-    return _http_failure(exchange) or _json_object(exchange)
+    """The JSON object an answer carries, or the Failed its refusal, status or shape means."""
+    return _refused(exchange) or _http_failure(exchange) or _json_object(exchange)
+
+
+def _refused(exchange: Exchange) -> Failed | None:
+    """A refusal (``mem_refusal``) as an outcome: retried, never read as an answer."""
+    refusal = refusal_of(exchange)
+    if refusal is None or refusal.page_at_200:
+        return None
+    return Failed(
+        FailureKind.LOOKUP_FAILED,
+        scrub(f"national lookup refused the request ({refusal.what}) ({exchange.step})"),
+        raw=_clip(exchange.body),
+        transient=True,
+        retry_after=refusal.retry_after,
+    )
 
 
 def _json_object(exchange: Exchange) -> dict[str, Any] | Failed:
@@ -471,6 +514,7 @@ class MemSource(LookupSource):
         captcha_tries: int = CAPTCHA_TRIES,
         transport: httpx.AsyncBaseTransport | None = None,
         name_variants: bool = True,
+        captcha_lifetime: float = CAPTCHA_LIFETIME,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         #: Ask again under other spellings of a name that found nothing (``mem_names``).
@@ -479,7 +523,15 @@ class MemSource(LookupSource):
         self._progress: dict[Query, _Progress] = {}
         self._unknown_keys_seen: set[str] = set()
         self.solver = solver
+        #: Seconds one request may take in all, from sending it to the last byte of its
+        #: answer (httpx's own timeouts count each read alone: a body trickling in never ends).
         self.timeout = timeout
+        #: How long a captcha is taken to live: one older than this when its answer would be
+        #: sent is not sent, and the person gets a new image. Lowered when the service calls
+        #: younger captchas expired.
+        self.captcha_lifetime = captcha_lifetime
+        self._lifetime_floor = min(MIN_CAPTCHA_LIFETIME, captcha_lifetime)
+        self._expiries = 0
         self.record_dir = record_dir
         self.captcha_tries = captcha_tries
         self._transport = transport
@@ -491,7 +543,7 @@ class MemSource(LookupSource):
         self._gate: RequestGate | None = None
         # Lookups take turns at a one-at-a-time solver, the next image fetched ahead.
         self.captchas: CaptchaTurns[Exchange | Failed] = CaptchaTurns(
-            solver, lambda: self._get("captcha", api.CAPTCHA_PATH, None, None),
+            solver, self._fetch_captcha,
             usable=lambda got: isinstance(got, Exchange)
             and not isinstance(interpret_captcha(got), Failed),
         )
@@ -555,19 +607,42 @@ class MemSource(LookupSource):
             await client.aclose()
         await self.solver.aclose()
 
+    async def _fetch_captcha(self) -> Exchange | Failed:
+        got = await self._get("captcha", api.CAPTCHA_PATH, None, None)
+        assert not isinstance(got, _Stale)
+        return got
+
     async def _get(
-        self, step: str, path: str, params: Mapping[str, str] | None, query: Query | None
-    ) -> Exchange | Failed:
+        self, step: str, path: str, params: Mapping[str, str] | None, query: Query | None,
+        *, fresh_until: float | None = None,
+    ) -> Exchange | Failed | _Stale:
+        """One request, within ``timeout`` in all; ``_Stale`` instead of sending a captcha
+        answer after ``fresh_until`` (a permit may be a long wait while the run is slowed)."""
         # The client first: building it takes a while, and a permit is for sending at once.
         client = self._http()
+        loop = asyncio.get_running_loop()
+        response: httpx.Response | None = None
+        sent_at = loop.time()
         try:
             async with self._gate.request() if self._gate else contextlib.nullcontext():
-                response = await client.get(path, params=params)
-                body = response.text
-        except httpx.TimeoutException as exc:
+                sent_at = loop.time()
+                if fresh_until is not None and sent_at > fresh_until:
+                    return _Stale(sent_at - fresh_until)
+                async with asyncio.timeout_at(sent_at + self.timeout):
+                    response = await client.send(
+                        client.build_request("GET", path, params=params), stream=True
+                    )
+            # The answer has begun: the rate window counts from here, and a body trickling in
+            # holds no permit while it is read, to the same deadline.
+            async with asyncio.timeout_at(sent_at + self.timeout):
+                content = await response.aread()
+        except GateClosed as exc:
+            return Failed(FailureKind.LOOKUP_FAILED, str(exc))
+        except (TimeoutError, httpx.TimeoutException) as exc:
             return Failed(
                 FailureKind.LOOKUP_FAILED,
-                f"national lookup timed out ({step}, {type(exc).__name__})",
+                f"national lookup timed out ({step}: no whole answer within {self.timeout:g} s,"
+                f" {type(exc).__name__})",
                 transient=True,
             )
         except httpx.HTTPError as exc:
@@ -579,24 +654,32 @@ class MemSource(LookupSource):
                 f"cannot reach the national lookup ({step}): {type(exc).__name__}",
                 transient=True,
             )
+        finally:
+            if response is not None:
+                await response.aclose()
+        headers = response.headers
         exchange = Exchange(
             step=step,
             status=response.status_code,
-            body=body,
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            body=decode_body(content, headers.get("Content-Type")),
+            retry_after=parse_retry_after(headers.get("Retry-After")),
+            location=headers.get("Location"),
+            sent_at=sent_at,
         )
         self._tell_gate(exchange)
         return exchange
 
     def _tell_gate(self, exchange: Exchange) -> None:
-        """Refusals (a web firewall's 403, 429 or challenge page) slow every lookup down;
-        proper answers let the pace recover."""
+        """Refusals (``mem_refusal``: a web firewall's 403, 429, redirect or challenge page,
+        the service's own limiter) slow every lookup down; proper answers let the pace
+        recover. A firewall's cookie set with a refusal is kept by the client's cookie jar
+        and sent with every later request."""
         if self._gate is None:
             return
-        status = exchange.status
-        if status in (403, 429) or (status == 200 and exchange.body.lstrip()[:1] == "<"):
-            self._gate.refused(exchange.retry_after)
-        elif status == 200:
+        refusal = refusal_of(exchange)
+        if refusal is not None:
+            self._gate.refused(refusal.retry_after)
+        elif exchange.status == 200:
             self._gate.answered()
 
     async def lookup(self, query: Query) -> Outcome:
@@ -704,6 +787,7 @@ class MemSource(LookupSource):
         last_problem = "no try made"
         last_raw: str | None = None
         holding = False
+        loop = asyncio.get_running_loop()
         for attempt in range(1, self.captcha_tries + 1):
             if not holding:
                 await turn.enter_async_context(self.captchas.turn())
@@ -728,6 +812,13 @@ class MemSource(LookupSource):
                 except CaptchaError as exc:
                     last_problem = str(exc)
                     continue
+            # A captcha's age counts when its answer is sent, not when it was shown: one
+            # fetched ahead and then answered slowly is replaced, in this turn, not sent.
+            fresh_until = self._fresh_until(got) if captcha.image is not None else None
+            if fresh_until is not None and loop.time() > fresh_until:
+                last_problem = self._stale(loop.time() - fresh_until)
+                self._keeps_expiring()
+                continue
             await turn.aclose()
             holding = False
             params = {
@@ -737,15 +828,21 @@ class MemSource(LookupSource):
                 api.PARAM_UUID: captcha.uuid,
                 **api.QUERY_FIXED_PARAMS,
             }
-            got = await self._get("query", api.QUERY_PATH, params, query)
-            if isinstance(got, Failed):
-                return got
-            exchanges.append(got)
-            result = interpret_query(got, query)
+            sent = await self._get("query", api.QUERY_PATH, params, query,
+                                   fresh_until=fresh_until)
+            if isinstance(sent, _Stale):  # the wait for a permit outlived it: a new image
+                last_problem = self._stale(sent.age)
+                continue
+            if isinstance(sent, Failed):
+                return sent
+            exchanges.append(sent)
+            result = interpret_query(sent, query)
             if isinstance(result, WrongCaptcha):
                 last_problem = f"captcha not accepted: {result.message}"
-                last_raw = _clip(got.body)
-                if captcha.image is not None:
+                last_raw = _clip(sent.body)
+                if captcha.image is not None and result.expired:
+                    self._expired_at_service(got, sent)
+                elif captcha.image is not None:
                     self.solver.rejected()
                 log.debug("captcha %d for %s not accepted", attempt, mask_id(query.id_number))
                 continue
@@ -755,6 +852,44 @@ class MemSource(LookupSource):
             f"captcha not accepted after {self.captcha_tries} tries ({last_problem})",
             raw=last_raw,
         )
+
+
+    def _fresh_until(self, captcha: Exchange) -> float | None:
+        """Until when the answer to ``captcha`` may be sent: its lifetime, less the time the
+        query needs to get there."""
+        if captcha.sent_at is None:
+            return None
+        lifetime = self.captcha_lifetime
+        return captcha.sent_at + lifetime - min(SEND_MARGIN, lifetime / 10)
+
+    def _stale(self, late: float) -> str:
+        """A captcha too old to send: the person is told it was no typing error."""
+        self.solver.expired()
+        log.debug("a captcha answered %.1f s too late to send; a new one is fetched", late)
+        return (f"the captcha expired before its answer could be sent (it lives about "
+                f"{self.captcha_lifetime:g} s)")
+
+    def _expired_at_service(self, captcha: Exchange, sent: Exchange) -> None:
+        """The service called a captcha expired that was taken to be young enough: it lives
+        less long than assumed (never taken below ``MIN_CAPTCHA_LIFETIME``). Not the person's
+        fault."""
+        self.solver.expired()
+        if captcha.sent_at is not None and sent.sent_at is not None:
+            age = max(sent.sent_at - captcha.sent_at, self._lifetime_floor)
+            if age < self.captcha_lifetime:
+                self.captcha_lifetime = age
+                self.captchas.max_age = min(self.captchas.max_age, 0.75 * age)
+        self._keeps_expiring()
+
+    def _keeps_expiring(self) -> None:
+        """Once captchas keep expiring between being fetched and answered, none is fetched
+        ahead any more: each is fetched when the person is ready for it, as young as the
+        answering allows."""
+        self._expiries += 1
+        if self._expiries >= EXPIRIES_BEFORE_FETCHING_LATE and self.captchas.ahead:
+            self.captchas.fetch_late()
+            log.info("验证码多次在作答后过期，此后每张验证码在显示时才获取"
+                     "（captchas keep expiring: none is fetched ahead any more）")
 
 
 def _check_url(base: str) -> None:

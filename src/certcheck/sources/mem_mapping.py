@@ -246,3 +246,26 @@ NAME_DOTS: tuple[str, ...] = ("\u00b7", "\u2022", "\u30fb")
 NAME_DOT_CHARS = "\u00b7\u2022\u30fb\uff65\u2027\u22c5\u2219\u0387.．"
 #: Extra queries per person, each with a new captcha.
 MAX_NAME_VARIANTS = 2
+
+# --- refusals: a web firewall or the service's own limiter ----------------------------------
+
+#: HTTP statuses with which a web firewall (or the service) refuses a request instead of
+#: answering it: 403 and 429, 405 (some cloud firewalls), 412 (a JavaScript challenge of
+#: anti-bot products), 468 (a firewall's own code). Each is retried with backoff, slows the
+#: whole run and is never read as an answer.
+REFUSAL_STATUSES: frozenset[int] = frozenset({403, 405, 412, 429, 468})
+#: The API never redirects: a redirect sends the client to a firewall's challenge page.
+REFUSAL_REDIRECTS: frozenset[int] = frozenset({301, 302, 303, 307, 308})
+#: A refusal when it says when to come back (``Retry-After``); without it, a fault as other
+#: 5xx are.
+REFUSAL_STATUSES_WITH_RETRY_AFTER: frozenset[int] = frozenset({503})
+#: A JSON answer whose ``code`` is one of these is a refusal, whatever its ``msg``.
+REFUSAL_CODES: frozenset[int] = frozenset({429})
+#: A JSON answer whose ``msg`` contains one of these is the service's own rate limiter
+#: (RuoYi's ``@RateLimiter`` says 访问过于频繁，请稍候再试 with code 500), on either endpoint,
+#: whatever its ``code``: never an answer about a person.
+REFUSAL_MARKERS: tuple[str, ...] = ("频繁", "限流", "次数过多", "请求过多", "访问过多")
+#: A captcha the service rejects with one of these had expired (or was unknown to it): the
+#: person typed nothing wrong (RuoYi says 验证码已失效 for an expired one, 验证码错误 for a
+#: wrong answer).
+CAPTCHA_EXPIRED_MARKERS: tuple[str, ...] = ("失效", "过期")

@@ -25,7 +25,7 @@ class MemOptions(SourceOptions):
     #: Who answers the captchas. None: nobody, so every lookup fails as ``captcha_failed``
     #: at once instead of waiting for an answer that cannot come.
     solver: CaptchaSolver | None = None
-    #: Seconds to wait for one answer of the service.
+    #: Seconds one request to the service may take in all, to the last byte of its answer.
     timeout: float = 20.0
     #: Where every final exchange is written for audit and ``replay:DIR``; None: nowhere.
     record_dir: Path | None = None

@@ -79,6 +79,7 @@ def _replayed(document: Any, query: Query) -> Outcome:
             body=str(e["body"]),
             retry_after=e.get("retry_after"),
             name=str(e["asked_name"]) if e.get("asked_name") is not None else None,
+            location=str(e["location"]) if e.get("location") is not None else None,
         )
         for e in document["exchanges"]
     ]
