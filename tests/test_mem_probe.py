@@ -16,6 +16,8 @@ from factories import make_id
 from mem_server import MemServer, api_record
 
 ID = make_id()
+#: The probed verdicts are judged for this day, not today: the records' dates are fixed.
+AS_OF = "2026-11-29"
 
 
 def solver(tmp_path: Path) -> str:
@@ -27,7 +29,8 @@ def solver(tmp_path: Path) -> str:
 def probe(tmp_path: Path, url: str, *extra: str, name: str = "张三",
           id_number: str = ID) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "certcheck", "probe", "--id", id_number, "--name", name,
-           "--mem-url", url, "--captcha", solver(tmp_path), "--timeout", "3", *extra]
+           "--mem-url", url, "--captcha", solver(tmp_path), "--timeout", "3",
+           "--as-of", AS_OF, *extra]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=tmp_path,
                           stdin=subprocess.DEVNULL)
 
@@ -138,3 +141,100 @@ def test_probe_is_listed_in_the_help() -> None:
     done = subprocess.run([sys.executable, "-m", "certcheck", "--help"], capture_output=True,
                           text=True, timeout=60)
     assert "probe" in done.stdout
+
+
+# --- what would change a verdict (issue 18) ---------------------------------------------------
+
+
+def concerns(out: str) -> list[str]:
+    """The lines under 需要注意, as printed."""
+    if "需要注意（concerns）:" not in out:
+        return []
+    block = out.split("需要注意（concerns）:", 1)[1].split("\n\n", 1)[0]
+    return [line.strip() for line in block.splitlines() if line.strip().startswith(("!", "-"))]
+
+
+def test_a_clean_answer_says_what_verify_concludes_and_nothing_to_worry_about(
+    tmp_path: Path,
+) -> None:
+    with MemServer({ID: [api_record("张三", ID)]}) as server:
+        done = probe(tmp_path, server.url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "核对结论（what verify would conclude, as of 2026-11-29）:" in done.stdout
+    assert "  低压电工作业: 有效（valid） / ok" in done.stdout
+    assert "回答中没有会改变结论的内容（nothing in the answer changes a verdict）" in done.stdout
+
+
+def test_a_cancelled_certificate_sent_as_a_code_alone_is_named_and_exits_3(
+    tmp_path: Path,
+) -> None:
+    with MemServer({ID: [api_record("张三", ID)]}, status="code") as server:
+        done = probe(tmp_path, server.url)
+    assert done.returncode == 3, done.stdout + done.stderr
+    out = done.stdout
+    assert "低压电工作业: 未核验（unverified） / record_incomplete" in out
+    assert any(line.startswith("! 记录 1：证书状态 certStatus=“0”") and "无法识别" in line
+               for line in concerns(out)), concerns(out)
+
+
+def test_a_code_beside_its_name_decides_and_changes_nothing(tmp_path: Path) -> None:
+    with MemServer({ID: [api_record("张三", ID)]}, status="code_name") as server:
+        done = probe(tmp_path, server.url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "低压电工作业: 有效（valid） / ok" in done.stdout
+
+
+def test_masked_name_and_number_are_reported_but_a_genuine_holder_stays_valid(
+    tmp_path: Path,
+) -> None:
+    with MemServer({ID: [api_record("张三", ID)]}, mask=("name", "cert", "id")) as server:
+        done = probe(tmp_path, server.url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = concerns(done.stdout)
+    assert "- 记录 1：姓名“张*”经遮盖（脱敏, masked）；verify 只比较显示出的字，被遮住的字核对不了" \
+        in lines
+    assert any(line.startswith("- 记录 1：证号“T500381*") for line in lines), lines
+    assert any(line.startswith("- 记录 1：证件号码“500381…") for line in lines), lines
+    assert "低压电工作业: 有效（valid） / ok" in done.stdout
+    assert ID not in done.stdout + done.stderr
+
+
+def test_an_undecodable_name_is_named_and_exits_3(tmp_path: Path) -> None:
+    with MemServer({ID: [api_record("李?", ID)]}) as server:
+        done = probe(tmp_path, server.url, name="李䶮")
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert any(line.startswith("! 记录 1：name“李?”含 ? 或 �") for line in concerns(done.stdout))
+    assert "低压电工作业: 未核验（unverified）" in done.stdout
+
+
+def test_a_page_cut_short_is_named_and_exits_3(tmp_path: Path) -> None:
+    records = [api_record("张三", ID, valid_until=date(2020 + n % 5, 5, 1)) for n in range(12)]
+    with MemServer({ID: records}, envelope="table", paging="ignore") as server:
+        done = probe(tmp_path, server.url)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "! 回答不完整（a page cut short）：total 为 12，却只带了 10 条记录；缺的记录可能改变结论，" \
+        "verify 会记为未核验" in concerns(done.stdout)
+
+
+def test_an_unknown_key_that_may_hold_a_status_exits_3_and_a_harmless_one_does_not(
+    tmp_path: Path,
+) -> None:
+    deciding = api_record("张三", ID) | {"validFlag": "0", "createBy": "admin", "photoUrl": "/p"}
+    with MemServer({ID: [deciding]}) as server:
+        done = probe(tmp_path, server.url)
+    lines = concerns(done.stdout)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert any(line.startswith("! 记录 1：未知字段 validFlag=“0” 可能是证书状态或日期") for line in lines)
+    assert "- 记录 1：未知字段 photoUrl=“/p”（an unknown key）" in lines
+    assert not any("createBy" in line for line in lines)  # every RuoYi entity has it
+
+
+def test_a_firewall_challenge_is_named_in_the_exchange_and_the_concerns(tmp_path: Path) -> None:
+    with MemServer({ID: [api_record("张三", ID)]}, cookie_wall=True) as server:
+        done = probe(tmp_path, server.url)
+    out = done.stdout
+    # The firewall let the lookup through once its cookie was sent: the verdict stands.
+    assert done.returncode == 0, out + done.stderr
+    assert "← 拒绝（refused by a firewall or limiter）" in out
+    assert any(line.startswith("- 第 1 个回答是防火墙或限流的拒绝页面") for line in concerns(out))
+    assert "低压电工作业: 有效（valid） / ok" in out

@@ -16,7 +16,7 @@ import socket
 import ssl
 import sys
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +24,25 @@ import click
 import httpx
 
 from certcheck import jsontext
-from certcheck.cli.app import FiniteFloatRange, UserError, _guarded, cli
+from certcheck.cli.app import FiniteFloatRange, UserError, _guarded, cli, parse_as_of
 from certcheck.cli.exit_codes import ExitCode
+from certcheck.cli.probe_review import Concern, review, verdict_line
 from certcheck.ids import is_valid_id, mask_id, normalize_id
-from certcheck.models import Failed, FailureKind, Found, NotFound, Outcome, Query
+from certcheck.models import (
+    Answer,
+    Failed,
+    FailureKind,
+    Finding,
+    Found,
+    NotFound,
+    Outcome,
+    Query,
+)
 from certcheck.names import normalize_name
 from certcheck.sources import mem_mapping as api
 from certcheck.sources.mem import Exchange, MemSource, read_query, recording_path, scrub
 from certcheck.sources.mem_answer import AnswerReading, RecordReading
+from certcheck.sources.mem_refusal import refusal_of
 
 #: Characters of one body shown; the recording holds all of it.
 SHOWN_BODY = 4000
@@ -49,18 +60,26 @@ SHOWN_BODY = 4000
 @click.option("--record", "record_dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("certcheck-probe"), show_default=True,
               help="Where the recording goes (read it back with --source replay:DIR).")
+@click.option("--item", help="The operation item to judge (操作项目; default: each item the "
+                             "answer holds).")
+@click.option("--as-of", help="Date the verdict is judged for, YYYY-MM-DD (default: today).")
 def probe(
-    id_text: str, name: str, mem_url: str, captcha: str | None, timeout: float, record_dir: Path
+    id_text: str, name: str, mem_url: str, captcha: str | None, timeout: float, record_dir: Path,
+    item: str | None, as_of: str | None,
 ) -> None:
     """One live lookup, shown in full, to check the API mapping (接口核对).
 
     Prints the exchange with ID numbers masked, which API key filled which field, the keys
-    certcheck does not know and the expected fields that stayed empty. Exit 0 when the answer
-    was understood, 3 when not, 4 when the service cannot be reached securely.
+    certcheck does not know, the expected fields that stayed empty, and what verify would
+    conclude, with everything in the answer that would change that (a firewall's refusal, a
+    status code, masked or undecodable values, a page cut short). Exit 0 when the answer was
+    understood and nothing in it changes a verdict, 3 when something does, 4 when the service
+    cannot be reached securely.
     """
+    as_of_date = parse_as_of(as_of)
     with _guarded():
         id_number = normalize_id(id_text)
-        if not is_valid_id(id_number, date.today()):
+        if not is_valid_id(id_number, as_of_date):
             raise UserError(
                 f"--id {mask_id(id_number)} 不是有效的身份证号（not a valid ID number）",
                 ExitCode.USAGE,
@@ -68,13 +87,16 @@ def probe(
         query = Query(id_number, normalize_name(name))
         if not query.name:
             raise UserError("--name 是空的（empty）", ExitCode.USAGE)
-        outcome = _probe(query, mem_url, captcha, timeout, record_dir)
-    sys.exit(ExitCode.COMPLIANT if isinstance(outcome, Found | NotFound) else ExitCode.INCOMPLETE)
+        outcome, concerns = _probe(query, mem_url, captcha, timeout, record_dir, item, as_of_date)
+    understood = isinstance(outcome, Found | NotFound)
+    changes = any(c.changes_verdict for c in concerns)
+    sys.exit(ExitCode.COMPLIANT if understood and not changes else ExitCode.INCOMPLETE)
 
 
 def _probe(
-    query: Query, mem_url: str, captcha: str | None, timeout: float, record_dir: Path
-) -> Outcome:
+    query: Query, mem_url: str, captcha: str | None, timeout: float, record_dir: Path,
+    item: str | None, as_of: date,
+) -> tuple[Outcome, list[Concern]]:
     from certcheck.cli.source_options import open_chosen_source
 
     source = open_chosen_source("mem", mem_url=mem_url, captcha=captcha, timeout=timeout,
@@ -84,7 +106,7 @@ def _probe(
 
     async def main() -> tuple[Outcome, list[Exchange]]:
         try:
-            return await source.lookup_exchanges(query)
+            return await _ask(source, query)
         finally:
             await source.aclose()
 
@@ -94,18 +116,79 @@ def _probe(
     for number, exchange in enumerate(exchanges, start=1):
         _print_exchange(number, exchange, query)
     last = next((e for e in reversed(exchanges) if e.step == "query"), None)
-    if last is not None:
-        reading = read_query(last, query)
-        if isinstance(reading, AnswerReading):
-            _print_reading(reading)
+    reading = read_query(last, query) if last is not None else None
+    if isinstance(reading, AnswerReading):
+        _print_reading(reading)
     if isinstance(outcome, Failed) and outcome.kind is FailureKind.LOOKUP_FAILED \
             and outcome.raw is None:
         _raise_tls_problem(source.base_url, timeout)
     _print_outcome(outcome)
+    findings = _verdicts(query, outcome, item, as_of, source)
+    concerns = review(exchanges, reading, findings)
+    _print_review(findings, concerns, as_of)
     path = recording_path(record_dir, query)
     if path.exists():
         click.echo(f"\nRecorded to {path}; read it back with --source replay:{record_dir}")
-    return outcome
+    return outcome, concerns
+
+
+def _verdicts(
+    query: Query, outcome: Outcome, item: str | None, as_of: date, source: MemSource
+) -> list[Finding]:
+    """What verify would conclude for the person: for ``item``, or for each item the answer's
+    current records hold (as if the roster declared what the page shows)."""
+    from certcheck.cli.lookup import make_worker
+    from certcheck.rules import decide
+
+    if item is not None:
+        items: list[str | None] = [item]
+    elif isinstance(outcome, Found):
+        items = list(dict.fromkeys(r.item for r in outcome.records if not r.history and r.item))
+    else:
+        items = []
+    answer = Answer(outcome, source.name, datetime.now(UTC))
+    return [
+        decide(make_worker(query.id_number, query.name, each, None, as_of), answer, as_of,
+               traits=source.traits)
+        for each in items or [None]
+    ]
+
+
+def _print_review(findings: list[Finding], concerns: list[Concern], as_of: date) -> None:
+    click.echo(f"\n核对结论（what verify would conclude, as of {as_of}）:")
+    for finding in findings:
+        click.echo(f"  {verdict_line(finding)}")
+    if not concerns:
+        click.echo("  回答中没有会改变结论的内容（nothing in the answer changes a verdict）")
+        return
+    click.echo("\n需要注意（concerns）:")
+    for concern in concerns:
+        mark = "!" if concern.changes_verdict else "-"
+        click.echo(f"  {mark} {concern.text}")
+    if any(c.changes_verdict for c in concerns):
+        click.echo("  （标 ! 的会改变 verify 的结论，probe 以 3 退出; "
+                   "items marked ! change a verdict: exit 3）")
+
+
+#: Further tries after a firewall's refusal, as verify would make them: a challenge often sets a
+#: cookie that lets the next request through.
+RETRIES_AFTER_REFUSAL = 2
+#: The longest wait before such a try, whatever ``Retry-After`` asks.
+LONGEST_RETRY_WAIT = 5.0
+
+
+async def _ask(source: MemSource, query: Query) -> tuple[Outcome, list[Exchange]]:
+    """The lookup, tried again (at most twice) when a refusal stopped it, so the report shows
+    both the refusal and the answer behind it."""
+    outcome, exchanges = await source.lookup_exchanges(query)
+    for _ in range(RETRIES_AFTER_REFUSAL):
+        refusals = [e for e in exchanges if refusal_of(e) is not None]
+        if not (isinstance(outcome, Failed) and outcome.transient and refusals):
+            break
+        await asyncio.sleep(min(refusals[-1].retry_after or 1.0, LONGEST_RETRY_WAIT))
+        outcome, more = await source.lookup_exchanges(query)
+        exchanges += more
+    return outcome, exchanges
 
 
 # --- the exchange ---------------------------------------------------------------------------
@@ -120,8 +203,10 @@ def _print_exchange(number: int, exchange: Exchange, query: Query) -> None:
                   api.PARAM_UUID: "<uuid>", **api.QUERY_FIXED_PARAMS}
         request = f"GET {api.QUERY_PATH}?" + "&".join(f"{k}={v}" for k, v in params.items())
     click.echo(f"{number}. {request}")
+    refused = "  ← 拒绝（refused by a firewall or limiter）" if refusal_of(exchange) else ""
     click.echo(f"   → HTTP {exchange.status}"
-               + (f", Retry-After {exchange.retry_after:g} s" if exchange.retry_after else ""))
+               + (f", Retry-After {exchange.retry_after:g} s" if exchange.retry_after else "")
+               + refused)
     body = exchange.to_json()["body"]
     try:
         shown = json.dumps(jsontext.loads(body), ensure_ascii=False, indent=2)
