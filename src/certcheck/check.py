@@ -160,9 +160,24 @@ def cached_answer(store: AnswerStore, identity: str, query: Query) -> Answer | N
 # ---- faults of a source ---------------------------------------------------------------
 
 
-def _raised_failure(exc: Exception, query: Query) -> Failed:
+def source_fault(exc: BaseException) -> bool:
+    """Whether ``exc``, raised by a source's lookup, is the source's fault (that worker is
+    unverified, the run goes on) rather than the run being stopped.
+
+    ``SystemExit`` and any other ``BaseException`` a plugin raises are faults: let through,
+    a plugin's ``SystemExit(0)`` would end the run with exit 0, "compliant", and no register.
+    Ctrl-C (``KeyboardInterrupt``) stops the run, since in a lookup it cannot be told from the
+    person's own; ``GeneratorExit`` is Python closing the coroutine. (A real cancellation is
+    the engine's to tell, in ``engine``.)
+    """
+    return not isinstance(exc, KeyboardInterrupt | GeneratorExit)
+
+
+def _raised_failure(exc: BaseException, query: Query) -> Failed:
     """The failure a source's exception gives: its type and message, with IDs masked."""
-    detail = scrub_ids(f"{type(exc).__name__}: {exc}", query)
+    from certcheck.sources.plugins import quoted
+
+    detail = scrub_ids(quoted(exc, None), query)
     return Failed(FailureKind.LOOKUP_FAILED, f"source error: {detail}")
 
 
@@ -174,7 +189,7 @@ class FaultLog:
         self._source = source
         self._said: set[str] = set()
 
-    def raised(self, exc: Exception, query: Query) -> Failed:
+    def raised(self, exc: BaseException, query: Query) -> Failed:
         """The failure ``exc`` gives, said the first time its type is raised."""
         failed = _raised_failure(exc, query)
         self._say(type(exc).__name__, query, failed)
@@ -274,7 +289,9 @@ def _lookup_immediately(
 def _ask_now(source: ImmediateSource, query: Query, faults: FaultLog) -> Outcome:
     try:
         reply = source.lookup_now(query)
-    except Exception as exc:  # a faulty plugin must not take the run down
+    except BaseException as exc:  # a faulty plugin must not take the run down, nor end it
+        if not source_fault(exc):
+            raise
         return faults.raised(exc, query)
     outcome, faulty = vetted(reply)
     if faulty:

@@ -38,6 +38,7 @@ from certcheck.check import (
     cached_answer,
     keep_answer,
     mask_full_ids,
+    source_fault,
 )
 from certcheck.ids import mask_id
 from certcheck.models import Answer, Failed, FailureKind, Outcome, Query
@@ -47,6 +48,15 @@ from certcheck.vetting import type_words, vetted
 __all__ = ["LookupEngine", "RateLimiter", "lookup_all"]
 
 log = logging.getLogger(__name__)
+
+
+def _cancelled(exc: BaseException) -> bool:
+    """Whether ``exc`` is this lookup really being cancelled (the run ends, a deadline passed),
+    not a ``CancelledError`` a source raised of its own accord, which is its fault."""
+    if not isinstance(exc, asyncio.CancelledError):
+        return False
+    task = asyncio.current_task()
+    return task is None or task.cancelling() > 0
 
 
 class _Permit:
@@ -460,7 +470,9 @@ class LookupEngine:
                 return self._not_asked()
             try:
                 outcome, faulty = await self._ask(query)
-            except Exception as exc:  # a faulty source must not take the run down
+            except BaseException as exc:  # a faulty source must not take the run down
+                if not source_fault(exc) or _cancelled(exc):
+                    raise
                 outcome, faulty = self._faults.raised(exc, query), True
         if faulty:
             assert isinstance(outcome, Failed)

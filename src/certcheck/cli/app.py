@@ -82,12 +82,23 @@ def _guarded(interrupted: str = INTERRUPTED) -> Iterator[None]:
         _fail(f"{where}{os_error_zh(exc)}", ExitCode.BAD_INPUT)
     except click.exceptions.Exit:
         raise
-    except Exception as exc:
+    except SystemExit as exc:
+        # The CLI ends the process only outside this block (and in the handlers above), so
+        # this one comes from other code, a plugin's: let through, SystemExit(0) would read
+        # as "compliant" with nothing checked.
+        _fail(f"运行中的代码（插件？）要求退出，已停止；没有得出结论"
+              f"（unexpected SystemExit({plain(repr(exc.code))[:80]}) during the command）",
+              ExitCode.BAD_INPUT)
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
         if os.environ.get("CERTCHECK_DEBUG"):
             raise
+        from certcheck.sources.plugins import quoted
+
         _fail(
             f"意外错误，请报告此问题；设置 CERTCHECK_DEBUG=1 可看到详细信息"
-            f"（unexpected error: {type(exc).__name__}: {exc}）",
+            f"（unexpected error: {quoted(exc, None)}）",
             ExitCode.BAD_INPUT,
         )
 

@@ -30,7 +30,7 @@ from certcheck.sources.captcha import (
     NoSolver,
     NoSolverError,
 )
-from certcheck.sources.plugins import load_plugin
+from certcheck.sources.plugins import construct, load_plugin
 
 log = logging.getLogger(__name__)
 
@@ -427,9 +427,12 @@ def load_solver(
             "terminal, or give --captcha command:PROGRAM"
         )
     name, sep, arg = spec.strip().partition(":")
-    loaded = cast(
-        "type[CaptchaSolver]", load_plugin(GROUP, name, CaptchaSolver, "captcha solver")
-    )
+    entry, found = load_plugin(GROUP, name, CaptchaSolver)
+    loaded = cast("type[CaptchaSolver]", found)
+    given = arg if sep else None
     if issubclass(loaded, PromptSolver):
-        return loaded.from_spec(arg if sep else None, interactive=interactive, terminal=terminal)
-    return loaded.from_spec(arg if sep else None, interactive=interactive)
+        prompting = loaded
+        return construct(entry, lambda: prompting.from_spec(
+            given, interactive=interactive, terminal=terminal), CaptchaSolver)
+    return construct(entry, lambda: loaded.from_spec(given, interactive=interactive),
+                     CaptchaSolver)

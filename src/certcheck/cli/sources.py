@@ -1,19 +1,70 @@
-"""``certcheck sources``: what lookup sources and captcha solvers are installed."""
+"""``certcheck sources``: what lookup sources and captcha solvers are installed.
+
+Every plugin is checked in a bounded child process (``sources.plugin_check``), so that the
+listing survives any broken one and says, in its row, what is wrong with it. Everything a
+plugin names (its entry point's name, its module, its description, its error) is shown as
+text: rich markup or control characters in it are printed, not obeyed.
+"""
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
-
 from rich.table import Table
+from rich.text import Text
 
 from certcheck.cli.app import cli
 from certcheck.cli.report import print_table
-from certcheck.cli.screen import cell
 from certcheck.cli.screen import console as make_console
-from certcheck.sources.interface import LookupSource
-from certcheck.sources.plugins import GROUP
+from certcheck.cli.screen import plain
+from certcheck.sources.plugin_check import Checked, check_all
+from certcheck.sources.plugins import (
+    GROUP,
+    SOLVER_GROUP,
+    Entry,
+    Installed,
+    clash_words,
+    installed,
+)
 
-SOLVER_GROUP = "certcheck.captcha_solvers"
+
+def _text(value: object, style: str = "") -> Text:
+    return Text(plain(value), style=style)
+
+
+def _from(entry: Entry) -> Text:
+    return _text(f"{entry.dist}（{entry.value}）")
+
+
+def _rows(found: Installed) -> list[tuple[Text, Text, Text, Text]]:
+    """One row per entry: usable ones with their rate and description, and one line for each
+    broken, refused or clashing plugin saying what is wrong."""
+    rows: list[tuple[Entry, tuple[Text, Text, Text, Text]]] = []
+    for checked in check_all(list(found.chosen.values())):
+        rows.append((checked.entry, _row(checked)))
+    for entry in found.refused:
+        rows.append((entry, (_text(entry.name), _from(entry), Text(""), _text(
+            f"已拒绝：不能替换内置的 {entry.name}，使用的是内置的（refused: a built-in's name）",
+            "red"))))
+    for name, entries in found.clashes.items():
+        for entry in entries:
+            rows.append((entry, (_text(name), _from(entry), Text(""), _text(
+                f"不能使用：{clash_words(name, entries)}", "red"))))
+    rows.sort(key=lambda row: (row[0].name, not row[0].builtin, row[0].dist))
+    unreadable = [(Text("?"), _text(dist), Text(""), _text(
+        f"插件清单无法读取（entry_points.txt unreadable: {why}）", "red"))
+        for dist, why in found.unreadable]
+    return [row for _, row in rows] + unreadable
+
+
+def _row(checked: Checked) -> tuple[Text, Text, Text, Text]:
+    entry = checked.entry
+    if checked.problem is not None:
+        return (_text(entry.name), _from(entry), Text(""),
+                _text(f"不能使用：{checked.problem}", "red"))
+    origin = _text("内置 built-in") if entry.builtin else _from(entry)
+    if entry.group != GROUP:
+        return _text(entry.name), origin, Text(""), _text(checked.description)
+    rate = "不限 unlimited" if checked.rate is None else f"{checked.rate:g}/s"
+    return _text(entry.name), origin, Text(rate), _text(checked.description)
 
 
 @cli.command("sources")
@@ -23,22 +74,12 @@ def list_sources() -> None:
     table = Table()
     for column in ("名称 name", "来自 from", "默认速率 default rate", "说明 description"):
         table.add_column(column)
-    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
-        origin = ep.dist.name if ep.dist is not None else ep.value.split(":")[0]
-        try:
-            loaded = ep.load()
-        except Exception as exc:  # a broken plugin is listed, not fatal
-            table.add_row(ep.name, origin, "", f"[red]无法加载（failed to load: {cell(exc)}）[/]")
-            continue
-        if isinstance(loaded, type) and issubclass(loaded, LookupSource):
-            rate = "不限 unlimited" if loaded.default_rate is None else f"{loaded.default_rate:g}/s"
-            table.add_row(ep.name, origin, rate, cell(loaded.description))
-        else:
-            table.add_row(ep.name, origin, "", "[red]不是数据源（not a LookupSource）[/]")
+    for row in _rows(installed(GROUP)):
+        table.add_row(*row)
     print_table(console, "数据源 lookup sources (--source)", table)
     solvers = Table()
-    solvers.add_column("名称 name")
-    solvers.add_column("来自 from")
-    for ep in sorted(entry_points(group=SOLVER_GROUP), key=lambda e: e.name):
-        solvers.add_row(ep.name, ep.dist.name if ep.dist is not None else ep.value)
+    for column in ("名称 name", "来自 from", "说明 description"):
+        solvers.add_column(column)
+    for name, origin, _, said in _rows(installed(SOLVER_GROUP)):
+        solvers.add_row(name, origin, said)
     print_table(console, "验证码识别方式 captcha solvers (--captcha)", solvers)
