@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -30,6 +31,9 @@ from certcheck.cli.screen import plain
 from certcheck.models import DEFAULT_WARN_DAYS
 from certcheck.register.model import Kind
 from certcheck.sources.interface import LookupSource
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _outputs(roster: Path, outputs: tuple[str, ...]) -> list[str]:
@@ -151,6 +155,19 @@ def _open_cache(args: VerifyArgs, source: LookupSource) -> AnswerCache | None:
     )
 
 
+def _say_cache_problems(errors: Console, cache: AnswerCache) -> None:
+    """What of the cache was not used, so that a rerun asking people again is explained."""
+    where = plain(cache.path)
+    if cache.foreign_version is not None:
+        errors.print(f"缓存 {where} 由另一版本的 certcheck 写入（格式 {cache.foreign_version}），"
+                     "本次既未读取也未写入；请换一个 --cache-dir"
+                     "（a cache of another certcheck version）", highlight=False, markup=False)
+    if cache.ignored:
+        errors.print(f"缓存 {where} 中有 {cache.ignored} 条记录与 certcheck 写入的不符，"
+                     "未采用，已重新查询（cache entries not as written were asked again）",
+                     highlight=False, markup=False)
+
+
 def _verify(args: VerifyArgs) -> int:
     from certcheck.cli.progress import RichProgress
     from certcheck.cli.source_options import open_chosen_source
@@ -200,6 +217,8 @@ def _verify(args: VerifyArgs) -> int:
     if cache is not None and cache.hits:
         errors.print(f"{cache.hits} 个查询结果来自缓存（{plain(cache.path.parent)}）；"
                      "--refresh 重新查询，--no-cache 不用缓存", highlight=False, markup=False)
+    if cache is not None:
+        _say_cache_problems(errors, cache)
     if register.meta.enterprise is None:
         errors.print("[yellow]提示：[/]未给出单位名称（--enterprise），花名册标题中也没有找到；"
                      "登记表的单位名称留空", highlight=False)
