@@ -149,3 +149,27 @@ def test_a_tampered_answer_is_not_taken_right_before_asking_either(tmp_path: Pat
         db.execute("UPDATE answers SET kind = 'none'")
     assert cache.take_turn("mem", Q) is Turn.ASK
     assert cache.ignored == 1
+
+
+def test_sigterm_stops_a_run_as_ctrl_c_does_and_keeps_its_answers(tmp_path: Path) -> None:
+    import signal
+
+    from test_cli_mem import _started_and_asking, run
+
+    rows, truth, registry = population(20)
+    roster = write_roster(tmp_path / "roster.csv", rows)
+    out = tmp_path / "out.json"
+    with MemServer(registry, latency=0.05) as server:
+        cmd = command(tmp_path, server, roster, out, "--concurrency", "2", "--rate", "100")
+        proc = _started_and_asking(cmd, server, 6)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=TIME_LIMIT)
+        _no_traceback(stderr)
+        assert proc.returncode == 130, stderr
+        assert "已中断；已收到的查询结果保存在缓存中" in stderr
+        assert not out.exists()
+        assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+        done = run(cmd)
+    assert done.returncode == 1, done.stderr
+    assert statuses(out) == truth
+    assert "个查询结果来自缓存" in done.stderr
