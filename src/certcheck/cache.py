@@ -116,7 +116,13 @@ def cache_dir(chosen: Path | None = None) -> Path:
 def private_dir_in(chosen: Path) -> Path:
     """``chosen/certcheck``, made 0700 (and ``chosen`` too, with what is missing above it, when
     it does not exist yet); an existing ``certcheck`` folder is used only when it is a real
-    folder of this user, not a link or somebody else's, planted in a shared folder."""
+    folder of this user, not a link or somebody else's, planted in a shared folder. ``chosen``
+    itself must not be a link."""
+    if chosen.is_symlink():
+        # Whoever may change the link decides where ID numbers are written: refused, as a
+        # planted ``certcheck`` link inside is.
+        raise OSError(f"--cache-dir {chosen} 是一个链接，不用作缓存文件夹；请给出文件夹本身"
+                      "（the cache folder is a link）")
     ensure_private_dir(chosen)
     own = chosen / OWN_DIR
     try:
