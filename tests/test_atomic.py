@@ -25,13 +25,18 @@ def test_writes_text_and_bytes_privately(tmp_path: Path, content: str | bytes) -
     assert os.listdir(tmp_path) == ["out.bin"]
 
 
-def test_callable_gets_a_temp_path_beside_the_target(tmp_path: Path) -> None:
+def test_callable_gets_a_temp_path_in_a_private_folder_beside_the_target(
+    tmp_path: Path,
+) -> None:
     out = tmp_path / "out.xlsx"
     seen: list[Path] = []
 
     def writer(tmp: Path) -> None:
-        seen.append(tmp)
-        assert tmp.parent == tmp_path and tmp != out
+        folder = Path(os.path.realpath(tmp.parent))
+        seen.append(folder / tmp.name)
+        # Same file system as the target (the rename is atomic), in a folder nobody else enters.
+        assert folder.parent == tmp_path and _mode(folder) == 0o700
+        assert tmp.name == out.name  # a library that goes by the extension still can
         assert tmp.exists() and _mode(tmp) == 0o600  # private before any data lands in it
         tmp.write_text("data")
 

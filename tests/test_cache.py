@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import stat
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -78,26 +77,122 @@ def test_an_answer_is_used_for_max_age_and_not_a_second_longer(tmp_path: Path) -
     assert _cache(tmp_path, now=datetime(2026, 12, 6, 18, 0, 1, tzinfo=beijing)).get("mem", Q) is None
 
 
-@pytest.fixture
-def beijing_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+# --- a cache edited by hand is never an answer -----------------------------------------------
 
 
-@pytest.mark.usefixtures("beijing_local_time")
-def test_a_stored_time_without_a_zone_is_local_time(tmp_path: Path) -> None:
+def _tamper(cache_folder: Path, sql: str, *params: object) -> None:
+    """Change the cache file the way someone with a SQLite shell would, outside certcheck."""
+    import sqlite3
+
+    db = sqlite3.connect(cache_folder / "answers.sqlite3", isolation_level=None)
+    try:
+        db.execute(sql, params)
+    finally:
+        db.close()
+
+
+_REC = record(reviewed=datetime(2025, 1, 2).date())
+_STORED = {
+    "姓名": "张三", "证件号码": _REC.id_number, "证号": _REC.cert_number, "作业类别": "电工作业",
+    "操作项目": "低压电工作业", "初领日期": "2022-05-01", "有效期开始日期": "2022-05-01",
+    "有效期结束日期": "2028-05-01", "应复审日期": "2027-05-01", "实际复审日期": "2025-01-02",
+    "签发机关": _REC.issuer,
+}
+
+
+def _records(**changes: object) -> str:
+    import json
+
+    return json.dumps([{**_STORED, **changes}], ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        # The kind that made 39 of 300 workers fake: read as "nothing found" before.
+        ("kind", "nothing"),
+        ("kind", "FOUND"),
+        ("kind", 1),
+        ("records", "[{"),
+        ("records", "{}"),
+        ("records", "[]"),
+        ("records", "[[]]"),
+        ("records", "[" * 100_000),
+        ("records", b"[]"),
+        ("records", _records(有效期结束日期="2028-5-1")),
+        ("records", _records(有效期结束日期="2028-02-30")),
+        ("records", _records(有效期结束日期=20280501)),
+        ("records", _records(证件号码=None)),
+        ("records", _records(_history=1)),
+        ("records", _records(证号=12345)),
+        ("checked_at", "2026-11-29T10:00:00"),
+        ("checked_at", "yesterday"),
+        ("checked_at", "2026-11-29 10:00:00+00:00"),
+        ("checked_at", 1764410400),
+        ("source", ""),
+        ("source", None),
+    ],
+    ids=repr,
+)
+def test_a_row_not_as_certcheck_writes_it_is_asked_again(
+    tmp_path: Path, column: str, value: object
+) -> None:
+    cache = _cache(tmp_path)
+    cache.put("mem", Q, found(_REC))
+    cache.close()
+    assert _cache(tmp_path).get("mem", Q) is not None  # as written, it is an answer
+    if column == "source" and value is None:
+        # NOT NULL in the table: the column's type is changed the long way round.
+        _tamper(tmp_path / "cache", "UPDATE answers SET source = CAST(? AS BLOB)", "")
+    else:
+        _tamper(tmp_path / "cache", f"UPDATE answers SET {column} = ?", value)
+    again = _cache(tmp_path)
+    assert again.get("mem", Q) is None
+    assert again.ignored == 1 and again.hits == 0
+
+
+def test_not_found_with_records_is_not_an_answer(tmp_path: Path) -> None:
     cache = _cache(tmp_path)
     cache.put("mem", Q, not_found())
-    cache._db.execute("UPDATE answers SET checked_at = '2026-11-29T10:00:00'")
-    # 10:00 in Beijing is 02:00 UTC: a day old at 02:00 UTC the next day, not at 10:00.
-    day = timedelta(days=1)
-    in_time = _cache(tmp_path, max_age=day, now=datetime(2026, 11, 30, 2, tzinfo=UTC))
-    assert in_time.get("mem", Q) is not None
-    late = _cache(tmp_path, max_age=day, now=datetime(2026, 11, 30, 2, 0, 1, tzinfo=UTC))
-    assert late.get("mem", Q) is None
+    _tamper(tmp_path / "cache", "UPDATE answers SET records = ?", _records())
+    assert _cache(tmp_path).get("mem", Q) is None
+
+
+def test_records_as_written_still_read_back(tmp_path: Path) -> None:
+    # The JSON above is what put writes: the same row, untampered, is an answer.
+    cache = _cache(tmp_path)
+    cache.put("mem", Q, found(_REC))
+    _tamper(tmp_path / "cache", "UPDATE answers SET records = ?", _records())
+    got = _cache(tmp_path).get("mem", Q)
+    assert got is not None and isinstance(got.outcome, Found)
+    assert got.outcome.records == (_REC,)
+
+
+def test_a_table_changed_by_hand_is_asked_again(tmp_path: Path) -> None:
+    cache = _cache(tmp_path)
+    cache.put("mem", Q, found(_REC))
+    cache.close()
+    _tamper(tmp_path / "cache", "ALTER TABLE answers DROP COLUMN records")
+    again = _cache(tmp_path)
+    assert again.get("mem", Q) is None
+    assert again.ignored == 1
+
+
+def test_a_cache_of_another_schema_version_is_neither_read_nor_written(tmp_path: Path) -> None:
+    cache = _cache(tmp_path)
+    cache.put("mem", Q, found(_REC))
+    cache.close()
+    _tamper(tmp_path / "cache", "PRAGMA user_version = 99")
+    newer = _cache(tmp_path)
+    assert newer.foreign_version == 99
+    assert newer.get("mem", Q) is None
+    other = Query(make_id("11010519491231002"), "李四")
+    newer.put("mem", other, not_found())
+    newer.close()
+    _tamper(tmp_path / "cache", "PRAGMA user_version = 1")
+    back = _cache(tmp_path)
+    assert back.get("mem", Q) is not None  # the other version's row was left as it was
+    assert back.get("mem", other) is None  # and nothing of ours was written into it
 
 
 def test_without_a_pinned_clock_the_cache_measures_by_the_real_one(tmp_path: Path) -> None:

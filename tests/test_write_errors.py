@@ -161,10 +161,11 @@ def test_disk_full_when_flushing(tmp_path: Path, name: str,
     out = tmp_path / name
     out.write_bytes(PREVIOUS)
 
-    def full(path: Path) -> None:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    def full(folder_fd: int, name: str) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
 
-    monkeypatch.setattr(atomic, "_fsync_file", full)
+    # Where the written file is made durable, through its descriptor.
+    monkeypatch.setattr(atomic, "_settle", full)
     result = _command(name, out, register)
     assert result.exit_code == 4, result.output
     assert _one_error_line(result) == (

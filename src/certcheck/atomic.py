@@ -15,12 +15,15 @@ from __future__ import annotations
 import errno
 import gc
 import os
-import secrets
+import stat
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+
+from certcheck.leftovers import beside_prefix, sweep_beside, sweep_scratch
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -68,40 +71,107 @@ def os_error_in(exc: BaseException) -> OSError | None:
     return None
 
 
+#: Flags of every file certcheck writes into: a new file, never one a link points to.
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+
+
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a fresh private temporary path beside ``path``; on success it replaces ``path``.
+    """Yield a fresh private temporary path for ``path``; on success it replaces ``path``.
 
-    The temporary file already exists (empty, mode 0600) when the block starts, so a library
-    that opens it for writing keeps that mode. It lives in the same directory because
-    ``os.replace`` is only atomic within one file system. On any exception, including
-    KeyboardInterrupt, the temporary file is removed and ``path`` is left untouched; an
-    operating-system error is raised as ``WriteError`` naming ``path``.
+    The temporary file is made in a private (0700) folder of this run beside ``path``, so that
+    nobody else who may write to that folder (a shared folder) can swap it for a link to some
+    other file before it is written or renamed. The folder is held open and the path handed to
+    the writer goes through that open folder where the system allows it (``/proc/self/fd``):
+    the writer writes into it even if someone renames it. The file already exists (empty,
+    mode 0600, created without following links) when the block starts, so a library that
+    opens it for writing keeps that mode. It is in the same file system as ``path`` because
+    ``os.replace`` is only atomic within one. On any exception, including KeyboardInterrupt,
+    the temporary file is removed and ``path`` is left untouched; an operating-system error is
+    raised as ``WriteError`` naming ``path``. What a killed run left is removed first
+    (``leftovers``), beside
+    ``path`` and in the system's temporary folder.
     """
     path = Path(path)
     directory = path.parent
-    tmp = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    sweep_beside(path)
+    sweep_scratch()
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        private = Path(tempfile.mkdtemp(prefix=beside_prefix(path), suffix=".tmp",
+                                        dir=directory))
     except OSError as exc:
         raise WriteError(path, exc) from exc
-    os.close(fd)
+    folder_fd = out_fd = -1
     try:
-        yield tmp
-        # The writer may have recreated the file or the umask may have stripped bits: the final
-        # mode must be exactly 0600 whatever happened.
-        os.chmod(tmp, FILE_MODE)
-        _fsync_file(tmp)
-        os.replace(tmp, path)
+        try:
+            out_fd = os.open(directory, _DIR_FLAGS)
+            folder_fd = os.open(private, _DIR_FLAGS)
+            os.close(os.open(path.name, _NEW_FILE, FILE_MODE, dir_fd=folder_fd))
+        except OSError as exc:
+            raise WriteError(path, exc) from exc
+        handed = _through(folder_fd, private)
+        yield handed / path.name
+        _settle(folder_fd, path.name)
+        if handed == private and not _same_folder(private, folder_fd):
+            # Written by name into a folder someone put in its place: not this run's file.
+            raise WriteError(path, OSError(errno.EEXIST, "临时文件夹被他人替换（replaced)"))
+        os.replace(path.name, path.name, src_dir_fd=folder_fd, dst_dir_fd=out_fd)
     except BaseException as exc:
-        with suppress(OSError):
-            tmp.unlink(missing_ok=True)
+        if folder_fd >= 0:
+            with suppress(OSError):
+                os.unlink(path.name, dir_fd=folder_fd)
         cause = os_error_in(exc) if isinstance(exc, Exception) else None
         if cause is not None and not isinstance(exc, WriteError):
             _release_quietly(exc)
             raise WriteError(path, cause) from exc
         raise
+    finally:
+        _remove_private(private, folder_fd)
+        for fd in (folder_fd, out_fd):
+            if fd >= 0:
+                os.close(fd)
     _fsync_dir(directory)
+
+
+def _through(folder_fd: int, private: Path) -> Path:
+    """The folder's path by its open descriptor where the system has one (Linux), so that a
+    rename of the folder by someone else does not send the writer elsewhere."""
+    by_fd = Path(f"/proc/self/fd/{folder_fd}")
+    return by_fd if by_fd.is_dir() else private
+
+
+def _settle(folder_fd: int, name: str) -> None:
+    """Make the written file exactly 0600 and durable, through a descriptor: the writer may
+    have recreated the file or the umask may have stripped bits, and a chmod by name would
+    follow a link to somebody else's file."""
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=folder_fd)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EEXIST, "临时文件不是普通文件（not a regular file）")
+        os.fchmod(fd, FILE_MODE)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _same_folder(private: Path, folder_fd: int) -> bool:
+    """Whether ``private`` is still the folder held open: a folder swapped under that name
+    would be removed by name below, and must not be."""
+    try:
+        named = os.lstat(private)
+    except OSError:
+        return False
+    held = os.fstat(folder_fd)
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _remove_private(private: Path, folder_fd: int) -> None:
+    # Only the folder this run made: by name only while it is still that folder.
+    if folder_fd >= 0 and not _same_folder(private, folder_fd):
+        return
+    with suppress(OSError):
+        os.rmdir(private)
 
 
 def atomic_write(
@@ -171,14 +241,6 @@ def ensure_private_dir(path: Path) -> Path:
     if not path.is_dir():
         raise NotADirectoryError(f"{path} 已存在，但不是文件夹（not a directory）")
     return path
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -17,7 +17,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+from enum import Enum
+from typing import Protocol, runtime_checkable
 
 from certcheck.ids import mask_id
 from certcheck.models import (
@@ -104,6 +105,47 @@ class AnswerStore(Protocol):
     def get(self, source_id: str, query: Query) -> Answer | None: ...
 
     def put(self, source_id: str, query: Query, answer: Answer) -> None: ...
+
+
+class Turn(Enum):
+    """What a shared store says right before a question is asked, when it has no answer."""
+
+    #: Nobody else is asking: this run asks, and the store marks the question as being asked.
+    ASK = "ask"
+    #: Another run sharing the store is asking this person now: wait for its answer.
+    WAIT = "wait"
+
+
+@runtime_checkable
+class SharedStore(AnswerStore, Protocol):
+    """A store several runs share (the SQLite cache): looked at again right before each
+    question is asked, so that one run's answer spares the others the question."""
+
+    def take_turn(self, source_id: str, query: Query) -> Answer | Turn: ...
+
+    def done_asking(self, source_id: str, query: Query) -> None: ...
+
+
+def take_turn(store: SharedStore, identity: str, query: Query) -> Answer | Turn:
+    """The store's word right before asking; a failing store means ask (a lookup, not the
+    run, is what a broken cache costs)."""
+    try:
+        said = store.take_turn(identity, query)
+    except Exception as exc:
+        log.warning("读取缓存失败（cache read failed）：%s",
+                    scrub_ids(f"{type(exc).__name__}: {exc}", query))
+        return Turn.ASK
+    if isinstance(said, Answer) and isinstance(said.outcome, Found) and not said.outcome.records:
+        return Turn.ASK
+    return replace(said, cached=True) if isinstance(said, Answer) else said
+
+
+def done_asking(store: SharedStore, identity: str, query: Query) -> None:
+    try:
+        store.done_asking(identity, query)
+    except Exception as exc:
+        log.warning("写入缓存失败（cache write failed）：%s",
+                    scrub_ids(f"{type(exc).__name__}: {exc}", query))
 
 
 class Clock(Protocol):

@@ -34,11 +34,15 @@ from certcheck.check import (
     EngineSettings,
     FaultLog,
     ProgressListener,
+    SharedStore,
     SystemClock,
+    Turn,
     cached_answer,
+    done_asking,
     keep_answer,
     mask_full_ids,
     source_fault,
+    take_turn,
 )
 from certcheck.ids import mask_id
 from certcheck.models import Answer, Failed, FailureKind, Outcome, Query
@@ -57,6 +61,22 @@ def _cancelled(exc: BaseException) -> bool:
         return False
     task = asyncio.current_task()
     return task is None or task.cancelling() > 0
+
+
+#: Seconds between looks at a shared cache while another run asks a person: its answer is
+#: taken about this soon after it arrives, and a look costs one small SQLite read.
+WAIT_FOR_OTHER_RUN = 0.5
+
+
+class _AnsweredElsewhere(Exception):
+    """Right before asking, the shared cache had the answer of another run."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+
+
+class _AskedElsewhere(Exception):
+    """Right before asking, another run sharing the cache was asking this person."""
 
 
 class _Permit:
@@ -391,6 +411,8 @@ class LookupEngine:
         self._failures_in_row = 0
         self._down: str | None = None
         self._faults = FaultLog(source.name)
+        #: The cache, when other runs may share it: looked at again right before each question.
+        self._shared = store if isinstance(store, SharedStore) else None
 
     def submit(self, query: Query) -> asyncio.Task[Answer]:
         """The task answering ``query``: a new one, or the one already running or done."""
@@ -420,12 +442,42 @@ class LookupEngine:
             if cached is not None:
                 self._report(query, cached)
                 return cached
-        outcome = await self._outcome_with_retries(query)
+        while True:
+            try:
+                outcome = await self._outcome_with_retries(query)
+            except _AnsweredElsewhere as arrived:
+                self._report(query, arrived.answer)
+                return arrived.answer
+            except _AskedElsewhere:
+                # No slot is held while waiting: this run asks other people meanwhile.
+                await self.clock.sleep(WAIT_FOR_OTHER_RUN)
+                continue
+            except BaseException:
+                self._done_asking(query)
+                raise
+            break
         answer = Answer(outcome=outcome, source=self.source.name, checked_at=self.clock.now())
         if self.store is not None:
             keep_answer(self.store, identity, query, answer)
+        # After the answer is kept: a run waiting for it finds it, not an unmarked question.
+        self._done_asking(query)
         self._report(query, answer)
         return answer
+
+    def _take_turn(self, query: Query) -> None:
+        """Right before asking: raise when another run's answer arrived or another run is
+        asking this person now; otherwise the question is marked as this run's."""
+        if self._shared is None:
+            return
+        said = take_turn(self._shared, self.source.cache_identity, query)
+        if isinstance(said, Answer):
+            raise _AnsweredElsewhere(said)
+        if said is Turn.WAIT:
+            raise _AskedElsewhere
+
+    def _done_asking(self, query: Query) -> None:
+        if self._shared is not None:
+            done_asking(self._shared, self.source.cache_identity, query)
 
     def _report(self, query: Query, answer: Answer) -> None:
         if self.progress is not None:
@@ -461,6 +513,7 @@ class LookupEngine:
         if self._down is not None:
             return self._not_asked()
         async with self._slots:
+            self._take_turn(query)
             if not self._gated:
                 try:
                     await self._limiter.acquire()

@@ -53,6 +53,21 @@ INTERRUPTED_NO_CACHE = ("已中断；使用了 --no-cache，已收到的查询�
 INTERRUPTED = "已中断（interrupted）"
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_sigterm() -> None:
+    """``kill`` (SIGTERM: a service manager, a CI job's timeout) stops a run as Ctrl-C does:
+    the answers so far stay in the cache, the temporary files are removed, exit 130. By
+    default SIGTERM ends Python at once, leaving half-written files with ID numbers in them."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
+
+
 @contextmanager
 def _guarded(interrupted: str = INTERRUPTED) -> Iterator[None]:
     """Turn every expected failure into a message and a documented exit code.
@@ -318,6 +333,7 @@ class _Group(click.Group):
             return super().main(*args, **kwargs)
         kwargs["standalone_mode"] = False
         self.warnings_on_screen = True
+        _stop_on_sigterm()
         try:
             result = super().main(*args, **kwargs)
         except NoArgsIsHelpError as exc:

@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -30,6 +31,12 @@ from certcheck.cli.screen import plain
 from certcheck.models import DEFAULT_WARN_DAYS
 from certcheck.register.model import Kind
 from certcheck.sources.interface import LookupSource
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from certcheck.cli.progress import RichProgress
+    from certcheck.register.formats import OutputFormat
 
 
 def _outputs(roster: Path, outputs: tuple[str, ...]) -> list[str]:
@@ -72,6 +79,7 @@ class VerifyArgs:
     concurrency: int
     rate: float | None
     mask_ids: bool
+    show_id: bool
     no_progress: bool
     warn_days: int
     mem_url: str
@@ -108,6 +116,9 @@ class VerifyArgs:
               help="Requests per second at most, in any 1-second window; for mem each captcha "
                    "and each query counts (default: 1 for mem, unlimited for registry).")
 @click.option("--mask-ids", is_flag=True, help="Write ID numbers masked in every output.")
+@click.option("--show-id", is_flag=True,
+              help="With -o - at a terminal, print ID numbers in full (default: masked there; "
+                   "a pipe or a file gets them in full).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--warn-days", type=click.IntRange(0, MAX_DAYS), default=DEFAULT_WARN_DAYS,
               show_default=True,
@@ -151,12 +162,23 @@ def _open_cache(args: VerifyArgs, source: LookupSource) -> AnswerCache | None:
     )
 
 
+def _say_cache_problems(errors: Console, cache: AnswerCache) -> None:
+    """What of the cache was not used, so that a rerun asking people again is explained."""
+    where = plain(cache.path)
+    if cache.foreign_version is not None:
+        errors.print(f"缓存 {where} 由另一版本的 certcheck 写入（格式 {cache.foreign_version}），"
+                     "本次既未读取也未写入；请换一个 --cache-dir"
+                     "（a cache of another certcheck version）", highlight=False, markup=False)
+    if cache.ignored:
+        errors.print(f"缓存 {where} 中有 {cache.ignored} 条记录与 certcheck 写入的不符，"
+                     "未采用，已重新查询（cache entries not as written were asked again）",
+                     highlight=False, markup=False)
+
+
 def _verify(args: VerifyArgs) -> int:
     from certcheck.cli.progress import RichProgress
     from certcheck.cli.source_options import open_chosen_source
-    from certcheck.pipeline import RunSettings, run_verify
-    from certcheck.register.formats import OutputFormat, write_all
-    from certcheck.roster import read_roster
+    from certcheck.register.formats import OutputFormat
 
     targets = _outputs(args.roster, args.outputs)
     formats = {out: OutputFormat.from_path(out) for out in targets}
@@ -178,6 +200,24 @@ def _verify(args: VerifyArgs) -> int:
                     f"-o {out} 是数据源读取的文件（{used}）；certcheck 从不覆盖输入文件，"
                     "请换一个文件名（an input of the source）", ExitCode.USAGE,
                 )
+    # Before the roster is read: a cache that cannot be used (a link, a full disk) is said at
+    # once, not after a large roster was read for nothing.
+    cache = _open_cache(args, source)
+    try:
+        return _verify_with(args, source, cache, formats, console, errors, bar)
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def _verify_with(args: VerifyArgs, source: LookupSource, cache: AnswerCache | None,
+                 formats: dict[str, OutputFormat], console: Console, errors: Console,
+                 bar: RichProgress) -> int:
+    from certcheck.pipeline import RunSettings, run_verify
+    from certcheck.register.formats import write_all
+    from certcheck.roster import read_roster
+
+    to_stdout = "-" in formats
     roster = read_roster(args.roster, args.sheet, today=args.as_of)
     show_roster(console, roster)
     if not roster.workers:
@@ -191,18 +231,18 @@ def _verify(args: VerifyArgs) -> int:
     engine = EngineSettings.for_source(source, concurrency=args.concurrency, rate=args.rate)
     # A listener that draws nothing would still have every answer decided twice for its counts.
     progress = bar if bar.enabled else None
-    cache = _open_cache(args, source)
-    try:
-        register = run_verify(roster, source, settings, engine, progress=progress, store=cache)
-    finally:
-        if cache is not None:
-            cache.close()
+    register = run_verify(roster, source, settings, engine, progress=progress, store=cache)
     if cache is not None and cache.hits:
         errors.print(f"{cache.hits} 个查询结果来自缓存（{plain(cache.path.parent)}）；"
                      "--refresh 重新查询，--no-cache 不用缓存", highlight=False, markup=False)
+    if cache is not None:
+        _say_cache_problems(errors, cache)
     if register.meta.enterprise is None:
         errors.print("[yellow]提示：[/]未给出单位名称（--enterprise），花名册标题中也没有找到；"
                      "登记表的单位名称留空", highlight=False)
-    write_all(register, list(formats.items()))
+    # The README's promise: never a full ID on a terminal. A pipe or a redirect gets the JSON
+    # as it is; only a person reading the screen sees it masked, unless they ask.
+    masked_here = to_stdout and not args.show_id and sys.stdout.isatty()
+    write_all(register, list(formats.items()), stdout_masked=masked_here)
     show_register(console, register, [Path(out) for out in formats if out != "-"])
     return exit_code_of(register.verdict)

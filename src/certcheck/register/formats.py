@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TextIO
@@ -89,8 +90,14 @@ class OutputError(Exception):
     """An output could not be written; the message names the file and the reason."""
 
 
-def write_all(reg: Register, targets: Sequence[tuple[str | Path, OutputFormat]]) -> None:
-    """Write every target, one after the other.
+def write_all(
+    reg: Register,
+    targets: Sequence[tuple[str | Path, OutputFormat]],
+    *,
+    stdout_masked: bool = False,
+) -> None:
+    """Write every target, one after the other; ``stdout_masked``: the JSON of ``-o -`` with ID
+    numbers masked (a terminal, where they never appear in full), files as they are.
 
     When several files are asked for, one that cannot be written does not stop the others: the
     first failure is raised as OutputError once they are all done. Each file is written
@@ -99,14 +106,15 @@ def write_all(reg: Register, targets: Sequence[tuple[str | Path, OutputFormat]])
     register in memory: see README, "Performance".)
     """
     with paused():
-        _write_all(reg, targets)
+        _write_all(reg, targets, stdout_masked)
 
 
-def _write_all(reg: Register, targets: Sequence[tuple[str | Path, OutputFormat]]) -> None:
+def _write_all(reg: Register, targets: Sequence[tuple[str | Path, OutputFormat]],
+               stdout_masked: bool) -> None:
     files = [(path, fmt) for path, fmt in targets if str(path) != STDOUT]
     for path, fmt in targets:
         if str(path) == STDOUT:
-            write(reg, path, fmt)
+            write(replace(reg, mask_ids=True) if stdout_masked else reg, path, fmt)
     if len(files) == 1:
         write(reg, *files[0])
         return

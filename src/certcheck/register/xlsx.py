@@ -21,7 +21,6 @@ values directly.
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
@@ -32,6 +31,7 @@ import xlsxwriter
 
 from certcheck.atomic import atomic_write
 from certcheck.jsontext import holds_unpaired, mend
+from certcheck.leftovers import scratch_folder
 from certcheck.models import Finding, InputIssue, Status
 from certcheck.register.issue_codes import explain
 from certcheck.register.layout import (
@@ -140,11 +140,11 @@ def _build(reg: Register, target: Path) -> None:
     # own. A private scratch directory is removed however the build ends; on failure the
     # workbook is not closed, since assembling a half-written workbook would only delay the
     # error.
-    with tempfile.TemporaryDirectory(prefix="certcheck-") as scratch:
-        book = Path(scratch) / "book.xlsx"
-        rows = RowsFile(Path(scratch) / "rows.xml")
+    with scratch_folder() as scratch:
+        book = scratch / "book.xlsx"
+        rows = RowsFile(scratch / "rows.xml")
         try:
-            wb = xlsxwriter.Workbook(str(book), {**_OPTIONS, "tmpdir": scratch})
+            wb = xlsxwriter.Workbook(str(book), {**_OPTIONS, "tmpdir": str(scratch)})
             last_row = _main_sheet(wb, reg, rows)
             _summary_sheet(wb, reg)
             if reg.input_issues:

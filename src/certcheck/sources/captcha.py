@@ -14,7 +14,6 @@ import logging
 import os
 import shlex
 import shutil
-import tempfile
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,6 +21,7 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
+from certcheck.leftovers import make_scratch
 from certcheck.sources.interface import SourceError
 
 GROUP = "certcheck.captcha_solvers"
@@ -128,7 +128,7 @@ class ImageFiles:
     def write(self, image: bytes) -> Path:
         with self._lock:
             if self._dir is None:
-                self._dir = Path(tempfile.mkdtemp(prefix="certcheck-captcha-"))
+                self._dir = make_scratch()
             self._count += 1
             path = self._dir / f"captcha-{self._count}{image_suffix(image)}"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

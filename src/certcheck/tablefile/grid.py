@@ -8,7 +8,6 @@ bool, date, datetime, time, timedelta; "" for an empty cell); CSV and HTML give 
 from __future__ import annotations
 
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
+from certcheck.leftovers import scratch_folder
 from certcheck.tablefile import marks as xlsx_marks
 from certcheck.tablefile.child_marks import Found, MarksUnreadable, TooManyMarks
 
@@ -142,8 +142,8 @@ def named_for_calamine(path: Path, extension: str) -> Iterator[Path]:
     ):
         yield path
         return
-    with tempfile.TemporaryDirectory(prefix="certcheck-") as folder:
-        alias = Path(folder) / ("roster" + extension)
+    with scratch_folder() as folder:
+        alias = folder / ("roster" + extension)
         try:
             alias.symlink_to(path.resolve())
         except OSError:
