@@ -112,6 +112,24 @@ LIMITER_ANSWERS: dict[str, dict[str, Any]] = {
 }
 #: The cookie a firewall sets with its refusal; ``cookie_wall`` refuses requests without it.
 WAF_COOKIE = ("waf_token", "cleared-7f3a")
+#: Hostile bodies (faults): ``huge`` streams ``huge_size`` bytes with no length said and no
+#: end but that many; ``gzip-bomb`` and ``deflate-bomb`` send about 1 MiB that inflates to
+#: ``huge_size`` bytes; ``huge-declared`` says a ``Content-Length`` of ``huge_size``.
+HOSTILE_FAULTS = ("huge", "gzip-bomb", "deflate-bomb", "huge-declared")
+_BOMBS: dict[tuple[str, int], bytes] = {}
+
+
+def bomb(encoding: str, size: int) -> bytes:
+    """``size`` spaces compressed as ``encoding`` ("gzip" or "deflate"); made once per size."""
+    key = (encoding, size)
+    if key not in _BOMBS:
+        packer = zlib.compressobj(9, zlib.DEFLATED, 31 if encoding == "gzip" else 15)
+        block = b" " * (1024 * 1024)
+        parts = [packer.compress(block) for _ in range(size // len(block))]
+        _BOMBS[key] = b"".join(parts) + packer.flush()
+    return _BOMBS[key]
+
+
 #: How an answer is encoded (``encodings``): bytes and the Content-Type said with them.
 ENCODINGS = ("utf-8", "gbk-bare", "gb18030-as-gbk", "utf-8-bom")
 
@@ -237,6 +255,7 @@ class MemServer:
         trickle_interval: float = 1.0,
         captcha_lifetime: float | None = None,
         encodings: Mapping[str, str] | None = None,
+        huge_size: int = 1024 * 1024 * 1024,
     ) -> None:
         assert not_found in NOT_FOUND_STYLES and history in HISTORY_STYLES
         self.registry = {k: list(v) for k, v in (registry or {}).items()}
@@ -297,6 +316,8 @@ class MemServer:
         #: Per ID number, how the query answer is encoded (``ENCODINGS``).
         self.encodings = dict(encodings or {})
         assert set(self.encodings.values()) <= set(ENCODINGS), self.encodings
+        #: Decoded bytes of a hostile body (``HOSTILE_FAULTS``).
+        self.huge_size = huge_size
         #: Answers that said 验证码已失效 because the captcha was older than its lifetime.
         self.expired_answers = 0
         self._issued_at: dict[str, float] = {}
@@ -611,6 +632,9 @@ def _handler_for(owner: MemServer) -> type[BaseHTTPRequestHandler]:
                 time.sleep(owner.latency)
             if fault is not None and self._refuse(fault):
                 return
+            if fault in HOSTILE_FAULTS:
+                self._hostile(fault)
+                return
             if fault == "trickle":
                 whole = owner._issue_captcha() if step == "captcha" else owner._answer_query(params)
                 self._trickle(json.dumps(whole, ensure_ascii=False).encode())
@@ -697,6 +721,32 @@ def _handler_for(owner: MemServer) -> type[BaseHTTPRequestHandler]:
             else:
                 return False
             return True
+
+        def _hostile(self, fault: str) -> None:
+            """A body far larger than any answer, as ``HOSTILE_FAULTS`` says."""
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            if fault.endswith("-bomb"):
+                data = bomb(fault.removesuffix("-bomb"), owner.huge_size)
+                self.send_header("Content-Encoding", fault.removesuffix("-bomb"))
+                self.send_header("Content-Length", str(len(data)))
+            elif fault == "huge-declared":
+                data = b""
+                self.send_header("Content-Length", str(owner.huge_size))
+            else:
+                data = b""
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            try:
+                if data:
+                    self.wfile.write(data)
+                    return
+                block = b'{"code": 200, "msg": "' + b" " * (1024 * 1024 - 22)
+                for _ in range(owner.huge_size // len(block)):
+                    self.wfile.write(block)
+            except OSError:  # the client stopped reading: as it should
+                pass
 
         def _trickle(self, data: bytes) -> None:
             """A whole answer, one byte every ``trickle_interval`` seconds."""

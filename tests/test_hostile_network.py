@@ -1,0 +1,94 @@
+"""Hostile answers from the national lookup and hostile recordings (issue 19).
+
+Each attack runs ``certcheck`` in a child process with a memory limit (RLIMIT_AS) and a time
+limit: it must end cleanly, never with a traceback, and never with a verdict that the hostile
+input decided.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from factories import nth_id
+from mem_server import MemServer, api_record
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux counts it")
+
+#: What a hostile answer body may cost in all (issue 19): the whole process stays below it.
+ANSWER_MEMORY = 512 * 1024 * 1024
+#: Every attack ends within this many seconds.
+TIME_LIMIT = 30
+
+
+def _limited(memory: int) -> Callable[[], None]:
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    return limit
+
+
+def certcheck(*args: str, memory: int = ANSWER_MEMORY,
+              cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MALLOC_ARENA_MAX": "2"}
+    return subprocess.run(
+        [sys.executable, "-m", "certcheck", *args], capture_output=True, text=True,
+        timeout=TIME_LIMIT, preexec_fn=_limited(memory), env=env, cwd=cwd, check=False,
+    )
+
+
+def captcha_program(tmp_path: Path) -> str:
+    program = tmp_path / "answer.py"
+    program.write_text("print('abcd')\n")
+    return f"command:{sys.executable} {program}"
+
+
+ID = nth_id(7)
+NAME = "王五"
+
+
+def _lookup(server: MemServer, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return certcheck("lookup", "--id", ID, "--name", NAME, "--item", "低压电工作业",
+                     "--source", "mem", "--mem-url", server.url,
+                     "--captcha", captcha_program(tmp_path), "--json", "--as-of", "2025-06-01")
+
+
+def _clean(result: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert "MemoryError" not in result.stderr
+
+
+@pytest.mark.parametrize("fault", ["huge", "gzip-bomb", "deflate-bomb", "huge-declared"])
+@pytest.mark.parametrize("step", ["captcha", "query"])
+def test_a_body_without_end_is_never_an_answer(tmp_path: Path, fault: str, step: str) -> None:
+    registry = {ID: [api_record(NAME, ID)]}
+    with MemServer(registry, fault_every=1, faults=(fault,), fault_steps=(step,)) as server:
+        result = _lookup(server, tmp_path)
+        served = server.faults()
+    _clean(result)
+    assert served and set(served) == {fault}
+    assert result.returncode == 3, (result.returncode, result.stderr[-2000:])
+    finding = json.loads(result.stdout)
+    assert finding["status"] == "unverified"
+    assert finding["reason"] in ("unrecognized_response", "lookup_failed")
+    assert "too large" in json.dumps(finding, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("fault", ["huge", "gzip-bomb"])
+def test_after_a_hostile_body_the_next_answer_counts(tmp_path: Path, fault: str) -> None:
+    registry = {ID: [api_record(NAME, ID)]}
+    # The run's first request (its first captcha) is hostile, the retry gets real answers.
+    with MemServer(registry, refuse_first=1, refuse_with=fault) as server:
+        result = _lookup(server, tmp_path)
+        served = server.faults()
+    _clean(result)
+    assert served == [fault]
+    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+    assert json.loads(result.stdout)["status"] == "valid"
