@@ -120,13 +120,26 @@ _BOMBS: dict[tuple[str, int], bytes] = {}
 
 
 def bomb(encoding: str, size: int) -> bytes:
-    """``size`` spaces compressed as ``encoding`` ("gzip" or "deflate"); made once per size."""
+    """``size`` spaces (a multiple of 1 MiB) compressed as ``encoding`` ("gzip" or "deflate").
+
+    Each MiB is compressed once and its (identical) compressed form repeated: a fully flushed
+    deflate block does not depend on what came before it. Made once per size.
+    """
     key = (encoding, size)
     if key not in _BOMBS:
-        packer = zlib.compressobj(9, zlib.DEFLATED, 31 if encoding == "gzip" else 15)
+        gzip = encoding == "gzip"
         block = b" " * (1024 * 1024)
-        parts = [packer.compress(block) for _ in range(size // len(block))]
-        _BOMBS[key] = b"".join(parts) + packer.flush()
+        count = max(size // len(block), 2)
+        packer = zlib.compressobj(9, zlib.DEFLATED, 31 if gzip else 15)
+        first = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
+        again = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
+        check = zlib.crc32(block) if gzip else zlib.adler32(block)
+        for _ in range(count - 1):
+            check = zlib.crc32(block, check) if gzip else zlib.adler32(block, check)
+        # An empty last block, then the checksum (and for gzip the length) of all of it.
+        end = b"\x03\x00" + (struct.pack("<II", check, (count * len(block)) & 0xFFFFFFFF)
+                              if gzip else struct.pack(">I", check))
+        _BOMBS[key] = first + again * (count - 1) + end
     return _BOMBS[key]
 
 

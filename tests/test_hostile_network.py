@@ -92,3 +92,42 @@ def test_after_a_hostile_body_the_next_answer_counts(tmp_path: Path, fault: str)
     assert served == [fault]
     assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
     assert json.loads(result.stdout)["status"] == "valid"
+
+
+def _replay_lookup(folder: Path) -> subprocess.CompletedProcess[str]:
+    return certcheck("lookup", "--id", ID, "--name", NAME, "--item", "低压电工作业",
+                     "--source", f"replay:{folder}", "--json", "--as-of", "2025-06-01")
+
+
+def _hostile_recording(kind: str, path: Path, outside: Path) -> None:
+    if kind == "link-to-dev-zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "huge":
+        with path.open("wb") as handle:  # sparse: 2 GiB that cost no disk
+            handle.truncate(2 * 1024 * 1024 * 1024)
+    else:  # a link to a well-formed recording elsewhere: not this folder's
+        target = outside / "elsewhere.json"
+        target.write_text(json.dumps({"format": "certcheck-mem-record/1",
+                                      "outcome": {"kind": "not_found", "detail": None},
+                                      "exchanges": [{"step": "query", "status": 200,
+                                                     "body": '{"code":200,"msg":"查询成功",'
+                                                             '"data":[]}'}]}))
+        path.symlink_to(target)
+
+
+@pytest.mark.parametrize("kind", ["link-to-dev-zero", "fifo", "huge", "link-elsewhere"])
+def test_a_hostile_recording_is_no_answer(tmp_path: Path, kind: str) -> None:
+    from certcheck.models import Query
+    from certcheck.sources.mem import recording_path
+
+    folder = tmp_path / "recorded"
+    folder.mkdir()
+    _hostile_recording(kind, recording_path(folder, Query(ID, NAME)), tmp_path)
+    result = _replay_lookup(folder)
+    _clean(result)
+    assert result.returncode == 3, (result.returncode, result.stderr[-2000:])
+    finding = json.loads(result.stdout)
+    assert finding["status"] == "unverified"
+    assert "录音文件不可用" in finding["detail"]
