@@ -131,3 +131,52 @@ def test_a_hostile_recording_is_no_answer(tmp_path: Path, kind: str) -> None:
     finding = json.loads(result.stdout)
     assert finding["status"] == "unverified"
     assert "录音文件不可用" in finding["detail"]
+
+
+def _recorded_folder(tmp_path: Path) -> tuple[Path, Path, bytes]:
+    """A replay folder holding one person's recording, and a roster naming that person."""
+    from certcheck.models import Query
+    from certcheck.sources.mem import recording_path
+
+    folder = tmp_path / "recorded"
+    folder.mkdir()
+    recording = recording_path(folder, Query(ID, NAME))
+    body = json.dumps({"code": 200, "msg": "查询成功", "data": [api_record(NAME, ID)]},
+                      ensure_ascii=False)
+    recording.write_text(json.dumps({
+        "format": "certcheck-mem-record/1",
+        "outcome": {"kind": "found", "records": 1, "detail": None},
+        "exchanges": [{"step": "query", "status": 200, "body": body}],
+    }, ensure_ascii=False), encoding="utf-8")
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"姓名,身份证号,操作项目\n{NAME},{ID},低压电工作业\n", encoding="utf-8")
+    return folder, recording, recording.read_bytes()
+
+
+@pytest.mark.parametrize("where", ["recording", "new-file", "through-link", "record-dir"])
+def test_no_output_goes_into_the_replay_folder(tmp_path: Path, where: str) -> None:
+    folder, recording, before = _recorded_folder(tmp_path)
+    (tmp_path / "link").symlink_to(folder)
+    output = {"recording": recording, "new-file": folder / "register.json",
+              "through-link": tmp_path / "link" / recording.name,
+              "record-dir": tmp_path / "register.json"}[where]
+    extra = ["--record", str(tmp_path / "link")] if where == "record-dir" else []
+    result = certcheck("verify", str(tmp_path / "roster.csv"), "--source", f"replay:{folder}",
+                       "--as-of", "2025-06-01", "-o", str(output), *extra)
+    _clean(result)
+    assert result.returncode == 4, (result.returncode, result.stderr)
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "数据源读取的文件夹" in result.stderr
+    assert recording.read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == [recording.name]
+    assert not (tmp_path / "register.json").exists()
+
+
+def test_a_replay_with_its_output_elsewhere_still_runs(tmp_path: Path) -> None:
+    folder, _, _ = _recorded_folder(tmp_path)
+    output = tmp_path / "register.json"
+    result = certcheck("verify", str(tmp_path / "roster.csv"), "--source", f"replay:{folder}",
+                       "--as-of", "2025-06-01", "-o", str(output))
+    _clean(result)
+    assert result.returncode == 0, result.stderr
+    assert output.exists()

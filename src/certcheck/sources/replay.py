@@ -61,6 +61,11 @@ class ReplaySource(ImmediateSource):
     def cache_identity(self) -> str:
         return f"replay:{self.directory.resolve()}"
 
+    @property
+    def input_folders(self) -> tuple[Path, ...]:
+        # Every recording in it is an input: an output written there could replace one.
+        return (self.directory,)
+
     def lookup_now(self, query: Query) -> Outcome:
         path = recording_path(self.directory, query)
         try:
