@@ -116,6 +116,11 @@ WAF_COOKIE = ("waf_token", "cleared-7f3a")
 #: end but that many; ``gzip-bomb`` and ``deflate-bomb`` send about 1 MiB that inflates to
 #: ``huge_size`` bytes; ``huge-declared`` says a ``Content-Length`` of ``huge_size``.
 HOSTILE_FAULTS = ("huge", "gzip-bomb", "deflate-bomb", "huge-declared")
+#: Terminal escape sequences in what the service sends (faults): ``escapes-page`` is an HTML
+#: page at 200 holding them, ``escapes-302`` a redirect whose ``Location`` holds a C1 CSI.
+ESCAPES_PAGE = ("<html><body>\x1b[2J\x1b]0;pwned\x07\u202eevil\x9b31m"
+                "\x1b[1A</body></html>")
+ESCAPES_LOCATION = "/waf/\x9b2J\x9b31mchallenge"
 _BOMBS: dict[tuple[str, int], bytes] = {}
 
 
@@ -647,6 +652,12 @@ def _handler_for(owner: MemServer) -> type[BaseHTTPRequestHandler]:
                 return
             if fault in HOSTILE_FAULTS:
                 self._hostile(fault)
+                return
+            if fault == "escapes-page":
+                self._send(200, ESCAPES_PAGE, "text/html")
+                return
+            if fault == "escapes-302":
+                self._send(302, "", "text/html", {"Location": ESCAPES_LOCATION})
                 return
             if fault == "trickle":
                 whole = owner._issue_captcha() if step == "captcha" else owner._answer_query(params)

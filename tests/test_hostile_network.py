@@ -180,3 +180,27 @@ def test_a_replay_with_its_output_elsewhere_still_runs(tmp_path: Path) -> None:
     _clean(result)
     assert result.returncode == 0, result.stderr
     assert output.exists()
+
+
+#: What must never reach a terminal raw: ESC, BEL, C1's CSI and a bidi override.
+RAW_CONTROLS = ("\x1b", "\x07", "\x9b", "\u202e")
+
+
+@pytest.mark.parametrize("hostile", ["escapes-page", "escapes-302", "keys-and-values"])
+def test_probe_shows_a_hostile_answer_escaped(tmp_path: Path, hostile: str) -> None:
+    registry = {ID: [api_record(NAME, ID)]}
+    if hostile == "keys-and-values":
+        options: dict[str, object] = {"extra_keys": {"\x9b2Jkey": "\x1b]0;pwned\x07 \u202eevil"}}
+    else:
+        options = {"fault_every": 1, "faults": (hostile,)}
+    with MemServer(registry, retry_after="0.1", **options) as server:  # type: ignore[arg-type]
+        result = certcheck("probe", "--id", ID, "--name", NAME, "--mem-url", server.url,
+                           "--captcha", captcha_program(tmp_path),
+                           "--record", str(tmp_path / "probe"), "--as-of", "2025-06-01")
+    _clean(result)
+    # A page or a redirect is no answer (3); a key nobody knows decides nothing here (0).
+    assert result.returncode == (0 if hostile == "keys-and-values" else 3), result.stderr
+    for raw in RAW_CONTROLS:
+        assert raw not in result.stdout and raw not in result.stderr, (raw, result.stdout)
+    # Shown, not dropped: a person sees what the service sent.
+    assert "\\x9b" in result.stdout
