@@ -204,3 +204,41 @@ def test_probe_shows_a_hostile_answer_escaped(tmp_path: Path, hostile: str) -> N
         assert raw not in result.stdout and raw not in result.stderr, (raw, result.stdout)
     # Shown, not dropped: a person sees what the service sent.
     assert "\\x9b" in result.stdout
+
+
+#: Address space a one-person lookup gets in a big registry: the interpreter and certcheck need
+#: about 80 MiB of it; reading the file whole needs several times the file.
+LOOKUP_MEMORY = 150 * 1024 * 1024
+
+
+def _big_registry(path: Path, records: int, last: str) -> None:
+    header = "姓名,证件号码,证号,作业类别,操作项目,初领日期,有效期开始日期,有效期结束日期,应复审日期\n"
+    row = "张三丰,{:017d}X,T{:017d}X,电工作业,低压电工作业,2021-03-01,2021-03-01,2027-03-01,2024-03-01\n"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(header)
+        for n in range(records):
+            handle.write(row.format(50038119850315 * 1000 + n, n))
+        handle.write(last)
+
+
+@pytest.mark.parametrize("broken_elsewhere", [False, True])
+def test_a_lookup_in_a_big_registry_keeps_its_memory_flat(
+    tmp_path: Path, broken_elsewhere: bool
+) -> None:
+    registry = tmp_path / "registry.csv"
+    mine = (f"{NAME},{ID},T{ID},电工作业,低压电工作业,2021-03-01,2021-03-01,2027-03-01,"
+            "2026-03-01\n")
+    if broken_elsewhere:  # the whole file is still checked: a broken row is no registry
+        mine += "李四,500381199001010011,T1,电工作业,低压电工作业,2021-03-01,2021-03-01,明年,\n"
+    _big_registry(registry, 400_000, mine)
+    assert registry.stat().st_size > 40_000_000
+    result = certcheck("lookup", "--id", ID, "--name", NAME, "--item", "低压电工作业",
+                       "--source", f"registry:{registry}", "--as-of", "2025-06-01", "--json",
+                       memory=LOOKUP_MEMORY)
+    _clean(result)
+    if broken_elsewhere:
+        assert result.returncode == 4, (result.returncode, result.stderr)
+        assert "不是日期" in result.stderr and result.stderr.strip().count("\n") == 0
+    else:
+        assert result.returncode == 0, (result.returncode, result.stderr)
+        assert json.loads(result.stdout)["status"] == "valid"
