@@ -31,16 +31,19 @@ def make_id(n: int, rng: random.Random) -> str:
     return first17 + "10X98765432"[total % 11]
 
 
-def generate(directory: Path, size: int, seed: int = 7) -> tuple[Path, Path]:
-    """Write roster.xlsx (size workers) and registry.csv; return their paths."""
+def generate(directory: Path, size: int, seed: int = 7, *,
+             roster: bool = True) -> tuple[Path, Path]:
+    """Write roster.xlsx (size workers; not with ``roster=False``) and registry.csv; return
+    their paths."""
     rng = random.Random(seed)
     directory.mkdir(parents=True, exist_ok=True)
     roster_path = directory / f"roster-{size}.xlsx"
     registry_path = directory / f"registry-{size}.csv"
     seen: set[str] = set()
-    workbook = xlsxwriter.Workbook(str(roster_path), {"constant_memory": True})
-    sheet = workbook.add_worksheet("花名册")
-    sheet.write_row(0, 0, ROSTER_HEADER)
+    workbook = xlsxwriter.Workbook(str(roster_path), {"constant_memory": True}) if roster else None
+    sheet = workbook.add_worksheet("花名册") if workbook is not None else None
+    if sheet is not None:
+        sheet.write_row(0, 0, ROSTER_HEADER)
     with registry_path.open("w", encoding="utf-8-sig", newline="") as fh:
         registry = csv.writer(fh)
         registry.writerow(REGISTRY_HEADER)
@@ -68,7 +71,9 @@ def generate(directory: Path, size: int, seed: int = 7) -> tuple[Path, Path]:
                 pass
             else:  # nothing declared, nothing issued
                 number = ""
-            sheet.write_row(n + 1, 0, [n + 1, name, id_number, category, everyday, number,
-                                       until.isoformat() if number else ""])
-    workbook.close()
+            if sheet is not None:
+                sheet.write_row(n + 1, 0, [n + 1, name, id_number, category, everyday, number,
+                                           until.isoformat() if number else ""])
+    if workbook is not None:
+        workbook.close()
     return roster_path, registry_path

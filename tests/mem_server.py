@@ -112,6 +112,42 @@ LIMITER_ANSWERS: dict[str, dict[str, Any]] = {
 }
 #: The cookie a firewall sets with its refusal; ``cookie_wall`` refuses requests without it.
 WAF_COOKIE = ("waf_token", "cleared-7f3a")
+#: Hostile bodies (faults): ``huge`` streams ``huge_size`` bytes with no length said and no
+#: end but that many; ``gzip-bomb`` and ``deflate-bomb`` send about 1 MiB that inflates to
+#: ``huge_size`` bytes; ``huge-declared`` says a ``Content-Length`` of ``huge_size``.
+HOSTILE_FAULTS = ("huge", "gzip-bomb", "deflate-bomb", "huge-declared")
+#: Terminal escape sequences in what the service sends (faults): ``escapes-page`` is an HTML
+#: page at 200 holding them, ``escapes-302`` a redirect whose ``Location`` holds a C1 CSI.
+ESCAPES_PAGE = ("<html><body>\x1b[2J\x1b]0;pwned\x07\u202eevil\x9b31m"
+                "\x1b[1A</body></html>")
+ESCAPES_LOCATION = "/waf/\x9b2J\x9b31mchallenge"
+_BOMBS: dict[tuple[str, int], bytes] = {}
+
+
+def bomb(encoding: str, size: int) -> bytes:
+    """``size`` spaces (a multiple of 1 MiB) compressed as ``encoding`` ("gzip" or "deflate").
+
+    Each MiB is compressed once and its (identical) compressed form repeated: a fully flushed
+    deflate block does not depend on what came before it. Made once per size.
+    """
+    key = (encoding, size)
+    if key not in _BOMBS:
+        gzip = encoding == "gzip"
+        block = b" " * (1024 * 1024)
+        count = max(size // len(block), 2)
+        packer = zlib.compressobj(9, zlib.DEFLATED, 31 if gzip else 15)
+        first = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
+        again = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
+        check = zlib.crc32(block) if gzip else zlib.adler32(block)
+        for _ in range(count - 1):
+            check = zlib.crc32(block, check) if gzip else zlib.adler32(block, check)
+        # An empty last block, then the checksum (and for gzip the length) of all of it.
+        end = b"\x03\x00" + (struct.pack("<II", check, (count * len(block)) & 0xFFFFFFFF)
+                              if gzip else struct.pack(">I", check))
+        _BOMBS[key] = first + again * (count - 1) + end
+    return _BOMBS[key]
+
+
 #: How an answer is encoded (``encodings``): bytes and the Content-Type said with them.
 ENCODINGS = ("utf-8", "gbk-bare", "gb18030-as-gbk", "utf-8-bom")
 
@@ -237,6 +273,7 @@ class MemServer:
         trickle_interval: float = 1.0,
         captcha_lifetime: float | None = None,
         encodings: Mapping[str, str] | None = None,
+        huge_size: int = 1024 * 1024 * 1024,
     ) -> None:
         assert not_found in NOT_FOUND_STYLES and history in HISTORY_STYLES
         self.registry = {k: list(v) for k, v in (registry or {}).items()}
@@ -297,6 +334,8 @@ class MemServer:
         #: Per ID number, how the query answer is encoded (``ENCODINGS``).
         self.encodings = dict(encodings or {})
         assert set(self.encodings.values()) <= set(ENCODINGS), self.encodings
+        #: Decoded bytes of a hostile body (``HOSTILE_FAULTS``).
+        self.huge_size = huge_size
         #: Answers that said 验证码已失效 because the captcha was older than its lifetime.
         self.expired_answers = 0
         self._issued_at: dict[str, float] = {}
@@ -611,6 +650,15 @@ def _handler_for(owner: MemServer) -> type[BaseHTTPRequestHandler]:
                 time.sleep(owner.latency)
             if fault is not None and self._refuse(fault):
                 return
+            if fault in HOSTILE_FAULTS:
+                self._hostile(fault)
+                return
+            if fault == "escapes-page":
+                self._send(200, ESCAPES_PAGE, "text/html")
+                return
+            if fault == "escapes-302":
+                self._send(302, "", "text/html", {"Location": ESCAPES_LOCATION})
+                return
             if fault == "trickle":
                 whole = owner._issue_captcha() if step == "captcha" else owner._answer_query(params)
                 self._trickle(json.dumps(whole, ensure_ascii=False).encode())
@@ -697,6 +745,32 @@ def _handler_for(owner: MemServer) -> type[BaseHTTPRequestHandler]:
             else:
                 return False
             return True
+
+        def _hostile(self, fault: str) -> None:
+            """A body far larger than any answer, as ``HOSTILE_FAULTS`` says."""
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            if fault.endswith("-bomb"):
+                data = bomb(fault.removesuffix("-bomb"), owner.huge_size)
+                self.send_header("Content-Encoding", fault.removesuffix("-bomb"))
+                self.send_header("Content-Length", str(len(data)))
+            elif fault == "huge-declared":
+                data = b""
+                self.send_header("Content-Length", str(owner.huge_size))
+            else:
+                data = b""
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            try:
+                if data:
+                    self.wfile.write(data)
+                    return
+                block = b'{"code": 200, "msg": "' + b" " * (1024 * 1024 - 22)
+                for _ in range(owner.huge_size // len(block)):
+                    self.wfile.write(block)
+            except OSError:  # the client stopped reading: as it should
+                pass
 
         def _trickle(self, data: bytes) -> None:
             """A whole answer, one byte every ``trickle_interval`` seconds."""

@@ -27,6 +27,7 @@ from certcheck import jsontext
 from certcheck.cli.app import FiniteFloatRange, UserError, _guarded, cli, parse_as_of
 from certcheck.cli.exit_codes import ExitCode
 from certcheck.cli.probe_review import Concern, review, verdict_line
+from certcheck.cli.screen import plain
 from certcheck.ids import is_valid_id, mask_id, normalize_id
 from certcheck.models import (
     Answer,
@@ -46,6 +47,13 @@ from certcheck.sources.mem_refusal import refusal_of
 
 #: Characters of one body shown; the recording holds all of it.
 SHOWN_BODY = 4000
+
+
+def _echo(text: str = "") -> None:
+    """One or more of probe's lines. Whatever in them came from the service (bodies, keys,
+    values, messages, headers) is somebody else's text: each line goes through ``plain`` as file
+    text does, so an escape sequence in an answer is shown (``\\x1b``), never obeyed."""
+    click.echo("\n".join(plain(line) for line in text.split("\n")))
 
 
 @cli.command()
@@ -110,7 +118,7 @@ def _probe(
         finally:
             await source.aclose()
 
-    click.echo(f"certcheck probe: one lookup at {source.base_url} for "
+    _echo(f"certcheck probe: one lookup at {source.base_url} for "
                f"{mask_id(query.id_number)} {query.name}\n")
     outcome, exchanges = asyncio.run(main())
     for number, exchange in enumerate(exchanges, start=1):
@@ -128,7 +136,7 @@ def _probe(
     _print_review(findings, concerns, as_of)
     path = recording_path(record_dir, query)
     if path.exists():
-        click.echo(f"\nRecorded to {path}; read it back with --source replay:{record_dir}")
+        _echo(f"\nRecorded to {path}; read it back with --source replay:{record_dir}")
     return outcome, concerns
 
 
@@ -155,18 +163,18 @@ def _verdicts(
 
 
 def _print_review(findings: list[Finding], concerns: list[Concern], as_of: date) -> None:
-    click.echo(f"\n核对结论（what verify would conclude, as of {as_of}）:")
+    _echo(f"\n核对结论（what verify would conclude, as of {as_of}）:")
     for finding in findings:
-        click.echo(f"  {verdict_line(finding)}")
+        _echo(f"  {verdict_line(finding)}")
     if not concerns:
-        click.echo("  回答中没有会改变结论的内容（nothing in the answer changes a verdict）")
+        _echo("  回答中没有会改变结论的内容（nothing in the answer changes a verdict）")
         return
-    click.echo("\n需要注意（concerns）:")
+    _echo("\n需要注意（concerns）:")
     for concern in concerns:
         mark = "!" if concern.changes_verdict else "-"
-        click.echo(f"  {mark} {concern.text}")
+        _echo(f"  {mark} {concern.text}")
     if any(c.changes_verdict for c in concerns):
-        click.echo("  （标 ! 的会改变 verify 的结论，probe 以 3 退出; "
+        _echo("  （标 ! 的会改变 verify 的结论，probe 以 3 退出; "
                    "items marked ! change a verdict: exit 3）")
 
 
@@ -202,9 +210,9 @@ def _print_exchange(number: int, exchange: Exchange, query: Query) -> None:
                   api.PARAM_ID: mask_id(query.id_number), api.PARAM_CAPTCHA: "<answer>",
                   api.PARAM_UUID: "<uuid>", **api.QUERY_FIXED_PARAMS}
         request = f"GET {api.QUERY_PATH}?" + "&".join(f"{k}={v}" for k, v in params.items())
-    click.echo(f"{number}. {request}")
+    _echo(f"{number}. {request}")
     refused = "  ← 拒绝（refused by a firewall or limiter）" if refusal_of(exchange) else ""
-    click.echo(f"   → HTTP {exchange.status}"
+    _echo(f"   → HTTP {exchange.status}"
                + (f", Retry-After {exchange.retry_after:g} s" if exchange.retry_after else "")
                + refused)
     body = exchange.to_json()["body"]
@@ -214,19 +222,20 @@ def _print_exchange(number: int, exchange: Exchange, query: Query) -> None:
         shown = body
     if len(shown) > SHOWN_BODY:
         shown = shown[:SHOWN_BODY] + f"\n… ({len(shown) - SHOWN_BODY} more characters)"
-    click.echo("\n".join("   " + line for line in scrub(shown).splitlines()) or "   (empty)")
-    click.echo()
+    # Split at line feeds only: other separators (\x1c, \u2028) are shown escaped.
+    _echo("\n".join("   " + line for line in scrub(shown).split("\n")) if shown else "   (empty)")
+    _echo()
 
 
 # --- the field report -------------------------------------------------------------------
 
 
 def _print_reading(reading: AnswerReading) -> None:
-    click.echo(f"Answer: {reading.kind.value} (code {reading.code!r}, msg {reading.message!r})")
+    _echo(f"Answer: {reading.kind.value} (code {reading.code!r}, msg {reading.message!r})")
     if reading.problem:
-        click.echo(f"  not understood: {scrub(reading.problem)}")
+        _echo(f"  not understood: {scrub(reading.problem)}")
     if reading.unknown:
-        click.echo("  keys of the answer mem_mapping does not know: " + ", ".join(reading.unknown))
+        _echo("  keys of the answer mem_mapping does not know: " + ", ".join(reading.unknown))
     for number, record in enumerate(reading.records, start=1):
         _print_record(number, len(reading.records), record)
     if reading.records:
@@ -235,7 +244,7 @@ def _print_reading(reading: AnswerReading) -> None:
 
 def _print_record(number: int, total: int, reading: RecordReading) -> None:
     kind = "历史数据 (history)" if reading.history else "current"
-    click.echo(f"\nRecord {number}/{total}, {kind}:")
+    _echo(f"\nRecord {number}/{total}, {kind}:")
     raw: Mapping[str, Any] = reading.raw or {}
     filled = dict(reading.filled)
     label_width = max(len(f.label) for f in api.RECORD_MAP)
@@ -243,20 +252,20 @@ def _print_record(number: int, total: int, reading: RecordReading) -> None:
         label = field.label.ljust(label_width, "\u3000")
         key = filled.get(field.attr)
         if key is None:
-            click.echo(f"  {label}  —  no value under {' / '.join(field.keys)}"
+            _echo(f"  {label}  —  no value under {' / '.join(field.keys)}"
                        + ("  (required)" if field.required else ""))
             continue
         value = _shown_value(raw.get(key))
         read = getattr(reading.record, field.attr, None) if reading.record is not None else None
         if field.is_date and read is not None and str(read) != str(raw.get(key)).strip():
             value += f" → {read}"
-        click.echo(f"  {label}  {key} = {value}")
+        _echo(f"  {label}  {key} = {value}")
     for key in reading.unknown:
-        click.echo(f"  unknown key {key} = {_shown_value(raw.get(key))}")
+        _echo(f"  unknown key {key} = {_shown_value(raw.get(key))}")
     for note in reading.notes:
-        click.echo(f"  note: {scrub(note)}")
+        _echo(f"  note: {scrub(note)}")
     if reading.problem:
-        click.echo(f"  not usable: {scrub(reading.problem)}")
+        _echo(f"  not usable: {scrub(reading.problem)}")
 
 
 def _shown_value(value: object) -> str:
@@ -266,15 +275,15 @@ def _shown_value(value: object) -> str:
 
 def _print_summary(reading: AnswerReading) -> None:
     records = reading.records
-    click.echo("\nSummary of the mapping on this answer:")
+    _echo("\nSummary of the mapping on this answer:")
     for field in api.RECORD_MAP:
         keys = sorted({k for r in records for attr, k in r.filled if attr == field.attr})
         empty = sum(1 for r in records if field.attr in r.missing)
         where = ", ".join(keys) if keys else "no key"
         gap = f"; empty in {empty} of {len(records)} records" if empty else ""
-        click.echo(f"  {field.attr:<13} ← {where}{gap}")
+        _echo(f"  {field.attr:<13} ← {where}{gap}")
     unknown = reading.unknown_keys
-    click.echo("  keys mem_mapping does not know: " + (", ".join(unknown) if unknown else "none"))
+    _echo("  keys mem_mapping does not know: " + (", ".join(unknown) if unknown else "none"))
 
 
 def _print_outcome(outcome: Outcome) -> None:
@@ -285,10 +294,10 @@ def _print_outcome(outcome: Outcome) -> None:
         what = "nothing found (the page would say 没有查询到相关证件信息)"
     else:
         what = f"{outcome.reason.value}: {scrub(outcome.detail)}"
-    click.echo(f"\nOutcome, as verify would use it: {what}")
+    _echo(f"\nOutcome, as verify would use it: {what}")
     detail = outcome.detail if isinstance(outcome, Found | NotFound) else None
     if detail:
-        click.echo(f"  {scrub(detail)}")
+        _echo(f"  {scrub(detail)}")
 
 
 # --- TLS --------------------------------------------------------------------------------------

@@ -63,6 +63,23 @@ def _outputs(roster: Path, outputs: tuple[str, ...]) -> list[str]:
     return chosen
 
 
+def _refuse_outputs_in(source: LookupSource, targets: list[str], record_dir: Path | None) -> None:
+    """No output (-o, --record) may go into a folder the source reads (replay's recordings):
+    it would replace the inputs of this very run. Checked before anything is read or written."""
+    for folder in source.input_folders:
+        inside = folder.resolve()
+        named = [(f"-o {out}", Path(out)) for out in targets if out != "-"]
+        if record_dir is not None:
+            named.append((f"--record {record_dir}", record_dir))
+        for option, path in named:
+            where = path.resolve()
+            if where == inside or inside in where.parents:
+                raise UserError(
+                    f"{option} 位于数据源读取的文件夹 {folder} 中；certcheck 从不覆盖输入文件，"
+                    "请换一个位置（inside a folder the source reads）", ExitCode.BAD_INPUT,
+                )
+
+
 @dataclass(frozen=True, slots=True)
 class VerifyArgs:
     """The options of one ``verify`` call, as click parsed them."""
@@ -200,6 +217,7 @@ def _verify(args: VerifyArgs) -> int:
                     f"-o {out} 是数据源读取的文件（{used}）；certcheck 从不覆盖输入文件，"
                     "请换一个文件名（an input of the source）", ExitCode.USAGE,
                 )
+    _refuse_outputs_in(source, targets, args.record_dir)
     # Before the roster is read: a cache that cannot be used (a link, a full disk) is said at
     # once, not after a large roster was read for nothing.
     cache = _open_cache(args, source)

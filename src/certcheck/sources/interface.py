@@ -134,6 +134,11 @@ class LookupSource(ABC):
         """Local files the source reads, which no output may overwrite."""
         return ()
 
+    @property
+    def input_folders(self) -> tuple[Path, ...]:
+        """Local folders whose every file the source may read: no output may go inside one."""
+        return ()
+
 
 class ImmediateSource(LookupSource):
     """A source that answers from local data at once: no network, nothing worth retrying.

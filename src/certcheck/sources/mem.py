@@ -63,6 +63,7 @@ from certcheck.sources.mem_answer import (
     read_captcha,
     read_record,
 )
+from certcheck.sources.mem_body import ACCEPT_ENCODING, BodyTooLarge, read_bounded
 from certcheck.sources.mem_decode import decode_body
 from certcheck.sources.mem_names import name_variants
 from certcheck.sources.mem_options import MemOptions
@@ -233,7 +234,8 @@ GARBAGE_HTML = "an HTML page (a web-firewall challenge?)"
 GARBAGE_TRUNCATED = "a truncated or unparseable JSON body"
 GARBAGE_EMPTY = "an empty body"
 GARBAGE_OTHER = "not JSON"
-_GARBAGE = (GARBAGE_HTML, GARBAGE_TRUNCATED, GARBAGE_EMPTY, GARBAGE_OTHER)
+GARBAGE_HUGE = "a body too large to be an answer"
+_GARBAGE = (GARBAGE_HTML, GARBAGE_TRUNCATED, GARBAGE_EMPTY, GARBAGE_OTHER, GARBAGE_HUGE)
 
 
 def captcha_answer(text: str) -> str:
@@ -595,6 +597,8 @@ class MemSource(LookupSource):
                     "Referer": self.base_url + api.REFERER_PATH,
                     "Accept": "application/json, text/plain, */*",
                     "Accept-Language": "zh-CN,zh;q=0.9",
+                    # Only what ``mem_body`` undoes with a bound on the decoded size.
+                    "Accept-Encoding": ACCEPT_ENCODING,
                 },
                 timeout=self.timeout,
                 verify=True,
@@ -639,7 +643,17 @@ class MemSource(LookupSource):
             # The answer has begun: the rate window counts from here, and a body trickling in
             # holds no permit while it is read, to the same deadline.
             async with asyncio.timeout_at(sent_at + self.timeout):
-                content = await response.aread()
+                content = await read_bounded(response)
+        except BodyTooLarge as exc:
+            # Never an answer, whatever its start says: retried as garbage is.
+            return Failed(
+                FailureKind.UNRECOGNIZED_RESPONSE,
+                f"unexpected {step} answer from the national lookup: {GARBAGE_HUGE} ({exc})",
+                raw=_clip(decode_body(
+                    exc.start, response.headers.get("Content-Type") if response else None
+                )),
+                transient=True,
+            )
         except GateClosed as exc:
             return Failed(FailureKind.LOOKUP_FAILED, str(exc))
         except (TimeoutError, httpx.TimeoutException) as exc:

@@ -29,6 +29,14 @@ from certcheck.sources.mem import (
     recording_path,
     with_names,
 )
+from certcheck.sources.mem_body import MAX_BODY
+from certcheck.tablefile.errors import UnusableFile
+from certcheck.tablefile.guards import read_regular
+
+#: The largest recording read back. One holds a lookup's exchanges, each body at most
+#: ``mem_body.MAX_BODY`` and the captcha images left out: real ones are a few KB, and a few
+#: tries under a few spellings of a name stay far below this.
+MAX_RECORDING = 8 * MAX_BODY
 
 
 class ReplaySource(ImmediateSource):
@@ -53,12 +61,23 @@ class ReplaySource(ImmediateSource):
     def cache_identity(self) -> str:
         return f"replay:{self.directory.resolve()}"
 
+    @property
+    def input_folders(self) -> tuple[Path, ...]:
+        # Every recording in it is an input: an output written there could replace one.
+        return (self.directory,)
+
     def lookup_now(self, query: Query) -> Outcome:
         path = recording_path(self.directory, query)
         try:
-            document = jsontext.loads(path.read_text(encoding="utf-8"))
+            # Guarded as every input is: no link, no pipe or device, no file of any size.
+            document = jsontext.loads(read_regular(path, MAX_RECORDING).decode("utf-8"))
         except FileNotFoundError:
             return Failed(FailureKind.LOOKUP_FAILED, "nothing recorded for this person")
+        except UnusableFile as exc:
+            return Failed(FailureKind.LOOKUP_FAILED, f"录音文件不可用（unusable recording）：{exc}")
+        except RecursionError:
+            return Failed(FailureKind.LOOKUP_FAILED,
+                          f"unreadable recording {path.name}: nested too deeply")
         except (OSError, ValueError) as exc:
             return Failed(FailureKind.LOOKUP_FAILED, f"unreadable recording {path.name}: {exc}")
         try:

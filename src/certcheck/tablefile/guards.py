@@ -284,3 +284,36 @@ def _check_extent(path: Path, extent: _Extent) -> None:
             path,
             f"工作表引用了超出范围的单元格（约 {extent.rows} 行 × {extent.cols} 列）",
         )
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``, a regular file of at most ``limit`` bytes that is no symbolic link.
+
+    Opened with ``O_NOFOLLOW`` (a link to /dev/zero or to a file elsewhere is refused, not
+    followed) and ``O_NONBLOCK`` (a FIFO does not block the open), then judged by the
+    descriptor that is read, so a file swapped after a check cannot slip in. FileNotFoundError
+    passes through; everything else unusable is ``UnusableFile``.
+    """
+    flags = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+             | getattr(os, "O_CLOEXEC", 0))
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if os.path.islink(path):
+            raise UnusableFile(f"{path.name} 是符号链接，不予读取（a symbolic link）") from exc
+        raise UnusableFile(f"无法打开 {path.name}（{exc.strerror or exc}）") from exc
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise UnusableFile(
+                f"{path.name} 不是普通文件（管道、设备等），不予读取（not a regular file）"
+            )
+        if info.st_size > limit:
+            raise UnusableFile(f"{path.name} 过大（{info.st_size // (1024 * 1024)} MiB，"
+                               f"上限 {limit // (1024 * 1024)} MiB）（too large）")
+        data = handle.read(limit + 1)
+    if len(data) > limit:  # it grew while being read
+        raise UnusableFile(f"{path.name} 过大（上限 {limit // (1024 * 1024)} MiB）（too large）")
+    return data

@@ -35,6 +35,12 @@ def decode_text(data: bytes) -> tuple[str, str]:
     if bom is not None:
         encoding = "utf-8-sig" if bom == "utf-8" else "utf-16"
         return data.decode(encoding, errors="replace"), encoding
+    return decode_unmarked(data)
+
+
+def decode_unmarked(data: bytes) -> tuple[str, str]:
+    """``decode_text`` of bytes without a byte-order mark. Lines decode on their own, so a
+    file read a block of whole lines at a time decodes to the same text."""
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
