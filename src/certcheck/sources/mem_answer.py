@@ -18,7 +18,7 @@ from certcheck import jsontext
 from certcheck.dates import parse_date_text
 from certcheck.ids import mask_id, normalize_id
 from certcheck.models import CertRecord, Query, is_status_code, status_class
-from certcheck.shown import Agreement, compare_id, official_id
+from certcheck.shown import Agreement, Legibility, Shown, compare_id, official_id
 from certcheck.sources import mem_mapping as api
 
 _SERVICE_ZONE = timezone(timedelta(hours=api.SERVICE_UTC_OFFSET_HOURS))
@@ -412,16 +412,18 @@ def read_record(item: object, query: Query, *, history: bool = False) -> RecordR
     values = fields.values
     given = values.get("id_number")
     shown = official_id(given) if isinstance(given, str) else None
-    if shown is not None and shown.masked:
-        # The service may mask the ID in its answer (500116********017X): the record is the
-        # queried person's, unless a character it shows is not theirs. Then it is someone
-        # else's record in this person's answer, which no verdict can rest on.
-        if compare_id(shown, query.id_number) is Agreement.DISAGREE:
-            return RecordReading(None, history, tuple(fields.filled), tuple(fields.missing),
-                                 unknown, _not_the_queried_id(shown.text), raw=item)
-        values["id_number"] = query.id_number
+    # The service answers for the ID asked. A record whose ID (whole, or masked as
+    # 500116********017X) shows a character that is not the queried person's is someone else's
+    # record in this person's answer, which no verdict can rest on, either way: not "valid"
+    # from another's certificate, not "fake" from another's name.
+    if shown is not None and compare_id(shown, query.id_number) is Agreement.DISAGREE:
+        return RecordReading(None, history, tuple(fields.filled), tuple(fields.missing),
+                             unknown, _not_the_queried_id(shown), raw=item)
+    if shown is not None and shown.legibility is Legibility.CLEAR:
+        values["id_number"] = normalize_id(shown.text)
     else:
-        values["id_number"] = normalize_id(given) if given else query.id_number
+        # Masked, or not an ID at all (null, -): the queried person's, as a record without one.
+        values["id_number"] = query.id_number
     statuses: tuple[tuple[str, str], ...] = values.pop(_STATUS_ATTR) or ()
     shown_statuses = tuple(_status_value(key, text) for key, text in statuses)
     values[_STATUS_ATTR] = shown_statuses[0] if shown_statuses else None
@@ -450,10 +452,13 @@ def _status_known(key: str, text: str) -> bool:
     return status_class(text) is not None
 
 
-def _not_the_queried_id(masked: str) -> str:
-    shown = mask_id(normalize_id(masked))
-    return (f"证件号码“{shown}”已遮盖，所显示的字与所查的身份证号不符，记录不是此人的"
-            "（a masked ID that is not the queried one's）")
+def _not_the_queried_id(shown: Shown) -> str:
+    text = mask_id(normalize_id(shown.text))
+    if shown.masked:
+        return (f"证件号码“{text}”已遮盖，所显示的字与所查的身份证号不符，记录不是此人的"
+                "（a masked ID that is not the queried one's）")
+    return (f"答复中有证件号码为“{text}”的记录，与所查的身份证号不符，记录不是此人的"
+            "（a record of another ID in this person's answer）")
 
 
 @dataclass(slots=True)
