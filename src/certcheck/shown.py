@@ -242,15 +242,15 @@ def disguised(text: str) -> bool:
 
 
 def _foreign_to_names(text: str) -> bool:
-    """A holder's name holds what no name holds: a symbol or a digit (张#, 张3), or Latin
-    letters beside Chinese characters (张x, a mask no table lists)."""
+    """A holder's name holds what no name holds: a symbol (张#, 张@), or Latin letters beside
+    Chinese characters (张x, a mask no table lists). Digits pass: they disguise nothing."""
     folded = unicodedata.normalize("NFKC", text)
     latin = chinese = False
     for char in folded:
         if char.isspace() or char in MASK_CHARS or char in _NAME_MARKS:
             continue
         category = unicodedata.category(char)
-        if category[0] == "M":
+        if category[0] == "M" or category == "Nd":
             continue
         if category[0] != "L":
             return True

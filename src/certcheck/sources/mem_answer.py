@@ -213,18 +213,29 @@ def _no_records(code: object, message: str, located: _Located) -> AnswerReading:
     if located.no_data and not api.MISSING_DATA_MEANS_NOT_FOUND:
         return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
                              problem=f"no {api.DATA_KEY!r}")
-    if any(s in message for s in api.NOT_FOUND_SPOILERS):
-        # A success code with no records and a message that says something went wrong (now
-        # that ``message`` is read beside ``msg``): no verdict about a person.
+    if any(s in message for s in api.NOT_FOUND_SPOILERS) or not _quiet(message):
+        # A success code with no records and a message that says something went wrong, or
+        # something certcheck does not understand (您的请求已被拦截): no verdict about a person.
         return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
                              problem=f"no records, and the message says: {message}")
     return AnswerReading(AnswerKind.NOT_FOUND, code, message, unknown=unknown)
+
+
+def _quiet(message: str) -> bool:
+    """The message of an answer without records says nothing was found, that the query
+    succeeded, or nothing at all."""
+    lowered = message.lower()
+    return (not message.strip() or says_not_found(message)
+            or any(m in lowered for m in api.SUCCESS_MARKERS))
 
 
 def _with_records(code: object, message: str, located: _Located, query: Query) -> AnswerReading:
     """A successful answer holding records: found, unless one of them does not fit."""
     readings = _readings(located, query)
     problem = next((r.problem for r in readings if r.problem is not None), None)
+    if problem is None and says_not_found(message):
+        # Records under a message that says there are none: one of the two is wrong.
+        problem = f"records, and the message says nothing was found: {message}"
     if problem is not None:
         return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, readings, located.unknown,
                              problem)

@@ -74,6 +74,11 @@ NOT_FOUND_SPOILERS: tuple[str, ...] = ("异常", "错误", "失败", "繁忙", "
 #: nothing found, as an empty list is, provided no other key of the answer holds anything that
 #: could be records (see ``ENVELOPE_KEYS``).
 MISSING_DATA_MEANS_NOT_FOUND = True
+#: An answer with a success code and no records is "nothing found" only when its message says
+#: so (``NOT_FOUND_MARKERS``), says the query succeeded (one of these, compared in lower case),
+#: or is empty. Any other message (您的请求已被拦截, 会话已过期, 请先登录 …) is not understood:
+#: "nothing found" accuses a person of a fake certificate, so it must be said, not presumed.
+SUCCESS_MARKERS: tuple[str, ...] = ("成功", "完成", "ok", "success")
 #: Top-level keys of an answer that carry no records and need no report.
 ENVELOPE_KEYS: tuple[str, ...] = (CODE_KEY, MSG_KEY, DATA_KEY, "total", "success", "timestamp")
 
@@ -264,7 +269,12 @@ REFUSAL_CODES: frozenset[int] = frozenset({429})
 #: A JSON answer whose ``msg`` contains one of these is the service's own rate limiter
 #: (RuoYi's ``@RateLimiter`` says 访问过于频繁，请稍候再试 with code 500), on either endpoint,
 #: whatever its ``code``: never an answer about a person.
-REFUSAL_MARKERS: tuple[str, ...] = ("频繁", "限流", "次数过多", "请求过多", "访问过多")
+REFUSAL_MARKERS: tuple[str, ...] = (
+    "频繁", "限流", "次数过多", "请求过多", "访问过多",
+    # A limiter that says "too fast", a firewall that answers in the service's own JSON
+    # (您的请求已被拦截), and English limiters (compared in lower case).
+    "过快", "拦截", "too many requests", "rate limit",
+)
 #: A captcha the service rejects with one of these had expired (or was unknown to it): the
 #: person typed nothing wrong (RuoYi says 验证码已失效 for an expired one, 验证码错误 for a
 #: wrong answer).
