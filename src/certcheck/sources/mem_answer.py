@@ -518,7 +518,8 @@ def _read_every_key(mapped: api.FieldMap, item: Mapping[str, Any], history: bool
         if not has_value(item.get(key)):
             continue
         try:
-            text = _value(mapped, item[key])
+            text = (_flag_value(key, item[key]) if key in api.STATUS_FLAG_KEYS
+                    else _value(mapped, item[key]))
         except ValueError as exc:
             if not history:
                 fields.problem = fields.problem or f"{key!r} {exc}"
@@ -531,6 +532,20 @@ def _read_every_key(mapped: api.FieldMap, item: Mapping[str, Any], history: bool
     fields.values[mapped.attr] = tuple(read)
     if not read:
         fields.missing.append(mapped.attr)
+
+
+def _flag_value(key: str, value: object) -> str:
+    """A yes/no flag as a status value (``mem_mapping.STATUS_FLAG_KEYS``): ``true`` as a code,
+    a word as a word, anything else as ``key:value``, which is neither a code nor a word."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str | int):
+        text = str(value).strip()
+    else:
+        raise ValueError("is not text")
+    if text.lower() in api.TRUE_STATUS_FLAGS or status_class(text) is not None:
+        return text
+    return f"{key}:{text}"
 
 
 def _absent_required(values: Mapping[str, Any]) -> str | None:

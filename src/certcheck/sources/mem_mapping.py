@@ -143,6 +143,18 @@ STATUS_KEYS: tuple[str, ...] = (
     "statusName", "statusLabel", "statusDesc", "statusText", "statusStr",
     "certStatus", "certState", "status", "state",
 )
+#: Keys of a yes/no flag beside or instead of a status (``validFlag: true``, ``isValid: 0``,
+#: ``yxbz`` for 有效标志). What a flag means is not known, and ``false`` may well say the
+#: certificate is not valid: so a flag is read as a status value too. ``true`` (``TRUE_STATUS_
+#: FLAGS``) counts as a code: harmless beside a word that decides, deciding nothing alone. Any
+#: other value (``false``, ``0``, ``N``) is never taken for a code: it is shown as
+#: ``isValid:false`` and leaves the record's status unknown (``record_incomplete``), even beside
+#: 有效. A word under a flag key (``validFlag: 有效``) is read as any status word.
+STATUS_FLAG_KEYS: tuple[str, ...] = (
+    "validFlag", "isValid", "valid", "validMark", "isEffective", "effective", "effectFlag",
+    "effectiveFlag", "yxbz", "sfyx",
+)
+TRUE_STATUS_FLAGS: frozenset[str] = frozenset({"true", "1", "y", "yes"})
 #: Per status key, the dictionary codes whose meaning a real answer has shown, as the word each
 #: stands for (``{"certStatus": {"0": "有效", "05": "注销"}}``). Empty: no code is confirmed, and
 #: a code guessed wrong would make a cancelled certificate valid. A known code is read as
@@ -181,7 +193,7 @@ RECORD_MAP: tuple[FieldMap, ...] = (
     FieldMap("issuer", ("issueOrgName", "issueAuth", "issueOrg"), "签发机关"),
     # 证书状态: 有效, 注销, 吊销 … A revoked or cancelled certificate does not count. Read from
     # every key of STATUS_KEYS (below) that has a value.
-    FieldMap("status_text", STATUS_KEYS, "证书状态", every_key=True),
+    FieldMap("status_text", STATUS_KEYS + STATUS_FLAG_KEYS, "证书状态", every_key=True),
 )
 
 #: Record keys read on purpose into nothing (the history markers are read, not mapped); they are
