@@ -567,7 +567,15 @@ def _value(field: api.FieldMap, value: object) -> str | date:
 def read_date(value: str | int) -> date:
     """A date as the service may send it: ``YYYY-MM-DD`` with or without a time, a date-time
     with an offset, epoch seconds or milliseconds, or Java's ``Date.toString()`` (all read in
-    China's time zone)."""
+    China's time zone). A sentinel for "no date" (9999-12-31, 1970-01-01) is not a date."""
+    read = _read_date(value)
+    if not api.DATE_SENTINEL_BEFORE_YEAR <= read.year < api.DATE_SENTINEL_FROM_YEAR:
+        text = str(value).strip()
+        raise ValueError(f"is a placeholder, not a date: {text[:40]!r}")
+    return read
+
+
+def _read_date(value: str | int) -> date:
     text = str(value).strip()
     if text.isdigit() and len(text) in api.EPOCH_MILLIS_DIGITS:
         return _epoch_date(int(text) / 1000)

@@ -203,6 +203,12 @@ KEPT_RAW_ONLY: tuple[str, ...] = HISTORY_FLAG_KEYS + HISTORY_TEXT_KEYS
 #: Dates may come as epoch milliseconds (a Java backend's default); they are read in China's
 #: time zone, as are date-times that carry another offset.
 SERVICE_UTC_OFFSET_HOURS = 8
+#: Dates a backend stores for "no date" or "no end" (长期): the far-future sentinels of Java
+#: code and databases (2099-12-31, 2999-12-31, 9999-12-31) and the epoch or 1900 left where a
+#: date was null. No special-operations certificate runs that long (6 years) or began that
+#: early, so they are read as not a date: a validity "until 9999" must not make anyone valid.
+DATE_SENTINEL_FROM_YEAR = 2099
+DATE_SENTINEL_BEFORE_YEAR = 1971
 #: How many digits an epoch date has: seconds (a date from 1973 to 2286) or milliseconds (from
 #: 1973 on). 11 digits could be either and is not read; 8 digits are ``YYYYMMDD``.
 EPOCH_SECONDS_DIGITS = (9, 10)
