@@ -18,7 +18,7 @@ from certcheck import jsontext
 from certcheck.dates import parse_date_text
 from certcheck.ids import mask_id, normalize_id
 from certcheck.models import CertRecord, Query, is_status_code, status_class
-from certcheck.shown import Agreement, Legibility, Shown, compare_id, official_id
+from certcheck.shown import Agreement, Legibility, Shown, cert_key, compare_id, official_id
 from certcheck.sources import mem_mapping as api
 
 _SERVICE_ZONE = timezone(timedelta(hours=api.SERVICE_UTC_OFFSET_HOURS))
@@ -236,10 +236,34 @@ def _with_records(code: object, message: str, located: _Located, query: Query) -
     if problem is None and says_not_found(message):
         # Records under a message that says there are none: one of the two is wrong.
         problem = f"records, and the message says nothing was found: {message}"
+    if problem is None:
+        problem = _same_certificate_twice(readings)
     if problem is not None:
         return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, readings, located.unknown,
                              problem)
     return AnswerReading(AnswerKind.FOUND, code, message, readings, located.unknown)
+
+
+def _same_certificate_twice(readings: tuple[RecordReading, ...]) -> str | None:
+    """The problem of an answer that lists one certificate (the same 证号, item and validity) as
+    current twice with statuses that mean different things (有效 and 注销): which one is true
+    cannot be told, and either would decide."""
+    meanings: dict[tuple[str | None, str | None, date | None, date | None], set[object]] = {}
+    shown: dict[tuple[str | None, str | None, date | None, date | None], list[str]] = {}
+    for reading in readings:
+        record = reading.record
+        if record is None or record.history or not record.statuses:
+            continue
+        number = cert_key(record.cert_number) if record.cert_number else None
+        same = (number, record.item, record.valid_from, record.valid_until)
+        meanings.setdefault(same, set()).add(record.status_meaning)
+        shown.setdefault(same, []).append(record.status_shown or "")
+    for same, found in meanings.items():
+        if len(found) > 1:
+            statuses = "”与“".join(dict.fromkeys(shown[same]))
+            return (f"同一证书（{same[1]}）列为现行两次，证书状态分别为“{statuses}”，不能判定"
+                    "（the same certificate twice with different statuses）")
+    return None
 
 
 def _readings(located: _Located, query: Query) -> tuple[RecordReading, ...]:
