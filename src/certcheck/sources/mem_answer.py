@@ -145,7 +145,14 @@ def succeeded(code: object, success: object) -> bool:
         return False
     if code is None:
         return success is True
-    return code == api.OK_CODE or str(code) == str(api.OK_CODE)
+    return _code_in(code, (api.OK_CODE, *api.OTHER_OK_CODES))
+
+
+def _code_in(code: object, codes: tuple[int, ...]) -> bool:
+    """``code`` (a number or its digits) is one of ``codes``."""
+    if isinstance(code, bool):
+        return False
+    return any(code == c or str(code).strip() == str(c) for c in codes)
 
 
 def read_answer(data: Mapping[str, Any], query: Query) -> AnswerReading:
@@ -154,7 +161,9 @@ def read_answer(data: Mapping[str, Any], query: Query) -> AnswerReading:
     code = data.get(api.CODE_KEY)
     success = data.get(api.SUCCESS_KEY)
     ok = succeeded(code, success)
-    if says_wrong_captcha(message, ok):
+    # Under code 0 (a success code of RuoYi's older answers, a failure code elsewhere) a
+    # message about the captcha is a rejected captcha, as under any code but 200.
+    if says_wrong_captcha(message, ok and not _code_in(code, api.OTHER_OK_CODES)):
         return AnswerReading(AnswerKind.WRONG_CAPTCHA, code, message)
     located = _locate(data)
     if located.problem is not None:
@@ -213,6 +222,9 @@ def _no_records(code: object, message: str, located: _Located) -> AnswerReading:
     if located.no_data and not api.MISSING_DATA_MEANS_NOT_FOUND:
         return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
                              problem=f"no {api.DATA_KEY!r}")
+    if _code_in(code, api.OTHER_OK_CODES) and not says_not_found(message):
+        return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
+                             problem=f"code {code!r} and no records {message}".strip())
     if any(s in message for s in api.NOT_FOUND_SPOILERS) or not _quiet(message):
         # A success code with no records and a message that says something went wrong, or
         # something certcheck does not understand (您的请求已被拦截): no verdict about a person.

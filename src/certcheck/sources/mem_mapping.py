@@ -58,6 +58,11 @@ CODE_KEY = "code"
 MSG_KEY = "msg"
 DATA_KEY = "data"
 OK_CODE = 200
+#: Other codes that say success: RuoYi's older ``AjaxResult`` and ``TableDataInfo`` (and many
+#: front-end table conventions) send ``code: 0``. Read as success for the records the answer
+#: carries; without records it is "nothing found" only when the message says so (not found is
+#: an accusation, and elsewhere 0 is sometimes a failure code).
+OTHER_OK_CODES: tuple[int, ...] = (0,)
 #: A ``msg`` containing one of these means the captcha answer was wrong or has expired
 #: (RuoYi's defaults; a captcha lives about 2 minutes and is good for one query).
 CAPTCHA_MARKERS: tuple[str, ...] = ("验证码错误", "验证码已失效", "验证码过期")
