@@ -27,6 +27,9 @@ for a random share of requests (``refuse_rate``, for the first ``refuse_for`` of
 every request without its cookie (``cookie_wall``), trickle a body one byte at a time
 (the ``trickle`` fault), expire captchas (``captcha_lifetime``) and send a person's answer in
 another encoding (``encodings``: GBK without a charset, GB18030 labelled gbk, UTF-8 with a BOM).
+
+For shapes no option makes, ``raw`` sends a person's answer exactly as given (``Raw``: status,
+bytes, headers; a sequence in turn), and ``raw_captcha`` the first captcha answers.
 """
 
 from __future__ import annotations
