@@ -183,11 +183,13 @@ def _undecodable(where: str, raw: Mapping[str, Any], filled: Mapping[str, str]) 
         if "\ufffd" not in value and not (attr is not None and _not_legible(attr, value)):
             continue
         deciding = attr in _DECIDING_TEXT
+        what = ("含 ? 或 �，是无法解码的字（undecodable text）" if garbled(value)
+                else "是乱码、转义或占位符，不是原值（disguised text）")
         concerns.append(Concern(
-            f"{where}：{key}“{scrub(value)[:40]}”无法识别：含 ? 或 �、乱码、转义或占位符"
-            "（undecodable or disguised text）；"
+            f"{where}：{key}“{scrub(value)[:40]}”{what}；"
             + ("verify 不会据此判定不符，会记为未核验" if deciding
-               else "verify 当作没有此值，不会据此判定不符"),
+               else "verify 当作没有此值，不会据此判定不符" if attr in _NUMBER_ATTRS
+               else "此字段不影响结论"),
             changes_verdict=deciding,
         ))
     return concerns
@@ -202,6 +204,7 @@ def _not_legible(attr: str, value: str) -> bool:
 #: Attributes read as text, and those of them a verdict rests on (a 证号 or an ID that cannot be
 #: read is taken as none: the record stays the queried person's).
 _TEXT_ATTRS = ("name", "category", "item", "issuer", "status_text", "cert_number", "id_number")
+_NUMBER_ATTRS = frozenset({"cert_number", "id_number"})
 _DECIDING_TEXT = frozenset({"name", "category", "item", "status_text"})
 
 
