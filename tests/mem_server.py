@@ -27,6 +27,9 @@ for a random share of requests (``refuse_rate``, for the first ``refuse_for`` of
 every request without its cookie (``cookie_wall``), trickle a body one byte at a time
 (the ``trickle`` fault), expire captchas (``captcha_lifetime``) and send a person's answer in
 another encoding (``encodings``: GBK without a charset, GB18030 labelled gbk, UTF-8 with a BOM).
+
+For shapes no option makes, ``raw`` sends a person's answer exactly as given (``Raw``: status,
+bytes, headers; a sequence in turn), and ``raw_captcha`` the first captcha answers.
 """
 
 from __future__ import annotations
@@ -152,6 +155,24 @@ def bomb(encoding: str, size: int) -> bytes:
 ENCODINGS = ("utf-8", "gbk-bare", "gb18030-as-gbk", "utf-8-bom")
 
 
+@dataclass(frozen=True)
+class Raw:
+    """An answer sent exactly as given (``raw``, ``raw_captcha``): for shapes no style makes,
+    such as a red team's inventions. A ``body`` that is not text or bytes is sent as JSON."""
+
+    body: Any
+    status: int = 200
+    content_type: str = "application/json; charset=utf-8"
+    headers: Mapping[str, str] | None = None
+
+    def data(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        if isinstance(self.body, str):
+            return self.body.encode()
+        return json.dumps(self.body, ensure_ascii=False).encode()
+
+
 def png(width: int = 60, height: int = 20) -> bytes:
     """A real RGB PNG with a diagonal pattern, built without Pillow."""
     rows = []
@@ -274,6 +295,8 @@ class MemServer:
         captcha_lifetime: float | None = None,
         encodings: Mapping[str, str] | None = None,
         huge_size: int = 1024 * 1024 * 1024,
+        raw: Mapping[str, Raw | Sequence[Raw]] | None = None,
+        raw_captcha: Sequence[Raw] = (),
     ) -> None:
         assert not_found in NOT_FOUND_STYLES and history in HISTORY_STYLES
         self.registry = {k: list(v) for k, v in (registry or {}).items()}
@@ -333,6 +356,11 @@ class MemServer:
         self.captcha_lifetime = captcha_lifetime
         #: Per ID number, how the query answer is encoded (``ENCODINGS``).
         self.encodings = dict(encodings or {})
+        #: Per ID number, the netQuery answer sent as it is once the captcha is right; a
+        #: sequence is sent in turn, its last answer from then on.
+        self.raw = {k: [v] if isinstance(v, Raw) else list(v) for k, v in (raw or {}).items()}
+        #: The first captcha requests get these, in turn; the later ones a captcha.
+        self.raw_captcha = list(raw_captcha)
         assert set(self.encodings.values()) <= set(ENCODINGS), self.encodings
         #: Decoded bytes of a hostile body (``HOSTILE_FAULTS``).
         self.huge_size = huge_size
@@ -472,6 +500,19 @@ class MemServer:
         if self.captcha_nested:
             return {"msg": "操作成功", "code": 200, "data": body}
         return {"msg": "操作成功", "code": 200} | body
+
+    def _raw_answer(self, step: str, params: Mapping[str, str]) -> Raw | None:
+        """The answer ``raw`` or ``raw_captcha`` holds for this request, if any."""
+        with self._lock:
+            if step == "captcha":
+                return self.raw_captcha.pop(0) if self.raw_captcha else None
+            answers = self.raw.get(params.get(api.PARAM_ID, ""))
+            if not answers:
+                return None
+            expected = self._issued.pop(params.get(api.PARAM_UUID, ""), None)
+            if expected is None or params.get(api.PARAM_CAPTCHA) != expected:
+                return Raw({"code": 500, "msg": self.wrong_captcha_msg})
+            return answers.pop(0) if len(answers) > 1 else answers[0]
 
     def _answer_query(self, params: Mapping[str, str]) -> dict[str, Any]:
         if self._expired(params.get(api.PARAM_UUID, "")):
@@ -692,6 +733,10 @@ def _handler_for(owner: MemServer) -> type[BaseHTTPRequestHandler]:
                 whole = owner._issue_captcha() if step == "captcha" else owner._answer_query(params)
                 text = json.dumps(whole, ensure_ascii=False)
                 self._send(200, text[: len(text) // 2])
+                return
+            raw = owner._raw_answer(step, params)
+            if raw is not None:
+                self._send_bytes(raw.status, raw.data(), raw.content_type, raw.headers)
                 return
             body = owner._issue_captcha() if step == "captcha" else owner._answer_query(params)
             encoding = owner.encodings.get(params.get(api.PARAM_ID, "")) if step == "query" else None

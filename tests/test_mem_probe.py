@@ -219,12 +219,12 @@ def test_a_page_cut_short_is_named_and_exits_3(tmp_path: Path) -> None:
 def test_an_unknown_key_that_may_hold_a_status_exits_3_and_a_harmless_one_does_not(
     tmp_path: Path,
 ) -> None:
-    deciding = api_record("张三", ID) | {"validFlag": "0", "createBy": "admin", "photoUrl": "/p"}
+    deciding = api_record("张三", ID) | {"certValidFlag": "0", "createBy": "admin", "photoUrl": "/p"}
     with MemServer({ID: [deciding]}) as server:
         done = probe(tmp_path, server.url)
     lines = concerns(done.stdout)
     assert done.returncode == 3, done.stdout + done.stderr
-    assert any(line.startswith("! 记录 1：未知字段 validFlag=“0” 可能是证书状态或日期") for line in lines)
+    assert any(line.startswith("! 记录 1：未知字段 certValidFlag=“0” 可能是证书状态或日期") for line in lines)
     assert "- 记录 1：未知字段 photoUrl=“/p”（an unknown key）" in lines
     assert not any("createBy" in line for line in lines)  # every RuoYi entity has it
 

@@ -575,13 +575,15 @@ def test_captcha_answers_are_normalised_before_sending(typed: str, sent: str) ->
 
 
 def test_recordings_of_new_shapes_replay_to_the_same_outcomes(tmp_path: Path) -> None:
+    # The records carry their holder's ID: a record of another ID decides nothing.
+    wang, zhao = make_id("31011519800101001"), make_id("31011519800101002")
     people = {
         Query(make_id("11010519491231002"), "李四"): ({}, {"not_found": "msg500"}),
-        Query(make_id("31011519800101001"), "王五"): (
-            [api_record("王五", "x", history=True), api_record("王五", "x")],
+        Query(wang, "王五"): (
+            [api_record("王五", wang, history=True), api_record("王五", wang)],
             {"history": "nested", "drop_keys": ("name",), "extra_keys": {"zp": "1"}}),
-        Query(make_id("31011519800101002"), "赵六"): (
-            [api_record("赵六", "x")], {"rename": ALTERNATIVE_KEYS[1]}),
+        Query(zhao, "赵六"): (
+            [api_record("赵六", zhao)], {"rename": ALTERNATIVE_KEYS[1]}),
     }
     registry = {q.id_number: r for q, (r, _) in people.items() if r}
     styles = {q.id_number: s for q, (_, s) in people.items()}

@@ -18,9 +18,17 @@ tells of a roster value:
 - a *garbled* one is ``CANNOT_TELL``: a decoder that lost one character may have mangled
   others, so nothing it shows is evidence, as with the roster's ``name_unreadable``.
 
-What counts as a mask: ``*`` in any width (``＊``, ``﹡``), ``∗``, ``⁎``, ``✱``, and ``×`` (张××).
-Not 某: 张某 is a name as written (某 is a surname, and backends mask with a symbol). Not ``x``
-or ``X``: X is an ID's check character. Not ``?``: that is a lost character, not a hidden one.
+What counts as a mask: ``*`` in any width (``＊``, ``﹡``), ``∗``, ``⁎``, ``✱``, ``×`` (张××), ``●``
+and ``○``; in an ID or a certificate number also a run of two or more ``x``/``X``
+(``500116xxxxxxxx017X``). Not 某: 张某 is a name as written (某 is a surname, and backends mask
+with a symbol). Not a single ``x`` or ``X``: X is an ID's check character. Not ``?``: that is a
+lost character, not a hidden one.
+
+A value a backend *disguised* is not read either (``GARBLED``, compared as nothing): UTF-8 read
+as Latin-1 on the way (张三 as ``å¼ ä¸‰``), an HTML character reference (``&#24352;``), a
+``\\u5f20`` escape left in the text, a placeholder for no value (``null``, ``undefined``, ``-``,
+``/``, ``无``), and a holder's name with characters no name has (a Chinese name with a Latin
+letter, 张x; a symbol, 张#). Any of them read as a name would accuse the holder of another name.
 """
 
 from __future__ import annotations
@@ -36,8 +44,30 @@ from certcheck.names import char_key, name_key, same_name
 from certcheck.text import garbled
 
 #: The characters a source masks with, after NFKC (which folds ``＊`` and ``﹡`` to ``*``).
-MASK_CHARS = "*\u2217\u204e\u2731\u00d7"
+MASK_CHARS = "*\u2217\u204e\u2731\u00d7\u25cf\u25cb"
 _MASK_RUN = re.compile(f"[{re.escape(MASK_CHARS)}]+")
+#: In an ID or a certificate number (upper-cased): a run of X is a mask, since an ID has at
+#: most one X, its last character.
+_X_RUN = re.compile("X{2,}")
+#: Texts a backend sends for "no value" (Java's ``String.valueOf(null)``, JavaScript's
+#: ``undefined``, a table's dash), compared case-insensitively after NFKC and without spaces.
+PLACEHOLDERS = frozenset({
+    "null", "undefined", "none", "nil", "nan", "n/a", "-", "--", "---", "/", "//", "\\",
+    "无", "暂无", "空", "—", "——",
+})
+#: UTF-8 read as Latin-1 or Windows-1252: a lead byte (Â … ô) followed by a continuation byte
+#: (U+0080–U+00BF, or what Windows-1252 shows for 0x80–0x9F). No name, item or number is
+#: spelled so; 张 read that way is ``å¼\xa0``.
+_MOJIBAKE = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a"
+    "\u20ac\u2122]"
+)
+#: An HTML character reference (``&#24352;``, ``&#x5f20;``, ``&amp;``) or an escape left in
+#: the text (``\u5f20``, ``\x41``).
+_ESCAPED = re.compile(
+    r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z]+);|\\[uU][0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}"
+)
 
 
 class Legibility(StrEnum):
@@ -45,7 +75,7 @@ class Legibility(StrEnum):
     CLEAR = "clear"
     #: Some characters hidden by the source (脱敏).
     MASKED = "masked"
-    #: Characters lost by a decoder (``?``, ``\ufffd``).
+    #: Characters lost by a decoder (``?``, ``\ufffd``), or a value disguised (``disguised``).
     GARBLED = "garbled"
 
 
@@ -115,7 +145,7 @@ def _split(folded: str) -> list[str]:
 @lru_cache(maxsize=8192)
 def official_name(text: str) -> Shown:
     """A holder's name from an official record."""
-    if garbled(text):
+    if garbled(text) or disguised(text) or _foreign_to_names(text):
         return Shown(text, Legibility.GARBLED, ())
     folded = unicodedata.normalize("NFKC", text)
     if _MASK_RUN.search(folded) is None:
@@ -139,11 +169,11 @@ def compare_name(official: Shown, name: str) -> Agreement:
 @lru_cache(maxsize=1024)
 def official_number(text: str) -> Shown:
     """A certificate number (证号) from an official record."""
-    if garbled(text):
+    if garbled(text) or disguised(text):
         return Shown(text, Legibility.GARBLED, ())
-    if text.isascii() and "*" not in text:
+    if text.isascii() and "*" not in text and _X_RUN.search(text.upper()) is None:
         return Shown(text, Legibility.CLEAR, (cert_key(text),))
-    folded = _number_text(text)
+    folded = _X_RUN.sub(_as_mask, _number_text(text))
     if _MASK_RUN.search(folded) is None:
         return Shown(text, Legibility.CLEAR, (cert_key(text),))
     runs = _split(folded)
@@ -168,9 +198,9 @@ def compare_number(official: Shown, number: str) -> Agreement:
 @lru_cache(maxsize=4096)
 def official_id(text: str) -> Shown:
     """An ID number from an official record or answer."""
-    if garbled(text):
+    if garbled(text) or disguised(text):
         return Shown(text, Legibility.GARBLED, ())
-    folded = normalize_id(text)
+    folded = _X_RUN.sub(_as_mask, normalize_id(text))
     if _MASK_RUN.search(folded) is None:
         return Shown(text, Legibility.CLEAR, (folded,))
     return Shown(text, Legibility.MASKED, _trimmed(_split(folded)))
@@ -198,6 +228,49 @@ def cert_key(number: str) -> str:
 def _number_text(text: str) -> str:
     """A number's text as compared, masks kept: NFKC, no spaces, upper case."""
     return "".join(unicodedata.normalize("NFKC", text).split()).upper()
+
+
+def disguised(text: str) -> bool:
+    """The text stands for a value without being it: a placeholder for none, UTF-8 read as
+    Latin-1, an HTML character reference or an escape left in it."""
+    folded = "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+    return (
+        folded in PLACEHOLDERS
+        or _MOJIBAKE.search(text) is not None
+        or _ESCAPED.search(text) is not None
+    )
+
+
+def _foreign_to_names(text: str) -> bool:
+    """A holder's name holds what no name holds: a symbol (张#, 张@), or Latin letters beside
+    Chinese characters (张x, a mask no table lists). Digits pass: they disguise nothing."""
+    folded = unicodedata.normalize("NFKC", text)
+    latin = chinese = False
+    for char in folded:
+        if char.isspace() or char in MASK_CHARS or char in _NAME_MARKS:
+            continue
+        category = unicodedata.category(char)
+        if category[0] == "M" or category == "Nd":
+            continue
+        if category[0] != "L":
+            return True
+        if char.isascii():
+            latin = True
+        elif char >= "\u2e80":
+            chinese = True
+    return latin and chinese
+
+
+#: Characters a name may hold besides letters: middle dots, hyphens, apostrophes, the dot of an
+#: initial, and brackets around a note the roster's cell also wrote (李娜（外协）).
+_NAME_MARKS = frozenset(
+    "\u00b7\u2022\u30fb\uff65\u2027\u22c5\u2219\u0387\u16eb\u2e31\u318d.．"
+    "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d'\u2019()（）[]【】"
+)
+
+
+def _as_mask(match: re.Match[str]) -> str:
+    return "*" * len(match.group())
 
 
 def _trimmed(runs: list[str]) -> tuple[str, ...]:

@@ -17,7 +17,13 @@ from typing import Any
 
 from certcheck.dates import parse_date_text
 from certcheck.models import Failed, Finding, Status, status_class
-from certcheck.shown import Legibility, official_id, official_name, official_number
+from certcheck.shown import (
+    Legibility,
+    disguised,
+    official_id,
+    official_name,
+    official_number,
+)
 from certcheck.sources.mem import Exchange, scrub
 from certcheck.sources.mem_answer import AnswerKind, AnswerReading, RecordReading
 from certcheck.sources.mem_refusal import refusal_of
@@ -166,25 +172,39 @@ def _masked_id_text(value: str) -> str:
 
 def _undecodable(where: str, raw: Mapping[str, Any], filled: Mapping[str, str]) -> list[Concern]:
     """Text in which characters were lost on the way: U+FFFD anywhere, or ``?`` in a field the
-    mapping reads as text (a ``?`` in a link or a note is just a question mark)."""
+    mapping reads as text (a ``?`` in a link or a note is just a question mark); or a value the
+    service disguised (``shown.disguised``: mojibake, ``&#24352;``, ``\\u5f20``, ``null``)."""
     text_keys = {filled[a]: a for a in _TEXT_ATTRS if a in filled}
     concerns = []
     for key, value in raw.items():
         if not isinstance(value, str):
             continue
-        if "\ufffd" not in value and not (key in text_keys and garbled(value)):
+        attr = text_keys.get(key)
+        if "\ufffd" not in value and not (attr is not None and _not_legible(attr, value)):
             continue
-        deciding = text_keys.get(key) in _DECIDING_TEXT
+        deciding = attr in _DECIDING_TEXT
+        what = ("含 ? 或 �，是无法解码的字（undecodable text）" if garbled(value)
+                else "是乱码、转义或占位符，不是原值（disguised text）")
         concerns.append(Concern(
-            f"{where}：{key}“{scrub(value)[:40]}”含 ? 或 �，是无法解码的字（undecodable text）；"
-            + ("verify 不会据此判定不符，会记为未核验" if deciding else "此字段不影响结论"),
+            f"{where}：{key}“{scrub(value)[:40]}”{what}；"
+            + ("verify 不会据此判定不符，会记为未核验" if deciding
+               else "verify 当作没有此值，不会据此判定不符" if attr in _NUMBER_ATTRS
+               else "此字段不影响结论"),
             changes_verdict=deciding,
         ))
     return concerns
 
 
-#: Attributes read as text, and those of them a verdict rests on.
-_TEXT_ATTRS = ("name", "category", "item", "issuer", "status_text")
+def _not_legible(attr: str, value: str) -> bool:
+    if attr == "name":
+        return official_name(value).legibility is Legibility.GARBLED
+    return garbled(value) or disguised(value)
+
+
+#: Attributes read as text, and those of them a verdict rests on (a 证号 or an ID that cannot be
+#: read is taken as none: the record stays the queried person's).
+_TEXT_ATTRS = ("name", "category", "item", "issuer", "status_text", "cert_number", "id_number")
+_NUMBER_ATTRS = frozenset({"cert_number", "id_number"})
 _DECIDING_TEXT = frozenset({"name", "category", "item", "status_text"})
 
 

@@ -18,7 +18,7 @@ from certcheck import jsontext
 from certcheck.dates import parse_date_text
 from certcheck.ids import mask_id, normalize_id
 from certcheck.models import CertRecord, Query, is_status_code, status_class
-from certcheck.shown import Agreement, compare_id, official_id
+from certcheck.shown import Agreement, Legibility, Shown, cert_key, compare_id, official_id
 from certcheck.sources import mem_mapping as api
 
 _SERVICE_ZONE = timezone(timedelta(hours=api.SERVICE_UTC_OFFSET_HOURS))
@@ -145,7 +145,14 @@ def succeeded(code: object, success: object) -> bool:
         return False
     if code is None:
         return success is True
-    return code == api.OK_CODE or str(code) == str(api.OK_CODE)
+    return _code_in(code, (api.OK_CODE, *api.OTHER_OK_CODES))
+
+
+def _code_in(code: object, codes: tuple[int, ...]) -> bool:
+    """``code`` (a number or its digits) is one of ``codes``."""
+    if isinstance(code, bool):
+        return False
+    return any(code == c or str(code).strip() == str(c) for c in codes)
 
 
 def read_answer(data: Mapping[str, Any], query: Query) -> AnswerReading:
@@ -154,7 +161,9 @@ def read_answer(data: Mapping[str, Any], query: Query) -> AnswerReading:
     code = data.get(api.CODE_KEY)
     success = data.get(api.SUCCESS_KEY)
     ok = succeeded(code, success)
-    if says_wrong_captcha(message, ok):
+    # Under code 0 (a success code of RuoYi's older answers, a failure code elsewhere) a
+    # message about the captcha is a rejected captcha, as under any code but 200.
+    if says_wrong_captcha(message, ok and not _code_in(code, api.OTHER_OK_CODES)):
         return AnswerReading(AnswerKind.WRONG_CAPTCHA, code, message)
     located = _locate(data)
     if located.problem is not None:
@@ -213,22 +222,60 @@ def _no_records(code: object, message: str, located: _Located) -> AnswerReading:
     if located.no_data and not api.MISSING_DATA_MEANS_NOT_FOUND:
         return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
                              problem=f"no {api.DATA_KEY!r}")
-    if any(s in message for s in api.NOT_FOUND_SPOILERS):
-        # A success code with no records and a message that says something went wrong (now
-        # that ``message`` is read beside ``msg``): no verdict about a person.
+    if _code_in(code, api.OTHER_OK_CODES) and not says_not_found(message):
+        return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
+                             problem=f"code {code!r} and no records {message}".strip())
+    if any(s in message for s in api.NOT_FOUND_SPOILERS) or not _quiet(message):
+        # A success code with no records and a message that says something went wrong, or
+        # something certcheck does not understand (您的请求已被拦截): no verdict about a person.
         return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
                              problem=f"no records, and the message says: {message}")
     return AnswerReading(AnswerKind.NOT_FOUND, code, message, unknown=unknown)
+
+
+def _quiet(message: str) -> bool:
+    """The message of an answer without records says nothing was found, that the query
+    succeeded, or nothing at all."""
+    lowered = message.lower()
+    return (not message.strip() or says_not_found(message)
+            or any(m in lowered for m in api.SUCCESS_MARKERS))
 
 
 def _with_records(code: object, message: str, located: _Located, query: Query) -> AnswerReading:
     """A successful answer holding records: found, unless one of them does not fit."""
     readings = _readings(located, query)
     problem = next((r.problem for r in readings if r.problem is not None), None)
+    if problem is None and says_not_found(message):
+        # Records under a message that says there are none: one of the two is wrong.
+        problem = f"records, and the message says nothing was found: {message}"
+    if problem is None:
+        problem = _same_certificate_twice(readings)
     if problem is not None:
         return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, readings, located.unknown,
                              problem)
     return AnswerReading(AnswerKind.FOUND, code, message, readings, located.unknown)
+
+
+def _same_certificate_twice(readings: tuple[RecordReading, ...]) -> str | None:
+    """The problem of an answer that lists one certificate (the same 证号, item and validity) as
+    current twice with statuses that mean different things (有效 and 注销): which one is true
+    cannot be told, and either would decide."""
+    meanings: dict[tuple[str | None, str | None, date | None, date | None], set[object]] = {}
+    shown: dict[tuple[str | None, str | None, date | None, date | None], list[str]] = {}
+    for reading in readings:
+        record = reading.record
+        if record is None or record.history or not record.statuses:
+            continue
+        number = cert_key(record.cert_number) if record.cert_number else None
+        same = (number, record.item, record.valid_from, record.valid_until)
+        meanings.setdefault(same, set()).add(record.status_meaning)
+        shown.setdefault(same, []).append(record.status_shown or "")
+    for same, found in meanings.items():
+        if len(found) > 1:
+            statuses = "”与“".join(dict.fromkeys(shown[same]))
+            return (f"同一证书（{same[1]}）列为现行两次，证书状态分别为“{statuses}”，不能判定"
+                    "（the same certificate twice with different statuses）")
+    return None
 
 
 def _readings(located: _Located, query: Query) -> tuple[RecordReading, ...]:
@@ -412,16 +459,18 @@ def read_record(item: object, query: Query, *, history: bool = False) -> RecordR
     values = fields.values
     given = values.get("id_number")
     shown = official_id(given) if isinstance(given, str) else None
-    if shown is not None and shown.masked:
-        # The service may mask the ID in its answer (500116********017X): the record is the
-        # queried person's, unless a character it shows is not theirs. Then it is someone
-        # else's record in this person's answer, which no verdict can rest on.
-        if compare_id(shown, query.id_number) is Agreement.DISAGREE:
-            return RecordReading(None, history, tuple(fields.filled), tuple(fields.missing),
-                                 unknown, _not_the_queried_id(shown.text), raw=item)
-        values["id_number"] = query.id_number
+    # The service answers for the ID asked. A record whose ID (whole, or masked as
+    # 500116********017X) shows a character that is not the queried person's is someone else's
+    # record in this person's answer, which no verdict can rest on, either way: not "valid"
+    # from another's certificate, not "fake" from another's name.
+    if shown is not None and compare_id(shown, query.id_number) is Agreement.DISAGREE:
+        return RecordReading(None, history, tuple(fields.filled), tuple(fields.missing),
+                             unknown, _not_the_queried_id(shown), raw=item)
+    if shown is not None and shown.legibility is Legibility.CLEAR:
+        values["id_number"] = normalize_id(shown.text)
     else:
-        values["id_number"] = normalize_id(given) if given else query.id_number
+        # Masked, or not an ID at all (null, -): the queried person's, as a record without one.
+        values["id_number"] = query.id_number
     statuses: tuple[tuple[str, str], ...] = values.pop(_STATUS_ATTR) or ()
     shown_statuses = tuple(_status_value(key, text) for key, text in statuses)
     values[_STATUS_ATTR] = shown_statuses[0] if shown_statuses else None
@@ -450,10 +499,13 @@ def _status_known(key: str, text: str) -> bool:
     return status_class(text) is not None
 
 
-def _not_the_queried_id(masked: str) -> str:
-    shown = mask_id(normalize_id(masked))
-    return (f"证件号码“{shown}”已遮盖，所显示的字与所查的身份证号不符，记录不是此人的"
-            "（a masked ID that is not the queried one's）")
+def _not_the_queried_id(shown: Shown) -> str:
+    text = mask_id(normalize_id(shown.text))
+    if shown.masked:
+        return (f"证件号码“{text}”已遮盖，所显示的字与所查的身份证号不符，记录不是此人的"
+                "（a masked ID that is not the queried one's）")
+    return (f"答复中有证件号码为“{text}”的记录，与所查的身份证号不符，记录不是此人的"
+            "（a record of another ID in this person's answer）")
 
 
 @dataclass(slots=True)
@@ -502,7 +554,8 @@ def _read_every_key(mapped: api.FieldMap, item: Mapping[str, Any], history: bool
         if not has_value(item.get(key)):
             continue
         try:
-            text = _value(mapped, item[key])
+            text = (_flag_value(key, item[key]) if key in api.STATUS_FLAG_KEYS
+                    else _value(mapped, item[key]))
         except ValueError as exc:
             if not history:
                 fields.problem = fields.problem or f"{key!r} {exc}"
@@ -515,6 +568,20 @@ def _read_every_key(mapped: api.FieldMap, item: Mapping[str, Any], history: bool
     fields.values[mapped.attr] = tuple(read)
     if not read:
         fields.missing.append(mapped.attr)
+
+
+def _flag_value(key: str, value: object) -> str:
+    """A yes/no flag as a status value (``mem_mapping.STATUS_FLAG_KEYS``): ``true`` as a code,
+    a word as a word, anything else as ``key:value``, which is neither a code nor a word."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str | int):
+        text = str(value).strip()
+    else:
+        raise ValueError("is not text")
+    if text.lower() in api.TRUE_STATUS_FLAGS or status_class(text) is not None:
+        return text
+    return f"{key}:{text}"
 
 
 def _absent_required(values: Mapping[str, Any]) -> str | None:
@@ -536,7 +603,15 @@ def _value(field: api.FieldMap, value: object) -> str | date:
 def read_date(value: str | int) -> date:
     """A date as the service may send it: ``YYYY-MM-DD`` with or without a time, a date-time
     with an offset, epoch seconds or milliseconds, or Java's ``Date.toString()`` (all read in
-    China's time zone)."""
+    China's time zone). A sentinel for "no date" (9999-12-31, 1970-01-01) is not a date."""
+    read = _read_date(value)
+    if not api.DATE_SENTINEL_BEFORE_YEAR <= read.year < api.DATE_SENTINEL_FROM_YEAR:
+        text = str(value).strip()
+        raise ValueError(f"is a placeholder, not a date: {text[:40]!r}")
+    return read
+
+
+def _read_date(value: str | int) -> date:
     text = str(value).strip()
     if text.isdigit() and len(text) in api.EPOCH_MILLIS_DIGITS:
         return _epoch_date(int(text) / 1000)

@@ -58,6 +58,11 @@ CODE_KEY = "code"
 MSG_KEY = "msg"
 DATA_KEY = "data"
 OK_CODE = 200
+#: Other codes that say success: RuoYi's older ``AjaxResult`` and ``TableDataInfo`` (and many
+#: front-end table conventions) send ``code: 0``. Read as success for the records the answer
+#: carries; without records it is "nothing found" only when the message says so (not found is
+#: an accusation, and elsewhere 0 is sometimes a failure code).
+OTHER_OK_CODES: tuple[int, ...] = (0,)
 #: A ``msg`` containing one of these means the captcha answer was wrong or has expired
 #: (RuoYi's defaults; a captcha lives about 2 minutes and is good for one query).
 CAPTCHA_MARKERS: tuple[str, ...] = ("验证码错误", "验证码已失效", "验证码过期")
@@ -74,6 +79,11 @@ NOT_FOUND_SPOILERS: tuple[str, ...] = ("异常", "错误", "失败", "繁忙", "
 #: nothing found, as an empty list is, provided no other key of the answer holds anything that
 #: could be records (see ``ENVELOPE_KEYS``).
 MISSING_DATA_MEANS_NOT_FOUND = True
+#: An answer with a success code and no records is "nothing found" only when its message says
+#: so (``NOT_FOUND_MARKERS``), says the query succeeded (one of these, compared in lower case),
+#: or is empty. Any other message (您的请求已被拦截, 会话已过期, 请先登录 …) is not understood:
+#: "nothing found" accuses a person of a fake certificate, so it must be said, not presumed.
+SUCCESS_MARKERS: tuple[str, ...] = ("成功", "完成", "ok", "success")
 #: Top-level keys of an answer that carry no records and need no report.
 ENVELOPE_KEYS: tuple[str, ...] = (CODE_KEY, MSG_KEY, DATA_KEY, "total", "success", "timestamp")
 
@@ -138,6 +148,18 @@ STATUS_KEYS: tuple[str, ...] = (
     "statusName", "statusLabel", "statusDesc", "statusText", "statusStr",
     "certStatus", "certState", "status", "state",
 )
+#: Keys of a yes/no flag beside or instead of a status (``validFlag: true``, ``isValid: 0``,
+#: ``yxbz`` for 有效标志). What a flag means is not known, and ``false`` may well say the
+#: certificate is not valid: so a flag is read as a status value too. ``true`` (``TRUE_STATUS_
+#: FLAGS``) counts as a code: harmless beside a word that decides, deciding nothing alone. Any
+#: other value (``false``, ``0``, ``N``) is never taken for a code: it is shown as
+#: ``isValid:false`` and leaves the record's status unknown (``record_incomplete``), even beside
+#: 有效. A word under a flag key (``validFlag: 有效``) is read as any status word.
+STATUS_FLAG_KEYS: tuple[str, ...] = (
+    "validFlag", "isValid", "valid", "validMark", "isEffective", "effective", "effectFlag",
+    "effectiveFlag", "yxbz", "sfyx",
+)
+TRUE_STATUS_FLAGS: frozenset[str] = frozenset({"true", "1", "y", "yes"})
 #: Per status key, the dictionary codes whose meaning a real answer has shown, as the word each
 #: stands for (``{"certStatus": {"0": "有效", "05": "注销"}}``). Empty: no code is confirmed, and
 #: a code guessed wrong would make a cancelled certificate valid. A known code is read as
@@ -176,7 +198,7 @@ RECORD_MAP: tuple[FieldMap, ...] = (
     FieldMap("issuer", ("issueOrgName", "issueAuth", "issueOrg"), "签发机关"),
     # 证书状态: 有效, 注销, 吊销 … A revoked or cancelled certificate does not count. Read from
     # every key of STATUS_KEYS (below) that has a value.
-    FieldMap("status_text", STATUS_KEYS, "证书状态", every_key=True),
+    FieldMap("status_text", STATUS_KEYS + STATUS_FLAG_KEYS, "证书状态", every_key=True),
 )
 
 #: Record keys read on purpose into nothing (the history markers are read, not mapped); they are
@@ -186,6 +208,12 @@ KEPT_RAW_ONLY: tuple[str, ...] = HISTORY_FLAG_KEYS + HISTORY_TEXT_KEYS
 #: Dates may come as epoch milliseconds (a Java backend's default); they are read in China's
 #: time zone, as are date-times that carry another offset.
 SERVICE_UTC_OFFSET_HOURS = 8
+#: Dates a backend stores for "no date" or "no end" (长期): the far-future sentinels of Java
+#: code and databases (2099-12-31, 2999-12-31, 9999-12-31) and the epoch or 1900 left where a
+#: date was null. No special-operations certificate runs that long (6 years) or began that
+#: early, so they are read as not a date: a validity "until 9999" must not make anyone valid.
+DATE_SENTINEL_FROM_YEAR = 2099
+DATE_SENTINEL_BEFORE_YEAR = 1971
 #: How many digits an epoch date has: seconds (a date from 1973 to 2286) or milliseconds (from
 #: 1973 on). 11 digits could be either and is not read; 8 digits are ``YYYYMMDD``.
 EPOCH_SECONDS_DIGITS = (9, 10)
@@ -264,7 +292,12 @@ REFUSAL_CODES: frozenset[int] = frozenset({429})
 #: A JSON answer whose ``msg`` contains one of these is the service's own rate limiter
 #: (RuoYi's ``@RateLimiter`` says 访问过于频繁，请稍候再试 with code 500), on either endpoint,
 #: whatever its ``code``: never an answer about a person.
-REFUSAL_MARKERS: tuple[str, ...] = ("频繁", "限流", "次数过多", "请求过多", "访问过多")
+REFUSAL_MARKERS: tuple[str, ...] = (
+    "频繁", "限流", "次数过多", "请求过多", "访问过多",
+    # A limiter that says "too fast", a firewall that answers in the service's own JSON
+    # (您的请求已被拦截), and English limiters (compared in lower case).
+    "过快", "拦截", "too many requests", "rate limit",
+)
 #: A captcha the service rejects with one of these had expired (or was unknown to it): the
 #: person typed nothing wrong (RuoYi says 验证码已失效 for an expired one, 验证码错误 for a
 #: wrong answer).

@@ -68,7 +68,8 @@ def refusal_of(answer: Received) -> Refusal | None:
 def _limiter_answer(body: str, retry_after: float | None) -> Refusal | None:
     """The service's own rate limiter, answering in its JSON envelope."""
     # Most answers hold neither a marker nor the code: they are not parsed here a second time.
-    if not any(m in body for m in api.REFUSAL_MARKERS) and not any(
+    lowered = body.lower()
+    if not any(m in lowered for m in api.REFUSAL_MARKERS) and not any(
         str(code) in body for code in api.REFUSAL_CODES
     ):
         return None
@@ -79,9 +80,10 @@ def _limiter_answer(body: str, retry_after: float | None) -> Refusal | None:
     if not isinstance(data, dict):
         return None
     code = data.get(api.CODE_KEY)
-    msg = data.get(api.MSG_KEY)
-    message = msg.strip() if isinstance(msg, str) else ""
-    limited = any(m in message for m in api.REFUSAL_MARKERS)
+    message = " / ".join(
+        text.strip() for key in api.MSG_KEYS if isinstance(text := data.get(key), str)
+    )
+    limited = any(m in message.lower() for m in api.REFUSAL_MARKERS)
     if not limited and _as_int(code) not in api.REFUSAL_CODES:
         return None
     return Refusal(f"the service's rate limiter: code {code!r} {_short(message)}".strip(),
