@@ -44,6 +44,19 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+#: Said when memory ran out: the input is too large or crafted to be processed.
+OUT_OF_MEMORY = ("内存不足，无法处理该输入；输入可能过大或被特意构造，未给出任何结论"
+                 "（out of memory; no verdict）")
+
+
+def _out_of_memory() -> NoReturn:
+    # Free what can be freed before printing: the message itself needs a little memory.
+    import gc
+
+    gc.collect()
+    _fail(OUT_OF_MEMORY, ExitCode.BAD_INPUT)
+
+
 #: Said on Ctrl-C when answers are kept in the cache.
 INTERRUPTED_KEPT = ("已中断；已收到的查询结果保存在缓存中，再次运行同一命令即从中断处继续"
                     "（interrupted）")
@@ -97,6 +110,8 @@ def _guarded(interrupted: str = INTERRUPTED) -> Iterator[None]:
         _fail(f"{where}{os_error_zh(exc)}", ExitCode.BAD_INPUT)
     except click.exceptions.Exit:
         raise
+    except MemoryError:
+        _out_of_memory()
     except SystemExit as exc:
         # The CLI ends the process only outside this block (and in the handlers above), so
         # this one comes from other code, a plugin's: let through, SystemExit(0) would read
@@ -351,6 +366,10 @@ class _Group(click.Group):
             if exc.errno == errno.EPIPE:  # `certcheck … | head`: the reader went away
                 sys.exit(1)
             raise
+        except MemoryError:
+            # Wherever it struck (outside a command's guard too): never a traceback and exit 1,
+            # which a script would take for "violations found".
+            _out_of_memory()
         sys.exit(result if isinstance(result, int) else 0)
 
     #: Set by ``main``: logged warnings are shown once a command runs (not for ``--help``,

@@ -50,7 +50,14 @@ from certcheck.register.view import (
     WARNING_SEPARATOR,
 )
 from certcheck.tablefile.errors import UnusableFile
-from certcheck.tablefile.guards import check_file_size, check_zip, special_file
+from certcheck.tablefile.grid import private_copy
+from certcheck.tablefile.guards import (
+    check_file_size,
+    check_json_size,
+    check_zip,
+    read_checked,
+    special_file,
+)
 from certcheck.tablefile.sniff import Kind as RosterKind
 
 MAX_JSON_BYTES = 1024**3
@@ -269,18 +276,21 @@ def _split_source(value: str | None) -> tuple[str | None, bool]:
 # --- xlsx ---------------------------------------------------------------------------------
 
 
-def _check_zip(path: Path) -> None:
-    """The file safety layer's guards: calamine aborts the whole process on some crafted sheets
-    (a cell at XFD1048576), and a zip bomb would fill memory."""
+def _checked_bytes(path: Path) -> bytes:
+    """The file's bytes, read once and through the file safety layer's guards: calamine aborts
+    the whole process on some crafted sheets (a cell at XFD1048576), and a zip bomb would fill
+    memory. The workbook is then read from these very bytes."""
     size = path.stat().st_size  # FileNotFoundError: the CLI reports a missing file as such
     if path.is_dir():
         raise NotARegister(f"{path} 是文件夹，不是登记表文件（a folder）")
     try:
         check_file_size(path, size)
-        check_zip(path, RosterKind.OOXML)
+        data = read_checked(path)
+        check_zip(path, RosterKind.OOXML, data)
     except UnusableFile as exc:
         # Refused before its sheets were seen, so nothing says it is a register.
         raise NotARegister(f"{path}: {exc}") from None
+    return data
 
 
 def _read_xlsx(path: Path) -> RegisterData:
@@ -300,11 +310,18 @@ def _xlsx_cells(path: Path) -> tuple[dict[str, str], str, list[list[Any]]]:
 
     The workbook is dropped on return: only the cells of the worker sheet are kept.
     """
+    data = _checked_bytes(path)
+    # calamine reads the copy of the bytes that were checked, kept until it is done.
+    with private_copy(data, ".xlsx") as copy:
+        del data
+        return _calamine_cells(path, copy)
+
+
+def _calamine_cells(path: Path, copy: Path) -> tuple[dict[str, str], str, list[list[Any]]]:
     from python_calamine import CalamineError, CalamineWorkbook
 
-    _check_zip(path)
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        wb = CalamineWorkbook.from_path(str(copy))
         names = list(wb.sheet_names)
     except CalamineError as exc:
         raise NotARegister(f"{path}：无法读取工作簿（{exc}）") from None
@@ -558,8 +575,13 @@ def _json_document(path: Path) -> dict[str, Any]:
     if path.stat().st_size > MAX_JSON_BYTES:
         raise RegisterFormatError(f"{path} 远大于任何登记表，拒绝读取（far too large）")
     try:
-        with open(path, encoding="utf-8-sig") as fh:
-            data = jsontext.loads(fh.read())
+        content = read_checked(path)
+        check_json_size(path, content)
+    except UnusableFile as exc:
+        raise NotARegister(f"{path}: {exc}") from None
+    try:
+        data = jsontext.loads(content.decode("utf-8-sig"))
+        del content
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise NotARegister(f"{path} 不是 JSON 登记表（{exc}）") from None
     except RecursionError:

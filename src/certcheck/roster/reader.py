@@ -40,9 +40,10 @@ from certcheck.tablefile.opening import (
     guarded,
     load_sheet,
     open_book,
-    read_head,
+    read_content,
     spreadsheet_kind,
 )
+from certcheck.tablefile.sniff import HEAD_BYTES
 
 
 def read_roster(path: Path, sheet: str | None = None, *, today: date | None = None) -> Roster:
@@ -62,14 +63,14 @@ def read_roster(path: Path, sheet: str | None = None, *, today: date | None = No
 
 
 def _read(path: Path, wanted: str | None, today: date) -> Roster:
-    head = read_head(path)
-    kind = spreadsheet_kind(path, head)
+    data = read_content(path)
+    kind = spreadsheet_kind(path, data[:HEAD_BYTES])
     issues: list[InputIssue] = []
     mismatch = extension_note(path, kind)
     if mismatch:
         issues.append(InputIssue(None, "format_mismatch", mismatch))
     with ExitStack() as stack:
-        book = open_book(path, kind, issues, stack)
+        book = open_book(path, kind, issues, stack, data)
         chosen, skipped, sheet_issues = _pick(path, book, wanted)
     issues.extend(sheet_issues)
     several = len(chosen) > 1

@@ -45,7 +45,7 @@ from certcheck.sources.interface import (
     SourceOptions,
 )
 from certcheck.tablefile.errors import UnusableFile
-from certcheck.tablefile.guards import check_file_size, special_file
+from certcheck.tablefile.guards import check_json_size, read_checked, special_file
 from certcheck.tablefile.opening import guarded, read_first_sheet, read_head, spreadsheet_kind
 from certcheck.tablefile.sniff import Kind, text_encoding_of_bom
 from certcheck.tablefile.textgrid import (
@@ -533,8 +533,10 @@ def _check_headers(headers: Iterable[str]) -> None:
 
 
 def _json_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object]]]:
-    check_file_size(path, path.stat().st_size)
-    data = jsontext.loads(path.read_bytes().decode("utf-8-sig"))
+    content = read_checked(path)
+    check_json_size(path, content)
+    data = jsontext.loads(content.decode("utf-8-sig"))
+    del content
     if isinstance(data, dict) and isinstance(data.get("records"), list):
         data = data["records"]
     if not isinstance(data, list):

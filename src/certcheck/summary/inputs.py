@@ -22,7 +22,8 @@ from typing import Any
 
 from certcheck.register.reader import RegisterTally, tally_register
 from certcheck.summary.aggregate import Action, Measure
-from certcheck.tablefile.guards import special_file
+from certcheck.tablefile.errors import UnusableFile
+from certcheck.tablefile.guards import check_text_cells, read_checked, special_file
 from certcheck.text import INVISIBLE as _INVISIBLE
 
 #: How far down a title or notes may push the header row.
@@ -116,8 +117,8 @@ def _decode(data: bytes) -> str:
         return data.decode("gb18030", errors="replace")
 
 
-def _csv_rows(path: Path) -> Grid:
-    text = _decode(path.read_bytes()).replace("\x00", "")
+def _csv_rows(path: Path, data: bytes) -> Grid:
+    text = _decode(data).replace("\x00", "")
     head = text[:8192]
     delimiter = "\t" if head.count("\t") > head.count(",") else ","
     try:
@@ -126,24 +127,26 @@ def _csv_rows(path: Path) -> Grid:
         raise SummaryInputError(f"{path} 不是可读的 CSV 文件（{exc}）") from None
 
 
-def _xlsx_sheets(path: Path) -> list[Grid]:
+def _xlsx_sheets(path: Path, data: bytes) -> list[Grid]:
     from python_calamine import CalamineError, CalamineWorkbook
 
-    from certcheck.tablefile.errors import UnusableFile
+    from certcheck.tablefile.grid import private_copy
     from certcheck.tablefile.guards import check_zip
     from certcheck.tablefile.sniff import Kind
 
     try:
-        # The file safety guards: calamine aborts the whole process on a crafted sheet.
-        check_zip(path, Kind.OOXML)
-        book = CalamineWorkbook.from_path(str(path))
-        # A hidden sheet is a lookup table or an old version, not the list a person sees.
-        sheets = [
-            m.name
-            for m in book.sheets_metadata
-            if str(m.visible).rsplit(".", 1)[-1].lower() == "visible"
-        ] or list(book.sheet_names)
-        return [book.get_sheet_by_name(name).to_python() for name in sheets]
+        # The file safety guards: calamine aborts the whole process on a crafted sheet. It
+        # reads a private copy of the very bytes that were checked.
+        check_zip(path, Kind.OOXML, data)
+        with private_copy(data, ".xlsx") as copy:
+            book = CalamineWorkbook.from_path(str(copy))
+            # A hidden sheet is a lookup table or an old version, not the list a person sees.
+            sheets = [
+                m.name
+                for m in book.sheets_metadata
+                if str(m.visible).rsplit(".", 1)[-1].lower() == "visible"
+            ] or list(book.sheet_names)
+            return [book.get_sheet_by_name(name).to_python() for name in sheets]
     except UnusableFile as exc:
         raise SummaryInputError(f"{path}：{exc}") from None
     except CalamineError as exc:
@@ -157,10 +160,20 @@ def _grids(path: Path) -> list[Grid]:
     if path.stat().st_size > MAX_LIST_BYTES:
         raise SummaryInputError(f"{path} 远大于任何单位名单，拒绝读取（far too large）")
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt", ".tsv"):
-        return [_csv_rows(path)]
+    if suffix not in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm"):
+        raise SummaryInputError(
+            f"{path}：无法从“{suffix or path.name}”文件读取名单，请另存为 .xlsx 或 .csv"
+        )
+    try:
+        # Read once: the guards and the reader see the same bytes.
+        data = read_checked(path)
+        if suffix in (".csv", ".txt", ".tsv"):
+            check_text_cells(path, data)
+            return [_csv_rows(path, data)]
+    except UnusableFile as exc:
+        raise SummaryInputError(f"{path}：{exc}") from None
     if suffix in (".xlsx", ".xlsm"):
-        return _xlsx_sheets(path)
+        return _xlsx_sheets(path, data)
     raise SummaryInputError(
         f"{path}：无法从“{suffix or path.name}”文件读取名单，请另存为 .xlsx 或 .csv"
     )

@@ -7,7 +7,7 @@ bool, date, datetime, time, timedelta; "" for an empty cell); CSV and HTML give 
 
 from __future__ import annotations
 
-import shutil
+import os
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -129,32 +129,26 @@ def from_grids(
 
 
 @contextmanager
-def named_for_calamine(path: Path, extension: str) -> Iterator[Path]:
-    """``path`` under a name ending in ``extension``.
+def private_copy(data: bytes, extension: str) -> Iterator[Path]:
+    """The checked bytes of a workbook as a file named ``…extension`` in a private folder.
 
     calamine picks its parser by the extension (its content sniffing, ``from_filelike``, hides
     the real error, e.g. "password-protected", behind "cannot detect format"), and rosters are
-    often renamed. A link (or, where links are not allowed, a copy) in a temporary folder gives
-    the right name without touching the user's file.
+    often renamed. Writing the very bytes the guards checked into a folder only this user can
+    enter means calamine reads what was checked, even if the user's file changes meanwhile.
     """
-    if path.suffix.lower() == extension or (
-        extension == ".xlsx" and path.suffix.lower() == ".xlsm"
-    ):
-        yield path
-        return
     with scratch_folder() as folder:
-        alias = folder / ("roster" + extension)
-        try:
-            alias.symlink_to(path.resolve())
-        except OSError:
-            shutil.copyfile(path, alias)
-        yield alias
+        copy = folder / ("roster" + extension)
+        descriptor = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        yield copy
 
 
 def calamine_book(opened: Path, path: Path) -> Book:
     """Open an .xlsx/.xlsm in this process; the caller has run ``guards.check_zip`` first.
 
-    ``opened`` is the name calamine opens (see ``named_for_calamine``); ``path`` is the user's
+    ``opened`` is the copy calamine opens (see ``private_copy``); ``path`` is the user's
     file, which messages name.
     """
     try:

@@ -10,12 +10,13 @@ process with a memory limit instead (see ``isolated``).
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from defusedxml import ElementTree as SafeET
@@ -42,6 +43,29 @@ EXCEL_MAX_COLS = 16_384
 # No tag in sheet XML and no Excel cell text (32,767 characters) comes near this many bytes
 # between two "<"; longer means a crafted file, and it bounds what the scanner holds.
 MAX_TAG_SPAN = 1024 * 1024
+# Text a workbook may expand to: the shared strings its cells refer to, counted once per
+# reference (calamine and then Python copy the string into every cell that refers to it). A
+# 100,000-row roster holds ~20–30 MiB of text; one 1 MB string referred to by 3,000 cells is
+# 3 GB. 10 M cells (MAX_CELLS) of ~25 bytes each is the most an honest file reaches.
+MAX_TEXT = 256 * 1024 * 1024
+# One shared string: Excel keeps at most 32,767 characters in a cell (~96 KiB of UTF-8, plus
+# rich-text markup); the CSV reader's cell limit is the same 1 MiB.
+MAX_CELL_TEXT = 1024 * 1024
+# Worksheets in one workbook: Excel opens a few hundred at most in practice; 50,000 entries
+# naming one part would be read 50,000 times.
+MAX_SHEETS = 1000
+# Merged ranges in one workbook: a roster merges a few columns per group of rows (100,000
+# rows in groups of two over five columns is 250,000). The readers' work grows with them.
+MAX_MERGES = 500_000
+# Rows of a text table (CSV, TXT): past Excel's 1,048,576 rows, room for a registry of a
+# million records; each row costs a list and a line number however short it is.
+MAX_TEXT_ROWS = 2 * EXCEL_MAX_ROWS
+# JSON values: a registry of a million records of eight fields is ~17 M; each value costs
+# ~50–100 bytes once parsed, so an array of 80 M empty objects (3 bytes each on disk, a
+# 256 MiB file) would need ~6 GB.
+MAX_JSON_VALUES = 20_000_000
+# JSON objects: each costs ~60 bytes empty and several hundred with a record's fields.
+MAX_JSON_OBJECTS = 2_000_000
 _CHUNK = 8 * 1024 * 1024
 
 _ENTITY_DECL = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
@@ -98,20 +122,97 @@ def check_file_size(path: Path, size: int) -> None:
         raise unsafe(path, f"文件过大（{size // (1024 * 1024)} MiB）")
 
 
-def check_zip(path: Path, kind: Kind) -> None:
-    """Archive limits, entity declarations, encryption and (for xlsx) the cell references."""
+def read_checked(path: Path) -> bytes:
+    """The whole content of a regular file of a sane size, read through one descriptor.
+
+    Every guard and every reader then works on these bytes, so a file swapped or grown
+    between the check and the read (a shared folder) cannot reach a reader unchecked. The
+    descriptor is checked with fstat, not the name: a link to a regular file is a normal way
+    to hand a file over, while a FIFO or a device swapped in is refused without blocking
+    (O_NONBLOCK). Raises OSError for a path that cannot be opened, ``UnusableFile`` for one
+    that is not a regular file or is too large.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags)
+    with os.fdopen(descriptor, "rb", buffering=0) as handle:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise UnusableFile(
+                f"{path} 不是普通文件（管道、设备等），无法读取。"
+                "请给出 .xlsx/.xls/.csv 文件的路径（not a regular file）"
+            )
+        check_file_size(path, status.st_size)
+        # One byte more than allowed tells a file that grew past the limit since fstat.
+        data = _read_at_most(handle, MAX_FILE_SIZE + 1)
+    check_file_size(path, len(data))
+    return data
+
+
+def check_text_cells(path: Path, data: bytes) -> None:
+    """Refuse a text table whose cells or rows would cost far more memory than its size.
+
+    Each cell costs ~50 bytes (a str object and its slot in a row) however short it is, so a
+    file of 256 MiB of commas would become 256 M cells and ~12 GB. Counted on the bytes, at C
+    speed, before anything is parsed: every delimiter any text reader here may pick (",",
+    tab, ";") and every line end starts at most one more cell, so this bounds the cells
+    whichever delimiter is guessed and however quotes fall.
+    """
+    rows = data.count(b"\n") + data.count(b"\r") + 1
+    if rows > MAX_TEXT_ROWS:
+        raise unsafe(path, f"行数过多（约 {rows} 行）")
+    cells = rows + data.count(b",") + data.count(b"\t") + data.count(b";")
+    if cells > MAX_CELLS:
+        raise unsafe(path, f"单元格过多（约 {cells} 个）")
+
+
+def check_json_size(path: Path, data: bytes) -> None:
+    """Refuse JSON whose values would cost far more memory than its size, before parsing.
+
+    ``[{},{},…]`` grows 25× once parsed. Every value after the first in an array or object
+    follows a "," or ":" (those inside strings only add to the count), so these bound the
+    values; "{" bounds the objects.
+    """
+    values = data.count(b",") + data.count(b":") + 1
+    if values > MAX_JSON_VALUES:
+        raise unsafe(path, f"JSON 中的值过多（约 {values} 个）")
+    objects = data.count(b"{")
+    if objects > MAX_JSON_OBJECTS:
+        raise unsafe(path, f"JSON 中的对象过多（约 {objects} 个）")
+
+
+def _read_at_most(handle: io.RawIOBase, limit: int) -> bytes:
+    parts: list[bytes] = []
+    left = limit
+    while left > 0:
+        block = handle.read(min(left, _CHUNK))
+        if not block:
+            break
+        parts.append(block)
+        left -= len(block)
+    return b"".join(parts)
+
+
+def check_zip(path: Path, kind: Kind, data: bytes | None = None) -> None:
+    """Archive limits, entity declarations, encryption and (for xlsx) the cell references,
+    the sheets, the merged ranges and the text the cells expand to.
+
+    ``data`` is the file's content as ``read_checked`` gave it; the readers must then be
+    handed the same bytes. Without it the file is opened by name (tests, tools).
+    """
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data) if data is not None else path) as archive:
             infos = archive.infolist()
             _check_archive(path, infos)
             if kind is Kind.ODS:
                 _check_ods_encryption(path, archive)
+            if kind is Kind.OOXML:
+                _check_workbook(path, archive, infos)
+                return
             for info in infos:
-                if info.is_dir() or info.file_size == 0 or _never_parsed(info.filename):
+                if info.is_dir() or info.file_size == 0:
                     continue
-                extent = _scan_member(path, archive, info, cells=kind is Kind.OOXML)
-                if extent is not None:
-                    _check_extent(path, extent)
+                _scan_entities(path, archive, info)
     except UnusableFile:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
@@ -128,8 +229,232 @@ _NEVER_PARSED = ("docProps/", "xl/theme/", "xl/charts/", "xl/drawings/", "xl/med
                  "xl/printerSettings/", "customXml/")
 
 
-def _never_parsed(name: str) -> bool:
-    return name.startswith(_NEVER_PARSED)
+def _never_parsed(name: str, targets: frozenset[str]) -> bool:
+    """A part no reader parses: under one of those folders, and named by no relationship of
+    the workbook. calamine follows the relationships, not the folder names, so a sheet stored
+    as xl/theme/sheet1.xml is read as a sheet and must be checked as one."""
+    return name.startswith(_NEVER_PARSED) and _base(name) not in targets
+
+
+def _base(name: str) -> str:
+    """A part's file name, lowercased: what relationship targets are compared by. Comparing
+    only that much may check a part that is not a sheet, never the reverse, whatever the
+    relative paths and the case calamine resolves."""
+    return name.replace("\\", "/").rsplit("/", 1)[-1].strip().lower()
+
+
+# --- the workbook as calamine reads it -------------------------------------------------------
+
+_RELATIONSHIP = re.compile(rb"<(?:[^\s<>/=!?:\"']+:)?Relationship(?=[\s/>])([^>]*)>")
+_SHEET_ENTRY = re.compile(rb"<(?:[^\s<>/=!?:\"']+:)?sheet(?=[\s/>])([^>]*)>")
+_ATTRIBUTE = re.compile(rb"""([^\s=<>/]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# Where one shared string starts: calamine keeps one string per <si>, <si/> included.
+_SI_START = re.compile(rb"<(?:[^\s<>/=!?:\"']+:)?si(?=[\s/>])")
+# A cell value that may be a shared string's index; any <v> counts (a number cell too), so the
+# sum is an upper bound whatever the t attribute says. A piece may end just before the "<".
+_VALUE = re.compile(rb"v(?:\s[^>]*)?>\s*\+?(\d{1,12})\s*(?=<|\Z)")
+
+
+@dataclass
+class _Layout:
+    """What the relationships and the workbook part say: which parts are read as what."""
+
+    #: File names (see ``_base``) of every relationship target.
+    targets: frozenset[str] = frozenset()
+    #: File names of the shared-string tables.
+    shared: frozenset[str] = frozenset()
+    #: How many sheet entries name each file name; a part named twice is read twice.
+    uses: dict[str, int] = field(default_factory=dict)
+    sheets: int = 0
+
+
+@dataclass
+class _Part:
+    info: zipfile.ZipInfo
+    extent: _Extent
+    exact: bool
+    #: Upper bound of the number of cell values (each <v> and </v> counted).
+    values: int = 0
+    merges: int = 0
+
+
+def _check_workbook(path: Path, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
+    layout = _layout(path, archive, infos)
+    if layout.sheets > MAX_SHEETS:
+        raise unsafe(path, f"工作簿中有 {layout.sheets} 个工作表")
+    lengths: list[int] = []
+    parts: list[_Part] = []
+    for info in infos:
+        if info.is_dir() or info.file_size == 0 or _never_parsed(info.filename, layout.targets):
+            continue
+        if _base(info.filename) in layout.shared:
+            lengths = _longest_each(lengths, _string_lengths(path, archive, info))
+        part = _scan_part(path, archive, info)
+        _check_extent(path, part.extent)
+        parts.append(part)
+    uses = [max(layout.uses.get(_base(part.info.filename), 0), 1) for part in parts]
+    if sum(n * part.merges for n, part in zip(uses, parts, strict=True)) > MAX_MERGES:
+        raise unsafe(path, "合并单元格过多")
+    _check_total_extent(path, archive, parts, uses)
+    _check_text(path, archive, parts, uses, lengths)
+
+
+def _layout(path: Path, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> _Layout:
+    """Relationship targets from the package's and the workbook's .rels parts, and the
+    sheet entries of the workbook part(s), read with bounded regular expressions (the parts
+    are small, and DOCTYPE is refused in them as everywhere)."""
+    targets: set[str] = set()
+    shared: set[str] = set()
+    by_id: dict[bytes, set[str]] = {}
+    books: set[str] = {"workbook.xml"}
+    for info in infos:
+        name = info.filename.lower()
+        if not name.endswith(".rels") or ("workbook" not in name and _base(name) != ".rels"):
+            continue
+        for attributes in _RELATIONSHIP.findall(_small_part(path, archive, info)):
+            values = _attributes(attributes)
+            target = _base(values.get(b"target", b"").decode("utf-8", "replace"))
+            kind = values.get(b"type", b"")
+            targets.add(target)
+            by_id.setdefault(values.get(b"id", b""), set()).add(target)
+            if kind.endswith(b"/sharedStrings"):
+                shared.add(target)
+            if kind.endswith(b"/officeDocument"):
+                books.add(target)
+    layout = _Layout(frozenset(targets), frozenset(shared | {"sharedstrings.xml"}))
+    for info in infos:
+        if info.is_dir() or _base(info.filename) not in books:
+            continue
+        for attributes in _SHEET_ENTRY.findall(_small_part(path, archive, info)):
+            layout.sheets += 1
+            values = _attributes(attributes)
+            # r:id, whatever the prefix: calamine looks the relationship up by it.
+            ids = [v for k, v in values.items() if k.rsplit(b":", 1)[-1] == b"id" and b":" in k]
+            for target in set().union(*(by_id.get(i, set()) for i in ids)):
+                layout.uses[target] = layout.uses.get(target, 0) + 1
+    return layout
+
+
+def _small_part(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A relationships or workbook part, whole; they are a few KB in any honest file."""
+    if info.file_size > MAX_UNCOMPRESSED // 16:
+        raise unsafe(path, f"部件 {info.filename} 过大")
+    data = archive.read(info)
+    if _ENTITY_DECL.search(data):
+        raise unsafe(path, "文件中含有 XML 实体声明（DOCTYPE/ENTITY）")
+    return data
+
+
+def _attributes(tag: bytes) -> dict[bytes, bytes]:
+    return {
+        key.lower() if b":" not in key else key: (double if double or not single else single)
+        for key, double, single in _ATTRIBUTE.findall(tag)
+    }
+
+
+def _string_lengths(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> list[int]:
+    """The size in bytes of each shared string's XML, markup included: an upper bound of the
+    text calamine keeps for it, by its index."""
+    lengths: list[int] = []
+    open_size: int | None = None  # the string still open at the end of the last piece
+    for piece in _chunks(archive, info, path):
+        head, *rest = _SI_START.split(piece)
+        if open_size is not None:
+            open_size += len(head)
+        if rest:
+            if open_size is not None:
+                lengths.append(open_size)
+            lengths.extend(map(len, rest[:-1]))
+            open_size = len(rest[-1])
+    if open_size is not None:
+        lengths.append(open_size)
+    if lengths and max(lengths) > MAX_CELL_TEXT:
+        raise unsafe(path, f"单元格文字过长（超过 {MAX_CELL_TEXT // 1024} KiB）")
+    return lengths
+
+
+def _longest_each(one: list[int], other: list[int]) -> list[int]:
+    """Two tables for one workbook (a crafted file): whichever calamine uses, the longer."""
+    if not one:
+        return other
+    longer, shorter = (one, other) if len(one) >= len(other) else (other, one)
+    return [max(a, b) for a, b in zip(shorter, longer, strict=False)] + longer[len(shorter) :]
+
+
+def _scan_part(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Part:
+    bound = _Extent()
+    values = merges = 0
+    for piece in _chunks(archive, info, path):
+        if _IRREGULAR.search(piece):
+            extent, values, merges = _precise_extent(path, archive, info)
+            return _Part(info, extent, True, values, merges)
+        _bound_extent(piece, bound)
+        values += piece.count(b"v>")
+        merges += piece.count(b"mergeCell")
+    if bound.cells <= MAX_CELLS:
+        return _Part(info, bound, False, values, merges)
+    return _Part(info, _exact_extent(path, archive, info), True, values, merges)
+
+
+def _exact_extent(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Extent:
+    exact = _Extent()
+    for piece in _chunks(archive, info, path):
+        for letters, digits in _REF_ALL.findall(piece):
+            exact.cols = max(exact.cols, _col_number(letters))
+            exact.rows = max(exact.rows, int(digits))
+    return exact
+
+
+def _check_total_extent(
+    path: Path, archive: zipfile.ZipFile, parts: list[_Part], uses: list[int]
+) -> None:
+    """The cells of all sheets together: each sheet gets its own grid, and a part that many
+    sheet entries name is read once per entry. The quick bounds are loose (any cell implies
+    Z99999), so when they add up past the limit the parts are counted exactly first."""
+    if sum(n * part.extent.cells for n, part in zip(uses, parts, strict=True)) <= MAX_CELLS:
+        return
+    for part in parts:
+        if not part.exact:
+            part.extent, part.exact = _exact_extent(path, archive, part.info), True
+    total = sum(n * part.extent.cells for n, part in zip(uses, parts, strict=True))
+    if total > MAX_CELLS:
+        raise unsafe(path, f"各工作表合计单元格过多（约 {total} 个）")
+
+
+def _check_text(
+    path: Path, archive: zipfile.ZipFile, parts: list[_Part], uses: list[int], lengths: list[int]
+) -> None:
+    """The shared strings the cells refer to, counted once per reference. The quick bound
+    (every value the longest string) settles honest files; past the limit each value is
+    looked up."""
+    if not lengths:
+        return
+    longest = max(lengths)
+    if sum(n * part.values * longest for n, part in zip(uses, parts, strict=True)) <= MAX_TEXT:
+        return
+    total = 0
+    for n, part in zip(uses, parts, strict=True):
+        if part.values:
+            total += n * _referred_text(path, archive, part.info, lengths, longest)
+            if total > MAX_TEXT:
+                limit = MAX_TEXT // (1024 * 1024)
+                raise unsafe(path, f"单元格引用的文字合计过多（超过 {limit} MiB）")
+
+
+def _referred_text(
+    path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, lengths: list[int], longest: int
+) -> int:
+    size = lengths.__getitem__
+    count = len(lengths)
+    total = 0
+    for piece in _chunks(archive, info, path):
+        if b"CDATA" in piece:
+            # A value inside CDATA escapes the pattern: count every value as the longest.
+            total += piece.count(b"v>") * longest
+            continue
+        indices = [int(i) for i in _VALUE.findall(piece)]
+        total += sum(map(size, (i for i in indices if i < count)))
+    return total
 
 
 def _check_archive(path: Path, infos: list[zipfile.ZipInfo]) -> None:
@@ -197,28 +522,11 @@ def _looks_binary(data: bytes) -> bool:
     return b"\x00" in data[:4096]
 
 
-def _scan_member(
-    path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, cells: bool
-) -> _Extent | None:
-    bound = _Extent()
+def _scan_entities(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Entity declarations in a part of an .ods or .xlsb (whose cells the child reads)."""
     for piece in _chunks(archive, info, path):
-        if not cells:
-            if _ENTITY_DECL.search(piece):
-                raise unsafe(path, "文件中含有 XML 实体声明（DOCTYPE/ENTITY）")
-            continue
-        if _IRREGULAR.search(piece):
-            return _precise_extent(path, archive, info)
-        _bound_extent(piece, bound)
-    if not cells:
-        return None
-    if bound.cells <= MAX_CELLS:
-        return bound
-    exact = _Extent()
-    for piece in _chunks(archive, info, path):
-        for letters, digits in _REF_ALL.findall(piece):
-            exact.cols = max(exact.cols, _col_number(letters))
-            exact.rows = max(exact.rows, int(digits))
-    return exact
+        if _ENTITY_DECL.search(piece):
+            raise unsafe(path, "文件中含有 XML 实体声明（DOCTYPE/ENTITY）")
 
 
 def _bound_extent(piece: bytes, bound: _Extent) -> None:
@@ -240,11 +548,15 @@ def _bound_extent(piece: bytes, bound: _Extent) -> None:
     bound.cols = max(bound.cols, cols)
 
 
-def _precise_extent(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Extent:
-    """Follow every row and cell tag as a reader would, for parts written in an unusual way."""
+def _precise_extent(
+    path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo
+) -> tuple[_Extent, int, int]:
+    """Follow every row and cell tag as a reader would, for parts written in an unusual way;
+    with the part's values and merged ranges counted as ``_scan_part`` counts them."""
     data = archive.read(info)
     if _ENTITY_DECL.search(data):
         raise unsafe(path, "文件中含有 XML 实体声明（DOCTYPE/ENTITY）")
+    values, merges = data.count(b"v>"), data.count(b"mergeCell")
     data = _COMMENT_OR_CDATA.sub(b"", data)
     if _ENTITY_DECL.search(data):
         raise unsafe(path, "文件中含有 XML 实体声明（DOCTYPE/ENTITY）")
@@ -268,7 +580,7 @@ def _precise_extent(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo)
         extent.rows = max(extent.rows, row)
         if extent.rows > EXCEL_MAX_ROWS or extent.cols > EXCEL_MAX_COLS:
             break
-    return extent
+    return extent, values, merges
 
 
 def _col_number(letters: bytes) -> int:

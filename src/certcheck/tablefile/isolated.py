@@ -111,7 +111,7 @@ def isolated_book(path: Path, *, opened: Path | None = None) -> Book:
     """All worksheets of ``path``, read by a child process.
 
     ``opened`` is the name the child opens when it differs from the user's file (see
-    ``grid.named_for_calamine``); messages always name ``path``.
+    ``grid.private_copy``); messages always name ``path``.
     """
     command = [sys.executable, "-c", _CHILD, str(opened or path), child_marks.__file__]
     try:

@@ -19,7 +19,7 @@ from certcheck.tablefile.grid import (
     Grid,
     SheetUnreadable,
     calamine_book,
-    named_for_calamine,
+    private_copy,
     unreadable,
 )
 from certcheck.tablefile.isolated import isolated_book
@@ -47,10 +47,10 @@ def read_first_sheet(path: Path) -> Grid:
 
 
 def _first_sheet(path: Path) -> Grid:
-    head = read_head(path)
-    kind = spreadsheet_kind(path, head)
+    data = read_content(path)
+    kind = spreadsheet_kind(path, data[:HEAD_BYTES])
     with ExitStack() as stack:
-        book = open_book(path, kind, [], stack)
+        book = open_book(path, kind, [], stack, data)
         if not book.sheets:
             raise UnusableFile(f"{path.name} 中没有工作表（no worksheet）")
         return load_sheet(path, book, book.sheets[0].name)
@@ -89,6 +89,17 @@ def spreadsheet_kind(path: Path, head: bytes) -> Kind:
 
 def read_head(path: Path) -> bytes:
     """The first bytes of a regular, readable, non-empty file of a sane size."""
+    return _read(path, whole=False)
+
+
+def read_content(path: Path) -> bytes:
+    """All bytes of a regular, readable, non-empty file of a sane size, read once: the guards
+    and the reader are then given these bytes, never the file again (see
+    ``guards.read_checked``)."""
+    return _read(path, whole=True)
+
+
+def _read(path: Path, *, whole: bool) -> bytes:
     try:
         if not path.exists():
             raise UnusableFile(f"找不到花名册文件 {path}。请检查路径和文件名（file not found）")
@@ -101,9 +112,13 @@ def read_head(path: Path) -> bytes:
                 f"{path} 不是普通文件（管道、设备等），无法作为花名册读取。"
                 "请给出 .xlsx/.xls/.csv 文件的路径（not a regular file）"
             )
-        with path.open("rb") as handle:
-            head = handle.read(HEAD_BYTES)
-        size = path.stat().st_size
+        if whole:
+            head = guards.read_checked(path)
+            size = len(head)
+        else:
+            with path.open("rb") as handle:
+                head = handle.read(HEAD_BYTES)
+            size = path.stat().st_size
     except PermissionError as exc:
         raise UnusableFile(f"没有权限读取 {path}。请检查文件权限或先关闭占用它的程序") from exc
     except OSError as exc:
@@ -117,22 +132,31 @@ def read_head(path: Path) -> bytes:
 _CALAMINE_EXTENSION = {Kind.OOXML: ".xlsx", Kind.XLSB: ".xlsb", Kind.ODS: ".ods", Kind.XLS: ".xls"}
 
 
-def open_book(path: Path, kind: Kind, issues: list[InputIssue], stack: ExitStack) -> Book:
-    """The file's sheets; ``stack`` keeps any temporary name alive while they are loaded."""
+def open_book(
+    path: Path, kind: Kind, issues: list[InputIssue], stack: ExitStack, data: bytes | None = None
+) -> Book:
+    """The file's sheets; ``stack`` keeps the private copy alive while they are loaded.
+
+    ``data`` is the file's content from ``read_content``; every guard and reader works on
+    these bytes (a copy in a private folder for calamine), so a file changed meanwhile is
+    never read unchecked.
+    """
+    if data is None:
+        data = read_content(path)
     if kind is Kind.ENCRYPTED:
         raise guards.password_protected(path)
     if kind in (Kind.OOXML, Kind.ODS, Kind.XLSB):
-        guards.check_zip(path, kind)
+        guards.check_zip(path, kind, data)
     if kind in _CALAMINE_EXTENSION:
-        opened = stack.enter_context(named_for_calamine(path, _CALAMINE_EXTENSION[kind]))
+        opened = stack.enter_context(private_copy(data, _CALAMINE_EXTENSION[kind]))
         if kind is Kind.OOXML:
             return calamine_book(opened, path)
         # All sheets, even with --sheet: the name may match only loosely, and these files are small.
         return isolated_book(path, opened=opened)
     if kind is Kind.HTML:
-        return html_book(path, path.read_bytes())
+        return html_book(path, data)
     if kind is Kind.TEXT:
-        book, encoding = csv_book(path, path.read_bytes())
+        book, encoding = csv_book(path, data)
         if encoding == "gb18030":
             issues.append(
                 InputIssue(None, "encoding_gb18030", "文件不是 UTF-8 编码，已按 GBK/GB18030 读取")

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from certcheck.tablefile.errors import UnusableFile
 from certcheck.tablefile.grid import Book, Cell, Grid, Merge, Row, from_grids
+from certcheck.tablefile.guards import check_text_cells
 from certcheck.tablefile.sniff import decode_head, text_encoding_of_bom
 
 # Lines looked at to guess the delimiter: past any title rows, into the data.
@@ -85,6 +86,7 @@ def guess_delimiter(text: str) -> str:
 
 def csv_book(path: Path, data: bytes) -> tuple[Book, str]:
     """The single grid of a CSV file and the encoding it was read in."""
+    check_text_cells(path, data)
     text, encoding = decode_text(data)
     text = text.replace("\x00", "")
     delimiter = guess_delimiter(text)
