@@ -67,7 +67,14 @@ INTERRUPTED = "已中断（interrupted）"
 
 
 def _terminated(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    import signal
+
+    # Passed on as SIGINT so that whoever handles Ctrl-C now handles it: inside asyncio.run that
+    # is the runner, which cancels the lookups in order; a KeyboardInterrupt raised here would
+    # land in whichever task was running and be reported as its unretrieved exception.
+    if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, signal.SIG_DFL, None):
+        raise KeyboardInterrupt  # Ctrl-C is ignored (a background job): stop all the same
+    signal.raise_signal(signal.SIGINT)
 
 
 def _stop_on_sigterm() -> None:
