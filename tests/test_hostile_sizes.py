@@ -533,3 +533,36 @@ def test_an_honest_ods_ending_in_a_million_empty_rows_is_read_under_the_limit(
     assert done.returncode == 0, done.stderr[-2000:]
     workers = json.loads((tmp_path / "out.json").read_text("utf-8"))["workers"]
     assert [w["status"] for w in workers] == ["valid"] * 3
+
+
+# --- 8. HTML tables saved as .xls: spans laid out as cells ------------------------------------
+
+
+def verify_html(folder: Path, body: str) -> subprocess.CompletedProcess[str]:
+    roster = folder / "roster.xls"
+    roster.write_text(f'<html><meta charset="utf-8"><body><table>{body}</table></body></html>',
+                      encoding="utf-8")
+    return certcheck("verify", roster, "--source", f"registry:{registry_csv(folder)}",
+                     "--as-of", AS_OF, "-o", folder / "out.json", "--no-progress", "--no-cache",
+                     cwd=folder)
+
+
+def test_an_html_table_of_wide_spans_is_refused(tmp_path: Path) -> None:
+    """200,000 cells each spanning 1,000 columns: 3 MB on disk, 200 million cells laid out."""
+    body = "<tr><td>姓名</td><td>身份证号</td></tr><tr>" + "<td colspan=1000>x" * 200_000
+    done = verify_html(tmp_path, body)
+    assert_refused(done, "roster.xls", "单元格过多")
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_an_html_table_of_spans_reaching_down_is_refused(tmp_path: Path) -> None:
+    """Each row starts spans 1,000 rows deep and 1,000 columns wide, so every later row is
+    padded with the cells they cover."""
+    body = "<tr><td>姓名</td><td>身份证号</td></tr>" + "<tr><td rowspan=1000 colspan=1000>x" * 20_000
+    done = verify_html(tmp_path, body)
+    assert_refused(done, "roster.xls", "单元格过多")
+
+
+def test_an_html_cell_longer_than_any_cell_is_refused(tmp_path: Path) -> None:
+    done = verify_html(tmp_path, "<tr><td>姓名</td><td>" + "甲" * 2_000_000 + "</td></tr>")
+    assert_refused(done, "roster.xls", "单元格文字过长")
