@@ -3,9 +3,9 @@
 python-calamine allocates a dense grid spanning the first to the last cell it is told about,
 and aborts the whole process (not an exception) when that allocation fails: a 1.5 KB xlsx
 with one cell at XFD1048576 asks for 512 GiB. Zip bombs expand without limit in every reader.
-So the archive and the cell references are checked here, with bounded streaming work, and the
-formats whose cell positions cannot be checked cheaply (.xls, .xlsb, .ods) are read in a child
-process with a memory limit instead (see ``isolated``).
+So the archive, the cell references (xlsx) and the repeated rows and cells (ods) are checked
+here, with bounded streaming work, and the formats whose cells are only known by reading them,
+and .ods as well, are read in a child process with a memory limit (see ``isolated``).
 """
 
 from __future__ import annotations
