@@ -434,3 +434,135 @@ def test_a_workbook_swapped_after_the_guards_is_not_what_calamine_reads(tmp_path
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     workers = json.loads(out.read_text("utf-8"))["workers"]
     assert [w["status"] for w in workers] == ["valid"] * 3
+
+
+# --- 7. OpenDocument spreadsheets: repeated rows and cells --------------------------------------
+
+ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+ODS_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ODS_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+
+
+def ods_book(rows: str) -> bytes:
+    """An .ods of one table, 花名册, holding ``rows`` (table:table-row elements) as given."""
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<office:document-content xmlns:office="{ODS_OFFICE}" xmlns:table="{ODS_TABLE}" '
+        f'xmlns:text="{ODS_TEXT}" office:version="1.2"><office:body><office:spreadsheet>'
+        f'<table:table table:name="花名册">{rows}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", (
+            '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+            '<manifest:file-entry manifest:full-path="/" '
+            'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+            '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+            "</manifest:manifest>"))
+        archive.writestr("content.xml", content)
+    return buffer.getvalue()
+
+
+def ods_cell(text: str, repeat: int = 1) -> str:
+    repeated = f' table:number-columns-repeated="{repeat}"' if repeat > 1 else ""
+    return (f'<table:table-cell office:value-type="string"{repeated}>'
+            f"<text:p>{text}</text:p></table:table-cell>")
+
+
+def ods_row(cells: str, repeat: int = 1) -> str:
+    repeated = f' table:number-rows-repeated="{repeat}"' if repeat > 1 else ""
+    return f"<table:table-row{repeated}>{cells}</table:table-row>"
+
+
+def verify_ods(folder: Path, content: bytes) -> subprocess.CompletedProcess[str]:
+    roster = folder / "roster.ods"
+    roster.write_bytes(content)
+    return certcheck("verify", roster, "--source", f"registry:{registry_csv(folder)}",
+                     "--as-of", AS_OF, "-o", folder / "out.json", "--no-progress", "--no-cache",
+                     cwd=folder)
+
+
+def test_an_ods_cell_repeated_over_every_row_and_column_is_refused(tmp_path: Path) -> None:
+    """One cell repeated 16,384 times across and its row 1,048,576 times down: under 1 KB on
+    disk, 17 billion cells in a grid."""
+    hostile = ods_book(ods_row(ods_cell("x", 16_384), 1_048_576))
+    assert len(hostile) < 2048
+    done = verify_ods(tmp_path, hostile)
+    assert_refused(done, "roster.ods", "展开后过多")
+    assert not (tmp_path / "out.json").exists()
+    register = tmp_path / "register.ods"
+    register.write_bytes(hostile)
+    assert_refused(certcheck("due", register, "--as-of", AS_OF, cwd=tmp_path), "展开后过多")
+
+
+def test_rows_repeated_past_the_cell_limit_below_a_real_roster_are_refused(tmp_path: Path) -> None:
+    """A plausible header, then a value row repeated 5 million times over four columns."""
+    header = ods_row(ods_cell("姓名") + ods_cell("身份证号") + ods_cell("作业类别") + ods_cell("操作项目"))
+    done = verify_ods(tmp_path, ods_book(header + ods_row(ods_cell("工人", 4), 5_000_000)))
+    assert_refused(done, "roster.ods", "展开后过多")
+
+
+def test_an_ods_cell_of_long_text_repeated_is_refused(tmp_path: Path) -> None:
+    """A 1 MB text repeated across 3,000 columns: ~0.5 MB on disk, 3 GB of cell text."""
+    text = secrets.token_hex(500_000)
+    done = verify_ods(tmp_path, ods_book(ods_row(ods_cell("姓名") + ods_cell(text, 3000))))
+    assert_refused(done, "roster.ods", "文字合计过多")
+
+
+def test_an_ods_cell_of_text_longer_than_any_cell_is_refused(tmp_path: Path) -> None:
+    text = secrets.token_hex(1_000_000)
+    done = verify_ods(tmp_path, ods_book(ods_row(ods_cell("姓名") + ods_cell(text))))
+    assert_refused(done, "roster.ods", "单元格文字过长")
+
+
+def test_an_honest_ods_ending_in_a_million_empty_rows_is_read_under_the_limit(
+    tmp_path: Path,
+) -> None:
+    """LibreOffice ends every sheet with empty cells repeated to the sheet's edge; those are no
+    attack. Read in the memory-limited child, under the test's own limit, it gives each worker
+    the verdict its registry record calls for."""
+    rows = [ods_row(ods_cell("姓名") + ods_cell("身份证号") + ods_cell("作业类别")
+                    + ods_cell("操作项目"))]
+    rows += [ods_row(ods_cell(f"工人{i}") + ods_cell(person_id(i)) + ods_cell("电工作业")
+                     + ods_cell("低压电工作业") + '<table:table-cell table:number-columns-repeated="1020"/>')
+             for i in range(3)]
+    rows.append(ods_row('<table:table-cell table:number-columns-repeated="1024"/>', 1_048_572))
+    done = verify_ods(tmp_path, ods_book("".join(rows)))
+    assert done.returncode == 0, done.stderr[-2000:]
+    workers = json.loads((tmp_path / "out.json").read_text("utf-8"))["workers"]
+    assert [w["status"] for w in workers] == ["valid"] * 3
+
+
+# --- 8. HTML tables saved as .xls: spans laid out as cells ------------------------------------
+
+
+def verify_html(folder: Path, body: str) -> subprocess.CompletedProcess[str]:
+    roster = folder / "roster.xls"
+    roster.write_text(f'<html><meta charset="utf-8"><body><table>{body}</table></body></html>',
+                      encoding="utf-8")
+    return certcheck("verify", roster, "--source", f"registry:{registry_csv(folder)}",
+                     "--as-of", AS_OF, "-o", folder / "out.json", "--no-progress", "--no-cache",
+                     cwd=folder)
+
+
+def test_an_html_table_of_wide_spans_is_refused(tmp_path: Path) -> None:
+    """200,000 cells each spanning 1,000 columns: 3 MB on disk, 200 million cells laid out."""
+    body = "<tr><td>姓名</td><td>身份证号</td></tr><tr>" + "<td colspan=1000>x" * 200_000
+    done = verify_html(tmp_path, body)
+    assert_refused(done, "roster.xls", "单元格过多")
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_an_html_table_of_spans_reaching_down_is_refused(tmp_path: Path) -> None:
+    """Each row starts spans 1,000 rows deep and 1,000 columns wide, so every later row is
+    padded with the cells they cover."""
+    body = "<tr><td>姓名</td><td>身份证号</td></tr>" + "<tr><td rowspan=1000 colspan=1000>x" * 20_000
+    done = verify_html(tmp_path, body)
+    assert_refused(done, "roster.xls", "单元格过多")
+
+
+def test_an_html_cell_longer_than_any_cell_is_refused(tmp_path: Path) -> None:
+    done = verify_html(tmp_path, "<tr><td>姓名</td><td>" + "甲" * 2_000_000 + "</td></tr>")
+    assert_refused(done, "roster.xls", "单元格文字过长")

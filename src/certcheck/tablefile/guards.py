@@ -3,9 +3,9 @@
 python-calamine allocates a dense grid spanning the first to the last cell it is told about,
 and aborts the whole process (not an exception) when that allocation fails: a 1.5 KB xlsx
 with one cell at XFD1048576 asks for 512 GiB. Zip bombs expand without limit in every reader.
-So the archive and the cell references are checked here, with bounded streaming work, and the
-formats whose cell positions cannot be checked cheaply (.xls, .xlsb, .ods) are read in a child
-process with a memory limit instead (see ``isolated``).
+So the archive, the cell references (xlsx) and the repeated rows and cells (ods) are checked
+here, with bounded streaming work, and the formats whose cells are only known by reading them,
+and .ods as well, are read in a child process with a memory limit (see ``isolated``).
 """
 
 from __future__ import annotations
@@ -213,9 +213,12 @@ def check_zip(path: Path, kind: Kind, data: bytes | None = None) -> None:
                 if info.is_dir() or info.file_size == 0:
                     continue
                 _scan_entities(path, archive, info)
+            if kind is Kind.ODS:
+                _check_ods_content(path, archive)
     except UnusableFile:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+            SafeET.ParseError) as exc:
         raise UnusableFile(
             f"{path.name} 已损坏，无法读取（{type(exc).__name__}）。"
             "请用 Excel/WPS 打开修复后另存再试"
@@ -481,6 +484,135 @@ def _check_ods_encryption(path: Path, archive: zipfile.ZipFile) -> None:
     root = SafeET.fromstring(manifest)
     if any(element.tag.rsplit("}", 1)[-1] == "encryption-data" for element in root.iter()):
         raise password_protected(path)
+
+
+# --- the cells of an OpenDocument spreadsheet ----------------------------------------------
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_ODS_CELLS = (_ODS_TABLE + "table-cell", _ODS_TABLE + "covered-table-cell")
+_ODS_ROW = _ODS_TABLE + "table-row"
+
+
+@dataclass
+class _OdsCount:
+    """What the tables of content.xml expand to, as a reader lays the repeats out."""
+
+    #: Cells of the tables already finished, each its own grid (rows × columns).
+    cells: int = 0
+    text: int = 0
+    merges: int = 0
+    #: The current table: rows passed, and how far down and across its values reach.
+    row: int = 0
+    rows: int = 0
+    cols: int = 0
+
+    def close_table(self) -> None:
+        self.cells += self.rows * self.cols
+        self.row = self.rows = self.cols = 0
+
+    @property
+    def all_cells(self) -> int:
+        return self.cells + self.rows * self.cols
+
+
+def _repeats(attrib: dict[str, str], name: str) -> int:
+    """A repeat or span count as a reader takes it: digits (an optional "+"), what Rust's
+    integer parsing accepts; anything else counts once, as the readers reject or ignore it."""
+    value = (attrib.get(_ODS_TABLE + name) or "1").strip().lstrip("+")
+    return int(value) if value.isdigit() and len(value) <= 18 else 1
+
+
+class _OdsCounter:
+    """Parser target counting the cells, text and merges of content.xml as it streams by; no
+    tree is built, so its memory is that of the counts, whatever the file holds."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.count = _OdsCount()
+        self.depth = 0
+        # The cells being read (a table inside a cell nests them): attributes, text so far.
+        self.cells: list[tuple[dict[str, str], list[int]]] = []
+        # The row being read: the next column, how far its values reach, its text and merges.
+        self.col = self.row_cols = self.row_text = self.row_merges = 0
+        self.row_repeat = 1
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        if tag in _ODS_CELLS:
+            self.cells.append((attrib, [0]))
+        elif tag == _ODS_ROW:
+            self.col = self.row_cols = self.row_text = self.row_merges = 0
+            self.row_repeat = _repeats(attrib, "number-rows-repeated")
+        elif tag == _ODS_TABLE + "table":
+            self.depth += 1
+            if self.depth == 1:
+                self.count.row = self.count.rows = self.count.cols = 0
+
+    def data(self, text: str) -> None:
+        if self.cells:
+            size = self.cells[-1][1]
+            size[0] += len(text)
+            if size[0] > MAX_CELL_TEXT:
+                raise unsafe(self.path, f"单元格文字过长（超过 {MAX_CELL_TEXT // 1024} KiB）")
+
+    def end(self, tag: str) -> None:
+        if tag in _ODS_CELLS and self.cells:
+            attrib, (text,) = self.cells.pop()
+            repeat = _repeats(attrib, "number-columns-repeated")
+            if text or attrib.get(_ODS_OFFICE + "value-type") is not None:
+                self.row_cols = self.col + repeat
+                self.row_text += text * repeat
+            if (_repeats(attrib, "number-rows-spanned") > 1
+                    or _repeats(attrib, "number-columns-spanned") > 1):
+                self.row_merges += repeat
+            self.col += repeat
+        elif tag == _ODS_ROW:
+            count = self.count
+            repeat = self.row_repeat
+            if self.row_cols:
+                count.rows = count.row + repeat
+                count.cols = max(count.cols, self.row_cols)
+            count.row += repeat
+            count.text += self.row_text * repeat
+            count.merges += self.row_merges * repeat
+            _check_ods_count(self.path, count)
+        elif tag == _ODS_TABLE + "table":
+            if self.depth == 1:
+                self.count.close_table()
+            self.depth -= 1
+
+    def close(self) -> None:
+        _check_ods_count(self.path, self.count)
+
+
+def _check_ods_content(path: Path, archive: zipfile.ZipFile) -> None:
+    """Refuse an .ods whose repeated rows and cells expand past the cell, text or merge limits.
+
+    ``table:number-columns-repeated`` and ``number-rows-repeated`` let a few bytes stand for
+    16,384 × 1,048,576 cells, and each repeat of a cell copies its text; calamine lays every
+    repeat out in its grid. Empty cells do not count: LibreOffice itself ends every sheet with a
+    row of 1,024 empty cells repeated a million times, and the grid stops at the last value.
+    Streamed through the same defused parser as the rest (no DOCTYPE, no entities).
+    """
+    try:
+        info = archive.getinfo("content.xml")
+    except KeyError:
+        return
+    counter = _OdsCounter(path)
+    parser = SafeET.XMLParser(target=counter)
+    with archive.open(info) as stream:
+        while block := stream.read(_CHUNK):
+            parser.feed(block)
+    parser.close()
+
+
+def _check_ods_count(path: Path, count: _OdsCount) -> None:
+    if count.all_cells > MAX_CELLS:
+        raise unsafe(path, f"表格中重复的单元格展开后过多（约 {count.all_cells} 个）")
+    if count.text > MAX_TEXT:
+        raise unsafe(path, f"单元格文字合计过多（超过 {MAX_TEXT // (1024 * 1024)} MiB）")
+    if count.merges > MAX_MERGES:
+        raise unsafe(path, "合并单元格过多")
 
 
 @dataclass

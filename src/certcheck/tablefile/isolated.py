@@ -31,9 +31,11 @@ from certcheck.tablefile.grid import (
 )
 from certcheck.tablefile.guards import password_protected, unsafe
 
-# Address space for the child: calamine's grid for a legitimate roster is tens of MB; a few GiB
-# of headroom covers the interpreter and large but honest files while stopping runaway ones.
-CHILD_MEMORY = 3 * 1024 * 1024 * 1024
+# Address space for the child: calamine's grid for a legitimate roster is tens of MB (the
+# guards bound it at MAX_CELLS before the child starts), and the interpreter, calamine and the
+# pickled answer fit well within this. An attack must end within 1.5 GiB in all, and the parent
+# holds the file (up to 256 MiB) and its own interpreter meanwhile, so the child gets 1 GiB.
+CHILD_MEMORY = 1024 * 1024 * 1024
 # CPU seconds and wall seconds; a roster reads in well under a second.
 CHILD_CPU_SECONDS = 60
 CHILD_TIMEOUT = 90
@@ -103,8 +105,18 @@ pickle.dump(("ok", sheets), out, protocol=pickle.HIGHEST_PROTOCOL)
 def _limit_child() -> None:  # pragma: no cover - runs in the child
     import resource
 
-    resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY, CHILD_MEMORY))
-    resource.setrlimit(resource.RLIMIT_CPU, (CHILD_CPU_SECONDS, CHILD_CPU_SECONDS))
+    # Never above a limit the parent already runs under: raising it is refused, which would
+    # fail every read of these formats.
+    memory = _lower(resource.getrlimit(resource.RLIMIT_AS)[1], CHILD_MEMORY)
+    seconds = _lower(resource.getrlimit(resource.RLIMIT_CPU)[1], CHILD_CPU_SECONDS)
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
+
+
+def _lower(hard: int, wanted: int) -> int:
+    import resource
+
+    return wanted if hard == resource.RLIM_INFINITY else min(hard, wanted)
 
 
 def isolated_book(path: Path, *, opened: Path | None = None) -> Book:

@@ -18,7 +18,13 @@ from typing import Protocol
 
 from certcheck.tablefile.errors import UnusableFile
 from certcheck.tablefile.grid import Book, Cell, Grid, Merge, Row, from_grids
-from certcheck.tablefile.guards import check_text_cells
+from certcheck.tablefile.guards import (
+    MAX_CELL_TEXT,
+    MAX_CELLS,
+    MAX_TEXT,
+    check_text_cells,
+    unsafe,
+)
 from certcheck.tablefile.sniff import decode_head, text_encoding_of_bom
 
 # Lines looked at to guess the delimiter: past any title rows, into the data.
@@ -140,8 +146,11 @@ def unwrap_cell(cell: Cell) -> Cell:
 def html_book(path: Path, data: bytes) -> Book:
     text = _decode_html(data)
     parser = _TableParser()
-    parser.feed(text)
-    parser.close()
+    try:
+        parser.feed(text)
+        parser.close()
+    except _TooLarge as exc:
+        raise unsafe(path, str(exc)) from exc
     tables = [t for t in parser.tables if any(any(c for c in row) for row in t.rows)]
     if not tables:
         raise UnusableFile(
@@ -174,6 +183,33 @@ def _decode_html(data: bytes) -> str:
     return decode_text(data)[0]
 
 
+class _TooLarge(Exception):
+    """The tables hold more cells or text than any roster; the message says which."""
+
+
+class _Budget:
+    """The cells and text of all tables of one file, against the workbook limits.
+
+    A ``<td>`` is 4 bytes and a ``<td colspan=1000>`` 17, so a file under the size limit could
+    stand for billions of cells (each a slot in a row, a row a list); counted as they are laid
+    out, before they are, so the parser stops at the limit instead of running out of memory.
+    """
+
+    def __init__(self) -> None:
+        self.cells = 0
+        self.text = 0
+
+    def add(self, cells: int, text: int = 0) -> None:
+        self.cells += cells
+        self.text += text
+        if text > MAX_CELL_TEXT:
+            raise _TooLarge(f"单元格文字过长（超过 {MAX_CELL_TEXT // 1024} KiB）")
+        if self.cells > MAX_CELLS:
+            raise _TooLarge(f"网页表格的单元格过多（超过 {MAX_CELLS} 个）")
+        if self.text > MAX_TEXT:
+            raise _TooLarge(f"单元格文字合计过多（超过 {MAX_TEXT // (1024 * 1024)} MiB）")
+
+
 class _TableParser(HTMLParser):
     """Cells of every <table>, with colspan/rowspan laid out the way a spreadsheet shows them:
     the value in the first cell of the span, empty cells in the rest."""
@@ -182,10 +218,11 @@ class _TableParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.tables: list[_Table] = []
         self._stack: list[_Table] = []
+        self._budget = _Budget()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "table":
-            self._stack.append(_Table())
+            self._stack.append(_Table(self._budget))
         elif not self._stack:
             return
         elif tag == "tr":
@@ -228,7 +265,8 @@ def _span(value: str | None) -> int:
 
 
 class _Table:
-    def __init__(self) -> None:
+    def __init__(self, budget: _Budget) -> None:
+        self._budget = budget
         self.rows: list[Row] = []
         #: colspan/rowspan as merged ranges, in the grid's positions (see ``Grid.merges``).
         self.merges: list[Merge] = []
@@ -262,6 +300,7 @@ class _Table:
 
     def _skip_covered(self, row: list[str]) -> None:
         while self._covered.get(len(row), 0) > 0:
+            self._budget.add(1)
             row.append("")
 
     def text(self, data: str) -> None:
@@ -272,6 +311,7 @@ class _Table:
         if self._cell is None or self._row is None:
             return
         value = " ".join("".join(self._cell).replace("\xa0", " ").split())
+        self._budget.add(self._colspan, len(value))
         self._row.append(value)
         self._row.extend([""] * (self._colspan - 1))
         self._cell = None
@@ -281,6 +321,8 @@ class _Table:
         if self._row is None:
             return
         self._skip_covered(self._row)
+        # A row costs a list however few cells it has: 64 million "<tr>" would be 3.5 GB.
+        self._budget.add(1)
         self.rows.append(list(self._row))
         self._covered = {c: n - 1 for c, n in self._covered.items() if n > 1}
         self._covered.update(self._pending)
