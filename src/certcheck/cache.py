@@ -140,6 +140,30 @@ def private_dir_in(chosen: Path) -> Path:
     return own
 
 
+def _own_file(path: Path) -> None:
+    """Make ``path`` a regular file of 0600 (created so, before SQLite opens it, so it never
+    exists with wider rights), refusing anything else found under its name: the mode of a
+    link's target would be changed and SQLite would write into it, and a FIFO or a device
+    would block or feed SQLite without end. Opened without following a link, and without
+    blocking on a FIFO, and the mode set on what was opened."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        descriptor = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError as exc:
+        if exc.errno not in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
+            raise
+        descriptor = None
+    try:
+        if descriptor is None or not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(f"缓存文件 {path} 不是普通文件（链接、文件夹、管道或设备），不予使用；"
+                          "请删除它或换一个 --cache-dir（the cache file is not a regular file）")
+        if hasattr(os, "fchmod"):
+            os.fchmod(descriptor, 0o600)
+    finally:
+        if descriptor is not None:
+            os.close(descriptor)
+
+
 def _private_dir(path: Path) -> None:
     # Only ever a folder that is certcheck's own (``default_dir``, ``private_dir_in``, or one a
     # caller made for it), so making it exactly 0700 takes nothing from anybody.
@@ -208,10 +232,7 @@ class AnswerCache:
     ) -> None:
         _private_dir(directory)
         self.path = directory / FILE_NAME
-        if not self.path.exists():
-            # Create it 0600 before SQLite opens it, so it never exists with wider rights.
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        os.chmod(self.path, 0o600)
+        _own_file(self.path)
         self.max_age = max_age
         self.refresh = refresh
         self._now = now

@@ -142,7 +142,9 @@ def _guarded(interrupted: str = INTERRUPTED) -> Iterator[None]:
 
 def same_file(a: Path, b: Path) -> bool:
     """Whether two paths name one file: also through symlinks, ``..`` and hard links."""
-    if a.resolve() == b.resolve():
+    from certcheck.tablefile.guards import resolved
+
+    if resolved(a) == resolved(b):
         return True
     try:
         return os.path.samefile(a, b)

@@ -31,6 +31,7 @@ from certcheck.cli.screen import plain
 from certcheck.models import DEFAULT_WARN_DAYS
 from certcheck.register.model import Kind
 from certcheck.sources.interface import LookupSource
+from certcheck.tablefile.guards import resolved
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -51,7 +52,7 @@ def _outputs(roster: Path, outputs: tuple[str, ...]) -> list[str]:
                 ExitCode.USAGE,
             )
         # Checked before any lookup, so that no answer is waited for only to be thrown away.
-        folder = Path(out).resolve().parent
+        folder = resolved(Path(out)).parent
         if not folder.is_dir():
             raise UserError(f"-o {out}：文件夹 {folder} 不存在（no such folder）",
                             ExitCode.USAGE)
@@ -67,12 +68,12 @@ def _refuse_outputs_in(source: LookupSource, targets: list[str], record_dir: Pat
     """No output (-o, --record) may go into a folder the source reads (replay's recordings):
     it would replace the inputs of this very run. Checked before anything is read or written."""
     for folder in source.input_folders:
-        inside = folder.resolve()
+        inside = resolved(folder)
         named = [(f"-o {out}", Path(out)) for out in targets if out != "-"]
         if record_dir is not None:
             named.append((f"--record {record_dir}", record_dir))
         for option, path in named:
-            where = path.resolve()
+            where = resolved(path)
             if where == inside or inside in where.parents:
                 raise UserError(
                     f"{option} 位于数据源读取的文件夹 {folder} 中；certcheck 从不覆盖输入文件，"

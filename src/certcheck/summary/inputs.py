@@ -24,6 +24,7 @@ from certcheck.register.reader import RegisterTally, tally_register
 from certcheck.summary.aggregate import Action, Measure
 from certcheck.tablefile.errors import UnusableFile
 from certcheck.tablefile.guards import check_text_cells, read_checked, special_file
+from certcheck.tablefile.guards import resolved as resolved_path
 from certcheck.text import INVISIBLE as _INVISIBLE
 
 #: How far down a title or notes may push the header row.
@@ -72,7 +73,7 @@ def load_registers(paths: Sequence[Path]) -> Loaded:
     by_path: dict[Path, Path] = {}
     by_hash: dict[str, Path] = {}
     for path in paths:
-        resolved = path.resolve()
+        resolved = resolved_path(path)
         if resolved in by_path:
             warnings.append(f"{path}：同一文件给了两次，只计一次（given twice）")
             continue

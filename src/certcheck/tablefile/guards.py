@@ -117,6 +117,16 @@ def special_file(path: Path) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
+def resolved(path: Path) -> Path:
+    """``path`` with its links followed, or made absolute when they loop: Python 3.11's
+    ``Path.resolve`` raises RuntimeError for a link loop (3.13 an OSError), and comparing paths
+    is no reason to stop a run; opening such a path later fails as a missing file does."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return path.absolute()
+
+
 def check_file_size(path: Path, size: int) -> None:
     if size > MAX_FILE_SIZE:
         raise unsafe(path, f"文件过大（{size // (1024 * 1024)} MiB）")
