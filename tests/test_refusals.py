@@ -10,7 +10,6 @@ stand-in server (tests/mem_server.py) on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import email.utils
 import json
@@ -31,14 +30,13 @@ from certcheck.engine import lookup_all
 from certcheck.models import Answer, Failed, Found, NotFound, Outcome, Query, Reason
 from certcheck.sources import mem_mapping as api
 from certcheck.sources.mem import MemSource
-from factories import ListSolver, StaticSolver, make_id, nth_id
-from mem_server import CAPTCHA_PNG, CHALLENGE_PAGE, REFUSAL_SHAPES, MemServer, api_record
+from factories import ListSolver, StaticSolver, nth_id
+from mem_server import CHALLENGE_PAGE, REFUSAL_SHAPES, MemServer, api_record
+from test_mem import BASE, ID, QUERY, captcha_json
+from test_mem import engine_run as through_engine
+from test_mem import run as once
 from virtual_time import LoopClock, VirtualService, most_in_any_second, run
 
-BASE = "https://cx.test"
-ID = make_id()
-QUERY = Query(ID, "张三")
-FAST = EngineSettings(concurrency=4, retries=4, backoff_initial=0.01, backoff_max=0.05)
 HTML = {"Content-Type": "text/html"}
 
 
@@ -93,10 +91,6 @@ class Gate:
         self.told.append("answered")
 
 
-def captcha_json() -> dict[str, Any]:
-    return {"msg": "操作成功", "code": 200, "uuid": "u-1",
-            "img": base64.b64encode(CAPTCHA_PNG).decode()}
-
 
 def found() -> httpx.Response:
     return httpx.Response(200, json={"code": 200, "msg": "查询成功",
@@ -107,24 +101,6 @@ def source(**kwargs: Any) -> MemSource:
     return MemSource(solver=ListSolver(), base_url=BASE, timeout=2.0, **kwargs)
 
 
-def once(src: MemSource) -> Outcome:
-    async def main() -> Outcome:
-        try:
-            return await src.lookup(QUERY)
-        finally:
-            await src.aclose()
-
-    return asyncio.run(main())
-
-
-def through_engine(src: MemSource) -> Outcome:
-    async def main() -> Outcome:
-        try:
-            return (await lookup_all(src, [QUERY], FAST))[QUERY].outcome
-        finally:
-            await src.aclose()
-
-    return asyncio.run(main())
 
 
 @pytest.fixture
