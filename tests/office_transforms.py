@@ -889,6 +889,11 @@ def name_notes(doc: Doc, rnd: random.Random) -> Doc:
         name = entry.cells.get("name")
         if not plain(name) or not isinstance(name, str) or rnd.random() < 0.4:
             return entry
+        if name != name.strip("（）()【】*※0123456789") or "【" in name or "（" in name \
+                or "(" in name:
+            # One note per name, as offices write them: a second pass would stack markers
+            # (黄敏2*), which the reader rightly takes for a name it cannot read.
+            return entry
         return entry.with_cells(name=rnd.choice(forms).format(name))
 
     return map_entries(doc, change)
