@@ -8,6 +8,11 @@
   and two inspectors' spot checks (执法检查), as a district office receives them.
 - ``辖区企业.csv``: the district's list of enterprises (one of them sent no self-check);
   ``处罚.csv``: the measures the inspectors took. With the registers they fill 附件1.
+- ``2027-03/``: 德感机械 three months on, for ``certcheck diff``: its roster as kept in March
+  2027, the national lookup as it then answers (``registry.csv``) and the self-check register
+  written as of 2027-03-01. Between the two checks one worker left and one came, reviews were
+  recorded, a certificate was renewed, a review fell overdue, a claimed card turned out to be
+  nobody's and an ID typed as a number was retyped.
 
 Run it from the repository with the development install (it needs openpyxl and certcheck):
 
@@ -219,11 +224,65 @@ def write_roster(path: Path, title: str, rows: list[list[object]], signed: str) 
     wb.save(path)
 
 
-def verify(roster: Path, out: Path, *options: str) -> None:
+LATER_AS_OF = "2027-03-01"
+LATER = HERE / "2027-03"
+
+
+def later(roster: list[list[object]], registry: Registry) -> tuple[list[list[object]], Registry]:
+    """德感机械's roster and the national lookup's records as of ``LATER_AS_OF``.
+
+    - 梁秀英 (无证) left; 严明 came, with a valid certificate;
+    - 罗斌 (无证) now declares a certificate the lookup does not hold: 假证;
+    - 韩冰's ID, typed as a number and cut, is retyped as text;
+    - 朱琳 (逾期未复审) had the review done; 王芳 and 赵磊 had theirs done before it fell due;
+    - 马超 (超过有效期) renewed the certificate;
+    - 周静's review fell due on 2026-12-20 and was not done: 逾期.
+    """
+    ids = {row[1]: str(row[2]) for row in roster if isinstance(row[2], str)}
+    rows: list[list[object]] = []
+    for row in roster:
+        name = row[1]
+        if name == "梁秀英":
+            continue
+        row = list(row)
+        if name == "罗斌":
+            row[5] = "T" + str(row[2])
+        if name == "韩冰":
+            row[2] = make_id("500381", "19850315", 26)
+        rows.append(row)
+    newcomer = make_id("500381", "19920708", 61)
+    rows.append([0, "严明", newcomer, "", "低压电工", "T" + newcomer, ""])
+    for n, row in enumerate(rows, start=1):
+        row[0] = n
+
+    reviews = {("朱琳", "登高架设作业"): "2027-01-15", ("王芳", "高压电工作业"): "2027-01-05",
+               ("赵磊", "高压电工作业"): "2027-01-08"}
+    records: Registry = []
+    for name, id_number, cat, item, start, until, due, done, number in registry:
+        done = reviews.get((name, item), done)
+        records.append((name, id_number, cat, item, start, until, due, done, number))
+    records.append(("马超", ids["马超"], "电工作业", "低压电工作业", "2026-12-15", "2032-12-15",
+                    "2029-12-15", "", "T" + ids["马超"]))
+    records.append(("严明", newcomer, "电工作业", "低压电工作业", "2026-10-01", "2032-10-01",
+                    "2029-10-01", "", "T" + newcomer))
+    return rows, records
+
+
+def write_registry(path: Path, registry: Registry) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["姓名", "证件号码", "证号", "作业类别", "操作项目", "初领日期", "有效期开始日期",
+                      "有效期结束日期", "应复审日期", "实际复审日期", "签发机关"])
+        for name, id_number, cat, item, start, until, due, done, number in registry:
+            out.writerow([name, id_number, number, cat, item, start, start, until, due, done, ISSUER])
+
+
+def verify(roster: Path, out: Path, *options: str, registry: Path = HERE / "registry.csv",
+           as_of: str = AS_OF) -> None:
     """Run certcheck verify as a user would; exit 1 (violations found) is expected."""
     done = subprocess.run(
         [sys.executable, "-m", "certcheck", "verify", str(roster), "--source",
-         f"registry:{HERE / 'registry.csv'}", "--as-of", AS_OF, "--no-progress", "--no-cache",
+         f"registry:{registry}", "--as-of", as_of, "--no-progress", "--no-cache",
          "-o", str(out), *options],
         capture_output=True, text=True, check=False,
     )
@@ -234,14 +293,11 @@ def verify(roster: Path, out: Path, *options: str) -> None:
 def main() -> None:
     roster, registry = build()
     write_roster(HERE / "roster.xlsx", ENTERPRISE + "特种作业人员花名册", roster, "制表人：安全科 李明")
+    # Made before the other enterprises' records join the registry: the later lookup is asked
+    # about 德感机械's workers only.
+    later_roster, later_registry = later(roster, registry)
     others = other_enterprises(registry)
-
-    with (HERE / "registry.csv").open("w", encoding="utf-8-sig", newline="") as fh:
-        out = csv.writer(fh)
-        out.writerow(["姓名", "证件号码", "证号", "作业类别", "操作项目", "初领日期", "有效期开始日期",
-                      "有效期结束日期", "应复审日期", "实际复审日期", "签发机关"])
-        for name, id_number, cat, item, start, until, due, done, number in registry:
-            out.writerow([name, id_number, number, cat, item, start, start, until, due, done, ISSUER])
+    write_registry(HERE / "registry.csv", registry)
 
     rosters = HERE / "rosters"
     rosters.mkdir(exist_ok=True)
@@ -261,6 +317,15 @@ def main() -> None:
     verify(files[CHEMICAL], registers / "示例化工-执法检查.register.xlsx",
            "--kind", "inspection", "--sample", "4", "--seed", "7")
 
+    LATER.mkdir(exist_ok=True)
+    for old in LATER.glob("*.register.*"):
+        old.unlink()
+    write_registry(LATER / "registry.csv", later_registry)
+    write_roster(LATER / "德感机械-花名册.xlsx", ENTERPRISE + "特种作业人员花名册", later_roster,
+                 "制表人：安全科 李明")
+    verify(LATER / "德感机械-花名册.xlsx", LATER / "德感机械-自查.register.xlsx",
+           registry=LATER / "registry.csv", as_of=LATER_AS_OF)
+
     with (HERE / "辖区企业.csv").open("w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh)
         out.writerow(["序号", "单位名称", "所属镇街"])
@@ -272,7 +337,8 @@ def main() -> None:
         out.writerow([ENTERPRISE, "责令整改", "2", "（津）应急罚〔2026〕101号"])
         out.writerow([CHEMICAL, "停产整顿", "3.5", "（津）应急罚〔2026〕102号"])
     print(f"wrote {len(roster)} + {sum(len(r) for r in others.values())} workers, "
-          f"{len(registry)} official records, 5 registers, the enterprise list and the actions")
+          f"{len(registry)} official records, 5 registers, the enterprise list, the actions and "
+          f"{LATER.name}/ ({len(later_roster)} workers as of {LATER_AS_OF})")
 
 
 if __name__ == "__main__":

@@ -311,6 +311,8 @@ def _show_warnings() -> None:
 #: needs) is imported only when that command runs; tests/test_help.py checks that each line
 #: is the command's own first sentence.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "diff": ("certcheck.cli.diff",
+             "对比同一单位的两份登记表，列出变化（compare two registers of one enterprise）。"),
     "due": ("certcheck.cli.due",
             "List workers whose review (复审) or expiry falls within --within days (到期提醒)."),
     "lookup": ("certcheck.cli.lookup",
