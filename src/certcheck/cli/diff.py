@@ -6,6 +6,7 @@ import os
 import sys
 from functools import partial
 from pathlib import Path
+from shlex import quote
 
 import click
 from rich.console import Console
@@ -83,9 +84,9 @@ def diff(old: Path, new: Path, outputs: tuple[Path, ...], force: bool, mask_ids:
     _check_outputs(outputs, (old, new))
     with _guarded():
         before, after = _read(old), _read(new)
+        found = concerns(Side.of(before), Side.of(after))
+        _refuse(found, Side.of(before), Side.of(after), force)
         result = compare(before, after)
-        found = concerns(result.old, result.new)
-        _refuse(found, result, force, old, new)
         _show(make_console(), result, found)
         for out in outputs:
             write(result, out, found, mask=mask_ids)
@@ -122,15 +123,14 @@ def _read(path: Path) -> RegisterData:
     return read_register(path)
 
 
-def _refuse(found: tuple[Concern, ...], result: RegisterDiff, force: bool,
-            old: Path, new: Path) -> None:
+def _refuse(found: tuple[Concern, ...], old: Side, new: Side, force: bool) -> None:
     """Registers of two enterprises, or given newest first, are named, not compared."""
     refused = [c for c in found if c.refused]
     if not refused or force:
         return
-    text = "；".join(concern_text(c, result.old, result.new) for c in refused)
+    text = "；".join(concern_text(c, old, new) for c in refused)
     if Concern.NEW_BEFORE_OLD in refused:
-        text += f"。请交换两个文件：certcheck diff {new} {old}"
+        text += f"。请交换两个文件：certcheck diff {quote(str(new.path))} {quote(str(old.path))}"
     text += "。确要照此对比，请加 --force"
     code = ExitCode.BAD_INPUT if Concern.OTHER_ENTERPRISE in refused else ExitCode.USAGE
     raise UserError(text, code)

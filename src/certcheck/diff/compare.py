@@ -43,9 +43,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 
-from certcheck.ids import mask_id, normalize_id
+from certcheck.ids import ID_SHAPE, mask_id, normalize_id
 from certcheck.models import Reason, Status
 from certcheck.names import name_key
 from certcheck.register.model import Verdict
@@ -399,19 +400,24 @@ def _grouped(rows: Iterable[RegisterRow], matching: Matching) -> dict[PersonKey,
 
 def person_key(row: RegisterRow, matching: Matching) -> PersonKey:
     if row.id_number and matching is Matching.FULL_ID:
-        return ("id", normalize_id(row.id_number))
+        return ("id", _normal_id(row.id_number))
     name = name_key(row.name) if row.name else ""
     if row.id_number:
-        ident = normalize_id(row.id_number)
+        ident = _normal_id(row.id_number)
         return ("masked", ident if "*" in ident else mask_id(ident), name)
     return ("name", name) if name else ("nobody",)
+
+
+def _normal_id(text: str) -> str:
+    # Registers hold IDs as verify normalised them: the check is cheaper than doing it again.
+    return text if ID_SHAPE.fullmatch(text) else normalize_id(text)
 
 
 def shown_id(row: RegisterRow) -> str:
     """The row's ID as a person may see it anywhere: masked."""
     if not row.id_number:
         return ""
-    ident = normalize_id(row.id_number)
+    ident = _normal_id(row.id_number)
     return ident if "*" in ident else mask_id(ident)
 
 
@@ -454,11 +460,15 @@ def _corrected_ids(
 
 def _item_key(row: RegisterRow) -> tuple[str, ...]:
     """The operation item of a row, as the catalog reads it: 低压电工 = 低压电工作业."""
+    text = row.declared_item or row.item or row.declared_category or row.category
+    return _item_text_key(text) if text else ()
+
+
+@lru_cache(maxsize=4096)
+def _item_text_key(text: str) -> tuple[str, ...]:
+    # A roster names a few dozen items, written the same way on thousands of rows.
     from certcheck.catalog import fold, load_catalog
 
-    text = row.declared_item or row.item or row.declared_category or row.category
-    if not text:
-        return ()
     items = load_catalog().resolve(text)
     return tuple(sorted(items)) if items else ("?", fold(text))
 
