@@ -530,6 +530,8 @@ def test_the_digest_has_sections_and_masked_ids_only() -> None:
     worse = told.sections[1].lines
     assert worse[0] == ("周静 500381********0107（第 12 行）低压电工作业：新逾期，有效 → 逾期"
                         "（逾期未复审）")
+    # A person who left is found by the old register's row.
+    assert told.sections[4].lines == ("梁秀英 500381********022X（原第 24 行）架子工：原为无证（未持证）",)
     text = "\n".join([told.title, *(line for s in told.sections for line in s.lines)])
     assert not re.search(r"\d{17}[\dX]", text), "a full ID in the digest"
 

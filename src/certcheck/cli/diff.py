@@ -176,12 +176,14 @@ def _show(console: Console, result: RegisterDiff, found: tuple[Concern, ...]) ->
 def _table(title: str, changes: list[Change], several: bool) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold", box=None,
                   pad_edge=False, padding=(0, 1, 0, 0), header_style="bold underline")
-    headers = (("工作表",) if several else ()) + ("行", "姓名", "身份证号", "作业项目", "变化")
+    # People who left are found by their row in the old register.
+    number = "原行" if all(c.new is None for c in changes) else "行"
+    headers = (("工作表",) if several else ()) + (number, "姓名", "身份证号", "作业项目", "变化")
     for h in headers:
         # Names, items and the change wrap; the row and the masked ID are never cut, since its
         # last four digits are what tell two 张伟 apart.
         wraps = h in _MIN_WIDTH
-        table.add_column(h, justify="right" if h == "行" else "left", no_wrap=not wraps,
+        table.add_column(h, justify="right" if h == number else "left", no_wrap=not wraps,
                          overflow="fold" if wraps else "ellipsis",
                          min_width=_MIN_WIDTH.get(h) if wraps else None)
     for change in changes:

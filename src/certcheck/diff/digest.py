@@ -59,10 +59,11 @@ def item_of(row: RegisterRow) -> str:
     return plain(_MASK.text(text)) if text else ""
 
 
-def place_of(row: RegisterRow, several_sheets: bool) -> str:
-    """``电工 第 3 行`` when the roster had several sheets, else ``第 3 行``."""
+def place_of(row: RegisterRow, several_sheets: bool, *, old: bool = False) -> str:
+    """``电工 第 3 行`` when the roster had several sheets, else ``第 3 行``; ``原第 3 行`` for a
+    row only the old register holds."""
     sheet = f"{plain(row.sheet)} " if several_sheets and row.sheet else ""
-    return f"{sheet}第 {row.row} 行"
+    return f"{sheet}{'原' if old else ''}第 {row.row} 行"
 
 
 def day(value: date | None) -> str:
@@ -223,7 +224,8 @@ def change_line(change: Change, several_sheets: bool) -> str:
     prefix = "+ " if change.kind is ChangeKind.ROW_ADDED else (
         "− " if change.kind is ChangeKind.ROW_REMOVED else "")
     item = item_of(row)
-    return (f"{prefix}{name_of(row)} {shown_id(row)}（{place_of(row, several_sheets)}）"
+    place = place_of(row, several_sheets, old=change.new is None)
+    return (f"{prefix}{name_of(row)} {shown_id(row)}（{place}）"
             f"{item}：{change_text(change)}")
 
 
