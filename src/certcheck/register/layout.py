@@ -86,13 +86,14 @@ def as_of_text(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def print_landscape(ws: Any, *, footer: str | None = None, repeat_header: bool = True) -> None:
+def print_landscape(ws: Any, *, footer: str | None = None, repeat_header: bool = True,
+                    header_row: int = 0) -> None:
     """A4 landscape, every column on one page width, the header row on every page."""
     ws.set_paper(PAPER_A4)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_margins(left=0.3, right=0.3, top=0.5, bottom=0.6)
     if repeat_header:
-        ws.repeat_rows(0)
+        ws.repeat_rows(header_row)
     if footer:
         ws.set_footer(footer, {"margin": 0.25})
