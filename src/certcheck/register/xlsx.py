@@ -181,6 +181,8 @@ WRAPPED_WIDTHS: dict[str, float] = {
 #: Widths of columns whose values have a fixed shape.
 _FIXED_WIDTHS: dict[CellKind, float] = {CellKind.DATE: 12, CellKind.DATETIME: 19}
 
+#: Left and right margins of the register's pages, in inches: narrow, for larger type.
+SIDE_MARGIN = 0.3
 #: Rows of the register sheet above the workers: the title, the run's facts, the header.
 TITLE_ROW, FACTS_ROW, HEADER_ROW = 0, 1, 2
 #: The printed columns, from A.
@@ -304,7 +306,8 @@ def _main_sheet(wb: Any, reg: Register, rows: RowsFile) -> Callable[[], None]:
         # The column format matters for cells a person fills in later: an ID typed into a
         # text column stays text instead of becoming 5.00381E+17.
         ws.set_column(c, c, width, column_defaults[c])
-    print_landscape(ws, footer=register_footer(reg.meta), header_row=HEADER_ROW)
+    print_landscape(ws, footer=register_footer(reg.meta), header_row=HEADER_ROW,
+                    side_margin=SIDE_MARGIN)
     ws.print_area(TITLE_ROW, 0, signature_row + len(signature_rows()) - 1, _PRINTED - 1)
     return last_row
 
@@ -611,7 +614,8 @@ def _summary_sheet(wb: Any, reg: Register) -> None:
     ws.insert_chart(0, _CHART_FIRST_COLUMN, chart, {"y_scale": 1.2})
     # The facts and the chart (about 9 default columns by 18 rows from D1) one page wide; a
     # long list of sheets goes on to a second page rather than shrinking the type.
-    print_landscape(ws, footer=register_footer(meta), repeat_header=False)
+    print_landscape(ws, footer=register_footer(meta), repeat_header=False,
+                    side_margin=SIDE_MARGIN)
     ws.print_area(0, 0, max(row, _CHART_ROWS), _CHART_FIRST_COLUMN + _CHART_COLUMNS - 1)
 
 
@@ -670,7 +674,7 @@ def _issues_sheet(wb: Any, reg: Register, masker: Masker) -> None:
         ws.write_string(r, 2, problem, wrapped)
         ws.write_string(r, 3, todo, wrapped)
         ws.write_string(r, 4, message, wrapped)
-    print_landscape(ws, footer=register_footer(reg.meta))
+    print_landscape(ws, footer=register_footer(reg.meta), side_margin=SIDE_MARGIN)
 
 
 def marker_rows(reg: Register) -> list[tuple[str, str]]:
