@@ -1,7 +1,9 @@
-"""What every writer shows of a register: masking and the flat worker row.
+"""What every writer shows of a register: masking, the flat worker row and the printed form.
 
 The masking lives here, once, so that ``--mask-ids`` means the same in JSON, CSV and XLSX, and
-the flat row lives here so that the CSV columns are the workbook's columns by construction.
+the flat row lives here so that the CSV columns are the workbook's data columns by construction:
+the workbook's register sheet puts the columns an office signs first (:data:`SHEET_COLUMNS`),
+made from the very same values (:func:`sheet_row`).
 """
 
 from __future__ import annotations
