@@ -171,3 +171,13 @@ def test_the_charts_axis_has_whole_ticks_and_room_for_the_top_label(tmp_path: Pa
     assert '<c:majorUnit val="1"/>' in value_axis
     assert '<c:min val="0"/>' in value_axis and '<c:max val="3"/>' in value_axis
     assert re.search(r'<c:numFmt formatCode="0"', value_axis)
+
+
+def test_without_an_enterprise_the_form_leaves_its_name_to_be_written(tmp_path: Path) -> None:
+    reg = build_register()
+    out = tmp_path / "r.xlsx"
+    write_xlsx(replace(reg, meta=replace(reg.meta, enterprise=None)), out)
+    ws = openpyxl.load_workbook(out)[MAIN_SHEET]
+    assert ws["A1"].value == "特种作业人员持证情况登记表"
+    assert re.match(r"单位名称：_{10,}　　核验日期：2026年11月29日", ws["A2"].value)
+    assert read_register(out).info.enterprise is None

@@ -203,16 +203,19 @@ def register_footer(meta: RegisterMeta) -> str:
 
 
 def register_title(meta: RegisterMeta) -> str:
-    """The printed form's title; without a known enterprise its name is left to be written."""
-    return f"{meta.enterprise or '__________'}特种作业人员持证情况登记表"
+    """The printed form's title, with the enterprise's name when it is known."""
+    return f"{meta.enterprise or ''}特种作业人员持证情况登记表"
 
 
 def register_facts(reg: Register) -> str:
-    """The line under the title: when, against what, which check and which workers."""
+    """The line under the title: when, against what, which check and which workers; first a
+    blank for the enterprise's name, to be written by hand, when the title could not name it."""
     meta = reg.meta
     scope = (f"全部人员（{len(reg.findings)} 人）" if meta.sample is None
              else sample_label(meta))
+    unit = () if meta.enterprise else ("单位名称：" + "_" * 24,)
     return "　　".join((
+        *unit,
         f"核验日期：{as_of_text(meta.as_of)}",
         f"数据来源：{source_text(meta.source)}",
         f"检查类型：{meta.kind.zh}",
