@@ -49,6 +49,13 @@ def page_png(pdf: Path, page: int, dpi: int, out: Path) -> Image.Image:
     return Image.open(stem.with_suffix(".png")).convert("RGB")
 
 
+def page_with(pdf: Path, text: str) -> int:
+    """The number of the first page of ``pdf`` that holds ``text``."""
+    pages = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    return next(n for n, page in enumerate(pages, start=1) if text in page)
+
+
 def trimmed(image: Image.Image, margin: int = 16) -> Image.Image:
     """The image without its white border, keeping ``margin`` pixels of it."""
     background = Image.new("RGB", image.size, (255, 255, 255))
@@ -81,14 +88,18 @@ def main() -> None:
                   "--date", AS_OF, "-o", form)
         register_pdf, form_pdf = to_pdf(register, work), to_pdf(form, work)
 
-        # The register's first page as printed, then its top left at reading size.
+        # The register's first page as printed, its top at reading size, and the last page of
+        # the form with the signature lines; then the 汇总 and 输入问题 sheets.
+        summary = page_with(register_pdf, "依法持证率")
+        issues = page_with(register_pdf, "怎么办")
         page = page_png(register_pdf, 1, 110, work / "p1.png")
         save(trimmed(page), "登记表-整页.png")
-        close = page_png(register_pdf, 1, 220, work / "p1-close.png")
-        close = trimmed(close)
-        save(close.crop((0, 0, close.width * 11 // 20, close.height // 2)), "登记表-局部.png")
-        save(trimmed(page_png(register_pdf, 2, 110, work / "p2.png")), "登记表-汇总.png")
-        save(trimmed(page_png(register_pdf, 3, 110, work / "p3.png")), "登记表-输入问题.png")
+        close = trimmed(page_png(register_pdf, 1, 160, work / "p1-close.png"))
+        save(close.crop((0, 0, close.width, close.height * 2 // 5)), "登记表-局部.png")
+        last = page_png(register_pdf, summary - 1, 110, work / "plast.png")
+        save(trimmed(last), "登记表-签字页.png")
+        save(trimmed(page_png(register_pdf, summary, 110, work / "p2.png")), "登记表-汇总.png")
+        save(trimmed(page_png(register_pdf, issues, 110, work / "p3.png")), "登记表-输入问题.png")
         save(trimmed(page_png(form_pdf, 1, 110, work / "f1.png")), "附件1.png")
         save(trimmed(page_png(form_pdf, 2, 110, work / "f2.png")), "附件1-分单位明细.png")
 

@@ -1,5 +1,5 @@
 """Render workbooks the way an office prints them: LibreOffice headless to PDF, then poppler
-(pdfinfo, pdftotext) to read the pages back.
+(pdfinfo, pdftotext) to read the pages back, and pdfminer for the size the type comes out at.
 
 Tests that need these skip with the reason when they are not installed, except under CI
 (``CI`` set), where a missing LibreOffice is a failure: ``.ci/run`` installs it.
@@ -94,3 +94,33 @@ def pages(pdf: Path) -> list[Page]:
         width, height = found[n]
         result.append(Page(n, width, height, text("-layout"), text()))
     return result
+
+
+def type_sizes(pdf: Path) -> list[float]:
+    """The smallest type on each page, in points as printed: the size of each character as
+    the page draws it, after every scaling (LibreOffice's fit to the page included).
+
+    A character's size is the height of its em box on the page; for one turned a quarter
+    (an axis title) it is the width.
+    """
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTChar, LTContainer, LTItem
+
+    def chars(item: LTItem) -> list[LTChar]:
+        if isinstance(item, LTChar):
+            return [item]
+        if isinstance(item, LTContainer):
+            return [c for child in item for c in chars(child)]
+        return []
+
+    smallest = []
+    for page in extract_pages(str(pdf)):
+        sizes = []
+        for char in chars(page):
+            if not char.get_text().strip():
+                continue
+            a, _, _, d = char.matrix[:4]
+            turned = abs(a) < 1e-6 and abs(d) < 1e-6
+            sizes.append(char.width if turned else char.size)
+        smallest.append(min(sizes, default=float("inf")))
+    return smallest

@@ -368,7 +368,9 @@ def test_csv_has_bom_headers_and_one_row_per_worker(tmp_path: Path) -> None:
     assert first["有效期结束日期"] == "2027-01-10"
     assert first["核验时间"] == "2026-11-29T10:00:00+08:00"
     assert first["官方操作项目"] == "低压电工作业"  # the decisive record, not the first
-    assert dict(zip(HEADERS, body[1], strict=True))["数据来源"] == "registry（缓存）"
+    assert first["原因"] == ""  # a valid worker needs no reason
+    assert first["数据来源"] == "本地登记文件（registry）"
+    assert dict(zip(HEADERS, body[1], strict=True))["数据来源"] == "本地登记文件（registry）（缓存）"
     assert [dict(zip(HEADERS, r, strict=True))["核验结果"] for r in body] == [
         "有效", "逾期", "假证", "假证", "无证", "未核验", "未核验"
     ]

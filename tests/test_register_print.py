@@ -9,12 +9,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from openpyxl.utils import get_column_letter
 
 from certcheck.cli import cli
 from certcheck.cli import summary as _summary  # noqa: F401  (attaches the command)
 from certcheck.cli import verify as _verify  # noqa: F401
 from certcheck.register.issue_codes import ISSUE_CODES
 from certcheck.register.layout import display_width, lines_needed, quick_width
+from register_sheet import register_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -32,7 +34,8 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> openpyxl.Workbook:
 
 
 def _widths(ws) -> dict[str, float]:
-    header = {c.column_letter: c.value for c in ws[1]}
+    table = register_table(ws)
+    header = {get_column_letter(c): h for c, h in enumerate(table.header, start=1)}
     return {header[k]: d.width for k, d in ws.column_dimensions.items() if k in header}
 
 
@@ -52,37 +55,49 @@ def test_register_prints_a4_landscape_one_page_wide_header_on_every_page(registe
     assert ws.page_setup.orientation == "landscape"
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
-    assert ws.print_title_rows == "$1:$1"
+    # The header under the title and the facts; the print from the title to the signature
+    # lines over the nine columns an office signs (序号 to 原因).
+    assert ws.print_title_rows == "$3:$3"
+    last = ws.max_row
+    assert str(ws.cell(last, 1).value).startswith("单位（盖章）：")
+    assert ws.print_area == f"'核验登记表'!$A$1:$I${last}"
+    assert [ws.cell(3, c).value for c in (1, 9, 10)] == ["序号", "原因", "工作表"]
     footer = ws.oddFooter
     assert footer.left.text == "单位：重庆市江津区德感机械制造有限公司"
     assert footer.center.text == "第 &P 页，共 &N 页"
     assert footer.right.text == "核验日期：2026年12月1日"
 
 
-def test_summary_sheet_with_its_chart_fits_one_page(register) -> None:
+def test_summary_sheet_with_its_chart_fits_one_page_wide(register) -> None:
     ws = register["汇总"]
     assert ws.page_setup.orientation == "landscape"
-    assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight in (None, 1)
-    # The print area reaches past the chart (D1, about nine columns by eighteen rows).
-    assert re.fullmatch(r"'汇总'!\$A\$1:\$M\$\d+", ws.print_area)
+    # One page wide; a long list of sheets would go on to a second page rather than shrink
+    # the type (the sample's summary prints on one page: test_libreoffice.py).
+    assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
+    # The print area ends where the chart does (D1 to K, about eighteen rows).
+    assert re.fullmatch(r"'汇总'!\$A\$1:\$K\$\d+", ws.print_area)
 
 
 def test_columns_are_as_wide_as_their_longest_value(register) -> None:
     widths = _widths(register["核验登记表"])
     assert widths["官方操作项目"] >= display_width("制冷与空调设备安装修理作业")
     assert widths["身份证号"] >= 18
-    assert widths["姓名"] >= display_width("买买提·艾力")
+    # The printed columns keep their width, so that the page keeps its type size: a long name
+    # wraps in its cell instead, and its row is two lines tall.
+    assert widths["姓名"] < display_width("买买提·艾力")
     ws = register["核验登记表"]
-    header = [c.value for c in ws[1]]
-    for name in ("原因", "提示", "说明"):
-        column = header.index(name) + 1
-        cell = next(ws.cell(r, column) for r in range(2, ws.max_row + 1)
-                    if ws.cell(r, column).value)
+    table = register_table(ws)
+    rows = range(table.first_row, table.first_row + len(table.rows))
+    for name in ("原因", "提示", "说明", "姓名", "作业类别/操作项目", "证号"):
+        column = table.column(name)
+        cell = next(ws.cell(r, column) for r in rows if ws.cell(r, column).value)
         assert cell.alignment.wrap_text, name
     # A row whose reason wraps is given the height of two lines.
-    reason = header.index("原因") + 1
-    row = next(r for r in range(2, ws.max_row + 1)
-               if ws.cell(r, reason).value == "所持证书不含该作业项目")
+    reason = table.column("原因")
+    row = next(r for r in rows if ws.cell(r, reason).value == "所持证书不含该作业项目")
+    assert ws.row_dimensions[row].height >= 30
+    name = table.column("姓名")
+    row = next(r for r in rows if ws.cell(r, name).value == "买买提·艾力")
     assert ws.row_dimensions[row].height >= 30
 
 
@@ -97,6 +112,7 @@ def test_input_issues_sheet_explains_codes_and_wraps_the_message(register) -> No
     assert cell.alignment.wrap_text
     assert ws.row_dimensions[cell.row].height >= 30
     assert ws.print_title_rows == "$1:$1"
+    assert cell.alignment.wrap_text and ws.cell(cell.row, 2).alignment.wrap_text
 
 
 def test_every_input_issue_code_in_the_readme_is_explained() -> None:

@@ -21,9 +21,9 @@ from certcheck.register.reader import (
     read_register,
     tally_register,
 )
-from certcheck.register.view import HEADERS
 from certcheck.register.xlsx import MAIN_SHEET
 from factories import nth_id
+from register_sheet import register_table
 from test_register import build_register
 
 
@@ -148,9 +148,11 @@ def test_edited_status_is_reported_with_its_row(tmp_path: Path) -> None:
     write(build_register(), out)
     wb = openpyxl.load_workbook(out)
     ws = wb[MAIN_SHEET]
-    ws.cell(3, HEADERS.index("核验结果") + 1).value = "还行"
+    table = register_table(ws)
+    # The second worker, on the sheet's fifth row (under the title, the facts and the header).
+    ws.cell(table.first_row + 1, table.column("核验结果")).value = "还行"
     wb.save(out)
-    with pytest.raises(RegisterFormatError, match=r"第 3 行.*核验结果“还行”无法识别"):
+    with pytest.raises(RegisterFormatError, match=r"第 5 行.*核验结果“还行”无法识别"):
         read_register(out)
 
 
@@ -159,7 +161,8 @@ def test_register_edited_and_saved_by_openpyxl_still_reads(tmp_path: Path) -> No
     out = tmp_path / "r.xlsx"
     write(build_register(), out)
     wb = openpyxl.load_workbook(out)
-    wb[MAIN_SHEET].cell(2, HEADERS.index("姓名") + 1).value = "张叁"
+    table = register_table(wb[MAIN_SHEET])
+    wb[MAIN_SHEET].cell(table.first_row, table.column("姓名")).value = "张叁"
     wb.save(out)
     data = read_register(out)
     assert data.rows[0].name == "张叁" and data.rows[0].valid_until == date(2027, 1, 10)
@@ -200,11 +203,18 @@ _BLANK = object()
         ("行号", 6, "第六行"),
         ("行号", 6, 6.5),
         ("行号", 6, None),
-        ("有效期结束日期", 2, "明年"),
+        ("有效期至", 2, "明年"),
         ("应复审日期", 3, datetime(2027, 1, 1)),
         ("实际复审日期", 2, " 2026-01-02 "),
         ("实际复审日期", 2, 45000),
         (None, 4, _BLANK),
+        # A valid worker's reason is empty; anyone else's must say why.
+        ("原因", 2, "有效"),
+        ("原因", 3, None),
+        ("核验结果", 3, "有效"),
+        # The signature lines are no workers, whatever is written on them.
+        ("姓名", 10, "张三"),
+        ("序号", 9, "核验人：张三"),
     ],
 )
 def test_tally_refuses_and_counts_edited_registers_as_read_register(
@@ -214,12 +224,15 @@ def test_tally_refuses_and_counts_edited_registers_as_read_register(
     write(build_register(), out)
     wb = openpyxl.load_workbook(out)
     ws = wb[MAIN_SHEET]
+    table = register_table(ws)
+    # ``row`` counts as the first registers did, the header on row 1.
+    at = table.header_row + row - 1
     if value is _BLANK:
-        for cell in ws[row]:
+        for cell in ws[at]:
             cell.value = None
     else:
         assert column is not None
-        ws.cell(row, HEADERS.index(column) + 1).value = value
+        ws.cell(at, table.column(column)).value = value
     wb.save(out)
     assert _outcome(tally_register, out) == _outcome(read_register, out)
 

@@ -10,6 +10,7 @@ import pytest
 
 from certcheck.register.formats import OutputError, OutputFormat, write_all
 from certcheck.register.json_ import dumps
+from register_sheet import register_table
 from test_register import build_register
 
 
@@ -21,8 +22,8 @@ def test_every_output_is_complete(tmp_path: Path) -> None:
     reg = build_register()
     xlsx, js, csv = tmp_path / "r.xlsx", tmp_path / "r.json", tmp_path / "r.csv"
     write_all(reg, _targets(xlsx, js, csv))
-    rows = list(openpyxl.load_workbook(xlsx).worksheets[0].iter_rows(values_only=True))
-    assert len(rows) == 1 + len(reg.findings)
+    table = register_table(openpyxl.load_workbook(xlsx).worksheets[0])
+    assert [r["行号"] for r in table.rows] == [f.worker.row for f in reg.findings]
     assert len(json.loads(js.read_text("utf-8"))["workers"]) == len(reg.findings)
     assert csv.read_text("utf-8-sig").count("\n") == 1 + len(reg.findings)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "r.json", "r.xlsx"]

@@ -12,10 +12,11 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from certcheck.models import Declared, Finding, Reason, Status, Worker
-from certcheck.register.view import HEADERS
+from certcheck.register.view import HEADERS, SHEET_COLUMNS
 from certcheck.register.xlsx import (
     ISSUES_SHEET,
     MAIN_SHEET,
@@ -24,6 +25,7 @@ from certcheck.register.xlsx import (
     write_xlsx,
 )
 from factories import nth_id
+from register_sheet import register_table
 from test_register import PAYLOADS, build_register, payload_register
 
 
@@ -49,29 +51,50 @@ def test_sheets_in_order_with_marker_hidden(workbook: tuple[Path, openpyxl.Workb
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+#: The register sheet's columns: those an office signs, which print, then the rest.
+PRINTED = ["序号", "姓名", "身份证号", "作业类别/操作项目", "证号", "有效期至", "应复审日期",
+           "核验结果", "原因"]
+ON_SCREEN = ["工作表", "行号", "提示", "申报证号", "申报作业类别", "申报操作项目", "官方证号",
+             "官方作业类别", "官方操作项目", "实际复审日期", "签发机关", "证书状态", "核验时间",
+             "数据来源", "说明"]
+
+
 def test_register_sheet_rows(workbook: tuple[Path, openpyxl.Workbook]) -> None:
     _, wb = workbook
     ws = _main(wb)
     rows = list(ws.iter_rows(values_only=True))
-    assert list(rows[0]) == list(HEADERS)
-    body = [dict(zip(HEADERS, r, strict=True)) for r in rows[1:]]
+    assert rows[0][0] == "重庆某建设有限公司特种作业人员持证情况登记表"
+    assert rows[1][0] == ("核验日期：2026年11月29日　　数据来源：本地登记文件（registry）　　"
+                          "检查类型：执法检查　　核验范围：抽查 7 人 / 共 300 人（随机种子 7）")
+    table = register_table(ws)
+    assert table.header_row == 3
+    assert table.header == PRINTED + ON_SCREEN
+    # Every column of the CSV is there, 有效期结束日期 under the printed name 有效期至.
+    assert set(HEADERS) - set(table.header) == {"有效期结束日期"}
+    body = table.rows
     assert [r["行号"] for r in body] == [3, 4, 5, 6, 7, 9, 10]
+    assert [r["序号"] for r in body] == [1, 2, 3, 4, 5, 6, 7]
     assert [r["核验结果"] for r in body] == [
         "有效", "逾期", "假证", "假证", "无证", "未核验", "未核验"
     ]
     first = body[0]
     assert first["姓名"] == "张三"
-    assert first["原因"] == "有效"
+    assert first["原因"] is None  # nothing to explain for a valid worker
     assert first["提示"] == "即将到期或需复审；身份证号重复"
     assert first["申报证号"] == "T" + nth_id(1)
+    assert first["证号"] == "T" + nth_id(1)
+    assert first["作业类别/操作项目"] == "电工作业/低压电工作业"
     assert first["官方操作项目"] == "低压电工作业"
-    assert first["有效期结束日期"] == datetime(2027, 1, 10)
+    assert first["有效期至"] == datetime(2027, 1, 10)
     assert first["应复审日期"] == datetime(2026, 12, 20)
     assert first["实际复审日期"] is None
     assert first["核验时间"] == datetime(2026, 11, 29, 10, 0, 0)
-    assert first["数据来源"] == "registry"
-    assert body[1]["数据来源"] == "registry（缓存）"
+    assert first["数据来源"] == "本地登记文件（registry）"
+    assert body[1]["数据来源"] == "本地登记文件（registry）（缓存）"
     assert str(body[1]["身份证号"]).endswith("X")
+    # The roster gave only the item; the certificate shown is the official one.
+    assert body[1]["作业类别/操作项目"] == "低压电工作业"
+    assert body[1]["证号"] == body[1]["官方证号"] != body[1]["申报证号"]
     assert body[3]["原因"] == "姓名与证件号码不符"
     assert body[3]["官方证号"] == "T" + nth_id(4)  # no decisive record: the first one found
     assert body[5]["核验时间"] is None and body[5]["官方证号"] is None
@@ -81,13 +104,15 @@ def test_register_sheet_rows(workbook: tuple[Path, openpyxl.Workbook]) -> None:
 def test_ids_are_text_and_dates_are_dates(workbook: tuple[Path, openpyxl.Workbook]) -> None:
     _, wb = workbook
     ws = _main(wb)
-    id_col = HEADERS.index("身份证号") + 1
-    date_col = HEADERS.index("有效期结束日期") + 1
-    for r in range(2, ws.max_row + 1):
+    table = register_table(ws)
+    id_col = table.column("身份证号")
+    date_col = table.column("有效期至")
+    first = table.first_row
+    for r in range(first, first + len(table.rows)):
         cell = ws.cell(r, id_col)
         assert cell.data_type == "s" and isinstance(cell.value, str)
-    assert ws.cell(2, id_col).value == nth_id(1)  # all digits, still the full 18 characters
-    dated = ws.cell(2, date_col)
+    assert ws.cell(first, id_col).value == nth_id(1)  # all digits, still the full 18 characters
+    dated = ws.cell(first, date_col)
     assert isinstance(dated.value, datetime) and dated.is_date
     assert dated.number_format == "yyyy-mm-dd"
 
@@ -95,9 +120,10 @@ def test_ids_are_text_and_dates_are_dates(workbook: tuple[Path, openpyxl.Workboo
 def test_status_cells_coloured_by_status(workbook: tuple[Path, openpyxl.Workbook]) -> None:
     _, wb = workbook
     ws = _main(wb)
-    col = HEADERS.index("核验结果") + 1
+    table = register_table(ws)
+    col = table.column("核验结果")
     colours: dict[str, str] = {}
-    for r in range(2, ws.max_row + 1):
+    for r in range(table.first_row, table.first_row + len(table.rows)):
         cell = ws.cell(r, col)
         assert cell.fill.fill_type == "solid"
         colour = cell.fill.fgColor.rgb
@@ -111,10 +137,13 @@ def test_status_cells_coloured_by_status(workbook: tuple[Path, openpyxl.Workbook
 def test_header_frozen_and_filtered(workbook: tuple[Path, openpyxl.Workbook]) -> None:
     _, wb = workbook
     ws = _main(wb)
-    assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:U8"
-    assert ws["D1"].value == "身份证号"
-    assert ws.column_dimensions["D"].width > 15  # an 18-character ID fits
+    # The title, the facts and the header stay in view, and the number and name of each row
+    # while scrolling right to the data columns.
+    assert ws.freeze_panes == "C4"
+    last = get_column_letter(len(SHEET_COLUMNS))
+    assert ws.auto_filter.ref == f"A3:{last}10"
+    assert ws["C3"].value == "身份证号"
+    assert ws.column_dimensions["C"].width > 15  # an 18-character ID fits
 
 
 def test_summary_sheet(workbook: tuple[Path, openpyxl.Workbook]) -> None:
@@ -128,11 +157,13 @@ def test_summary_sheet(workbook: tuple[Path, openpyxl.Workbook]) -> None:
     assert values["单位名称"] == "重庆某建设有限公司"
     assert values["检查类型"] == "执法检查"
     assert values["核验日期"] == datetime(2026, 11, 29)
-    assert values["数据来源"] == "registry"
+    date_cell = next(c for c in ws["B"] if c.value == values["核验日期"])
+    assert "年" in date_cell.number_format  # shown 2026年11月29日, still a date
+    assert values["数据来源"] == "本地登记文件（registry）"
     assert values["花名册"] == "roster.xlsx"
     assert values["读取的工作表"] == "Sheet1（7 人）"
     assert "未读取的工作表" not in values
-    assert values["抽样"] == "抽查 7 人 / 共 300 人 (seed 7)"
+    assert values["抽样"] == "抽查 7 人 / 共 300 人（随机种子 7）"
     assert [values[s.zh] for s in Status] == [1, 1, 2, 1, 2]
     assert values["总人数"] == 7
     assert values["依法持证率"] == pytest.approx(1 / 7)
@@ -174,7 +205,10 @@ def test_empty_register_still_opens(tmp_path: Path) -> None:
     write_xlsx(build_register([], issues=()), out)
     wb = openpyxl.load_workbook(out)
     ws = _main(wb)
-    assert [c.value for c in ws[1]] == list(HEADERS) and ws.max_row == 1
+    table = register_table(ws)
+    assert table.header == PRINTED + ON_SCREEN and table.rows == []
+    # The signature lines are there all the same.
+    assert str(ws.cell(table.first_row + 2, 1).value).startswith("核验人：")
 
 
 def test_payloads_stay_literal_text(tmp_path: Path) -> None:
@@ -186,7 +220,7 @@ def test_payloads_stay_literal_text(tmp_path: Path) -> None:
             for cell in cells:
                 assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate} is a formula"
     ws = _main(wb)
-    body = [dict(zip(HEADERS, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    body = register_table(ws).rows
     for payload, values in zip(PAYLOADS, body, strict=True):
         for column in ("姓名", "申报证号", "申报作业类别", "申报操作项目", "说明"):
             assert _unescape(values[column]) == payload
@@ -223,8 +257,9 @@ def test_any_text_round_trips_as_text(tmp_path: Path, name: str, item: str) -> N
     out = tmp_path / "r.xlsx"
     write_xlsx(build_register([finding], issues=()), out)
     ws = _main(openpyxl.load_workbook(out))
-    name_cell = ws.cell(2, HEADERS.index("姓名") + 1)
-    item_cell = ws.cell(2, HEADERS.index("申报操作项目") + 1)
+    table = register_table(ws)
+    name_cell = ws.cell(table.first_row, table.column("姓名"))
+    item_cell = ws.cell(table.first_row, table.column("申报操作项目"))
     assert name_cell.data_type == "s" and item_cell.data_type == "s"
     assert (_unescape(name_cell.value), _unescape(item_cell.value)) == (name, item)
 

@@ -380,6 +380,9 @@ class InputIssue:
     row: int | None
     code: str
     message: str
+    #: The sheet of ``row`` when the roster's rows come from several sheets (the message says
+    #: so too); None otherwise.
+    sheet: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

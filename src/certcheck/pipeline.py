@@ -21,6 +21,7 @@ from certcheck.models import (
     DEFAULT_WARN_DAYS,
     Answer,
     Finding,
+    InputIssue,
     Query,
     SourceTraits,
     Status,
@@ -54,6 +55,29 @@ def sample_workers(
     )
     chosen.sort(key=lambda w: w.row)
     return tuple(chosen), Sample(size=len(chosen), population=len(workers), seed=seed)
+
+
+def issues_of_sample(
+    issues: Sequence[InputIssue], workers: Sequence[Worker], sample: Sequence[Worker]
+) -> tuple[InputIssue, ...]:
+    """The roster's issues a sampled register lists: those of the sampled workers' rows and
+    those of no worker's row (the file, a sheet, a header), not those of workers left out.
+
+    An issue that names its sheet is matched on sheet and row; one that does not, on its row
+    alone, and it stays when a sampled worker of any sheet is on that row.
+    """
+    left_out = {(w.sheet, w.row) for w in workers} - {(w.sheet, w.row) for w in sample}
+    kept_rows = {w.row for w in sample}
+    left_out_rows = {row for _, row in left_out} - kept_rows
+
+    def kept(issue: InputIssue) -> bool:
+        if issue.row is None:
+            return True
+        if issue.sheet is not None:
+            return (issue.sheet, issue.row) not in left_out
+        return issue.row not in left_out_rows
+
+    return tuple(i for i in issues if kept(i))
 
 
 def duplicate_ids(workers: Sequence[Worker]) -> frozenset[str]:
@@ -241,6 +265,8 @@ def run_verify(
         sample=sample,
         skipped_sheets=tuple((s.name, s.why) for s in roster.skipped),
     )
+    issues = roster.issues if sample is None else issues_of_sample(roster.issues,
+                                                                  roster.workers, workers)
     return Register(
-        meta=meta, findings=findings, input_issues=roster.issues, mask_ids=settings.mask_ids
+        meta=meta, findings=findings, input_issues=issues, mask_ids=settings.mask_ids
     )

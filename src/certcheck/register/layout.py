@@ -86,13 +86,18 @@ def as_of_text(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def print_landscape(ws: Any, *, footer: str | None = None, repeat_header: bool = True) -> None:
-    """A4 landscape, every column on one page width, the header row on every page."""
+def print_landscape(ws: Any, *, footer: str | None = None, repeat_header: bool = True,
+                    header_row: int = 0, side_margin: float = 0.4) -> None:
+    """A4 landscape, every column on one page width, the header row on every page.
+
+    ``side_margin``: the left and right margins in inches (the register's sheets take less, to
+    print their type larger).
+    """
     ws.set_paper(PAPER_A4)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_margins(left=side_margin, right=side_margin, top=0.5, bottom=0.6)
     if repeat_header:
-        ws.repeat_rows(0)
+        ws.repeat_rows(header_row)
     if footer:
         ws.set_footer(footer, {"margin": 0.25})

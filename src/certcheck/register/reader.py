@@ -8,7 +8,11 @@ metadata and the workers per status, not the rows, after the same checks.
 
 Registers of every certcheck version are read. Those written before rosters of several sheets
 name one sheet (``roster.sheet`` in JSON, ``roster_sheet`` on the hidden sheet) and lack the
-工作表 and 证书状态 columns; they read back with that one sheet and no sheet per worker.
+工作表 and 证书状态 columns; they read back with that one sheet and no sheet per worker. Since
+format 2 the register sheet is also the printed form: a title and the run's facts stand above
+its header row, the signature lines (核验人：…) under the workers, 有效期结束日期 is headed
+有效期至, a valid worker's 原因 is empty and 数据来源 names the source in Chinese; earlier
+registers have the header on the first row and none of that.
 
 Workbooks are read with python-calamine: it is several times faster than openpyxl on large
 sheets and, being Rust, does not expand XML entities.
@@ -47,7 +51,10 @@ from certcheck.register.view import (
     MAIN_SHEET,
     MARKER_FORMAT,
     MARKER_SHEET,
+    SIGNATURES,
+    VALID_UNTIL_SHOWN,
     WARNING_SEPARATOR,
+    source_name,
 )
 from certcheck.tablefile.errors import UnusableFile
 from certcheck.tablefile.grid import private_copy
@@ -269,8 +276,16 @@ def _kind(value: object, where: str) -> Kind:
 
 def _split_source(value: str | None) -> tuple[str | None, bool]:
     if value and value.endswith(CACHED_SUFFIX):
-        return value[: -len(CACHED_SUFFIX)], True
-    return value, False
+        return source_name(value[: -len(CACHED_SUFFIX)]), True
+    return (source_name(value) if value else value), False
+
+
+def _reason(value: object, status: Status, where: str) -> Reason:
+    """The reason a row gives; none for a valid worker means ``ok`` (registers before format 2
+    wrote 有效 there)."""
+    if status is Status.VALID and value in (None, ""):
+        return Reason.OK
+    return _label(_REASON_BY_LABEL, value, "reason", where)
 
 
 # --- xlsx ---------------------------------------------------------------------------------
@@ -294,19 +309,53 @@ def _checked_bytes(path: Path) -> bytes:
 
 
 def _read_xlsx(path: Path) -> RegisterData:
-    marker, main, cells = _xlsx_cells(path)
+    marker, main, table = _xlsx_cells(path)
     info = _info_from_marker(path, marker)
-    return RegisterData(path=path, info=info, rows=tuple(_sheet_rows(path, main, cells)))
+    return RegisterData(path=path, info=info, rows=tuple(_sheet_rows(path, main, table)))
 
 
 def _tally_xlsx(path: Path) -> RegisterTally:
-    marker, main, cells = _xlsx_cells(path)
+    marker, main, table = _xlsx_cells(path)
     info = _info_from_marker(path, marker)
-    return RegisterTally(path=path, info=info, verdict=_verdict(_sheet_statuses(path, main, cells)))
+    return RegisterTally(path=path, info=info, verdict=_verdict(_sheet_statuses(path, main, table)))
 
 
-def _xlsx_cells(path: Path) -> tuple[dict[str, str], str, list[list[Any]]]:
-    """The marker sheet's keys and values, the worker sheet's name and its cells.
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """The register sheet's header row and the rows under it, up to the signature lines."""
+
+    cells: list[list[Any]]
+    #: Rows of the sheet above the header: a title and the run's facts since format 2.
+    above: int = 0
+
+
+#: How far down the header row is looked for.
+_HEADER_SEARCH = 10
+
+
+def _worker_table(cells: list[list[Any]]) -> _Table:
+    """The header and the worker rows of the register sheet's ``cells``: what stands above the
+    header (the title, the run's facts) and the signature lines under the workers (核验人：…,
+    and anything below them) left out. Registers before format 2 have neither."""
+    top = next((i for i, line in enumerate(cells[:_HEADER_SEARCH]) if _is_header(line)), 0)
+    end = next((i for i in range(top + 1, len(cells)) if _is_signature(cells[i])), len(cells))
+    while end > top + 1 and _blank(cells[end - 1]):
+        end -= 1
+    return _Table(cells[top:end], top)
+
+
+def _is_header(line: Sequence[Any]) -> bool:
+    texts = {v.strip() for v in line if isinstance(v, str)}
+    return "行号" in texts and "核验结果" in texts
+
+
+def _is_signature(line: Sequence[Any]) -> bool:
+    first = line[0] if line else None
+    return isinstance(first, str) and first.strip().startswith(SIGNATURES[0])
+
+
+def _xlsx_cells(path: Path) -> tuple[dict[str, str], str, _Table]:
+    """The marker sheet's keys and values, the worker sheet's name and its worker table.
 
     The workbook is dropped on return: only the cells of the worker sheet are kept.
     """
@@ -314,7 +363,8 @@ def _xlsx_cells(path: Path) -> tuple[dict[str, str], str, list[list[Any]]]:
     # calamine reads the copy of the bytes that were checked, kept until it is done.
     with private_copy(data, ".xlsx") as copy:
         del data
-        return _calamine_cells(path, copy)
+        marker, main, cells = _calamine_cells(path, copy)
+    return marker, main, _worker_table(cells)
 
 
 def _calamine_cells(path: Path, copy: Path) -> tuple[dict[str, str], str, list[list[Any]]]:
@@ -447,6 +497,8 @@ def _columns(path: Path, sheet: str, cells: list[list[Any]]) -> dict[str, int]:
     if not cells:
         raise RegisterFormatError(f"{path}：工作表 {sheet} 是空的（empty sheet）")
     header = [str(h).strip() if h is not None else "" for h in cells[0]]
+    if "有效期结束日期" not in header and VALID_UNTIL_SHOWN in header:
+        header[header.index(VALID_UNTIL_SHOWN)] = "有效期结束日期"
     missing = [h for h in HEADERS if h not in header and h not in LATER_HEADERS]
     if missing:
         raise RegisterFormatError(
@@ -460,10 +512,11 @@ def _blank(line: Sequence[Any]) -> bool:
     return all(v in (None, "") for v in line)
 
 
-def _sheet_rows(path: Path, sheet: str, cells: list[list[Any]]) -> Iterator[RegisterRow]:
+def _sheet_rows(path: Path, sheet: str, table: _Table) -> Iterator[RegisterRow]:
+    cells = table.cells
     pos = _columns(path, sheet, cells)
     width = len(cells[0])
-    for n, raw in enumerate(cells[1:], start=2):
+    for n, raw in enumerate(cells[1:], start=2 + table.above):
         line = list(raw) + [None] * (width - len(raw))
         if not _blank(line):
             yield _sheet_row(line, pos, f"{path}（{sheet} 第 {n} 行）")
@@ -480,12 +533,13 @@ def _sheet_row(line: list[Any], pos: Mapping[str, int], where: str) -> RegisterR
     if not isinstance(row_no, int):
         raise RegisterFormatError(f"{where}：行号 {row_no!r} 不是行号（not a row number）")
     source, cached = _split_source(_text(get("数据来源")))
+    status = _label(_STATUS_BY_LABEL, get("核验结果"), "status", where)
     return RegisterRow(
         row=row_no,
         name=_text(get("姓名")),
         id_number=_text(get("身份证号")),
-        status=_label(_STATUS_BY_LABEL, get("核验结果"), "status", where),
-        reason=_label(_REASON_BY_LABEL, get("原因"), "reason", where),
+        status=status,
+        reason=_reason(get("原因"), status, where),
         warnings=_warnings((_text(get("提示")) or "").split(WARNING_SEPARATOR)),
         declared_cert_number=_text(get("申报证号")),
         declared_category=_text(get("申报作业类别")),
@@ -509,7 +563,7 @@ _DATE_HEADERS = ("有效期结束日期", "应复审日期", "实际复审日期
 _CHECKED_HEADERS = ("行号", "核验结果", "原因", *_DATE_HEADERS)
 
 
-def _sheet_statuses(path: Path, sheet: str, cells: list[list[Any]]) -> list[Status]:
+def _sheet_statuses(path: Path, sheet: str, table: _Table) -> list[Status]:
     """The status of every worker on the sheet, as ``_sheet_rows`` would give them.
 
     A register's columns hold a handful of distinct values (a few statuses and reasons, a few
@@ -517,10 +571,10 @@ def _sheet_statuses(path: Path, sheet: str, cells: list[list[Any]]) -> list[Stat
     anything is off, the rows are read one by one, which refuses the register with the row
     named, exactly as ``read_register`` does.
     """
-    pos = _columns(path, sheet, cells)
-    statuses = _quick_statuses(cells, pos)
+    pos = _columns(path, sheet, table.cells)
+    statuses = _quick_statuses(table.cells, pos)
     if statuses is None:
-        statuses = [row.status for row in _sheet_rows(path, sheet, cells)]
+        statuses = [row.status for row in _sheet_rows(path, sheet, table)]
     return statuses
 
 
@@ -534,7 +588,17 @@ def _quick_statuses(cells: list[list[Any]], pos: Mapping[str, int]) -> list[Stat
     if not all(_plain_row_number(line[number]) for line in lines):
         return None
     statuses = _meanings(_STATUS_BY_LABEL, [line[status] for line in lines])
-    if statuses is None or _meanings(_REASON_BY_LABEL, _column(lines, pos["原因"])) is None:
+    if statuses is None:
+        return None
+    reason = pos["原因"]
+    # An empty reason is a valid worker's; any other row without one is refused by the slow path.
+    given = [line[reason] for line in lines if line[reason] not in (None, "")]
+    if len(given) < len(lines) and any(
+        statuses[line[status]] is not Status.VALID for line in lines
+        if line[reason] in (None, "")
+    ):
+        return None
+    if _meanings(_REASON_BY_LABEL, given) is None:
         return None
     if not all(_date_or_empty(v) for h in _DATE_HEADERS for v in set(_column(lines, pos[h]))):
         return None

@@ -141,9 +141,9 @@ def assemble(book: Path, target: Path, member: str, rows: RowsFile, last_column:
              *, compresslevel: int | None = None) -> None:
     """Copy the package ``book`` to ``target`` with ``rows`` put into the sheet ``member``.
 
-    The sheet in ``book`` holds its header row only; its ``<dimension>`` is widened to the
-    rows added, as xlsxwriter would have written it had it written them. Every other part, its
-    order, names, dates and attributes are copied as they are.
+    The sheet in ``book`` holds the rows above the workers only; its ``<dimension>`` is
+    widened to the rows added, as xlsxwriter would have written it had it written them. Every
+    other part, its order, names, dates and attributes are copied as they are.
     """
     rows.close()
     with zipfile.ZipFile(book) as source, zipfile.ZipFile(
@@ -166,8 +166,10 @@ def assemble(book: Path, target: Path, member: str, rows: RowsFile, last_column:
             if not end:
                 raise ValueError(f"{member} has no sheet data to add rows to")
             if rows.last_row is not None:
+                # xlsxwriter's extent covers the rows it wrote itself (those above the
+                # workers): widened to the last row added.
                 head = re.sub(
-                    rb'<dimension ref="A1:([A-Z]+)1"/>',
+                    rb'<dimension ref="A1(?::[A-Z]+[0-9]+)?"/>',
                     f'<dimension ref="A1:{last_column}{rows.last_row + 1}"/>'.encode(),
                     head, count=1,
                 )

@@ -1,7 +1,9 @@
-"""What every writer shows of a register: masking and the flat worker row.
+"""What every writer shows of a register: masking, the flat worker row and the printed form.
 
 The masking lives here, once, so that ``--mask-ids`` means the same in JSON, CSV and XLSX, and
-the flat row lives here so that the CSV columns are the workbook's columns by construction.
+the flat row lives here so that the CSV columns are the workbook's data columns by construction:
+the workbook's register sheet puts the columns an office signs first (:data:`SHEET_COLUMNS`),
+made from the very same values (:func:`sheet_row`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import date, datetime
 from enum import Enum
 
 from certcheck.ids import mask_id
-from certcheck.models import CertRecord, Finding
+from certcheck.models import CertRecord, Finding, Reason
 
 #: Any run of 15 or more digits (an 18-digit ID may end in X). Free text such as certificate
 #: numbers (often ``T`` + the ID) or a source's detail message may quote an ID; masking every
@@ -30,9 +32,11 @@ MAIN_SHEET = "核验登记表"
 SUMMARY_SHEET = "汇总"
 ISSUES_SHEET = "输入问题"
 MARKER_SHEET = "_certcheck"
-#: Identifies the hidden sheet's content; bumped when the layout changes incompatibly.
+#: Identifies the hidden sheet's content.
 MARKER_FORMAT = "certcheck-register"
-FORMAT_VERSION = 1
+#: Bumped when the layout changes so that an older certcheck could not read it: version 2 put
+#: a title and the run's facts above the header row and the signature lines under the table.
+FORMAT_VERSION = 2
 
 CACHED_SUFFIX = "（缓存）"
 WARNING_SEPARATOR = "；"
@@ -115,11 +119,28 @@ STATUS_COLUMN = HEADERS.index("核验结果")
 Cell = str | int | date | datetime | None
 
 
+#: What an office calls each source certcheck has; a plugin's name is shown as it is given.
+SOURCE_ZH: dict[str, str] = {"registry": "本地登记文件", "mem": "国家平台", "replay": "回放"}
+_SOURCE_BY_TEXT = {f"{zh}（{name}）": name for name, zh in SOURCE_ZH.items()}
+
+
+def source_text(name: str) -> str:
+    """``本地登记文件（registry）``: the source in Chinese, its name for the command line after."""
+    zh = SOURCE_ZH.get(name)
+    return f"{zh}（{name}）" if zh else name
+
+
+def source_name(text: str) -> str:
+    """The source's name from what :func:`source_text` shows (registers before it: the name)."""
+    return _SOURCE_BY_TEXT.get(text, text)
+
+
 def source_label(finding: Finding) -> str | None:
     answer = finding.answer
     if answer is None:
         return None
-    return answer.source + CACHED_SUFFIX if answer.cached else answer.source
+    shown = source_text(answer.source)
+    return shown + CACHED_SUFFIX if answer.cached else shown
 
 
 def sheet_of(finding: Finding, sheets: Sequence[str]) -> str | None:
@@ -165,7 +186,8 @@ def flat_row(
         worker.shown_name,
         masker.id(own_id),
         finding.status.zh,
-        finding.reason.zh,
+        # A valid worker needs no reason; 有效 twice on a signed form reads like a typo.
+        None if finding.reason is Reason.OK else finding.reason.zh,
         WARNING_SEPARATOR.join(w.zh for w in finding.warnings) or None,
         masker.text(declared.cert_shown, own_id),
         declared.category_shown,
@@ -175,3 +197,65 @@ def flat_row(
         source_label(finding),
         masker.text(finding.detail, own_id),
     )
+
+
+# --- the register sheet of the workbook: the form an office signs, then the data ----------
+
+#: The columns an office signs, which the workbook prints, in their printed order. 作业类别/
+#: 操作项目 and 证号 are what the roster declares (what the worker does, the certificate shown),
+#: else what the official record says; 有效期至 is the official record's 有效期结束日期.
+#: Their widths add up to what one A4 landscape page holds at 10-point type even where the
+#: default font is wider than Calibri (LibreOffice without it); longer values wrap.
+PRINT_COLUMNS: tuple[Column, ...] = (
+    Column("序号", CellKind.INT, 5),
+    Column("姓名", CellKind.TEXT, 9),
+    Column("身份证号", CellKind.TEXT, 20),
+    Column("作业类别/操作项目", CellKind.TEXT, 18),
+    Column("证号", CellKind.TEXT, 20),
+    Column("有效期至", CellKind.DATE, 11),
+    Column("应复审日期", CellKind.DATE, 11),
+    Column("核验结果", CellKind.TEXT, 7),
+    Column("原因", CellKind.TEXT, 14),
+)
+#: The register sheet's header for 有效期结束日期: the printed 有效期至 is that column.
+VALID_UNTIL_SHOWN = "有效期至"
+_SHOWN_AS = {"有效期结束日期": VALID_UNTIL_SHOWN}
+_PRINTED = frozenset(c.header for c in PRINT_COLUMNS)
+#: The register sheet's columns: the printed ones, then the rest of :data:`COLUMNS` (on screen
+#: only) in their order.
+SHEET_COLUMNS: tuple[Column, ...] = PRINT_COLUMNS + tuple(
+    c for c in COLUMNS if c.header not in _PRINTED and _SHOWN_AS.get(c.header) not in _PRINTED
+)
+#: For each column of :data:`SHEET_COLUMNS`, its place in :func:`flat_row`'s values; None for
+#: the columns made for print.
+_FLAT_INDEX: tuple[int | None, ...] = tuple(
+    next((i for i, h in enumerate(HEADERS) if h == c.header or _SHOWN_AS.get(h) == c.header),
+         None)
+    for c in SHEET_COLUMNS
+)
+_DECLARED_CERT, _DECLARED_CATEGORY, _DECLARED_ITEM, _OFFICIAL_CERT, _CATEGORY, _ITEM = (
+    HEADERS.index(h) for h in ("申报证号", "申报作业类别", "申报操作项目", "官方证号",
+                               "官方作业类别", "官方操作项目")
+)
+_SERIAL, _OPERATION, _CERT = (
+    [c.header for c in SHEET_COLUMNS].index(h) for h in ("序号", "作业类别/操作项目", "证号")
+)
+#: The signature lines under the printed table, as offices file the register.
+SIGNATURES: tuple[str, ...] = ("核验人：", "单位负责人（签字）：", "单位（盖章）：", "日期：")
+
+
+def operation_text(category: Cell, item: Cell) -> str | None:
+    """``电工作业/低压电工作业``; either alone when the other is not known."""
+    parts = [p for p in (category, item) if isinstance(p, str) and p]
+    return "/".join(parts) or None
+
+
+def sheet_row(serial: int, flat: tuple[Cell, ...]) -> tuple[Cell, ...]:
+    """The register sheet's values of the worker numbered ``serial`` whose flat row is
+    ``flat``: the values are the same, masked alike, only placed and joined for print."""
+    declared = operation_text(flat[_DECLARED_CATEGORY], flat[_DECLARED_ITEM])
+    values: list[Cell] = [None if i is None else flat[i] for i in _FLAT_INDEX]
+    values[_SERIAL] = serial
+    values[_OPERATION] = declared or operation_text(flat[_CATEGORY], flat[_ITEM])
+    values[_CERT] = flat[_DECLARED_CERT] or flat[_OFFICIAL_CERT]
+    return tuple(values)

@@ -55,13 +55,14 @@ from certcheck.register.sheet_xml import (
     row_open,
 )
 from certcheck.register.view import (
-    COLUMNS,
     FORMAT_VERSION,
     ISSUES_SHEET,
     MAIN_SHEET,
     MARKER_FORMAT,
     MARKER_SHEET,
-    STATUS_COLUMN,
+    PRINT_COLUMNS,
+    SHEET_COLUMNS,
+    SIGNATURES,
     SUMMARY_SHEET,
     Cell,
     CellKind,
@@ -69,6 +70,8 @@ from certcheck.register.view import (
     count_by_sheet,
     flat_row,
     sheet_of,
+    sheet_row,
+    source_text,
 )
 
 #: Excel's rows, minus the header.
@@ -76,6 +79,7 @@ MAX_WORKERS = 1_048_575
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+CHINESE_DATE_FORMAT = 'yyyy"年"m"月"d"日"'
 
 #: (background, font colour) of the status cell. Red for fake, the worst finding; grey for
 #: "could not tell", so it does not read as a pass or a failure.
@@ -154,7 +158,7 @@ def _build(reg: Register, target: Path) -> None:
             # same order as before.
             last_row()
             wb.close()
-            assemble(book, target, _MAIN_MEMBER, rows, column_name(len(COLUMNS) - 1),
+            assemble(book, target, _MAIN_MEMBER, rows, column_name(len(SHEET_COLUMNS) - 1),
                      compresslevel=MAIN_SHEET_COMPRESSION)
         finally:
             rows.close()
@@ -167,11 +171,29 @@ def _header(wb: Any) -> Any:
     )
 
 
-#: Columns whose text wraps inside the cell, with their width: long free text would otherwise
-#: run into the next column or make the printed page too wide to read.
-WRAPPED_WIDTHS: dict[str, float] = {"原因": 20, "提示": 17, "说明": 30}
+#: Columns whose text wraps inside the cell, with their width. The printed columns all wrap at
+#: a width of their own (view.PRINT_COLUMNS), so that whatever a roster holds the printed table
+#: keeps its width and its type size; 提示 and 说明 wrap so long free text stays in its cell.
+WRAPPED_WIDTHS: dict[str, float] = {
+    **{c.header: c.width for c in PRINT_COLUMNS if c.kind is CellKind.TEXT},
+    "提示": 17, "说明": 30,
+}
 #: Widths of columns whose values have a fixed shape.
 _FIXED_WIDTHS: dict[CellKind, float] = {CellKind.DATE: 12, CellKind.DATETIME: 19}
+
+#: Left and right margins of the register's pages, in inches: narrow, for larger type.
+SIDE_MARGIN = 0.3
+#: Rows of the register sheet above the workers: the title, the run's facts, the header.
+TITLE_ROW, FACTS_ROW, HEADER_ROW = 0, 1, 2
+#: The printed columns, from A.
+_PRINTED = len(PRINT_COLUMNS)
+#: The signature lines: two rows of two, each starting in a column of the printed table (A, E);
+#: the text runs on over the empty cells to its right.
+_SIGNATURE_COLUMNS = (0, 4)
+_SIGNATURE_BLANK = "_" * 14
+#: Room above a signature line to sign and stamp.
+_SIGNATURE_HEIGHT = 36.0
+_TITLE_HEIGHT = 30.0
 
 
 def register_footer(meta: RegisterMeta) -> str:
@@ -180,51 +202,132 @@ def register_footer(meta: RegisterMeta) -> str:
                        f"核验日期：{as_of_text(meta.as_of)}")
 
 
+def register_title(meta: RegisterMeta) -> str:
+    """The printed form's title, with the enterprise's name when it is known."""
+    return f"{meta.enterprise or ''}特种作业人员持证情况登记表"
+
+
+def register_facts(reg: Register) -> str:
+    """The line under the title: when, against what, which check and which workers; first a
+    blank for the enterprise's name, to be written by hand, when the title could not name it."""
+    meta = reg.meta
+    scope = (f"全部人员（{len(reg.findings)} 人）" if meta.sample is None
+             else sample_label(meta))
+    unit = () if meta.enterprise else ("单位名称：" + "_" * 24,)
+    return "　　".join((
+        *unit,
+        f"核验日期：{as_of_text(meta.as_of)}",
+        f"数据来源：{source_text(meta.source)}",
+        f"检查类型：{meta.kind.zh}",
+        f"核验范围：{scope}",
+    ))
+
+
+def signature_rows() -> list[list[tuple[int, str]]]:
+    """核验人：____ and the others as written under the table: (column, text) of each row."""
+    texts = [label + _SIGNATURE_BLANK for label in SIGNATURES]
+    texts[-1] = SIGNATURES[-1] + "________年_____月_____日"
+    return [list(zip(_SIGNATURE_COLUMNS, texts[i:i + 2], strict=True))
+            for i in range(0, len(texts), 2)]
+
+
 def _main_sheet(wb: Any, reg: Register, rows: RowsFile) -> Callable[[], None]:
-    """The register sheet but its last worker row; returns what writes that row."""
+    """The register sheet but its last worker row; returns what writes that row and the
+    signature lines under it."""
     ws = wb.add_worksheet(MAIN_SHEET)
+    columns = SHEET_COLUMNS
     header = _header(wb)
-    text = wb.add_format({"num_format": "@", "valign": "top"})
-    wrapped = wb.add_format({"num_format": "@", "valign": "top", "text_wrap": True})
-    day = wb.add_format({"num_format": DATE_FORMAT, "valign": "top"})
-    stamp = wb.add_format({"num_format": DATETIME_FORMAT, "valign": "top"})
-    number = wb.add_format({"valign": "top"})
+
+    def cell_format(properties: dict[str, Any], printed: bool) -> Any:
+        # The printed table is ruled like a paper form; the screen-only columns are not.
+        return wb.add_format({**properties, "valign": "top", **({"border": 1} if printed else {})})
+
+    def formats(printed: bool) -> dict[str, Any]:
+        return {
+            "text": cell_format({"num_format": "@"}, printed),
+            "wrapped": cell_format({"num_format": "@", "text_wrap": True}, printed),
+            "day": cell_format({"num_format": DATE_FORMAT}, printed),
+            "stamp": cell_format({"num_format": DATETIME_FORMAT}, printed),
+            "number": cell_format({"align": "center"} if printed else {}, printed),
+        }
+
+    plain, ruled = formats(False), formats(True)
     status_formats = {
         status: wb.add_format({"bg_color": bg, "font_color": fg, "bold": status is Status.FAKE,
-                               "valign": "top"})
+                               "valign": "top", "border": 1})
         for status, (bg, fg) in STATUS_COLOURS.items()
     }
-    kinds = [column.kind for column in COLUMNS]
-    wraps = [column.header in WRAPPED_WIDTHS for column in COLUMNS]
-    column_formats = [
-        wrapped if wrap else {CellKind.TEXT: text, CellKind.INT: None, CellKind.DATE: day,
-                              CellKind.DATETIME: stamp}[kind]
-        for kind, wrap in zip(kinds, wraps, strict=True)
-    ]
-    # Every width below leaves room for its header on two lines.
-    ws.set_row(0, row_height(2))
-    for c, column in enumerate(COLUMNS):
-        ws.write_string(0, c, column.header, header)
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(len(reg.findings), 1), len(COLUMNS) - 1)
+    kinds = [column.kind for column in columns]
+    wraps = [column.header in WRAPPED_WIDTHS for column in columns]
 
-    widths, last_row = _worker_rows(reg, rows, StyleIndex(), header=header, text=text, day=day,
-                                    stamp=stamp, number=number, status_formats=status_formats,
-                                    column_formats=column_formats)
-    for c, column in enumerate(COLUMNS):
-        if wraps[c]:
-            width = WRAPPED_WIDTHS[column.header]
-        elif column.kind is CellKind.INT:
-            width = fitting_width([str(len(reg.findings) + 100)], column.header)
-        elif column.kind in _FIXED_WIDTHS:
-            width = _FIXED_WIDTHS[column.kind]
-        else:
-            width = fitting_width(widths[c], column.header)
+    def of_kind(chosen: dict[str, Any], kind: CellKind, wrap: bool) -> Any:
+        return chosen["wrapped"] if wrap else {
+            CellKind.TEXT: chosen["text"], CellKind.INT: chosen["number"],
+            CellKind.DATE: chosen["day"], CellKind.DATETIME: chosen["stamp"]}[kind]
+
+    # The workers' cells of the printed columns are ruled; the columns themselves are not, or
+    # the empty rows under the table would be printed as a grid up to the signature lines.
+    column_formats = [of_kind(ruled if c < _PRINTED else plain, kind, wrap)
+                      for c, (kind, wrap) in enumerate(zip(kinds, wraps, strict=True))]
+    column_defaults = [of_kind(plain, kind, wrap) for kind, wrap in zip(kinds, wraps, strict=True)]
+    widths = _sheet_widths(len(reg.findings))
+    print_width = sum(w or 0.0 for w in widths[:_PRINTED])
+
+    title = wb.add_format({"bold": True, "font_size": 16, "align": "center",
+                           "valign": "vcenter"})
+    facts = wb.add_format({"align": "left", "valign": "vcenter", "text_wrap": True})
+    # Merged over the printed columns, the text written as text like every other (an
+    # enterprise's name comes from the roster).
+    ws.set_row(TITLE_ROW, _TITLE_HEIGHT)
+    ws.merge_range(TITLE_ROW, 0, TITLE_ROW, _PRINTED - 1, "", title)
+    ws.write_string(TITLE_ROW, 0, register_title(reg.meta), title)
+    facts_text = register_facts(reg)
+    ws.set_row(FACTS_ROW, row_height(lines_needed(facts_text, print_width)))
+    ws.merge_range(FACTS_ROW, 0, FACTS_ROW, _PRINTED - 1, "", facts)
+    ws.write_string(FACTS_ROW, 0, facts_text, facts)
+    # Every width leaves room for its header on two lines.
+    ws.set_row(HEADER_ROW, row_height(2))
+    for c, column in enumerate(columns):
+        ws.write_string(HEADER_ROW, c, column.header, header)
+    # The header stays in view, and who each row is while scrolling to the data columns.
+    ws.freeze_panes(HEADER_ROW + 1, 2)
+    first = HEADER_ROW + 1
+    last_worker = HEADER_ROW + max(len(reg.findings), 1)
+    ws.autofilter(HEADER_ROW, 0, last_worker, len(columns) - 1)
+
+    signature = wb.add_format({"valign": "bottom"})
+    # A blank row, then the signature lines.
+    signature_row = last_worker + 2
+    seen, last_row = _worker_rows(reg, rows, StyleIndex(), first=first, header=header,
+                                  text=plain["text"], status_formats=status_formats,
+                                  column_formats=column_formats,
+                                  signature=(signature_row, signature))
+    for c, column in enumerate(columns):
+        width = widths[c]
+        if width is None:
+            width = fitting_width(seen[c], column.header)
         # The column format matters for cells a person fills in later: an ID typed into a
         # text column stays text instead of becoming 5.00381E+17.
-        ws.set_column(c, c, width, column_formats[c])
-    print_landscape(ws, footer=register_footer(reg.meta))
+        ws.set_column(c, c, width, column_defaults[c])
+    print_landscape(ws, footer=register_footer(reg.meta), header_row=HEADER_ROW,
+                    side_margin=SIDE_MARGIN)
+    ws.print_area(TITLE_ROW, 0, signature_row + len(signature_rows()) - 1, _PRINTED - 1)
     return last_row
+
+
+def _sheet_widths(workers: int) -> list[float | None]:
+    """Each column's width, None for those sized to their values once they are written."""
+    widths: list[float | None] = []
+    for c, column in enumerate(SHEET_COLUMNS):
+        if column.kind is CellKind.INT:
+            widths.append(fitting_width([str(workers + 100)], column.header))
+        elif c < _PRINTED or column.header in WRAPPED_WIDTHS:
+            widths.append(WRAPPED_WIDTHS.get(column.header, column.width))
+        elif column.kind in _FIXED_WIDTHS:
+            widths.append(_FIXED_WIDTHS[column.kind])
+        else:
+            widths.append(None)
+    return widths
 
 
 #: Columns whose text is mostly one of a few values (an item, an issuer, a reason): their
@@ -232,16 +335,16 @@ def _main_sheet(wb: Any, reg: Register, rows: RowsFile) -> Callable[[], None]:
 #: different on every row and are not.
 _REPEATING = frozenset(
     {"工作表", "核验结果", "原因", "提示", "申报作业类别", "申报操作项目", "官方作业类别",
-     "官方操作项目", "签发机关", "证书状态", "数据来源", "说明"}
+     "官方操作项目", "签发机关", "证书状态", "数据来源", "说明", "作业类别/操作项目"}
 )
+#: Position of the status column, which the workbook colours.
+_STATUS = [c.header for c in SHEET_COLUMNS].index("核验结果")
 
 
-def _sized_columns() -> list[int]:
-    """The text columns sized to their values: not the wrapped ones, whose width is fixed,
-    nor the status column, whose values are a few short words sized by its header."""
-    return [c for c, column in enumerate(COLUMNS)
-            if column.kind is CellKind.TEXT and column.header not in WRAPPED_WIDTHS
-            and c != STATUS_COLUMN]
+def _sized_columns(widths: list[float | None]) -> list[int]:
+    """The text columns sized to their values: those with no width of their own."""
+    return [c for c, column in enumerate(SHEET_COLUMNS)
+            if column.kind is CellKind.TEXT and widths[c] is None]
 
 
 def _line_counter() -> Callable[[tuple[Cell, ...]], int]:
@@ -249,7 +352,7 @@ def _line_counter() -> Callable[[tuple[Cell, ...]], int]:
     # (column, width, the lines of each text seen): reasons and hints repeat, so each text is
     # measured once; a text of few characters fits on one line without measuring.
     wrap_at: list[tuple[int, float, dict[str, int]]] = [
-        (c, WRAPPED_WIDTHS[column.header], {}) for c, column in enumerate(COLUMNS)
+        (c, WRAPPED_WIDTHS[column.header], {}) for c, column in enumerate(SHEET_COLUMNS)
         if column.header in WRAPPED_WIDTHS
     ]
 
@@ -257,10 +360,12 @@ def _line_counter() -> Callable[[tuple[Cell, ...]], int]:
         lines = 1
         for c, width, measured in wrap_at:
             value = values[c]
-            if isinstance(value, str) and 2 * len(value) >= width:
+            if isinstance(value, str) and 2 * len(value) >= width - 1:
                 count = measured.get(value)
                 if count is None:
-                    count = measured[value] = lines_needed(value, width)
+                    count = lines_needed(value, width)
+                    if len(measured) < 10_000:
+                        measured[value] = count
                 if count > lines:
                     lines = count
         return lines
@@ -269,31 +374,33 @@ def _line_counter() -> Callable[[tuple[Cell, ...]], int]:
 
 
 def _worker_rows(
-    reg: Register, rows: RowsFile, style: StyleIndex, *, header: Any, text: Any, day: Any,
-    stamp: Any, number: Any, status_formats: dict[Status, Any], column_formats: list[Any],
+    reg: Register, rows: RowsFile, style: StyleIndex, *, first: int, header: Any, text: Any,
+    status_formats: dict[Status, Any], column_formats: list[Any], signature: tuple[int, Any],
 ) -> tuple[list[set[str]], Callable[[], None]]:
-    """Write one row per worker to ``rows`` but the last; return the values of each column
-    sized to them, and what writes the last row.
+    """Write one row per worker to ``rows``, from row ``first``, but the last; return the
+    values of each column sized to them, and what writes the last row and the signature line
+    (at the row and in the format ``signature`` gives).
 
     Cells come in the order xlsxwriter would write them and each format's style index is asked
     for at its first cell (see ``sheet_xml``): the header row first, each row when the next one
     starts, the last one only as the workbook closes, after the other sheets' rows. The last
     row is left to the caller for that.
     """
-    kinds = [column.kind for column in COLUMNS]
-    sized = _sized_columns()
-    repeating = [column.header in _REPEATING for column in COLUMNS]
-    names = [column_name(c) for c in range(len(COLUMNS))]
-    seen: list[set[str]] = [set() for _ in COLUMNS]
+    columns = SHEET_COLUMNS
+    sized = _sized_columns(_sheet_widths(len(reg.findings)))
+    repeating = [column.header in _REPEATING for column in columns]
+    names = [column_name(c) for c in range(len(columns))]
+    seen: list[set[str]] = [set() for _ in columns]
     lines_of = _line_counter()
     # Per column, the tail of a cell after its reference: `` s="2" t="inlineStr"><is>…</c>``.
-    known: list[dict[Any, str]] = [{} for _ in COLUMNS]
+    known: list[dict[Any, str]] = [{} for _ in columns]
     write = rows.write
+    status_column = _STATUS
 
     # The first cell of each kind of value: made here, kept in ``known`` for the next ones.
     # The cells of every row (a name, an ID) are made inline in ``emit``, which runs per row.
     def status_tail(fmt: Any, value: Cell) -> str:
-        tail = known[STATUS_COLUMN][fmt] = (f'{style(fmt)} t="inlineStr">'
+        tail = known[status_column][fmt] = (f'{style(fmt)} t="inlineStr">'
                                             f"{inline_text(str(value))}</c>")
         return tail
 
@@ -306,7 +413,7 @@ def _worker_rows(
         if value.toordinal() < _FIRST_SERIAL:
             tail = f'{style(text)} t="inlineStr">{inline_text(value.isoformat())}</c>'
         else:
-            fmt = stamp if kinds[c] is CellKind.DATETIME else day
+            fmt = column_formats[c]
             tail = f"{style(fmt)}><v>{number_text(date_serial(value))}</v></c>"
         # A time checked is different on every row; a date is one of a few.
         if not isinstance(value, datetime):
@@ -319,8 +426,11 @@ def _worker_rows(
         parts = [row_open(r, row_height(lines) if lines > 1 else None)]
         for c, value in enumerate(values):
             if value is None:
+                if c < _PRINTED:
+                    # An empty cell of the printed table still has its ruling.
+                    parts.append(f'<c r="{names[c]}{ref}"{style(column_formats[c])}/>')
                 continue
-            if c == STATUS_COLUMN:
+            if c == status_column:
                 fmt = status_formats[finding.status]
                 tail = known[c].get(fmt)
                 if tail is None:
@@ -337,30 +447,42 @@ def _worker_rows(
                 if tail is None:
                     tail = date_tail(c, value)
             else:
-                tail = f"{style(number)}><v>{number_text(value)}</v></c>"
+                tail = f"{style(column_formats[c])}><v>{number_text(value)}</v></c>"
             parts.append(f'<c r="{names[c]}{ref}"{tail}')
         parts.append("</row>")
         write("".join(parts))
         rows.last_row = r
+
+    def emit_signature() -> None:
+        top, fmt = signature
+        for r, line in enumerate(signature_rows(), start=top):
+            ref = str(r + 1)
+            cells = "".join(
+                f'<c r="{names[c]}{ref}"{style(fmt)} t="inlineStr">{inline_text(words)}</c>'
+                for c, words in line
+            )
+            write(f"{row_open(r, _SIGNATURE_HEIGHT)}{cells}</row>")
+            rows.last_row = r
 
     masker = Masker(reg.mask_ids)
     sheets = reg.meta.sheets
     last: tuple[int, Finding, tuple[Cell, ...]] | None = None
     if reg.findings:
         style(header)
-    for r, finding in enumerate(reg.findings, start=1):
-        values = flat_row(finding, masker, sheets)
+    for n, finding in enumerate(reg.findings, start=1):
+        values = sheet_row(n, flat_row(finding, masker, sheets))
         for c in sized:
             value = values[c]
             if isinstance(value, str):
                 seen[c].add(value)
         if last is not None:
             emit(*last)
-        last = (r, finding, values)
+        last = (first + n - 1, finding, values)
 
     def finish() -> None:
         if last is not None:
             emit(*last)
+        emit_signature()
 
     return seen, finish
 
@@ -370,7 +492,7 @@ def sample_label(meta: RegisterMeta) -> str:
     if sample is None:
         return "全部人员"
     label = f"抽查 {sample.size} 人 / 共 {sample.population} 人"
-    return label if sample.seed is None else f"{label} (seed {sample.seed})"
+    return label if sample.seed is None else f"{label}（随机种子 {sample.seed}）"
 
 
 def sheet_lines(reg: Register) -> tuple[list[str], list[str]]:
@@ -385,9 +507,13 @@ def sheet_lines(reg: Register) -> tuple[list[str], list[str]]:
 
 
 #: Width of the 汇总 sheet's value column; longer values (a long list of sheets) wrap.
-_SUMMARY_VALUE_WIDTH = 40.0
-#: The chart's extent in default cells (576 × 346 pixels at 64 × 20 pixels a cell).
-_CHART_COLUMNS = 9
+_SUMMARY_VALUE_WIDTH = 36.0
+#: The chart's extent: columns D to K, each 60 pixels wide (width 7.86), which its 480 pixels
+#: fill, and about 18 rows of 20 pixels (346 pixels). It is anchored to these cells, so an
+#: application whose default font is wider widens the chart with them, never past K.
+_CHART_FIRST_COLUMN = 3
+_CHART_COLUMNS = 8
+_CHART_COLUMN_WIDTH = 7.86
 _CHART_ROWS = 18
 
 
@@ -396,7 +522,8 @@ def _summary_sheet(wb: Any, reg: Register) -> None:
     ws = wb.add_worksheet(SUMMARY_SHEET)
     label = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     header = _header(wb)
-    day = wb.add_format({"num_format": DATE_FORMAT, "align": "left"})
+    # The date a person reads and signs: 2026年12月1日, still a date for a program.
+    day = wb.add_format({"num_format": CHINESE_DATE_FORMAT, "align": "left"})
     stamp = wb.add_format({"num_format": DATETIME_FORMAT, "align": "left"})
     percent = wb.add_format({"num_format": "0.00%", "align": "left", "bold": True})
     number = wb.add_format({"align": "left"})
@@ -415,7 +542,8 @@ def _summary_sheet(wb: Any, reg: Register) -> None:
     ws.write_number(row, 1, _date_serial(meta.as_of), day)
     row += 1
     read, skipped = sheet_lines(reg)
-    lines: list[tuple[str, str]] = [("数据来源", meta.source), ("花名册", meta.roster_file)]
+    lines: list[tuple[str, str]] = [("数据来源", source_text(meta.source)),
+                                   ("花名册", meta.roster_file)]
     # One line per sheet, the label on the first only, so a long list stays readable.
     lines += [("读取的工作表" if i == 0 else "", text) for i, text in enumerate(read)]
     lines += [("未读取的工作表" if i == 0 else "", text) for i, text in enumerate(skipped)]
@@ -470,37 +598,65 @@ def _summary_sheet(wb: Any, reg: Register) -> None:
             "values_data": [verdict.counts[s] for s in Status],
             "points": [{"fill": {"color": STATUS_COLOURS[s][0]},
                         "border": {"color": "#808080"}} for s in Status],
-            "data_labels": {"value": True},
+            "data_labels": {"value": True, "num_format": "0", "font": {"size": _CHART_FONT}},
         }
     )
-    chart.set_title({"name": "核验结果分布"})
+    chart.set_title({"name": "核验结果分布", "name_font": {"size": 14}})
     chart.set_legend({"none": True})
-    chart.set_y_axis({"name": "人数", "major_gridlines": {"visible": True}})
-    ws.insert_chart(0, 3, chart, {"x_scale": 1.2, "y_scale": 1.2})
-    # The facts and the chart (about 9 default columns by 18 rows from D1) on one page.
-    print_landscape(ws, footer=register_footer(meta), repeat_header=False)
-    ws.fit_to_pages(1, 1)
-    ws.print_area(0, 0, max(row, _CHART_ROWS), 3 + _CHART_COLUMNS)
+    most = max(verdict.counts.values(), default=0)
+    step = count_step(most)
+    # Ticks at whole people, and room above the tallest column for its label.
+    chart.set_x_axis({"num_font": {"size": _CHART_FONT}})
+    chart.set_y_axis({"name": "人数", "name_font": {"size": _CHART_FONT},
+                      "num_font": {"size": _CHART_FONT}, "num_format": "0", "min": 0,
+                      "max": step * (most // step + 1), "major_unit": step,
+                      "major_gridlines": {"visible": True}})
+    ws.set_column(_CHART_FIRST_COLUMN - 1, _CHART_FIRST_COLUMN - 1, 2)
+    ws.set_column(_CHART_FIRST_COLUMN, _CHART_FIRST_COLUMN + _CHART_COLUMNS - 1,
+                  _CHART_COLUMN_WIDTH)
+    ws.insert_chart(0, _CHART_FIRST_COLUMN, chart, {"y_scale": 1.2})
+    # The facts and the chart (about 9 default columns by 18 rows from D1) one page wide; a
+    # long list of sheets goes on to a second page rather than shrinking the type.
+    print_landscape(ws, footer=register_footer(meta), repeat_header=False,
+                    side_margin=SIDE_MARGIN)
+    ws.print_area(0, 0, max(row, _CHART_ROWS), _CHART_FIRST_COLUMN + _CHART_COLUMNS - 1)
+
+
+#: Type size of the chart's axes and labels: readable once printed.
+_CHART_FONT = 11
+
+
+def count_step(most: int) -> int:
+    """People between the chart's ticks: a whole 1, 2 or 5 times a power of ten, so that the
+    axis has at most eight ticks up to ``most``."""
+    base = 1
+    while True:
+        for step in (base, 2 * base, 5 * base):
+            if most // step < 8:
+                return step
+        base *= 10
 
 
 #: Headers of the 输入问题 sheet: the code for programs, then what it means for a person.
 ISSUE_HEADERS = ("行号", "代码", "问题", "怎么办", "说明")
-_ISSUE_MESSAGE_WIDTH = 60.0
-_ISSUE_WRAP_WIDTH = 30.0
+#: Widths that keep the sheet one page wide at readable type; longer text wraps.
+_ISSUE_MESSAGE_WIDTH = 40.0
+_ISSUE_WRAP_WIDTH = 24.0
+_ISSUE_CODE_WIDTH = 20.0
 
 
 def _issues_sheet(wb: Any, reg: Register, masker: Masker) -> None:
     issues = reg.input_issues
     ws = wb.add_worksheet(ISSUES_SHEET)
     header = _header(wb)
-    text = wb.add_format({"num_format": "@", "valign": "top"})
     wrapped = wb.add_format({"num_format": "@", "valign": "top", "text_wrap": True})
     number = wb.add_format({"valign": "top"})
     rows = [
         (issue.row, issue.code, *explain(issue.code), masker.text(issue.message) or "")
         for issue in issues
     ]
-    code_width = fitting_width((r[1] for r in rows), "代码", minimum=8)
+    code_width = fitting_width((r[1] for r in rows), "代码", minimum=8,
+                               maximum=_ISSUE_CODE_WIDTH)
     problem_width = min(fitting_width((r[2] for r in rows), "问题"), _ISSUE_WRAP_WIDTH)
     todo_width = min(fitting_width((r[3] for r in rows), "怎么办"), _ISSUE_WRAP_WIDTH)
     message_width = min(fitting_width((r[4] for r in rows), "说明"), _ISSUE_MESSAGE_WIDTH)
@@ -511,17 +667,17 @@ def _issues_sheet(wb: Any, reg: Register, masker: Masker) -> None:
         ws.write_string(0, c, title, header)
     ws.freeze_panes(1, 0)
     for r, (row, code, problem, todo, message) in enumerate(rows, start=1):
-        lines = max(lines_needed(problem, problem_width), lines_needed(todo, todo_width),
-                    lines_needed(message, message_width))
+        lines = max(lines_needed(code, code_width), lines_needed(problem, problem_width),
+                    lines_needed(todo, todo_width), lines_needed(message, message_width))
         if lines > 1:
             ws.set_row(r, row_height(lines))
         if row is not None:
             ws.write_number(r, 0, row, number)
-        ws.write_string(r, 1, code, text)
+        ws.write_string(r, 1, code, wrapped)
         ws.write_string(r, 2, problem, wrapped)
         ws.write_string(r, 3, todo, wrapped)
         ws.write_string(r, 4, message, wrapped)
-    print_landscape(ws, footer=register_footer(reg.meta))
+    print_landscape(ws, footer=register_footer(reg.meta), side_margin=SIDE_MARGIN)
 
 
 def marker_rows(reg: Register) -> list[tuple[str, str]]:

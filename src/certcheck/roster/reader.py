@@ -82,7 +82,7 @@ def _read(path: Path, wanted: str | None, today: date) -> Roster:
         sheet_workers, own = _read_tables(tables, today)
         if several:
             prefix = f"工作表“{grid.name}”："
-            own = [InputIssue(i.row, i.code, prefix + i.message) for i in own]
+            own = [InputIssue(i.row, i.code, prefix + i.message, grid.name) for i in own]
         issues.extend(own)
         workers.extend(sheet_workers)
         for table in tables:
