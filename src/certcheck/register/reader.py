@@ -20,7 +20,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,6 +39,7 @@ from certcheck.models import (
 from certcheck.register.errors import NotARegister as NotARegister  # re-exported
 from certcheck.register.errors import RegisterFormatError as RegisterFormatError
 from certcheck.register.model import Kind, Sample, SkippedSheet, Verdict
+from certcheck.register.people import FINGERPRINT_SHAPE, TOKEN_SHAPE, People, collect
 from certcheck.register.view import (
     CACHED_SUFFIX,
     FORMAT_VERSION,
@@ -47,6 +48,8 @@ from certcheck.register.view import (
     MAIN_SHEET,
     MARKER_FORMAT,
     MARKER_SHEET,
+    MATCH_HEADERS,
+    MATCH_SHEET,
     WARNING_SEPARATOR,
 )
 from certcheck.tablefile.errors import UnusableFile
@@ -79,6 +82,8 @@ class RegisterInfo:
     sample: Sample | None
     generated_at: datetime | None
     skipped_sheets: tuple[SkippedSheet, ...] = ()
+    #: The fingerprint of the district's match key, when the register carries match tokens.
+    match_fingerprint: str | None = None
 
     @property
     def sheet(self) -> str | None:
@@ -116,6 +121,8 @@ class RegisterRow:
     sheet: str | None = None
     #: The official status text of the record (证书状态), when the source gave one.
     status_text: str | None = None
+    #: The worker's keyed match token, when the register was written with the district's key.
+    match_token: str | None = None
 
     @property
     def id_masked(self) -> bool:
@@ -145,6 +152,11 @@ class RegisterData:
         return any(r.id_masked for r in self.rows)
 
     @property
+    def people(self) -> People:
+        return collect(((r.id_number, r.match_token) for r in self.rows),
+                       self.info.match_fingerprint)
+
+    @property
     def several_sheets(self) -> bool:
         """The roster had more than one sheet, so a row number alone does not find a worker."""
         if len(self.info.sheets) > 1:
@@ -162,6 +174,8 @@ class RegisterTally:
     path: Path
     info: RegisterInfo
     verdict: Verdict
+    #: Who the register names, for matching people across enterprises.
+    people: People = field(default_factory=People)
 
 
 def read_register(path: Path) -> RegisterData:
@@ -294,19 +308,75 @@ def _checked_bytes(path: Path) -> bytes:
 
 
 def _read_xlsx(path: Path) -> RegisterData:
-    marker, main, cells = _xlsx_cells(path)
+    marker, main, cells, match = _xlsx_cells(path)
     info = _info_from_marker(path, marker)
-    return RegisterData(path=path, info=info, rows=tuple(_sheet_rows(path, main, cells)))
+    tokens = _match_tokens(path, match)
+    return RegisterData(path=path, info=info,
+                        rows=tuple(_sheet_rows(path, main, cells, tokens)))
 
 
 def _tally_xlsx(path: Path) -> RegisterTally:
-    marker, main, cells = _xlsx_cells(path)
+    marker, main, cells, match = _xlsx_cells(path)
     info = _info_from_marker(path, marker)
-    return RegisterTally(path=path, info=info, verdict=_verdict(_sheet_statuses(path, main, cells)))
+    verdict = _verdict(_sheet_statuses(path, main, cells))
+    people = _sheet_people(cells, _match_tokens(path, match), info.match_fingerprint)
+    return RegisterTally(path=path, info=info, verdict=verdict, people=people)
 
 
-def _xlsx_cells(path: Path) -> tuple[dict[str, str], str, list[list[Any]]]:
-    """The marker sheet's keys and values, the worker sheet's name and its cells.
+#: A worker's place in the register: (sheet or "", row), which sorting the sheet keeps.
+_Place = tuple[str, int]
+
+
+def _match_tokens(path: Path, cells: list[list[Any]] | None) -> dict[_Place, str]:
+    """The match sheet's tokens by worker; refuses a token that is not one."""
+    if cells is None:
+        return {}
+    tokens: dict[_Place, str] = {}
+    for n, raw in enumerate(cells[1:], start=2):
+        line = list(raw) + [None] * (len(MATCH_HEADERS) - len(raw))
+        if _blank(line):
+            continue
+        sheet, row, token = line[: len(MATCH_HEADERS)]
+        if isinstance(row, float) and row.is_integer():
+            row = int(row)
+        if not isinstance(row, int) or not isinstance(token, str) \
+                or not TOKEN_SHAPE.fullmatch(token):
+            raise RegisterFormatError(
+                f"{path}（{MATCH_SHEET} 第 {n} 行）：比对标记无法识别，登记表可能被改动过"
+                "（match token not readable）"
+            )
+        tokens[(_text(sheet) or "", row)] = token
+    return tokens
+
+
+def _sheet_people(
+    cells: list[list[Any]], tokens: Mapping[_Place, str], fingerprint: str | None
+) -> People:
+    """Who the worker sheet names, once its rows are known to be well formed."""
+    header = [str(h).strip() if h is not None else "" for h in cells[0]]
+    id_col, row_col = header.index("身份证号"), header.index("行号")
+    sheet_col = header.index("工作表") if "工作表" in header else None
+
+    def pairs() -> Iterator[tuple[str | None, str | None]]:
+        for raw in cells[1:]:
+            if _blank(raw):
+                continue
+            line = list(raw) + [None] * (len(header) - len(raw))
+            id_text = _text(line[id_col])
+            token = None
+            if tokens:
+                sheet = _text(line[sheet_col]) if sheet_col is not None else None
+                token = tokens.get((sheet or "", int(line[row_col])))
+            yield id_text, token
+
+    return collect(pairs(), fingerprint)
+
+
+def _xlsx_cells(
+    path: Path,
+) -> tuple[dict[str, str], str, list[list[Any]], list[list[Any]] | None]:
+    """The marker sheet's keys and values, the worker sheet's name and its cells, and the
+    match sheet's cells when the marker says there is one.
 
     The workbook is dropped on return: only the cells of the worker sheet are kept.
     """
@@ -317,7 +387,9 @@ def _xlsx_cells(path: Path) -> tuple[dict[str, str], str, list[list[Any]]]:
         return _calamine_cells(path, copy)
 
 
-def _calamine_cells(path: Path, copy: Path) -> tuple[dict[str, str], str, list[list[Any]]]:
+def _calamine_cells(
+    path: Path, copy: Path
+) -> tuple[dict[str, str], str, list[list[Any]], list[list[Any]] | None]:
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
@@ -342,9 +414,17 @@ def _calamine_cells(path: Path, copy: Path) -> tuple[dict[str, str], str, list[l
         if main not in names:
             raise RegisterFormatError(f"{path}：缺少工作表 {main}，是否被改了名？（sheet missing）")
         cells = wb.get_sheet_by_name(main).to_python()
+        match = None
+        if marker.get("match_key_fingerprint"):
+            if MATCH_SHEET not in names:
+                raise RegisterFormatError(
+                    f"{path}：缺少工作表 {MATCH_SHEET}（比对标记），登记表可能被改动过"
+                    "（sheet missing）"
+                )
+            match = wb.get_sheet_by_name(MATCH_SHEET).to_python()
     except CalamineError as exc:
         raise RegisterFormatError(f"{path}：无法读取工作簿（{exc}）") from None
-    return marker, main, cells
+    return marker, main, cells, match
 
 
 def _check_marker(path: Path, marker: Mapping[str, str]) -> None:
@@ -389,7 +469,18 @@ def _info_from_marker(path: Path, marker: Mapping[str, str]) -> RegisterInfo:
         sample=sample,
         generated_at=_iso_datetime(marker.get("generated_at", ""), where),
         skipped_sheets=_marker_skipped(marker, where),
+        match_fingerprint=_fingerprint(marker.get("match_key_fingerprint") or None, where),
     )
+
+
+def _fingerprint(value: object, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not FINGERPRINT_SHAPE.fullmatch(value):
+        raise RegisterFormatError(
+            f"{where}：比对密钥指纹 {value!r} 无法识别，登记表可能被改动过（fingerprint）"
+        )
+    return value
 
 
 def _marker_json(marker: Mapping[str, str], key: str, where: str) -> Any:
@@ -460,16 +551,20 @@ def _blank(line: Sequence[Any]) -> bool:
     return all(v in (None, "") for v in line)
 
 
-def _sheet_rows(path: Path, sheet: str, cells: list[list[Any]]) -> Iterator[RegisterRow]:
+def _sheet_rows(
+    path: Path, sheet: str, cells: list[list[Any]], tokens: Mapping[_Place, str] | None = None
+) -> Iterator[RegisterRow]:
     pos = _columns(path, sheet, cells)
     width = len(cells[0])
     for n, raw in enumerate(cells[1:], start=2):
         line = list(raw) + [None] * (width - len(raw))
         if not _blank(line):
-            yield _sheet_row(line, pos, f"{path}（{sheet} 第 {n} 行）")
+            yield _sheet_row(line, pos, f"{path}（{sheet} 第 {n} 行）", tokens or {})
 
 
-def _sheet_row(line: list[Any], pos: Mapping[str, int], where: str) -> RegisterRow:
+def _sheet_row(
+    line: list[Any], pos: Mapping[str, int], where: str, tokens: Mapping[_Place, str]
+) -> RegisterRow:
     def get(h: str) -> Any:
         # A column added later is absent from older registers: empty there.
         return line[pos[h]] if h in pos else None
@@ -480,6 +575,7 @@ def _sheet_row(line: list[Any], pos: Mapping[str, int], where: str) -> RegisterR
     if not isinstance(row_no, int):
         raise RegisterFormatError(f"{where}：行号 {row_no!r} 不是行号（not a row number）")
     source, cached = _split_source(_text(get("数据来源")))
+    sheet = _text(get("工作表"))
     return RegisterRow(
         row=row_no,
         name=_text(get("姓名")),
@@ -499,8 +595,9 @@ def _sheet_row(line: list[Any], pos: Mapping[str, int], where: str) -> RegisterR
         issuer=_text(get("签发机关")),
         source=source,
         cached=cached,
-        sheet=_text(get("工作表")),
+        sheet=sheet,
         status_text=_text(get("证书状态")),
+        match_token=tokens.get((sheet or "", row_no)),
     )
 
 
@@ -622,9 +719,13 @@ def _tally_json(path: Path) -> RegisterTally:
     data = _json_document(path)
     with _json_content(path):
         info = _info_from_json(path, data)
-        return RegisterTally(
-            path=path, info=info, verdict=_verdict(r.status for r in _json_rows(path, data))
-        )
+        statuses: list[Status] = []
+        pairs: list[tuple[str | None, str | None]] = []
+        for r in _json_rows(path, data):
+            statuses.append(r.status)
+            pairs.append((r.id_number, r.match_token))
+        return RegisterTally(path=path, info=info, verdict=_verdict(statuses),
+                             people=collect(pairs, info.match_fingerprint))
 
 
 def _opt_str(value: object) -> str | None:
@@ -661,6 +762,8 @@ def _info_from_json(path: Path, data: dict[str, Any]) -> RegisterInfo:
         sheets = (first,) if first else ()
     skipped = _skipped(roster.get("skipped_sheets") or [], where)
     generated = data.get("generated_at")
+    match_key = data.get("match_key")
+    fingerprint = match_key.get("fingerprint") if isinstance(match_key, dict) else None
     return RegisterInfo(
         version=data["certcheck"],
         as_of=as_of,
@@ -672,6 +775,7 @@ def _info_from_json(path: Path, data: dict[str, Any]) -> RegisterInfo:
         sample=sample,
         generated_at=_iso_datetime(generated, where) if isinstance(generated, str) else None,
         skipped_sheets=skipped,
+        match_fingerprint=_fingerprint(fingerprint, where),
     )
 
 
@@ -705,4 +809,15 @@ def _json_rows(path: Path, data: dict[str, Any]) -> Iterator[RegisterRow]:
             cached=bool(w.get("cached", False)),
             sheet=_opt_str(w.get("sheet")),
             status_text=_opt_str(record.get("证书状态")),
+            match_token=_json_token(w.get("match_token"), where),
         )
+
+
+def _json_token(value: object, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not TOKEN_SHAPE.fullmatch(value):
+        raise RegisterFormatError(
+            f"{where}：比对标记无法识别，登记表可能被改动过（match token not readable）"
+        )
+    return value

@@ -1,0 +1,200 @@
+"""People found in the registers of two or more enterprises: leads of 转借、冒用 of certificates.
+
+The campaign targets certificates lent to or used by someone else. One ID on the rosters of two
+enterprises is such a lead (or a worker who changed jobs): the district office wants to see it.
+
+Who is the same person:
+
+- registers that hold IDs whole are matched on the ID (well formed, with a valid check
+  character: a mistyped ID matches nobody);
+- registers written with ``--mask-ids`` hold ``500381********1234``, which matches nothing:
+  the shown digits are shared by many people. Such a register can be matched only through its
+  keyed match tokens (``certcheck.matchkey``), and only when ``summary`` is given the key that
+  made them: then every whole ID is turned into its token too, and people are matched on
+  tokens. Registers whose tokens another key made, or masked ones without tokens, are said to
+  be unmatched, never guessed at.
+
+Only the registers that count are compared (a superseded register is not another enterprise's
+roster). The numbers kept per register (``register.people``) only say where to look: the
+people found twice are read again from their registers, and matched on the whole ID or token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from certcheck.ids import mask_id
+from certcheck.matchkey import MatchKey, canonical_id
+from certcheck.models import Status
+from certcheck.register.model import Kind
+from certcheck.register.people import is_masked, pack_id, token_prefix, unpack_id
+from certcheck.register.reader import RegisterData, RegisterRow
+from certcheck.summary.enterprises import enterprise_key
+from certcheck.summary.supersede import Counted
+
+#: Files named in one message at most; more are counted.
+_NAMED_FILES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Appearance:
+    """One person on one enterprise's register."""
+
+    enterprise: str
+    kind: Kind
+    file: str
+    name: str | None
+    status: Status
+    sheet: str | None
+    row: int
+
+
+@dataclass(frozen=True, slots=True)
+class CrossPerson:
+    #: The ID as it may be shown: masked.
+    id_shown: str
+    appearances: tuple[Appearance, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the registers give, in order: two names on one ID is a lead in itself."""
+        return tuple(dict.fromkeys(a.name or "（无姓名）" for a in self.appearances))
+
+
+@dataclass(frozen=True, slots=True)
+class CrossCheck:
+    people: tuple[CrossPerson, ...] = ()
+    #: Distinct people compared; 0 when fewer than two enterprises sent registers.
+    compared: int = 0
+    enterprises: int = 0
+    #: What could not be matched, and why (Chinese, one line each).
+    notes: tuple[str, ...] = ()
+
+
+#: Reads a register in full again (the CLI's is ``read_register``).
+Reread = Callable[[Path], RegisterData]
+
+
+def cross_check(
+    counted: Sequence[tuple[str, Counted]], key: MatchKey | None, reread: Reread
+) -> CrossCheck:
+    """``counted``: each register that counts, with the enterprise it counts for."""
+    companies = [enterprise_key(name) for name, _ in counted]
+    if len(set(companies)) < 2:
+        return CrossCheck()
+    fingerprint = key.fingerprint if key is not None else None
+    # Tokens only when the key is given and some register needs them: IDs compare as they are.
+    by_token = key is not None and any(
+        d.people.tokens and d.people.fingerprint == fingerprint for _, d in counted
+    )
+    first: dict[int, int] = {}
+    found: set[int] = set()
+    for (_, data), company in zip(counted, _numbers(companies), strict=True):
+        for node in _nodes(data, key if by_token else None):
+            seen = first.setdefault(node, company)
+            if seen != company:
+                found.add(node)
+    people = _resolve(counted, found, key if by_token else None, reread) if found else ()
+    return CrossCheck(people=people, compared=len(first), enterprises=len(set(companies)),
+                      notes=tuple(_notes(counted, key)))
+
+
+def _numbers(companies: list[str]) -> Iterator[int]:
+    index: dict[str, int] = {}
+    for company in companies:
+        yield index.setdefault(company, len(index))
+
+
+def _nodes(data: Counted, key: MatchKey | None) -> Iterator[int]:
+    """The number each matchable person of the register is compared by."""
+    people = data.people
+    if key is None:
+        yield from people.ids
+        return
+    for packed in people.ids:
+        yield token_prefix(key.token(unpack_id(packed)))
+    if people.fingerprint == key.fingerprint:
+        yield from people.tokens
+
+
+def _identity(row: RegisterRow, key: MatchKey | None, fingerprint: str | None) -> str | None:
+    """What a row is matched on, exactly: its whole ID, or with the key, its token."""
+    canonical = None if is_masked(row.id_number) else canonical_id(row.id_number)
+    if key is None:
+        return canonical
+    if canonical is not None:
+        return key.token(canonical)
+    if is_masked(row.id_number) and fingerprint == key.fingerprint:
+        return row.match_token
+    return None
+
+
+def _node_of(identity: str, key: MatchKey | None) -> int:
+    if key is None:
+        return pack_id(identity)
+    return token_prefix(identity)
+
+
+def _resolve(
+    counted: Sequence[tuple[str, Counted]], found: set[int], key: MatchKey | None,
+    reread: Reread,
+) -> tuple[CrossPerson, ...]:
+    """The people behind the numbers found in two enterprises, read from their registers."""
+    groups: dict[str, list[tuple[str, Appearance, str | None]]] = {}
+    for name, data in counted:
+        if not any(node in found for node in _nodes(data, key)):
+            continue
+        full = data if isinstance(data, RegisterData) else reread(data.path)
+        fingerprint = full.info.match_fingerprint
+        for row in full.rows:
+            identity = _identity(row, key, fingerprint)
+            if identity is None or _node_of(identity, key) not in found:
+                continue
+            canonical = None if is_masked(row.id_number) else canonical_id(row.id_number)
+            shown = mask_id(canonical) if canonical is not None else row.id_number
+            groups.setdefault(identity, []).append((
+                enterprise_key(name),
+                Appearance(enterprise=name, kind=full.info.kind, file=full.path.name,
+                           name=row.name, status=row.status, sheet=row.sheet, row=row.row),
+                shown,
+            ))
+    people = []
+    for entries in groups.values():
+        if len({company for company, _, _ in entries}) < 2:
+            continue
+        shown = next((s for _, _, s in entries if s), "")
+        people.append(CrossPerson(id_shown=shown, appearances=tuple(a for _, a, _ in entries)))
+    return tuple(people)
+
+
+def _files(datas: Iterable[Counted]) -> str:
+    names = [d.path.name for d in datas]
+    shown = "、".join(names[:_NAMED_FILES])
+    return shown if len(names) <= _NAMED_FILES else f"{shown} 等 {len(names)} 份登记表"
+
+
+def _notes(counted: Sequence[tuple[str, Counted]], key: MatchKey | None) -> Iterator[str]:
+    """Which registers' people could not be compared, and what would let them be."""
+    datas = [d for _, d in counted]
+    bare = [d for d in datas if d.people.unmatchable]
+    if bare:
+        n = sum(d.people.unmatchable for d in bare)
+        yield (f"{_files(bare)}：身份证号已遮挡（--mask-ids），又没有比对标记，其中 {n} 人"
+               "无法与其他单位比对（could not match）；核验时用区县的比对密钥"
+               "（verify --match-key-file）写入比对标记，才能比对遮挡的身份证号")
+    tokened = [d for d in datas if d.people.tokens]
+    if key is None and tokened:
+        n = sum(len(d.people.tokens) for d in tokened)
+        prints = "、".join(sorted({d.people.fingerprint or "" for d in tokened}))
+        yield (f"{_files(tokened)}：身份证号已遮挡，带有比对标记（密钥指纹 {prints}），但未给出"
+               f"比对密钥，其中 {n} 人无法比对（could not match）；用同一密钥运行 "
+               "summary --match-key-file 即可比对")
+    elif key is not None:
+        foreign = [d for d in tokened if d.people.fingerprint != key.fingerprint]
+        if foreign:
+            n = sum(len(d.people.tokens) for d in foreign)
+            prints = "、".join(sorted({d.people.fingerprint or "" for d in foreign}))
+            yield (f"{_files(foreign)}：比对标记由另一密钥写入（密钥指纹 {prints}，本次密钥指纹 "
+                   f"{key.fingerprint}），其中 {n} 人无法比对（different key）")
