@@ -112,7 +112,6 @@ def summary(
     counted once; of one enterprise's registers of one kind, the latest counts.
     """
     paths = expand_registers(registers)
-    key = match_key(match_key_file)
     chosen = _format(output, fmt)
     day = None if fill_date == "none" else _fill_date(fill_date)
     if output is not None and str(output) != "-":
@@ -123,6 +122,7 @@ def summary(
             if listed is not None and same_file(listed, output):
                 raise click.UsageError(f"-o {output} 是读取的名单之一，请换一个文件名")
     with _guarded():
+        key = match_key(match_key_file)
         # Text from a terminal in another encoding arrives with unpaired surrogates.
         header = FormHeader(unit=mend(unit.strip()), filler=mend(filler.strip()),
                             phone=mend(phone.strip()), date=day)
@@ -187,7 +187,8 @@ def _summary(
     if fmt == "xlsx":
         assert output is not None
         write_form(result, header, output)
-        errors.print(f"已写入 {output}（{len(result.registers)} 份登记表，"
+        replaced = f"，另有 {len(result.superseded)} 份已被替代" if result.superseded else ""
+        errors.print(f"已写入 {output}（{len(result.registers)} 份登记表{replaced}，"
                      f"{len(result.per_enterprise)} 家单位）")
         return
     _show(make_console(), result, header)

@@ -68,7 +68,10 @@ class CrossCheck:
     people: tuple[CrossPerson, ...] = ()
     #: Distinct people compared; 0 when fewer than two enterprises sent registers.
     compared: int = 0
+    #: Enterprises whose registers were counted.
     enterprises: int = 0
+    #: Of those, the enterprises with at least one person who could be compared.
+    comparable: int = 0
     #: What could not be matched, and why (Chinese, one line each).
     notes: tuple[str, ...] = ()
 
@@ -91,14 +94,16 @@ def cross_check(
     )
     first: dict[int, int] = {}
     found: set[int] = set()
+    comparable: set[int] = set()
     for (_, data), company in zip(counted, _numbers(companies), strict=True):
         for node in _nodes(data, key if by_token else None):
+            comparable.add(company)
             seen = first.setdefault(node, company)
             if seen != company:
                 found.add(node)
     people = _resolve(counted, found, key if by_token else None, reread) if found else ()
     return CrossCheck(people=people, compared=len(first), enterprises=len(set(companies)),
-                      notes=tuple(_notes(counted, key)))
+                      comparable=len(comparable), notes=tuple(_notes(counted, key)))
 
 
 def _numbers(companies: list[str]) -> Iterator[int]:

@@ -417,10 +417,13 @@ def cross_lead(cross: CrossCheck) -> str:
     """The sentence above the list of people found in several enterprises."""
     if cross.enterprises < 2:
         return "只有一家单位的登记表，无需跨单位比对"
+    if cross.comparable < 2:
+        return (f"未能比对：{cross.enterprises} 家单位中，能比对的人员只在 "
+                f"{cross.comparable} 家单位的登记表中（原因见提示）")
     if not cross.people:
-        return (f"比对了 {cross.enterprises} 家单位的 {cross.compared} 人，未发现同一身份证号出现在"
+        return (f"比对了 {cross.comparable} 家单位的 {cross.compared} 人，未发现同一身份证号出现在"
                 "两家及以上单位")
-    return (f"比对了 {cross.enterprises} 家单位的 {cross.compared} 人：{len(cross.people)} 人的"
+    return (f"比对了 {cross.comparable} 家单位的 {cross.compared} 人：{len(cross.people)} 人的"
             "身份证号出现在两家及以上单位，可能转借、冒用证件，请核查")
 
 
