@@ -425,3 +425,33 @@ def test_a_short_key_is_refused_before_any_work(office: Path) -> None:
     done = certcheck(office, "summary", "甲-自查.register.xlsx",
                      env=clean_env(office, CERTCHECK_MATCH_KEY="short"))
     assert done.returncode == 2 and "比对密钥太短" in done.stderr
+
+
+def test_tokens_follow_their_workers_when_the_register_is_sorted(
+    office: Path, tmp_path: Path
+) -> None:
+    # An office sorts the register sheet by name before filing it; the hidden tokens are found
+    # by sheet and row, not by position.
+    book = openpyxl.load_workbook(office / "甲-遮挡-密钥1.register.xlsx")
+    ws = book["核验登记表"]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    for r, values in enumerate(reversed(rows), start=2):
+        for c, value in enumerate(values, start=1):
+            ws.cell(r, c, value)
+    sorted_copy = tmp_path / "甲-排序后.register.xlsx"
+    book.save(sorted_copy)
+    done, form = summary(office, str(sorted_copy), "乙-遮挡-密钥1.register.json",
+                         "--match-key-file", "key1.txt")
+    assert done.returncode == 0, done.stderr
+    assert [(r["姓名"], r["单位名称"], r["行号"]) for r in table(form, "跨单位人员")] == [
+        ("王五", A, 4), ("王五", B, 2)]
+
+
+def test_a_token_edited_by_hand_is_refused(office: Path, tmp_path: Path) -> None:
+    data = json.loads((office / "乙-遮挡-密钥1.register.json").read_text("utf-8"))
+    data["workers"][0]["match_token"] = "not a token"
+    edited = tmp_path / "乙-改.register.json"
+    edited.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    done = certcheck(office, "summary", edited)
+    assert done.returncode == 4
+    assert "乙-改.register.json" in done.stderr and "比对标记无法识别" in done.stderr

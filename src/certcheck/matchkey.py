@@ -101,7 +101,8 @@ def canonical_id(text: str | None) -> str | None:
     may not be matched with anybody."""
     if not text:
         return None
-    value = normalize_id(text)
+    # What certcheck wrote is normalised already; only text a person typed needs folding.
+    value = text if ID_SHAPE.fullmatch(text) else normalize_id(text)
     if not ID_SHAPE.fullmatch(value) or birth_date(value) is None:
         return None
     return value if check_char(value[:17]) == value[17] else None

@@ -40,6 +40,7 @@ from certcheck.register.errors import NotARegister as NotARegister  # re-exporte
 from certcheck.register.errors import RegisterFormatError as RegisterFormatError
 from certcheck.register.model import Kind, Sample, SkippedSheet, Verdict
 from certcheck.register.people import FINGERPRINT_SHAPE, TOKEN_SHAPE, People, collect
+from certcheck.register.people import Row as PersonRow
 from certcheck.register.view import (
     CACHED_SUFFIX,
     FORMAT_VERSION,
@@ -153,8 +154,7 @@ class RegisterData:
 
     @property
     def people(self) -> People:
-        return collect(((r.id_number, r.match_token) for r in self.rows),
-                       self.info.match_fingerprint)
+        return collect((_person(r) for r in self.rows), self.info.match_fingerprint)
 
     @property
     def several_sheets(self) -> bool:
@@ -176,6 +176,10 @@ class RegisterTally:
     verdict: Verdict
     #: Who the register names, for matching people across enterprises.
     people: People = field(default_factory=People)
+
+
+def _person(r: RegisterRow) -> PersonRow:
+    return (r.id_number, r.match_token, r.name, r.status, r.sheet, r.row)
 
 
 def read_register(path: Path) -> RegisterData:
@@ -318,9 +322,9 @@ def _read_xlsx(path: Path) -> RegisterData:
 def _tally_xlsx(path: Path) -> RegisterTally:
     marker, main, cells, match = _xlsx_cells(path)
     info = _info_from_marker(path, marker)
-    verdict = _verdict(_sheet_statuses(path, main, cells))
-    people = _sheet_people(cells, _match_tokens(path, match), info.match_fingerprint)
-    return RegisterTally(path=path, info=info, verdict=verdict, people=people)
+    statuses = _sheet_statuses(path, main, cells)
+    people = _sheet_people(cells, statuses, _match_tokens(path, match), info.match_fingerprint)
+    return RegisterTally(path=path, info=info, verdict=_verdict(statuses), people=people)
 
 
 #: A worker's place in the register: (sheet or "", row), which sorting the sheet keeps.
@@ -350,26 +354,24 @@ def _match_tokens(path: Path, cells: list[list[Any]] | None) -> dict[_Place, str
 
 
 def _sheet_people(
-    cells: list[list[Any]], tokens: Mapping[_Place, str], fingerprint: str | None
+    cells: list[list[Any]], statuses: list[Status], tokens: Mapping[_Place, str],
+    fingerprint: str | None,
 ) -> People:
-    """Who the worker sheet names, once its rows are known to be well formed."""
+    """Who the worker sheet names, once its rows are known to be well formed: ``statuses``
+    are those of its rows that are not blank, in order."""
     header = [str(h).strip() if h is not None else "" for h in cells[0]]
-    id_col, row_col = header.index("身份证号"), header.index("行号")
+    id_col, row_col, name_col = header.index("身份证号"), header.index("行号"), header.index("姓名")
     sheet_col = header.index("工作表") if "工作表" in header else None
+    lines = (list(raw) + [None] * (len(header) - len(raw)) for raw in cells[1:] if not _blank(raw))
 
-    def pairs() -> Iterator[tuple[str | None, str | None]]:
-        for raw in cells[1:]:
-            if _blank(raw):
-                continue
-            line = list(raw) + [None] * (len(header) - len(raw))
-            id_text = _text(line[id_col])
-            token = None
-            if tokens:
-                sheet = _text(line[sheet_col]) if sheet_col is not None else None
-                token = tokens.get((sheet or "", int(line[row_col])))
-            yield id_text, token
+    def rows() -> Iterator[PersonRow]:
+        for line, status in zip(lines, statuses, strict=True):
+            sheet = _text(line[sheet_col]) if sheet_col is not None else None
+            row = int(line[row_col])
+            yield (_text(line[id_col]), tokens.get((sheet or "", row)), _text(line[name_col]),
+                   status, sheet, row)
 
-    return collect(pairs(), fingerprint)
+    return collect(rows(), fingerprint)
 
 
 def _xlsx_cells(
@@ -720,12 +722,12 @@ def _tally_json(path: Path) -> RegisterTally:
     with _json_content(path):
         info = _info_from_json(path, data)
         statuses: list[Status] = []
-        pairs: list[tuple[str | None, str | None]] = []
+        people: list[PersonRow] = []
         for r in _json_rows(path, data):
             statuses.append(r.status)
-            pairs.append((r.id_number, r.match_token))
+            people.append(_person(r))
         return RegisterTally(path=path, info=info, verdict=_verdict(statuses),
-                             people=collect(pairs, info.match_fingerprint))
+                             people=collect(people, info.match_fingerprint))
 
 
 def _opt_str(value: object) -> str | None:

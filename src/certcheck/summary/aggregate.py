@@ -12,7 +12,7 @@ Enterprise names are compared after NFKC folding and removal of whitespace and i
 characters, because the same name typed in two offices differs in exactly those ways; the
 first spelling seen is the one shown (``enterprises``). Of one enterprise's registers of one
 kind only the latest counts (``supersede``), and people found in the registers of two or more
-enterprises are listed (``crossref``); that alone reads files, the few registers they are in.
+enterprises are listed (``crossref``).
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ from enum import StrEnum
 from certcheck.matchkey import MatchKey
 from certcheck.models import Status
 from certcheck.register.model import Kind, Verdict
-from certcheck.register.reader import read_register
-from certcheck.summary.crossref import CrossCheck, Reread, cross_check
+from certcheck.summary.crossref import CrossCheck, cross_check
 from certcheck.summary.enterprises import UNNAMED, enterprise_key
 from certcheck.summary.supersede import Counted, choose
 
@@ -219,7 +218,6 @@ def summarize(
     actions: Sequence[Action] = (),
     *,
     match_key: MatchKey | None = None,
-    reread: Reread = read_register,
 ) -> Summary:
     """The 附件1 figures and the per-enterprise breakdown behind them.
 
@@ -245,8 +243,7 @@ def summarize(
     from_list = enterprises is not None
     per = tuple(acc.freeze(from_list) for acc in tally.book.by_key.values())
     # The name each register counts under is the book's (the first spelling seen).
-    cross = cross_check([(tally.book.get(name).name, data) for name, data in named],
-                        match_key, reread)
+    cross = cross_check([(tally.book.get(name).name, data) for name, data in named], match_key)
     warnings.extend(cross.notes)
     return Summary(
         figures=_figures(per, from_list, len(tally.listed or ())),

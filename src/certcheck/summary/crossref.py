@@ -15,22 +15,19 @@ Who is the same person:
   be unmatched, never guessed at.
 
 Only the registers that count are compared (a superseded register is not another enterprise's
-roster). The numbers kept per register (``register.people``) only say where to look: the
-people found twice are read again from their registers, and matched on the whole ID or token.
+roster). A first pass compares one number per person (the packed ID, or 63 bits of the token);
+the people it finds twice are then matched on the whole ID or token. Pure: no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from certcheck.ids import mask_id
-from certcheck.matchkey import MatchKey, canonical_id
+from certcheck.matchkey import MatchKey
 from certcheck.models import Status
 from certcheck.register.model import Kind
-from certcheck.register.people import is_masked, pack_id, token_prefix, unpack_id
-from certcheck.register.reader import RegisterData, RegisterRow
+from certcheck.register.people import People, Worker, token_prefix, unpack_id
 from certcheck.summary.enterprises import enterprise_key
 from certcheck.summary.supersede import Counted
 
@@ -76,13 +73,7 @@ class CrossCheck:
     notes: tuple[str, ...] = ()
 
 
-#: Reads a register in full again (the CLI's is ``read_register``).
-Reread = Callable[[Path], RegisterData]
-
-
-def cross_check(
-    counted: Sequence[tuple[str, Counted]], key: MatchKey | None, reread: Reread
-) -> CrossCheck:
+def cross_check(counted: Sequence[tuple[str, Counted]], key: MatchKey | None) -> CrossCheck:
     """``counted``: each register that counts, with the enterprise it counts for."""
     companies = [enterprise_key(name) for name, _ in counted]
     if len(set(companies)) < 2:
@@ -92,16 +83,17 @@ def cross_check(
     by_token = key is not None and any(
         d.people.tokens and d.people.fingerprint == fingerprint for _, d in counted
     )
+    used = key if by_token else None
     first: dict[int, int] = {}
     found: set[int] = set()
     comparable: set[int] = set()
     for (_, data), company in zip(counted, _numbers(companies), strict=True):
-        for node in _nodes(data, key if by_token else None):
+        for node in _nodes(data.people, used):
             comparable.add(company)
             seen = first.setdefault(node, company)
             if seen != company:
                 found.add(node)
-    people = _resolve(counted, found, key if by_token else None, reread) if found else ()
+    people = _resolve(counted, found, used) if found else ()
     return CrossCheck(people=people, compared=len(first), enterprises=len(set(companies)),
                       comparable=len(comparable), notes=tuple(_notes(counted, key)))
 
@@ -112,66 +104,65 @@ def _numbers(companies: list[str]) -> Iterator[int]:
         yield index.setdefault(company, len(index))
 
 
-def _nodes(data: Counted, key: MatchKey | None) -> Iterator[int]:
-    """The number each matchable person of the register is compared by."""
-    people = data.people
+def _nodes(people: People, key: MatchKey | None) -> Iterator[int]:
+    """The number each matchable person of a register is compared by: the packed ID, or with
+    the key, 63 bits of the token (one the key makes of a whole ID, or the register's own)."""
     if key is None:
         yield from people.ids
         return
     for packed in people.ids:
-        yield token_prefix(key.token(unpack_id(packed)))
+        yield token_prefix(_token(key, packed))
     if people.fingerprint == key.fingerprint:
-        yield from people.tokens
+        for token in people.token_list():
+            yield token_prefix(token)
 
 
-def _identity(row: RegisterRow, key: MatchKey | None, fingerprint: str | None) -> str | None:
-    """What a row is matched on, exactly: its whole ID, or with the key, its token."""
-    canonical = None if is_masked(row.id_number) else canonical_id(row.id_number)
+def _token(key: MatchKey, packed: int) -> bytes:
+    return bytes.fromhex(key.token(unpack_id(packed)))
+
+
+def _identity(worker: Worker, key: MatchKey | None, fingerprint: str | None) -> int | bytes | None:
+    """What a worker is matched on, exactly: the packed ID, or with the key, the whole token."""
     if key is None:
-        return canonical
-    if canonical is not None:
-        return key.token(canonical)
-    if is_masked(row.id_number) and fingerprint == key.fingerprint:
-        return row.match_token
-    return None
+        return worker.identity if isinstance(worker.identity, int) else None
+    if isinstance(worker.identity, int):
+        return _token(key, worker.identity)
+    return worker.identity if fingerprint == key.fingerprint else None
 
 
-def _node_of(identity: str, key: MatchKey | None) -> int:
-    if key is None:
-        return pack_id(identity)
-    return token_prefix(identity)
+def _node(identity: int | bytes) -> int:
+    return identity if isinstance(identity, int) else token_prefix(identity)
 
 
 def _resolve(
-    counted: Sequence[tuple[str, Counted]], found: set[int], key: MatchKey | None,
-    reread: Reread,
+    counted: Sequence[tuple[str, Counted]], found: set[int], key: MatchKey | None
 ) -> tuple[CrossPerson, ...]:
-    """The people behind the numbers found in two enterprises, read from their registers."""
-    groups: dict[str, list[tuple[str, Appearance, str | None]]] = {}
+    """The people behind the numbers found in two enterprises, matched on the whole ID or
+    token, with what their registers say of them."""
+    groups: dict[int | bytes, list[tuple[str, Appearance, str]]] = {}
     for name, data in counted:
-        if not any(node in found for node in _nodes(data, key)):
+        people = data.people
+        if not any(node in found for node in _nodes(people, key)):
             continue
-        full = data if isinstance(data, RegisterData) else reread(data.path)
-        fingerprint = full.info.match_fingerprint
-        for row in full.rows:
-            identity = _identity(row, key, fingerprint)
-            if identity is None or _node_of(identity, key) not in found:
+        for worker in people.workers():
+            identity = _identity(worker, key, people.fingerprint)
+            if identity is None or _node(identity) not in found:
                 continue
-            canonical = None if is_masked(row.id_number) else canonical_id(row.id_number)
-            shown = mask_id(canonical) if canonical is not None else row.id_number
             groups.setdefault(identity, []).append((
                 enterprise_key(name),
-                Appearance(enterprise=name, kind=full.info.kind, file=full.path.name,
-                           name=row.name, status=row.status, sheet=row.sheet, row=row.row),
-                shown,
+                Appearance(enterprise=name, kind=data.info.kind, file=data.path.name,
+                           name=worker.name, status=worker.status, sheet=worker.sheet,
+                           row=worker.row),
+                worker.id_shown,
             ))
-    people = []
+    people_found = []
     for entries in groups.values():
         if len({company for company, _, _ in entries}) < 2:
             continue
-        shown = next((s for _, _, s in entries if s), "")
-        people.append(CrossPerson(id_shown=shown, appearances=tuple(a for _, a, _ in entries)))
-    return tuple(people)
+        # Every register shows the ID masked alike (the first six and last four characters).
+        people_found.append(
+            CrossPerson(id_shown=entries[0][2], appearances=tuple(a for _, a, _ in entries)))
+    return tuple(people_found)
 
 
 def _files(datas: Iterable[Counted]) -> str:
@@ -191,7 +182,7 @@ def _notes(counted: Sequence[tuple[str, Counted]], key: MatchKey | None) -> Iter
                "（verify --match-key-file）写入比对标记，才能比对遮挡的身份证号")
     tokened = [d for d in datas if d.people.tokens]
     if key is None and tokened:
-        n = sum(len(d.people.tokens) for d in tokened)
+        n = sum(d.people.token_count for d in tokened)
         prints = "、".join(sorted({d.people.fingerprint or "" for d in tokened}))
         yield (f"{_files(tokened)}：身份证号已遮挡，带有比对标记（密钥指纹 {prints}），但未给出"
                f"比对密钥，其中 {n} 人无法比对（could not match）；用同一密钥运行 "
@@ -199,7 +190,7 @@ def _notes(counted: Sequence[tuple[str, Counted]], key: MatchKey | None) -> Iter
     elif key is not None:
         foreign = [d for d in tokened if d.people.fingerprint != key.fingerprint]
         if foreign:
-            n = sum(len(d.people.tokens) for d in foreign)
+            n = sum(d.people.token_count for d in foreign)
             prints = "、".join(sorted({d.people.fingerprint or "" for d in foreign}))
             yield (f"{_files(foreign)}：比对标记由另一密钥写入（密钥指纹 {prints}，本次密钥指纹 "
                    f"{key.fingerprint}），其中 {n} 人无法比对（different key）")
