@@ -16,8 +16,9 @@ Who is the same person:
 
 Only the registers that count are compared (a superseded register is not another enterprise's
 roster), enterprise by enterprise as the form counts them: a self-check and an inspection of
-one enterprise are one enterprise, and registers that name none count as one, （未注明单位）. A first pass compares one number per person (the packed ID, or 63 bits of the token);
-the people it finds twice are then matched on the whole ID or token. Pure: no I/O.
+one enterprise are one enterprise, and registers that name none count as one, （未注明单位）.
+A first pass compares one number per person (the packed ID, or 63 bits of the token); the
+people it finds twice are then matched on the whole ID or token. Pure: no I/O.
 """
 
 from __future__ import annotations
