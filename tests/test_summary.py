@@ -275,7 +275,8 @@ def test_json_output(tmp_path: Path) -> None:
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert list(data) == ["填报单位", "填报日期", *FORM_LABELS, "填表人", "联系电话",
-                          "per_enterprise", "registers", "warnings"]
+                          "per_enterprise", "registers", "warnings", "superseded",
+                          "cross_enterprise"]
     assert data["填报单位"] == "江津区某镇"
     assert data["填报日期"] == "2026-12-01"
     assert {k: data[k] for k in FORM_LABELS} == EXPECTED

@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 from certcheck import __version__, gcpause
 from certcheck.catalog import load_catalog
 from certcheck.check import AnswerStore, EngineSettings, ProgressListener, run_lookups
+from certcheck.matchkey import MatchKey
 from certcheck.models import (
     DEFAULT_WARN_DAYS,
     Answer,
@@ -42,6 +43,8 @@ class RunSettings:
     sample_size: int | None = None
     seed: int | None = None
     mask_ids: bool = False
+    #: The district's match key; tokens are written only when it is given.
+    match_key: MatchKey | None = None
 
 
 def sample_workers(
@@ -268,5 +271,6 @@ def run_verify(
     issues = roster.issues if sample is None else issues_of_sample(roster.issues,
                                                                   roster.workers, workers)
     return Register(
-        meta=meta, findings=findings, input_issues=issues, mask_ids=settings.mask_ids
+        meta=meta, findings=findings, input_issues=issues, mask_ids=settings.mask_ids,
+        match_key=settings.match_key,
     )

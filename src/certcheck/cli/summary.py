@@ -15,9 +15,11 @@ from rich.table import Table
 from certcheck.atomic import atomic_write
 from certcheck.cli.app import UserError, _guarded, cli, parse_as_of, same_file
 from certcheck.cli.exit_codes import ExitCode
+from certcheck.cli.match_key_option import match_key, match_key_option
 from certcheck.cli.screen import cell, plain
 from certcheck.cli.screen import console as make_console
 from certcheck.jsontext import mend
+from certcheck.matchkey import MatchKey
 from certcheck.summary import (
     FormHeader,
     Summary,
@@ -36,7 +38,9 @@ from certcheck.summary.aggregate import (
     SELF_CHECK_CATEGORY,
     SELF_CHECK_ROWS,
 )
-from certcheck.summary.form import ATTACHMENT_LABEL, TITLE, figure_value
+from certcheck.summary.crossref import CrossCheck
+from certcheck.summary.form import ATTACHMENT_LABEL, TITLE, cross_lead, figure_value
+from certcheck.summary.supersede import Undecidable
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -87,6 +91,8 @@ def expand_registers(patterns: tuple[str, ...]) -> list[Path]:
 @click.option("--phone", default="", help="联系电话 (the filler's phone number).")
 @click.option("--date", "fill_date",
               help="填报日期, YYYY-MM-DD (default: today; 'none' leaves it blank to write in).")
+@match_key_option("区县设定的比对密钥文件，与 verify 所用的相同：身份证号遮挡的登记表凭比对标记"
+                  "跨单位比对（the district's match key）")
 def summary(
     registers: tuple[str, ...],
     output: Path | None,
@@ -97,12 +103,13 @@ def summary(
     filler: str,
     phone: str,
     fill_date: str | None,
+    match_key_file: Path | None,
 ) -> None:
     """Aggregate registers into the summary table 附件1 (汇总表).
 
     REGISTER... are the .xlsx or .json registers that verify wrote (self-check and inspection
     ones together; glob patterns are expanded). A register given twice, or a copy of one, is
-    counted once.
+    counted once; of one enterprise's registers of one kind, the latest counts.
     """
     paths = expand_registers(registers)
     chosen = _format(output, fmt)
@@ -115,10 +122,11 @@ def summary(
             if listed is not None and same_file(listed, output):
                 raise click.UsageError(f"-o {output} 是读取的名单之一，请换一个文件名")
     with _guarded():
+        key = match_key(match_key_file)
         # Text from a terminal in another encoding arrives with unpaired surrogates.
         header = FormHeader(unit=mend(unit.strip()), filler=mend(filler.strip()),
                             phone=mend(phone.strip()), date=day)
-        _summary(paths, output, chosen, enterprises, actions, header)
+        _summary(paths, output, chosen, enterprises, actions, header, key)
     sys.exit(ExitCode.COMPLIANT)
 
 
@@ -154,17 +162,19 @@ def _summary(
     enterprises_file: Path | None,
     actions_file: Path | None,
     header: FormHeader,
+    key: MatchKey | None,
 ) -> None:
     errors = make_console(stderr=True)
     try:
         loaded = load_registers(paths)
         names = read_enterprises(enterprises_file) if enterprises_file else None
         measures = read_actions(actions_file) if actions_file else []
-    except SummaryInputError as exc:
+        result = summarize(loaded.registers, names, measures, match_key=key)
+    except (SummaryInputError, Undecidable) as exc:
         raise UserError(str(exc), ExitCode.BAD_INPUT) from None
-    result = summarize(loaded.registers, names, measures)
     for message in (*loaded.warnings, *result.warnings):
         errors.print(f"[yellow]提示：[/]{cell(message)}", highlight=False, soft_wrap=True)
+    _show_cross(errors, result.cross)
 
     if fmt == "json":
         text = json.dumps(summary_to_dict(result, header), ensure_ascii=False, indent=2)
@@ -177,7 +187,8 @@ def _summary(
     if fmt == "xlsx":
         assert output is not None
         write_form(result, header, output)
-        errors.print(f"已写入 {output}（{len(result.registers)} 份登记表，"
+        replaced = f"，另有 {len(result.superseded)} 份已被替代" if result.superseded else ""
+        errors.print(f"已写入 {output}（{len(result.registers)} 份登记表{replaced}，"
                      f"{len(result.per_enterprise)} 家单位）")
         return
     _show(make_console(), result, header)
@@ -201,10 +212,24 @@ def _show(console: Console, result: Summary, header: FormHeader) -> None:
     console.print(f"{ATTACHMENT_LABEL}")
     console.print(f"填报单位：{cell(header.unit)}    填报日期：{header.date_text}")
     console.print(table)
+    replaced = f"（另有 {len(result.superseded)} 份已被替代，未计入）" if result.superseded else ""
     console.print(
-        f"{len(result.registers)} 份登记表，{len(result.per_enterprise)} 家单位；"
+        f"{len(result.registers)} 份登记表{replaced}，{len(result.per_enterprise)} 家单位；"
         "写入表格请加 -o 汇总表.xlsx（含分单位明细）"
     )
+
+
+def _show_cross(errors: Console, cross: CrossCheck) -> None:
+    """The people found in two or more enterprises, one line each, IDs masked."""
+    if cross.enterprises < 2:
+        return
+    errors.print(f"跨单位比对：{cross_lead(cross)}", highlight=False, markup=False,
+                 soft_wrap=True)
+    for person in cross.people:
+        where = "；".join(f"{a.enterprise}（{a.kind.zh}：{a.status.zh}）"
+                         for a in person.appearances)
+        errors.print(f"  {'／'.join(person.names)} {person.id_shown}：{where}",
+                     highlight=False, markup=False, soft_wrap=True)
 
 
 def _shown(value: int | float) -> str:

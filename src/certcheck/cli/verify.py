@@ -25,9 +25,11 @@ from certcheck.cli.app import (
     same_file,
 )
 from certcheck.cli.exit_codes import ExitCode, exit_code_of
+from certcheck.cli.match_key_option import match_key, match_key_option
 from certcheck.cli.report import show_register, show_roster
 from certcheck.cli.screen import console as make_console
 from certcheck.cli.screen import plain
+from certcheck.matchkey import MatchKey
 from certcheck.models import DEFAULT_WARN_DAYS
 from certcheck.register.model import Kind
 from certcheck.sources.interface import LookupSource
@@ -108,6 +110,7 @@ class VerifyArgs:
     no_cache: bool
     max_age: float
     refresh: bool
+    match_key_file: Path | None
 
 
 @cli.command()
@@ -160,6 +163,8 @@ class VerifyArgs:
 @click.option("--max-age", type=FiniteFloatRange(0, MAX_DAYS), default=7, show_default=True,
               help="Days a cached answer stays good.")
 @click.option("--refresh", is_flag=True, help="Ask the source again and overwrite cached answers.")
+@match_key_option("区县设定的比对密钥文件：为每人写入带密钥的比对标记，身份证号遮挡的登记表也能在 "
+                  "summary 中跨单位比对（the district's match key）")
 def verify(**options: object) -> None:
     """Check every worker of ROSTER and write the register (核验花名册并生成登记表)."""
     options["as_of"] = parse_as_of(options["as_of"])  # type: ignore[arg-type]
@@ -199,6 +204,7 @@ def _verify(args: VerifyArgs) -> int:
     from certcheck.register.formats import OutputFormat
 
     targets = _outputs(args.roster, args.outputs)
+    key = match_key(args.match_key_file)
     formats = {out: OutputFormat.from_path(out) for out in targets}
     to_stdout = "-" in targets
     console = make_console(stderr=to_stdout)
@@ -223,7 +229,7 @@ def _verify(args: VerifyArgs) -> int:
     # once, not after a large roster was read for nothing.
     cache = _open_cache(args, source)
     try:
-        return _verify_with(args, source, cache, formats, console, errors, bar)
+        return _verify_with(args, source, cache, formats, console, errors, bar, key)
     finally:
         if cache is not None:
             cache.close()
@@ -231,7 +237,7 @@ def _verify(args: VerifyArgs) -> int:
 
 def _verify_with(args: VerifyArgs, source: LookupSource, cache: AnswerCache | None,
                  formats: dict[str, OutputFormat], console: Console, errors: Console,
-                 bar: RichProgress) -> int:
+                 bar: RichProgress, key: MatchKey | None) -> int:
     from certcheck.pipeline import RunSettings, run_verify
     from certcheck.register.formats import write_all
     from certcheck.roster import read_roster
@@ -245,7 +251,7 @@ def _verify_with(args: VerifyArgs, source: LookupSource, cache: AnswerCache | No
         )
     settings = RunSettings(
         as_of=args.as_of, kind=args.kind, enterprise=args.enterprise, warn_days=args.warn_days,
-        sample_size=args.sample_size, seed=args.seed, mask_ids=args.mask_ids,
+        sample_size=args.sample_size, seed=args.seed, mask_ids=args.mask_ids, match_key=key,
     )
     engine = EngineSettings.for_source(source, concurrency=args.concurrency, rate=args.rate)
     # A listener that draws nothing would still have every answer decided twice for its counts.
@@ -263,5 +269,8 @@ def _verify_with(args: VerifyArgs, source: LookupSource, cache: AnswerCache | No
     # as it is; only a person reading the screen sees it masked, unless they ask.
     masked_here = to_stdout and not args.show_id and sys.stdout.isatty()
     write_all(register, list(formats.items()), stdout_masked=masked_here)
+    if key is not None:
+        errors.print(f"已写入比对标记（密钥指纹 {key.fingerprint}），供 summary 跨单位比对"
+                     "（match tokens written）", highlight=False, markup=False)
     show_register(console, register, [Path(out) for out in formats if out != "-"])
     return exit_code_of(register.verdict)

@@ -9,6 +9,9 @@ The keys of SPEC.md are all present, in its order. The few extra keys carry what
 - per worker: ``status_zh``, ``reason_zh``, ``source`` (where the answer came from or null),
   ``cached``, ``detail``, and ``decisive`` (index into ``certificates`` of the record the
   decision rests on, or null) so a reader picks the same record as the workbook does.
+- only when ``verify`` was given the district's match key: top-level ``match_key``
+  ({"scheme": "hmac-sha256-v1", "fingerprint": …}) and per worker ``match_token`` (or null for
+  a worker without a valid ID); see :mod:`certcheck.matchkey`.
 
 ``roster.sheets`` lists the sheets read (empty for a CSV roster) and each worker's ``sheet``
 the one its ``row`` is on (null for a CSV roster). Registers written before several sheets were
@@ -25,9 +28,10 @@ from typing import Any
 
 from certcheck.atomic import atomic_write
 from certcheck.jsontext import ENCODE_ERRORS, mend
+from certcheck.matchkey import MatchKey
 from certcheck.models import CertRecord, Finding, Status
 from certcheck.register.model import Register
-from certcheck.register.view import Masker, official, sheet_of
+from certcheck.register.view import MATCH_SCHEME, Masker, match_token, official, sheet_of
 
 
 def register_to_dict(reg: Register) -> dict[str, Any]:
@@ -44,7 +48,7 @@ def _head(reg: Register) -> dict[str, Any]:
     meta = reg.meta
     verdict = reg.verdict
     sample = meta.sample
-    return {
+    head: dict[str, Any] = {
         "certcheck": meta.version,
         "as_of": meta.as_of.isoformat(),
         "source": meta.source,
@@ -69,12 +73,16 @@ def _head(reg: Register) -> dict[str, Any]:
             "counts": {s.value: verdict.counts[s] for s in Status},
         },
     }
+    if reg.match_key is not None:
+        head["match_key"] = {"scheme": MATCH_SCHEME, "fingerprint": reg.match_key.fingerprint}
+    return head
 
 
 def _workers(reg: Register, masker: Masker) -> Iterator[dict[str, Any]]:
     sheets = reg.meta.sheets
+    key = reg.match_key
     for finding in reg.findings:
-        yield _worker(finding, masker, sheets)
+        yield _worker(finding, masker, sheets, key)
 
 
 def _issues(reg: Register, masker: Masker) -> Iterator[dict[str, Any]]:
@@ -82,7 +90,9 @@ def _issues(reg: Register, masker: Masker) -> Iterator[dict[str, Any]]:
         yield {"row": issue.row, "code": issue.code, "message": masker.text(issue.message)}
 
 
-def _worker(finding: Finding, masker: Masker, sheets: Sequence[str]) -> dict[str, Any]:
+def _worker(
+    finding: Finding, masker: Masker, sheets: Sequence[str], key: MatchKey | None
+) -> dict[str, Any]:
     worker = finding.worker
     declared = worker.declared
     answer = finding.answer
@@ -91,7 +101,7 @@ def _worker(finding: Finding, masker: Masker, sheets: Sequence[str]) -> dict[str
         decisive = finding.certificates.index(record) if record is not None else None
     except ValueError:
         decisive = None
-    return {
+    data: dict[str, Any] = {
         "sheet": sheet_of(finding, sheets),
         "row": worker.row,
         "name": worker.shown_name,
@@ -113,6 +123,9 @@ def _worker(finding: Finding, masker: Masker, sheets: Sequence[str]) -> dict[str
         "cached": answer.cached if answer is not None else False,
         "detail": masker.text(finding.detail, worker.id_number),
     }
+    if key is not None:
+        data["match_token"] = match_token(finding, key)
+    return data
 
 
 def _record(record: CertRecord, masker: Masker, own_id: str | None) -> dict[str, str | None]:

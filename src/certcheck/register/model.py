@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from certcheck.matchkey import MatchKey
 from certcheck.models import Finding, InputIssue, Status
 
 
@@ -107,6 +108,9 @@ class Register:
     findings: tuple[Finding, ...]
     input_issues: tuple[InputIssue, ...] = ()
     mask_ids: bool = False
+    #: The district's match key: when set, every worker with a valid ID gets a keyed token
+    #: (``certcheck.matchkey``) so that ``summary`` can match people across masked registers.
+    match_key: MatchKey | None = None
 
     @property
     def verdict(self) -> Verdict:

@@ -24,7 +24,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,6 +43,8 @@ from certcheck.models import (
 from certcheck.register.errors import NotARegister as NotARegister  # re-exported
 from certcheck.register.errors import RegisterFormatError as RegisterFormatError
 from certcheck.register.model import Kind, Sample, SkippedSheet, Verdict
+from certcheck.register.people import FINGERPRINT_SHAPE, TOKEN_SHAPE, People, collect
+from certcheck.register.people import Row as PersonRow
 from certcheck.register.view import (
     CACHED_SUFFIX,
     FORMAT_VERSION,
@@ -51,6 +53,8 @@ from certcheck.register.view import (
     MAIN_SHEET,
     MARKER_FORMAT,
     MARKER_SHEET,
+    MATCH_HEADERS,
+    MATCH_SHEET,
     SIGNATURES,
     VALID_UNTIL_SHOWN,
     WARNING_SEPARATOR,
@@ -86,6 +90,8 @@ class RegisterInfo:
     sample: Sample | None
     generated_at: datetime | None
     skipped_sheets: tuple[SkippedSheet, ...] = ()
+    #: The fingerprint of the district's match key, when the register carries match tokens.
+    match_fingerprint: str | None = None
 
     @property
     def sheet(self) -> str | None:
@@ -123,6 +129,8 @@ class RegisterRow:
     sheet: str | None = None
     #: The official status text of the record (证书状态), when the source gave one.
     status_text: str | None = None
+    #: The worker's keyed match token, when the register was written with the district's key.
+    match_token: str | None = None
 
     @property
     def id_masked(self) -> bool:
@@ -152,6 +160,10 @@ class RegisterData:
         return any(r.id_masked for r in self.rows)
 
     @property
+    def people(self) -> People:
+        return collect((_person(r) for r in self.rows), self.info.match_fingerprint)
+
+    @property
     def several_sheets(self) -> bool:
         """The roster had more than one sheet, so a row number alone does not find a worker."""
         if len(self.info.sheets) > 1:
@@ -169,6 +181,12 @@ class RegisterTally:
     path: Path
     info: RegisterInfo
     verdict: Verdict
+    #: Who the register names, for matching people across enterprises.
+    people: People = field(default_factory=People)
+
+
+def _person(r: RegisterRow) -> PersonRow:
+    return (r.id_number, r.match_token, r.name, r.status, r.sheet, r.row)
 
 
 def read_register(path: Path) -> RegisterData:
@@ -309,15 +327,21 @@ def _checked_bytes(path: Path) -> bytes:
 
 
 def _read_xlsx(path: Path) -> RegisterData:
-    marker, main, table = _xlsx_cells(path)
+    marker, main, table, match = _xlsx_cells(path)
     info = _info_from_marker(path, marker)
-    return RegisterData(path=path, info=info, rows=tuple(_sheet_rows(path, main, table)))
+    tokens = _match_tokens(path, match)
+    return RegisterData(path=path, info=info,
+                        rows=tuple(_sheet_rows(path, main, table, tokens)))
 
 
 def _tally_xlsx(path: Path) -> RegisterTally:
-    marker, main, table = _xlsx_cells(path)
+    marker, main, table, match = _xlsx_cells(path)
     info = _info_from_marker(path, marker)
-    return RegisterTally(path=path, info=info, verdict=_verdict(_sheet_statuses(path, main, table)))
+    statuses = _sheet_statuses(path, main, table)
+    people = _sheet_people(
+        table.cells, statuses, _match_tokens(path, match), info.match_fingerprint
+    )
+    return RegisterTally(path=path, info=info, verdict=_verdict(statuses), people=people)
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,8 +378,58 @@ def _is_signature(line: Sequence[Any]) -> bool:
     return isinstance(first, str) and first.strip().startswith(SIGNATURES[0])
 
 
-def _xlsx_cells(path: Path) -> tuple[dict[str, str], str, _Table]:
-    """The marker sheet's keys and values, the worker sheet's name and its worker table.
+#: A worker's place in the register: (sheet or "", row), which sorting the sheet keeps.
+_Place = tuple[str, int]
+
+
+def _match_tokens(path: Path, cells: list[list[Any]] | None) -> dict[_Place, str]:
+    """The match sheet's tokens by worker; refuses a token that is not one."""
+    if cells is None:
+        return {}
+    tokens: dict[_Place, str] = {}
+    for n, raw in enumerate(cells[1:], start=2):
+        line = list(raw) + [None] * (len(MATCH_HEADERS) - len(raw))
+        if _blank(line):
+            continue
+        sheet, row, token = line[: len(MATCH_HEADERS)]
+        if isinstance(row, float) and row.is_integer():
+            row = int(row)
+        if not isinstance(row, int) or not isinstance(token, str) \
+                or not TOKEN_SHAPE.fullmatch(token):
+            raise RegisterFormatError(
+                f"{path}（{MATCH_SHEET} 第 {n} 行）：比对标记无法识别，登记表可能被改动过"
+                "（match token not readable）"
+            )
+        tokens[(_text(sheet) or "", row)] = token
+    return tokens
+
+
+def _sheet_people(
+    cells: list[list[Any]], statuses: list[Status], tokens: Mapping[_Place, str],
+    fingerprint: str | None,
+) -> People:
+    """Who the worker sheet names, once its rows are known to be well formed: ``statuses``
+    are those of its rows that are not blank, in order."""
+    header = [str(h).strip() if h is not None else "" for h in cells[0]]
+    id_col, row_col, name_col = header.index("身份证号"), header.index("行号"), header.index("姓名")
+    sheet_col = header.index("工作表") if "工作表" in header else None
+    lines = (list(raw) + [None] * (len(header) - len(raw)) for raw in cells[1:] if not _blank(raw))
+
+    def rows() -> Iterator[PersonRow]:
+        for line, status in zip(lines, statuses, strict=True):
+            sheet = _text(line[sheet_col]) if sheet_col is not None else None
+            row = int(line[row_col])
+            yield (_text(line[id_col]), tokens.get((sheet or "", row)), _text(line[name_col]),
+                   status, sheet, row)
+
+    return collect(rows(), fingerprint)
+
+
+def _xlsx_cells(
+    path: Path,
+) -> tuple[dict[str, str], str, _Table, list[list[Any]] | None]:
+    """The marker sheet's keys and values, the worker sheet's name and its worker table, and
+    the match sheet's cells when the marker says there is one.
 
     The workbook is dropped on return: only the cells of the worker sheet are kept.
     """
@@ -363,11 +437,13 @@ def _xlsx_cells(path: Path) -> tuple[dict[str, str], str, _Table]:
     # calamine reads the copy of the bytes that were checked, kept until it is done.
     with private_copy(data, ".xlsx") as copy:
         del data
-        marker, main, cells = _calamine_cells(path, copy)
-    return marker, main, _worker_table(cells)
+        marker, main, cells, match = _calamine_cells(path, copy)
+    return marker, main, _worker_table(cells), match
 
 
-def _calamine_cells(path: Path, copy: Path) -> tuple[dict[str, str], str, list[list[Any]]]:
+def _calamine_cells(
+    path: Path, copy: Path
+) -> tuple[dict[str, str], str, list[list[Any]], list[list[Any]] | None]:
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
@@ -392,9 +468,17 @@ def _calamine_cells(path: Path, copy: Path) -> tuple[dict[str, str], str, list[l
         if main not in names:
             raise RegisterFormatError(f"{path}：缺少工作表 {main}，是否被改了名？（sheet missing）")
         cells = wb.get_sheet_by_name(main).to_python()
+        match = None
+        if marker.get("match_key_fingerprint"):
+            if MATCH_SHEET not in names:
+                raise RegisterFormatError(
+                    f"{path}：缺少工作表 {MATCH_SHEET}（比对标记），登记表可能被改动过"
+                    "（sheet missing）"
+                )
+            match = wb.get_sheet_by_name(MATCH_SHEET).to_python()
     except CalamineError as exc:
         raise RegisterFormatError(f"{path}：无法读取工作簿（{exc}）") from None
-    return marker, main, cells
+    return marker, main, cells, match
 
 
 def _check_marker(path: Path, marker: Mapping[str, str]) -> None:
@@ -439,7 +523,18 @@ def _info_from_marker(path: Path, marker: Mapping[str, str]) -> RegisterInfo:
         sample=sample,
         generated_at=_iso_datetime(marker.get("generated_at", ""), where),
         skipped_sheets=_marker_skipped(marker, where),
+        match_fingerprint=_fingerprint(marker.get("match_key_fingerprint") or None, where),
     )
+
+
+def _fingerprint(value: object, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not FINGERPRINT_SHAPE.fullmatch(value):
+        raise RegisterFormatError(
+            f"{where}：比对密钥指纹 {value!r} 无法识别，登记表可能被改动过（fingerprint）"
+        )
+    return value
 
 
 def _marker_json(marker: Mapping[str, str], key: str, where: str) -> Any:
@@ -512,17 +607,21 @@ def _blank(line: Sequence[Any]) -> bool:
     return all(v in (None, "") for v in line)
 
 
-def _sheet_rows(path: Path, sheet: str, table: _Table) -> Iterator[RegisterRow]:
+def _sheet_rows(
+    path: Path, sheet: str, table: _Table, tokens: Mapping[_Place, str] | None = None
+) -> Iterator[RegisterRow]:
     cells = table.cells
     pos = _columns(path, sheet, cells)
     width = len(cells[0])
     for n, raw in enumerate(cells[1:], start=2 + table.above):
         line = list(raw) + [None] * (width - len(raw))
         if not _blank(line):
-            yield _sheet_row(line, pos, f"{path}（{sheet} 第 {n} 行）")
+            yield _sheet_row(line, pos, f"{path}（{sheet} 第 {n} 行）", tokens or {})
 
 
-def _sheet_row(line: list[Any], pos: Mapping[str, int], where: str) -> RegisterRow:
+def _sheet_row(
+    line: list[Any], pos: Mapping[str, int], where: str, tokens: Mapping[_Place, str]
+) -> RegisterRow:
     def get(h: str) -> Any:
         # A column added later is absent from older registers: empty there.
         return line[pos[h]] if h in pos else None
@@ -534,6 +633,7 @@ def _sheet_row(line: list[Any], pos: Mapping[str, int], where: str) -> RegisterR
         raise RegisterFormatError(f"{where}：行号 {row_no!r} 不是行号（not a row number）")
     source, cached = _split_source(_text(get("数据来源")))
     status = _label(_STATUS_BY_LABEL, get("核验结果"), "status", where)
+    sheet = _text(get("工作表"))
     return RegisterRow(
         row=row_no,
         name=_text(get("姓名")),
@@ -553,8 +653,9 @@ def _sheet_row(line: list[Any], pos: Mapping[str, int], where: str) -> RegisterR
         issuer=_text(get("签发机关")),
         source=source,
         cached=cached,
-        sheet=_text(get("工作表")),
+        sheet=sheet,
         status_text=_text(get("证书状态")),
+        match_token=tokens.get((sheet or "", row_no)),
     )
 
 
@@ -686,9 +787,13 @@ def _tally_json(path: Path) -> RegisterTally:
     data = _json_document(path)
     with _json_content(path):
         info = _info_from_json(path, data)
-        return RegisterTally(
-            path=path, info=info, verdict=_verdict(r.status for r in _json_rows(path, data))
-        )
+        statuses: list[Status] = []
+        people: list[PersonRow] = []
+        for r in _json_rows(path, data):
+            statuses.append(r.status)
+            people.append(_person(r))
+        return RegisterTally(path=path, info=info, verdict=_verdict(statuses),
+                             people=collect(people, info.match_fingerprint))
 
 
 def _opt_str(value: object) -> str | None:
@@ -725,6 +830,8 @@ def _info_from_json(path: Path, data: dict[str, Any]) -> RegisterInfo:
         sheets = (first,) if first else ()
     skipped = _skipped(roster.get("skipped_sheets") or [], where)
     generated = data.get("generated_at")
+    match_key = data.get("match_key")
+    fingerprint = match_key.get("fingerprint") if isinstance(match_key, dict) else None
     return RegisterInfo(
         version=data["certcheck"],
         as_of=as_of,
@@ -736,6 +843,7 @@ def _info_from_json(path: Path, data: dict[str, Any]) -> RegisterInfo:
         sample=sample,
         generated_at=_iso_datetime(generated, where) if isinstance(generated, str) else None,
         skipped_sheets=skipped,
+        match_fingerprint=_fingerprint(fingerprint, where),
     )
 
 
@@ -769,4 +877,15 @@ def _json_rows(path: Path, data: dict[str, Any]) -> Iterator[RegisterRow]:
             cached=bool(w.get("cached", False)),
             sheet=_opt_str(w.get("sheet")),
             status_text=_opt_str(record.get("证书状态")),
+            match_token=_json_token(w.get("match_token"), where),
         )
+
+
+def _json_token(value: object, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not TOKEN_SHAPE.fullmatch(value):
+        raise RegisterFormatError(
+            f"{where}：比对标记无法识别，登记表可能被改动过（match token not readable）"
+        )
+    return value

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from enum import Enum
 
 from certcheck.ids import mask_id
+from certcheck.matchkey import MatchKey, canonical_id
 from certcheck.models import CertRecord, Finding, Reason
 
 #: Any run of 15 or more digits (an 18-digit ID may end in X). Free text such as certificate
@@ -63,6 +64,24 @@ class Masker:
             if known and len(known) >= _MIN_EMBEDDED and known in value:
                 value = value.replace(known, mask_id(known))
         return _ID_LIKE.sub(lambda m: mask_id(m.group(0)), value)
+
+
+#: The hidden sheet of the workbook that holds the match tokens, when a key was given.
+MATCH_SHEET = "_certcheck_match"
+#: Its header row: the worker's sheet and row (which survive sorting the register), the token.
+MATCH_HEADERS = ("sheet", "row", "match_token")
+#: The scheme of the tokens, as the registers name it.
+MATCH_SCHEME = "hmac-sha256-v1"
+
+
+def match_token(finding: Finding, key: MatchKey | None) -> str | None:
+    """The worker's keyed token: only for an ID the roster gave whole and valid, since a
+    token of a mistyped ID would match whoever that typo happens to be."""
+    worker = finding.worker
+    if key is None or worker.id_problem is not None:
+        return None
+    canonical = canonical_id(worker.id_number)
+    return key.token(canonical) if canonical is not None else None
 
 
 def official(finding: Finding) -> CertRecord | None:

@@ -60,6 +60,8 @@ from certcheck.register.view import (
     MAIN_SHEET,
     MARKER_FORMAT,
     MARKER_SHEET,
+    MATCH_HEADERS,
+    MATCH_SHEET,
     PRINT_COLUMNS,
     SHEET_COLUMNS,
     SIGNATURES,
@@ -69,6 +71,7 @@ from certcheck.register.view import (
     Masker,
     count_by_sheet,
     flat_row,
+    match_token,
     sheet_of,
     sheet_row,
     source_text,
@@ -154,6 +157,8 @@ def _build(reg: Register, target: Path) -> None:
             if reg.input_issues:
                 _issues_sheet(wb, reg, Masker(reg.mask_ids))
             _marker_sheet(wb, reg)
+            if reg.match_key is not None:
+                _match_sheet(wb, reg)
             # Where xlsxwriter would write it: the formats it uses first are numbered in the
             # same order as before.
             last_row()
@@ -708,6 +713,9 @@ def marker_rows(reg: Register) -> list[tuple[str, str]]:
         ("mask_ids", "yes" if reg.mask_ids else "no"),
         ("main_sheet", MAIN_SHEET),
         ("workers", str(len(reg.findings))),
+        # Only with the district's key: which key made the tokens of the match sheet.
+        *([("match_key_fingerprint", reg.match_key.fingerprint)]
+          if reg.match_key is not None else []),
     ]
 
 
@@ -717,4 +725,23 @@ def _marker_sheet(wb: Any, reg: Register) -> None:
         ws.write_string(r, 0, key)
         if value:
             ws.write_string(r, 1, value)
+    ws.hide()
+
+
+def _match_sheet(wb: Any, reg: Register) -> None:
+    """The hidden sheet of keyed match tokens, one row per worker with a valid ID, found by
+    sheet and row so that sorting or filtering the register sheet does not misplace them."""
+    ws = wb.add_worksheet(MATCH_SHEET)
+    for c, title in enumerate(MATCH_HEADERS):
+        ws.write_string(0, c, title)
+    r = 1
+    sheets = reg.meta.sheets
+    for finding in reg.findings:
+        token = match_token(finding, reg.match_key)
+        if token is None:
+            continue
+        ws.write_string(r, 0, mend(sheet_of(finding, sheets) or ""))
+        ws.write_number(r, 1, finding.worker.row)
+        ws.write_string(r, 2, token)
+        r += 1
     ws.hide()

@@ -10,25 +10,27 @@ The form's figures, as the campaign notice defines them:
 
 Enterprise names are compared after NFKC folding and removal of whitespace and invisible
 characters, because the same name typed in two offices differs in exactly those ways; the
-first spelling seen is the one shown.
+first spelling seen is the one shown (``enterprises``). Of one enterprise's registers of one
+kind only the latest counts (``supersede``), and people found in the registers of two or more
+enterprises are listed (``crossref``).
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from certcheck.matchkey import MatchKey
 from certcheck.models import Status
 from certcheck.register.model import Kind, Verdict
-from certcheck.register.reader import RegisterData, RegisterTally
-from certcheck.text import INVISIBLE as _INVISIBLE
+from certcheck.summary.crossref import CrossCheck, cross_check
+from certcheck.summary.enterprises import UNNAMED, enterprise_key
+from certcheck.summary.supersede import Counted, choose
 
-#: Where registers that name no enterprise are counted, so their workers are not lost.
-UNNAMED = "（未注明单位）"
+__all__ = ["UNNAMED", "Counted", "enterprise_key"]
 
 #: The rows of 附件1, in form order. The keys are the JSON keys and the test's ground truth.
 JURISDICTION = "辖区内生产经营单位（含央企子公司、分公司）数量（家）"
@@ -60,19 +62,10 @@ FORM_ROWS: tuple[str, ...] = SELF_CHECK_ROWS + INSPECTION_ROWS
 CENT = Decimal("0.01")
 
 
-#: A register as counted: a tally (what ``load_registers`` gives) or one read in full.
-Counted = RegisterTally | RegisterData
-
 
 class Measure(StrEnum):
     RECTIFY = "责令整改"
     SUSPEND = "停产整顿"
-
-
-def enterprise_key(name: str) -> str:
-    """The form in which two spellings of one enterprise's name compare equal."""
-    folded = _INVISIBLE.sub("", unicodedata.normalize("NFKC", name))
-    return "".join(folded.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +93,10 @@ class RegisterRef:
     uncertified: int
     unverified: int
     sampled: bool
+    #: When ``verify`` wrote it (核验时间), if the register says.
+    generated_at: datetime | None = None
+    #: The file of the register that replaces this one, when it is superseded.
+    superseded_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +135,10 @@ class Summary:
     warnings: tuple[str, ...]
     #: Whether the jurisdiction count came from the enterprises list or from the registers.
     from_list: bool
+    #: Registers not counted because a later one of the same enterprise and kind replaces them.
+    superseded: tuple[RegisterRef, ...] = ()
+    #: People in the registers of two or more enterprises, and what could not be compared.
+    cross: CrossCheck = field(default_factory=CrossCheck)
 
     @property
     def not_self_checked(self) -> tuple[str, ...]:
@@ -211,66 +212,52 @@ class _Tally:
         return self.listed is not None and enterprise_key(name) not in self.listed
 
 
-def metadata_key(data: Counted) -> tuple[str, Kind, date, datetime] | None:
-    """What identifies one run: two files that share it are two copies of one register.
-
-    A register without a timestamp cannot be told from another run of the same enterprise on
-    the same day, so it is never taken for a copy.
-    """
-    info = data.info
-    if info.generated_at is None:
-        return None
-    return (enterprise_key(info.enterprise or UNNAMED), info.kind, info.as_of, info.generated_at)
-
-
-def drop_metadata_duplicates(
-    registers: Sequence[Counted],
-) -> tuple[list[Counted], list[str]]:
-    """Keep the first of registers with the same (enterprise, kind, as-of, generated-at)."""
-    kept: list[Counted] = []
-    warnings: list[str] = []
-    seen: dict[tuple[str, Kind, date, datetime], Counted] = {}
-    for data in registers:
-        key = metadata_key(data)
-        if key is not None and key in seen:
-            warnings.append(
-                f"{data.path.name}：与 {seen[key].path.name} 是同一次核验（单位、检查类型、核验日期"
-                "和生成时间都相同），只计一次（same run）"
-            )
-            continue
-        if key is not None:
-            seen[key] = data
-        kept.append(data)
-    return kept, warnings
-
-
 def summarize(
     registers: Sequence[Counted],
     enterprises: Sequence[str] | None = None,
     actions: Sequence[Action] = (),
+    *,
+    match_key: MatchKey | None = None,
 ) -> Summary:
     """The 附件1 figures and the per-enterprise breakdown behind them.
 
     ``registers`` should already be free of duplicate files (see ``load``); runs that appear
-    twice by their metadata are dropped here. ``enterprises`` is the jurisdiction's list, when
-    the office has one; without it the jurisdiction is every enterprise seen in a register.
+    twice by their metadata are dropped here, and of one enterprise's registers of one kind
+    only the latest counts (``supersede.choose``, which raises ``Undecidable`` when nothing
+    tells which). ``enterprises`` is the jurisdiction's list, when the office has one; without
+    it the jurisdiction is every enterprise seen in a register. ``match_key`` is the district's
+    key, to match people across registers with masked IDs.
     """
-    registers, warnings = drop_metadata_duplicates(registers)
+    chosen = choose(registers)
+    warnings = list(chosen.warnings)
     tally = _Tally(book=_Book(), listed=None, warnings=warnings)
     if enterprises is not None:
         tally.listed = _enter_list(tally, enterprises)
-    refs = tuple(_count_register(tally, data) for data in registers)
+    named = [(_register_enterprise(tally, data), data) for data in chosen.counted]
+    refs = tuple(_count_register(tally, name, data) for name, data in named)
+    superseded = tuple(
+        _ref(r.old, _shown_name(r.old), superseded_by=r.by.path.name) for r in chosen.replaced
+    )
     for action in actions:
         _count_action(tally, action)
     from_list = enterprises is not None
     per = tuple(acc.freeze(from_list) for acc in tally.book.by_key.values())
+    # The name each register counts under is the book's (the first spelling seen).
+    cross = cross_check([(tally.book.get(name).name, data) for name, data in named], match_key)
+    warnings.extend(cross.notes)
     return Summary(
         figures=_figures(per, from_list, len(tally.listed or ())),
         per_enterprise=per,
         registers=refs,
         warnings=tuple(warnings),
         from_list=from_list,
+        superseded=superseded,
+        cross=cross,
     )
+
+
+def _shown_name(data: Counted) -> str:
+    return (data.info.enterprise or "").strip() or UNNAMED
 
 
 def _enter_list(tally: _Tally, enterprises: Sequence[str]) -> set[str]:
@@ -288,12 +275,10 @@ def _enter_list(tally: _Tally, enterprises: Sequence[str]) -> set[str]:
     return listed
 
 
-def _count_register(tally: _Tally, data: Counted) -> RegisterRef:
+def _count_register(tally: _Tally, name: str, data: Counted) -> RegisterRef:
     info, verdict, file = data.info, data.verdict, data.path.name
-    name = _register_enterprise(tally, data)
     _add_figures(tally.book.get(name), info.kind, verdict, file)
-    counts = verdict.counts
-    unverified = counts[Status.UNVERIFIED]
+    unverified = verdict.counts[Status.UNVERIFIED]
     if unverified:
         tally.warnings.append(
             f"{file}：{unverified} 人未核验，未计入各项数字；请重新运行 verify 补全登记表"
@@ -303,11 +288,18 @@ def _count_register(tally: _Tally, data: Counted) -> RegisterRef:
             f"{file}：自查登记表只抽查了 {info.sample.size} 人"
             f"（共 {info.sample.population} 人）；企业自查应覆盖全部人员"
         )
+    return _ref(data, name)
+
+
+def _ref(data: Counted, name: str, superseded_by: str | None = None) -> RegisterRef:
+    info, verdict = data.info, data.verdict
+    counts = verdict.counts
     return RegisterRef(
-        file=file, enterprise=name, kind=info.kind, as_of=info.as_of, workers=verdict.total,
-        fake=counts[Status.FAKE], expired=counts[Status.EXPIRED],
-        uncertified=counts[Status.UNCERTIFIED], unverified=unverified,
-        sampled=info.sample is not None,
+        file=data.path.name, enterprise=name, kind=info.kind, as_of=info.as_of,
+        workers=verdict.total, fake=counts[Status.FAKE], expired=counts[Status.EXPIRED],
+        uncertified=counts[Status.UNCERTIFIED], unverified=counts[Status.UNVERIFIED],
+        sampled=info.sample is not None, generated_at=info.generated_at,
+        superseded_by=superseded_by,
     )
 
 

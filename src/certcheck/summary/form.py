@@ -3,8 +3,10 @@
 The first sheet reproduces the form cell for cell — the 附件1 label, the title, the 填报单位
 and 填报日期 line, the table with its merged 类别 cells, the 填表人/联系电话 line — and prints on
 one A4 page, so it can be printed, stamped and scanned as the notice asks. The sheets after
-it (分单位明细, 来源登记表, 提示) let the office trace every figure back to an enterprise and a
-register file; they print A4 landscape, one page wide, the header row on every page.
+it (分单位明细, 来源登记表, 跨单位人员, 提示) let the office trace every figure back to an
+enterprise and a register file (来源登记表 lists the superseded registers too, naming what
+replaces them) and see the people found in two or more enterprises; they print A4 landscape,
+one page wide, the header row on every page.
 
 Every text goes through ``write_string`` and the workbook's string conversions are off: an
 enterprise name such as ``=HYPERLINK(…)`` from a register must stay text.
@@ -42,8 +44,10 @@ from certcheck.summary.aggregate import (
     SUSPEND,
     EnterpriseFigures,
     Measure,
+    RegisterRef,
     Summary,
 )
+from certcheck.summary.crossref import CrossCheck
 
 #: The label above the title, as the notice numbers its attachments.
 ATTACHMENT_LABEL = "附件1"
@@ -53,6 +57,7 @@ TITLE_LINES = ("特种作业人员持假证和无证上岗", "专项治理行动
 FORM_SHEET = "汇总表"
 DETAIL_SHEET = "分单位明细"
 REGISTERS_SHEET = "来源登记表"
+CROSS_SHEET = "跨单位人员"
 WARNINGS_SHEET = "提示"
 
 HEADER = ("类别", "项目", "汇总数据")
@@ -67,7 +72,12 @@ DETAIL_HEADERS = (
 )
 REGISTER_HEADERS = (
     "文件", "单位名称", "类型", "核验日期", "人数", "假证", "逾期", "无证", "未核验", "抽查",
+    "核验时间", "计入汇总",
 )
+#: What 计入汇总 says of a register that counts.
+COUNTED = "计入"
+CROSS_HEADERS = ("序号", "姓名", "身份证号", "单位名称", "检查类型", "核验结果", "登记表", "行号")
+
 
 # Rows (0-based) of the form sheet; the tests read the workbook back by these.
 LABEL_ROW = 0
@@ -118,17 +128,33 @@ def summary_to_dict(summary: Summary, header: FormHeader) -> dict[str, Any]:
     data[FILLER_LABEL] = header.filler
     data[PHONE_LABEL] = header.phone
     data["per_enterprise"] = [_enterprise_dict(e) for e in summary.per_enterprise]
-    data["registers"] = [
-        {
-            "file": r.file, "enterprise": r.enterprise, "kind": r.kind.value,
-            "as_of": r.as_of.isoformat(), "workers": r.workers, "fake": r.fake,
-            "expired": r.expired, "uncertified": r.uncertified, "unverified": r.unverified,
-            "sampled": r.sampled,
-        }
-        for r in summary.registers
-    ]
+    data["registers"] = [_register_dict(r) for r in summary.registers]
     data["warnings"] = list(summary.warnings)
+    data["superseded"] = [_register_dict(r) for r in summary.superseded]
+    data["cross_enterprise"] = [
+        {
+            "names": list(p.names), "id_number": p.id_shown,
+            "appearances": [
+                {"enterprise": a.enterprise, "kind": a.kind.value, "status": a.status.value,
+                 "status_zh": a.status.zh, "name": a.name, "file": a.file, "sheet": a.sheet,
+                 "row": a.row}
+                for a in p.appearances
+            ],
+        }
+        for p in summary.cross.people
+    ]
     return data
+
+
+def _register_dict(r: RegisterRef) -> dict[str, Any]:
+    return {
+        "file": r.file, "enterprise": r.enterprise, "kind": r.kind.value,
+        "as_of": r.as_of.isoformat(), "workers": r.workers, "fake": r.fake,
+        "expired": r.expired, "uncertified": r.uncertified, "unverified": r.unverified,
+        "sampled": r.sampled,
+        "generated_at": r.generated_at.isoformat() if r.generated_at is not None else None,
+        "superseded_by": r.superseded_by,
+    }
 
 
 def _enterprise_dict(e: EnterpriseFigures) -> dict[str, Any]:
@@ -155,6 +181,7 @@ def _write(summary: Summary, header: FormHeader, path: Path) -> None:
         _form_sheet(wb, summary, header)
         _detail_sheet(wb, summary, header)
         _registers_sheet(wb, summary, header)
+        _cross_sheet(wb, summary.cross, header)
         if summary.warnings:
             _warnings_sheet(wb, summary, header)
     finally:
@@ -367,17 +394,58 @@ def _measure_counts(summary: Summary) -> dict[str, int]:
     }
 
 
+def superseded_label(by: str) -> str:
+    return f"否：已被替代（由 {by} 替代）"
+
+
 def _registers_sheet(wb: Any, summary: Summary, header: FormHeader) -> None:
     rows: list[list[Value]] = [
         [
             r.file, r.enterprise, r.kind.zh,
             r.as_of.isoformat(), r.workers, r.fake, r.expired, r.uncertified, r.unverified,
             "是" if r.sampled else "否",
+            f"{r.generated_at:%Y-%m-%d %H:%M:%S}" if r.generated_at is not None else "",
+            COUNTED if r.superseded_by is None else superseded_label(r.superseded_by),
         ]
-        for r in summary.registers
+        for r in (*summary.registers, *summary.superseded)
     ]
-    _table_sheet(wb, REGISTERS_SHEET, REGISTER_HEADERS, rows, maximum={0: 36, 1: 30},
-                 footer=_footer(header))
+    _table_sheet(wb, REGISTERS_SHEET, REGISTER_HEADERS, rows,
+                 maximum={0: 36, 1: 30, len(REGISTER_HEADERS) - 1: 30}, footer=_footer(header))
+
+
+def cross_lead(cross: CrossCheck) -> str:
+    """The sentence above the list of people found in several enterprises."""
+    if cross.enterprises < 2:
+        return "只有一家单位的登记表，无需跨单位比对"
+    if cross.comparable < 2:
+        return (f"未能比对：{cross.enterprises} 家单位中，能比对的人员只在 "
+                f"{cross.comparable} 家单位的登记表中（原因见提示）")
+    if not cross.people:
+        return (f"比对了 {cross.comparable} 家单位的 {cross.compared} 人，未发现同一身份证号出现在"
+                "两家及以上单位")
+    return (f"比对了 {cross.comparable} 家单位的 {cross.compared} 人：{len(cross.people)} 人的"
+            "身份证号出现在两家及以上单位，可能转借、冒用证件，请核查")
+
+
+def _cross_sheet(wb: Any, cross: CrossCheck, header: FormHeader) -> None:
+    """One row per person and enterprise register, the person's number repeated so that the
+    rows can be filtered; the notes on what could not be compared below the table."""
+    rows: list[list[Value]] = [
+        [n, a.name or "", person.id_shown, a.enterprise, a.kind.zh, a.status.zh, a.file, a.row]
+        for n, person in enumerate(cross.people, 1)
+        for a in person.appearances
+    ]
+    ws = _table_sheet(wb, CROSS_SHEET, CROSS_HEADERS, rows, maximum={3: 30, 6: 36},
+                      footer=_footer(header))
+    note = _fmt(wb, valign="top", text_wrap=True)
+    for i, text in enumerate((cross_lead(cross), *cross.notes)):
+        r = len(rows) + 2 + i
+        # Across the table's width, about 100 characters, wrapped to as many lines as it needs.
+        ws.set_row(r, row_height(lines_needed(text, _NOTE_WIDTH), _TABLE_LINE))
+        ws.merge_range(r, 0, r, len(CROSS_HEADERS) - 1, text, note)
+
+
+_NOTE_WIDTH = 90.0
 
 
 def _warnings_sheet(wb: Any, summary: Summary, header: FormHeader) -> None:
