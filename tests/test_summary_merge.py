@@ -24,6 +24,7 @@ import openpyxl
 import pytest
 
 from factories import nth_id
+from register_sheet import register_table
 
 AS_OF = "2026-12-01"
 A = "重庆江津甲建材有限公司"
@@ -434,8 +435,9 @@ def test_tokens_follow_their_workers_when_the_register_is_sorted(
     # by sheet and row, not by position.
     book = openpyxl.load_workbook(office / "甲-遮挡-密钥1.register.xlsx")
     ws = book["核验登记表"]
-    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
-    for r, values in enumerate(reversed(rows), start=2):
+    sheet = register_table(ws)
+    rows = [list(row.values()) for row in sheet.rows]
+    for r, values in enumerate(reversed(rows), start=sheet.first_row):
         for c, value in enumerate(values, start=1):
             ws.cell(r, c, value)
     sorted_copy = tmp_path / "甲-排序后.register.xlsx"
