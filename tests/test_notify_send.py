@@ -4,6 +4,9 @@ platform's codes."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -216,3 +219,53 @@ def test_too_fast_is_waited_out_once(platform: str) -> None:
                                  pace=Pace(monotonic=clock, sleep=clock.sleep))
     assert outcomes[0].ok and outcomes[0].delivered == 1
     assert clock.slept == [60.0] and len(server.texts()) == 1
+
+
+def _dingtalk_sign_by_the_recipe(secret: str, ms: int) -> str:
+    digest = hmac.new(secret.encode(), f"{ms}\n{secret}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def test_a_dingtalk_signature_with_plus_and_slash_is_url_encoded() -> None:
+    # A signature holding "+" and "/" must reach the robot URL-encoded ("+" unencoded reads as
+    # a space). The moment is chosen so that the recipe's signature holds both.
+    secret = SECRET["dingtalk"]
+    ms = next(t for t in range(1_780_000_000_000, 1_780_000_100_000)
+              if {"+", "/"} <= set(_dingtalk_sign_by_the_recipe(secret, t)))
+    with RobotServer(wall=lambda: ms / 1000) as server:
+        target = with_secrets([parse_robot(robot(server, "dingtalk", secret=secret))],
+                              [secret], {})
+        outcomes = send_document(_big_document(1), target, as_of=AS_OF,
+                                 pace=Pace(wall=lambda: ms / 1000))
+    assert outcomes[0].ok, outcomes[0].error
+    [received] = server.received
+    assert received.query["timestamp"] == [str(ms)]
+    assert received.query["sign"] == [_dingtalk_sign_by_the_recipe(secret, ms)]
+    assert server.violations == []
+
+
+def test_a_feishu_signature_is_in_the_body_with_seconds() -> None:
+    secret, seconds = SECRET["feishu"], 1_780_000_123
+    with RobotServer(wall=lambda: seconds) as server:
+        target = with_secrets([parse_robot(robot(server, "feishu", secret=secret))], [secret],
+                              {})
+        outcomes = send_document(_big_document(1), target, as_of=AS_OF,
+                                 pace=Pace(wall=lambda: seconds + 0.75))
+    assert outcomes[0].ok, outcomes[0].error
+    body = server.received[0].body
+    key = f"{seconds}\n{secret}".encode()
+    assert body["timestamp"] == str(seconds)
+    assert body["sign"] == base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+    assert server.received[0].query == {}  # nothing in the address
+
+
+def test_a_signature_more_than_an_hour_off_is_refused() -> None:
+    # The robot's clock is two hours ahead: the platform refuses, and says so as 310000.
+    secret = SECRET["dingtalk"]
+    with RobotServer(wall=lambda: 1_780_007_200.0) as server:
+        target = with_secrets([parse_robot(robot(server, "dingtalk", secret=secret))],
+                              [secret], {})
+        outcomes = send_document(_big_document(1), target, as_of=AS_OF,
+                                 pace=Pace(wall=lambda: 1_780_000_000.0))
+    error = outcomes[0].error
+    assert error is not None and error.code == 310000 and "本机时钟" in str(error)
