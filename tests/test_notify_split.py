@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -155,3 +156,23 @@ def test_any_entries_are_each_sent_once_under_the_limit(lines: list[str], platfo
                                                                      Platform.FEISHU else 0)
         for line in m.lines:
             assert f"- {line.text}" in m.text.splitlines()
+
+
+def test_a_roster_says_its_dates_are_declared_and_names_the_enterprise(tmp_path: Path) -> None:
+    path = tmp_path / "花名册.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["重庆某某建材有限公司特种作业人员花名册"])
+    ws.append(["序号", "姓名", "身份证号", "作业类别", "操作项目", "有效期结束日期", "应复审日期"])
+    ws.append([1, "张三", nth_id(1), "电工作业", "低压电工作业",
+               (AS_OF + timedelta(days=20)).isoformat(), (AS_OF + timedelta(days=500)).isoformat()])
+    wb.save(path)
+    result = run_due(path, tmp_path / "c", "--notify",
+                     "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=0000-1111-2222-3333",
+                     "--dry-run")
+    assert result.exit_code == 1, result.stderr
+    assert "单位：**重庆某某建材有限公司" in result.stdout
+    assert "日期来源：**花名册（申报日期，未核验）" in result.stdout
+    assert "- 张三　500381＊＊＊＊＊＊＊＊" in result.stdout and "**证书到期**" in result.stdout
+    assert nth_id(1) not in result.stdout

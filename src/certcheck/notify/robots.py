@@ -112,16 +112,14 @@ def with_secrets(
             "（钉钉、飞书；企业微信不加签）；第 n 个密钥对应第 n 个钉钉或飞书机器人"
             "（more secrets than signing robots）"
         )
-    given = dict(zip((id(r) for r in signing), secrets, strict=False))
+    remaining = list(secrets)
     out: list[Robot] = []
     for robot in robots:
         secret: str | None = None
         if robot.platform.facts.signs:
-            secret = given.get(id(robot))
-            if secret is None:
-                secret = environ.get(SECRET_ENV[robot.platform]) or environ.get(ANY_SECRET_ENV)
-        out.append(Robot(robot.platform, robot.url, robot.ident, secret.strip() or None
-                         if secret is not None else None))
+            secret = remaining.pop(0) if remaining else (
+                environ.get(SECRET_ENV[robot.platform]) or environ.get(ANY_SECRET_ENV))
+        out.append(Robot(robot.platform, robot.url, robot.ident, (secret or "").strip() or None))
     return out
 
 
