@@ -14,7 +14,9 @@ from rich.table import Table
 
 from certcheck.atomic import atomic_write
 from certcheck.cli.app import MAX_DAYS, UserError, _guarded, cli, parse_as_of, same_file
+from certcheck.cli.due_notify import notify_due
 from certcheck.cli.exit_codes import ExitCode
+from certcheck.cli.notify import NotifyRequest, notify_options
 from certcheck.cli.screen import cell, plain
 from certcheck.cli.screen import console as make_console
 from certcheck.due import (
@@ -56,6 +58,7 @@ _WORKBOOK_OPTIONS = {
 @click.option("--no-overdue", is_flag=True,
               help="Leave out dates already passed (listed as 已逾期 by default).")
 @click.option("--sheet", help="Sheet of a roster to read (default: every sheet with a roster).")
+@notify_options()
 def due(
     path: Path,
     within: int,
@@ -64,6 +67,7 @@ def due(
     show_id: bool,
     no_overdue: bool,
     sheet: str | None,
+    notify: NotifyRequest,
 ) -> None:
     """List workers whose review (复审) or expiry falls within --within days (到期提醒).
 
@@ -72,7 +76,8 @@ def due(
     workers are listed, with their own certificate's dates; the others (假证, 无证, 未核验)
     are counted by status. Dates already passed are listed as 已逾期 with negative days.
     Exit 1 when anyone is listed, 0 when nobody is. With a roster of several sheets the list
-    says the sheet of each row.
+    says the sheet of each row. With --notify the list also goes to group robots, each
+    reminder once; exit 4 when a robot could not be reached.
     """
     as_of_date = parse_as_of(as_of)
     if output is not None and output.suffix.lower() not in (".xlsx", ".csv"):
@@ -90,6 +95,9 @@ def due(
                 f"{len(result.items)} 项到期提醒，已写入 {plain(output)}",
                 highlight=False, markup=False,
             )
+        delivered = notify_due(notify, result, path=path, sheet=sheet, source=what)
+    if not delivered:
+        sys.exit(ExitCode.BAD_INPUT)
     sys.exit(ExitCode.VIOLATIONS if result.items else ExitCode.COMPLIANT)
 
 
