@@ -292,8 +292,8 @@ def test_the_screen_text_of_a_cell_is_escaped() -> None:
          "certcheck: --kind 的值无效：须为以下之一：self-check、inspection"
          "（'audit' is not one of 'self-check', 'inspection'）；用 certcheck verify --help 查看用法"),
         (["verify", "r.xlsx", "--as-of", "2026-13-01"],
-         "certcheck: --as-of 的值无效：“2026-13-01” 不是日期，请写成 YYYY-MM-DD（not a date）；"
-         "用 certcheck verify --help 查看用法"),
+         "certcheck: --as-of 的值无效：“2026-13-01” 不是日期；可写成 2026-12-01、2026/12/01、"
+         "2026.12.01、2026年12月1日 或 20261201（not a date）；用 certcheck verify --help 查看用法"),
         (["verify", "r.xlsx", "extra"],
          "certcheck: 多余的参数 extra（unexpected extra argument）；用 certcheck verify --help 查看用法"),
         (["frobnicate"],
