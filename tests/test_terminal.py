@@ -348,7 +348,10 @@ def test_warnings_name_the_sheet_when_there_are_several(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("extra", "said"), [
-    ((), "certcheck: 已中断；已收到的查询结果保存在缓存中，再次运行同一命令即从中断处继续（interrupted）"),
+    # A registry file is never cached: no promise of kept answers (tests/test_messages.py has
+    # the national lookup's run, whose answers are kept).
+    ((), "certcheck: 已中断；此数据源的结果不进缓存，没有保存任何结果，再次运行将从头核对"
+         "（interrupted; this source is not cached）"),
     (("--no-cache",),
      "certcheck: 已中断；使用了 --no-cache，已收到的查询结果没有保存，再次运行将从头查询（interrupted）"),
 ])
