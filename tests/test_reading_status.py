@@ -24,12 +24,15 @@ from test_terminal import Tmux, needs_tmux
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX terminals only")
 
-#: certcheck with its roster reader waiting for the file named by CERTCHECK_TEST_GATE.
+#: certcheck with its roster reader waiting for the file named by CERTCHECK_TEST_GATE (after
+#: logging the warning CERTCHECK_TEST_WARN, when set).
 SLOW_READER = """
-import os, sys, time
+import logging, os, sys, time
 import certcheck.roster as roster
 real = roster.read_roster
 def waiting(*args, **kwargs):
+    if os.environ.get("CERTCHECK_TEST_WARN"):
+        logging.getLogger("certcheck.test").warning(os.environ["CERTCHECK_TEST_WARN"])
     while not os.path.exists(os.environ["CERTCHECK_TEST_GATE"]):
         time.sleep(0.02)
     return real(*args, **kwargs)
@@ -81,6 +84,31 @@ def test_the_status_line_shows_while_reading_and_is_gone_after(roster: Path) -> 
     assert lines[0].startswith("读取 roster.xlsx [Sheet]: 3 人；列:")
     # From the start of a Python process on a loaded machine: generous, but seconds at most.
     assert shown_after < 10
+
+
+@needs_tmux
+def test_a_warning_while_reading_goes_above_the_status_line(roster: Path) -> None:
+    gate = roster.parent / "gate"
+    warning = "读取时的一条提示"
+    term = Tmux(80, ["env", f"CERTCHECK_TEST_GATE={gate}", f"CERTCHECK_TEST_WARN={warning}",
+                     *_argv(roster)], height=30)
+    try:
+        deadline = time.monotonic() + 30
+        while STATUS not in term.screen() or warning not in term.screen():
+            assert time.monotonic() < deadline, term.screen()
+            time.sleep(0.05)
+        time.sleep(0.5)  # a redraw or two of the status line
+        assert [line for line in term.screen().splitlines() if line.strip()] == [
+            f"certcheck: 提示：{warning}", f"{STATUS} …"]
+        gate.touch()
+        screen, code = term.wait()
+    finally:
+        term.close()
+    assert code == 0, screen
+    lines = [line for line in screen.splitlines() if line.strip()]
+    assert lines[0] == f"certcheck: 提示：{warning}"
+    assert lines[1].startswith("读取 roster.xlsx [Sheet]: 3 人；列:")
+    assert "正在读取" not in screen
 
 
 def test_no_status_line_when_stderr_is_not_a_terminal(roster: Path) -> None:

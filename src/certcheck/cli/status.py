@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from certcheck.cli.log_lines import divert
 from certcheck.cli.progress import duration_zh
 from certcheck.cli.screen import plain
 
@@ -50,9 +51,13 @@ def status_line(console: Console, text: str, *, enabled: bool = True) -> Iterato
     # Transient: erased at the end. Output of other code meanwhile goes above the line.
     live = Live(line, console=console, transient=True, refresh_per_second=4)
     live.start(refresh=True)  # drawn now, not at the first tick
+    # A warning logged meanwhile (written to stderr past rich) would land on the line and
+    # leave it behind: printed through the display instead, it goes above the line.
+    undivert = divert(lambda warning: console.print(Text(warning, style="yellow")))
     try:
         yield
     finally:
+        undivert()
         live.stop()
 
 
