@@ -6,10 +6,15 @@ version prints.
 It runs certcheck on the samples as a user would, prints the register and the 附件1 form to
 PDF with LibreOffice (headless), turns pages into PNG with poppler's pdftoppm and trims the
 white margins with Pillow. Needs: libreoffice-calc-nogui, poppler-utils, fonts-noto-cjk.
+
+Run twice, it draws the same pictures: certcheck runs with its clock pinned as in
+samples/make_samples.py, so no time of day reaches the printed pages, and a picture whose
+pixels did not change is not rewritten.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -25,8 +30,11 @@ AS_OF = "2026-12-01"
 
 
 def certcheck(*args: str | Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "certcheck", *map(str, args)],
-                          capture_output=True, text=True, check=False)
+    """certcheck as a user runs it, with the clock pinned (samples/make_samples.py)."""
+    done = subprocess.run(
+        [sys.executable, str(SAMPLES / "make_samples.py"), "--certcheck", *map(str, args)],
+        capture_output=True, text=True, check=False, env={**os.environ, "TZ": "CST-8"},
+    )
     if done.returncode not in (0, 1, 3):
         raise SystemExit(f"certcheck {args[0]} failed: {done.stderr}")
 
@@ -69,8 +77,17 @@ def trimmed(image: Image.Image, margin: int = 16) -> Image.Image:
 
 def save(image: Image.Image, name: str) -> None:
     path = IMAGES / name
+    if path.exists() and _same_pixels(path, image):
+        print(f"{path.relative_to(ROOT)}  unchanged")
+        return
     image.save(path, optimize=True)
     print(f"{path.relative_to(ROOT)}  {image.width}×{image.height}")
+
+
+def _same_pixels(path: Path, image: Image.Image) -> bool:
+    with Image.open(path) as old:
+        before = old.convert("RGB")
+    return before.size == image.size and ImageChops.difference(before, image).getbbox() is None
 
 
 def main() -> None:

@@ -17,13 +17,24 @@
 Run it from the repository with the development install (it needs openpyxl and certcheck):
 
     .venv/bin/python samples/make_samples.py
+
+Run twice, it writes the same bytes: ``git status`` stays clean unless what the samples hold has
+changed. Everything that would carry the time of the run is pinned: the rosters' zip entries and
+document properties carry fixed dates, and ``certcheck`` itself runs with its clock pinned to
+``CHECKED_AT`` (``--certcheck`` below), so the registers' 核验时间, ``generated_at`` and created
+date are the same every time. docs/make_pictures.py runs certcheck the same way.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import os
+import re
 import subprocess
 import sys
+import zipfile
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import openpyxl
@@ -221,7 +232,79 @@ def write_roster(path: Path, title: str, rows: list[list[object]], signed: str) 
     ws.append([signed, None, "审核人：", None, None, "填报日期：2026年11月28日"])
     for col, width in zip("ABCDEFG", (6, 14, 22, 12, 16, 22, 12)):
         ws.column_dimensions[col].width = width
-    wb.save(path)
+    written = io.BytesIO()
+    wb.save(written)
+    path.write_bytes(fixed_dates(written.getvalue()))
+
+
+#: The date every roster says it was made (its 填报日期), in its zip entries and properties.
+MADE = (2026, 11, 28, 0, 0, 0)
+_PROPERTY_DATE = re.compile(r"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def fixed_dates(workbook: bytes) -> bytes:
+    """The workbook with its zip entries and its created/modified properties dated ``MADE``:
+    openpyxl dates both with the time it saves."""
+    out = io.BytesIO()
+    stamp = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*MADE)
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            data = source.read(entry)
+            if entry.filename == "docProps/core.xml":
+                data = _PROPERTY_DATE.sub(rf"\g<1>{stamp}\g<3>", data.decode()).encode()
+            fixed = zipfile.ZipInfo(entry.filename, date_time=MADE)
+            fixed.compress_type = entry.compress_type
+            fixed.external_attr = entry.external_attr
+            target.writestr(fixed, data)
+    return out.getvalue()
+
+
+#: When certcheck checks the samples: the morning of the as-of date, in China's time zone.
+CHECKED_AT = datetime(2026, 12, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+#: China's time zone for the pinned run, in the POSIX form both Linux's and Windows' C
+#: libraries read without a zone database.
+PINNED_TZ = "CST-8"
+
+
+def certcheck_pinned(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run ``certcheck ARGS`` as a user would, with its clock pinned to ``CHECKED_AT``."""
+    return subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--certcheck", *map(str, args)],
+        capture_output=True, text=True, check=False, env={**os.environ, "TZ": PINNED_TZ},
+    )
+
+
+def _run_pinned(args: list[str]) -> None:
+    """certcheck's command line, with every clock it reads the time from showing
+    ``CHECKED_AT``: the lookups' (核验时间), the register's ``generated_at``, and the date
+    xlsxwriter writes into a workbook's properties."""
+    import xlsxwriter.core
+
+    import certcheck.check
+    import certcheck.pipeline
+    from certcheck.cli import main
+
+    real = datetime
+    # The morning of the run's as-of date: a register checked "as of" a later day was written
+    # on that day, not on the first samples' day.
+    checked_at = CHECKED_AT
+    if "--as-of" in args:
+        day = date.fromisoformat(args[args.index("--as-of") + 1])
+        checked_at = CHECKED_AT.replace(year=day.year, month=day.month, day=day.day)
+
+    class Pinned(real):
+        @classmethod
+        def now(cls, tz: object = None) -> datetime:  # type: ignore[override]
+            if tz is None:
+                return checked_at.astimezone().replace(tzinfo=None)
+            return checked_at.astimezone(tz)  # type: ignore[arg-type]
+
+    certcheck.check.SystemClock.now = lambda self: checked_at.astimezone()  # type: ignore[method-assign]
+    certcheck.pipeline.datetime = Pinned  # type: ignore[misc]
+    xlsxwriter.core.datetime = Pinned  # type: ignore[attr-defined]
+    sys.argv = ["certcheck", *args]
+    main()
 
 
 LATER_AS_OF = "2027-03-01"
@@ -280,11 +363,9 @@ def write_registry(path: Path, registry: Registry) -> None:
 def verify(roster: Path, out: Path, *options: str, registry: Path = HERE / "registry.csv",
            as_of: str = AS_OF) -> None:
     """Run certcheck verify as a user would; exit 1 (violations found) is expected."""
-    done = subprocess.run(
-        [sys.executable, "-m", "certcheck", "verify", str(roster), "--source",
-         f"registry:{registry}", "--as-of", as_of, "--no-progress", "--no-cache",
-         "-o", str(out), *options],
-        capture_output=True, text=True, check=False,
+    done = certcheck_pinned(
+        "verify", roster, "--source", f"registry:{registry}", "--as-of", as_of,
+        "--no-progress", "--no-cache", "-o", out, *options,
     )
     if done.returncode not in (0, 1, 3):
         raise SystemExit(f"verify {roster.name} failed ({done.returncode}): {done.stderr}")
@@ -342,4 +423,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--certcheck"]:
+        _run_pinned(sys.argv[2:])
+    else:
+        main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from factories import nth_id, record
 from test_register import build_register
 
 AS_OF = date(2026, 11, 29)
+#: The enterprise the registers of these tests were made for.
+ENTERPRISE = "重庆某某机械制造有限公司"
 
 
 def d(days: int) -> date:
@@ -53,14 +56,15 @@ def test_window_boundaries_are_included() -> None:
         (2, Event.EXPIRY, 0), (5, Event.REVIEW, 30), (3, Event.EXPIRY, 60),
     ]
     assert result.items[0].state == "今日到期"
-    assert result.items[1].state == "即将到期"
+    # A review is said as one, not as an expiry.
+    assert result.items[1].state == "应复审"
 
 
 def test_overdue_is_listed_first_with_negative_days() -> None:
     people = [person(2, until=10), person(3, until=-5), person(4, until=500, review=-40)]
     result = due_within(people, AS_OF, 30)
     assert [(i.row, i.days_left, i.state) for i in result.items] == [
-        (4, -40, "已逾期"), (3, -5, "已逾期"), (2, 10, "即将到期"),
+        (4, -40, "逾期未复审"), (3, -5, "已逾期"), (2, 10, "即将到期"),
     ]
     assert [i.row for i in due_within(people, AS_OF, 30, include_overdue=False).items] == [2]
 
@@ -102,9 +106,10 @@ def _valid(row: int, until: date, review: date, reviewed: date | None = None) ->
 
 
 def register_file(tmp_path: Path, findings: list[Finding], suffix: str = ".xlsx",
-                  mask: bool = False) -> Path:
+                  mask: bool = False, enterprise: str | None = ENTERPRISE) -> Path:
     base = build_register()
-    reg = Register(meta=base.meta, findings=tuple(findings), mask_ids=mask)
+    meta = dataclasses.replace(base.meta, enterprise=enterprise)
+    reg = Register(meta=meta, findings=tuple(findings), mask_ids=mask)
     assert isinstance(reg.meta, RegisterMeta)
     path = tmp_path / f"r.register{suffix}"
     write(reg, path)
@@ -159,14 +164,14 @@ def test_csv_output(tmp_path: Path) -> None:
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
     assert rows[0] == ["行", "姓名", "身份证号", "核验结果", "作业项目", "事项", "日期", "剩余天数",
-                       "状态"]
+                       "状态", "单位"]
     assert rows[1:] == [
         ["7", "工人7", nth_id(7), "有效", "低压电工作业", "有效期结束", d(-3).isoformat(), "-3",
-         "已逾期"],
-        ["4", "工人4", nth_id(4), "有效", "低压电工作业", "应复审", d(10).isoformat(), "10",
-         "即将到期"],
+         "已逾期", ENTERPRISE],
+        ["4", "工人4", nth_id(4), "有效", "低压电工作业", "复审", d(10).isoformat(), "10",
+         "应复审", ENTERPRISE],
         ["3", "工人3", nth_id(3), "有效", "低压电工作业", "有效期结束", d(45).isoformat(), "45",
-         "即将到期"],
+         "即将到期", ENTERPRISE],
     ]
     assert out.stat().st_mode & 0o777 == 0o600
 
@@ -240,7 +245,7 @@ def test_roster_declared_dates(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))[1:]
     assert [(r[1], r[3], r[5], r[7]) for r in rows] == [
-        ("李四", "未核验（花名册申报）", "应复审", "-2"),
+        ("李四", "未核验（花名册申报）", "复审", "-2"),
         ("张三", "未核验（花名册申报）", "有效期结束", "20"),
     ]
     assert [r[0] for r in rows] == ["4", "3"]
@@ -294,3 +299,66 @@ def test_nobody_listed_when_only_fakes_have_dates(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "无复审或到期" in result.stdout and "未列入：假证 1 人。" in result.stdout
 
+
+
+# --- whose workers, and what is due -----------------------------------------------------------
+
+
+def test_the_list_names_the_enterprise_and_says_a_review_is_due(tmp_path: Path) -> None:
+    result = run(scenario(tmp_path), "--within", "60", "--as-of", AS_OF.isoformat())
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"单位：{ENTERPRISE}"
+    review = next(line for line in lines if "工人4" in line)
+    expiry = next(line for line in lines if "工人3" in line)
+    # A review is no expiry: 应复审, and 即将到期 only for the end of validity.
+    assert review.split()[-2:] == ["10", "应复审"] and "即将到期" not in review
+    assert expiry.split()[-2:] == ["45", "即将到期"]
+
+
+def test_an_overdue_review_is_said_as_one(tmp_path: Path) -> None:
+    path = register_file(tmp_path, [_valid(3, d(900), d(-7)), _valid(4, d(0), d(900))])
+    result = run(path, "--within", "60", "--as-of", AS_OF.isoformat())
+    rows = {line.split()[1]: line.split()[-2:] for line in result.stdout.splitlines()
+            if "工人" in line}
+    assert rows == {"工人3": ["-7", "逾期未复审"], "工人4": ["0", "今日到期"]}
+
+
+def test_a_register_without_an_enterprise_says_so(tmp_path: Path) -> None:
+    path = register_file(tmp_path, [_valid(3, d(45), d(900))], enterprise=None)
+    result = run(path, "--within", "60", "--as-of", AS_OF.isoformat())
+    assert result.stdout.splitlines()[0] == "单位：未注明（登记表中没有单位名称）"
+    out = tmp_path / "due.csv"
+    run(path, "--within", "60", "--as-of", AS_OF.isoformat(), "-o", out)
+    rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[0][-1] == "单位" and rows[1][-1] == ""
+
+
+def test_the_workbook_names_the_enterprise_in_a_column_and_the_footer(tmp_path: Path) -> None:
+    out = tmp_path / "due.xlsx"
+    run(scenario(tmp_path), "--as-of", AS_OF.isoformat(), "-o", out)
+    ws = openpyxl.load_workbook(out).active
+    assert ws is not None
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    assert rows[0][-2:] == ["状态", "单位"]
+    assert [r[-2:] for r in rows[1:]] == [
+        ["已逾期", ENTERPRISE], ["应复审", ENTERPRISE], ["即将到期", ENTERPRISE],
+    ]
+    assert f"单位：{ENTERPRISE}" in ws.oddFooter.right.text
+
+
+def test_a_roster_s_enterprise_comes_from_its_title(tmp_path: Path) -> None:
+    pytest.importorskip("certcheck.roster.reader")
+    path = tmp_path / "花名册.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["重庆某某建材有限公司特种作业人员花名册"])
+    ws.append(["序号", "姓名", "身份证号", "操作项目", "有效期结束日期", "应复审日期"])
+    ws.append([1, "张三", nth_id(1), "低压电工作业", d(20).isoformat(), d(500).isoformat()])
+    wb.save(path)
+    result = run(path, "--as-of", AS_OF.isoformat())
+    assert result.stdout.splitlines()[0] == "单位：重庆某某建材有限公司"
+    out = tmp_path / "due.csv"
+    run(path, "--as-of", AS_OF.isoformat(), "-o", out)
+    rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[1][-1] == "重庆某某建材有限公司"

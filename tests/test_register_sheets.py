@@ -347,17 +347,18 @@ def test_due_reads_old_registers(tmp_path: Path, old: str) -> None:
         path = tmp_path / "old.register.json"
         path.write_text(OLD_JSON, "utf-8")
         expected = [["3", "甲", mask(nth_id(1)), "有效", "低压电工作业", "有效期结束",
-                     "2026-12-31", "32"]]
+                     "2026-12-31", "32", "即将到期"]]
     else:
         path = Path(shutil.copy(OLD_XLSX, tmp_path / "old.register.xlsx"))
         expected = [
-            ["4", "李四", mask(nth_id(2)), "逾期", "低压电工作业", "应复审", "2025-01-01", "-697",
-             "已逾期"],
+            ["4", "李四", mask(nth_id(2)), "逾期", "低压电工作业", "复审", "2025-01-01", "-697",
+             "逾期未复审"],
             ["4", "李四", mask(nth_id(2)), "逾期", "低压电工作业", "有效期结束", "2026-01-01",
              "-332", "已逾期"],
-            ["3", "张三", mask(nth_id(1)), "有效", "低压电工作业", "应复审", "2026-12-20", "21"],
+            ["3", "张三", mask(nth_id(1)), "有效", "低压电工作业", "复审", "2026-12-20", "21",
+             "应复审"],
             ["3", "张三", mask(nth_id(1)), "有效", "低压电工作业", "有效期结束", "2027-01-10",
-             "42"],
+             "42", "即将到期"],
         ]
     result = run("due", path, "--within", "60", "--as-of", AS_OF.isoformat())
     assert result.exit_code == 1, result.output
@@ -379,10 +380,10 @@ def test_due_names_the_sheet_when_the_roster_had_several(tmp_path: Path) -> None
     # 李四's certificate is cancelled (注销, 无证) and 周八's record could not be judged (未核验):
     # only 张三, the valid one, is reminded; the others are counted by their finding.
     assert _due_rows(result) == [
-        ["电工", "3", "张三", mask(nth_id(1)), "有效", "低压电工作业", "应复审", "2026-12-20",
-         "21"],
+        ["电工", "3", "张三", mask(nth_id(1)), "有效", "低压电工作业", "复审", "2026-12-20",
+         "21", "应复审"],
         ["电工", "3", "张三", mask(nth_id(1)), "有效", "低压电工作业", "有效期结束",
-         "2027-01-10", "42"],
+         "2027-01-10", "42", "即将到期"],
     ]
     assert "未列入：" in result.stdout and "无证 1 人" in result.stdout
 
@@ -390,7 +391,7 @@ def test_due_names_the_sheet_when_the_roster_had_several(tmp_path: Path) -> None
     assert run("due", path, "--as-of", AS_OF.isoformat(), "-o", out).exit_code == 1
     rows = list(csv.reader(out.read_text("utf-8-sig").splitlines()))
     assert rows[0] == ["工作表", "行", "姓名", "身份证号", "核验结果", "作业项目", "事项", "日期",
-                       "剩余天数", "状态"]
+                       "剩余天数", "状态", "单位"]
     assert [r[:3] for r in rows[1:]] == [["电工", "3", "张三"], ["电工", "3", "张三"]]
 
     book = tmp_path / "due.xlsx"
@@ -425,10 +426,10 @@ def test_due_on_a_roster_of_several_sheets_names_them(
     result = run("due", path, "--within", "60", "--as-of", AS_OF.isoformat())
     assert result.exit_code == 1, result.output
     assert _due_rows(result) == [
-        ["焊工", "3", "赵六", mask(nth_id(4)), "未核验（花名册申报）", "低压电工作业", "应复审",
-         "2026-12-10", "11"],
-        ["电工", "3", "张三", mask(nth_id(1)), "未核验（花名册申报）", "低压电工作业", "应复审",
-         "2026-12-20", "21"],
+        ["焊工", "3", "赵六", mask(nth_id(4)), "未核验（花名册申报）", "低压电工作业", "复审",
+         "2026-12-10", "11", "应复审"],
+        ["电工", "3", "张三", mask(nth_id(1)), "未核验（花名册申报）", "低压电工作业", "复审",
+         "2026-12-20", "21", "应复审"],
     ]
 
 

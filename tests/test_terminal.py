@@ -292,8 +292,8 @@ def test_the_screen_text_of_a_cell_is_escaped() -> None:
          "certcheck: --kind 的值无效：须为以下之一：self-check、inspection"
          "（'audit' is not one of 'self-check', 'inspection'）；用 certcheck verify --help 查看用法"),
         (["verify", "r.xlsx", "--as-of", "2026-13-01"],
-         "certcheck: --as-of 的值无效：“2026-13-01” 不是日期，请写成 YYYY-MM-DD（not a date）；"
-         "用 certcheck verify --help 查看用法"),
+         "certcheck: --as-of 的值无效：“2026-13-01” 不是日期；可写成 2026-12-01、2026/12/01、"
+         "2026.12.01、2026年12月1日 或 20261201（not a date）；用 certcheck verify --help 查看用法"),
         (["verify", "r.xlsx", "extra"],
          "certcheck: 多余的参数 extra（unexpected extra argument）；用 certcheck verify --help 查看用法"),
         (["frobnicate"],
@@ -348,7 +348,10 @@ def test_warnings_name_the_sheet_when_there_are_several(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("extra", "said"), [
-    ((), "certcheck: 已中断；已收到的查询结果保存在缓存中，再次运行同一命令即从中断处继续（interrupted）"),
+    # A registry file is never cached: no promise of kept answers (tests/test_messages.py has
+    # the national lookup's run, whose answers are kept).
+    ((), "certcheck: 已中断；此数据源的结果不进缓存，没有保存任何结果，再次运行将从头核对"
+         "（interrupted; this source is not cached）"),
     (("--no-cache",),
      "certcheck: 已中断；使用了 --no-cache，已收到的查询结果没有保存，再次运行将从头查询（interrupted）"),
 ])

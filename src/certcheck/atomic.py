@@ -41,16 +41,28 @@ _REASONS = {
     errno.EFBIG: "文件超出了文件系统允许的大小",
     errno.EIO: "磁盘读写出错",
 }
+#: What an errno means when it came from the output file itself, not its folder: replacing a
+#: file fails on Windows when it is read-only or another program (Excel, WPS) holds it open.
+READ_ONLY_FILE = ("该文件是只读的，或正被其他程序（如 Excel、WPS）打开；请关闭该文件或去掉只读属性"
+                  "后重试，或另给一个文件名")
+_FILE_REASONS = {
+    errno.EACCES: READ_ONLY_FILE,
+    errno.EPERM: READ_ONLY_FILE,
+    errno.EBUSY: READ_ONLY_FILE,
+    errno.ETXTBSY: READ_ONLY_FILE,
+    errno.EISDIR: "这是一个文件夹",
+}
 
 
 class WriteError(Exception):
     """An output could not be written. The message names the output and says why; the file
     that was there before (if any) is unchanged."""
 
-    def __init__(self, path: Path, cause: OSError) -> None:
+    def __init__(self, path: Path, cause: OSError, *, at_file: bool = False) -> None:
         self.path = path
         self.cause = cause
-        reason = _REASONS.get(cause.errno or 0, "写入失败")
+        reasons = {**_REASONS, **_FILE_REASONS} if at_file else _REASONS
+        reason = reasons.get(cause.errno or 0, "写入失败")
         detail = cause.strerror or type(cause).__name__
         kept = "原有文件未改动" if path.exists() else "未生成文件"
         super().__init__(f"无法写入 {path}：{reason}（{detail}），{kept}")
@@ -116,7 +128,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         if handed == private and not _same_folder(private, folder_fd):
             # Written by name into a folder someone put in its place: not this run's file.
             raise WriteError(path, OSError(errno.EEXIST, "临时文件夹被他人替换（replaced)"))
-        os.replace(path.name, path.name, src_dir_fd=folder_fd, dst_dir_fd=out_fd)
+        _replace(path, folder_fd, out_fd)
     except BaseException as exc:
         if folder_fd >= 0:
             with suppress(OSError):
@@ -132,6 +144,25 @@ def atomic_path(path: Path) -> Iterator[Path]:
             if fd >= 0:
                 os.close(fd)
     _fsync_dir(directory)
+
+
+def _replace(path: Path, folder_fd: int, out_fd: int) -> None:
+    """Put the written file in the place of ``path``. A failure here is the file's own (a
+    read-only file, one another program holds open), not its folder's, and is named so."""
+    try:
+        old = os.stat(path.name, dir_fd=out_fd, follow_symlinks=False)
+    except OSError:
+        old = None
+    if (old is not None and stat.S_ISREG(old.st_mode)
+            and not old.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)):
+        # Linux and macOS would replace a read-only file that Windows refuses to: refused on
+        # every system, since someone made it read-only to keep it (an archived register).
+        raise WriteError(path, PermissionError(errno.EACCES, os.strerror(errno.EACCES)),
+                         at_file=True)
+    try:
+        os.replace(path.name, path.name, src_dir_fd=folder_fd, dst_dir_fd=out_fd)
+    except OSError as exc:
+        raise WriteError(path, exc, at_file=old is not None) from exc
 
 
 def _through(folder_fd: int, private: Path) -> Path:

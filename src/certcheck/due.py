@@ -22,6 +22,10 @@ finding acted on first. As a second guard, a record the official status marks wi
 
 A roster has no findings: every row's declared dates are listed, marked as not verified.
 
+Each date carries the enterprise whose worker it is (the register's, or the roster title's), so
+a list handed to someone else still says whose people it names. A review is said as one (应复审,
+逾期未复审); 即将到期 and 已逾期 are only said of the end of validity, which is another errand.
+
 A roster of several sheets numbers rows per sheet, so every date carries its sheet.
 """
 
@@ -39,8 +43,15 @@ from certcheck.rules import review_outstanding
 
 
 class Event(StrEnum):
-    REVIEW = "应复审"
+    REVIEW = "复审"
     EXPIRY = "有效期结束"
+
+
+#: What a date's state is called, per event: (passed, today, ahead).
+_STATES = {
+    Event.REVIEW: ("逾期未复审", "今日应复审", "应复审"),
+    Event.EXPIRY: ("已逾期", "今日到期", "即将到期"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +69,8 @@ class Dates:
     sheet: str | None = None
     #: The register's finding; None for a roster's declared, unchecked dates.
     status: Status | None = None
+    #: The enterprise (单位) the worker is listed for; None when the file does not name it.
+    enterprise: str | None = None
 
 
 #: The findings whose worker is listed: their certificate is their own.
@@ -77,6 +90,7 @@ class DueItem:
     days_left: int
     sheet: str | None = None
     status: Status | None = None
+    enterprise: str | None = None
 
     @property
     def status_zh(self) -> str:
@@ -88,9 +102,11 @@ class DueItem:
 
     @property
     def state(self) -> str:
+        """``应复审`` / ``逾期未复审`` for a review, ``即将到期`` / ``已逾期`` for the expiry."""
+        passed, today, ahead = _STATES[self.event]
         if self.days_left < 0:
-            return "已逾期"
-        return "今日到期" if self.days_left == 0 else "即将到期"
+            return passed
+        return today if self.days_left == 0 else ahead
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +119,8 @@ class DueList:
     undated: int
     #: Workers not listed because of their finding, per status in the order of ``Status``.
     not_listed: tuple[tuple[Status, int], ...] = ()
+    #: The enterprises the people read belong to, in the order met (none when unnamed).
+    enterprises: tuple[str, ...] = ()
 
 
 def _dates_count(r: RegisterRow) -> bool:
@@ -110,7 +128,7 @@ def _dates_count(r: RegisterRow) -> bool:
     return not r.revoked and r.reason is not Reason.NAME_MISMATCH
 
 
-def _register_dates(r: RegisterRow) -> Dates:
+def _register_dates(r: RegisterRow, enterprise: str | None) -> Dates:
     counts = _dates_count(r)
     return Dates(
         row=r.row, name=r.name, id_number=r.id_number,
@@ -118,16 +136,17 @@ def _register_dates(r: RegisterRow) -> Dates:
         valid_until=r.valid_until if counts else None,
         review_due=r.review_due if counts else None,
         reviewed=r.reviewed if counts else None,
-        sheet=r.sheet, status=r.status,
+        sheet=r.sheet, status=r.status, enterprise=enterprise,
     )
 
 
-def dates_from_register(rows: Iterable[RegisterRow]) -> list[Dates]:
-    """The official record's dates, which are the ones that count."""
-    return [_register_dates(r) for r in rows]
+def dates_from_register(rows: Iterable[RegisterRow], enterprise: str | None = None) -> list[Dates]:
+    """The official record's dates, which are the ones that count, of ``enterprise``'s
+    workers (the register's 单位)."""
+    return [_register_dates(r, enterprise) for r in rows]
 
 
-def dates_from_roster(workers: Iterable[Worker]) -> list[Dates]:
+def dates_from_roster(workers: Iterable[Worker], enterprise: str | None = None) -> list[Dates]:
     """The dates the roster declares: unchecked, but what an enterprise has before verify. A
     date cell that could not be read counts as no date (the worker is listed as undated)."""
     return [
@@ -136,7 +155,7 @@ def dates_from_roster(workers: Iterable[Worker]) -> list[Dates]:
             item=w.declared.item_shown or w.declared.category_shown,
             valid_until=understood_date(w.declared.valid_until),
             review_due=understood_date(w.declared.review_due),
-            reviewed=understood_date(w.declared.reviewed), sheet=w.sheet,
+            reviewed=understood_date(w.declared.reviewed), sheet=w.sheet, enterprise=enterprise,
         )
         for w in workers
     ]
@@ -166,8 +185,11 @@ def due_within(
     items: list[tuple[int, DueItem]] = []
     undated = 0
     left_out: Counter[Status] = Counter()
+    enterprises: dict[str, None] = {}
     # Ties on a date go in roster order (sheet by sheet, row by row), the review first.
     for order, d in enumerate(people):
+        if d.enterprise:
+            enterprises.setdefault(d.enterprise)
         if d.status is not None and d.status not in LISTED:
             left_out[d.status] += 1
             continue
@@ -179,11 +201,13 @@ def due_within(
             items.append((order, DueItem(
                 row=d.row, name=d.name, id_number=d.id_number, item=d.item, event=event,
                 when=when, days_left=(when - as_of).days, sheet=d.sheet, status=d.status,
+                enterprise=d.enterprise,
             )))
     items.sort(key=lambda p: (p[1].when, p[0], p[1].event != Event.REVIEW))
     return DueList(
         as_of=as_of, within=within, items=tuple(i for _, i in items), undated=undated,
         not_listed=tuple((status, left_out[status]) for status in Status if left_out[status]),
+        enterprises=tuple(enterprises),
     )
 
 

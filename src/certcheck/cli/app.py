@@ -22,7 +22,7 @@ from click.exceptions import NoArgsIsHelpError, NoSuchCommand
 
 from certcheck.cli.exit_codes import ExitCode
 from certcheck.cli.screen import plain
-from certcheck.dates import iso_date
+from certcheck.dates import parse_date
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -63,6 +63,10 @@ INTERRUPTED_KEPT = ("已中断；已收到的查询结果保存在缓存中，�
 #: Said on Ctrl-C when nothing was kept (--no-cache, or a command that keeps nothing).
 INTERRUPTED_NO_CACHE = ("已中断；使用了 --no-cache，已收到的查询结果没有保存，再次运行将从头查询"
                         "（interrupted）")
+#: Said on Ctrl-C when the source's answers never go into the cache (a registry file, read
+#: again in full each run; a plugin that asks for none).
+INTERRUPTED_NOT_CACHED = ("已中断；此数据源的结果不进缓存，没有保存任何结果，再次运行将从头核对"
+                          "（interrupted; this source is not cached）")
 INTERRUPTED = "已中断（interrupted）"
 
 
@@ -89,10 +93,11 @@ def _stop_on_sigterm() -> None:
 
 
 @contextmanager
-def _guarded(interrupted: str = INTERRUPTED) -> Iterator[None]:
+def _guarded(interrupted: str | Callable[[], str] = INTERRUPTED) -> Iterator[None]:
     """Turn every expected failure into a message and a documented exit code.
 
-    ``interrupted`` is what Ctrl-C says: whether the answers so far were kept.
+    ``interrupted`` is what Ctrl-C says: whether the answers so far were kept; a function when
+    that is only known once the command has opened its source and cache.
     """
     from certcheck.atomic import WriteError
     from certcheck.register.errors import RegisterFormatError
@@ -103,7 +108,8 @@ def _guarded(interrupted: str = INTERRUPTED) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        click.secho(f"\ncertcheck: {interrupted}", fg="yellow", err=True)
+        said = interrupted() if callable(interrupted) else interrupted
+        click.secho(f"\ncertcheck: {said}", fg="yellow", err=True)
         sys.exit(ExitCode.INTERRUPTED)
     except UserError as exc:
         _fail(str(exc), exc.code)
@@ -111,6 +117,8 @@ def _guarded(interrupted: str = INTERRUPTED) -> Iterator[None]:
         _fail(str(exc), ExitCode.USAGE)
     except (RosterError, SourceError, RegisterFormatError, OutputError, WriteError) as exc:
         _fail(str(exc), ExitCode.BAD_INPUT)
+    except BrokenPipeError:
+        raise  # the reader of the output went away (`| head`): not a failure to report
     except OSError as exc:
         # Disk full, permission denied, a folder where a file was expected: the user can fix it.
         where = f"{exc.filename}：" if exc.filename else ""
@@ -161,20 +169,32 @@ AS_OF_RANGE = (date(1900, 1, 1), date(2199, 12, 31))
 MAX_DAYS = 36_500
 
 
-def parse_as_of(value: str | None) -> date:
+#: The forms a date option accepts, as the error message lists them: those of a roster's date
+#: cells, since both go through ``certcheck.dates.parse_date``.
+DATE_FORMS = "2026-12-01、2026/12/01、2026.12.01、2026年12月1日 或 20261201"
+#: Quotes a shell leaves on a value (cmd.exe keeps '…'), and those a roster cell may carry.
+_QUOTES = "'\"`‘’“”"
+
+
+def parse_as_of(value: str | None, option: str = "--as-of") -> date:
+    """A date option's value (``--as-of``, ``summary --date``) in any form a roster's date cell
+    may take, within ``AS_OF_RANGE``; today when not given. A bad value is exit 2 with a
+    message that lists the forms accepted."""
     if value is None:
         return date.today()
     try:
-        parsed = iso_date(value)
+        parsed = parse_date(value.strip().strip(_QUOTES))
     except ValueError:
+        parsed = None
+    if parsed is None:
         raise click.BadParameter(
-            f"“{value}” 不是日期，请写成 YYYY-MM-DD（not a date）", param_hint="--as-of"
-        ) from None
+            f"“{value}” 不是日期；可写成 {DATE_FORMS}（not a date）", param_hint=option
+        )
     first, last = AS_OF_RANGE
     if not first <= parsed <= last:
         raise click.BadParameter(
             f"{value} 不在 {first.isoformat()} … {last.isoformat()} 之内（out of range）",
-            param_hint="--as-of",
+            param_hint=option,
         )
     return parsed
 
@@ -222,10 +242,18 @@ _CJK = "[\u3400-\u9fff\uff00-\uffef]"
 
 def _value_problem(exc: click.BadParameter) -> str:
     """What is wrong with an option's value, in Chinese, from the option's type."""
-    if re.search(_CJK, exc.message):
-        return exc.message  # our own message, already in Chinese
+    # Our own messages are Chinese; click's are English, quoting the value in ASCII quotes (a
+    # file name in Chinese is still click's English message).
+    if re.search(_CJK, re.sub(r"'[^']*'|\"[^\"]*\"", "", exc.message)):
+        return exc.message
     kind = exc.param.type if exc.param is not None else None
-    if isinstance(kind, click.Choice):
+    if isinstance(kind, click.Path) and "does not exist" in exc.message:
+        zh = "文件不存在"
+    elif isinstance(kind, click.Path) and "is a directory" in exc.message:
+        zh = "这是文件夹，不是文件"
+    elif isinstance(kind, click.Path) and "is a file" in exc.message:
+        zh = "这是文件，不是文件夹"
+    elif isinstance(kind, click.Choice):
         zh = "须为以下之一：" + "、".join(str(c) for c in kind.choices)
     elif isinstance(kind, click.IntRange | click.FloatRange):
         zh = f"须在 {kind._describe_range()} 范围内"
@@ -240,11 +268,16 @@ def _value_problem(exc: click.BadParameter) -> str:
     return f"{zh}（{exc.message.rstrip('.')}）"
 
 
-def usage_zh(exc: click.UsageError) -> str:
+def usage_zh(exc: click.UsageError, argv: Sequence[str] = ()) -> str:
     """A click usage error as one Chinese line, click's English in parentheses, with where to
     read the usage: ``没有选项 --sourse，是否想用 --source？（No such option）；用 certcheck verify
-    --help 查看用法``."""
+    --help 查看用法``. Given the command line, a path the shell split at a space is shown quoted.
+    """
     text = _unknown_name(exc) or _bad_parameter(exc) or _bad_arguments(exc)
+    if argv:
+        from certcheck.cli.quoting import space_hint
+
+        text += space_hint(argv, exc)
     path = exc.ctx.command_path if exc.ctx is not None else "certcheck"
     return f"{text}；用 {path} --help 查看用法"
 
@@ -358,6 +391,8 @@ class _Group(click.Group):
         if kwargs.get("standalone_mode", True) is False:
             return super().main(*args, **kwargs)
         kwargs["standalone_mode"] = False
+        given = kwargs.get("args", args[0] if args else None)
+        argv = list(given) if given is not None else sys.argv[1:]
         self.warnings_on_screen = True
         _stop_on_sigterm()
         try:
@@ -367,7 +402,7 @@ class _Group(click.Group):
             exc.show()
             sys.exit(exc.exit_code)
         except click.UsageError as exc:
-            _fail(usage_zh(exc), exc.exit_code)
+            _fail(usage_zh(exc, argv), exc.exit_code)
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
         except click.exceptions.Abort:
@@ -375,6 +410,8 @@ class _Group(click.Group):
             sys.exit(ExitCode.INTERRUPTED)
         except OSError as exc:
             if exc.errno == errno.EPIPE:  # `certcheck … | head`: the reader went away
+                # Whatever is still buffered goes nowhere, not into an error at exit.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 sys.exit(1)
             raise
         except MemoryError:

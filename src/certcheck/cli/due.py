@@ -17,6 +17,7 @@ from certcheck.cli.app import MAX_DAYS, UserError, _guarded, cli, parse_as_of, s
 from certcheck.cli.due_notify import notify_due
 from certcheck.cli.exit_codes import ExitCode
 from certcheck.cli.notify import NotifyRequest, notify_options
+from certcheck.cli.outputs import check_output
 from certcheck.cli.screen import cell, plain
 from certcheck.cli.screen import console as make_console
 from certcheck.due import (
@@ -34,6 +35,9 @@ from certcheck.register.layout import footer_text, print_landscape
 from certcheck.register.view import Masker
 
 HEADERS = ("行", "姓名", "身份证号", "核验结果", "作业项目", "事项", "日期", "剩余天数", "状态")
+#: The last column of the files: whose worker each row is. Last, so that the columns before it
+#: stay where programs reading the list expect them.
+UNIT_HEADER = "单位"
 #: The narrowest a wrapping column of the terminal list gets (the days: "-478").
 _MIN_WIDTH = {"姓名": 4, "剩余天数": 5}
 #: Put before HEADERS when the roster had several sheets, whose rows are numbered per sheet.
@@ -85,7 +89,12 @@ def due(
     if output is not None and same_file(output, path):
         raise click.UsageError(f"-o {output} 就是输入文件本身，请换一个文件名")
     with _guarded():
-        people, what, several = _read(path, sheet, as_of_date)
+        if output is not None:
+            check_output(output)  # before a large file is read
+        from certcheck.cli.status import reading, status_line
+
+        with status_line(make_console(stderr=True), reading(path)):
+            people, what, several = _read(path, sheet, as_of_date)
         result = due_within(people, as_of_date, within, include_overdue=not no_overdue)
         if output is None:
             _show(make_console(), result, what, show_id, several)
@@ -112,7 +121,8 @@ def _read(path: Path, sheet: str | None, as_of: date) -> tuple[list[Dates], str,
         raise UserError(f"找不到文件 {path}（no such file）")
     try:
         data = read_register(path)
-        return dates_from_register(data.rows), "登记表（官方日期）", data.several_sheets
+        return (dates_from_register(data.rows, data.info.enterprise), "登记表（官方日期）",
+                data.several_sheets)
     except NotARegister as not_register:
         # Only a file that is no register at all may be a roster. A damaged or edited register
         # (and any JSON: rosters are spreadsheets) must not be re-read as a roster, which could
@@ -130,8 +140,11 @@ def _read(path: Path, sheet: str | None, as_of: date) -> tuple[list[Dates], str,
                 f"{path} 既不是 certcheck 登记表（{_tail(not_register, path)}），"
                 f"也不是花名册（{_tail(not_roster, path)}）"
             ) from None
+    from certcheck.pipeline import enterprise_from_title
+
     several = len(roster.sheets) > 1 or len({w.sheet for w in roster.workers} - {None}) > 1
-    return dates_from_roster(roster.workers), "花名册（申报日期，未核验）", several
+    people = dates_from_roster(roster.workers, enterprise_from_title(roster.title))
+    return people, "花名册（申报日期，未核验）", several
 
 
 def _tail(exc: Exception, path: Path) -> str:
@@ -143,8 +156,17 @@ def _tail(exc: Exception, path: Path) -> str:
     return text
 
 
+def unit_line(result: DueList, what: str) -> str:
+    """``单位：重庆某某有限公司``: whose workers the list names, or that the file does not say."""
+    if result.enterprises:
+        return "单位：" + "、".join(cell(name) for name in result.enterprises)
+    where = "登记表" if what.startswith("登记表") else "花名册标题"
+    return f"单位：未注明（{where}中没有单位名称）"
+
+
 def _show(console: Console, result: DueList, what: str, show_id: bool, several: bool) -> None:
     window = f"{result.as_of.isoformat()} 起 {result.within} 天内"
+    console.print(unit_line(result, what), highlight=False, markup=False)
     if not result.items:
         console.print(f"{window}无复审或到期（{what}）。")
     else:
@@ -181,11 +203,9 @@ def _due_table(result: DueList, title: str, show_id: bool, several: bool) -> Tab
 
 
 def _days_text(item: DueItem) -> str:
-    """The days left, with the state once the day has come (``-478 已逾期``)."""
-    days = str(item.days_left)
-    if item.days_left <= 0:
-        days += f" {item.state}"
-    return days
+    """The days left with the state, which says what is due: ``19 应复审``, ``62 即将到期``,
+    ``-478 已逾期``."""
+    return f"{item.days_left} {item.state}"
 
 
 def _row_style(item: DueItem) -> str | None:
@@ -209,6 +229,10 @@ def _headers(several: bool) -> tuple[str, ...]:
     return (SHEET_HEADER, *HEADERS) if several else HEADERS
 
 
+def _file_headers(several: bool) -> tuple[str, ...]:
+    return (*_headers(several), UNIT_HEADER)
+
+
 def _row(item: DueItem) -> tuple[int, str, str, str, str, str, date, int, str]:
     return (item.row, item.name or "", item.id_number or "", item.status_zh, item.item or "",
             item.event.value, item.when, item.days_left, item.state)
@@ -224,11 +248,10 @@ def _write(result: DueList, output: Path, several: bool = False) -> None:
 def _write_csv(result: DueList, tmp: Path, several: bool) -> None:
     with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh)
-        out.writerow(_headers(several))
+        out.writerow(_file_headers(several))
         for item in result.items:
-            values: tuple[str | int | date, ...] = (
-                ((item.sheet or "",) if several else ()) + _row(item)
-            )
+            sheet: tuple[str, ...] = (item.sheet or "",) if several else ()
+            values: tuple[str | int | date, ...] = (*sheet, *_row(item), item.enterprise or "")
             out.writerow(
                 neutralise(v.isoformat()) if isinstance(v, date)
                 else str(v) if isinstance(v, int) else neutralise(v)
@@ -244,8 +267,8 @@ def _write_xlsx(result: DueList, tmp: Path, several: bool) -> None:
         text = wb.add_format({"border": 1})
         when = wb.add_format({"border": 1, "num_format": "yyyy-mm-dd"})
         late = wb.add_format({"border": 1, "font_color": "#C00000", "bold": True})
-        headers = _headers(several)
-        widths = ((12,) if several else ()) + (6, 10, 22, 10, 26, 12, 12, 10, 10)
+        headers = _file_headers(several)
+        widths = ((12,) if several else ()) + (6, 10, 22, 10, 26, 12, 12, 10, 10, 30)
         for col, (h, width) in enumerate(zip(headers, widths, strict=True)):
             ws.set_column(col, col, width)
             ws.write_string(0, col, h, head)
@@ -264,10 +287,13 @@ def _write_xlsx(result: DueList, tmp: Path, several: bool) -> None:
             ws.write_datetime(r, first + 6, _midnight(day), when)
             ws.write_number(r, first + 7, days, late if item.overdue else text)
             ws.write_string(r, first + 8, state, late if item.overdue else text)
+            ws.write_string(r, first + 9, item.enterprise or "", text)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(len(result.items), 1), len(headers) - 1)
+        units = "、".join(result.enterprises)
         print_landscape(ws, footer=footer_text(
-            f"到期提醒：{result.as_of.isoformat()} 起 {result.within} 天内", ""))
+            f"到期提醒：{result.as_of.isoformat()} 起 {result.within} 天内",
+            f"单位：{units}" if units else ""))
     finally:
         wb.close()
 

@@ -6,10 +6,15 @@ Apart from ``app`` so that logging is loaded when a command runs, not to say ``-
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import click
 
 from certcheck.cli.screen import plain
+
+#: Where warnings go while a line is drawn on the terminal that they must not land on (the
+#: status line of ``cli.status``): that display's own printer, which puts them above it.
+_DIVERTED: list[Callable[[str], None]] = []
 
 
 class ScreenLog(logging.Handler):
@@ -22,7 +27,17 @@ class ScreenLog(logging.Handler):
             message = record.getMessage()
         except Exception:  # a bad format string must not hide the warning
             message = str(record.msg)
-        click.secho(f"certcheck: 提示：{plain(message)}", fg="yellow", err=True)
+        line = f"certcheck: 提示：{plain(message)}"
+        if _DIVERTED:
+            _DIVERTED[-1](line)
+        else:
+            click.secho(line, fg="yellow", err=True)
+
+
+def divert(printer: Callable[[str], None]) -> Callable[[], None]:
+    """Send warnings to ``printer`` until the function returned is called."""
+    _DIVERTED.append(printer)
+    return lambda: _DIVERTED.remove(printer)
 
 
 def show_warnings() -> None:

@@ -26,6 +26,7 @@ import httpx
 from certcheck import jsontext
 from certcheck.cli.app import FiniteFloatRange, UserError, _guarded, cli, parse_as_of
 from certcheck.cli.exit_codes import ExitCode
+from certcheck.cli.outputs import check_folder_to_make
 from certcheck.cli.probe_review import Concern, review, verdict_line
 from certcheck.cli.screen import plain
 from certcheck.ids import is_valid_id, mask_id, normalize_id
@@ -95,6 +96,8 @@ def probe(
         query = Query(id_number, normalize_name(name))
         if not query.name:
             raise UserError("--name 是空的（empty）", ExitCode.USAGE)
+        # Before the lookup: a captcha typed for a recording that cannot be written is wasted.
+        check_folder_to_make(record_dir, "--record")
         outcome, concerns = _probe(query, mem_url, captcha, timeout, record_dir, item, as_of_date)
     understood = isinstance(outcome, Found | NotFound)
     changes = any(c.changes_verdict for c in concerns)

@@ -8,6 +8,8 @@ quote them) goes through ``plain`` — or ``cell`` where rich markup is on — b
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import sys
 from typing import TYPE_CHECKING, TextIO
@@ -52,8 +54,14 @@ def console(*, stderr: bool = False, file: TextIO | None = None) -> Console:
     a pipe it neither wraps lines nor pads them to a width nobody chose."""
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # `certcheck due … | head`: the reader went away. rich would raise SystemExit(1),
+            # which the CLI cannot tell from a plugin's; the pipe's own error it can.
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
     stream = file or (sys.stderr if stderr else sys.stdout)
-    probe = Console(file=stream)
+    probe = _Console(file=stream)
     if probe.is_terminal:
         return probe
-    return Console(file=stream, width=UNWRAPPED, soft_wrap=False)
+    return _Console(file=stream, width=UNWRAPPED, soft_wrap=False)

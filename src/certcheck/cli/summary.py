@@ -16,6 +16,8 @@ from certcheck.atomic import atomic_write
 from certcheck.cli.app import UserError, _guarded, cli, parse_as_of, same_file
 from certcheck.cli.exit_codes import ExitCode
 from certcheck.cli.match_key_option import match_key, match_key_option
+from certcheck.cli.outputs import check_output
+from certcheck.cli.quoting import joined_path, quoted
 from certcheck.cli.screen import cell, plain
 from certcheck.cli.screen import console as make_console
 from certcheck.jsontext import mend
@@ -52,7 +54,7 @@ def expand_registers(patterns: tuple[str, ...]) -> list[Path]:
     filled from fewer registers than intended must not be produced silently.
     """
     paths: list[Path] = []
-    for pattern in patterns:
+    for index, pattern in enumerate(patterns):
         if Path(pattern).exists():
             paths.append(Path(pattern))
             continue
@@ -63,7 +65,11 @@ def expand_registers(patterns: tuple[str, ...]) -> list[Path]:
                                          param_hint="REGISTER...")
             paths.extend(Path(m) for m in matched)
             continue
-        raise click.BadParameter(f"找不到文件 {pattern}（no such file）",
+        # 我的 登记表.xlsx typed without quotes arrives as two names, 我的 and 登记表.xlsx.
+        split = joined_path(patterns[index:])
+        hint = (f"；“{split}” 是一个文件：路径中有空格时要加引号，写成 {quoted(split)}"
+                if split is not None else "")
+        raise click.BadParameter(f"找不到文件 {pattern}（no such file）{hint}",
                                  param_hint="REGISTER...")
     for path in paths:
         if path.is_dir():
@@ -122,6 +128,8 @@ def summary(
             if listed is not None and same_file(listed, output):
                 raise click.UsageError(f"-o {output} 是读取的名单之一，请换一个文件名")
     with _guarded():
+        if output is not None and str(output) != "-":
+            check_output(output)  # before any register is read
         key = match_key(match_key_file)
         # Text from a terminal in another encoding arrives with unpaired surrogates.
         header = FormHeader(unit=mend(unit.strip()), filler=mend(filler.strip()),
@@ -131,10 +139,7 @@ def summary(
 
 
 def _fill_date(value: str | None) -> date:
-    try:
-        return parse_as_of(value)
-    except click.BadParameter as exc:
-        raise click.BadParameter(exc.message, param_hint="--date") from None
+    return parse_as_of(value, "--date")
 
 
 def _format(output: Path | None, fmt: str | None) -> str:
@@ -164,9 +169,12 @@ def _summary(
     header: FormHeader,
     key: MatchKey | None,
 ) -> None:
+    from certcheck.cli.status import status_line
+
     errors = make_console(stderr=True)
     try:
-        loaded = load_registers(paths)
+        with status_line(errors, f"正在读取 {len(paths)} 份登记表"):
+            loaded = load_registers(paths)
         names = read_enterprises(enterprises_file) if enterprises_file else None
         measures = read_actions(actions_file) if actions_file else []
         result = summarize(loaded.registers, names, measures, match_key=key)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -14,8 +13,10 @@ import click
 from certcheck.cache import AnswerCache, cache_dir
 from certcheck.check import EngineSettings
 from certcheck.cli.app import (
+    INTERRUPTED,
     INTERRUPTED_KEPT,
     INTERRUPTED_NO_CACHE,
+    INTERRUPTED_NOT_CACHED,
     MAX_DAYS,
     FiniteFloatRange,
     UserError,
@@ -26,6 +27,7 @@ from certcheck.cli.app import (
 )
 from certcheck.cli.exit_codes import ExitCode, exit_code_of
 from certcheck.cli.match_key_option import match_key, match_key_option
+from certcheck.cli.outputs import check_folder_to_make, check_output
 from certcheck.cli.report import show_register, show_roster
 from certcheck.cli.screen import console as make_console
 from certcheck.cli.screen import plain
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 
     from certcheck.cli.progress import RichProgress
     from certcheck.register.formats import OutputFormat
+    from certcheck.roster import Roster
 
 
 def _outputs(roster: Path, outputs: tuple[str, ...]) -> list[str]:
@@ -54,15 +57,7 @@ def _outputs(roster: Path, outputs: tuple[str, ...]) -> list[str]:
                 ExitCode.USAGE,
             )
         # Checked before any lookup, so that no answer is waited for only to be thrown away.
-        folder = resolved(Path(out)).parent
-        if not folder.is_dir():
-            raise UserError(f"-o {out}：文件夹 {folder} 不存在（no such folder）",
-                            ExitCode.USAGE)
-        if Path(out).is_dir():
-            raise UserError(f"-o {out} 是文件夹，请给出文件名（a folder）", ExitCode.USAGE)
-        if not os.access(folder, os.W_OK):
-            raise UserError(f"无法写入 {out}：文件夹 {folder} 是只读的或没有写入权限；"
-                            "请换一个文件夹（-o）", ExitCode.BAD_INPUT)
+        check_output(Path(out))
     return chosen
 
 
@@ -170,9 +165,29 @@ def verify(**options: object) -> None:
     options["as_of"] = parse_as_of(options["as_of"])  # type: ignore[arg-type]
     options["kind"] = Kind(str(options["kind"]))
     args = VerifyArgs(**options)  # type: ignore[arg-type]
-    with _guarded(INTERRUPTED_NO_CACHE if args.no_cache else INTERRUPTED_KEPT):
-        code = _verify(args)
+    said = _OnInterrupt()
+    with _guarded(said.message):
+        code = _verify(args, said)
     sys.exit(code)
+
+
+class _OnInterrupt:
+    """What Ctrl-C says, settled once the source and the cache are open: only a run that keeps
+    answers in the cache may promise that a rerun goes on from there."""
+
+    def __init__(self) -> None:
+        self.said = INTERRUPTED
+
+    def message(self) -> str:
+        return self.said
+
+    def settle(self, args: VerifyArgs, source: LookupSource, cache: AnswerCache | None) -> None:
+        if cache is not None:
+            self.said = INTERRUPTED_KEPT
+        elif args.no_cache:
+            self.said = INTERRUPTED_NO_CACHE
+        elif not source.cacheable:
+            self.said = INTERRUPTED_NOT_CACHED
 
 
 def _open_cache(args: VerifyArgs, source: LookupSource) -> AnswerCache | None:
@@ -198,13 +213,17 @@ def _say_cache_problems(errors: Console, cache: AnswerCache) -> None:
                      highlight=False, markup=False)
 
 
-def _verify(args: VerifyArgs) -> int:
+def _verify(args: VerifyArgs, said: _OnInterrupt) -> int:
     from certcheck.cli.progress import RichProgress
     from certcheck.cli.source_options import open_chosen_source
+    from certcheck.cli.status import reading, status_line
     from certcheck.register.formats import OutputFormat
+    from certcheck.roster import read_roster
 
     targets = _outputs(args.roster, args.outputs)
     key = match_key(args.match_key_file)
+    if args.record_dir is not None:
+        check_folder_to_make(args.record_dir, "--record")
     formats = {out: OutputFormat.from_path(out) for out in targets}
     to_stdout = "-" in targets
     console = make_console(stderr=to_stdout)
@@ -213,37 +232,41 @@ def _verify(args: VerifyArgs) -> int:
     # Made now, drawn once lookups start: the captcha prompt is handed it, to step aside for.
     bar = RichProgress(errors, enabled=not args.no_progress)
     # The source first: a typo in --source fails at once, not after a large roster is read.
-    source = open_chosen_source(
-        args.source_spec, mem_url=args.mem_url, captcha=args.captcha, timeout=args.timeout,
-        record_dir=args.record_dir, terminal=bar,
-    )
-    for out in targets:
-        for used in source.input_files:
-            if out != "-" and same_file(Path(out), used):
-                raise UserError(
-                    f"-o {out} 是数据源读取的文件（{used}）；certcheck 从不覆盖输入文件，"
-                    "请换一个文件名（an input of the source）", ExitCode.USAGE,
-                )
-    _refuse_outputs_in(source, targets, args.record_dir)
-    # Before the roster is read: a cache that cannot be used (a link, a full disk) is said at
-    # once, not after a large roster was read for nothing.
-    cache = _open_cache(args, source)
+    # A registry file of many records takes a second to open: the status line says so.
+    with status_line(errors, f"正在打开数据源 {plain(args.source_spec)}",
+                     enabled=not args.no_progress):
+        source = open_chosen_source(
+            args.source_spec, mem_url=args.mem_url, captcha=args.captcha, timeout=args.timeout,
+            record_dir=args.record_dir, terminal=bar,
+        )
+        for out in targets:
+            for used in source.input_files:
+                if out != "-" and same_file(Path(out), used):
+                    raise UserError(
+                        f"-o {out} 是数据源读取的文件（{used}）；certcheck 从不覆盖输入文件，"
+                        "请换一个文件名（an input of the source）", ExitCode.USAGE,
+                    )
+        _refuse_outputs_in(source, targets, args.record_dir)
+        # Before the roster is read: a cache that cannot be used (a link, a full disk) is said
+        # at once, not after a large roster was read for nothing.
+        cache = _open_cache(args, source)
+    said.settle(args, source, cache)
     try:
-        return _verify_with(args, source, cache, formats, console, errors, bar, key)
+        with status_line(errors, reading(args.roster), enabled=not args.no_progress):
+            roster = read_roster(args.roster, args.sheet, today=args.as_of)
+        return _verify_with(args, roster, source, cache, formats, console, errors, bar, key)
     finally:
         if cache is not None:
             cache.close()
 
 
-def _verify_with(args: VerifyArgs, source: LookupSource, cache: AnswerCache | None,
-                 formats: dict[str, OutputFormat], console: Console, errors: Console,
-                 bar: RichProgress, key: MatchKey | None) -> int:
+def _verify_with(args: VerifyArgs, roster: Roster, source: LookupSource,
+                 cache: AnswerCache | None, formats: dict[str, OutputFormat], console: Console,
+                 errors: Console, bar: RichProgress, key: MatchKey | None) -> int:
     from certcheck.pipeline import RunSettings, run_verify
     from certcheck.register.formats import write_all
-    from certcheck.roster import read_roster
 
     to_stdout = "-" in formats
-    roster = read_roster(args.roster, args.sheet, today=args.as_of)
     show_roster(console, roster)
     if not roster.workers:
         raise UserError(
