@@ -14,6 +14,7 @@ from rich.table import Table
 
 from certcheck.cli.app import UserError, _guarded, cli, same_file
 from certcheck.cli.exit_codes import ExitCode
+from certcheck.cli.notify import NotifyRequest, notify_options, run_notify
 from certcheck.cli.screen import cell, plain
 from certcheck.cli.screen import console as make_console
 from certcheck.diff.compare import (
@@ -58,7 +59,10 @@ _MIN_WIDTH = {"姓名": 4, "作业项目": 4, "变化": 10, "工作表": 4}
 @click.option("--mask-ids", is_flag=True,
               help="文件中的身份证号也脱敏显示；终端总是脱敏（mask ID numbers in the files too; "
                    "the terminal always masks them）。")
-def diff(old: Path, new: Path, outputs: tuple[Path, ...], force: bool, mask_ids: bool) -> None:
+# Not remembered: a diff reports two given files, and is sent in full each time it is asked.
+@notify_options(remember=False)
+def diff(old: Path, new: Path, outputs: tuple[Path, ...], force: bool, mask_ids: bool,
+         notify: NotifyRequest) -> None:
     """对比同一单位的两份登记表，列出变化（compare two registers of one enterprise）。
 
     \b
@@ -75,8 +79,12 @@ def diff(old: Path, new: Path, outputs: tuple[Path, ...], force: bool, mask_ids:
     拒绝对比，除非加 --force。
 
     \b
+    加 --notify 时把同样的变化发到工作群机器人（钉钉、企业微信、飞书），
+    身份证号打码；每次运行都完整发送一次，不记录。
+
+    \b
     退出码：0 没有人变差；1 有人变为逾期、假证或无证（含新增的此类人员）；
-    2 用法错误；4 登记表无法使用。
+    2 用法错误；4 登记表无法使用，或有机器人没有发送成功（优先于 0 和 1）。
 
     (Who came, who left, whose finding or certificate dates changed, and the change in
     依法持证率; exit 1 when anyone became expired, fake or uncertified.)
@@ -93,7 +101,26 @@ def diff(old: Path, new: Path, outputs: tuple[Path, ...], force: bool, mask_ids:
         if outputs:
             make_console(stderr=True).print(
                 "已写入 " + "、".join(plain(o) for o in outputs), highlight=False, markup=False)
+        # The terminal and the files come first: a robot that fails loses none of them.
+        delivered = _notify(notify, result, found)
+    if not delivered:
+        sys.exit(ExitCode.BAD_INPUT)
     sys.exit(ExitCode.VIOLATIONS if result.worse else ExitCode.COMPLIANT)
+
+
+def _notify(request: NotifyRequest, result: RegisterDiff, found: tuple[Concern, ...]) -> bool:
+    """Send the changes as ``request`` asks; False when a robot was not reached (exit 4)."""
+    from certcheck.diff.notify_message import diff_document
+
+    if not request:
+        return True
+    document = diff_document(result, found)
+    if not document.lines:
+        # A message saying that nothing changed would read as a call to do something.
+        click.secho("两份登记表没有变化，未发送到工作群（nothing changed, nothing sent）",
+                    fg="yellow", err=True)
+        return True
+    return run_notify(request, document, as_of=result.new.info.as_of)
 
 
 def _check_outputs(outputs: tuple[Path, ...], inputs: tuple[Path, Path]) -> None:

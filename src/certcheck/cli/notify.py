@@ -69,29 +69,30 @@ def notify_options(*, remember: bool = True) -> Callable[[F], F]:
 
         options = [
             click.option("--notify", "notify", multiple=True, metavar="URL",
-                         help="Post the list to a group robot: a 钉钉, 企业微信 or 飞书 webhook "
-                              "address (the kind is known from it). Repeatable."),
+                         help="发到工作群机器人：钉钉、企业微信或飞书机器人的 Webhook 地址，"
+                              "按地址识别平台；可重复，发到几个群（post to a group robot; "
+                              "repeatable）。"),
             click.option("--notify-secret", "notify_secret", multiple=True, metavar="SECRET",
-                         help="加签 secret of the n-th 钉钉 or 飞书 robot (企业微信 has none; "
-                              "'' = not signed). Better kept out of shell history in "
-                              "CERTCHECK_DINGTALK_SECRET, CERTCHECK_FEISHU_SECRET or "
-                              "CERTCHECK_NOTIFY_SECRET."),
+                         help="第 n 个钉钉或飞书机器人的加签密钥（signing secret；企业微信不需要，"
+                              "'' 表示不加签）。最好放在环境变量 CERTCHECK_DINGTALK_SECRET、"
+                              "CERTCHECK_FEISHU_SECRET 或 CERTCHECK_NOTIFY_SECRET 中，"
+                              "不留在命令历史里。"),
             click.option("--dry-run", "dry_run", is_flag=True,
-                         help="With --notify: print the messages instead of sending them; "
-                              "nothing is recorded as sent."),
+                         help="与 --notify 一起用：只显示将要发送的消息，不发送，也不记录为已发送"
+                              "（print the messages instead of sending them）。"),
         ]
         if remember:
             options += [
                 click.option("--notify-all", "notify_all", is_flag=True,
-                             help="With --notify: send every entry, also those already sent "
-                                  "(by default each reminder is sent once, and again when "
-                                  "its tier or deadline changes)."),
+                             help="与 --notify 一起用：全部发送，包括已经提醒过的；默认每条提醒"
+                                  "只发一次，档次或期限变了才再发（send every entry, also "
+                                  "those already sent）。"),
                 click.option("--cache-dir", "cache_dir",
                              type=click.Path(path_type=Path, file_okay=False),
                              envvar="CERTCHECK_CACHE_DIR", show_envvar=True,
-                             help="Folder of the record of reminders sent, in a private "
-                                  "certcheck folder made inside it, as verify's cache "
-                                  "(default: the user cache directory)."),
+                             help="提醒发送记录所在的文件夹，记录放在其中的 certcheck "
+                                  "私有文件夹里，与核验缓存相同；默认为用户缓存文件夹"
+                                  "（folder of the record of reminders sent）。"),
             ]
         for option in reversed(options):
             wrapper = option(wrapper)
