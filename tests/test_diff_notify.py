@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from certcheck.cli import cli
 from certcheck.cli import diff as _diff  # noqa: F401  (attaches the command)
 from factories import nth_id
+from register_sheet import register_table
 from robot_server import FakeRobot, RobotServer
 from test_diff import OLD_DAY, check, record, worker
 
@@ -48,11 +49,8 @@ def diff(old: Path, new: Path, *args: str, cache: Path | None = None) -> Result:
 
 def ids_in(register: Path) -> dict[str, str]:
     """name → full ID, as the register's own sheet holds them."""
-    sheet = openpyxl.load_workbook(register, read_only=True)["核验登记表"]
-    rows = sheet.iter_rows(values_only=True)
-    header = list(next(rows))
-    name, number = header.index("姓名"), header.index("身份证号")
-    return {str(r[name]): str(r[number]) for r in rows if r[name] and r[number]}
+    table = register_table(openpyxl.load_workbook(register)["核验登记表"])
+    return {str(r["姓名"]): str(r["身份证号"]) for r in table.rows if r["姓名"] and r["身份证号"]}
 
 
 def masked(id_number: str) -> str:
