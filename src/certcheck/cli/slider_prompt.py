@@ -52,23 +52,30 @@ INPUT_CLOSED = (
 )
 #: The marks on the picture: the piece's band, and the piece's outline in the close-up.
 BAND_COLOUR = (230, 40, 40, 255)
-#: Pixels of the background around the piece shown in the close-up, each side.
+#: Pixels of the background around the piece shown in the close-up, each side, at most.
 CLOSE_UP_MARGIN = 30
+#: Pixels above and below the piece in the close-up.
+CLOSE_UP_BAND = 4
 
 
-def ruler(columns: int, pixels_per_column: float, origin: int = 0, every: int = 10) -> str:
-    """Two lines under a picture ``columns`` wide: ticks, and at every ``every``-th column the
-    background's x there (``origin`` plus the columns times ``pixels_per_column``)."""
-    ticks = "".join(
-        "┼" if c % every == 0 else "┬" if c % (every // 2 or 1) == 0 else "─"
-        for c in range(columns)
-    )
-    labels = [" "] * columns
-    for c in range(0, columns, every):
-        text = str(round(origin + c * pixels_per_column))
-        if c + len(text) <= columns:
-            labels[c:c + len(text)] = list(text)
-    return ticks + "\n" + "".join(labels)
+def ruler(columns: int, pixels_per_column: float, origin: int = 0) -> str:
+    """Two lines under a picture ``columns`` wide whose first column shows pixel ``origin`` of
+    the background: ticks, and under the column where each round number of pixels falls (every
+    10, 20, 50 or 100, as wide as the labels need), that number."""
+    step = next((s for s in (10, 20, 50, 100) if s / pixels_per_column >= 8), 200)
+    ticks, labels = ["─"] * columns, [" "] * columns
+    for c in range(columns):
+        start, end = origin + c * pixels_per_column, origin + (c + 1) * pixels_per_column
+        whole = -(-start // step) * step  # the first multiple of ``step`` from ``start`` on
+        half = -(-start // (step / 2)) * (step / 2)
+        if whole < end:
+            ticks[c] = "┼"
+            text = str(int(whole))
+            if c + len(text) <= columns and all(x == " " for x in labels[max(0, c - 1):c]):
+                labels[c:c + len(text)] = list(text)
+        elif half < end:
+            ticks[c] = "┬"
+    return "".join(ticks) + "\n" + "".join(labels)
 
 
 def _png(image: object) -> bytes:
@@ -108,14 +115,16 @@ def ruled_file(puzzle: SliderPuzzle) -> bytes:
     return _png(sheet)
 
 
-def close_up(puzzle: SliderPuzzle, offset: int) -> tuple[bytes, int]:
-    """The background around ``offset`` with the piece placed there, and the x it starts at."""
+def close_up(puzzle: SliderPuzzle, offset: int, columns: int) -> tuple[bytes, int]:
+    """The background around ``offset`` with the piece placed there, one pixel a column where
+    ``columns`` allow, and the x it starts at."""
     from PIL import Image
 
-    left = max(0, offset - CLOSE_UP_MARGIN)
-    right = min(puzzle.width, offset + puzzle.piece_width + CLOSE_UP_MARGIN)
-    top = max(0, puzzle.y - 8)
-    bottom = min(puzzle.height, puzzle.y + puzzle.piece_height + 8)
+    margin = max(0, min(CLOSE_UP_MARGIN, (columns - puzzle.piece_width) // 2))
+    left = max(0, offset - margin)
+    right = min(puzzle.width, offset + puzzle.piece_width + margin)
+    top = max(0, puzzle.y - CLOSE_UP_BAND)
+    bottom = min(puzzle.height, puzzle.y + puzzle.piece_height + CLOSE_UP_BAND)
     with Image.open(io.BytesIO(puzzle.background)) as opened:
         picture = opened.convert("RGBA").crop((left, top, right, bottom))
     with Image.open(io.BytesIO(puzzle.piece)) as opened:
@@ -236,8 +245,9 @@ class PromptSliderSolver(SliderSolver):
         columns = self._width if self._width is not None else _columns_of(out)
         return min(MAX_PICTURE_WIDTH, columns - 1)
 
-    def _draw(self, out: TextIO, image: bytes, width: int) -> bool:
-        if width < MIN_PICTURE_WIDTH:
+    def _draw(self, out: TextIO, image: bytes, width: int,
+              narrowest: int = MIN_PICTURE_WIDTH) -> bool:
+        if width < narrowest:
             out.write("终端太窄，无法显示图片 / the terminal is too narrow to draw the image\n")
             return False
         picture = render_halfblocks(image, width, colours=self._colours or _colours_of(out))
@@ -254,7 +264,7 @@ class PromptSliderSolver(SliderSolver):
         piece_columns = max(1, round(puzzle.piece_width * width / puzzle.width))
         if width >= MIN_PICTURE_WIDTH:
             out.write("拼图块 / the piece:\n")
-            self._draw(out, puzzle.piece, max(piece_columns, 2))
+            self._draw(out, puzzle.piece, piece_columns, narrowest=1)
         if self._rejections:
             out.write(REJECTED)
         if self._expirations:
@@ -271,9 +281,13 @@ class PromptSliderSolver(SliderSolver):
         out.flush()
 
     def _show_close_up(self, out: TextIO, puzzle: SliderPuzzle, offset: int) -> None:
-        image, left = close_up(puzzle, offset)
-        span = min(puzzle.width, offset + puzzle.piece_width + CLOSE_UP_MARGIN) - left
-        width = min(self._picture_width(out), span)
+        columns = self._picture_width(out)
+        image, left = close_up(puzzle, offset, columns)
+        from PIL import Image
+
+        with Image.open(io.BytesIO(image)) as opened:
+            span = opened.width
+        width = min(columns, span)
         out.write(f"\n拼图块放在 {offset} 处的近景 / the piece placed at {offset}, close up:\n")
         if self._draw(out, image, width):
             out.write(ruler(width, span / width, origin=left) + "\n")
