@@ -8,6 +8,7 @@ pointer events as from a real mouse.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -62,10 +63,8 @@ class Browser:
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  tb: TracebackType | None) -> None:
-        try:
+        with contextlib.suppress(Exception):  # it may be gone already
             self.call("Browser.close", session=False)
-        except Exception:
-            pass
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
