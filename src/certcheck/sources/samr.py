@@ -213,8 +213,11 @@ class SamrSource(LookupSource):
         self._gate: RequestGate | None = None
         # The page opens the session; after any failure it is visited again.
         self._session_open = False
-        # Set once the solver said it can never answer: later lookups fail at once.
-        self._no_solver: str | None = None
+        # Set once the solver said it can never answer (or when there is none at all): later
+        # lookups fail at once, before anything is asked of the service.
+        self._no_solver: str | None = (
+            solver.problem if isinstance(solver, NoSliderSolver) else None
+        )
         self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
     @classmethod
