@@ -6,6 +6,7 @@ the slider answered by ``--captcha command:PROGRAM``; ``probe --source samr``; `
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -198,3 +199,52 @@ def test_sources_lists_the_lookup_and_the_slider_solvers() -> None:
     for name in ("slider-web", "slider-prompt"):
         assert name in done.stdout
     assert "slider solvers" in done.stdout
+
+
+PAGE_PERSON = '''#!{python}
+"""Stands for the person at the slider page certcheck opened (as BROWSER): for each new
+puzzle on the page, the stand-in's gap is sent as the offset, as a drag would send it."""
+import json, sys, time, urllib.request
+url, answer_file = sys.argv[1], {answer_file!r}
+open({opened!r}, "a").write(url + "\\n")
+done, deadline = set(), time.monotonic() + 90
+while time.monotonic() < deadline:
+    try:
+        with urllib.request.urlopen(url + "puzzle") as r:
+            puzzle = json.load(r)
+    except OSError:
+        break  # certcheck has finished
+    if puzzle.get("done"):
+        break
+    if puzzle.get("id") and puzzle["id"] not in done:
+        done.add(puzzle["id"])
+        gap = json.load(open(answer_file))
+        assert puzzle["y"] == gap["y"] and puzzle["background"].startswith("data:image/png")
+        body = json.dumps({{"id": puzzle["id"], "offset": gap["x"]}}).encode()
+        request = urllib.request.Request(url + "answer", data=body,
+                                         headers={{"Content-Type": "application/json"}})
+        urllib.request.urlopen(request).close()
+    time.sleep(0.1)
+'''
+
+
+def test_verify_with_the_slider_page_in_the_browser(tmp_path: Path, server: SamrServer) -> None:
+    assert server.answer_file is not None
+    person = tmp_path / "person"
+    opened = tmp_path / "opened"
+    person.write_text(PAGE_PERSON.format(python=sys.executable, answer_file=str(
+        server.answer_file), opened=str(opened)))
+    person.chmod(0o755)
+    roster = write_roster(tmp_path, ROSTER[:3])
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY",)}
+    done = subprocess.run([
+        sys.executable, "-m", "certcheck", "verify", str(roster), "--source", "samr",
+        "--samr-url", server.url, "--captcha", "slider-web", "--as-of", AS_OF,
+        "--no-progress", "--no-cache", "--rate", "100", "-o", str(tmp_path / "out.json"),
+    ], capture_output=True, text=True, timeout=120, env={**env, "BROWSER": str(person)})
+    assert done.returncode == 0, done.stderr
+    (url,) = opened.read_text().split()  # opened once; later puzzles came to the same page
+    assert url.startswith("http://127.0.0.1:") and url in done.stderr
+    data = json.loads((tmp_path / "out.json").read_text("utf-8"))
+    assert set(verdicts(data).values()) == {("valid", "ok")}
+    assert server.counts.captcha == 3
