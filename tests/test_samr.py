@@ -443,3 +443,14 @@ def test_every_built_in_name_is_in_the_project_metadata() -> None:
     points = project["project"]["entry-points"]
     assert points["certcheck.sources"]["samr"] == "certcheck.sources.samr:SamrSource"
     assert set(points["certcheck.slider_solvers"]) == {"slider-web", "slider-prompt", "command"}
+
+
+def test_a_body_without_end_is_a_fault_not_an_answer() -> None:
+    huge = b'{"errcode": 0, "licList": [' + b" " * (9 * 1024 * 1024) + b"]}"
+    source = transport_source({
+        "/info-pub/pub": lambda r: httpx.Response(200, text="<html></html>"),
+        "/info-pub/pub/pubQueryVCodeData.json": lambda r: httpx.Response(200, content=huge),
+    })
+    outcome = _run(source)
+    assert isinstance(outcome, Failed) and outcome.transient
+    assert "too large" in outcome.detail

@@ -13,8 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 
+from certcheck.dates import MonthDate, month_date
+from certcheck.register.reader import read_register
 from factories import nth_id
 from samr_server import SamrServer, lic_record, solver_program
 
@@ -90,6 +93,12 @@ def test_a_roster_of_special_equipment_operators_can_reach_compliant(
     assert certificate["有效期结束日期"] == "2027-06"  # the month, as the record gave it
     assert certificate["有效期开始日期"] == "2023-06"
     assert "Traceback" not in said
+    # The workbook shows the month as text, and reads back as the month (summary, due).
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").worksheets[0]
+    assert "2027-06" in [c.value for row in sheet.iter_rows() for c in row]
+    back = {row.name: row for row in read_register(tmp_path / "out.xlsx").rows}
+    assert back["赵军"].valid_until == month_date(2027, 6)
+    assert isinstance(back["赵军"].valid_until, MonthDate)
 
 
 def test_a_declared_certificate_the_list_lacks_is_fake(tmp_path: Path,
