@@ -6,6 +6,7 @@ answers no stand-in option makes (``httpx.MockTransport``).
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ from certcheck.models import (
     Worker,
 )
 from certcheck.rules import decide, needs_lookup
+from certcheck.sources.captcha import CaptchaError, NoSolverError
 from certcheck.sources.interface import SourceError
 from certcheck.sources.plugins import open_source
 from certcheck.sources.samr import SamrSource
@@ -51,7 +53,7 @@ from certcheck.sources.samr_answer import (
     read_valid_code,
 )
 from certcheck.sources.samr_options import SamrOptions
-from certcheck.sources.slider import NoSliderSolver, SliderSolver
+from certcheck.sources.slider import NoSliderSolver, SliderPuzzle, SliderSolver
 from factories import CHECKED_AT, nth_id, worker
 from samr_server import SamrServer, lic_record, solver_program
 
@@ -454,3 +456,38 @@ def test_a_body_without_end_is_a_fault_not_an_answer() -> None:
     outcome = _run(source)
     assert isinstance(outcome, Failed) and outcome.transient
     assert "too large" in outcome.detail
+
+
+@pytest.mark.parametrize(("printed", "expected"), [
+    ("123", 123), ("１２３", 123), (" 123.4\n", 123), ("abc", CaptchaError), ("9999", CaptchaError),
+    ("", CaptchaError),
+])
+def test_what_a_slider_program_prints(tmp_path: Path, printed: str,
+                                      expected: int | type[Exception]) -> None:
+    import random
+
+    from samr_server import HEIGHT, PIECE_HEIGHT, PIECE_WIDTH, WIDTH, make_puzzle
+
+    background, piece, _, y = make_puzzle(random.Random(2))
+    puzzle = SliderPuzzle(background, piece, y, WIDTH, HEIGHT, PIECE_WIDTH, PIECE_HEIGHT)
+    program = tmp_path / "say.py"
+    program.write_text(f"import sys\nassert len(sys.argv) == 4\nprint({printed!r}, end='')\n")
+    solver = load_slider_solver(f"command:{sys.executable} {program}", interactive=False)
+
+    async def main() -> int:
+        try:
+            return await solver.solve(puzzle, attempt=1)
+        finally:
+            await solver.aclose()
+
+    if isinstance(expected, int):
+        assert asyncio.run(main()) == expected
+    else:
+        with pytest.raises(expected):
+            asyncio.run(main())
+
+
+def test_a_slider_program_that_cannot_run_stops_asking(tmp_path: Path) -> None:
+    solver = load_slider_solver(f"command:{tmp_path / 'missing'}", interactive=False)
+    with pytest.raises(NoSolverError):
+        asyncio.run(solver.solve(SliderPuzzle(b"", b"", 0, 1, 1, 1, 1), attempt=1))

@@ -190,7 +190,9 @@ class WebSliderSolver(SliderSolver):
             await writer.drain()
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError,
                 asyncio.LimitOverrunError, ValueError):
-            pass
+            pass  # a request cut short or malformed: nothing to answer
+        except Exception:  # whatever a browser sends, the run goes on
+            log.debug("the slider page's request failed", exc_info=True)
         finally:
             writer.close()
             with contextlib.suppress(Exception):

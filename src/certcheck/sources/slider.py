@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import math
 import shlex
+import unicodedata
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,8 +81,6 @@ class SliderSolver(SolverBase, ABC):
 def offset_of(text: str, puzzle: SliderPuzzle) -> int:
     """An offset as typed or printed (``123``, ``123.0``, full-width digits), within the
     background; CaptchaError otherwise."""
-    import unicodedata
-
     folded = unicodedata.normalize("NFKC", text).strip()
     try:
         number = float(folded)
