@@ -94,3 +94,75 @@ def parse_date_text(text: str) -> date:
         raise ValueError(f"not a date: {text!r}")
     year, month, day = (int(g) for g in match.groups())
     return date(year, month, day)
+
+
+class MonthDate(date):
+    """A date an official record gives to the month only (``2027-03``).
+
+    It is held as the month's first day, so that code that knows nothing of it errs on the
+    safe side for "still valid" (an end of validity in March is taken to be 1 March). It is
+    shown as ``YYYY-MM`` everywhere (``isoformat``), never as an invented day, and it equals
+    only the same month: a day of March and "March" are not the same value, and neither a
+    cache nor a dictionary may take one for the other. The rules read its bounds
+    (``earliest_day``, ``latest_day``): an end month that contains the as-of date decides
+    nothing.
+    """
+
+    __slots__ = ()
+
+    def isoformat(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    def __str__(self) -> str:
+        return self.isoformat()
+
+    def __repr__(self) -> str:
+        return f"MonthDate({self.year}, {self.month})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is MonthDate and date.__eq__(self, other) is True
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(("month", self.year, self.month))
+
+    @property
+    def last_day(self) -> date:
+        """The last day of the month."""
+        following = date(self.year + self.month // 12, self.month % 12 + 1, 1)
+        return following - timedelta(days=1)
+
+
+def month_date(year: int, month: int) -> MonthDate:
+    """The month ``year-month`` as a ``MonthDate``; ValueError for a month that is none."""
+    return MonthDate(year, month, 1)
+
+
+def earliest_day(day: date) -> date:
+    """The first day a date may be: the day itself, or the first of a ``MonthDate``'s month."""
+    return date(day.year, day.month, day.day) if isinstance(day, MonthDate) else day
+
+
+def latest_day(day: date) -> date:
+    """The last day a date may be: the day itself, or the last of a ``MonthDate``'s month."""
+    return day.last_day if isinstance(day, MonthDate) else day
+
+
+def same_day_or_month(a: date, b: date) -> bool:
+    """Two dates that agree as far as both are known: a day agrees with a month it is in."""
+    if isinstance(a, MonthDate) or isinstance(b, MonthDate):
+        return (a.year, a.month) == (b.year, b.month)
+    return a == b
+
+
+_ISO_MONTH = re.compile(r"\d{4}-\d{2}")
+
+
+def record_date(text: str) -> date:
+    """A date as registers and the cache write it: ``YYYY-MM-DD``, or ``YYYY-MM`` for a date
+    the official record gives to the month only (a ``MonthDate``); ValueError otherwise."""
+    if _ISO_MONTH.fullmatch(text) is not None:
+        return month_date(int(text[:4]), int(text[5:]))
+    return iso_date(text)

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
-from certcheck.dates import iso_date
+from certcheck.dates import record_date
 from certcheck.shown import Shown, official_name, official_number
 from certcheck.text import garbled
 
@@ -485,12 +485,13 @@ class CertRecord:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> CertRecord:
-        """The inverse of ``to_dict``: registry labels, dates as ``YYYY-MM-DD``."""
+        """The inverse of ``to_dict``: registry labels, dates as ``YYYY-MM-DD`` (``YYYY-MM`` for
+        a date the official record gives to the month only)."""
         values: dict[str, object] = {}
         for label, attr in RECORD_FIELDS:
             raw = data.get(label)
             if attr in DATE_FIELDS:
-                values[attr] = iso_date(str(raw)) if raw else None
+                values[attr] = record_date(str(raw)) if raw else None
             else:
                 values[attr] = str(raw) if raw not in (None, "") else None
         status = data.get(STATUS_LABEL)

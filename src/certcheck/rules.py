@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import Generic, TypeVar
 
 from certcheck.catalog import Catalog, Coverage, load_catalog, number_regime
+from certcheck.dates import earliest_day, latest_day, same_day_or_month
 from certcheck.ids import birth_date
 from certcheck.models import (
     DEFAULT_WARN_DAYS,
@@ -854,15 +855,23 @@ def record_reason(record: CertRecord, as_of: date, regime: Regime = Regime.MEM) 
 
 
 def _dated_reason(record: CertRecord, as_of: date, regime: Regime) -> Reason:
-    """What the record's dates (and a status code nobody knows) say on ``as_of``."""
+    """What the record's dates (and a status code nobody knows) say on ``as_of``.
+
+    A date the record gives to the month only (``MonthDate``) decides only where every day of
+    its month would: an end month wholly before the as-of date has ended, one wholly after it
+    has not, and one that contains it decides nothing; a start month that may still lie ahead
+    of the as-of date shows no state for it.
+    """
     until = record.valid_until
     if until is None or not record.status_understood or _dates_contradict(record):
         return Reason.RECORD_INCOMPLETE
     start = record.valid_from
-    if start is not None and start > as_of:
+    if start is not None and latest_day(start) > as_of:
         return Reason.RECORD_INCOMPLETE
-    if until < as_of:
+    if latest_day(until) < as_of:
         return Reason.VALIDITY_ENDED
+    if earliest_day(until) < as_of:
+        return Reason.RECORD_INCOMPLETE
     due = record.review_due
     if due is None:
         if not regime.reviewed_every_three_years or _first_review_not_yet_due(record, as_of):
@@ -879,8 +888,11 @@ def _dates_contradict(record: CertRecord) -> bool:
     start = record.valid_from
     if start is None:
         return False
-    ends_before = record.valid_until is not None and record.valid_until < start
-    return ends_before or (record.review_due is not None and record.review_due < start)
+    # Only what every day of a month-only date would say: March does not end before 15 March.
+    begun = earliest_day(start)
+    until, due = record.valid_until, record.review_due
+    ends_before = until is not None and latest_day(until) < begun
+    return ends_before or (due is not None and latest_day(due) < begun)
 
 
 def _first_review_not_yet_due(record: CertRecord, as_of: date) -> bool:
@@ -1061,8 +1073,13 @@ def _incomplete_detail(item: _Item) -> str | None:
     start = record.valid_from
     if _dates_contradict(record):
         return f"官方记录的结束或应复审日期早于有效期开始日期，日期自相矛盾{where}"
-    if record.valid_until is not None and start is not None and start > item.case.as_of:
+    as_of = item.case.as_of
+    if record.valid_until is not None and start is not None and latest_day(start) > as_of:
         return f"官方记录的有效期自 {start.isoformat()} 起，核验日当时的状态未显示{where}"
+    until = record.valid_until
+    if until is not None and earliest_day(until) < as_of <= latest_day(until):
+        return (f"官方记录的有效期结束日期只写到月份（{until.isoformat()}），核验日 "
+                f"{as_of.isoformat()} 在该月内，不能判定是否已过期{where}")
     missing = "有效期结束日期" if record.valid_until is None else "应复审日期"
     return f"官方记录缺少{missing}{where}"
 
@@ -1182,4 +1199,7 @@ def _outdated(claims: _Claims, record: CertRecord) -> bool:
         (claims.review_due, record.review_due),
         (claims.reviewed, record.reviewed),
     )
-    return any(mine is not None and mine != official for mine, official in pairs)
+    return any(
+        mine is not None and (official is None or not same_day_or_month(mine, official))
+        for mine, official in pairs
+    )

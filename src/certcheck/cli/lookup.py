@@ -59,6 +59,8 @@ def make_worker(
 @click.option("--show-id", is_flag=True, help="Show ID numbers in full (default: masked).")
 @click.option("--mem-url", default="https://cx.mem.gov.cn", show_default=True,
               help="Base URL of the national lookup (国家查询平台地址).")
+@click.option("--samr-url", default="https://cnse.samr.gov.cn", show_default=True,
+              help="Base URL of the special-equipment lookup (--source samr).")
 @click.option("--captcha", help="prompt (default at a terminal; '?' at the prompt opens the "
                                 "image viewer), viewer (prompt + every image in the desktop's "
                                 "viewer), command:PROGRAM, or a plugin.")
@@ -72,13 +74,14 @@ def lookup(
     as_json: bool,
     show_id: bool,
     mem_url: str,
+    samr_url: str,
     captcha: str | None,
 ) -> None:
     """Look one person up and print all their certificates with the verdict (现场查证)."""
     as_of_date = parse_as_of(as_of)
     with _guarded():
         finding = _lookup(make_worker(id_text, name, item, cert_number, as_of_date), source_spec,
-                          as_of_date, mem_url, captcha)
+                          as_of_date, mem_url, captcha, samr_url)
         if as_json:
             _print_json(finding, as_of_date, show_id)
         else:
@@ -90,19 +93,21 @@ def lookup(
 
 
 def _lookup(
-    worker: Worker, source_spec: str, as_of: date, mem_url: str, captcha: str | None
+    worker: Worker, source_spec: str, as_of: date, mem_url: str, captcha: str | None,
+    samr_url: str | None = None,
 ) -> Finding:
     from certcheck.check import EngineSettings, run_lookups
     from certcheck.cli.source_options import open_chosen_source
     from certcheck.models import Query
     from certcheck.rules import decide, needs_lookup
+    from certcheck.sources.samr_mapping import DEFAULT_BASE_URL as SAMR_URL
 
     key = worker.lookup_key
     if key is None:
         return decide(worker, None, as_of)
     # One ID: a registry file keeps only that person's records.
     source = open_chosen_source(source_spec, mem_url=mem_url, captcha=captcha,
-                                ids=frozenset({key[0]}))
+                                ids=frozenset({key[0]}), samr_url=samr_url or SAMR_URL)
     traits = source.traits
     if not needs_lookup(worker, traits):
         return decide(worker, None, as_of, traits=traits)

@@ -42,6 +42,7 @@ from certcheck.models import (
 )
 from certcheck.names import normalize_name
 from certcheck.sources import mem_mapping as api
+from certcheck.sources import samr_mapping as samr_api
 from certcheck.sources.mem import Exchange, MemSource, read_query, recording_path, scrub
 from certcheck.sources.mem_answer import AnswerReading, RecordReading
 from certcheck.sources.mem_refusal import refusal_of
@@ -62,6 +63,12 @@ def _echo(text: str = "") -> None:
 @click.option("--name", required=True, help="Their name (姓名), as on the ID card.")
 @click.option("--mem-url", default=api.DEFAULT_BASE_URL, show_default=True,
               help="Base URL of the national lookup.")
+@click.option("--source", "source_name", type=click.Choice(["mem", "samr"]), default="mem",
+              show_default=True,
+              help="mem (the national lookup) or samr (the special-equipment lookup, "
+                   "全国特种设备公示信息查询平台; no recording is written for it).")
+@click.option("--samr-url", default=samr_api.DEFAULT_BASE_URL, show_default=True,
+              help="Base URL of the special-equipment lookup (--source samr).")
 @click.option("--captcha", help="prompt (default at a terminal), command:PROGRAM, or a plugin.")
 @click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True, max=3600), default=20,
               show_default=True, help="Seconds one request may take, to the last byte of its "
@@ -74,7 +81,8 @@ def _echo(text: str = "") -> None:
 @click.option("--as-of", help="Date the verdict is judged for, YYYY-MM-DD (default: today).")
 def probe(
     id_text: str, name: str, mem_url: str, captcha: str | None, timeout: float, record_dir: Path,
-    item: str | None, as_of: str | None,
+    item: str | None, as_of: str | None, source_name: str = "mem",
+    samr_url: str = samr_api.DEFAULT_BASE_URL,
 ) -> None:
     """One live lookup, shown in full, to check the API mapping (接口核对).
 
@@ -98,7 +106,14 @@ def probe(
             raise UserError("--name 是空的（empty）", ExitCode.USAGE)
         # Before the lookup: a captcha typed for a recording that cannot be written is wasted.
         check_folder_to_make(record_dir, "--record")
-        outcome, concerns = _probe(query, mem_url, captcha, timeout, record_dir, item, as_of_date)
+        if source_name == "samr":
+            from certcheck.cli.probe_samr import probe_samr
+
+            outcome, concerns = probe_samr(query, samr_url, captcha, timeout, item, as_of_date,
+                                           _echo)
+        else:
+            outcome, concerns = _probe(query, mem_url, captcha, timeout, record_dir, item,
+                                       as_of_date)
     understood = isinstance(outcome, Found | NotFound)
     changes = any(c.changes_verdict for c in concerns)
     sys.exit(ExitCode.COMPLIANT if understood and not changes else ExitCode.INCOMPLETE)

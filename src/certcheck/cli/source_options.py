@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from certcheck.sources.interface import LookupSource, SourceOptions
 from certcheck.sources.mem_options import MemOptions
 from certcheck.sources.plugins import open_source
+from certcheck.sources.samr_mapping import DEFAULT_BASE_URL as SAMR_URL
+from certcheck.sources.samr_options import SamrOptions
 
 if TYPE_CHECKING:  # the prompt (and asyncio with it) is loaded only for a source that asks
     from certcheck.cli.prompt import SharedTerminal
@@ -33,6 +35,7 @@ def open_chosen_source(
     record_dir: Path | None = None,
     terminal: SharedTerminal | None = None,
     ids: frozenset[str] | None = None,
+    samr_url: str = SAMR_URL,
 ) -> LookupSource:
     """The source ``--source`` names, given the options it declares (``options_type``).
 
@@ -52,6 +55,16 @@ def open_chosen_source(
                 solver=load_solver(captcha, person, terminal=terminal),
                 timeout=timeout,
                 record_dir=record_dir,
+                ids=ids,
+            )
+        if issubclass(wanted, SamrOptions):
+            from certcheck.cli.slider_solvers import load_slider_solver
+
+            return wanted(
+                interactive=person,
+                samr_url=samr_url,
+                solver=load_slider_solver(captcha, person, terminal=terminal),
+                timeout=timeout,
                 ids=ids,
             )
         return SourceOptions(interactive=person, ids=ids)

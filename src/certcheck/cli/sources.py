@@ -18,6 +18,7 @@ from certcheck.cli.screen import plain
 from certcheck.sources.plugin_check import Checked, check_all
 from certcheck.sources.plugins import (
     GROUP,
+    SLIDER_GROUP,
     SOLVER_GROUP,
     Entry,
     Installed,
@@ -83,3 +84,9 @@ def list_sources() -> None:
     for name, origin, _, said in _rows(installed(SOLVER_GROUP)):
         solvers.add_row(name, origin, said)
     print_table(console, "验证码识别方式 captcha solvers (--captcha)", solvers)
+    sliders = Table()
+    for column in ("名称 name", "来自 from", "说明 description"):
+        sliders.add_column(column)
+    for name, origin, _, said in _rows(installed(SLIDER_GROUP)):
+        sliders.add_row(name, origin, said)
+    print_table(console, "滑块验证方式 slider solvers (--captcha, for samr)", sliders)

@@ -98,6 +98,7 @@ class VerifyArgs:
     no_progress: bool
     warn_days: int
     mem_url: str
+    samr_url: str
     captcha: str | None
     timeout: float
     record_dir: Path | None
@@ -141,6 +142,9 @@ class VerifyArgs:
               help="Warn due_soon when review or expiry is this close.")
 @click.option("--mem-url", default="https://cx.mem.gov.cn", show_default=True,
               help="Base URL of the national lookup.")
+@click.option("--samr-url", default="https://cnse.samr.gov.cn", show_default=True,
+              help="Base URL of the special-equipment lookup (--source samr; mirror "
+                   "https://cnse.e-cqs.cn).")
 @click.option("--captcha", help="prompt (default at a terminal; '?' at the prompt opens the "
                                 "image viewer), viewer (prompt + every image in the desktop's "
                                 "viewer), command:PROGRAM, or a plugin.")
@@ -237,7 +241,7 @@ def _verify(args: VerifyArgs, said: _OnInterrupt) -> int:
                      enabled=not args.no_progress):
         source = open_chosen_source(
             args.source_spec, mem_url=args.mem_url, captcha=args.captcha, timeout=args.timeout,
-            record_dir=args.record_dir, terminal=bar,
+            record_dir=args.record_dir, terminal=bar, samr_url=args.samr_url,
         )
         for out in targets:
             for used in source.input_files:

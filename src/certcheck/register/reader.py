@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from certcheck import jsontext
+from certcheck.dates import record_date
 from certcheck.models import (
     REASON_ZH,
     STATUS_ZH,
@@ -271,6 +272,10 @@ def _iso_date(value: object, where: str) -> date | None:
     if isinstance(value, str):
         try:
             return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+        try:  # a date the official record gave to the month only, written ``YYYY-MM``
+            return record_date(value.strip())
         except ValueError:
             pass
     raise RegisterFormatError(f"{where}：{value!r} 不是日期（YYYY-MM-DD）")

@@ -30,6 +30,7 @@ from typing import Any
 import xlsxwriter
 
 from certcheck.atomic import atomic_write
+from certcheck.dates import MonthDate
 from certcheck.jsontext import holds_unpaired, mend
 from certcheck.leftovers import scratch_folder
 from certcheck.models import Finding, InputIssue, Status
@@ -415,7 +416,9 @@ def _worker_rows(
         return tail
 
     def date_tail(c: int, value: date) -> str:
-        if value.toordinal() < _FIRST_SERIAL:
+        # A month-only date (``MonthDate``) is written as the text ``YYYY-MM``: as a serial it
+        # would show a day the official record never gave.
+        if value.toordinal() < _FIRST_SERIAL or isinstance(value, MonthDate):
             tail = f'{style(text)} t="inlineStr">{inline_text(value.isoformat())}</c>'
         else:
             fmt = column_formats[c]

@@ -36,28 +36,18 @@ class NoSolverError(CaptchaError):
     """No answer can come from this solver at all; every lookup would fail the same way."""
 
 
-class CaptchaSolver(ABC):
-    """Turns a captcha image into the characters it shows."""
+class SolverBase:
+    """What every solver shares, whatever its puzzle: the image captcha's (``CaptchaSolver``)
+    and the slider's (``certcheck.sources.slider``). Lookups take turns at a solver that
+    answers one puzzle at a time (a person), and the solver hears how its answers fared.
+    """
 
-    name: ClassVar[str]
     #: Answers one captcha at a time (a person, or a program that asks one): lookups take
     #: turns (``turn``), and the next image is fetched while it works on the current one.
     one_at_a_time: ClassVar[bool] = False
     # Set up lazily, so that a plugin's subclass need not call ``__init__``.
     _turn_holder: asyncio.Task[Any] | None = None
     _turn_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
-
-    @classmethod
-    @abstractmethod
-    def from_spec(cls, arg: str | None, *, interactive: bool) -> CaptchaSolver:
-        """Build from the part of ``--captcha`` after the colon; SourceError when unusable."""
-
-    @abstractmethod
-    async def solve(self, image: bytes, *, attempt: int) -> str:
-        """The answer for ``image``; ``attempt`` counts from 1 for the same query.
-
-        Raises CaptchaError for this image only, NoSolverError when no answer can ever come.
-        """
 
     def turn(self) -> AbstractAsyncContextManager[None]:
         """Held by one lookup from taking its captcha until the solver has answered it.
@@ -93,17 +83,35 @@ class CaptchaSolver(ABC):
             locks = self._turn_locks = {loop: asyncio.Lock()}
         return locks[loop]
 
-    def rejected(self) -> None:  # noqa: B027 - optional hook
+    def rejected(self) -> None:
         """The service turned down the last answer this solver gave (the lookup asks again
         with a new image). A person is told at the next prompt."""
 
-    def expired(self) -> None:  # noqa: B027 - optional hook
+    def expired(self) -> None:
         """The captcha of the last answer expired before the answer could be used: no fault of
         the answer (the lookup asks again with a new image). A person is told at the next
         prompt, so that they do not think they typed it wrong."""
 
-    async def aclose(self) -> None:  # noqa: B027 - optional hook
+    async def aclose(self) -> None:
         """Remove temporary files."""
+
+
+class CaptchaSolver(SolverBase, ABC):
+    """Turns a captcha image into the characters it shows."""
+
+    name: ClassVar[str]
+
+    @classmethod
+    @abstractmethod
+    def from_spec(cls, arg: str | None, *, interactive: bool) -> CaptchaSolver:
+        """Build from the part of ``--captcha`` after the colon; SourceError when unusable."""
+
+    @abstractmethod
+    async def solve(self, image: bytes, *, attempt: int) -> str:
+        """The answer for ``image``; ``attempt`` counts from 1 for the same query.
+
+        Raises CaptchaError for this image only, NoSolverError when no answer can ever come.
+        """
 
 
 def image_suffix(image: bytes) -> str:
@@ -317,7 +325,7 @@ class CaptchaTurns(Generic[T]):
 
     def __init__(
         self,
-        solver: CaptchaSolver,
+        solver: SolverBase,
         fetch: Callable[[], Awaitable[T]],
         *,
         max_age: float = CAPTCHA_MAX_AGE,

@@ -23,7 +23,14 @@ import sys
 import time
 from dataclasses import dataclass
 
-from certcheck.sources.plugins import GROUP, Entry, PluginError, load_entry, quoted
+from certcheck.sources.plugins import (
+    GROUP,
+    SLIDER_GROUP,
+    Entry,
+    PluginError,
+    load_entry,
+    quoted,
+)
 
 #: Seconds one plugin's import may take. Importing a heavy library (an OCR model for a captcha
 #: solver) takes a few seconds on a cold disk; an import still running after ten is stuck.
@@ -55,6 +62,10 @@ def _base(group: str) -> type:
         from certcheck.sources.interface import LookupSource
 
         return LookupSource
+    if group == SLIDER_GROUP:
+        from certcheck.sources.slider import SliderSolver
+
+        return SliderSolver
     from certcheck.sources.captcha import CaptchaSolver
 
     return CaptchaSolver

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 GROUP = "certcheck.sources"
 SOLVER_GROUP = "certcheck.captcha_solvers"
+#: Solvers of a slider captcha (the special-equipment lookup's); ``sources.slider``.
+SLIDER_GROUP = "certcheck.slider_solvers"
 #: The distribution the built-ins come from.
 CERTCHECK = "certcheck"
 
@@ -47,17 +49,23 @@ BUILT_IN: dict[str, dict[str, str]] = {
         "registry": "certcheck.sources.registry:RegistrySource",
         "mem": "certcheck.sources.mem:MemSource",
         "replay": "certcheck.sources.replay:ReplaySource",
+        "samr": "certcheck.sources.samr:SamrSource",
     },
     SOLVER_GROUP: {
         "prompt": "certcheck.cli.prompt:PromptSolver",
         "viewer": "certcheck.cli.prompt:ViewerSolver",
         "command": "certcheck.sources.captcha:CommandSolver",
     },
+    SLIDER_GROUP: {
+        "slider-web": "certcheck.cli.slider_web:WebSliderSolver",
+        "slider-prompt": "certcheck.cli.slider_prompt:PromptSliderSolver",
+        "command": "certcheck.sources.slider:CommandSliderSolver",
+    },
 }
 
 #: What a plugin group's things are called, for the person reading an error.
-_ZH = {"source": "数据源", "captcha solver": "验证码识别方式"}
-_WHAT = {GROUP: "source", SOLVER_GROUP: "captcha solver"}
+_ZH = {"source": "数据源", "captcha solver": "验证码识别方式", "slider solver": "滑块验证方式"}
+_WHAT = {GROUP: "source", SOLVER_GROUP: "captcha solver", SLIDER_GROUP: "slider solver"}
 #: The longest piece of a plugin's own text (an exception's message) quoted in a message:
 #: enough to say what went wrong, short enough to stay one readable line.
 QUOTE_CHARS = 200
