@@ -48,12 +48,13 @@ def cell(text: object) -> str:
 
 
 def console(*, stderr: bool = False, file: TextIO | None = None) -> Console:
-    """A console for people. At a terminal it takes the terminal's width; written to a file or
-    a pipe it neither wraps lines nor pads them to a width nobody chose."""
-    from rich.console import Console
+    """A console for people. At a terminal it takes the terminal's width and breaks lines by
+    the rules of Chinese text (``rich_breaking``); written to a file or a pipe it neither
+    wraps lines nor pads them to a width nobody chose."""
+    from certcheck.cli.rich_breaking import BreakingConsole
 
     stream = file or (sys.stderr if stderr else sys.stdout)
-    probe = Console(file=stream)
+    probe = BreakingConsole(file=stream)
     if probe.is_terminal:
         return probe
-    return Console(file=stream, width=UNWRAPPED, soft_wrap=False)
+    return BreakingConsole(file=stream, width=UNWRAPPED, soft_wrap=False)

@@ -164,7 +164,7 @@ def _summary(
         raise UserError(str(exc), ExitCode.BAD_INPUT) from None
     result = summarize(loaded.registers, names, measures)
     for message in (*loaded.warnings, *result.warnings):
-        errors.print(f"[yellow]提示：[/]{cell(message)}", highlight=False, soft_wrap=True)
+        errors.print(f"[yellow]提示：[/]{cell(message)}", highlight=False)
 
     if fmt == "json":
         text = json.dumps(summary_to_dict(result, header), ensure_ascii=False, indent=2)
