@@ -40,6 +40,8 @@ class CaptchaSolver(ABC):
     """Turns a captcha image into the characters it shows."""
 
     name: ClassVar[str]
+    #: One line for ``certcheck sources``: what it does and how it is written.
+    description: ClassVar[str] = ""
     #: Answers one captcha at a time (a person, or a program that asks one): lookups take
     #: turns (``turn``), and the next image is fetched while it works on the current one.
     one_at_a_time: ClassVar[bool] = False
@@ -198,6 +200,8 @@ class CommandSolver(CaptchaSolver):
     """
 
     name = "command"
+    description = ("运行程序识别验证码：command:程序，程序得到图片文件路径，输出的文字即答案"
+                   " (a program, e.g. OCR)")
     one_at_a_time = True
     timeout: ClassVar[float] = 60.0
 
