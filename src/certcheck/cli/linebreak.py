@@ -8,9 +8,10 @@ wherever the width runs out: a line may then start with “，” or “）”, 
 - after a space, between two Chinese characters, and between Chinese and Latin text;
 - never before a closing mark (``，。、；：？！”）】》」』`` …) nor after an opening one
   (``（【“《「『`` …), so such a mark goes to the next line with its neighbour;
-- never inside a unit read as one: ``第 N 行``, a number with its measure word (``3 人``,
-  ``12 项``, ``2分10秒``), a date (``2026年12月1日``), a file name (``花名册.xlsx``), a written
-  source (``registry:文件路径``), nor inside a run of Latin letters and digits (a masked ID, a
+- never inside a unit read as one: a number written onto a word (``附件1``), ``第 N 行``,
+  a number with its measure word (``3 人``, ``12 项``, ``2分10秒``), a date
+  (``2026年12月1日``), a file name (``花名册.xlsx``), a written source
+  (``registry:文件路径``), nor inside a run of Latin letters and digits (a masked ID, a
   certificate number, an option such as ``--within``).
 
 A unit wider than the whole line is cut only when it must be (``fold``), and then where no rule
@@ -36,6 +37,7 @@ ZERO_WIDTH_SPACE = "\u200b"
 #: Spaces that do not break (no-break space, narrow no-break space, figure space).
 _NO_BREAK_SPACES = frozenset("\u00a0\u202f\u2007")
 
+_DIGITS = frozenset("0123456789０１２３４５６７８９")
 _NUMBER = r"\d+(?:[.,]\d+)*"
 #: Measure words and units a number is read with: ``3 人``, ``12 项``, ``30 天``, ``5.5 万元``.
 _UNITS = (r"(?:万元|小时|分钟|个月|人次|周岁"
@@ -45,8 +47,8 @@ _UNIT = re.compile(
     r"\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?"
     # 第 3 行, 第12-14行, 第 1 个
     rf"|第\s*{_NUMBER}(?:\s*[-–~～至]\s*{_NUMBER})?\s*{_UNITS}"
-    # 3 人, 66.7 %, 2分10秒
-    rf"|[-+]?{_NUMBER}\s*{_UNITS}(?:{_NUMBER}{_UNITS})*"
+    # 3 人, 66.7 %, 2分10秒 (not the end of a longer run: 2026-12-01 人)
+    rf"|(?<![0-9A-Za-z.*/:+_-])[-+]?{_NUMBER}\s*{_UNITS}(?:{_NUMBER}{_UNITS})*"
     # registry:文件路径, replay:文件夹, command:程序
     r"|[A-Za-z][A-Za-z0-9_.+-]{0,40}:(?!//)[^\s，。；、：（）()“”]{1,255}"
     # 花名册.register.xlsx
@@ -86,6 +88,8 @@ def _may_break(before: str, after: str) -> bool:
         return False
     if _space(before) or before == ZERO_WIDTH_SPACE:
         return True
+    if after in _DIGITS and before not in NO_START:
+        return False  # a number written onto a word: 附件1, 表3, 第12
     return _wide(before) or _wide(after)
 
 
@@ -165,8 +169,9 @@ def _forced(text: str, start: int, end: int, unit: list[bool]) -> int:
         before, after = text[cut - 1], text[cut]
         return not (after in NO_START or before in NO_END or WORD_JOINER in (before, after))
 
-    def visible(cut: int) -> bool:
-        return not _space(text[cut]) and char_cells(text[cut]) > 0
+    def visible(cut: int) -> bool:  # and something but spaces left on the line before it
+        return not _space(text[cut]) and char_cells(text[cut]) > 0 and bool(
+            text[start:cut].strip())
 
     tiers: tuple[Callable[[int], bool], ...] = (
         lambda cut: marks_kept(cut) and not unit[cut],

@@ -24,6 +24,7 @@ import click
 import httpx
 
 from certcheck import jsontext
+from certcheck.cli import option_help
 from certcheck.cli.app import FiniteFloatRange, UserError, _guarded, cli, parse_as_of
 from certcheck.cli.exit_codes import ExitCode
 from certcheck.cli.probe_review import Concern, review, verdict_line
@@ -57,32 +58,35 @@ def _echo(text: str = "") -> None:
 
 
 @cli.command()
-@click.option("--id", "id_text", required=True, help="ID number (身份证号) of a person to look up.")
-@click.option("--name", required=True, help="Their name (姓名), as on the ID card.")
-@click.option("--mem-url", default=api.DEFAULT_BASE_URL, show_default=True,
-              help="Base URL of the national lookup.")
-@click.option("--captcha", help="prompt (default at a terminal), command:PROGRAM, or a plugin.")
+@click.option("--id", "id_text", required=True, metavar="身份证号",
+              help="要查询的人的身份证号（ID number）")
+@click.option("--name", required=True, metavar="姓名",
+              help="其姓名，与身份证上一致（name, as on the ID card）")
+@click.option("--mem-url", default=api.DEFAULT_BASE_URL, show_default=True, metavar="网址",
+              help=option_help.MEM_URL)
+@click.option("--captcha", metavar="方式",
+              help="验证码识别方式：prompt（在终端运行时默认）、command:程序，或插件名"
+                   "（captcha solver）")
 @click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True, max=3600), default=20,
-              show_default=True, help="Seconds one request may take, to the last byte of its "
-                                      "answer.")
+              show_default=True, metavar="秒",
+              help="一次请求最长可用的秒数，直到收完答复（timeout）")
 @click.option("--record", "record_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("certcheck-probe"), show_default=True,
-              help="Where the recording goes (read it back with --source replay:DIR).")
-@click.option("--item", help="The operation item to judge (操作项目; default: each item the "
-                             "answer holds).")
-@click.option("--as-of", help="Date the verdict is judged for, YYYY-MM-DD (default: today).")
+              default=Path("certcheck-probe"), show_default=True, metavar="文件夹",
+              help="录下的答复保存在此，可用 --source replay:文件夹 读回（recording）")
+@click.option("--item", metavar="操作项目",
+              help="要判定的操作项目（默认：答复中的每个项目；operation item）")
+@click.option("--as-of", metavar="日期",
+              help="判定所依据的日期，写成 YYYY-MM-DD（默认今天；as-of date）")
 def probe(
     id_text: str, name: str, mem_url: str, captcha: str | None, timeout: float, record_dir: Path,
     item: str | None, as_of: str | None,
 ) -> None:
-    """One live lookup, shown in full, to check the API mapping (接口核对).
+    """接口核对：做一次真实查询并完整显示，核对字段对照（check the API mapping）
 
-    Prints the exchange with ID numbers masked, which API key filled which field, the keys
-    certcheck does not know, the expected fields that stayed empty, and what verify would
-    conclude, with everything in the answer that would change that (a firewall's refusal, a
-    status code, masked or undecodable values, a page cut short). Exit 0 when the answer was
-    understood and nothing in it changes a verdict, 3 when something does, 4 when the service
-    cannot be reached securely.
+    显示请求和答复（身份证号打码）、每个字段由哪个接口字段填入、certcheck 不认识的字段、
+    应有却为空的字段，以及 verify 会得出的结论和答复中会改变结论的一切（防火墙的拒绝、
+    状态代码、被遮盖或无法解码的值、被截断的页面）。答复读懂且没有会改变结论的内容时
+    退出码为 0，有则为 3，无法安全连接服务时为 4。
     """
     as_of_date = parse_as_of(as_of)
     with _guarded():

@@ -84,7 +84,10 @@ def _give_way(console: Console, table: Table, *columns: Column) -> None:
 
 @cli.command("sources")
 def list_sources() -> None:
-    """List the lookup sources and captcha solvers that are installed (built in and plugins)."""
+    """列出已安装的数据源和验证码识别方式，内置的与插件的（sources and solvers）
+
+    每个数据源的写法见“说明”一栏，如 --source registry:文件路径。
+    """
     console = make_console()
     table = Table()
     table.add_column("名称 name", no_wrap=True)
