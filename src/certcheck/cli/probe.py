@@ -48,6 +48,8 @@ from certcheck.sources.mem_refusal import refusal_of
 
 #: Characters of one body shown; the recording holds all of it.
 SHOWN_BODY = 4000
+#: Before the keys of an answer that the mapping does not know.
+UNKNOWN_KEYS = "mem_mapping 不认识的字段（unknown keys）"
 
 
 def _echo(text: str = "") -> None:
@@ -122,8 +124,8 @@ def _probe(
         finally:
             await source.aclose()
 
-    _echo(f"certcheck probe: one lookup at {source.base_url} for "
-               f"{mask_id(query.id_number)} {query.name}\n")
+    _echo(f"certcheck probe：向 {source.base_url} 查询一次（one lookup）："
+          f"{mask_id(query.id_number)} {query.name}\n")
     outcome, exchanges = asyncio.run(main())
     for number, exchange in enumerate(exchanges, start=1):
         _print_exchange(number, exchange, query)
@@ -140,7 +142,7 @@ def _probe(
     _print_review(findings, concerns, as_of)
     path = recording_path(record_dir, query)
     if path.exists():
-        _echo(f"\nRecorded to {path}; read it back with --source replay:{record_dir}")
+        _echo(f"\n已录下（recorded）：{path}；可用 --source replay:{record_dir} 读回")
     return outcome, concerns
 
 
@@ -167,19 +169,18 @@ def _verdicts(
 
 
 def _print_review(findings: list[Finding], concerns: list[Concern], as_of: date) -> None:
-    _echo(f"\n核对结论（what verify would conclude, as of {as_of}）:")
+    _echo(f"\n核对结论（what verify would conclude），核验日期 {as_of}：")
     for finding in findings:
         _echo(f"  {verdict_line(finding)}")
     if not concerns:
         _echo("  回答中没有会改变结论的内容（nothing in the answer changes a verdict）")
         return
-    _echo("\n需要注意（concerns）:")
+    _echo("\n需要注意（concerns）：")
     for concern in concerns:
         mark = "!" if concern.changes_verdict else "-"
         _echo(f"  {mark} {concern.text}")
     if any(c.changes_verdict for c in concerns):
-        _echo("  （标 ! 的会改变 verify 的结论，probe 以 3 退出; "
-                   "items marked ! change a verdict: exit 3）")
+        _echo("  （标 ! 的会改变 verify 的结论，probe 以 3 退出；items marked ! change a verdict）")
 
 
 #: Further tries after a firewall's refusal, as verify would make them: a challenge often sets a
@@ -225,9 +226,11 @@ def _print_exchange(number: int, exchange: Exchange, query: Query) -> None:
     except ValueError:
         shown = body
     if len(shown) > SHOWN_BODY:
-        shown = shown[:SHOWN_BODY] + f"\n… ({len(shown) - SHOWN_BODY} more characters)"
+        more = len(shown) - SHOWN_BODY
+        shown = shown[:SHOWN_BODY] + f"\n…（另有 {more} 个字符，more characters）"
     # Split at line feeds only: other separators (\x1c, \u2028) are shown escaped.
-    _echo("\n".join("   " + line for line in scrub(shown).split("\n")) if shown else "   (empty)")
+    _echo("\n".join("   " + line for line in scrub(shown).split("\n")) if shown
+          else "   （空，empty）")
     _echo()
 
 
@@ -235,11 +238,11 @@ def _print_exchange(number: int, exchange: Exchange, query: Query) -> None:
 
 
 def _print_reading(reading: AnswerReading) -> None:
-    _echo(f"Answer: {reading.kind.value} (code {reading.code!r}, msg {reading.message!r})")
+    _echo(f"答复（answer）：{reading.kind.value}（code {reading.code!r}，msg {reading.message!r}）")
     if reading.problem:
-        _echo(f"  not understood: {scrub(reading.problem)}")
+        _echo(f"  无法识别（not understood）：{scrub(reading.problem)}")
     if reading.unknown:
-        _echo("  keys of the answer mem_mapping does not know: " + ", ".join(reading.unknown))
+        _echo(f"  {UNKNOWN_KEYS}：" + ", ".join(reading.unknown))
     for number, record in enumerate(reading.records, start=1):
         _print_record(number, len(reading.records), record)
     if reading.records:
@@ -247,8 +250,8 @@ def _print_reading(reading: AnswerReading) -> None:
 
 
 def _print_record(number: int, total: int, reading: RecordReading) -> None:
-    kind = "历史数据 (history)" if reading.history else "current"
-    _echo(f"\nRecord {number}/{total}, {kind}:")
+    kind = "历史数据（history）" if reading.history else "当前（current）"
+    _echo(f"\n记录 {number}/{total}，{kind}：")
     raw: Mapping[str, Any] = reading.raw or {}
     filled = dict(reading.filled)
     label_width = max(len(f.label) for f in api.RECORD_MAP)
@@ -256,8 +259,8 @@ def _print_record(number: int, total: int, reading: RecordReading) -> None:
         label = field.label.ljust(label_width, "\u3000")
         key = filled.get(field.attr)
         if key is None:
-            _echo(f"  {label}  —  no value under {' / '.join(field.keys)}"
-                       + ("  (required)" if field.required else ""))
+            _echo(f"  {label}  —  无值（no value under {' / '.join(field.keys)}）"
+                  + ("  必填（required）" if field.required else ""))
             continue
         value = _shown_value(raw.get(key))
         read = getattr(reading.record, field.attr, None) if reading.record is not None else None
@@ -265,11 +268,11 @@ def _print_record(number: int, total: int, reading: RecordReading) -> None:
             value += f" → {read}"
         _echo(f"  {label}  {key} = {value}")
     for key in reading.unknown:
-        _echo(f"  unknown key {key} = {_shown_value(raw.get(key))}")
+        _echo(f"  未知字段（unknown key） {key} = {_shown_value(raw.get(key))}")
     for note in reading.notes:
-        _echo(f"  note: {scrub(note)}")
+        _echo(f"  注（note）：{scrub(note)}")
     if reading.problem:
-        _echo(f"  not usable: {scrub(reading.problem)}")
+        _echo(f"  不可用（not usable）：{scrub(reading.problem)}")
 
 
 def _shown_value(value: object) -> str:
@@ -279,26 +282,26 @@ def _shown_value(value: object) -> str:
 
 def _print_summary(reading: AnswerReading) -> None:
     records = reading.records
-    _echo("\nSummary of the mapping on this answer:")
+    _echo("\n本次答复的字段对照（summary of the mapping）：")
     for field in api.RECORD_MAP:
         keys = sorted({k for r in records for attr, k in r.filled if attr == field.attr})
         empty = sum(1 for r in records if field.attr in r.missing)
-        where = ", ".join(keys) if keys else "no key"
-        gap = f"; empty in {empty} of {len(records)} records" if empty else ""
+        where = ", ".join(keys) if keys else "无字段（no key）"
+        gap = f"；{len(records)} 条记录中 {empty} 条为空（empty）" if empty else ""
         _echo(f"  {field.attr:<13} ← {where}{gap}")
     unknown = reading.unknown_keys
-    _echo("  keys mem_mapping does not know: " + (", ".join(unknown) if unknown else "none"))
+    _echo(f"  {UNKNOWN_KEYS}：" + (", ".join(unknown) if unknown else "无（none）"))
 
 
 def _print_outcome(outcome: Outcome) -> None:
     if isinstance(outcome, Found):
         history = sum(1 for r in outcome.records if r.history)
-        what = f"found: {len(outcome.records)} records ({history} 历史数据)"
+        what = f"查到 {len(outcome.records)} 条记录，其中历史数据 {history} 条（found）"
     elif isinstance(outcome, NotFound):
-        what = "nothing found (the page would say 没有查询到相关证件信息)"
+        what = "未查到（nothing found；网页会显示“没有查询到相关证件信息”）"
     else:
-        what = f"{outcome.reason.value}: {scrub(outcome.detail)}"
-    _echo(f"\nOutcome, as verify would use it: {what}")
+        what = f"{outcome.reason.zh}（{outcome.reason.value}）：{scrub(outcome.detail)}"
+    _echo(f"\nverify 会采用的结果（outcome）：{what}")
     detail = outcome.detail if isinstance(outcome, Found | NotFound) else None
     if detail:
         _echo(f"  {scrub(detail)}")
