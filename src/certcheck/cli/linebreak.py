@@ -155,6 +155,23 @@ def breaks(text: str, width: int, *, measure: Callable[[str], int] = char_cells,
                 start, used, last, filled = i, 0, None, False
             else:
                 last = i
+    return _no_widow(text, offsets, allowed, widths, width)
+
+
+def _no_widow(text: str, offsets: list[int], allowed: list[bool], widths: list[int],
+              width: int) -> list[int]:
+    """The last break moved back by one character where it left one Chinese character alone
+    on the last line (低压电工作 / 业 becomes 低压电工 / 作业), if a break is allowed there and
+    the lines before keep more than that character."""
+    if not offsets:
+        return offsets
+    cut = offsets[-1]
+    tail = text[cut:].rstrip()
+    start = offsets[-2] if len(offsets) > 1 else 0
+    alone = len(tail.rstrip("".join(NO_START))) == 1 and _wide(tail[0])
+    fits = sum(widths[cut - 1:cut + len(tail)]) <= width
+    if alone and fits and cut - 1 > start + 1 and allowed[cut - 1]:
+        return [*offsets[:-1], cut - 1]
     return offsets
 
 
