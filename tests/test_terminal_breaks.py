@@ -37,8 +37,10 @@ def _rows() -> list[list[object]]:
     another authority's items, an ID stored as a number, a bad check digit, an unknown item,
     a name that is no name, a missing ID: long reasons and input issues with 第 N 行."""
     bad_id = nth_id(20)[:-1] + ("0" if nth_id(20)[-1] != "0" else "1")
+    holders: list[list[object]] = [[name, nth_id(i), "T" + nth_id(i), "低压电工作业"]
+                                    for i, name in enumerate(NAMES)]
     return [
-        *([name, nth_id(i), "T" + nth_id(i), "低压电工作业"] for i, name in enumerate(NAMES)),
+        *holders,
         [LONG_NAME, nth_id(8), "T" + nth_id(8), "低压电工作业"],
         ["赵六", nth_id(9), "", "叉车司机"],
         ["钱七", nth_id(10), "", "起重机械指挥（桥式起重机、门式起重机）"],
@@ -94,7 +96,7 @@ def _verify_args(roster: Path) -> list[str]:
 def _pieces(screen: str) -> list[str]:
     """Every line of the screen and, for a table row, each of its cells: what a reader sees
     start and end a line."""
-    pieces = []
+    pieces: list[str] = []
     for line in screen.splitlines():
         parts = re.split(r"[│┃]", line)
         pieces += [p.strip() for p in parts if p.strip()] if len(parts) > 1 else [line.strip()]
