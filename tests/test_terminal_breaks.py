@@ -218,3 +218,20 @@ def test_sources_shows_how_a_registry_file_is_written(terminals: list[Tmux], wid
     for written in ("registry:文件路径", "replay:文件夹", "command:程序"):
         assert any(written in line for line in screen.splitlines()), (written, screen)
     assert "…" not in screen
+
+
+@needs_tmux
+def test_an_error_message_breaks_by_the_rules_at_a_terminal(
+    tmp_path: Path, terminals: list[Tmux]
+) -> None:
+    screen, code, _ = _run_in_tmux(terminals, 60, [
+        "verify", str(tmp_path / "花名册.xlsx"), "--source", "registry:x.csv",
+        "--enterprise", "重庆市江津区德感机械制造有限公司", "--concurrency", "0"])
+    assert code == 2, screen
+    _check_rules(screen, 60)
+    lines = [line for line in screen.splitlines() if line.strip()]
+    assert len(lines) > 1  # broken by certcheck, each line within the terminal
+    said = ("certcheck: --concurrency 的值无效：须在 1<=x<=64 范围内（0 is not in the range "
+            "1<=x<=64）；用 certcheck verify --help 查看用法")
+    assert re.sub(r"\s", "", "".join(lines)) == re.sub(r"\s", "", said)
+    assert lines[0].startswith("certcheck: --concurrency 的值无效")

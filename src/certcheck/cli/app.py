@@ -42,8 +42,21 @@ class UserError(Exception):
 
 def _fail(message: str, code: int) -> NoReturn:
     # One line, whatever the message quotes from a file (a sheet name, a cell).
-    click.secho(f"certcheck: {plain(message)}", fg="red", err=True)
+    click.secho(_for_terminal(f"certcheck: {plain(message)}"), fg="red", err=True)
     sys.exit(code)
+
+
+def _for_terminal(line: str) -> str:
+    """A message for stderr: at a terminal, broken into lines by the rules of Chinese text
+    (``linebreak``) rather than wherever the terminal runs out of room; elsewhere (a pipe, a
+    log) one line, as it is."""
+    if not sys.stderr.isatty():
+        return line
+    import shutil
+
+    from certcheck.cli.linebreak import wrap
+
+    return "\n".join(wrap(line, shutil.get_terminal_size().columns - 1))
 
 
 #: Said when memory ran out: the input is too large or crafted to be processed.
