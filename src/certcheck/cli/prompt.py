@@ -205,7 +205,7 @@ REJECTED = (
 )
 #: Said when an answer could not be used because its captcha had expired meanwhile.
 EXPIRED = (
-    "验证码在答案送达前已过期，不是输入错误；请输入这一张新的（an earlier captcha expired "
+    "验证码在答案送达前已过期（不是输入错误），请输入这一张新的（an earlier captcha expired "
     "before its answer could be used）\n"
 )
 SKIPPED = "换一张（a new image）\n"
