@@ -37,7 +37,8 @@ def test_default_is_the_prompt_at_a_terminal_and_nobody_without_one() -> None:
     assert isinstance(load_solver(None, interactive=True), PromptSolver)
     assert isinstance(load_solver(None, interactive=False), NoSolver)
     unattended = load_solver("prompt", interactive=False)
-    assert isinstance(unattended, NoSolver) and "command:PROGRAM" in unattended.problem
+    assert isinstance(unattended, NoSolver) and "command:程序" in unattended.problem
+    assert unattended.problem.startswith("--captcha prompt 需要在终端中显示图片")
 
 
 def test_command_and_unknown_solvers(tmp_path: Path) -> None:
@@ -106,7 +107,7 @@ def test_prompt_shows_saves_and_reads_the_answer(tmp_path: Path) -> None:
     solver = PromptSolver(stream_in=io.StringIO(" x7Kp \n"), stream_out=out)
     assert asyncio.run(solver.solve(CAPTCHA_PNG, attempt=1)) == "x7Kp"
     shown = out.getvalue()
-    saved = Path(shown.split("captcha image saved at ")[1].split()[0])
+    saved = Path(shown.split(captcha.SAVED)[1].split()[0])
     assert saved.read_bytes() == CAPTCHA_PNG
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     assert stat.S_IMODE(saved.parent.stat().st_mode) == 0o700
@@ -127,7 +128,7 @@ def test_prompts_are_one_at_a_time_and_end_of_input_stops_asking() -> None:
     results = asyncio.run(main())
     assert results[:2] == ["aaaa", "bbbb"]
     assert isinstance(results[2], NoSolverError)
-    prompts = out.getvalue().split("验证码 / captcha: ")
+    prompts = out.getvalue().split(captcha.PROMPT)
     assert len(prompts) == 4  # three prompts, each complete before the next
     with pytest.raises(NoSolverError):
         asyncio.run(solver.solve(CAPTCHA_PNG, attempt=1))
@@ -211,7 +212,7 @@ def test_too_narrow_for_a_picture_offers_the_file() -> None:
     solver = PromptSolver(stream_in=io.StringIO("abcd\n"), stream_out=out, width=20)
     assert ask(solver, letters_png()) == "abcd"
     shown = out.getvalue()
-    assert "▀" not in shown and "too narrow" in shown and "captcha image saved at" in shown
+    assert "▀" not in shown and "终端太窄，无法显示图片" in shown and captcha.SAVED in shown
     asyncio.run(solver.aclose())
 
 

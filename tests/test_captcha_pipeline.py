@@ -165,17 +165,17 @@ def test_the_prompt_says_how_many_are_left_and_when_the_run_ends() -> None:
     bar.on_start(10)
     try:
         assert bar.status_line() == (
-            "还剩 10 次查询，完成时间估算中 / 10 lookups left, estimating the time")
+            "还剩 10 次查询，完成时间估算中（10 lookups left, estimating the time）")
         for n in range(3):
             bar.on_answer(Query(nth_id(n), "张三"), Answer(NotFound(), "mem", None))  # type: ignore[arg-type]
         # Three answers 2 s apart: seven left, 14 s.
-        assert bar.status_line() == "还剩 7 次查询，预计约 14秒后完成 / 7 lookups left, about 14 s to go"
+        assert bar.status_line() == "还剩 7 次查询，预计约 14秒后完成（7 lookups left, about 14 s to go）"
         out = io.StringIO()
         solver = PromptSolver(stream_in=io.StringIO("abcd\n"), stream_out=out, width=80,
                               terminal=bar)
         assert asyncio.run(solver.solve(CAPTCHA_PNG, attempt=1)) == "abcd"
         shown = out.getvalue()
-        assert shown.endswith("还剩 7 次查询，预计约 14秒后完成 / 7 lookups left, about 14 s to go\n"
+        assert shown.endswith("还剩 7 次查询，预计约 14秒后完成（7 lookups left, about 14 s to go）\n"
                               + prompt.PROMPT)
         asyncio.run(solver.aclose())
     finally:
@@ -229,3 +229,18 @@ def test_a_captcha_program_answers_one_image_at_a_time(tmp_path: Path) -> None:
 
     assert asyncio.run(main()) == ["abcd", "abcd"]
     assert log.read_text().split() == ["start", "end", "start", "end"]
+
+
+def test_one_lookup_left_is_said_in_the_singular() -> None:
+    clock = iter([0.0, *(2.0 * n + 0.1 for n in range(1, 10))])
+    bar = RichProgress(Console(file=io.StringIO(), force_terminal=True, width=100),
+                       clock=lambda: next(clock))
+    bar.on_start(10)
+    try:
+        for n in range(9):
+            bar.on_answer(Query(nth_id(n), "张三"), Answer(NotFound(), "mem", None))  # type: ignore[arg-type]
+        line = bar.status_line()
+        assert line is not None and line.startswith("还剩 1 次查询，预计约 ")
+        assert "（1 lookup left, about " in line and "lookups" not in line
+    finally:
+        bar.on_finish()

@@ -38,7 +38,7 @@ def test_help_loads_no_command_and_no_heavy_library() -> None:
     done = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True,
                           text=True, timeout=60)
     loaded = done.stdout.split("LOADED", 1)[1].split()
-    assert "Commands:" in done.stdout
+    assert "命令（Commands）：" in done.stdout
     assert not [m for m in loaded if m.startswith(HEAVY)]
     assert not [m for m in loaded if m in {module for module, _ in COMMANDS.values()}]
 

@@ -51,17 +51,18 @@ def test_probe_shows_the_exchange_masked_and_which_key_filled_which_field(
     assert "idcardNum=500381********" in out
     assert '"idcardNum": "500381********' in out
     assert "<196 base64 characters>" in out  # the captcha image is not dumped
-    assert "Record 1/2, current:" in out and "Record 2/2, 历史数据 (history):" in out
+    assert "记录 1/2，当前（current）：" in out and "记录 2/2，历史数据（history）：" in out
     assert "操作项目　　　  allowItem = 低压电工作业" in out
     assert "初领日期　　　  issueDate = 1462032000000 → 2016-05-01" in out
-    assert "实际复审日期　  —  no value under reviewDate" in out
-    assert "unknown key photoUrl = /p/1.jpg" in out
+    assert "实际复审日期　  —  无值（no value under reviewDate）" in out
+    assert "未知字段（unknown key） photoUrl = /p/1.jpg" in out
     assert "  item          ← allowItem" in out
-    assert "  keys mem_mapping does not know: photoUrl" in out
-    assert "Outcome, as verify would use it: found: 2 records (1 历史数据)" in out
+    assert "  mem_mapping 不认识的字段（unknown keys）：photoUrl" in out
+    assert "verify 会采用的结果（outcome）：查到 2 条记录，其中历史数据 1 条（found）" in out
     recordings = list((tmp_path / "certcheck-probe").iterdir())
     assert len(recordings) == 1
-    assert f"Recorded to certcheck-probe/{recordings[0].name}" in out
+    assert (f"已录下（recorded）：certcheck-probe/{recordings[0].name}；"
+            "可用 --source replay:certcheck-probe 读回") in out
     audit = json.loads(recordings[0].read_text("utf-8"))["audit"]
     assert audit["unknown_keys"] == ["photoUrl"] and audit["history_records"] == 1
 
@@ -82,12 +83,13 @@ def test_probe_of_an_answer_it_cannot_read_says_why_and_exits_3(tmp_path: Path) 
     with MemServer({ID: [record]}) as server:
         done = probe(tmp_path, server.url, "--record", str(tmp_path / "rec"))
     assert done.returncode == 3, done.stderr
-    assert "Answer: unrecognized" in done.stdout
-    assert "操作项目　　　  —  no value under operItemName / allowItem / certItem  (required)" \
+    assert "答复（answer）：unrecognized" in done.stdout
+    assert ("操作项目　　　  —  无值（no value under operItemName / allowItem / certItem）"
+            "  必填（required）") in done.stdout
+    assert "未知字段（unknown key） zyxm = 低压电工作业" in done.stdout
+    assert "不可用（not usable）：record without 操作项目 (operItemName/allowItem/certItem)" \
         in done.stdout
-    assert "unknown key zyxm = 低压电工作业" in done.stdout
-    assert "not usable: record without 操作项目 (operItemName/allowItem/certItem)" in done.stdout
-    assert "Outcome, as verify would use it: unrecognized_response" in done.stdout
+    assert "verify 会采用的结果（outcome）：查询结果无法识别（unrecognized_response）" in done.stdout
     assert len(list((tmp_path / "rec").iterdir())) == 1
 
 
@@ -95,8 +97,8 @@ def test_probe_of_nothing_found(tmp_path: Path) -> None:
     with MemServer({}, not_found="msg500") as server:
         done = probe(tmp_path, server.url)
     assert done.returncode == 0, done.stderr
-    assert "Answer: not_found (code 500, msg '没有查询到相关证件信息')" in done.stdout
-    assert "nothing found (the page would say 没有查询到相关证件信息)" in done.stdout
+    assert "答复（answer）：not_found（code 500，msg '没有查询到相关证件信息'）" in done.stdout
+    assert "未查到（nothing found；网页会显示“没有查询到相关证件信息”）" in done.stdout
 
 
 def test_probe_asks_the_name_exactly_as_given(tmp_path: Path) -> None:
@@ -148,9 +150,9 @@ def test_probe_is_listed_in_the_help() -> None:
 
 def concerns(out: str) -> list[str]:
     """The lines under 需要注意, as printed."""
-    if "需要注意（concerns）:" not in out:
+    if "需要注意（concerns）：" not in out:
         return []
-    block = out.split("需要注意（concerns）:", 1)[1].split("\n\n", 1)[0]
+    block = out.split("需要注意（concerns）：", 1)[1].split("\n\n", 1)[0]
     return [line.strip() for line in block.splitlines() if line.strip().startswith(("!", "-"))]
 
 
@@ -160,8 +162,8 @@ def test_a_clean_answer_says_what_verify_concludes_and_nothing_to_worry_about(
     with MemServer({ID: [api_record("张三", ID)]}) as server:
         done = probe(tmp_path, server.url)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "核对结论（what verify would conclude, as of 2026-11-29）:" in done.stdout
-    assert "  低压电工作业: 有效（valid） / ok" in done.stdout
+    assert "核对结论（what verify would conclude），核验日期 2026-11-29：" in done.stdout
+    assert "  低压电工作业：有效（valid）\n" in done.stdout
     assert "回答中没有会改变结论的内容（nothing in the answer changes a verdict）" in done.stdout
 
 
@@ -172,7 +174,7 @@ def test_a_cancelled_certificate_sent_as_a_code_alone_is_named_and_exits_3(
         done = probe(tmp_path, server.url)
     assert done.returncode == 3, done.stdout + done.stderr
     out = done.stdout
-    assert "低压电工作业: 未核验（unverified） / record_incomplete" in out
+    assert "低压电工作业：未核验（unverified），" in out and "（record_incomplete）" in out
     assert any(line.startswith("! 记录 1：证书状态 certStatus=“0”") and "无法识别" in line
                for line in concerns(out)), concerns(out)
 
@@ -181,7 +183,7 @@ def test_a_code_beside_its_name_decides_and_changes_nothing(tmp_path: Path) -> N
     with MemServer({ID: [api_record("张三", ID)]}, status="code_name") as server:
         done = probe(tmp_path, server.url)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "低压电工作业: 有效（valid） / ok" in done.stdout
+    assert "低压电工作业：有效（valid）\n" in done.stdout
 
 
 def test_masked_name_and_number_are_reported_but_a_genuine_holder_stays_valid(
@@ -195,7 +197,7 @@ def test_masked_name_and_number_are_reported_but_a_genuine_holder_stays_valid(
         in lines
     assert any(line.startswith("- 记录 1：证号“T500381*") for line in lines), lines
     assert any(line.startswith("- 记录 1：证件号码“500381…") for line in lines), lines
-    assert "低压电工作业: 有效（valid） / ok" in done.stdout
+    assert "低压电工作业：有效（valid）\n" in done.stdout
     assert ID not in done.stdout + done.stderr
 
 
@@ -204,7 +206,7 @@ def test_an_undecodable_name_is_named_and_exits_3(tmp_path: Path) -> None:
         done = probe(tmp_path, server.url, name="李䶮")
     assert done.returncode == 3, done.stdout + done.stderr
     assert any(line.startswith("! 记录 1：name“李?”含 ? 或 �") for line in concerns(done.stdout))
-    assert "低压电工作业: 未核验（unverified）" in done.stdout
+    assert "低压电工作业：未核验（unverified）" in done.stdout
 
 
 def test_a_page_cut_short_is_named_and_exits_3(tmp_path: Path) -> None:
@@ -237,4 +239,4 @@ def test_a_firewall_challenge_is_named_in_the_exchange_and_the_concerns(tmp_path
     assert done.returncode == 0, out + done.stderr
     assert "← 拒绝（refused by a firewall or limiter）" in out
     assert any(line.startswith("- 第 1 个回答是防火墙或限流的拒绝页面") for line in concerns(out))
-    assert "低压电工作业: 有效（valid） / ok" in out
+    assert "低压电工作业：有效（valid）\n" in out

@@ -5,6 +5,7 @@ keyboard would): an answer, a wrong answer, Ctrl-C, Ctrl-D, and the image viewer
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import re
@@ -14,6 +15,7 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,8 +135,8 @@ def test_typing_the_answers_checks_everyone(tmp_path: Path, server: MemServer) -
     first = term.read_until(captcha.PROMPT.strip())
     assert "▀" in first  # the picture, drawn in the terminal
     assert captcha.HELP.splitlines()[0] in first
-    assert "还剩 2 次查询" in first and "lookups left" in first
-    assert "captcha image saved at" in first
+    assert "还剩 2 次查询" in first and "2 lookups left" in first
+    assert captcha.SAVED in first
     term.type("abcd\r")
     term.read_until(captcha.PROMPT.strip() + " abcd\n")  # the answer echoed on the prompt line
     term.wait_for_prompt(2)
@@ -175,7 +177,7 @@ def test_ctrl_d_at_the_prompt_leaves_the_rest_unverified(tmp_path: Path, server:
     term.read_until(captcha.PROMPT.strip())
     term.type("\x04")
     assert term.finish() == 3  # incomplete: nobody found wrong, but nobody verified
-    assert "输入已结束（Ctrl-D）" in term.screen and "input closed (Ctrl-D)" in term.screen
+    assert "输入已结束（Ctrl-D）" in term.screen and "（input closed）" in term.screen
     assert term.screen.count("input closed") == 1
     assert term.prompts() == 1
     assert "Traceback" not in term.screen
@@ -235,9 +237,9 @@ def test_over_ssh_without_a_display_the_picture_stays_in_the_terminal(
     term = verify(tmp_path, server, "--captcha", "viewer",
                   env={"SSH_CONNECTION": "10.0.0.2 50000 10.0.0.1 22"})
     first = term.read_until(captcha.PROMPT.strip())
-    assert "▀" in first and captcha.NO_DESKTOP.split(" / ")[0] in first
+    assert "▀" in first and captcha.NO_DESKTOP.strip() in first
     term.type("?\r")
-    term.read_until("no desktop here", timeout=5)
+    term.read_until(captcha.NO_DESKTOP.strip() + "\n" + captcha.PROMPT.strip(), timeout=5)
     term.process.send_signal(signal.SIGTERM)
     term.finish()
 
@@ -278,6 +280,65 @@ def test_a_viewer_that_cannot_start_is_said_and_the_prompt_goes_on(tmp_path: Pat
     solver = PromptSolver(stream_in=io.StringIO("?\nabcd\n"), stream_out=out, width=80,
                           opener=[str(tmp_path / "missing-viewer")])
     assert asyncio.run(solver.solve(CAPTCHA_PNG, attempt=1)) == "abcd"
-    assert "the image viewer did not start" in out.getvalue()
+    assert captcha.VIEWER_FAILED in out.getvalue()
     assert out.getvalue().count(captcha.PROMPT) == 2
     asyncio.run(solver.aclose())
+
+
+class _LongStatus:
+    """A progress bar that has stepped aside and says a long line of how the run stands."""
+
+    def suspended(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def status_line(self) -> str:
+        return ("还剩 12 次查询，预计约 2分10秒后完成（12 lookups left, about 2 min 10 s to go）；"
+                "其中 3 人的证号需要人工核对，请在核验结束后查看登记表的“输入问题”工作表")
+
+
+@pytest.mark.parametrize("columns", [60, 80])
+def test_the_prompt_breaks_its_lines_by_the_chinese_rules_in_a_narrow_terminal(
+    columns: int,
+) -> None:
+    import asyncio
+    import io
+
+    from certcheck.cli.linebreak import cells
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    drawn: list[bytes] = []
+
+    def drain() -> None:  # the terminal's side: a pty holds only a few kilobytes unread
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the other side is closed
+                return
+            if not chunk:
+                return
+            drawn.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    with open(slave, "w", encoding="utf-8", closefd=True) as out:
+        solver = PromptSolver(stream_in=io.StringIO("abcd\n"), stream_out=out,
+                              terminal=_LongStatus(), opener=None)
+        solver.rejected()
+        assert asyncio.run(solver.solve(CAPTCHA_PNG, attempt=2)) == "abcd"
+        asyncio.run(solver.aclose())
+    reader.join(timeout=10)
+    os.close(master)
+    shown = b"".join(drawn)
+    text = ANSI.sub("", shown.decode("utf-8")).replace("\r", "")
+    said = text.split("▀")[-1].split("\n", 1)[1]  # the lines under the picture
+    lines = said.splitlines()
+    assert lines[-1] == captcha.PROMPT
+    for line in lines:
+        assert cells(line) < columns, line
+        assert not line or line[0] not in "，。、；：”）】！？》」』", line
+        assert not line or line[-1] not in "（【“《「『", line
+    flat = "".join(lines)
+    assert "“输入问题”工作表" in flat
+    assert "还剩 12 次查询" in flat and "2分10秒" in flat
+    assert any(line.startswith("✗ 前面输入的一个验证码不正确") for line in lines)

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 from click.exceptions import NoArgsIsHelpError, NoSuchCommand
 
-from certcheck.cli.exit_codes import ExitCode
+from certcheck.cli.exit_codes import MEANINGS, ExitCode
+from certcheck.cli.help_format import COMMANDS as COMMANDS_HEADING
+from certcheck.cli.help_format import Command as HelpCommand
 from certcheck.cli.screen import plain
 from certcheck.dates import parse_date
 
@@ -40,8 +42,21 @@ class UserError(Exception):
 
 def _fail(message: str, code: int) -> NoReturn:
     # One line, whatever the message quotes from a file (a sheet name, a cell).
-    click.secho(f"certcheck: {plain(message)}", fg="red", err=True)
+    click.secho(_for_terminal(f"certcheck: {plain(message)}"), fg="red", err=True)
     sys.exit(code)
+
+
+def _for_terminal(line: str) -> str:
+    """A message for stderr: at a terminal, broken into lines by the rules of Chinese text
+    (``linebreak``) rather than wherever the terminal runs out of room; elsewhere (a pipe, a
+    log) one line, as it is."""
+    if not sys.stderr.isatty():
+        return line
+    import shutil
+
+    from certcheck.cli.linebreak import wrap
+
+    return "\n".join(wrap(line, shutil.get_terminal_size().columns - 1))
 
 
 #: Said when memory ran out: the input is too large or crafted to be processed.
@@ -347,24 +362,26 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("certcheck.cli.diff",
              "对比同一单位的两份登记表，列出变化（compare two registers of one enterprise）。"),
     "due": ("certcheck.cli.due",
-            "List workers whose review (复审) or expiry falls within --within days (到期提醒)."),
+            "到期提醒：列出复审或有效期在 --within 天内到期的人员（reviews and expiries due）"),
     "lookup": ("certcheck.cli.lookup",
-               "Look one person up and print all their certificates with the verdict (现场查证)."),
+               "现场查证：查询一个人，列出其全部证书和结论（look one person up）"),
     "probe": ("certcheck.cli.probe",
-              "One live lookup, shown in full, to check the API mapping (接口核对)."),
+              "接口核对：做一次真实查询并完整显示，核对字段对照（check the API mapping）"),
     "sources": ("certcheck.cli.sources",
-                "List the lookup sources and captcha solvers that are installed (built in and "
-                "plugins)."),
+                "列出已安装的数据源和验证码识别方式，内置的与插件的（sources and solvers）"),
     "summary": ("certcheck.cli.summary",
-                "Aggregate registers into the summary table 附件1 (汇总表)."),
+                "汇总多份登记表，填写情况汇总表附件1（aggregate registers into 附件1）"),
     "verify": ("certcheck.cli.verify",
-               "Check every worker of ROSTER and write the register (核验花名册并生成登记表)."),
+               "核验花名册中的每名人员，写出登记表并给出结论（check a roster）"),
 }
 
 
-class _Group(click.Group):
+class _Group(HelpCommand, click.Group):
     """Lists every command with its whole first sentence, wrapped rather than cut off, and
-    loads a command's module only when that command is asked for."""
+    loads a command's module only when that command is asked for. Its help, and that of every
+    command made with ``@cli.command()``, is Chinese first (``help_format``)."""
+
+    command_class = HelpCommand
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(COMMANDS) | set(self.commands))
@@ -438,8 +455,17 @@ class _Group(click.Group):
             elif command is not None and not command.hidden:
                 rows.append((name, command.get_short_help_str(limit=10_000)))
         if rows:
-            with formatter.section("Commands"):
+            with formatter.section(COMMANDS_HEADING):
                 formatter.write_dl(rows)
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        HelpCommand.format_options(self, ctx, formatter)
+        self.format_commands(ctx, formatter)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The exit codes, as a list of their own after the commands."""
+        with formatter.section("退出码（exit codes）"):
+            formatter.write_dl([(str(code), meaning) for code, meaning in MEANINGS])
 
 
 def _show_version(ctx: click.Context, value: bool) -> None:
@@ -453,17 +479,17 @@ def _show_version(ctx: click.Context, value: bool) -> None:
     ctx.exit()
 
 
-@click.group(cls=_Group,
+@click.group(cls=_Group, subcommand_metavar="命令 [参数]...",
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True,
               callback=lambda ctx, _, value: _show_version(ctx, value),
-              help="Show the version and exit.")
+              help="显示版本并退出（show the version）")
 def cli() -> None:
-    """certcheck — 特种作业操作证核验 / check special-operations certificates.
+    """certcheck — 特种作业操作证核验（check special-operations certificates）
 
-    Reads a worker roster, looks every worker up in the national lookup (or a registry
-    file), and writes the register with the verdict. Exit codes: 0 compliant, 1 violations,
-    2 usage error, 3 incomplete (some workers unverified), 4 unusable input, 130 interrupted.
+    读取人员花名册，逐人到应急管理部特种作业操作证查询平台（或本地登记文件、插件数据源）
+    核验证书，写出带核验结果的登记表，并以退出码给出结论；可汇总多家单位的登记表，
+    填写情况汇总表（附件1）。每个命令的选项见 certcheck 命令 --help。
     """
 
 

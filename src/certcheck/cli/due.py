@@ -53,15 +53,18 @@ _WORKBOOK_OPTIONS = {
 # Not exists=True: a missing or unusable file is exit 4 with the readers' message, as for verify.
 @click.argument("path", metavar="REGISTER-or-ROSTER", type=click.Path(path_type=Path))
 @click.option("--within", type=click.IntRange(0, MAX_DAYS), default=DEFAULT_WARN_DAYS,
-              show_default=True,
-              help="Days ahead to look (as-of date .. as-of + N, both included).")
-@click.option("--as-of", help="Date to count from, YYYY-MM-DD (default: today).")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the list to a .xlsx or .csv file instead of the terminal.")
-@click.option("--show-id", is_flag=True, help="Show ID numbers in full on the terminal.")
+              show_default=True, metavar="天数",
+              help="向后看的天数：从起算日到起算日加 N 天，含两端（days ahead）")
+@click.option("--as-of", metavar="日期",
+              help="起算日期，如 2026-12-01 或 2026年12月1日（默认今天；date to count from）")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), metavar="文件",
+              help="把清单写到 .xlsx 或 .csv 文件，而不显示在终端上（output）")
+@click.option("--show-id", is_flag=True,
+              help="在终端上显示完整身份证号（show ID numbers in full）")
 @click.option("--no-overdue", is_flag=True,
-              help="Leave out dates already passed (listed as 已逾期 by default).")
-@click.option("--sheet", help="Sheet of a roster to read (default: every sheet with a roster).")
+              help="不列已过的日期（默认列为“已逾期”；leave out overdue dates）")
+@click.option("--sheet", metavar="工作表",
+              help="要读取的花名册工作表（默认读每个含花名册的工作表；sheet）")
 @notify_options()
 def due(
     path: Path,
@@ -73,15 +76,14 @@ def due(
     sheet: str | None,
     notify: NotifyRequest,
 ) -> None:
-    """List workers whose review (复审) or expiry falls within --within days (到期提醒).
+    """到期提醒：列出复审或有效期在 --within 天内到期的人员（reviews and expiries due）
 
-    Reads a register written by verify (official dates, no lookups) or, failing that, a
-    roster (the dates it declares). From a register only valid (有效) and expired (逾期)
-    workers are listed, with their own certificate's dates; the others (假证, 无证, 未核验)
-    are counted by status. Dates already passed are listed as 已逾期 with negative days.
-    Exit 1 when anyone is listed, 0 when nobody is. With a roster of several sheets the list
-    says the sheet of each row. With --notify the list also goes to group robots, each
-    reminder once; exit 4 when a robot could not be reached.
+    读取 verify 写出的登记表（官方日期，不再查询），不是登记表时读取花名册（花名册申报的
+    日期）。从登记表只列有效和逾期人员本人证书的日期；其余人员（假证、无证、未核验）按
+    结果计数。已过的日期列为“已逾期”，剩余天数为负数。有人列出时退出码为 1，无人时为 0。
+    花名册有多个工作表时，清单注明每行所在的工作表。
+    加 --notify 时清单同时发到工作群机器人，每条提醒只发一次；有机器人无法送达时
+    退出码为 4。
     """
     as_of_date = parse_as_of(as_of)
     if output is not None and output.suffix.lower() not in (".xlsx", ".csv"):
@@ -219,10 +221,10 @@ def _show_left_out(console: Console, result: DueList) -> None:
     if result.not_listed:
         counts = "、".join(f"{status.zh} {n} 人" for status, n in result.not_listed)
         console.print(f"未列入：{counts}。只列有效和逾期人员本人证书的日期；"
-                      "这些人员请先按登记表的核验结果处理。", soft_wrap=True)
+                      "这些人员请先按登记表的核验结果处理。")
     if result.undated:
         console.print(f"[grey62]{result.undated} 人无有效期或复审日期可查（证书已吊销或注销、"
-                      "官方记录或花名册未填日期），未列入。[/]", soft_wrap=True)
+                      "官方记录或花名册未填日期），未列入。[/]")
 
 
 def _headers(several: bool) -> tuple[str, ...]:

@@ -23,6 +23,17 @@ class ExitCode:
     INTERRUPTED = 130
 
 
+#: What each exit code means, for ``certcheck --help``: Chinese first, the English term after.
+MEANINGS: tuple[tuple[int, str], ...] = (
+    (ExitCode.COMPLIANT, "合规：全部人员证书有效（compliant）"),
+    (ExitCode.VIOLATIONS, "不合规：有逾期、假证或无证人员（violations）"),
+    (ExitCode.USAGE, "用法错误：选项或参数有误（usage error）"),
+    (ExitCode.INCOMPLETE, "不完整：未发现违规，但有人员未核验（incomplete）"),
+    (ExitCode.BAD_INPUT, "输入无法使用，或输出无法写入（unusable input）"),
+    (ExitCode.INTERRUPTED, "已中断，Ctrl-C（interrupted）"),
+)
+
+
 def exit_code_of(verdict: Verdict) -> int:
     """Violations outrank gaps: one fake worker is exit 1 even when others are unverified, and
     an empty check (nobody verified) is incomplete, never compliant."""

@@ -9,6 +9,7 @@ from datetime import date
 import click
 from rich.table import Table
 
+from certcheck.cli import option_help
 from certcheck.cli.app import _guarded, cli, parse_as_of
 from certcheck.cli.report import STATUS_STYLE
 from certcheck.cli.screen import cell
@@ -48,22 +49,24 @@ def make_worker(
 
 
 @cli.command()
-@click.option("--id", "id_text", required=True, help="ID number (身份证号) of the person.")
-@click.option("--name", required=True, help="Name (姓名) of the person.")
-@click.option("--source", "source_spec", default="mem", show_default=True,
-              help="mem (national lookup), registry:PATH, replay:DIR, or a plugin name.")
-@click.option("--item", help="The operation item the person is doing (操作项目 / 工种).")
-@click.option("--cert-number", help="The certificate number the person showed (证号).")
-@click.option("--as-of", help="Date the check is made for, YYYY-MM-DD (default: today).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("--show-id", is_flag=True, help="Show ID numbers in full (default: masked).")
-@click.option("--mem-url", default="https://cx.mem.gov.cn", show_default=True,
-              help="Base URL of the national lookup (国家查询平台地址).")
-@click.option("--samr-url", default="https://cnse.samr.gov.cn", show_default=True,
-              help="Base URL of the special-equipment lookup (--source samr).")
-@click.option("--captcha", help="prompt (default at a terminal; '?' at the prompt opens the "
-                                "image viewer), viewer (prompt + every image in the desktop's "
-                                "viewer), command:PROGRAM, or a plugin.")
+@click.option("--id", "id_text", required=True, metavar="身份证号",
+              help="被查询人的身份证号（ID number）")
+@click.option("--name", required=True, metavar="姓名", help="被查询人的姓名（name）")
+@click.option("--source", "source_spec", default="mem", show_default=True, metavar="数据源",
+              help=option_help.SOURCE)
+@click.option("--item", metavar="操作项目",
+              help="此人正在从事的操作项目或工种（operation item）")
+@click.option("--cert-number", metavar="证号", help="此人出示的证号（certificate number）")
+@click.option("--as-of", metavar="日期", help=option_help.AS_OF)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果（print JSON）")
+@click.option("--show-id", is_flag=True,
+              help="显示完整身份证号（默认打码；show ID numbers in full）")
+@click.option("--mem-url", default="https://cx.mem.gov.cn", show_default=True, metavar="网址",
+              help=option_help.MEM_URL)
+@click.option("--samr-url", default="https://cnse.samr.gov.cn", show_default=True, metavar="网址",
+              help="特种设备查询平台的地址（--source samr；镜像 https://cnse.e-cqs.cn；"
+                   "special-equipment lookup URL）")
+@click.option("--captcha", metavar="方式", help=option_help.CAPTCHA)
 def lookup(
     id_text: str,
     name: str,
@@ -77,7 +80,11 @@ def lookup(
     samr_url: str,
     captcha: str | None,
 ) -> None:
-    """Look one person up and print all their certificates with the verdict (现场查证)."""
+    """现场查证：查询一个人，列出其全部证书和结论（look one person up）
+
+    给出证号（--cert-number）时核对证号，给出操作项目（--item）时核对项目；退出码与 verify
+    相同。
+    """
     as_of_date = parse_as_of(as_of)
     with _guarded():
         finding = _lookup(make_worker(id_text, name, item, cert_number, as_of_date), source_spec,

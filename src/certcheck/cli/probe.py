@@ -24,6 +24,7 @@ import click
 import httpx
 
 from certcheck import jsontext
+from certcheck.cli import option_help
 from certcheck.cli.app import FiniteFloatRange, UserError, _guarded, cli, parse_as_of
 from certcheck.cli.exit_codes import ExitCode
 from certcheck.cli.outputs import check_folder_to_make
@@ -49,6 +50,8 @@ from certcheck.sources.mem_refusal import refusal_of
 
 #: Characters of one body shown; the recording holds all of it.
 SHOWN_BODY = 4000
+#: Before the keys of an answer that the mapping does not know.
+UNKNOWN_KEYS = "mem_mapping 不认识的字段（unknown keys）"
 
 
 def _echo(text: str = "") -> None:
@@ -59,39 +62,43 @@ def _echo(text: str = "") -> None:
 
 
 @cli.command()
-@click.option("--id", "id_text", required=True, help="ID number (身份证号) of a person to look up.")
-@click.option("--name", required=True, help="Their name (姓名), as on the ID card.")
-@click.option("--mem-url", default=api.DEFAULT_BASE_URL, show_default=True,
-              help="Base URL of the national lookup.")
+@click.option("--id", "id_text", required=True, metavar="身份证号",
+              help="要查询的人的身份证号（ID number）")
+@click.option("--name", required=True, metavar="姓名",
+              help="其姓名，与身份证上一致（name, as on the ID card）")
+@click.option("--mem-url", default=api.DEFAULT_BASE_URL, show_default=True, metavar="网址",
+              help=option_help.MEM_URL)
 @click.option("--source", "source_name", type=click.Choice(["mem", "samr"]), default="mem",
-              show_default=True,
-              help="mem (the national lookup) or samr (the special-equipment lookup, "
-                   "全国特种设备公示信息查询平台; no recording is written for it).")
-@click.option("--samr-url", default=samr_api.DEFAULT_BASE_URL, show_default=True,
-              help="Base URL of the special-equipment lookup (--source samr).")
-@click.option("--captcha", help="prompt (default at a terminal), command:PROGRAM, or a plugin.")
+              show_default=True, metavar="数据源",
+              help="mem（国家特种作业操作证查询平台）或 samr（全国特种设备公示信息查询平台，"
+                   "不写录制文件；the lookup to probe）")
+@click.option("--samr-url", default=samr_api.DEFAULT_BASE_URL, show_default=True, metavar="网址",
+              help="特种设备查询平台的地址（--source samr；镜像 https://cnse.e-cqs.cn；"
+                   "special-equipment lookup URL）")
+@click.option("--captcha", metavar="方式",
+              help="验证码识别方式：prompt（在终端运行时默认）、command:程序，或插件名"
+                   "（captcha solver）")
 @click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True, max=3600), default=20,
-              show_default=True, help="Seconds one request may take, to the last byte of its "
-                                      "answer.")
+              show_default=True, metavar="秒",
+              help="一次请求最长可用的秒数，直到收完答复（timeout）")
 @click.option("--record", "record_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("certcheck-probe"), show_default=True,
-              help="Where the recording goes (read it back with --source replay:DIR).")
-@click.option("--item", help="The operation item to judge (操作项目; default: each item the "
-                             "answer holds).")
-@click.option("--as-of", help="Date the verdict is judged for, YYYY-MM-DD (default: today).")
+              default=Path("certcheck-probe"), show_default=True, metavar="文件夹",
+              help="录下的答复保存在此，可用 --source replay:文件夹 读回（recording）")
+@click.option("--item", metavar="操作项目",
+              help="要判定的操作项目（默认：答复中的每个项目；operation item）")
+@click.option("--as-of", metavar="日期",
+              help="判定所依据的日期，如 2026-12-01 或 2026年12月1日（默认今天；as-of date）")
 def probe(
     id_text: str, name: str, mem_url: str, captcha: str | None, timeout: float, record_dir: Path,
     item: str | None, as_of: str | None, source_name: str = "mem",
     samr_url: str = samr_api.DEFAULT_BASE_URL,
 ) -> None:
-    """One live lookup, shown in full, to check the API mapping (接口核对).
+    """接口核对：做一次真实查询并完整显示，核对字段对照（check the API mapping）
 
-    Prints the exchange with ID numbers masked, which API key filled which field, the keys
-    certcheck does not know, the expected fields that stayed empty, and what verify would
-    conclude, with everything in the answer that would change that (a firewall's refusal, a
-    status code, masked or undecodable values, a page cut short). Exit 0 when the answer was
-    understood and nothing in it changes a verdict, 3 when something does, 4 when the service
-    cannot be reached securely.
+    显示请求和答复（身份证号打码）、每个字段由哪个接口字段填入、certcheck 不认识的字段、
+    应有却为空的字段，以及 verify 会得出的结论和答复中会改变结论的一切（防火墙的拒绝、
+    状态代码、被遮盖或无法解码的值、被截断的页面）。答复读懂且没有会改变结论的内容时
+    退出码为 0，有则为 3，无法安全连接服务时为 4。
     """
     as_of_date = parse_as_of(as_of)
     with _guarded():
@@ -136,8 +143,8 @@ def _probe(
         finally:
             await source.aclose()
 
-    _echo(f"certcheck probe: one lookup at {source.base_url} for "
-               f"{mask_id(query.id_number)} {query.name}\n")
+    _echo(f"certcheck probe：向 {source.base_url} 查询一次（one lookup）："
+          f"{mask_id(query.id_number)} {query.name}\n")
     outcome, exchanges = asyncio.run(main())
     for number, exchange in enumerate(exchanges, start=1):
         _print_exchange(number, exchange, query)
@@ -154,7 +161,7 @@ def _probe(
     _print_review(findings, concerns, as_of)
     path = recording_path(record_dir, query)
     if path.exists():
-        _echo(f"\nRecorded to {path}; read it back with --source replay:{record_dir}")
+        _echo(f"\n已录下（recorded）：{path}；可用 --source replay:{record_dir} 读回")
     return outcome, concerns
 
 
@@ -181,19 +188,18 @@ def _verdicts(
 
 
 def _print_review(findings: list[Finding], concerns: list[Concern], as_of: date) -> None:
-    _echo(f"\n核对结论（what verify would conclude, as of {as_of}）:")
+    _echo(f"\n核对结论（what verify would conclude），核验日期 {as_of}：")
     for finding in findings:
         _echo(f"  {verdict_line(finding)}")
     if not concerns:
         _echo("  回答中没有会改变结论的内容（nothing in the answer changes a verdict）")
         return
-    _echo("\n需要注意（concerns）:")
+    _echo("\n需要注意（concerns）：")
     for concern in concerns:
         mark = "!" if concern.changes_verdict else "-"
         _echo(f"  {mark} {concern.text}")
     if any(c.changes_verdict for c in concerns):
-        _echo("  （标 ! 的会改变 verify 的结论，probe 以 3 退出; "
-                   "items marked ! change a verdict: exit 3）")
+        _echo("  （标 ! 的会改变 verify 的结论，probe 以 3 退出；items marked ! change a verdict）")
 
 
 #: Further tries after a firewall's refusal, as verify would make them: a challenge often sets a
@@ -239,9 +245,11 @@ def _print_exchange(number: int, exchange: Exchange, query: Query) -> None:
     except ValueError:
         shown = body
     if len(shown) > SHOWN_BODY:
-        shown = shown[:SHOWN_BODY] + f"\n… ({len(shown) - SHOWN_BODY} more characters)"
+        more = len(shown) - SHOWN_BODY
+        shown = shown[:SHOWN_BODY] + f"\n…（另有 {more} 个字符，more characters）"
     # Split at line feeds only: other separators (\x1c, \u2028) are shown escaped.
-    _echo("\n".join("   " + line for line in scrub(shown).split("\n")) if shown else "   (empty)")
+    _echo("\n".join("   " + line for line in scrub(shown).split("\n")) if shown
+          else "   （空，empty）")
     _echo()
 
 
@@ -249,11 +257,11 @@ def _print_exchange(number: int, exchange: Exchange, query: Query) -> None:
 
 
 def _print_reading(reading: AnswerReading) -> None:
-    _echo(f"Answer: {reading.kind.value} (code {reading.code!r}, msg {reading.message!r})")
+    _echo(f"答复（answer）：{reading.kind.value}（code {reading.code!r}，msg {reading.message!r}）")
     if reading.problem:
-        _echo(f"  not understood: {scrub(reading.problem)}")
+        _echo(f"  无法识别（not understood）：{scrub(reading.problem)}")
     if reading.unknown:
-        _echo("  keys of the answer mem_mapping does not know: " + ", ".join(reading.unknown))
+        _echo(f"  {UNKNOWN_KEYS}：" + ", ".join(reading.unknown))
     for number, record in enumerate(reading.records, start=1):
         _print_record(number, len(reading.records), record)
     if reading.records:
@@ -261,8 +269,8 @@ def _print_reading(reading: AnswerReading) -> None:
 
 
 def _print_record(number: int, total: int, reading: RecordReading) -> None:
-    kind = "历史数据 (history)" if reading.history else "current"
-    _echo(f"\nRecord {number}/{total}, {kind}:")
+    kind = "历史数据（history）" if reading.history else "当前（current）"
+    _echo(f"\n记录 {number}/{total}，{kind}：")
     raw: Mapping[str, Any] = reading.raw or {}
     filled = dict(reading.filled)
     label_width = max(len(f.label) for f in api.RECORD_MAP)
@@ -270,8 +278,8 @@ def _print_record(number: int, total: int, reading: RecordReading) -> None:
         label = field.label.ljust(label_width, "\u3000")
         key = filled.get(field.attr)
         if key is None:
-            _echo(f"  {label}  —  no value under {' / '.join(field.keys)}"
-                       + ("  (required)" if field.required else ""))
+            _echo(f"  {label}  —  无值（no value under {' / '.join(field.keys)}）"
+                  + ("  必填（required）" if field.required else ""))
             continue
         value = _shown_value(raw.get(key))
         read = getattr(reading.record, field.attr, None) if reading.record is not None else None
@@ -279,11 +287,11 @@ def _print_record(number: int, total: int, reading: RecordReading) -> None:
             value += f" → {read}"
         _echo(f"  {label}  {key} = {value}")
     for key in reading.unknown:
-        _echo(f"  unknown key {key} = {_shown_value(raw.get(key))}")
+        _echo(f"  未知字段（unknown key） {key} = {_shown_value(raw.get(key))}")
     for note in reading.notes:
-        _echo(f"  note: {scrub(note)}")
+        _echo(f"  注（note）：{scrub(note)}")
     if reading.problem:
-        _echo(f"  not usable: {scrub(reading.problem)}")
+        _echo(f"  不可用（not usable）：{scrub(reading.problem)}")
 
 
 def _shown_value(value: object) -> str:
@@ -293,26 +301,26 @@ def _shown_value(value: object) -> str:
 
 def _print_summary(reading: AnswerReading) -> None:
     records = reading.records
-    _echo("\nSummary of the mapping on this answer:")
+    _echo("\n本次答复的字段对照（summary of the mapping）：")
     for field in api.RECORD_MAP:
         keys = sorted({k for r in records for attr, k in r.filled if attr == field.attr})
         empty = sum(1 for r in records if field.attr in r.missing)
-        where = ", ".join(keys) if keys else "no key"
-        gap = f"; empty in {empty} of {len(records)} records" if empty else ""
+        where = ", ".join(keys) if keys else "无字段（no key）"
+        gap = f"；{len(records)} 条记录中 {empty} 条为空（empty）" if empty else ""
         _echo(f"  {field.attr:<13} ← {where}{gap}")
     unknown = reading.unknown_keys
-    _echo("  keys mem_mapping does not know: " + (", ".join(unknown) if unknown else "none"))
+    _echo(f"  {UNKNOWN_KEYS}：" + (", ".join(unknown) if unknown else "无（none）"))
 
 
 def _print_outcome(outcome: Outcome) -> None:
     if isinstance(outcome, Found):
         history = sum(1 for r in outcome.records if r.history)
-        what = f"found: {len(outcome.records)} records ({history} 历史数据)"
+        what = f"查到 {len(outcome.records)} 条记录，其中历史数据 {history} 条（found）"
     elif isinstance(outcome, NotFound):
-        what = "nothing found (the page would say 没有查询到相关证件信息)"
+        what = "未查到（nothing found；网页会显示“没有查询到相关证件信息”）"
     else:
-        what = f"{outcome.reason.value}: {scrub(outcome.detail)}"
-    _echo(f"\nOutcome, as verify would use it: {what}")
+        what = f"{outcome.reason.zh}（{outcome.reason.value}）：{scrub(outcome.detail)}"
+    _echo(f"\nverify 会采用的结果（outcome）：{what}")
     detail = outcome.detail if isinstance(outcome, Found | NotFound) else None
     if detail:
         _echo(f"  {scrub(detail)}")

@@ -79,7 +79,9 @@ def review(
 def verdict_line(finding: Finding) -> str:
     """What ``verify`` would conclude for the person and one item, as one line."""
     item = finding.worker.declared.item or "（未填项目）"
-    line = f"{item}: {_STATUS_WORDS[finding.status]} / {finding.reason.value}"
+    line = f"{item}：{_STATUS_WORDS[finding.status]}"
+    if finding.reason.zh != finding.status.zh:  # 有效 needs no reason beside it
+        line += f"，{finding.reason.zh}（{finding.reason.value}）"
     return line + (f" — {scrub(finding.detail)}" if finding.detail else "")
 
 

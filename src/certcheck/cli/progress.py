@@ -238,12 +238,11 @@ class RichProgress:
         if self._progress is None or left <= 0:
             return None
         seconds = self.seconds_left()
+        lookups = f"{left} lookup" + ("" if left == 1 else "s")
         if seconds is None:
-            return f"还剩 {left} 次查询，完成时间估算中 / {left} lookups left, estimating the time"
-        return (
-            f"还剩 {left} 次查询，预计约 {duration_zh(seconds)}后完成 / "
-            f"{left} lookups left, about {duration_en(seconds)} to go"
-        )
+            return f"还剩 {left} 次查询，完成时间估算中（{lookups} left, estimating the time）"
+        return (f"还剩 {left} 次查询，预计约 {duration_zh(seconds)}后完成"
+                f"（{lookups} left, about {duration_en(seconds)} to go）")
 
     @contextlib.contextmanager
     def suspended(self) -> Iterator[None]:

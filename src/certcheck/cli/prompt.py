@@ -128,6 +128,13 @@ def _colours_of(stream: TextIO) -> str:
     return "truecolor" if system in ("truecolor", "windows") else "256"
 
 
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def _columns_of(stream: TextIO) -> int:
     try:
         return os.get_terminal_size(stream.fileno()).columns
@@ -184,33 +191,40 @@ def open_in_viewer(opener: list[str], path: Path) -> str | None:
     return None
 
 
-PROMPT = "验证码 / captcha: "
-HELP = (
-    "输入图中字符后回车；直接回车换一张；Ctrl-C 停止\n"
-    "Type the characters, Enter. Empty: new image. Ctrl-C: stop\n"
-)
+PROMPT = "验证码（captcha）： "
+HELP = "输入图中字符后回车；直接回车换一张；Ctrl-C 停止（type the characters, then Enter）\n"
 #: Typed alone at the prompt: show the image in the desktop's viewer.
 VIEWER_KEY = "?"
-VIEWER_HELP = "输入 ? 回车：用看图程序打开 / ? then Enter: open it in the image viewer\n"
-VIEWER_OPENED = "已在看图程序中打开 / opened in the image viewer\n"
-NO_DESKTOP = (
-    "没有桌面，无法用看图程序打开；图片画在终端里 / "
-    "no desktop here to open a viewer on; the image is drawn in the terminal\n"
-)
+VIEWER_HELP = "输入 ? 回车：用看图程序打开（? then Enter: open it in the image viewer）\n"
+VIEWER_FAILED = "看图程序打不开（the image viewer did not start）："
+VIEWER_OPENED = "已在看图程序中打开（opened in the image viewer）\n"
+NO_DESKTOP = "没有桌面，无法用看图程序打开；图片画在终端里（no desktop to open a viewer on）\n"
 REJECTED = (
-    "✗ 前面输入的一个验证码不正确，将换一张重查 / "
-    "an earlier answer was not accepted; that lookup asks again with a new image\n"
+    "✗ 前面输入的一个验证码不正确，该查询将换一张图片重查（an earlier answer was not "
+    "accepted）\n"
 )
 #: Said when an answer could not be used because its captcha had expired meanwhile.
 EXPIRED = (
-    "验证码在答案送达前已过期（不是输入错误），请输入这一张新的 / "
-    "an earlier captcha expired before its answer could be used (not a typing error)\n"
+    "验证码在答案送达前已过期（不是输入错误），请输入这一张新的（an earlier captcha expired "
+    "before its answer could be used）\n"
 )
-SKIPPED = "换一张 / a new image\n"
+SKIPPED = "换一张（a new image）\n"
+TOO_NARROW = "终端太窄，无法显示图片（the terminal is too narrow to draw the image）\n"
+#: Before the path of the image file.
+SAVED = "图片文件（captcha image）："
 INPUT_CLOSED = (
-    "\n输入已结束（Ctrl-D），不再询问验证码；其余人员记为未核验\n"
-    "input closed (Ctrl-D): no more captchas are asked; the rest stay unverified\n"
+    "\n输入已结束（Ctrl-D），不再询问验证码；其余人员记为未核验（input closed）\n"
 )
+#: Why no more captchas are asked once the person closed the input.
+CLOSED = "询问验证码时输入已结束（standard input closed）"
+
+
+def _fitted(text: str, columns: int) -> str:
+    """``text`` broken into lines for a terminal ``columns`` wide, by the rules of Chinese text
+    (``linebreak``), rather than wherever the terminal runs out of room."""
+    from certcheck.cli.linebreak import wrap
+
+    return "\n".join(wrap(text, max(columns - 1, 20)))
 
 
 class PromptSolver(CaptchaSolver):
@@ -223,6 +237,8 @@ class PromptSolver(CaptchaSolver):
     """
 
     name = "prompt"
+    description = ("在终端显示验证码图片，由人输入；在终端运行时默认使用，输入 ? 用看图程序打开"
+                   " (a person at the terminal)")
     one_at_a_time = True
 
     def __init__(
@@ -256,8 +272,8 @@ class PromptSolver(CaptchaSolver):
     ) -> CaptchaSolver:
         if not interactive:
             return NoSolver(
-                f"--captcha {cls.name} needs a terminal to show the image and ask; "
-                "use --captcha command:PROGRAM when running unattended"
+                f"--captcha {cls.name} 需要在终端中显示图片并询问；无人值守时请用 "
+                "--captcha command:程序（needs a terminal）"
             )
         return cls(terminal=terminal)
 
@@ -278,10 +294,10 @@ class PromptSolver(CaptchaSolver):
                 self._show(out, image, path, attempt)
                 line = await self._ask(out, path)
                 if line is None:
-                    out.write(INPUT_CLOSED)
+                    out.write(self._fit(out, INPUT_CLOSED))
                     out.flush()
             if line is None:
-                self._closed_reason = "standard input closed while asking for a captcha"
+                self._closed_reason = CLOSED
                 raise NoSolverError(self._closed_reason)
             answer = normalize_answer(line)
             self._skipped = not answer
@@ -310,7 +326,7 @@ class PromptSolver(CaptchaSolver):
             if line is None or normalize_answer(line) != VIEWER_KEY:
                 return line
             if self._opener is None:
-                out.write(NO_DESKTOP)
+                out.write(self._fit(out, NO_DESKTOP))
             else:
                 self._open(out, path)
             out.write(PROMPT)
@@ -320,10 +336,18 @@ class PromptSolver(CaptchaSolver):
         assert self._opener is not None
         problem = open_in_viewer(self._opener, path)
         if problem is not None:
-            out.write(f"看图程序打不开 / the image viewer did not start: {problem}\n")
+            out.write(self._fit(out, f"{VIEWER_FAILED}{problem}\n"))
         elif not quiet:
-            out.write(VIEWER_OPENED)
+            out.write(self._fit(out, VIEWER_OPENED))
         out.flush()
+
+    def _fit(self, out: TextIO, text: str, columns: int | None = None) -> str:
+        """``text`` broken for the terminal by the Chinese rules; as it is when ``out`` is no
+        terminal (nothing will break its lines there)."""
+        if not _is_terminal(out):
+            return text
+        return _fitted(text, columns if columns is not None else (
+            self._width if self._width is not None else _columns_of(out)))
 
     def _show(self, out: TextIO, image: bytes, path: Path, attempt: int) -> None:
         columns = self._width if self._width is not None else _columns_of(out)
@@ -332,32 +356,28 @@ class PromptSolver(CaptchaSolver):
         if width >= MIN_PICTURE_WIDTH:
             colours = self._colours or _colours_of(out)
             picture = render_halfblocks(image, width, colours=colours)
-        parts = ["\n"]
-        if picture is not None:
-            parts.append(picture + "\n")
-        elif width < MIN_PICTURE_WIDTH:
-            parts.append("终端太窄，无法显示图片 / the terminal is too narrow to draw the image\n")
+        drawn = "\n" + (picture + "\n" if picture is not None else "")
+        said = [TOO_NARROW] if picture is None and width < MIN_PICTURE_WIDTH else []
         rejected, expired = self._rejections, self._expirations
         self._rejections = self._expirations = 0
         if rejected:
-            parts.append(REJECTED)
+            said.append(REJECTED)
         if expired:
-            parts.append(EXPIRED)
+            said.append(EXPIRED)
         if not (rejected or expired) and attempt > 1 and self._skipped:
-            parts.append(SKIPPED)
-        parts.append(f"图片文件 / captcha image saved at {path}\n")
+            said.append(SKIPPED)
+        said.append(f"{SAVED}{path}\n")
         if self._prompts == 0:
-            parts.append(HELP)
+            said.append(HELP)
             if self._opener is not None:
-                parts.append(VIEWER_HELP)
+                said.append(VIEWER_HELP)
             elif self._viewer:
-                parts.append(NO_DESKTOP)
+                said.append(NO_DESKTOP)
         status = self._status()
         if status:
-            parts.append(status + "\n")
-        parts.append(PROMPT)
+            said.append(status + "\n")
         self._prompts += 1
-        out.write("".join(parts))
+        out.write(drawn + self._fit(out, "".join(said), columns) + PROMPT)
         out.flush()
 
     async def aclose(self) -> None:
@@ -369,6 +389,7 @@ class ViewerSolver(PromptSolver):
     (where there is none, as over SSH, the terminal drawing alone)."""
 
     name = "viewer"
+    description = "同 prompt，并把每张图片在桌面的看图程序中打开 (prompt + the image viewer)"
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("viewer", True)

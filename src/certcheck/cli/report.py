@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -99,7 +100,9 @@ def show_roster(console: Console, roster: Roster) -> None:
         )
         for issue in roster.issues[:MAX_ISSUES]:
             where = f"第 {issue.row} 行：" if issue.row is not None else ""
-            console.print(f"  {where}{cell(SCREEN.text(issue.message))}", highlight=False)
+            # Indented as a list, the lines it wraps onto too.
+            console.print(Padding(Text(f"{where}{plain(SCREEN.text(issue.message))}"),
+                                  (0, 0, 0, 2), expand=False))
         if len(roster.issues) > MAX_ISSUES:
             console.print(f"  …… 另有 {len(roster.issues) - MAX_ISSUES} 项", highlight=False)
 

@@ -50,11 +50,12 @@ def cell(text: object) -> str:
 
 
 def console(*, stderr: bool = False, file: TextIO | None = None) -> Console:
-    """A console for people. At a terminal it takes the terminal's width; written to a file or
-    a pipe it neither wraps lines nor pads them to a width nobody chose."""
-    from rich.console import Console
+    """A console for people. At a terminal it takes the terminal's width and breaks lines by
+    the rules of Chinese text (``rich_breaking``); written to a file or a pipe it neither
+    wraps lines nor pads them to a width nobody chose."""
+    from certcheck.cli.rich_breaking import BreakingConsole
 
-    class _Console(Console):
+    class _Console(BreakingConsole):
         def on_broken_pipe(self) -> None:
             # `certcheck due … | head`: the reader went away. rich would raise SystemExit(1),
             # which the CLI cannot tell from a plugin's; the pipe's own error it can.

@@ -8,13 +8,15 @@ text: rich markup or control characters in it are printed, not obeyed.
 
 from __future__ import annotations
 
-from rich.table import Table
+from rich.console import Console
+from rich.table import Column, Table
 from rich.text import Text
 
 from certcheck.cli.app import cli
+from certcheck.cli.linebreak import narrowest
 from certcheck.cli.report import print_table
+from certcheck.cli.screen import UNWRAPPED, plain
 from certcheck.cli.screen import console as make_console
-from certcheck.cli.screen import plain
 from certcheck.sources.plugin_check import Checked, check_all
 from certcheck.sources.plugins import (
     GROUP,
@@ -68,21 +70,42 @@ def _row(checked: Checked) -> tuple[Text, Text, Text, Text]:
     return _text(entry.name), origin, Text(rate), _text(checked.description)
 
 
+def _give_way(console: Console, table: Table, *columns: Column) -> None:
+    """In a terminal too narrow for the whole table, the short columns (where from, the rate)
+    wrap as far as their words allow, so that the description keeps the room to show how a
+    source is written (``registry:文件路径``) whole."""
+    natural = console.measure(table, options=console.options.update_width(UNWRAPPED)).maximum
+    if natural <= console.width:
+        return
+    for column in columns:
+        texts = [str(column.header), *(c.plain if isinstance(c, Text) else str(c)
+                                        for c in column.cells)]
+        column.max_width = max(narrowest(text) for text in texts)
+
+
 @cli.command("sources")
 def list_sources() -> None:
-    """List the lookup sources and captcha solvers that are installed (built in and plugins)."""
+    """列出已安装的数据源和验证码识别方式，内置的与插件的（sources and solvers）
+
+    每个数据源的写法见“说明”一栏，如 --source registry:文件路径。
+    """
     console = make_console()
     table = Table()
-    for column in ("名称 name", "来自 from", "默认速率 default rate", "说明 description"):
-        table.add_column(column)
+    table.add_column("名称 name", no_wrap=True)
+    table.add_column("来自 from")
+    table.add_column("默认速率 default rate")
+    table.add_column("说明 description", overflow="fold")
     for row in _rows(installed(GROUP)):
         table.add_row(*row)
+    _give_way(console, table, table.columns[1], table.columns[2])
     print_table(console, "数据源 lookup sources (--source)", table)
     solvers = Table()
-    for column in ("名称 name", "来自 from", "说明 description"):
-        solvers.add_column(column)
+    solvers.add_column("名称 name", no_wrap=True)
+    solvers.add_column("来自 from")
+    solvers.add_column("说明 description", overflow="fold")
     for name, origin, _, said in _rows(installed(SOLVER_GROUP)):
         solvers.add_row(name, origin, said)
+    _give_way(console, solvers, solvers.columns[1])
     print_table(console, "验证码识别方式 captcha solvers (--captcha)", solvers)
     sliders = Table()
     for column in ("名称 name", "来自 from", "说明 description"):

@@ -82,21 +82,25 @@ def expand_registers(patterns: tuple[str, ...]) -> list[Path]:
 
 @cli.command()
 @click.argument("registers", nargs=-1, metavar="REGISTER...")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the form here (.xlsx, or .json); '-' = JSON on stdout. "
-                   "Default: show it on the terminal.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), metavar="文件",
+              help="汇总表写到此文件（.xlsx 或 .json），“-” 表示把 JSON 写到标准输出；"
+                   "不给则显示在终端上（output）")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "json"]),
-              help="Output format (default: from the -o extension). json without -o prints "
-                   "JSON on stdout.")
+              help="输出格式（默认按 -o 的扩展名）；json 且不给 -o 时把 JSON 写到标准输出"
+                   "（format）")
 @click.option("--enterprises", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="CSV/XLSX with a 单位名称 column: the enterprises of the jurisdiction.")
+              metavar="文件",
+              help="含“单位名称”列的 CSV 或 XLSX：辖区内的单位（enterprises of the "
+                   "jurisdiction）")
 @click.option("--actions", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="CSV/XLSX with 单位名称, 措施 (责令整改/停产整顿), 罚款（万元）.")
-@click.option("--unit", default="", help="填报单位 (the reporting office).")
-@click.option("--filler", default="", help="填表人 (who filled the form).")
-@click.option("--phone", default="", help="联系电话 (the filler's phone number).")
-@click.option("--date", "fill_date",
-              help="填报日期, YYYY-MM-DD (default: today; 'none' leaves it blank to write in).")
+              metavar="文件",
+              help="含 单位名称、措施（责令整改/停产整顿）、罚款（万元）三列的 CSV 或 XLSX"
+                   "（actions taken）")
+@click.option("--unit", default="", metavar="单位", help="填报单位（the reporting office）")
+@click.option("--filler", default="", metavar="姓名", help="填表人（who filled the form）")
+@click.option("--phone", default="", metavar="电话", help="联系电话（the filler's phone）")
+@click.option("--date", "fill_date", metavar="日期",
+              help="填报日期，如 2026-12-01 或 2026年12月1日（默认今天；none 表示留空待手填；date filled）")
 @match_key_option("区县设定的比对密钥文件，与 verify 所用的相同：身份证号遮挡的登记表凭比对标记"
                   "跨单位比对（the district's match key）")
 def summary(
@@ -111,11 +115,11 @@ def summary(
     fill_date: str | None,
     match_key_file: Path | None,
 ) -> None:
-    """Aggregate registers into the summary table 附件1 (汇总表).
+    """汇总多份登记表，填写情况汇总表附件1（aggregate registers into 附件1）
 
-    REGISTER... are the .xlsx or .json registers that verify wrote (self-check and inspection
-    ones together; glob patterns are expanded). A register given twice, or a copy of one, is
-    counted once; of one enterprise's registers of one kind, the latest counts.
+    REGISTER... 是 verify 写出的 .xlsx 或 .json 登记表（企业自查的和执法检查的可以一起
+    给出；通配符会展开）。同一份登记表给了两次或它的副本，只算一次。
+    同一单位同一检查类型的多份登记表，只计核验时间最新的一份。
     """
     paths = expand_registers(registers)
     chosen = _format(output, fmt)
@@ -181,7 +185,7 @@ def _summary(
     except (SummaryInputError, Undecidable) as exc:
         raise UserError(str(exc), ExitCode.BAD_INPUT) from None
     for message in (*loaded.warnings, *result.warnings):
-        errors.print(f"[yellow]提示：[/]{cell(message)}", highlight=False, soft_wrap=True)
+        errors.print(f"[yellow]提示：[/]{cell(message)}", highlight=False)
     _show_cross(errors, result.cross)
 
     if fmt == "json":

@@ -12,6 +12,7 @@ import click
 
 from certcheck.cache import AnswerCache, cache_dir
 from certcheck.check import EngineSettings
+from certcheck.cli import option_help
 from certcheck.cli.app import (
     INTERRUPTED,
     INTERRUPTED_KEPT,
@@ -113,59 +114,65 @@ class VerifyArgs:
 # Not dir_okay=False: a folder, like any other unusable roster, is exit 4 with the reader's
 # message, not a usage error.
 @click.argument("roster", type=click.Path(path_type=Path))
-@click.option("--source", "source_spec", default="mem", show_default=True,
-              help="mem (national lookup), registry:PATH, replay:DIR, or a plugin name.")
-@click.option("--as-of", help="Date the check is made for, YYYY-MM-DD (default: today).")
-@click.option("-o", "--output", "outputs", multiple=True,
-              help="Output file (.xlsx, .csv, .json; '-' = JSON to stdout). Repeatable.")
-@click.option("--sheet",
-              help="Read only this sheet (default: every visible sheet that holds a roster).")
-@click.option("--enterprise",
-              help="单位名称: the enterprise checked (default: from the title row).")
+@click.option("--source", "source_spec", default="mem", show_default=True, metavar="数据源",
+              help=option_help.SOURCE)
+@click.option("--as-of", metavar="日期", help=option_help.AS_OF)
+@click.option("-o", "--output", "outputs", multiple=True, metavar="文件",
+              help="输出文件：.xlsx、.csv 或 .json，“-” 表示把 JSON 写到标准输出；可重复；默认"
+                   "写在花名册旁（output file）")
+@click.option("--sheet", metavar="工作表",
+              help="只读这个工作表（默认读每个含花名册的可见工作表；sheet）")
+@click.option("--enterprise", metavar="单位名称",
+              help="被核验单位的名称（默认从花名册标题行读取；enterprise）")
 @click.option("--kind", type=click.Choice([k.value for k in Kind]), default=Kind.SELF_CHECK.value,
-              show_default=True, help="self-check (企业自查) or inspection (执法检查).")
-@click.option("--sample", "sample_size", type=click.IntRange(min=1),
-              help="Check a random sample of N workers (spot check).")
-@click.option("--seed", type=int, help="Seed for --sample, so the sample can be reproduced.")
+              show_default=True, help="核验类别：self-check（企业自查）或 inspection（执法检查）")
+@click.option("--sample", "sample_size", type=click.IntRange(min=1), metavar="人数",
+              help="随机抽查 N 人（spot check）")
+@click.option("--seed", type=int, metavar="数",
+              help="--sample 的随机种子：同一种子抽出同样的人员（seed）")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Lookups in flight at most.")
-@click.option("--rate", type=FiniteFloatRange(min=0, min_open=True, max=10_000),
-              help="Requests per second at most, in any 1-second window; for mem each captcha "
-                   "and each query counts (default: 1 for mem, unlimited for registry).")
-@click.option("--mask-ids", is_flag=True, help="Write ID numbers masked in every output.")
+              metavar="个数", help="同时进行的查询最多几个（concurrency）")
+@click.option("--rate", type=FiniteFloatRange(min=0, min_open=True, max=10_000), metavar="次每秒",
+              help="任一秒内最多几次请求；mem 的每张验证码和每次查询各算一次（默认 mem 每秒 1 次，"
+                   "registry 不限；rate）")
+@click.option("--mask-ids", is_flag=True, help="所有输出中的身份证号都打码（mask ID numbers）")
 @click.option("--show-id", is_flag=True,
-              help="With -o - at a terminal, print ID numbers in full (default: masked there; "
-                   "a pipe or a file gets them in full).")
-@click.option("--no-progress", is_flag=True, help="No progress bar.")
+              help="与 -o - 一起在终端上运行时显示完整身份证号（默认在终端上打码；管道和文件"
+                   "得到完整号码；show ID numbers）")
+@click.option("--no-progress", is_flag=True, help="不显示进度条（no progress bar）")
 @click.option("--warn-days", type=click.IntRange(0, MAX_DAYS), default=DEFAULT_WARN_DAYS,
-              show_default=True,
-              help="Warn due_soon when review or expiry is this close.")
-@click.option("--mem-url", default="https://cx.mem.gov.cn", show_default=True,
-              help="Base URL of the national lookup.")
-@click.option("--samr-url", default="https://cnse.samr.gov.cn", show_default=True,
-              help="Base URL of the special-equipment lookup (--source samr; mirror "
-                   "https://cnse.e-cqs.cn).")
-@click.option("--captcha", help="prompt (default at a terminal; '?' at the prompt opens the "
-                                "image viewer), viewer (prompt + every image in the desktop's "
-                                "viewer), command:PROGRAM, or a plugin.")
+              show_default=True, metavar="天数",
+              help="复审或有效期在这么多天内到期时提示“即将到期或需复审”（due_soon）")
+@click.option("--mem-url", default="https://cx.mem.gov.cn", show_default=True, metavar="网址",
+              help=option_help.MEM_URL)
+@click.option("--samr-url", default="https://cnse.samr.gov.cn", show_default=True, metavar="网址",
+              help="特种设备查询平台的地址（--source samr；镜像 https://cnse.e-cqs.cn；"
+                   "special-equipment lookup URL）")
+@click.option("--captcha", metavar="方式", help=option_help.CAPTCHA)
 @click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True, max=3600), default=20,
-              show_default=True, help="Seconds one request to the national lookup may take, to "
-                                      "the last byte of its answer.")
+              show_default=True, metavar="秒",
+              help="向国家查询平台的一次请求最长可用的秒数，直到收完答复（timeout）")
 @click.option("--record", "record_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Keep the raw responses of the national lookup in DIR (audit; replay:DIR).")
+              metavar="文件夹",
+              help="把国家查询平台的原始答复保存在此文件夹，供审计，可用 replay:文件夹 重放"
+                   "（record）")
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),
-              envvar="CERTCHECK_CACHE_DIR", show_envvar=True,
-              help="Folder to keep answers in between runs, in a private certcheck folder "
-                   "made inside it; the folder itself is left as it is (default: the user "
-                   "cache directory).")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the answer cache.")
+              envvar="CERTCHECK_CACHE_DIR", show_envvar=True, metavar="文件夹",
+              help="在此文件夹中建一个专用的 certcheck 文件夹保存查询结果，供下次运行使用；"
+                   "此文件夹本身不变（默认：用户缓存目录；cache folder）")
+@click.option("--no-cache", is_flag=True, help="不读也不写查询结果缓存（no cache）")
 @click.option("--max-age", type=FiniteFloatRange(0, MAX_DAYS), default=7, show_default=True,
-              help="Days a cached answer stays good.")
-@click.option("--refresh", is_flag=True, help="Ask the source again and overwrite cached answers.")
+              metavar="天数", help="缓存的查询结果几天内有效（max age）")
+@click.option("--refresh", is_flag=True,
+              help="重新向数据源查询，并覆盖缓存中的结果（refresh）")
 @match_key_option("区县设定的比对密钥文件：为每人写入带密钥的比对标记，身份证号遮挡的登记表也能在 "
                   "summary 中跨单位比对（the district's match key）")
 def verify(**options: object) -> None:
-    """Check every worker of ROSTER and write the register (核验花名册并生成登记表)."""
+    """核验花名册中的每名人员，写出登记表并给出结论（check a roster）
+
+    ROSTER 是人员花名册（Excel、WPS 或 CSV）。默认逐人到国家查询平台查询，每次查询需输入
+    验证码；登记表默认写在花名册旁（花名册名.register.xlsx）。退出码见 certcheck --help。
+    """
     options["as_of"] = parse_as_of(options["as_of"])  # type: ignore[arg-type]
     options["kind"] = Kind(str(options["kind"]))
     args = VerifyArgs(**options)  # type: ignore[arg-type]
