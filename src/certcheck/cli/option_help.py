@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 #: ``--source`` of verify and lookup.
-SOURCE = ("数据源：mem（国家查询平台）、samr（特种设备查询平台）、registry:文件路径（本地登记文件，CSV、XLSX 或 JSON）、"
+SOURCE = ("数据源：mem（国家查询平台）、samr（特种设备查询平台）、"
+          "registry:文件路径（本地登记文件，CSV、XLSX 或 JSON）、"
           "replay:文件夹（--record 录下的答复）或插件名（lookup source）")
 #: ``--captcha`` of verify and lookup.
 CAPTCHA = ("验证码识别方式：prompt（在终端运行时默认，提示时输入 ? 用看图程序打开）、"

@@ -100,7 +100,8 @@ def expand_registers(patterns: tuple[str, ...]) -> list[Path]:
 @click.option("--filler", default="", metavar="姓名", help="填表人（who filled the form）")
 @click.option("--phone", default="", metavar="电话", help="联系电话（the filler's phone）")
 @click.option("--date", "fill_date", metavar="日期",
-              help="填报日期，如 2026-12-01 或 2026年12月1日（默认今天；none 表示留空待手填；date filled）")
+              help="填报日期，如 2026-12-01 或 2026年12月1日（默认今天；none 表示留空待手填；"
+                   "date filled）")
 @match_key_option("区县设定的比对密钥文件，与 verify 所用的相同：身份证号遮挡的登记表凭比对标记"
                   "跨单位比对（the district's match key）")
 def summary(
