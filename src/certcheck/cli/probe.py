@@ -70,8 +70,8 @@ def _echo(text: str = "") -> None:
               help=option_help.MEM_URL)
 @click.option("--source", "source_name", type=click.Choice(["mem", "samr"]), default="mem",
               show_default=True, metavar="数据源",
-              help="要检查的平台：mem（国家特种作业操作证查询平台）或 samr（全国特种设备公示信息查询平台，"
-                   "不写录制文件；the lookup to probe）")
+              help="要检查的平台：mem（国家特种作业操作证查询平台）或 samr"
+                   "（全国特种设备公示信息查询平台，不写录制文件；the lookup to probe）")
 @click.option("--samr-url", default=samr_api.DEFAULT_BASE_URL, show_default=True, metavar="网址",
               help="特种设备查询平台的地址（--source samr；镜像 https://cnse.e-cqs.cn；"
                    "special-equipment lookup URL）")
