@@ -1,15 +1,25 @@
 """Warnings logged below the CLI, shown to the person as ``certcheck: 提示：`` lines.
 
 Apart from ``app`` so that logging is loaded when a command runs, not to say ``--help``.
+While the progress bar is drawn it owns the terminal's last line, so a warning then goes through
+the bar's console (``drawn_on``), which prints it on a line of its own above the bar; written
+straight to stderr it would land on the bar's line and be redrawn over.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import click
 
 from certcheck.cli.screen import plain
+
+if TYPE_CHECKING:  # rich is loaded when something is drawn
+    from rich.console import Console
+
+#: The console of the live progress bar, while one is drawn.
+_live: Console | None = None
 
 
 class ScreenLog(logging.Handler):
@@ -22,7 +32,19 @@ class ScreenLog(logging.Handler):
             message = record.getMessage()
         except Exception:  # a bad format string must not hide the warning
             message = str(record.msg)
-        click.secho(f"certcheck: 提示：{plain(message)}", fg="yellow", err=True)
+        line = f"certcheck: 提示：{plain(message)}"
+        console = _live
+        if console is not None:
+            console.print(line, style="yellow", markup=False, highlight=False)
+        else:
+            click.secho(line, fg="yellow", err=True)
+
+
+def drawn_on(console: Console | None) -> None:
+    """Warnings go through ``console`` from now on (a progress bar is drawn on it), or straight
+    to stderr again (None: the bar is gone or stepped aside)."""
+    global _live
+    _live = console
 
 
 def show_warnings() -> None:
