@@ -27,6 +27,8 @@ from certcheck.dates import iso_date
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from certcheck.sources.interface import SourceUnreachable
+
 F = TypeVar("F", bound=Callable[..., object])
 
 
@@ -66,6 +68,13 @@ INTERRUPTED_NO_CACHE = ("已中断；使用了 --no-cache，已收到的查询�
 INTERRUPTED = "已中断（interrupted）"
 
 
+def unreachable_message(exc: SourceUnreachable, outcome: str = "未核验（nothing was checked）",
+                        advice: str = "请检查网络连接后再运行") -> str:
+    """What a person is told when the source could not be reached (exit 3): where and why,
+    that no check took place (``outcome``), and what to do."""
+    return f"{exc.detail}；{outcome}；{advice}"
+
+
 def _terminated(signum: int, frame: object) -> None:
     import signal
 
@@ -97,11 +106,13 @@ def _guarded(interrupted: str = INTERRUPTED) -> Iterator[None]:
     from certcheck.atomic import WriteError
     from certcheck.register.errors import RegisterFormatError
     from certcheck.register.formats import OutputError, UnsupportedFormat
-    from certcheck.sources.interface import SourceError
+    from certcheck.sources.interface import SourceError, SourceUnreachable
     from certcheck.tablefile.errors import UnusableFile as RosterError
 
     try:
         yield
+    except SourceUnreachable as exc:
+        _fail(unreachable_message(exc), ExitCode.INCOMPLETE)
     except KeyboardInterrupt:
         click.secho(f"\ncertcheck: {interrupted}", fg="yellow", err=True)
         sys.exit(ExitCode.INTERRUPTED)
