@@ -86,7 +86,7 @@ def test_probe_of_an_answer_it_cannot_read_says_why_and_exits_3(tmp_path: Path) 
     assert "操作项目　　　  —  no value under operItemName / allowItem / certItem  (required)" \
         in done.stdout
     assert "unknown key zyxm = 低压电工作业" in done.stdout
-    assert "not usable: record without 操作项目 (operItemName/allowItem/certItem)" in done.stdout
+    assert "记录缺少操作项目（record without 操作项目 (operItemName/allowItem/certItem)）" in done.stdout
     assert "Outcome, as verify would use it: unrecognized_response" in done.stdout
     assert len(list((tmp_path / "rec").iterdir())) == 1
 

@@ -26,10 +26,15 @@ import pytest
 import respx
 from click.testing import CliRunner, Result
 
+import virtual_time
+from certcheck.check import EngineSettings
 from certcheck.cli import cli
 from certcheck.cli import lookup as _lookup  # noqa: F401  (attaches the command)
 from certcheck.cli import verify as _verify  # noqa: F401
+from certcheck.engine import lookup_all
+from certcheck.models import Answer, Failed, FailureKind, NotFound, Outcome, Query
 from certcheck.sources import mem_mapping as api
+from certcheck.sources.interface import LookupSource, SourceOptions, SourceUnreachable
 from factories import nth_id
 from mem_server import MemServer, api_record
 from test_terminal import Tmux, needs_tmux
@@ -83,6 +88,91 @@ def one_line(stderr: str) -> str:
     lines = [line for line in stderr.splitlines() if line.startswith("certcheck:")]
     assert len(lines) == 1, stderr
     return lines[0]
+
+
+# --- the engine, on virtual time ---------------------------------------------------------------
+
+
+class Flaky(LookupSource):
+    """Answers "nothing found" while ``reachable`` says so, else cannot connect."""
+
+    name = "flaky"
+
+    def __init__(self, reachable: object) -> None:
+        self.reachable = reachable
+        self.calls: list[float] = []
+
+    @classmethod
+    def from_spec(cls, arg: str | None, options: SourceOptions) -> Flaky:
+        raise NotImplementedError
+
+    async def lookup(self, query: Query) -> Outcome:
+        await virtual_time.asyncio.sleep(0.05)
+        self.calls.append(virtual_time.now())
+        if self.reachable(len(self.calls), virtual_time.now()):  # type: ignore[operator]
+            return NotFound()
+        return Failed(FailureKind.LOOKUP_FAILED, "无法连接 flaky：连接被拒绝（connection refused）",
+                      transient=True, unreachable=True)
+
+
+class Store:
+    def __init__(self) -> None:
+        self.kept: list[Query] = []
+
+    def get(self, source_id: str, query: Query) -> Answer | None:
+        return None
+
+    def put(self, source_id: str, query: Query, answer: Answer) -> None:
+        self.kept.append(query)
+
+
+def people(n: int) -> list[Query]:
+    return [Query(nth_id(i), f"工人{chr(0x4e00 + i)}") for i in range(n)]
+
+
+def engine_run(source: Flaky, queries: list[Query], settings: EngineSettings,
+               store: Store) -> dict[Query, Answer]:
+    return virtual_time.run(lookup_all(source, queries, settings, store=store,
+                                       clock=virtual_time.LoopClock()))
+
+
+def test_nothing_reachable_stops_after_a_retry_not_every_workers_schedule() -> None:
+    source, store = Flaky(lambda calls, at: False), Store()
+    with pytest.raises(SourceUnreachable) as stopped:
+        engine_run(source, people(30), EngineSettings(concurrency=4, rate=1), store)
+    assert stopped.value.detail == "无法连接 flaky：连接被拒绝（connection refused）"
+    assert (stopped.value.answered, stopped.value.midway) == (0, False)
+    # Failures at least two seconds apart, and no more than four seconds in all: not the
+    # 10 failures in a row (10 s at this rate) that take a source that answers badly down.
+    assert 2.0 <= max(source.calls) - min(source.calls) <= 4.0, source.calls
+    assert len(source.calls) <= 5 and store.kept == []
+
+
+def test_without_a_rate_a_burst_of_failed_connections_stops_at_once() -> None:
+    source, store = Flaky(lambda calls, at: False), Store()
+    with pytest.raises(SourceUnreachable):
+        engine_run(source, people(30), EngineSettings(concurrency=4), store)
+    # The 10 failures in a row that take a source down, and those already under way.
+    assert len(source.calls) <= 10 + 4 and max(source.calls) < 1.0, source.calls
+
+
+def test_a_moment_without_a_connection_at_the_start_is_retried_through() -> None:
+    # Four lookups start and fail within a quarter of a second, the fifth is answered.
+    source, store = Flaky(lambda calls, at: at > 0.2), Store()
+    answers = engine_run(source, people(6), EngineSettings(concurrency=1), store)
+    assert sum(1 for at in source.calls if at <= 0.2) == 4
+    assert all(isinstance(a.outcome, NotFound) for a in answers.values())
+    assert len(store.kept) == 6
+
+
+def test_the_connection_lost_midway_stops_the_run_with_the_answers_kept() -> None:
+    source, store = Flaky(lambda calls, at: calls <= 5), Store()
+    with pytest.raises(SourceUnreachable) as stopped:
+        engine_run(source, people(40), EngineSettings(concurrency=1, rate=10), store)
+    assert (stopped.value.answered, stopped.value.midway) == (5, True)
+    assert store.kept == people(5)
+    # Two people's retries, then nothing more is asked of the 33 left.
+    assert len(source.calls) == 5 + 10
 
 
 # --- nothing listens at --mem-url -------------------------------------------------------------

@@ -390,7 +390,7 @@ def interpret_query(exchange: Exchange, query: Query) -> Outcome | WrongCaptcha:
         # Not garbage and not worth asking again: the service pages by its own rule.
         return Failed(FailureKind.UNRECOGNIZED_RESPONSE,
                       f"国家查询平台的答复不完整（incomplete answer）：{why}", raw=raw)
-    return _unrecognized(exchange, f"{why}; {note}" if note else why)
+    return _unrecognized(exchange, f"{why}；{note}" if note else why)
 
 
 def unknown_keys_note(reading: AnswerReading) -> str | None:
