@@ -381,6 +381,7 @@ class MemServer:
         self.port = port
         # Connections open now (kept alive between requests), for ``vanish``.
         self._connections: set[socket.socket] = set()
+        self._vanished = False
 
     @property
     def url(self) -> str:
@@ -396,6 +397,15 @@ class MemServer:
             server.socket = context.wrap_socket(server.socket, server_side=True)
         server.daemon_threads = True
         server.block_on_close = False
+        said = server.handle_error
+
+        def handle_error(request: Any, client_address: Any) -> None:
+            # A connection ``vanish`` cut while an answer was written is no error of the
+            # stand-in's: not printed, as any other error still is.
+            if not self._vanished:
+                said(request, client_address)
+
+        server.handle_error = handle_error  # type: ignore[method-assign]
         self._server = server
         # A short poll interval: stop() waits for it, and tests start many servers.
         self._thread = threading.Thread(target=server.serve_forever, daemon=True,
@@ -415,6 +425,7 @@ class MemServer:
     def vanish(self) -> None:
         """Go away as a service does when the network drops: stop listening (a new connection
         is refused) and cut the connections kept alive, so that nothing more is answered."""
+        self._vanished = True
         self.stop()
         with self._lock:
             connections, self._connections = self._connections, set()

@@ -132,8 +132,10 @@ def people(n: int) -> list[Query]:
 
 def engine_run(source: Flaky, queries: list[Query], settings: EngineSettings,
                store: Store) -> dict[Query, Answer]:
-    return virtual_time.run(lookup_all(source, queries, settings, store=store,
-                                       clock=virtual_time.LoopClock()))
+    # A bound on virtual time: a run that would wait forever fails the test at once instead.
+    return virtual_time.run(virtual_time.asyncio.wait_for(
+        lookup_all(source, queries, settings, store=store, clock=virtual_time.LoopClock()),
+        3600))
 
 
 def test_nothing_reachable_stops_after_a_retry_not_every_workers_schedule() -> None:
@@ -173,6 +175,38 @@ def test_the_connection_lost_midway_stops_the_run_with_the_answers_kept() -> Non
     assert store.kept == people(5)
     # Two people's retries, then nothing more is asked of the 33 left.
     assert len(source.calls) == 5 + 10
+
+
+def test_midway_at_the_polite_rate_the_connection_is_waited_for_eight_seconds() -> None:
+    source, store = Flaky(lambda calls, at: calls <= 3), Store()
+    with pytest.raises(SourceUnreachable) as stopped:
+        engine_run(source, people(40), EngineSettings(concurrency=4, rate=1), store)
+    assert (stopped.value.answered, stopped.value.midway) == (3, True)
+    lost = source.calls[3:]
+    assert 8.0 <= lost[-1] - lost[0] <= 10.0, lost
+
+
+def test_the_stop_does_not_wait_for_a_lookup_that_waits_for_a_person() -> None:
+    """A captcha prompt shown before the network went: the run stops all the same, and the
+    waiting lookup is cancelled rather than waited for."""
+
+    class Waiting(Flaky):
+        cancelled = False
+
+        async def lookup(self, query: Query) -> Outcome:
+            if query == people(1)[0]:
+                try:
+                    await virtual_time.asyncio.Event().wait()  # nobody types
+                except virtual_time.asyncio.CancelledError:
+                    self.cancelled = True
+                    raise
+            return await super().lookup(query)
+
+    source, store = Waiting(lambda calls, at: False), Store()
+    with pytest.raises(SourceUnreachable):
+        engine_run(source, people(12), EngineSettings(concurrency=4, rate=1), store)
+    assert source.cancelled
+    assert max(source.calls) <= 4.0, source.calls
 
 
 # --- nothing listens at --mem-url -------------------------------------------------------------

@@ -12,11 +12,12 @@ returning anything but a well-formed outcome: ``certcheck.vetting``) counts towa
 failure, never as an answer.
 
 A service no connection can be made to (``Failed.unreachable``) stops the run instead: at the
-start after two such failures a retry apart (seconds, not the whole retry schedule), midway when
-the failures in a row that take a source down end with one. ``lookup_all`` then raises
-``SourceUnreachable`` once every lookup has stopped, the answers so far kept in the store, so
-that no register is made of people nobody could ask about. It knows nothing of how a source
-talks or how a finding is decided, and it never raises because a source did.
+start after two such failures a retry apart (seconds, not the whole retry schedule), midway
+after such failures for 8 s, or when the failures in a row that take a source down end with
+one. ``lookup_all`` then raises ``SourceUnreachable`` once every lookup has stopped, the answers
+so far kept in the store, so that no register is made of people nobody could ask about. It
+knows nothing of how a source talks or how a finding is decided, and it never raises because a
+source did.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ UNREACHABLE_TRIES = 2
 #: …the last at least this many seconds after the first (a retry after a pause, not a burst
 #: of lookups starting together) mean it cannot be reached: the run stops.
 UNREACHABLE_SECONDS = 2.0
+#: Once the service has answered, failures to connect for this long (as many as above at the
+#: least) mean it has gone away: the run stops, its answers so far in the cache.
+UNREACHABLE_SECONDS_MIDWAY = 8.0
 #: How the detail of a query the run did not ask starts.
 NOT_ASKED = "未查询（not asked）："
 
@@ -440,11 +444,31 @@ class LookupEngine:
         self._heard = False
         #: Set when the service could not be reached: ``lookup_all`` raises it.
         self.unreachable: SourceUnreachable | None = None
+        self._gone = asyncio.Event()
         # People the run has an answer for (found or nothing found), cached ones too.
         self._definitive = 0
         self._faults = FaultLog(source.name)
         #: The cache, when other runs may share it: looked at again right before each question.
         self._shared = store if isinstance(store, SharedStore) else None
+
+    async def all_answered(self, tasks: list[asyncio.Task[Answer]]) -> list[Answer]:
+        """The answers of ``tasks``; ``SourceUnreachable`` as soon as the service is found
+        unreachable, without waiting for a lookup that would never end on its own (one
+        whose captcha prompt waits for a person): ``aclose`` then cancels what is left."""
+        answered = asyncio.gather(*tasks)
+        # Whatever ends it (the run cancelled, the service gone), its outcome is taken here,
+        # so that it is never reported as an exception nobody retrieved.
+        answered.add_done_callback(lambda done: done.cancelled() or done.exception())
+        gone = asyncio.ensure_future(self._gone.wait())
+        try:
+            await asyncio.wait((answered, gone), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            if not answered.done():
+                answered.cancel()
+        if self.unreachable is not None:
+            raise self.unreachable
+        return await answered
 
     def submit(self, query: Query) -> asyncio.Task[Answer]:
         """The task answering ``query``: a new one, or the one already running or done."""
@@ -620,13 +644,15 @@ class LookupEngine:
     def _cannot_connect(self, outcome: Failed) -> None:
         """One more connection that could not be made. Before the service has said anything,
         a few of them a retry apart mean it cannot be reached: the run stops at once rather
-        than wait out every query's retries (midway it takes ``_failed_again``'s count)."""
+        than wait out every query's retries. Midway a network that drops for a moment is
+        waited out a little longer, and ``_failed_again``'s count may stop the run sooner."""
         now = self.clock.monotonic()
         self._unreachable_in_row += 1
         if self._first_unreachable is None:
             self._first_unreachable = now
-        if (not self.heard and self._unreachable_in_row >= UNREACHABLE_TRIES
-                and now - self._first_unreachable >= UNREACHABLE_SECONDS):
+        patience = UNREACHABLE_SECONDS_MIDWAY if self.heard else UNREACHABLE_SECONDS
+        if (self._unreachable_in_row >= UNREACHABLE_TRIES
+                and now - self._first_unreachable >= patience):
             self._stop_unreachable(outcome)
 
     def _stop_unreachable(self, outcome: Failed) -> None:
@@ -636,6 +662,7 @@ class LookupEngine:
         detail = mask_full_ids(outcome.detail)
         self.unreachable = SourceUnreachable(detail, answered=self._definitive,
                                              midway=self.heard)
+        self._gone.set()
         self._go_down(f"{detail}，已停止查询")
         # Said by the CLI, which knows what became of the register; the log keeps it too.
         log.info("%s: %s", self.source.name, self._down)
@@ -738,9 +765,7 @@ async def lookup_all(
         progress.on_start(len(unique))
     try:
         tasks = [engine.submit(q) for q in unique]
-        answers = await asyncio.gather(*tasks)
-        if engine.unreachable is not None:
-            raise engine.unreachable
+        answers = await engine.all_answered(tasks)
         return dict(zip(unique, answers, strict=True))
     finally:
         await engine.aclose()
