@@ -35,10 +35,12 @@ bytes, headers; a sequence in turn), and ``raw_captcha`` the first captcha answe
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.utils
 import itertools
 import json
 import random
+import socket
 import ssl
 import struct
 import threading
@@ -297,6 +299,7 @@ class MemServer:
         huge_size: int = 1024 * 1024 * 1024,
         raw: Mapping[str, Raw | Sequence[Raw]] | None = None,
         raw_captcha: Sequence[Raw] = (),
+        port: int = 0,
     ) -> None:
         assert not_found in NOT_FOUND_STYLES and history in HISTORY_STYLES
         self.registry = {k: list(v) for k, v in (registry or {}).items()}
@@ -374,6 +377,11 @@ class MemServer:
         self._counter = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        #: The port to listen on (0: any free one); a restarted server can take the old one.
+        self.port = port
+        # Connections open now (kept alive between requests), for ``vanish``.
+        self._connections: set[socket.socket] = set()
+        self._vanished = False
 
     @property
     def url(self) -> str:
@@ -382,13 +390,22 @@ class MemServer:
         return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
 
     def start(self) -> MemServer:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
         if self.tls is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(*self.tls)
             server.socket = context.wrap_socket(server.socket, server_side=True)
         server.daemon_threads = True
         server.block_on_close = False
+        said = server.handle_error
+
+        def handle_error(request: Any, client_address: Any) -> None:
+            # A connection ``vanish`` cut while an answer was written is no error of the
+            # stand-in's: not printed, as any other error still is.
+            if not self._vanished:
+                said(request, client_address)
+
+        server.handle_error = handle_error  # type: ignore[method-assign]
         self._server = server
         # A short poll interval: stop() waits for it, and tests start many servers.
         self._thread = threading.Thread(target=server.serve_forever, daemon=True,
@@ -404,6 +421,18 @@ class MemServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+
+    def vanish(self) -> None:
+        """Go away as a service does when the network drops: stop listening (a new connection
+        is refused) and cut the connections kept alive, so that nothing more is answered."""
+        self._vanished = True
+        self.stop()
+        with self._lock:
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            with contextlib.suppress(OSError):  # the client closed it already
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()
 
     def __enter__(self) -> MemServer:
         return self.start()
@@ -661,6 +690,16 @@ def _handler_for(owner: MemServer) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
+
+        def setup(self) -> None:
+            super().setup()
+            with owner._lock:
+                owner._connections.add(self.connection)
+
+        def finish(self) -> None:
+            with owner._lock:
+                owner._connections.discard(self.connection)
+            super().finish()
 
         def _send(
             self, status: int, body: str, content_type: str = "application/json",

@@ -74,7 +74,7 @@ def test_a_trickle_every_time_is_a_timed_out_lookup_failure_never_a_verdict() ->
             concurrency=1, retries=1, backoff_initial=0.01), timeout=1.0)
     outcome = answers[query].outcome
     assert isinstance(outcome, Failed) and outcome.reason is Reason.LOOKUP_FAILED
-    assert "no whole answer within 1 s" in outcome.detail
+    assert "1 秒内未收到完整答复" in outcome.detail
 
 
 def test_a_trickled_answer_holds_no_rate_permit_while_it_is_read() -> None:

@@ -182,7 +182,8 @@ def test_no_solver_fails_every_lookup_at_once_and_says_so_once(
     for answer in answers.values():
         assert isinstance(answer.outcome, Failed)
         assert answer.outcome.reason is Reason.CAPTCHA_FAILED
-        assert answer.outcome.detail.startswith("no captcha solver: nobody at a terminal")
+        assert answer.outcome.detail.startswith(
+            "没有可用的验证码输入方式（no captcha solver）：nobody at a terminal")
     assert sum("no captcha solver" in r.getMessage() for r in caplog.records) == 1
     assert query_route.call_count == 0
 

@@ -191,7 +191,7 @@ def test_a_record_without_any_operation_item_is_unrecognized_and_says_which_keys
     outcome = run(source())
     assert isinstance(outcome, Failed) and outcome.reason is Reason.UNRECOGNIZED_RESPONSE
     assert "record without 操作项目 (operItemName/allowItem/certItem)" in outcome.detail
-    assert outcome.detail.endswith("keys mem_mapping does not know: zyxm")
+    assert outcome.detail.endswith("对照表中没有的字段（keys mem_mapping does not know）：zyxm")
     assert judged(outcome)[0] is Status.UNVERIFIED
 
 
@@ -200,7 +200,8 @@ def test_unknown_keys_are_reported_in_the_detail_and_the_recording(tmp_path: Pat
                    extra_keys={"photoUrl": "/p/1.jpg", "trainOrg": "某培训中心"}) as server:
         outcome = run(source(server.url, record_dir=tmp_path))
     assert isinstance(outcome, Found)
-    assert outcome.detail == "keys mem_mapping does not know: photoUrl, trainOrg"
+    assert outcome.detail == ("对照表中没有的字段（keys mem_mapping does not know）："
+                              "photoUrl, trainOrg")
     document = json.loads(recording_path(tmp_path, QUERY).read_text("utf-8"))
     audit = document["audit"]
     assert audit["unknown_keys"] == ["photoUrl", "trainOrg"]
@@ -208,7 +209,7 @@ def test_unknown_keys_are_reported_in_the_detail_and_the_recording(tmp_path: Pat
     assert audit["fields"]["cert_number"] == ["certNum"]
     assert audit["missing"] == {"first_issued": 1, "reviewed": 1}
     assert (audit["answer"], audit["records"], audit["history_records"]) == ("found", 1, 0)
-    assert document["outcome"]["detail"] == "keys mem_mapping does not know: photoUrl, trainOrg"
+    assert document["outcome"]["detail"] == outcome.detail
 
 
 def test_unknown_keys_are_logged_once_per_run(caplog: pytest.LogCaptureFixture) -> None:
@@ -465,7 +466,8 @@ def test_a_dotted_name_stored_with_another_dot_is_found(tmp_path: Path) -> None:
     assert len(uuids) == 3  # each query a new captcha
     assert isinstance(outcome, Found)
     assert outcome.detail == (
-        "nothing found under '阿依古丽·买买提', '阿依古丽买买提'; found under '阿依古丽•买买提'")
+        "按 '阿依古丽·买买提', '阿依古丽买买提' 未查到，按 '阿依古丽•买买提' 查到"
+        "（found under another spelling）")
     assert judged(outcome, name=DOTTED) == (Status.VALID, Reason.OK)
     document = json.loads(recording_path(tmp_path, query).read_text("utf-8"))
     assert document["audit"]["names_asked"] == ["阿依古丽·买买提", "阿依古丽买买提", "阿依古丽•买买提"]
@@ -483,7 +485,8 @@ def test_at_most_two_extra_queries_then_not_found() -> None:
     assert asked == ["阿依古丽·买买提", "阿依古丽买买提", "阿依古丽•买买提"]
     assert isinstance(outcome, NotFound)
     assert outcome.detail == (
-        "nothing found under any of '阿依古丽·买买提', '阿依古丽买买提', '阿依古丽•买买提'")
+        "按 '阿依古丽·买买提', '阿依古丽买买提', '阿依古丽•买买提' 均未查到"
+        "（nothing found under any spelling）")
 
 
 def test_a_latin_name_is_asked_again_in_upper_case() -> None:
@@ -518,7 +521,8 @@ def test_a_failed_variant_query_is_retried_without_asking_the_first_name_again(
     assert [c.request.url.params["name"] for c in route.calls] == [
         DOTTED, "阿依古丽买买提", "阿依古丽买买提"]
     assert isinstance(outcome, Found)
-    assert outcome.detail == "nothing found under '阿依古丽·买买提'; found under '阿依古丽买买提'"
+    assert outcome.detail == ("按 '阿依古丽·买买提' 未查到，按 '阿依古丽买买提' 查到"
+                              "（found under another spelling）")
 
 
 @pytest.mark.parametrize(
@@ -543,7 +547,7 @@ def test_garbage_while_asking_a_variant_is_judged_like_any_garbage(
     names = [c.request.url.params["name"] for c in route.calls]
     assert names == [DOTTED] + ["阿依古丽买买提"] * 5
     assert isinstance(outcome, Failed) and outcome.reason is reason
-    assert "asking as '阿依古丽买买提' after nothing was found under '阿依古丽·买买提'" \
+    assert "（按 '阿依古丽·买买提' 未查到后按 '阿依古丽买买提' 查询时；asking another spelling）" \
         in outcome.detail
 
 

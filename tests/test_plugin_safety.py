@@ -347,11 +347,11 @@ def test_a_plugin_exiting_in_a_lookup_leaves_that_worker_unverified(
     workers = json.loads(out.read_text("utf-8"))["workers"]
     assert [(w["name"], w["status"], w["reason"], w["detail"]) for w in workers] == [
         ("工人甲", "valid", "ok", None),
-        ("工人乙", "unverified", "lookup_failed", "source error: SystemExit: 0"),
+        ("工人乙", "unverified", "lookup_failed", "数据源出错（source error）：SystemExit: 0"),
         ("工人丙", "valid", "ok", None),
-        ("工人丁", "unverified", "lookup_failed", "source error: Boom: bang"),
+        ("工人丁", "unverified", "lookup_failed", "数据源出错（source error）：Boom: bang"),
         ("工人戊", "valid", "ok", None),
-        ("工人己", "unverified", "lookup_failed", "source error: CancelledError"),
+        ("工人己", "unverified", "lookup_failed", "数据源出错（source error）：CancelledError"),
         ("工人庚", "valid", "ok", None),
     ]
 

@@ -204,7 +204,7 @@ def test_the_services_limiter_on_the_captcha_endpoint_is_a_refusal_too(
     src.use_gate(gate)
     first = once(src)
     assert isinstance(first, Failed) and first.transient
-    assert "refused the request" in first.detail and "(captcha)" in first.detail
+    assert first.detail.startswith("国家查询平台拒绝了获取验证码请求（refused the request）")
     assert gate.told == ["refused"]
     assert isinstance(through_engine(source()), Found)
 
@@ -321,8 +321,8 @@ def test_a_service_refusing_everything_is_given_up_within_a_minute_and_said_once
     assert len(service.times()) <= 12
     outcomes = [a.outcome for a in answers.values()]
     assert all(isinstance(o, Failed) and o.reason is Reason.LOOKUP_FAILED for o in outcomes)
-    assert sum(o.detail.startswith("not asked: the service refused all")  # type: ignore[union-attr]
-               for o in outcomes) >= 26
+    assert sum(o.detail.startswith("未查询（not asked）：最近")  # type: ignore[union-attr]
+               and "全被拒绝" in o.detail for o in outcomes) >= 26
     said = [r.getMessage() for r in caplog.records if "拒绝了所有请求" in r.getMessage()]
     assert len(said) == 1 and "可能被防火墙拦截" in said[0]
     assert store.put_count == 0  # nothing cached: the next run asks them all

@@ -55,35 +55,35 @@ def _fields(rec: CertRecord) -> dict[str, Any]:
 #: What a faulty source returns, and the detail the worker gets (type names only: no name, no
 #: ID, nothing the value held).
 GARBAGE: dict[str, tuple[Callable[[Query], object], str]] = {
-    "none": (lambda query: None, "source error: returned None" + NOT_AN_OUTCOME),
+    "none": (lambda query: None, "数据源出错（source error）：returned None" + NOT_AN_OUTCOME),
     "dict": (lambda query: {"姓名": query.name, "证件号码": query.id_number},
-             "source error: returned dict" + NOT_AN_OUTCOME),
-    "str": (lambda query: f"found {query.name}", "source error: returned str" + NOT_AN_OUTCOME),
+             "数据源出错（source error）：returned dict" + NOT_AN_OUTCOME),
+    "str": (lambda query: f"found {query.name}", "数据源出错（source error）：returned str" + NOT_AN_OUTCOME),
     "list": (lambda query: [record(id_number=query.id_number)],
-             "source error: returned list" + NOT_AN_OUTCOME),
+             "数据源出错（source error）：returned list" + NOT_AN_OUTCOME),
     "exception class": (lambda query: ValueError,
-                        "source error: returned the class ValueError" + NOT_AN_OUTCOME),
+                        "数据源出错（source error）：returned the class ValueError" + NOT_AN_OUTCOME),
     "exception": (lambda query: ValueError(query.id_number),
-                  "source error: returned ValueError" + NOT_AN_OUTCOME),
+                  "数据源出错（source error）：returned ValueError" + NOT_AN_OUTCOME),
     "found of dicts": (lambda query: Found(({"姓名": query.name},)),  # type: ignore[arg-type]
-                       "source error: returned a Found with a record that is dict, "
+                       "数据源出错（source error）：returned a Found with a record that is dict, "
                        "not a CertRecord"),
     "found of a list of dicts": (
         lambda query: Found([{"姓名": query.name}]),  # type: ignore[arg-type]
-        "source error: returned a Found with a record that is dict, not a CertRecord"),
+        "数据源出错（source error）：returned a Found with a record that is dict, not a CertRecord"),
     "found of a text": (lambda query: Found(query.name),  # type: ignore[arg-type]
-                        "source error: returned a Found whose records are str, not CertRecords"),
-    "record with a text date": (_bad_date, "source error: returned a Found with a record whose "
+                        "数据源出错（source error）：returned a Found whose records are str, not CertRecords"),
+    "record with a text date": (_bad_date, "数据源出错（source error）：returned a Found with a record whose "
                                            "valid_until is str, not a date"),
-    "coroutine that raises": (_raises, "source error: returned coroutine (an async function "
+    "coroutine that raises": (_raises, "数据源出错（source error）：returned coroutine (an async function "
                                        "never awaited)" + NOT_AN_OUTCOME),
     "failed without a detail": (
         lambda query: Failed(FailureKind.LOOKUP_FAILED, None),  # type: ignore[arg-type]
-        "source error: returned a Failed whose detail is None"),
+        "数据源出错（source error）：returned a Failed whose detail is None"),
     "failed with a text wait": (
         lambda query: Failed(FailureKind.LOOKUP_FAILED, "busy", transient=True,
                              retry_after="soon"),  # type: ignore[arg-type]
-        "source error: returned a Failed whose retry_after is str, not seconds"),
+        "数据源出错（source error）：returned a Failed whose retry_after is str, not seconds"),
 }
 
 
@@ -161,7 +161,7 @@ def test_found_without_records_is_unrecognized_not_nothing_found(
     outcome = answers[q(1)].outcome
     assert isinstance(outcome, Failed)
     assert outcome.reason is Reason.UNRECOGNIZED_RESPONSE
-    assert outcome.detail == "source error: it answered found, with no record"
+    assert outcome.detail == "数据源出错（source error）：答复为查到却没有记录（it answered found, with no record）"
     assert store.data == {}
 
 
@@ -193,7 +193,7 @@ def test_a_lookup_that_is_not_async_is_a_failure() -> None:
     answers = run_lookups(Plain(lambda query: None), [q(1)], FAST)
     outcome = answers[q(1)].outcome
     assert isinstance(outcome, Failed) and outcome.reason is Reason.LOOKUP_FAILED
-    assert outcome.detail == ("source error: lookup returned NotFound without awaiting "
+    assert outcome.detail == ("数据源出错（source error）：lookup returned NotFound without awaiting "
                               "(it must be an async def)")
 
 
@@ -212,8 +212,7 @@ def test_each_kind_of_fault_is_logged_once_with_the_id_masked(
         run_lookups(source, [q(n) for n in range(20)], FAST)
     lines = [r.getMessage() for r in caplog.records if "source fault" in r.getMessage()]
     assert [line.rsplit("：", 1)[1] for line in lines] == [
-        "source error: returned None" + NOT_AN_OUTCOME,
-        "source error: returned the class RuntimeError" + NOT_AN_OUTCOME]
+        "returned None" + NOT_AN_OUTCOME, "returned the class RuntimeError" + NOT_AN_OUTCOME]
     assert lines[0].startswith("数据源 junk 出错（source fault），查询 500381********")
     assert all(nth_id(n) not in line for n in range(20) for line in lines)
 
@@ -225,17 +224,18 @@ def test_a_source_returning_garbage_every_time_is_taken_to_be_down() -> None:
     assert source.calls == 8
     details = [a.outcome.detail for a in answers.values() if isinstance(a.outcome, Failed)]
     assert len(details) == 30
-    assert details[:8] == ["source error: returned None" + NOT_AN_OUTCOME] * 8
+    assert details[:8] == ["数据源出错（source error）：returned None" + NOT_AN_OUTCOME] * 8
     assert details[8:] == [
-        "not asked: the last 8 attempts all failed (last: source error: returned None"
-        + NOT_AN_OUTCOME + "); the source does not work, see the detail"] * 22
+        "未查询（not asked）：最近 8 次尝试全部失败（the last 8 attempts all failed），最后一次："
+        "数据源出错（source error）：returned None" + NOT_AN_OUTCOME
+        + "；数据源工作不正常，见详情（the source does not work）"] * 22
 
 
 def test_a_source_that_raises_every_time_is_taken_to_be_down() -> None:
     source = RemoteJunk(lambda query: (_ for _ in ()).throw(OSError("no table")))
     answers = run_lookups(source, [q(n) for n in range(30)], ONE_AT_A_TIME)
     assert source.calls == 8
-    assert sum(a.outcome.detail.startswith("not asked")  # type: ignore[union-attr]
+    assert sum(a.outcome.detail.startswith("未查询（not asked）")  # type: ignore[union-attr]
                for a in answers.values()) == 22
 
 
@@ -260,7 +260,7 @@ def test_garbage_does_not_reset_the_count_of_failures_in_a_row() -> None:
     source = RemoteJunk(make)
     answers = run_lookups(source, [q(n) for n in range(20)], settings)
     assert source.calls == 6
-    assert sum(a.outcome.detail.startswith("not asked")  # type: ignore[union-attr]
+    assert sum(a.outcome.detail.startswith("未查询（not asked）")  # type: ignore[union-attr]
                for a in answers.values()) == 14
 
 
@@ -329,22 +329,22 @@ class RemoteJunk(LookupSource):
 #: (name, status, reason, detail) for each roster row; a valid worker between the faulty ones
 #: keeps the engine from taking the source to be down.
 EXPECTED = [
-    ("工人甲", "unverified", "lookup_failed", "source error: returned None" + NOT_AN_OUTCOME),
+    ("工人甲", "unverified", "lookup_failed", "数据源出错（source error）：returned None" + NOT_AN_OUTCOME),
     ("正常一", "valid", "ok", None),
-    ("工人乙", "unverified", "lookup_failed", "source error: returned dict" + NOT_AN_OUTCOME),
-    ("工人丙", "unverified", "lookup_failed", "source error: returned str" + NOT_AN_OUTCOME),
+    ("工人乙", "unverified", "lookup_failed", "数据源出错（source error）：returned dict" + NOT_AN_OUTCOME),
+    ("工人丙", "unverified", "lookup_failed", "数据源出错（source error）：returned str" + NOT_AN_OUTCOME),
     ("正常二", "valid", "ok", None),
     ("工人丁", "unverified", "lookup_failed",
-     "source error: returned the class ValueError" + NOT_AN_OUTCOME),
-    ("工人戊", "unverified", "lookup_failed", "source error: returned ValueError" + NOT_AN_OUTCOME),
+     "数据源出错（source error）：returned the class ValueError" + NOT_AN_OUTCOME),
+    ("工人戊", "unverified", "lookup_failed", "数据源出错（source error）：returned ValueError" + NOT_AN_OUTCOME),
     ("正常三", "valid", "ok", None),
     ("工人己", "unverified", "lookup_failed",
-     "source error: returned a Found with a record that is dict, not a CertRecord"),
+     "数据源出错（source error）：returned a Found with a record that is dict, not a CertRecord"),
     ("工人庚", "unverified", "unrecognized_response",
-     "source error: it answered found, with no record"),
+     "数据源出错（source error）：答复为查到却没有记录（it answered found, with no record）"),
     ("正常四", "valid", "ok", None),
     ("工人辛", "unverified", "lookup_failed",
-     "source error: returned coroutine (an async function never awaited)" + NOT_AN_OUTCOME),
+     "数据源出错（source error）：returned coroutine (an async function never awaited)" + NOT_AN_OUTCOME),
 ]
 
 
@@ -389,7 +389,7 @@ def test_verify_with_a_faulty_plugin_finishes_incomplete(tmp_path: Path, source:
     if source == "remotejunk":
         masked = nth_id(99)[:6] + "********" + nth_id(99)[-4:]
         expected.append(("工人壬", "unverified", "lookup_failed",
-                         f"source error: RuntimeError: down for {masked}"))
+                         f"数据源出错（source error）：RuntimeError: down for {masked}"))
     assert got == expected
     assert (tmp_path / "out.xlsx").stat().st_size > 0
     assert (tmp_path / "out.csv").read_text("utf-8-sig").count("\n") == len(rows) + 1

@@ -421,7 +421,8 @@ def test_a_failed_lookup_says_so_in_a_terminal(tmp_path: Path, tmux: list[Tmux])
     assert code == 3
     assert screen.splitlines()[0] == f"王五 {mask_id(nth_id(3))}: 查询失败 (lookup failed)"
     assert " ".join(screen.splitlines()[1:]).startswith(
-        "结论: 未核验 unverified — 查询失败 (lookup_failed)；nothing recorded for this person")
+        "结论: 未核验 unverified — 查询失败 (lookup_failed)；没有此人的录音"
+        "（nothing recorded for this person）")
     assert "未查询到证书" not in screen
 
 

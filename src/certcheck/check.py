@@ -31,7 +31,7 @@ from certcheck.models import (
     Query,
 )
 from certcheck.sources.interface import ImmediateSource, LookupSource
-from certcheck.vetting import vetted
+from certcheck.vetting import SOURCE_ERROR, vetted
 
 __all__ = [
     "AnswerStore",
@@ -220,7 +220,7 @@ def _raised_failure(exc: BaseException, query: Query) -> Failed:
     from certcheck.sources.plugins import quoted
 
     detail = scrub_ids(quoted(exc, None), query)
-    return Failed(FailureKind.LOOKUP_FAILED, f"source error: {detail}")
+    return Failed(FailureKind.LOOKUP_FAILED, f"{SOURCE_ERROR}{detail}")
 
 
 class FaultLog:
@@ -246,7 +246,8 @@ class FaultLog:
             return
         self._said.add(kind)
         log.warning("数据源 %s 出错（source fault），查询 %s：%s", self._source,
-                    mask_id(query.id_number), mask_full_ids(failed.detail))
+                    mask_id(query.id_number),
+                    mask_full_ids(failed.detail.removeprefix(SOURCE_ERROR)))
 
 
 def keep_answer(store: AnswerStore, identity: str, query: Query, answer: Answer) -> None:

@@ -6,11 +6,18 @@ keeps at most ``concurrency`` lookups in flight and at most ``rate`` requests in
 slows the whole run down while the service refuses requests, and retries transient failures
 with exponential backoff and jitter, honouring ``Retry-After``, without holding a concurrency
 slot while it waits. When attempt after attempt fails with no answer at all, or the service
-refuses every request for half a minute, the source is taken to be unreachable and the queries
-left are not asked (they are failures, so the next run asks them). A source at fault (raising,
-or returning anything but a well-formed outcome: ``certcheck.vetting``) counts towards that as
-a failure, never as an answer. It knows nothing of how a source talks or how a finding is
-decided, and it never raises because a source did.
+refuses every request for half a minute, the source is taken to be down and the queries left
+are not asked (they are failures, so the next run asks them). A source at fault (raising, or
+returning anything but a well-formed outcome: ``certcheck.vetting``) counts towards that as a
+failure, never as an answer.
+
+A service no connection can be made to (``Failed.unreachable``) stops the run instead: at the
+start after two such failures a retry apart (seconds, not the whole retry schedule), midway
+after such failures for 8 s, or when the failures in a row that take a source down end with
+one. ``lookup_all`` then raises ``SourceUnreachable`` once every lookup has stopped, the answers
+so far kept in the store, so that no register is made of people nobody could ask about. It
+knows nothing of how a source talks or how a finding is decided, and it never raises because a
+source did.
 """
 
 from __future__ import annotations
@@ -45,9 +52,9 @@ from certcheck.check import (
     take_turn,
 )
 from certcheck.ids import mask_id
-from certcheck.models import Answer, Failed, FailureKind, Outcome, Query
-from certcheck.sources.interface import GateClosed, LookupSource
-from certcheck.vetting import type_words, vetted
+from certcheck.models import Answer, Failed, FailureKind, Found, NotFound, Outcome, Query
+from certcheck.sources.interface import GateClosed, LookupSource, SourceUnreachable
+from certcheck.vetting import SOURCE_ERROR, type_words, vetted
 
 __all__ = ["LookupEngine", "RateLimiter", "lookup_all"]
 
@@ -62,6 +69,17 @@ def _cancelled(exc: BaseException) -> bool:
     task = asyncio.current_task()
     return task is None or task.cancelling() > 0
 
+
+#: Before the service has answered anything in a run, this many failures to connect…
+UNREACHABLE_TRIES = 2
+#: …the last at least this many seconds after the first (a retry after a pause, not a burst
+#: of lookups starting together) mean it cannot be reached: the run stops.
+UNREACHABLE_SECONDS = 2.0
+#: Once the service has answered, failures to connect for this long (as many as above at the
+#: least) mean it has gone away: the run stops, its answers so far in the cache.
+UNREACHABLE_SECONDS_MIDWAY = 8.0
+#: How the detail of a query the run did not ask starts.
+NOT_ASKED = "未查询（not asked）："
 
 #: Seconds between looks at a shared cache while another run asks a person: its answer is
 #: taken about this soon after it arrives, and a look costs one small SQLite read.
@@ -169,6 +187,8 @@ class RateLimiter:
         self.on_refusing_all: Callable[[str], None] | None = None
         # Set when waiting is over for everyone (``close``): wakes the one asleep.
         self._wake: asyncio.Event | None = None
+        #: Whether the service has said anything at all (an answer or a refusal).
+        self.heard = False
 
     @property
     def interval(self) -> float:
@@ -221,6 +241,7 @@ class RateLimiter:
                 permit.finish(self._clock.monotonic())
 
     def refused(self, retry_after: float | None = None) -> None:
+        self.heard = True
         now = self._clock.monotonic()
         self._note_fate(refused=True)
         self._refusals += 1
@@ -228,10 +249,7 @@ class RateLimiter:
             self._row_began = now
         elif (self._refusing_all is None and self._refusals >= self.ALL_REFUSED_COUNT
               and now - self._row_began >= self.ALL_REFUSED_SECONDS):
-            self._refusing_all = (
-                f"the service refused all of the last {self._refusals} requests over "
-                f"{now - self._row_began:.0f} s, with no answer between them (a web firewall?)"
-            )
+            self._refusing_all = _refused_all(self._refusals, now - self._row_began)
             if self.on_refusing_all is not None:
                 self.on_refusing_all(self._refusing_all)
         if self._refusals < self.REFUSALS_BEFORE_SLOWING:
@@ -252,6 +270,7 @@ class RateLimiter:
             self._said_slowing = True
 
     def answered(self) -> None:
+        self.heard = True
         self._note_fate(refused=False)
         self._refusals = 0
         self._row_began = math.inf
@@ -336,6 +355,13 @@ class RateLimiter:
             await asyncio.gather(sleeping, woken, return_exceptions=True)
 
 
+def _refused_all(refusals: int, seconds: float | None = None) -> str:
+    """Why nothing more is asked of a service that refuses every request."""
+    over = f"在 {seconds:.0f} 秒内" if seconds is not None else ""
+    return (f"最近 {refusals} 次请求{over}全被拒绝，其间没有一次答复，可能被网站防火墙拦截"
+            f"（the service refused all of the last {refusals} requests）")
+
+
 class _Backoff:
     """Exponential backoff with jitter, but never shorter than the server's Retry-After."""
 
@@ -410,9 +436,39 @@ class LookupEngine:
         # a run whose every answer will be "lookup failed" anyway.
         self._failures_in_row = 0
         self._down: str | None = None
+        # Set when the source is taken to be down (``_go_down``): wakes the retries waiting.
+        self._stopped: asyncio.Event | None = None
+        # Connections that could not be made, in a row, and when the first of them failed.
+        self._unreachable_in_row = 0
+        self._first_unreachable: float | None = None
+        self._heard = False
+        #: Set when the service could not be reached: ``lookup_all`` raises it.
+        self.unreachable: SourceUnreachable | None = None
+        self._gone = asyncio.Event()
+        # People the run has an answer for (found or nothing found), cached ones too.
+        self._definitive = 0
         self._faults = FaultLog(source.name)
         #: The cache, when other runs may share it: looked at again right before each question.
         self._shared = store if isinstance(store, SharedStore) else None
+
+    async def all_answered(self, tasks: list[asyncio.Task[Answer]]) -> list[Answer]:
+        """The answers of ``tasks``; ``SourceUnreachable`` as soon as the service is found
+        unreachable, without waiting for a lookup that would never end on its own (one
+        whose captcha prompt waits for a person): ``aclose`` then cancels what is left."""
+        answered = asyncio.gather(*tasks)
+        # Whatever ends it (the run cancelled, the service gone), its outcome is taken here,
+        # so that it is never reported as an exception nobody retrieved.
+        answered.add_done_callback(lambda done: done.cancelled() or done.exception())
+        gone = asyncio.ensure_future(self._gone.wait())
+        try:
+            await asyncio.wait((answered, gone), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            if not answered.done():
+                answered.cancel()
+        if self.unreachable is not None:
+            raise self.unreachable
+        return await answered
 
     def submit(self, query: Query) -> asyncio.Task[Answer]:
         """The task answering ``query``: a new one, or the one already running or done."""
@@ -480,6 +536,8 @@ class LookupEngine:
             done_asking(self._shared, self.source.cache_identity, query)
 
     def _report(self, query: Query, answer: Answer) -> None:
+        if isinstance(answer.outcome, Found | NotFound):
+            self._definitive += 1
         if self.progress is not None:
             self.progress.on_answer(query, answer)
 
@@ -503,7 +561,7 @@ class LookupEngine:
             wait=_Backoff(settings, self._rng),
             retry=retry_if_result(_is_transient),
             # The sleep happens between calls of _attempt, so no slot is held while waiting.
-            sleep=self.clock.sleep,
+            sleep=self._pause,
             retry_error_callback=lambda state: _gave_up(state),
         )
         outcome: Outcome = await retrying(attempt, query)
@@ -529,7 +587,7 @@ class LookupEngine:
                 outcome, faulty = self._faults.raised(exc, query), True
         if faulty:
             assert isinstance(outcome, Failed)
-            self._failed_again(outcome, "the source does not work, see the detail")
+            self._failed_again(outcome, "数据源工作不正常，见详情（the source does not work）")
         else:
             self._watch(outcome)
         return outcome
@@ -542,7 +600,7 @@ class LookupEngine:
         else:
             outcome, faulty = Failed(
                 FailureKind.LOOKUP_FAILED,
-                f"source error: lookup returned {type_words(pending)} without awaiting "
+                f"{SOURCE_ERROR}lookup returned {type_words(pending)} without awaiting "
                 "(it must be an async def)",
             ), True
         if faulty:
@@ -556,8 +614,15 @@ class LookupEngine:
         One with Retry-After is neither: the server answered, and asked for patience. For a
         source that does not report to the limiter itself, that is a refusal, and any other
         answer an answer. (A fault of the source, such as a plugin returning garbage or
-        raising, is neither an answer nor a refusal: ``_failed_again`` counts it.)
+        raising, is neither an answer nor a refusal: ``_failed_again`` counts it.) A failure
+        to connect is counted apart as well (``_cannot_connect``).
         """
+        if isinstance(outcome, Failed) and outcome.unreachable:
+            self._cannot_connect(outcome)
+        else:
+            self._heard = True
+            self._unreachable_in_row = 0
+            self._first_unreachable = None
         if not _is_transient(outcome):
             self._failures_in_row = 0
             if not self._gated:
@@ -568,14 +633,45 @@ class LookupEngine:
             if not self._gated:
                 self._limiter.refused(outcome.retry_after)
             return
-        self._failed_again(outcome, "the source seems unreachable, run again later")
+        self._failed_again(outcome,
+                           "数据源似乎无法访问，请稍后再运行（the source seems unreachable）")
+
+    @property
+    def heard(self) -> bool:
+        """Whether the service has said anything in this run (whatever it said)."""
+        return self._heard or self._limiter.heard
+
+    def _cannot_connect(self, outcome: Failed) -> None:
+        """One more connection that could not be made. Before the service has said anything,
+        a few of them a retry apart mean it cannot be reached: the run stops at once rather
+        than wait out every query's retries. Midway a network that drops for a moment is
+        waited out a little longer, and ``_failed_again``'s count may stop the run sooner."""
+        now = self.clock.monotonic()
+        self._unreachable_in_row += 1
+        if self._first_unreachable is None:
+            self._first_unreachable = now
+        patience = UNREACHABLE_SECONDS_MIDWAY if self.heard else UNREACHABLE_SECONDS
+        if (self._unreachable_in_row >= UNREACHABLE_TRIES
+                and now - self._first_unreachable >= patience):
+            self._stop_unreachable(outcome)
+
+    def _stop_unreachable(self, outcome: Failed) -> None:
+        """The service cannot be reached: nothing more is asked, and ``lookup_all`` raises."""
+        if self._down is not None:
+            return
+        detail = mask_full_ids(outcome.detail)
+        self.unreachable = SourceUnreachable(detail, answered=self._definitive,
+                                             midway=self.heard)
+        self._gone.set()
+        self._go_down(f"{detail}，已停止查询")
+        # Said by the CLI, which knows what became of the register; the log keeps it too.
+        log.info("%s: %s", self.source.name, self._down)
 
     def _stop_refused(self, why: str) -> None:
         """Once the service has refused every request for a while (the limiter counts), ask
         nothing more: the rest are failures, not cached, so the next run asks them."""
         if self._down is not None:
             return
-        self._down = f"{why}; run again later"
         left = sum(1 for task in self._tasks.values() if not task.done())
         log.warning(
             "查询服务拒绝了所有请求（可能被防火墙拦截）：最近 %d 次请求全被拒绝，已停止查询；"
@@ -583,7 +679,7 @@ class LookupEngine:
             "（the service refuses every request, a web firewall?: the rest are not asked）",
             self._limiter.refusals_in_row, left,
         )
-        self._limiter.close(f"not asked: {self._down}")
+        self._go_down(f"{why}；请稍后再运行")
 
     def _failed_again(self, outcome: Failed, why: str) -> None:
         """One more attempt in a row with no answer; enough of them and the source is down."""
@@ -591,24 +687,49 @@ class LookupEngine:
         if self._down is None and self._failures_in_row >= self.settings.failures_before_giving_up:
             refusals = self._limiter.refusals_in_row
             if refusals >= self._failures_in_row:  # not unreachable: refusing every request
-                self._stop_refused(f"the service refused all of the last {refusals} requests, "
-                                   "with no answer between them (a web firewall?)")
+                self._stop_refused(_refused_all(refusals))
+                return
+            if outcome.unreachable:  # the connection itself fails now: the run stops
+                self._stop_unreachable(outcome)
                 return
             # Logged to the terminal and shared by every query: no one's ID may be in it.
             last = mask_full_ids(outcome.detail)
-            self._down = (
-                f"the last {self._failures_in_row} attempts all failed (last: {last}); {why}"
+            self._go_down(
+                f"最近 {self._failures_in_row} 次尝试全部失败（the last {self._failures_in_row} "
+                f"attempts all failed），最后一次：{last}；{why}"
             )
-            log.warning("%s: %s", self.source.name, self._down)
-            # Queued attempts will not be sent, so they need not wait for their turn, and a
-            # gated source's requests waiting for a permit are not sent either.
-            self._limiter.close(f"not asked: {self._down}")
+            log.warning("数据源 %s：%s", self.source.name, self._down)
+
+    def _go_down(self, why: str) -> None:
+        """Ask nothing more. Queued attempts will not be sent, so they need not wait for their
+        turn, a gated source's requests waiting for a permit are not sent either, and lookups
+        waiting to retry stop waiting."""
+        self._down = why
+        self._limiter.close(f"{NOT_ASKED}{why}")
+        if self._stopped is not None:
+            self._stopped.set()
+
+    async def _pause(self, seconds: float) -> None:
+        """The wait before a retry, cut short once the source is taken to be down: the retry
+        would not be sent, and the run should end (or stop) without waiting for it."""
+        if self._down is not None:
+            return
+        if self._stopped is None:
+            self._stopped = asyncio.Event()
+        sleeping = asyncio.ensure_future(self.clock.sleep(seconds))
+        woken = asyncio.ensure_future(self._stopped.wait())
+        try:
+            await asyncio.wait((sleeping, woken), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeping, woken):
+                task.cancel()
+            await asyncio.gather(sleeping, woken, return_exceptions=True)
 
     def _not_asked(self) -> Failed:
         # Not transient: nothing is retried once the source is taken to be down. Failures are
         # never cached, so the next run asks these queries again.
         assert self._down is not None
-        return Failed(FailureKind.LOOKUP_FAILED, f"not asked: {self._down}")
+        return Failed(FailureKind.LOOKUP_FAILED, f"{NOT_ASKED}{self._down}")
 
 
 def _gave_up(state: RetryCallState) -> Outcome:
@@ -616,9 +737,9 @@ def _gave_up(state: RetryCallState) -> Outcome:
     outcome = state.outcome.result()
     assert isinstance(outcome, Failed)
     tries = state.attempt_number
-    suffix = f" (gave up after {tries} attempts)" if tries > 1 else ""
+    suffix = f"（共试 {tries} 次后放弃；gave up after {tries} attempts）" if tries > 1 else ""
     if outcome.retry_after is not None:
-        suffix += f"; the server asked to wait {outcome.retry_after:g} s"
+        suffix += f"；服务器要求等待 {outcome.retry_after:g} 秒（Retry-After）"
     return replace(outcome, detail=outcome.detail + suffix)
 
 
@@ -634,7 +755,9 @@ async def lookup_all(
     """The answer for every distinct query. Never raises for what a source does.
 
     Cancellation (Ctrl-C) cancels and awaits every lookup still running before it propagates;
-    answers already put in the store stay there. The source is left open.
+    answers already put in the store stay there. A service no connection can be made to raises
+    ``SourceUnreachable`` in the same way, once every lookup has stopped. The source is left
+    open.
     """
     unique = list(dict.fromkeys(queries))
     engine = LookupEngine(source, settings, progress=progress, store=store, clock=clock)
@@ -642,7 +765,7 @@ async def lookup_all(
         progress.on_start(len(unique))
     try:
         tasks = [engine.submit(q) for q in unique]
-        answers = await asyncio.gather(*tasks)
+        answers = await engine.all_answered(tasks)
         return dict(zip(unique, answers, strict=True))
     finally:
         await engine.aclose()

@@ -651,6 +651,10 @@ class Failed:
     transient: bool = False
     #: Seconds the server asked us to wait (``Retry-After``), if it said.
     retry_after: float | None = None
+    #: No connection to the service could be made (its name did not resolve, the connection
+    #: was refused or timed out, TLS failed): nothing was asked. The engine stops a run that
+    #: keeps getting these instead of writing a register of people nobody asked about.
+    unreachable: bool = False
 
     def __post_init__(self) -> None:
         kind: object = self.kind

@@ -25,7 +25,7 @@ from operator import attrgetter
 
 from certcheck.models import CertRecord, Failed, FailureKind, Found, NotFound, Outcome
 
-__all__ = ["EMPTY_FOUND", "type_words", "vetted"]
+__all__ = ["EMPTY_FOUND", "SOURCE_ERROR", "type_words", "vetted"]
 
 _RECORD_TEXTS = ("name", "cert_number", "category", "item", "issuer", "status_text", "origin")
 _RECORD_DATES = ("first_issued", "valid_from", "valid_until", "review_due", "reviewed")
@@ -34,8 +34,10 @@ _dates_of = attrgetter(*_RECORD_DATES)
 _TEXT_TYPES = frozenset({str, type(None)})
 _DATE_TYPES = frozenset({date, type(None)})
 _OUTCOMES = "an outcome (Found, NotFound or Failed)"
+#: How the detail of a fault of the source starts (the rest is for the plugin's author).
+SOURCE_ERROR = "数据源出错（source error）："
 #: The detail of a "found" without records.
-EMPTY_FOUND = "source error: it answered found, with no record"
+EMPTY_FOUND = f"{SOURCE_ERROR}答复为查到却没有记录（it answered found, with no record）"
 
 
 def type_words(value: object) -> str:
@@ -62,7 +64,7 @@ def vetted(value: object) -> tuple[Outcome, bool]:
         else:
             result = f"{type_words(value)}, not {_OUTCOMES}"
     if isinstance(result, str):
-        return Failed(FailureKind.LOOKUP_FAILED, f"source error: returned {result}"), True
+        return Failed(FailureKind.LOOKUP_FAILED, f"{SOURCE_ERROR}returned {result}"), True
     if isinstance(result, Found) and not result.records:
         raw = result.raw
         return Failed(FailureKind.UNRECOGNIZED_RESPONSE, EMPTY_FOUND, raw=raw), True
@@ -143,6 +145,8 @@ def _failed_problem(failed: Failed) -> str | None:
         return f"a Failed whose detail is {type_words(failed.detail)}"
     if not isinstance(failed.transient, bool):
         return f"a Failed whose transient is {type_words(failed.transient)}"
+    if not isinstance(failed.unreachable, bool):
+        return f"a Failed whose unreachable is {type_words(failed.unreachable)}"
     wait = failed.retry_after
     if wait is not None and (
         isinstance(wait, bool) or not isinstance(wait, int | float)

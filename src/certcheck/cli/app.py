@@ -29,6 +29,8 @@ from certcheck.dates import parse_date
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from certcheck.sources.interface import SourceUnreachable
+
 F = TypeVar("F", bound=Callable[..., object])
 
 
@@ -85,6 +87,13 @@ INTERRUPTED_NOT_CACHED = ("已中断；此数据源的结果不进缓存，没�
 INTERRUPTED = "已中断（interrupted）"
 
 
+def unreachable_message(exc: SourceUnreachable, outcome: str = "未核验（nothing was checked）",
+                        advice: str = "请检查网络连接后再运行") -> str:
+    """What a person is told when the source could not be reached (exit 3): where and why,
+    that no check took place (``outcome``), and what to do."""
+    return f"{exc.detail}；{outcome}；{advice}"
+
+
 def _terminated(signum: int, frame: object) -> None:
     import signal
 
@@ -117,11 +126,13 @@ def _guarded(interrupted: str | Callable[[], str] = INTERRUPTED) -> Iterator[Non
     from certcheck.atomic import WriteError
     from certcheck.register.errors import RegisterFormatError
     from certcheck.register.formats import OutputError, UnsupportedFormat
-    from certcheck.sources.interface import SourceError
+    from certcheck.sources.interface import SourceError, SourceUnreachable
     from certcheck.tablefile.errors import UnusableFile as RosterError
 
     try:
         yield
+    except SourceUnreachable as exc:
+        _fail(unreachable_message(exc), ExitCode.INCOMPLETE)
     except KeyboardInterrupt:
         said = interrupted() if callable(interrupted) else interrupted
         click.secho(f"\ncertcheck: {said}", fg="yellow", err=True)

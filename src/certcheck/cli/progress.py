@@ -20,6 +20,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Column, Table
 from rich.text import Text
 
+from certcheck.cli import log_lines
 from certcheck.models import Answer, Failed, Found, NotFound, Query, Status
 
 _STYLE = {
@@ -184,6 +185,7 @@ class RichProgress:
             "查询", total=total, counts=self._counts()
         )
         self._progress.start()
+        log_lines.drawn_on(self.console)
 
     def on_answer(self, query: Query, answer: Answer) -> None:
         outcome = answer.outcome
@@ -208,6 +210,7 @@ class RichProgress:
 
     def on_finish(self) -> None:
         if self._progress is not None:
+            log_lines.drawn_on(None)
             self._progress.stop()
             self._progress = None
 
@@ -251,11 +254,13 @@ class RichProgress:
         if progress is None:
             yield
             return
+        log_lines.drawn_on(None)
         progress.stop()
         try:
             yield
         finally:
             progress.start()
+            log_lines.drawn_on(self.console)
 
     def _counts(self) -> str:
         """Workers by status so far (they add up to the workers checked when the run ends:

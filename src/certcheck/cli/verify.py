@@ -25,6 +25,7 @@ from certcheck.cli.app import (
     cli,
     parse_as_of,
     same_file,
+    unreachable_message,
 )
 from certcheck.cli.exit_codes import ExitCode, exit_code_of
 from certcheck.cli.match_key_option import match_key, match_key_option
@@ -35,7 +36,7 @@ from certcheck.cli.screen import plain
 from certcheck.matchkey import MatchKey
 from certcheck.models import DEFAULT_WARN_DAYS
 from certcheck.register.model import Kind
-from certcheck.sources.interface import LookupSource
+from certcheck.sources.interface import LookupSource, SourceUnreachable
 from certcheck.tablefile.guards import resolved
 
 if TYPE_CHECKING:
@@ -271,6 +272,25 @@ def _verify(args: VerifyArgs, said: _OnInterrupt) -> int:
             cache.close()
 
 
+def _unreachable(exc: SourceUnreachable, cache: AnswerCache | None, targets: list[str]) -> str:
+    """Why no register was written: the source could not be reached, at the start or midway;
+    what became of the answers received; and that an earlier register is as it was."""
+    kept = [out for out in targets if out != "-" and Path(out).exists()]
+    register = "未写登记表" + (f"，原有登记表未改动：{'、'.join(kept)}" if kept else "")
+    n = exc.answered
+    if not n:
+        return unreachable_message(exc, f"未核验任何人员，{register}")
+    if cache is None:
+        return unreachable_message(
+            exc, f"查询中途失去连接；使用了 --no-cache，已收到的 {n} 人的查询结果没有保存；"
+                 f"{register}", "网络恢复后再次运行将从头查询")
+    got = (f"查询中途失去连接；已收到的 {n} 人的查询结果保存在缓存中" if exc.midway
+           # Every answer came from the cache, and nobody else could be asked.
+           else f"缓存中已有 {n} 人的查询结果，其余人员未能查询")
+    return unreachable_message(exc, f"{got}；{register}",
+                               "网络恢复后再次运行同一命令即从中断处继续")
+
+
 def _verify_with(args: VerifyArgs, roster: Roster, source: LookupSource,
                  cache: AnswerCache | None, formats: dict[str, OutputFormat], console: Console,
                  errors: Console, bar: RichProgress, key: MatchKey | None) -> int:
@@ -290,7 +310,10 @@ def _verify_with(args: VerifyArgs, roster: Roster, source: LookupSource,
     engine = EngineSettings.for_source(source, concurrency=args.concurrency, rate=args.rate)
     # A listener that draws nothing would still have every answer decided twice for its counts.
     progress = bar if bar.enabled else None
-    register = run_verify(roster, source, settings, engine, progress=progress, store=cache)
+    try:
+        register = run_verify(roster, source, settings, engine, progress=progress, store=cache)
+    except SourceUnreachable as exc:
+        raise UserError(_unreachable(exc, cache, list(formats)), ExitCode.INCOMPLETE) from None
     if cache is not None and cache.hits:
         errors.print(f"{cache.hits} 个查询结果来自缓存（{plain(cache.path.parent)}）；"
                      "--refresh 重新查询，--no-cache 不用缓存", highlight=False, markup=False)

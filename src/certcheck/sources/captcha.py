@@ -294,7 +294,7 @@ class NoSolver(CaptchaSolver):
 
     @classmethod
     def from_spec(cls, arg: str | None, *, interactive: bool) -> CaptchaSolver:
-        return cls(arg or "no captcha solver configured")
+        return cls(arg or "没有设置验证码输入方式（no captcha solver configured）")
 
     async def solve(self, image: bytes, *, attempt: int) -> str:
         if not self._said:

@@ -25,6 +25,23 @@ class GateClosed(Exception):
     is not sent. The message says why, without anyone's ID number."""
 
 
+class SourceUnreachable(Exception):
+    """No connection to the service could be made, attempt after attempt (its name did not
+    resolve, nobody listens, the connection timed out, TLS failed): the engine stops the run
+    rather than mark everybody unverified, and the CLI writes no register.
+
+    ``detail`` says where and why, in words for a person, without anyone's ID number.
+    ``answered`` is how many people the run had an answer for (each kept in the cache as it
+    came); ``midway`` whether the service had answered in this run before it went away.
+    """
+
+    def __init__(self, detail: str, *, answered: int = 0, midway: bool = False) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.answered = answered
+        self.midway = midway
+
+
 class RequestGate(Protocol):
     """The engine's rate limiter as a source sees it: one permit per request to a service.
 

@@ -39,6 +39,7 @@ from certcheck.models import (
     Outcome,
     Query,
 )
+from certcheck.sources import connect_failure
 from certcheck.sources import mem_mapping as api
 from certcheck.sources.captcha import (
     CAPTCHA_LIFETIME,
@@ -81,8 +82,10 @@ CAPTCHA_TRIES = 3
 RAW_LIMIT = 256 * 1024
 RECORD_FORMAT = "certcheck-mem-record/1"
 #: Why no captcha can be answered when no solver was given (nobody at a terminal).
-NO_SOLVER = ("nobody at a terminal to answer it (没有终端可显示验证码); run certcheck in a "
-             "terminal, or give --captcha command:PROGRAM")
+NO_SOLVER = ("没有终端可显示验证码（nobody at a terminal to answer it）；请在终端中运行 certcheck，"
+             "或给出 --captcha command:程序")
+#: The start of a lookup's detail when nobody can answer captchas.
+NO_SOLVER_SAID = "没有可用的验证码输入方式（no captcha solver）"
 #: How long what a failed attempt learnt (names that found nothing) is used by the next one.
 PROGRESS_TTL = 15 * 60.0
 #: A captcha is sent only while it has at least this long to live (or a tenth of its
@@ -94,6 +97,11 @@ EXPIRIES_BEFORE_FETCHING_LATE = 2
 #: What the service's captcha lifetime is taken to be, at the least, however young the ones it
 #: calls expired: RuoYi says 验证码已失效 also for a captcha it lost, and a person needs time.
 MIN_CAPTCHA_LIFETIME = 60.0
+#: Seconds a connection to the service may take to be made (TCP and TLS): a service that
+#: cannot be reached is then said within seconds, not after the whole ``--timeout``.
+CONNECT_TIMEOUT = 5.0
+#: The steps of a lookup as a person reads them.
+STEP_ZH = {"captcha": "获取验证码", "query": "查询"}
 
 _FULL_ID = re.compile(r"\d{17}[\dXx]")
 
@@ -230,11 +238,11 @@ TRANSIENT_STATUSES = frozenset({403, 408, 429})
 # challenge at HTTP 200; a dropped connection leaves a truncated body. They are transport
 # faults: retried with a new captcha, and ``unrecognized_response`` only when every try got
 # the same (see ``MemSource._judged``).
-GARBAGE_HTML = "an HTML page (a web-firewall challenge?)"
-GARBAGE_TRUNCATED = "a truncated or unparseable JSON body"
-GARBAGE_EMPTY = "an empty body"
-GARBAGE_OTHER = "not JSON"
-GARBAGE_HUGE = "a body too large to be an answer"
+GARBAGE_HTML = "HTML 页面，可能是网站防火墙的验证页（an HTML page, a web-firewall challenge?）"
+GARBAGE_TRUNCATED = "JSON 不完整或无法解析（a truncated or unparseable JSON body）"
+GARBAGE_EMPTY = "答复为空（an empty body）"
+GARBAGE_OTHER = "答复不是 JSON（not JSON）"
+GARBAGE_HUGE = "答复过大，不可能是查询结果（a body too large to be an answer）"
 _GARBAGE = (GARBAGE_HTML, GARBAGE_TRUNCATED, GARBAGE_EMPTY, GARBAGE_OTHER, GARBAGE_HUGE)
 
 
@@ -251,25 +259,25 @@ def _http_failure(exchange: Exchange) -> Failed | None:
     if status == 200:
         return None
     raw = _clip(exchange.body)
+    said = (f"国家查询平台{_step(exchange.step)}时返回 HTTP {status}"
+            f"（national lookup answered HTTP {status}）")
     if status in TRANSIENT_STATUSES or status >= 500:
         return Failed(
-            FailureKind.LOOKUP_FAILED,
-            f"national lookup answered HTTP {status} ({exchange.step})",
-            raw=raw,
-            transient=True,
+            FailureKind.LOOKUP_FAILED, said, raw=raw, transient=True,
             retry_after=exchange.retry_after,
         )
-    return Failed(
-        FailureKind.UNRECOGNIZED_RESPONSE,
-        f"national lookup answered HTTP {status} ({exchange.step})",
-        raw=raw,
-    )
+    return Failed(FailureKind.UNRECOGNIZED_RESPONSE, said, raw=raw)
+
+
+def _step(step: str) -> str:
+    return STEP_ZH.get(step, step)
 
 
 def _unrecognized(exchange: Exchange, why: str, *, transient: bool = False) -> Failed:
     return Failed(
         FailureKind.UNRECOGNIZED_RESPONSE,
-        f"unexpected {exchange.step} answer from the national lookup: {why}",
+        f"国家查询平台的{_step(exchange.step)}答复无法识别（unexpected {exchange.step} answer）："
+        f"{why}",
         raw=_clip(exchange.body),
         transient=transient,
     )
@@ -296,7 +304,8 @@ def _refused(exchange: Exchange) -> Failed | None:
         return None
     return Failed(
         FailureKind.LOOKUP_FAILED,
-        scrub(f"national lookup refused the request ({refusal.what}) ({exchange.step})"),
+        scrub(f"国家查询平台拒绝了{_step(exchange.step)}请求（refused the request）："
+              f"{refusal.what}"),
         raw=_clip(exchange.body),
         transient=True,
         retry_after=refusal.retry_after,
@@ -318,7 +327,7 @@ def _json_object(exchange: Exchange) -> dict[str, Any] | Failed:
             why = GARBAGE_OTHER
         return _unrecognized(exchange, why, transient=True)
     if not isinstance(data, dict):
-        return _unrecognized(exchange, "not a JSON object")
+        return _unrecognized(exchange, "不是 JSON 对象（not a JSON object）")
     return data
 
 
@@ -332,15 +341,16 @@ def interpret_captcha(exchange: Exchange) -> _Captcha | Failed:
         return _Captcha(None, uuid or "")
     img = reading.image
     if img is None or uuid is None:
-        return _unrecognized(exchange, f"no {api.CAPTCHA_IMAGE_KEY}/{api.CAPTCHA_UUID_KEY}")
+        return _unrecognized(exchange, f"没有 {api.CAPTCHA_IMAGE_KEY}/{api.CAPTCHA_UUID_KEY} 字段"
+                                       f"（no {api.CAPTCHA_IMAGE_KEY}/{api.CAPTCHA_UUID_KEY}）")
     if img.startswith("data:"):
         img = img.partition(",")[2]
     try:
         image = base64.b64decode(img, validate=False)
     except (binascii.Error, ValueError):
-        return _unrecognized(exchange, "captcha image is not base64")
+        return _unrecognized(exchange, "验证码图片不是 base64（captcha image is not base64）")
     if not image:
-        return _unrecognized(exchange, "empty captcha image")
+        return _unrecognized(exchange, "验证码图片为空（empty captcha image）")
     return _Captcha(image, uuid)
 
 
@@ -370,16 +380,17 @@ def interpret_query(exchange: Exchange, query: Query) -> Outcome | WrongCaptcha:
         # The framework reports its own errors in the body with HTTP 200.
         return Failed(
             FailureKind.LOOKUP_FAILED,
-            f"national lookup reported an error: {reading.code} {scrub(reading.message)}".strip(),
+            f"国家查询平台报告出错（the service reported an error）：{reading.code} "
+            f"{scrub(reading.message)}".strip(),
             raw=raw,
             transient=True,
         )
-    why = scrub(reading.problem or "not understood")
+    why = scrub(reading.problem or "无法理解（not understood）")
     if kind is AnswerKind.INCOMPLETE:
         # Not garbage and not worth asking again: the service pages by its own rule.
         return Failed(FailureKind.UNRECOGNIZED_RESPONSE,
                       f"国家查询平台的答复不完整（incomplete answer）：{why}", raw=raw)
-    return _unrecognized(exchange, f"{why}; {note}" if note else why)
+    return _unrecognized(exchange, f"{why}；{note}" if note else why)
 
 
 def unknown_keys_note(reading: AnswerReading) -> str | None:
@@ -388,10 +399,10 @@ def unknown_keys_note(reading: AnswerReading) -> str | None:
     if not keys:
         return None
     shown = ", ".join(scrub(k[:40]) for k in keys[:20]) + (" …" if len(keys) > 20 else "")
-    return f"{UNKNOWN_KEYS_NOTE}: {shown}"
+    return f"{UNKNOWN_KEYS_NOTE}：{shown}"
 
 
-UNKNOWN_KEYS_NOTE = "keys mem_mapping does not know"
+UNKNOWN_KEYS_NOTE = "对照表中没有的字段（keys mem_mapping does not know）"
 
 
 def parse_record(item: object, query: Query) -> CertRecord:
@@ -433,13 +444,14 @@ def with_names(outcome: Outcome, asked: list[str]) -> Outcome:
         return outcome
     earlier = ", ".join(repr(n) for n in asked[:-1])
     if isinstance(outcome, Found):
-        note = f"nothing found under {earlier}; found under {asked[-1]!r}"
+        note = f"按 {earlier} 未查到，按 {asked[-1]!r} 查到（found under another spelling）"
     elif isinstance(outcome, NotFound):
-        note = f"nothing found under any of {', '.join(repr(n) for n in asked)}"
+        every = ", ".join(repr(n) for n in asked)
+        note = f"按 {every} 均未查到（nothing found under any spelling）"
     else:
-        return replace(outcome, detail=f"{outcome.detail} (asking as {asked[-1]!r} after "
-                                       f"nothing was found under {earlier})")
-    return replace(outcome, detail="; ".join(x for x in (note, outcome.detail) if x))
+        return replace(outcome, detail=f"{outcome.detail}（按 {earlier} 未查到后按 "
+                                       f"{asked[-1]!r} 查询时；asking another spelling）")
+    return replace(outcome, detail="；".join(x for x in (note, outcome.detail) if x))
 
 
 def recording_audit(query: Query, exchanges: list[Exchange], asked: list[str]) -> dict[str, Any]:
@@ -600,7 +612,9 @@ class MemSource(LookupSource):
                     # Only what ``mem_body`` undoes with a bound on the decoded size.
                     "Accept-Encoding": ACCEPT_ENCODING,
                 },
-                timeout=self.timeout,
+                # Making the connection has a shorter bound of its own: a service that cannot be
+                # reached at all is said within seconds (``connect_failure``).
+                timeout=httpx.Timeout(self.timeout, connect=min(CONNECT_TIMEOUT, self.timeout)),
                 verify=True,
                 transport=self._transport,
                 # Lookups are paced by the engine; the pool must not become the bottleneck.
@@ -648,7 +662,8 @@ class MemSource(LookupSource):
             # Never an answer, whatever its start says: retried as garbage is.
             return Failed(
                 FailureKind.UNRECOGNIZED_RESPONSE,
-                f"unexpected {step} answer from the national lookup: {GARBAGE_HUGE} ({exc})",
+                f"国家查询平台的{_step(step)}答复无法识别（unexpected {step} answer）："
+                f"{GARBAGE_HUGE}（{exc}）",
                 raw=_clip(decode_body(
                     exc.start, response.headers.get("Content-Type") if response else None
                 )),
@@ -656,22 +671,8 @@ class MemSource(LookupSource):
             )
         except GateClosed as exc:
             return Failed(FailureKind.LOOKUP_FAILED, str(exc))
-        except (TimeoutError, httpx.TimeoutException) as exc:
-            return Failed(
-                FailureKind.LOOKUP_FAILED,
-                f"national lookup timed out ({step}: no whole answer within {self.timeout:g} s,"
-                f" {type(exc).__name__})",
-                transient=True,
-            )
-        except httpx.HTTPError as exc:
-            # httpx messages may include the URL, which carries the ID number.
-            who = mask_id(query.id_number) if query is not None else "the next lookup"
-            log.info("mem %s for %s failed: %s", step, who, type(exc).__name__)
-            return Failed(
-                FailureKind.LOOKUP_FAILED,
-                f"cannot reach the national lookup ({step}): {type(exc).__name__}",
-                transient=True,
-            )
+        except (TimeoutError, httpx.TimeoutException, httpx.HTTPError) as exc:
+            return self._transport_fault(step, query, exc)
         finally:
             if response is not None:
                 await response.aclose()
@@ -686,6 +687,32 @@ class MemSource(LookupSource):
         )
         self._tell_gate(exchange)
         return exchange
+
+    def _transport_fault(self, step: str, query: Query | None, exc: BaseException) -> Failed:
+        """The failure an exception of the transport means: no connection made (the service
+        cannot be reached: said by its cause), no whole answer in time, or a connection lost."""
+        # httpx messages may include the URL, which carries the ID number: not shown.
+        who = mask_id(query.id_number) if query is not None else "the next lookup"
+        log.info("mem %s for %s failed: %s", step, who, type(exc).__name__)
+        if connect_failure.failed_to_connect(exc):
+            return Failed(
+                FailureKind.LOOKUP_FAILED,
+                f"无法连接国家查询平台 {connect_failure.where(self.base_url)}："
+                f"{connect_failure.cause(exc)}",
+                transient=True, unreachable=True,
+            )
+        if isinstance(exc, TimeoutError | httpx.TimeoutException):
+            return Failed(
+                FailureKind.LOOKUP_FAILED,
+                f"国家查询平台{_step(step)}超时：{self.timeout:g} 秒内未收到完整答复"
+                f"（timed out, {type(exc).__name__}）",
+                transient=True,
+            )
+        return Failed(
+            FailureKind.LOOKUP_FAILED,
+            f"与国家查询平台的连接中断（{_step(step)}；connection lost, {type(exc).__name__}）",
+            transient=True,
+        )
 
     def _tell_gate(self, exchange: Exchange) -> None:
         """Refusals (``mem_refusal``: a web firewall's 403, 429, redirect or challenge page,
@@ -735,8 +762,8 @@ class MemSource(LookupSource):
         if new:
             self._unknown_keys_seen.update(new)
             log.warning(
-                "国家查询平台发来了对照表中没有的字段（%s）：%s；用 certcheck probe 查看其内容",
-                UNKNOWN_KEYS_NOTE, ", ".join(scrub(k[:40]) for k in new[:20]),
+                "国家查询平台发来了对照表中没有的字段（keys mem_mapping does not know）：%s；"
+                "用 certcheck probe 查看其内容", ", ".join(scrub(k[:40]) for k in new[:20]),
             )
 
     def _progress_of(self, query: Query) -> _Progress:
@@ -783,12 +810,13 @@ class MemSource(LookupSource):
         progress.faults.append(kind)
         if mixed:
             return replace(outcome, kind=FailureKind.LOOKUP_FAILED,
-                           detail=f"{outcome.detail} (earlier tries failed otherwise)")
+                           detail=f"{outcome.detail}（此前几次失败的情形不同；"
+                                  "earlier tries failed otherwise）")
         return outcome
 
     async def _lookup(self, query: Query, exchanges: list[Exchange]) -> Outcome:
         if self._no_solver is not None:
-            return Failed(FailureKind.CAPTCHA_FAILED, f"no captcha solver: {self._no_solver}")
+            return Failed(FailureKind.CAPTCHA_FAILED, f"{NO_SOLVER_SAID}：{self._no_solver}")
         return await self._tries(query, exchanges)
 
     async def _tries(self, query: Query, exchanges: list[Exchange]) -> Outcome:
@@ -802,7 +830,7 @@ class MemSource(LookupSource):
         # an image skipped keeps the turn, so the next one follows at once. The query is sent
         # after the turn is handed on: the person reads the next image (fetched ahead) while
         # this answer is judged, and a rejected answer queues for a new turn.
-        last_problem = "no try made"
+        last_problem = "未尝试（no try made）"
         last_raw: str | None = None
         holding = False
         loop = asyncio.get_running_loop()
@@ -812,7 +840,7 @@ class MemSource(LookupSource):
                 holding = True
                 if self._no_solver is not None:
                     return Failed(FailureKind.CAPTCHA_FAILED,
-                                  f"no captcha solver: {self._no_solver}")
+                                  f"{NO_SOLVER_SAID}：{self._no_solver}")
             got = await self.captchas.take()
             if isinstance(got, Failed):
                 return got
@@ -826,7 +854,7 @@ class MemSource(LookupSource):
                     answer = await self.solver.solve(captcha.image, attempt=attempt)
                 except NoSolverError as exc:
                     self._no_solver = str(exc)
-                    return Failed(FailureKind.CAPTCHA_FAILED, f"no captcha solver: {exc}")
+                    return Failed(FailureKind.CAPTCHA_FAILED, f"{NO_SOLVER_SAID}：{exc}")
                 except CaptchaError as exc:
                     last_problem = str(exc)
                     continue
@@ -856,7 +884,7 @@ class MemSource(LookupSource):
             exchanges.append(sent)
             result = interpret_query(sent, query)
             if isinstance(result, WrongCaptcha):
-                last_problem = f"captcha not accepted: {result.message}"
+                last_problem = f"验证码未被接受（captcha not accepted）：{result.message}"
                 last_raw = _clip(sent.body)
                 if captcha.image is not None and result.expired:
                     self._expired_at_service(got, sent)
@@ -867,7 +895,8 @@ class MemSource(LookupSource):
             return result
         return Failed(
             FailureKind.CAPTCHA_FAILED,
-            f"captcha not accepted after {self.captcha_tries} tries ({last_problem})",
+            f"验证码 {self.captcha_tries} 次均未被接受（captcha not accepted after "
+            f"{self.captcha_tries} tries）：{last_problem}",
             raw=last_raw,
         )
 
@@ -884,8 +913,8 @@ class MemSource(LookupSource):
         """A captcha too old to send: the person is told it was no typing error."""
         self.solver.expired()
         log.debug("a captcha answered %.1f s too late to send; a new one is fetched", late)
-        return (f"the captcha expired before its answer could be sent (it lives about "
-                f"{self.captcha_lifetime:g} s)")
+        return (f"验证码在答案送达前已过期，约 {self.captcha_lifetime:g} 秒有效"
+                "（the captcha expired before its answer could be sent）")
 
     def _expired_at_service(self, captcha: Exchange, sent: Exchange) -> None:
         """The service called a captcha expired that was taken to be young enough: it lives

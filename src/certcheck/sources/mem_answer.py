@@ -192,9 +192,10 @@ def _failure(code: object, success: object, message: str, located: _Located,
         # jeecg and others say an error with ``success: false`` and a message, no code.
         return AnswerReading(AnswerKind.SERVICE_ERROR, code, message, unknown=unknown)
     if code is None and success is None:
-        problem = f"no {api.CODE_KEY!r} and no {api.SUCCESS_KEY!r} {message}".strip()
+        problem = (f"答复中没有 {api.CODE_KEY!r} 也没有 {api.SUCCESS_KEY!r}"
+                   f"（no {api.CODE_KEY!r} and no {api.SUCCESS_KEY!r}） {message}").strip()
     else:
-        problem = f"code {code!r} {message}".strip()
+        problem = f"答复代码 code {code!r} 无法理解 {message}".strip()
     return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown, problem=problem)
 
 
@@ -217,19 +218,22 @@ def _no_records(code: object, message: str, located: _Located) -> AnswerReading:
     if located.unknown_content:
         return AnswerReading(
             AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
-            problem="no records under the keys certcheck knows, but other keys hold data",
+            problem="certcheck 认识的字段中没有记录，其他字段中却有内容"
+                    "（no records under the keys certcheck knows, but other keys hold data）",
         )
     if located.no_data and not api.MISSING_DATA_MEANS_NOT_FOUND:
         return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
-                             problem=f"no {api.DATA_KEY!r}")
+                             problem=f"答复中没有 {api.DATA_KEY!r}（no {api.DATA_KEY!r}）")
     if _code_in(code, api.OTHER_OK_CODES) and not says_not_found(message):
         return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
-                             problem=f"code {code!r} and no records {message}".strip())
+                             problem=f"答复代码 code {code!r}，没有记录（no records） {message}"
+                             .strip())
     if any(s in message for s in api.NOT_FOUND_SPOILERS) or not _quiet(message):
         # A success code with no records and a message that says something went wrong, or
         # something certcheck does not understand (您的请求已被拦截): no verdict about a person.
         return AnswerReading(AnswerKind.UNRECOGNIZED, code, message, unknown=unknown,
-                             problem=f"no records, and the message says: {message}")
+                             problem=f"没有记录，答复消息却说（no records, and the message says）："
+                                     f"{message}")
     return AnswerReading(AnswerKind.NOT_FOUND, code, message, unknown=unknown)
 
 
@@ -247,7 +251,8 @@ def _with_records(code: object, message: str, located: _Located, query: Query) -
     problem = next((r.problem for r in readings if r.problem is not None), None)
     if problem is None and says_not_found(message):
         # Records under a message that says there are none: one of the two is wrong.
-        problem = f"records, and the message says nothing was found: {message}"
+        problem = (f"有记录，答复消息却说没有查到（records, and the message says nothing was "
+                   f"found）：{message}")
     if problem is None:
         problem = _same_certificate_twice(readings)
     if problem is not None:
@@ -322,7 +327,7 @@ class _Gathered:
             try:
                 return jsontext.loads(value)
             except ValueError:
-                self.fail(f"{owner}{key!r} is a string that is not JSON")
+                self.fail(f"{owner}{key!r} 是字符串，却不是 JSON（a string that is not JSON）")
                 return None
         return value
 
@@ -333,7 +338,7 @@ class _Gathered:
         if isinstance(value, list):
             into.extend(value)
         else:
-            self.fail(f"{owner}{key!r} is not a list")
+            self.fail(f"{owner}{key!r} 不是列表（not a list）")
 
     def total(self, owner: str, value: object) -> None:
         """A page's ``total``: a count of records, as a number or digits."""
@@ -344,7 +349,7 @@ class _Gathered:
         elif isinstance(value, str) and value.strip().isdigit():
             self.totals.append(int(value.strip()))
         else:
-            self.fail(f"{owner}{api.TOTAL_KEY!r} is not a number of records")
+            self.fail(f"{owner}{api.TOTAL_KEY!r} 不是记录条数（not a number of records）")
 
     def unknown_key(self, name: str, holds_something: bool) -> None:
         self.unknown.append(name)
@@ -379,14 +384,15 @@ def _locate(data: Mapping[str, Any]) -> _Located:
         if body is not None and has_value(body):
             bodies.append((key, body))
     if sum(1 for _, body in bodies if _holds_something(body) or isinstance(body, str)) > 1:
-        found.fail(" and ".join(repr(key) for key, _ in bodies) + " both hold something")
+        found.fail("、".join(repr(key) for key, _ in bodies) + " 都有内容，不知以哪个为准"
+                   "（both hold something）")
     for key, body in bodies:
         if isinstance(body, list):
             found.current.extend(body)
         elif isinstance(body, Mapping):
             _locate_in_object(body, found, f"{key}.")
         else:
-            found.fail(f"{key!r} is neither a list nor an object")
+            found.fail(f"{key!r} 既不是列表也不是对象（neither a list nor an object）")
     cut_short = None
     if found.totals and max(found.totals) > len(found.current):
         cut_short = (max(found.totals), len(found.current))
@@ -446,7 +452,8 @@ def read_record(item: object, query: Query, *, history: bool = False) -> RecordR
     never decides over a current one and often has blank dates.
     """
     if not isinstance(item, Mapping):
-        return RecordReading(None, history, (), (), (), problem="a record is not an object")
+        return RecordReading(None, history, (), (), (),
+                             problem="有一条记录不是对象（a record is not an object）")
     history = history or _flagged_history(item)
     unknown = tuple(sorted(str(k) for k in item if k not in _RECORD_KEYS))
     fields = _read_fields(item, history)
@@ -539,7 +546,7 @@ def _read_fields(item: Mapping[str, Any], history: bool) -> _Fields:
             if not history:
                 fields.problem = fields.problem or f"{key!r} {exc}"
             else:
-                fields.notes.append(f"{key!r} {exc}, read as none")
+                fields.notes.append(f"{key!r} {exc}，按无值处理（read as none）")
                 fields.missing.append(mapped.attr)
             continue
         fields.filled.append((mapped.attr, key))
@@ -560,7 +567,7 @@ def _read_every_key(mapped: api.FieldMap, item: Mapping[str, Any], history: bool
             if not history:
                 fields.problem = fields.problem or f"{key!r} {exc}"
             else:
-                fields.notes.append(f"{key!r} {exc}, read as none")
+                fields.notes.append(f"{key!r} {exc}，按无值处理（read as none）")
             continue
         assert isinstance(text, str)
         read.append((key, text))
@@ -578,7 +585,7 @@ def _flag_value(key: str, value: object) -> str:
     elif isinstance(value, str | int):
         text = str(value).strip()
     else:
-        raise ValueError("is not text")
+        raise ValueError("不是文字（is not text）")
     if text.lower() in api.TRUE_STATUS_FLAGS or status_class(text) is not None:
         return text
     return f"{key}:{text}"
@@ -588,13 +595,14 @@ def _absent_required(values: Mapping[str, Any]) -> str | None:
     """The problem of a current record without a value it cannot do without."""
     absent = [f for f in api.RECORD_MAP if f.required and values[f.attr] is None]
     if absent:
-        return f"record without {absent[0].label} ({'/'.join(absent[0].keys)})"
+        return (f"记录缺少{absent[0].label}"
+                f"（record without {absent[0].label} ({'/'.join(absent[0].keys)})）")
     return None
 
 
 def _value(field: api.FieldMap, value: object) -> str | date:
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError("is not text")
+        raise ValueError("不是文字（is not text）")
     if field.is_date:
         return read_date(value)
     return str(value).strip()
@@ -607,7 +615,7 @@ def read_date(value: str | int) -> date:
     read = _read_date(value)
     if not api.DATE_SENTINEL_BEFORE_YEAR <= read.year < api.DATE_SENTINEL_FROM_YEAR:
         text = str(value).strip()
-        raise ValueError(f"is a placeholder, not a date: {text[:40]!r}")
+        raise ValueError(f"是占位值，不是日期（a placeholder, not a date）：{text[:40]!r}")
     return read
 
 
@@ -631,7 +639,7 @@ def _read_date(value: str | int) -> date:
     try:
         return parse_date_text(text)
     except ValueError:
-        raise ValueError(f"is not a date: {text[:40]!r}") from None
+        raise ValueError(f"不是日期（is not a date）：{text[:40]!r}") from None
 
 
 def _epoch_date(seconds: float) -> date:
@@ -653,14 +661,14 @@ def _java_date(match: re.Match[str], text: str) -> date:
     weekday, month, day, hour, minute, second, zone, year = match.groups()
     hours = api.JAVA_DATE_ZONES.get(zone)
     if hours is None:
-        raise ValueError(f"is not a date: {text[:40]!r} (time zone {zone[:12]!r} unknown)")
+        raise ValueError(f"不是日期（is not a date）：{text[:40]!r}，时区 {zone[:12]!r} 未知")
     try:
         moment = datetime(int(year), _MONTHS.index(month) + 1, int(day), int(hour), int(minute),
                           int(second), tzinfo=timezone(timedelta(hours=hours)))
     except ValueError:
-        raise ValueError(f"is not a date: {text[:40]!r}") from None
+        raise ValueError(f"不是日期（is not a date）：{text[:40]!r}") from None
     if _WEEKDAYS[moment.weekday()] != weekday:
-        raise ValueError(f"is not a date: {text[:40]!r} ({weekday} is not that day)")
+        raise ValueError(f"不是日期（is not a date）：{text[:40]!r}，星期 {weekday} 与日期不符")
     return moment.astimezone(_SERVICE_ZONE).date()
 
 

@@ -47,19 +47,21 @@ def refusal_of(answer: Received) -> Refusal | None:
     """The refusal ``answer`` is, or None when it is an answer (or another kind of fault)."""
     status = answer.status
     if status in api.REFUSAL_STATUSES:
-        return Refusal(f"HTTP {status}, a web firewall?", answer.retry_after)
+        return Refusal(f"HTTP {status}，可能是网站防火墙（a web firewall?）", answer.retry_after)
     if status in api.REFUSAL_REDIRECTS:
-        where = f" to {_short(_without_query(answer.location))}" if answer.location else ""
-        return Refusal(f"HTTP {status}{where}, a web firewall's challenge?", answer.retry_after)
+        where = f" 跳转到 {_short(_without_query(answer.location))}" if answer.location else ""
+        return Refusal(f"HTTP {status}{where}，可能是网站防火墙的验证"
+                       "（a web firewall's challenge?）", answer.retry_after)
     if status in api.REFUSAL_STATUSES_WITH_RETRY_AFTER and answer.retry_after is not None:
-        return Refusal(f"HTTP {status}, come back in {answer.retry_after:g} s",
+        return Refusal(f"HTTP {status}，要求 {answer.retry_after:g} 秒后再来"
+                       f"（come back in {answer.retry_after:g} s）",
                        answer.retry_after)
     if status != 200:
         return None
     start = answer.body.lstrip()[:1]
     if start == "<":
-        return Refusal("an HTML page at HTTP 200, a web firewall's challenge?",
-                       answer.retry_after, page_at_200=True)
+        return Refusal("HTTP 200 的 HTML 页面，可能是网站防火墙的验证"
+                       "（a web firewall's challenge?）", answer.retry_after, page_at_200=True)
     if start == "{":
         return _limiter_answer(answer.body, answer.retry_after)
     return None
@@ -86,7 +88,8 @@ def _limiter_answer(body: str, retry_after: float | None) -> Refusal | None:
     limited = any(m in message.lower() for m in api.REFUSAL_MARKERS)
     if not limited and _as_int(code) not in api.REFUSAL_CODES:
         return None
-    return Refusal(f"the service's rate limiter: code {code!r} {_short(message)}".strip(),
+    return Refusal(f"查询平台限流（the service's rate limiter）：code {code!r} {_short(message)}"
+                   .strip(),
                    retry_after)
 
 

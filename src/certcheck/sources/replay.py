@@ -72,19 +72,22 @@ class ReplaySource(ImmediateSource):
             # Guarded as every input is: no link, no pipe or device, no file of any size.
             document = jsontext.loads(read_regular(path, MAX_RECORDING).decode("utf-8"))
         except FileNotFoundError:
-            return Failed(FailureKind.LOOKUP_FAILED, "nothing recorded for this person")
+            return Failed(FailureKind.LOOKUP_FAILED,
+                          "没有此人的录音（nothing recorded for this person）")
         except UnusableFile as exc:
             return Failed(FailureKind.LOOKUP_FAILED, f"录音文件不可用（unusable recording）：{exc}")
         except RecursionError:
             return Failed(FailureKind.LOOKUP_FAILED,
-                          f"unreadable recording {path.name}: nested too deeply")
+                          f"录音文件 {path.name} 无法读取：嵌套层次太深（unreadable recording）")
         except (OSError, ValueError) as exc:
-            return Failed(FailureKind.LOOKUP_FAILED, f"unreadable recording {path.name}: {exc}")
+            return Failed(FailureKind.LOOKUP_FAILED,
+                          f"录音文件 {path.name} 无法读取（unreadable recording）：{exc}")
         try:
             return _replayed(document, query)
         except (KeyError, TypeError, ValueError) as exc:
             return Failed(
-                FailureKind.LOOKUP_FAILED, f"malformed recording {path.name}: {type(exc).__name__}"
+                FailureKind.LOOKUP_FAILED,
+                f"录音文件 {path.name} 格式不对（malformed recording）：{type(exc).__name__}"
             )
 
 
