@@ -87,8 +87,8 @@ def test_probe_of_an_answer_it_cannot_read_says_why_and_exits_3(tmp_path: Path) 
     assert ("操作项目　　　  —  无值（no value under operItemName / allowItem / certItem）"
             "  必填（required）") in done.stdout
     assert "未知字段（unknown key） zyxm = 低压电工作业" in done.stdout
-    assert "不可用（not usable）：record without 操作项目 (operItemName/allowItem/certItem)" \
-        in done.stdout
+    assert ("不可用（not usable）：记录缺少操作项目（record without 操作项目 "
+            "(operItemName/allowItem/certItem)）") in done.stdout
     assert "verify 会采用的结果（outcome）：查询结果无法识别（unrecognized_response）" in done.stdout
     assert "记录缺少操作项目（record without 操作项目 (operItemName/allowItem/certItem)）" in done.stdout
     assert len(list((tmp_path / "rec").iterdir())) == 1
