@@ -175,6 +175,7 @@ def test_probe_shows_every_field_with_what_it_rests_on(tmp_path: Path,
     done = probe(tmp_path, server, nth_id(13), "王磊")
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
+    assert out.startswith("certcheck probe：向特种设备查询平台 "), out  # Chinese first
     for step in ("GET /info-pub/pub/pubQueryVCodeData.json",
                  "POST /info-pub/pub/checkPubQuerycode.json",
                  "GET /info-pub/pub/remotePubQuery.json", "GET /info-pub/pub/perResult",
@@ -182,12 +183,12 @@ def test_probe_shows_every_field_with_what_it_rests_on(tmp_path: Path,
         assert step in out
     assert nth_id(13) not in out  # ID numbers masked, also inside the bodies
     assert "base64 characters>" in out and "bigImage" in out  # the images left out
-    assert "The full list (getPerInfoBySfzh): found, 2 records" in out
-    assert "有效期结束日期  yxrqz = 2029-05 (month only)" in out
-    assert "czxm = Q2  [key: 公开代码所示; reading: 推定，未证实]" in out
+    assert "完整列表（getPerInfoBySfzh）：查到（found），2 条记录" in out
+    assert "有效期结束日期  yxrqz = 2029-05（只写到月份，month only）" in out
+    assert "czxm = Q2  [字段：公开代码所示；读法：推定，未证实]" in out
     assert "validFlag = 1 → 1（有效）" in out
-    assert "known key pzrq" in out and "not read as 初领日期" in out
-    assert "叉车司机: 有效（valid） / ok" in out and "Q2: 有效（valid） / ok" in out
+    assert "已知字段，不使用（known key, not used） pzrq" in out and "不当作初领日期" in out
+    assert "  叉车司机：有效（valid）\n" in out and "  Q2：有效（valid）\n" in out
     assert "- 记录 1：validFlag=“1” 按推定的含义读取" in out
 
 
@@ -208,6 +209,12 @@ def test_sources_lists_the_lookup_and_the_slider_solvers() -> None:
     for name in ("slider-web", "slider-prompt"):
         assert name in done.stdout
     assert "slider solvers" in done.stdout
+    # Every description, of sources and solvers alike, is Chinese first.
+    rows = [line.split("│") for line in done.stdout.splitlines() if line.startswith("│")]
+    assert len(rows) >= 10, done.stdout
+    for row in rows:
+        said = row[-2].strip()
+        assert "\u4e00" <= said[0] <= "\u9fff", row
 
 
 PAGE_PERSON = '''#!{python}

@@ -100,7 +100,7 @@ def test_dragging_the_slider_in_the_browser_gives_the_lookup_its_offset() -> Non
     assert abs(offset_two - second_x) <= 1
     assert seen["natural"] == WIDTH
     assert seen["top"] == f"{first.y}px"
-    assert REJECTED_NOTE.split(" / ")[0] in str(seen["note"])
+    assert REJECTED_NOTE.split("（")[0] in str(seen["note"])
     assert opened[0] in said.getvalue()  # the address is said once, for a person to open
 
 

@@ -15,7 +15,7 @@ import json
 import socket
 import ssl
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -53,12 +53,22 @@ SHOWN_BODY = 4000
 #: Before the keys of an answer that the mapping does not know.
 UNKNOWN_KEYS = "mem_mapping 不认识的字段（unknown keys）"
 
+#: Writes one or more of probe's lines (``_echo``; the report of each source takes it).
+Echo = Callable[..., None]
+
 
 def _echo(text: str = "") -> None:
     """One or more of probe's lines. Whatever in them came from the service (bodies, keys,
     values, messages, headers) is somebody else's text: each line goes through ``plain`` as file
     text does, so an escape sequence in an answer is shown (``\\x1b``), never obeyed."""
     click.echo("\n".join(plain(line) for line in text.split("\n")))
+
+
+def print_header(base_url: str, query: Query, service: str = "", echo: Echo = _echo) -> None:
+    """The report's first line: where the one lookup goes (``service`` names it), and for whom
+    (the ID masked)."""
+    echo(f"certcheck probe：向{service} {base_url} 查询一次（one lookup）："
+         f"{mask_id(query.id_number)} {query.name}\n")
 
 
 @cli.command()
@@ -143,8 +153,7 @@ def _probe(
         finally:
             await source.aclose()
 
-    _echo(f"certcheck probe：向 {source.base_url} 查询一次（one lookup）："
-          f"{mask_id(query.id_number)} {query.name}\n")
+    print_header(source.base_url, query)
     outcome, exchanges = asyncio.run(main())
     for number, exchange in enumerate(exchanges, start=1):
         _print_exchange(number, exchange, query)
@@ -154,11 +163,11 @@ def _probe(
         _print_reading(reading)
     if isinstance(outcome, Failed) and outcome.kind is FailureKind.LOOKUP_FAILED \
             and outcome.raw is None:
-        _raise_tls_problem(source.base_url, timeout)
+        raise_tls_problem(source.base_url, timeout, "--mem-url")
     _print_outcome(outcome)
     findings = _verdicts(query, outcome, item, as_of, source)
     concerns = review(exchanges, reading, findings)
-    _print_review(findings, concerns, as_of)
+    print_review(findings, concerns, as_of)
     path = recording_path(record_dir, query)
     if path.exists():
         _echo(f"\n已录下（recorded）：{path}；可用 --source replay:{record_dir} 读回")
@@ -187,19 +196,21 @@ def _verdicts(
     ]
 
 
-def _print_review(findings: list[Finding], concerns: list[Concern], as_of: date) -> None:
-    _echo(f"\n核对结论（what verify would conclude），核验日期 {as_of}：")
+def print_review(findings: list[Finding], concerns: list[Concern], as_of: date,
+                 echo: Echo = _echo) -> None:
+    """What verify would conclude for each item, and what in the answer a person should know."""
+    echo(f"\n核对结论（what verify would conclude），核验日期 {as_of}：")
     for finding in findings:
-        _echo(f"  {verdict_line(finding)}")
+        echo(f"  {verdict_line(finding)}")
     if not concerns:
-        _echo("  回答中没有会改变结论的内容（nothing in the answer changes a verdict）")
+        echo("  回答中没有会改变结论的内容（nothing in the answer changes a verdict）")
         return
-    _echo("\n需要注意（concerns）：")
+    echo("\n需要注意（concerns）：")
     for concern in concerns:
         mark = "!" if concern.changes_verdict else "-"
-        _echo(f"  {mark} {concern.text}")
+        echo(f"  {mark} {concern.text}")
     if any(c.changes_verdict for c in concerns):
-        _echo("  （标 ! 的会改变 verify 的结论，probe 以 3 退出；items marked ! change a verdict）")
+        echo("  （标 ! 的会改变 verify 的结论，probe 以 3 退出；items marked ! change a verdict）")
 
 
 #: Further tries after a firewall's refusal, as verify would make them: a challenge often sets a
@@ -239,7 +250,11 @@ def _print_exchange(number: int, exchange: Exchange, query: Query) -> None:
     _echo(f"   → HTTP {exchange.status}"
                + (f", Retry-After {exchange.retry_after:g} s" if exchange.retry_after else "")
                + refused)
-    body = exchange.to_json()["body"]
+    print_body(exchange.to_json()["body"])
+
+
+def print_body(body: str, echo: Echo = _echo) -> None:
+    """An answer's body under its request: JSON indented, at most ``SHOWN_BODY`` characters."""
     try:
         shown = json.dumps(jsontext.loads(body), ensure_ascii=False, indent=2)
     except ValueError:
@@ -248,9 +263,9 @@ def _print_exchange(number: int, exchange: Exchange, query: Query) -> None:
         more = len(shown) - SHOWN_BODY
         shown = shown[:SHOWN_BODY] + f"\n…（另有 {more} 个字符，more characters）"
     # Split at line feeds only: other separators (\x1c, \u2028) are shown escaped.
-    _echo("\n".join("   " + line for line in scrub(shown).split("\n")) if shown
-          else "   （空，empty）")
-    _echo()
+    echo("\n".join("   " + line for line in scrub(shown).split("\n")) if shown
+         else "   （空，empty）")
+    echo()
 
 
 # --- the field report -------------------------------------------------------------------
@@ -281,20 +296,21 @@ def _print_record(number: int, total: int, reading: RecordReading) -> None:
             _echo(f"  {label}  —  无值（no value under {' / '.join(field.keys)}）"
                   + ("  必填（required）" if field.required else ""))
             continue
-        value = _shown_value(raw.get(key))
+        value = shown_value(raw.get(key))
         read = getattr(reading.record, field.attr, None) if reading.record is not None else None
         if field.is_date and read is not None and str(read) != str(raw.get(key)).strip():
             value += f" → {read}"
         _echo(f"  {label}  {key} = {value}")
     for key in reading.unknown:
-        _echo(f"  未知字段（unknown key） {key} = {_shown_value(raw.get(key))}")
+        _echo(f"  未知字段（unknown key） {key} = {shown_value(raw.get(key))}")
     for note in reading.notes:
         _echo(f"  注（note）：{scrub(note)}")
     if reading.problem:
         _echo(f"  不可用（not usable）：{scrub(reading.problem)}")
 
 
-def _shown_value(value: object) -> str:
+def shown_value(value: object) -> str:
+    """A value of an answer on one line: JSON unless it is text, cut at 120 characters."""
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
     return scrub(text if len(text) <= 120 else text[:120] + "…")
 
@@ -313,30 +329,41 @@ def _print_summary(reading: AnswerReading) -> None:
 
 
 def _print_outcome(outcome: Outcome) -> None:
+    found = ""
     if isinstance(outcome, Found):
         history = sum(1 for r in outcome.records if r.history)
-        what = f"查到 {len(outcome.records)} 条记录，其中历史数据 {history} 条（found）"
+        found = f"查到 {len(outcome.records)} 条记录，其中历史数据 {history} 条（found）"
+    print_outcome(outcome, found=found,
+                  nothing="未查到（nothing found；网页会显示“没有查询到相关证件信息”）")
+
+
+def print_outcome(outcome: Outcome, *, found: str, nothing: str, echo: Echo = _echo) -> None:
+    """The outcome verify would use: ``found`` or ``nothing`` in the source's words, or the
+    failure with its reason."""
+    if isinstance(outcome, Found):
+        what = found
     elif isinstance(outcome, NotFound):
-        what = "未查到（nothing found；网页会显示“没有查询到相关证件信息”）"
+        what = nothing
     else:
         what = f"{outcome.reason.zh}（{outcome.reason.value}）：{scrub(outcome.detail)}"
-    _echo(f"\nverify 会采用的结果（outcome）：{what}")
+    echo(f"\nverify 会采用的结果（outcome）：{what}")
     detail = outcome.detail if isinstance(outcome, Found | NotFound) else None
     if detail:
-        _echo(f"  {scrub(detail)}")
+        echo(f"  {scrub(detail)}")
 
 
 # --- TLS --------------------------------------------------------------------------------------
 
 
-def _raise_tls_problem(base_url: str, timeout: float) -> None:
-    """When the service could not be reached, say plainly if TLS is why (exit 4)."""
+def raise_tls_problem(base_url: str, timeout: float, url_option: str) -> None:
+    """When the service could not be reached, say plainly if TLS is why (exit 4);
+    ``url_option`` is the option that gave ``base_url``."""
     problem = tls_problem(base_url, timeout)
     if problem is None:
         return
     raise UserError(
         f"无法与 {base_url} 建立安全连接（{problem}）。请检查电脑的日期和时间；"
-        "公司代理检查 HTTPS 时，请把 SSL_CERT_FILE 指向代理的证书文件；并检查 --mem-url"
+        f"公司代理检查 HTTPS 时，请把 SSL_CERT_FILE 指向代理的证书文件；并检查 {url_option}"
         "（cannot talk securely）",
         ExitCode.BAD_INPUT,
     )

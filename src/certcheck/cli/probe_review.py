@@ -72,7 +72,7 @@ def review(
     found = [c for c in concerns if c is not None]
     if isinstance(reading, AnswerReading):
         found += _answer_concerns(reading)
-    found += [_verdict_concern(f) for f in findings if f.status is Status.UNVERIFIED]
+    found += [verdict_concern(f) for f in findings if f.status is Status.UNVERIFIED]
     return found
 
 
@@ -87,12 +87,23 @@ def verdict_line(finding: Finding) -> str:
 
 def _refusal(number: int, exchange: Exchange) -> Concern | None:
     refusal = refusal_of(exchange)
-    if refusal is None:
-        return None
+    return refusal_concern(number, refusal.what) if refusal is not None else None
+
+
+def refusal_concern(number: int, what: str) -> Concern:
+    """The ``number``-th answer was a firewall's or a limiter's refusal, saying ``what``."""
     return Concern(
         f"第 {number} 个回答是防火墙或限流的拒绝页面，不是查询结果（a refusal, not an answer: "
-        f"{scrub(refusal.what)}）；verify 会放慢所有查询并重试，不会据此下结论",
+        f"{scrub(what)}）；verify 会放慢所有查询并重试，不会据此下结论",
         changes_verdict=False,
+    )
+
+
+def unrecognized_concern(problem: str | None) -> Concern:
+    """An answer the mapping could not read."""
+    return Concern(
+        f"回答无法识别（not understood）：{scrub(problem or '')}；verify 会记为未核验",
+        changes_verdict=True,
     )
 
 
@@ -106,10 +117,7 @@ def _answer_concerns(reading: AnswerReading) -> list[Concern]:
             changes_verdict=True,
         ))
     elif reading.kind is AnswerKind.UNRECOGNIZED:
-        concerns.append(Concern(
-            f"回答无法识别（not understood）：{scrub(reading.problem or '')}；verify 会记为未核验",
-            changes_verdict=True,
-        ))
+        concerns.append(unrecognized_concern(reading.problem))
     for number, record in enumerate(reading.records, start=1):
         concerns += _record_concerns(number, record)
     return concerns
@@ -218,18 +226,22 @@ def _unknown_keys(where: str, raw: Mapping[str, Any], unknown: Sequence[str]) ->
         value = raw.get(key)
         words = {w.lower() for w in _KEY_WORDS.findall(key)}
         deciding = bool(words & _DECIDING_WORDS) or _looks_deciding(value)
-        shown = scrub(str(value))[:40]
-        if deciding:
-            concerns.append(Concern(
-                f"{where}：未知字段 {key}=“{shown}” 可能是证书状态或日期（an unknown key that "
-                "may decide）；请对照网页，必要时写入 mem_mapping",
-                changes_verdict=True,
-            ))
-        else:
-            concerns.append(Concern(
-                f"{where}：未知字段 {key}=“{shown}”（an unknown key）", changes_verdict=False,
-            ))
+        concerns.append(unknown_key_concern(where, key, str(value), deciding, "mem_mapping"))
     return concerns
+
+
+def unknown_key_concern(where: str, key: str, value: str, deciding: bool,
+                        mapping: str) -> Concern:
+    """A key nobody mapped; one that may hold a status or a date (``deciding``) changes a
+    verdict until it is written into ``mapping``."""
+    shown = scrub(value)[:40]
+    if deciding:
+        return Concern(
+            f"{where}：未知字段 {key}=“{shown}” 可能是证书状态或日期（an unknown key that "
+            f"may decide）；请对照网页，必要时写入 {mapping}",
+            changes_verdict=True,
+        )
+    return Concern(f"{where}：未知字段 {key}=“{shown}”（an unknown key）", changes_verdict=False)
 
 
 def _looks_deciding(value: object) -> bool:
@@ -248,6 +260,7 @@ def _looks_deciding(value: object) -> bool:
     return True
 
 
-def _verdict_concern(finding: Finding) -> Concern:
+def verdict_concern(finding: Finding) -> Concern:
+    """verify would leave the person unverified for one item."""
     return Concern(f"verify 的结论会是未核验（unverified）：{verdict_line(finding)}",
                    changes_verdict=True)

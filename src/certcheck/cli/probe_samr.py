@@ -11,22 +11,34 @@ change that.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from certcheck import jsontext
-from certcheck.cli.app import UserError
-from certcheck.cli.exit_codes import ExitCode
-from certcheck.cli.probe_review import Concern, verdict_line
+from certcheck.cli.probe import (
+    Echo,
+    print_body,
+    print_header,
+    print_outcome,
+    print_review,
+    raise_tls_problem,
+    shown_value,
+)
+from certcheck.cli.probe_review import (
+    Concern,
+    refusal_concern,
+    unknown_key_concern,
+    unrecognized_concern,
+    verdict_concern,
+)
 from certcheck.dates import MonthDate
 from certcheck.ids import mask_id
-from certcheck.models import Answer, Failed, FailureKind, Finding, Found, NotFound, Outcome, Query
+from certcheck.models import Answer, Failed, FailureKind, Finding, Found, Outcome, Query
 from certcheck.models import Status as VerdictStatus
+from certcheck.sources import mem_mapping
 from certcheck.sources import samr_mapping as api
 from certcheck.sources.mem import scrub
-from certcheck.sources.samr import Exchange, SamrSource, json_object, refusal
+from certcheck.sources.samr import SERVICE, Exchange, SamrSource, json_object, refusal
 from certcheck.sources.samr_answer import (
     Kind,
     ListReading,
@@ -36,15 +48,21 @@ from certcheck.sources.samr_answer import (
     read_single,
 )
 
-#: Characters of one body shown.
-SHOWN_BODY = 4000
 #: Words of an unknown key's name that say it may hold a status or a date (``zszt``, ``yxq``).
 _DECIDING = ("zt", "yx", "rq", "date", "status", "state", "valid", "flag", "end", "sj")
+#: What an answer said, Chinese first with the reading's code.
+_KIND_WORDS = {
+    Kind.FOUND: "查到（found）",
+    Kind.NOT_FOUND: "未查到（not_found）",
+    Kind.UNRECOGNIZED: "无法识别（unrecognized）",
+}
+#: The register's label of each field, for those the answer has no key for.
+_LABELS = {f.attr: f.label for f in mem_mapping.RECORD_MAP}
 
 
 def probe_samr(
     query: Query, samr_url: str, captcha: str | None, timeout: float, item: str | None,
-    as_of: date, echo: Any,
+    as_of: date, echo: Echo,
 ) -> tuple[Outcome, list[Concern]]:
     """One lookup, printed through ``echo`` (probe's own line writer)."""
     from certcheck.cli.source_options import open_chosen_source
@@ -59,8 +77,7 @@ def probe_samr(
         finally:
             await source.aclose()
 
-    echo(f"certcheck probe: one lookup at {source.base_url} (special-equipment lookup) for "
-         f"{mask_id(query.id_number)} {query.name}\n")
+    print_header(source.base_url, query, SERVICE, echo)
     outcome, exchanges = asyncio.run(main())
     for number, exchange in enumerate(exchanges, start=1):
         _print_exchange(echo, number, exchange, query)
@@ -72,11 +89,14 @@ def probe_samr(
     _print_basis(echo)
     if isinstance(outcome, Failed) and outcome.kind is FailureKind.LOOKUP_FAILED \
             and outcome.raw is None:
-        _raise_tls_problem(source.base_url, timeout)
-    _print_outcome(echo, outcome)
+        raise_tls_problem(source.base_url, timeout, "--samr-url")
+    found = f"查到 {len(outcome.records)} 条记录，以完整列表为准（found）" \
+        if isinstance(outcome, Found) else ""
+    print_outcome(outcome, found=found,
+                  nothing="未查到（nothing found；单条查询和完整列表都没有证书）", echo=echo)
     findings = _verdicts(query, outcome, item, as_of, source)
     concerns = review(exchanges, single, listed, findings)
-    _print_review(echo, findings, concerns, as_of)
+    print_review(findings, concerns, as_of, echo)
     return outcome, concerns
 
 
@@ -98,107 +118,86 @@ def _readings(
 # --- the exchange ---------------------------------------------------------------------------
 
 
-def _print_exchange(echo: Any, number: int, exchange: Exchange, query: Query) -> None:
+def _print_exchange(echo: Echo, number: int, exchange: Exchange, query: Query) -> None:
     shown = "&".join(f"{k}={mask_id(v) if v == query.id_number else v}"
                      for k, v in exchange.params)
     where = exchange.path + (f"?{shown}" if shown and exchange.method == "GET" else "")
-    form = f"  (form {shown})" if shown and exchange.method == "POST" else ""
+    form = f"（表单，form：{shown}）" if shown and exchange.method == "POST" else ""
     echo(f"{number}. {exchange.method} {where}{form}")
     refused = refusal(exchange)
     echo(f"   → HTTP {exchange.status}"
          + (f", Retry-After {exchange.retry_after:g} s" if exchange.retry_after else "")
-         + (f"  ← 拒绝（refused: {scrub(refused)}）" if refused else ""))
-    body = exchange.shown_body
-    try:
-        text = json.dumps(jsontext.loads(body), ensure_ascii=False, indent=2)
-    except ValueError:
-        text = body
-    if len(text) > SHOWN_BODY:
-        text = text[:SHOWN_BODY] + f"\n… ({len(text) - SHOWN_BODY} more characters)"
-    echo("\n".join("   " + line for line in scrub(text).split("\n")) if text else "   (empty)")
-    echo()
+         + (f"  ← 拒绝（refused：{scrub(refused)}）" if refused else ""))
+    print_body(exchange.shown_body, echo)
 
 
 # --- the records ----------------------------------------------------------------------------
 
 
-def _print_single(echo: Any, single: SingleReading) -> None:
-    echo(f"The single answer (remotePubQuery, one certificate only): {single.kind.value}"
-         + (f", message {single.message!r}" if single.message else ""))
+def _print_single(echo: Echo, single: SingleReading) -> None:
+    echo(f"单条查询（remotePubQuery，只显示一张证书）：{_KIND_WORDS[single.kind]}"
+         + (f"，消息（message）{single.message!r}" if single.message else ""))
     if single.problem:
-        echo(f"  not understood: {scrub(single.problem)}")
+        echo(f"  无法识别（not understood）：{scrub(single.problem)}")
     if single.record is not None:
-        _print_record(echo, "single", single.record)
+        _print_record(echo, "单条查询的记录（the single answer's record）", single.record)
 
 
-def _print_list(echo: Any, listed: ListReading) -> None:
-    echo(f"\nThe full list (getPerInfoBySfzh): {listed.kind.value}, "
-         f"{len(listed.records)} records" + (f" under {listed.where}" if listed.where else ""))
+def _print_list(echo: Echo, listed: ListReading) -> None:
+    echo(f"\n完整列表（getPerInfoBySfzh）：{_KIND_WORDS[listed.kind]}，"
+         f"{len(listed.records)} 条记录" + (f"，位于 {listed.where}" if listed.where else ""))
     if listed.problem:
-        echo(f"  not understood: {scrub(listed.problem)}")
+        echo(f"  无法识别（not understood）：{scrub(listed.problem)}")
     if listed.unknown:
-        echo("  keys of the answer samr_mapping does not know: " + ", ".join(listed.unknown))
+        echo("  samr_mapping 不认识的字段（unknown keys）：" + ", ".join(listed.unknown))
     for number, reading in enumerate(listed.records, start=1):
-        _print_record(echo, f"{number}/{len(listed.records)}", reading)
+        _print_record(echo, f"记录 {number}/{len(listed.records)}", reading)
 
 
-def _print_record(echo: Any, title: str, reading: RecordReading) -> None:
-    echo(f"\nRecord {title}:")
+def _print_record(echo: Echo, title: str, reading: RecordReading) -> None:
+    echo(f"\n{title}：")
     raw: Mapping[str, Any] = reading.raw or {}
     width = max(len(f.label) for f in api.RECORD_MAP)
     for mapped in api.RECORD_MAP:
         label = mapped.label.ljust(width, "\u3000")
-        basis = f"[key: {mapped.key_basis.zh}; reading: {mapped.value_basis.zh}]"
+        basis = f"[字段：{mapped.key_basis.zh}；读法：{mapped.value_basis.zh}]"
         if mapped.attr in reading.missing or mapped.key not in raw:
-            echo(f"  {label}  —  no value under {mapped.key}"
-                 + ("  (required)" if mapped.required else "") + f"  {basis}")
+            echo(f"  {label}  —  无值（no value under {mapped.key}）"
+                 + ("  必填（required）" if mapped.required else "") + f"  {basis}")
             continue
-        value = _shown(raw.get(mapped.key))
+        value = shown_value(raw.get(mapped.key))
         read = getattr(reading.record, mapped.attr, None) if reading.record else None
         if read is not None and str(read) != str(raw.get(mapped.key)).strip():
             value += f" → {read}"
         if isinstance(read, MonthDate):
-            value += " (month only)"
+            value += "（只写到月份，month only）"
         echo(f"  {label}  {mapped.key} = {value}  {basis}")
     for attr in api.UNMAPPED_ATTRS:
-        echo(f"  {attr}: no key in public code; left empty")
+        echo(f"  {_LABELS.get(attr, attr)}（{attr}）：公开代码中没有对应字段，留空"
+             "（no key in public code）")
     for key, meaning in api.KNOWN_UNUSED_KEYS.items():
         if key in raw:
-            echo(f"  known key {key} = {_shown(raw.get(key))}  (not used: {meaning})")
+            echo(f"  已知字段，不使用（known key, not used） {key} = {shown_value(raw.get(key))}"
+                 f"；{meaning}")
     for key in reading.unknown:
-        echo(f"  unknown key {key} = {_shown(raw.get(key))}")
+        echo(f"  未知字段（unknown key） {key} = {shown_value(raw.get(key))}")
     for note in reading.notes:
-        echo(f"  note: {scrub(note)}")
+        echo(f"  注（note）：{scrub(note)}")
     if reading.problem:
-        echo(f"  not usable: {scrub(reading.problem)}")
+        echo(f"  不可用（not usable）：{scrub(reading.problem)}")
 
 
-def _shown(value: object) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return scrub(text if len(text) <= 120 else text[:120] + "…")
-
-
-def _print_basis(echo: Any) -> None:
-    echo("\nWhat the mapping rests on (nothing is confirmed against the real service yet):")
+def _print_basis(echo: Echo) -> None:
+    echo("\n字段对照的依据（what the mapping rests on），都尚未经真实服务证实；[字段：…] 是字段名"
+         "（key）的依据，[读法：…] 是读取其值的依据（reading）：")
     for mapped in api.RECORD_MAP:
-        echo(f"  {mapped.label} ← {mapped.key}: key {mapped.key_basis.zh}, reading "
-             f"{mapped.value_basis.zh} ({mapped.reading})")
-    echo(f"  moveLength: pixels of the background as sent ({api.Basis.ASSUMED.zh})")
-    markers = ", ".join(api.NOT_FOUND_MARKERS)
-    echo(f"  “nothing found” in the single answer: a message with {markers}"
-         f" ({api.Basis.ASSUMED.zh})")
-
-
-def _print_outcome(echo: Any, outcome: Outcome) -> None:
-    if isinstance(outcome, Found):
-        what = f"found: {len(outcome.records)} records (from the full list)"
-    elif isinstance(outcome, NotFound):
-        what = "nothing found (the single answer and the full list agree)"
-    else:
-        what = f"{outcome.reason.value}: {scrub(outcome.detail)}"
-    echo(f"\nOutcome, as verify would use it: {what}")
-    if isinstance(outcome, Found | NotFound) and outcome.detail:
-        echo(f"  {scrub(outcome.detail)}")
+        echo(f"  {mapped.label} ← {mapped.key}  [字段：{mapped.key_basis.zh}；读法："
+             f"{mapped.value_basis.zh}]  {mapped.reading}")
+    echo(f"  moveLength：按收到的背景图的像素计（pixels of the background as sent）；"
+         f"{api.Basis.ASSUMED.zh}")
+    markers = "、".join(api.NOT_FOUND_MARKERS)
+    echo(f"  单条查询的“查无结果”：消息中含 {markers} 之一（“nothing found”）；"
+         f"{api.Basis.ASSUMED.zh}")
 
 
 # --- verdicts and concerns ----------------------------------------------------------------
@@ -229,23 +228,14 @@ def review(
     findings: Sequence[Finding],
 ) -> list[Concern]:
     """What a person should know before trusting ``verify`` with this service."""
-    concerns = [
-        Concern(f"第 {n} 个回答是防火墙或限流的拒绝（a refusal, not an answer: "
-                f"{scrub(refused)}）；verify 会放慢并重试", changes_verdict=False)
-        for n, e in enumerate(exchanges, start=1) if (refused := refusal(e)) is not None
-    ]
-    for answer in (single, listed):
-        if answer is not None and answer.kind is Kind.UNRECOGNIZED:
-            concerns.append(Concern(
-                f"回答无法识别（not understood）：{scrub(answer.problem or '')}；"
-                "verify 会记为未核验", changes_verdict=True))
+    concerns = [refusal_concern(n, refused) for n, e in enumerate(exchanges, start=1)
+                if (refused := refusal(e)) is not None]
+    concerns += [unrecognized_concern(answer.problem) for answer in (single, listed)
+                 if answer is not None and answer.kind is Kind.UNRECOGNIZED]
     records = listed.records if listed is not None else ()
     for number, record in enumerate(records, start=1):
         concerns += _record_concerns(number, record)
-    concerns += [
-        Concern(f"verify 的结论会是未核验（unverified）：{verdict_line(f)}", changes_verdict=True)
-        for f in findings if f.status is VerdictStatus.UNVERIFIED
-    ]
+    concerns += [verdict_concern(f) for f in findings if f.status is VerdictStatus.UNVERIFIED]
     return concerns
 
 
@@ -256,44 +246,11 @@ def _record_concerns(number: int, reading: RecordReading) -> list[Concern]:
     for mapped in api.RECORD_MAP:
         if mapped.value_basis is api.Basis.ASSUMED and mapped.key in raw:
             concerns.append(Concern(
-                f"{where}：{mapped.key}=“{_shown(raw.get(mapped.key))}” 按推定的含义读取"
-                f"（an assumed reading: {mapped.reading}）；请对照网页", changes_verdict=False))
+                f"{where}：{mapped.key}=“{shown_value(raw.get(mapped.key))}” 按推定的含义读取"
+                f"（an assumed reading）：{mapped.reading}；请对照网页", changes_verdict=False))
     for key in reading.unknown:
         lowered = key.lower()
         deciding = any(word in lowered for word in _DECIDING)
-        concerns.append(Concern(
-            f"{where}：未知字段 {key}=“{_shown(raw.get(key))[:40]}”"
-            + ("，可能是证书状态或日期（an unknown key that may decide）；请对照网页，必要时写入 "
-               "samr_mapping" if deciding else "（an unknown key）"),
-            changes_verdict=deciding))
+        concerns.append(unknown_key_concern(where, key, shown_value(raw.get(key)), deciding,
+                                            "samr_mapping"))
     return concerns
-
-
-def _print_review(echo: Any, findings: list[Finding], concerns: list[Concern], as_of: date,
-                  ) -> None:
-    echo(f"\n核对结论（what verify would conclude, as of {as_of}）:")
-    for finding in findings:
-        echo(f"  {verdict_line(finding)}")
-    if not concerns:
-        echo("  回答中没有会改变结论的内容（nothing in the answer changes a verdict）")
-        return
-    echo("\n需要注意（concerns）:")
-    for concern in concerns:
-        echo(f"  {'!' if concern.changes_verdict else '-'} {concern.text}")
-    if any(c.changes_verdict for c in concerns):
-        echo("  （标 ! 的会改变 verify 的结论，probe 以 3 退出; items marked ! change a verdict: "
-             "exit 3）")
-
-
-def _raise_tls_problem(base_url: str, timeout: float) -> None:
-    from certcheck.cli.probe import tls_problem
-
-    problem = tls_problem(base_url, timeout)
-    if problem is None:
-        return
-    raise UserError(
-        f"无法与 {base_url} 建立安全连接（{problem}）。请检查电脑的日期和时间；"
-        "公司代理检查 HTTPS 时，请把 SSL_CERT_FILE 指向代理的证书文件；并检查 --samr-url"
-        "（cannot talk securely）",
-        ExitCode.BAD_INPUT,
-    )

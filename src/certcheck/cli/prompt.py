@@ -238,7 +238,7 @@ class PromptSolver(CaptchaSolver):
 
     name = "prompt"
     description = ("在终端显示验证码图片，由人输入；在终端运行时默认使用，输入 ? 用看图程序打开"
-                   " (a person at the terminal)")
+                   "（a person at the terminal）")
     one_at_a_time = True
 
     def __init__(
@@ -389,7 +389,7 @@ class ViewerSolver(PromptSolver):
     (where there is none, as over SSH, the terminal drawing alone)."""
 
     name = "viewer"
-    description = "同 prompt，并把每张图片在桌面的看图程序中打开 (prompt + the image viewer)"
+    description = "同 prompt，并把每张图片在桌面的看图程序中打开（prompt + the image viewer）"
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("viewer", True)

@@ -14,7 +14,7 @@ PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>certcheck 滑块验证 / slider</title>
+<title>certcheck 滑块验证（slider）</title>
 <style>
 body { font-family: system-ui, "Microsoft YaHei", "PingFang SC", sans-serif; margin: 2em;
        color: #222; }
@@ -35,17 +35,17 @@ h1 { font-size: 1.2em; font-weight: 600; }
 </head>
 <body>
 <h1>特种设备作业人员证查询：拖动滑块，使拼图块嵌入缺口<br>
-<span class="small">Special-equipment lookup: drag the slider until the piece fills the gap
+<span class="small">（special-equipment lookup: drag the slider until the piece fills the gap）
 </span></h1>
-<p id="status">正在获取 / loading…</p>
-<div id="stage" hidden><img id="bg" alt="背景 / background"><img id="piece"
- alt="拼图块 / piece"></div>
+<p id="status">正在获取（loading）…</p>
+<div id="stage" hidden><img id="bg" alt="背景图（background）"><img id="piece"
+ alt="拼图块（piece）"></div>
 <div id="track" hidden><div id="handle" tabindex="0" role="slider" aria-valuemin="0"
- aria-valuenow="0" aria-label="滑块 / slider">&rarr;</div></div>
-<p class="small">位置 / offset: <span id="value">0</span> &nbsp;
-<button id="skip" type="button" disabled>换一张 / new image</button></p>
+ aria-valuenow="0" aria-label="滑块（slider）">&rarr;</div></div>
+<p class="small">位置（offset）：<span id="value">0</span> &nbsp;
+<button id="skip" type="button" disabled>换一张（new image）</button></p>
 <p class="small">松开滑块即提交；也可用方向键（Shift 加速）移动、回车提交。<br>
-Release the slider to send it; arrow keys (Shift: faster) and Enter work too.</p>
+（release the slider to send it; arrow keys, Shift: faster, and Enter work too）</p>
 <script src="app.js"></script>
 </body>
 </html>
@@ -90,20 +90,20 @@ SCRIPT = """"use strict";
     document.body.dataset.ready = "0";
     const ready = () => { place(0); document.body.dataset.ready = "1"; };
     if (bg.complete && bg.naturalWidth > 0) ready(); else bg.onload = ready;
-    say(p.note || "拖动下方滑块，使拼图块嵌入缺口 / drag the slider until the piece fills the gap",
+    say(p.note || "拖动下方滑块，使拼图块嵌入缺口（drag the slider until the piece fills the gap）",
         Boolean(p.note));
     handle.focus();
   }
   async function send(body) {
     if (!current || busy) return;
     busy = true; $("skip").disabled = true;
-    say("已提交，等待查询平台的回答… / sent, waiting for the lookup…", false);
+    say("已提交，等待查询平台的回答…（sent, waiting for the lookup）", false);
     try {
       const r = await fetch("answer", {method: "POST", cache: "no-store",
         headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
-      if (!r.ok) { busy = false; say("这一张已失效，请等下一张 / this one is gone", true); }
+      if (!r.ok) { busy = false; say("这一张已失效，请等下一张（this one is gone）", true); }
       document.body.dataset.sent = String(body.skip ? "skip" : body.offset);
-    } catch (e) { busy = false; say("无法连接 certcheck / cannot reach certcheck", true); }
+    } catch (e) { busy = false; say("无法连接 certcheck（cannot reach certcheck）", true); }
   }
   function submit() { if (current) send({id: current.id, offset: offset}); }
   async function poll() {
@@ -113,14 +113,14 @@ SCRIPT = """"use strict";
       const p = await r.json();
       if (p.done) {
         finished = true; $("stage").hidden = true; track.hidden = true;
-        say("核验已结束，可以关闭此页 / the check is over; you may close this page", false);
+        say("核验已结束，可以关闭此页（the check is over）", false);
         return;
       }
       if (p.id && (!current || p.id !== current.id)) show(p);
-      else if (!p.id && current && busy) say("等待下一张… / waiting for the next one…", false);
+      else if (!p.id && current && busy) say("等待下一张…（waiting for the next one）", false);
     } catch (e) {
       finished = true;
-      say("certcheck 已不再运行，可以关闭此页 / certcheck is no longer running", false);
+      say("certcheck 已不再运行，可以关闭此页（certcheck is no longer running）", false);
       return;
     }
     setTimeout(poll, 500);

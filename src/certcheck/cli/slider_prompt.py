@@ -19,12 +19,16 @@ from certcheck.cli.prompt import (
     MAX_PICTURE_WIDTH,
     MIN_PICTURE_WIDTH,
     NO_DESKTOP,
+    TOO_NARROW,
+    VIEWER_FAILED,
     VIEWER_KEY,
     VIEWER_OPENED,
     SharedTerminal,
     _colours_of,
     _columns_of,
     _console_stream,
+    _fitted,
+    _is_terminal,
     _read_line,
     desktop_opener,
     normalize_answer,
@@ -34,22 +38,24 @@ from certcheck.cli.prompt import (
 from certcheck.sources.captcha import CaptchaError, ImageFiles, NoSolverError
 from certcheck.sources.slider import NoSliderSolver, SliderPuzzle, SliderSolver, offset_of
 
-PROMPT = "滑块位置 / slider offset: "
-REFINE_PROMPT = "微调：输入新位置，或直接回车确认 {offset} / adjust, or Enter to accept {offset}: "
+PROMPT = "滑块位置（slider offset）： "
+REFINE_PROMPT = ("微调：输入新位置，或直接回车确认 {offset}"
+                 "（adjust, or Enter to accept {offset}）： ")
 HELP = (
     "在刻度上找到缺口的左边缘，输入它下方的数字后回车；直接回车换一张；输入 ? 回车用看图程序打开；"
-    "Ctrl-C 停止\n"
-    "Find the gap's left edge on the ruler and type the number under it, Enter. Enter alone: "
-    "new image. ?: open it in the image viewer. Ctrl-C: stop\n"
+    "Ctrl-C 停止（type the number under the gap's left edge, then Enter）\n"
 )
-REJECTED = ("✗ 上一次的位置没有通过验证，请重新对准 / the last position was not accepted; "
-            "try again with this new image\n")
-EXPIRED = ("上一张在送达前已过期（不是对准的问题）/ the last one expired before it could be "
-           "used (no fault of yours)\n")
+REJECTED = ("✗ 上一次的位置没有通过验证，请在这张新图片上重新对准（the last position was not "
+            "accepted）\n")
+EXPIRED = ("上一张在送达前已过期（不是对准的问题），请对准这一张（the last one expired before it "
+           "could be used）\n")
 INPUT_CLOSED = (
-    "\n输入已结束（Ctrl-D），不再询问滑块；其余人员记为未核验\n"
-    "input closed (Ctrl-D): no more sliders are asked; the rest stay unverified\n"
+    "\n输入已结束（Ctrl-D），不再询问滑块；其余人员记为未核验（input closed）\n"
 )
+#: Why no more sliders are asked once the person closed the input.
+CLOSED = "询问滑块时输入已结束（standard input closed）"
+#: Before the path of the picture with its ruler.
+SAVED = "带刻度的图片（the picture with its ruler）："
 #: The marks on the picture: the piece's band, and the piece's outline in the close-up.
 BAND_COLOUR = (230, 40, 40, 255)
 #: Pixels of the background around the piece shown in the close-up, each side, at most.
@@ -137,7 +143,8 @@ class PromptSliderSolver(SliderSolver):
     """Asks the person at the terminal for the slider's offset, with a ruler to read it off."""
 
     name = "slider-prompt"
-    description = "在终端中显示背景和刻度，输入缺口下方的数字 / the ruler at the terminal"
+    description = ("在终端中显示背景图和刻度，由人输入缺口左边缘下方的数字"
+                   "（a person at the terminal, with a ruler）")
     one_at_a_time = True
 
     def __init__(
@@ -168,8 +175,8 @@ class PromptSliderSolver(SliderSolver):
     ) -> SliderSolver:
         if not interactive:
             return NoSliderSolver(
-                f"--captcha {cls.name} needs a terminal to show the slider and ask; use "
-                "--captcha slider-web or --captcha command:PROGRAM when running unattended"
+                f"--captcha {cls.name} 需要在终端中显示滑块并询问；无人值守时请用 "
+                "--captcha slider-web 或 --captcha command:程序（needs a terminal）"
             )
         return cls(terminal=terminal)
 
@@ -209,14 +216,20 @@ class PromptSliderSolver(SliderSolver):
                 return offset
             offset = self._offset(out, text, puzzle) or offset
 
-    @staticmethod
-    def _offset(out: TextIO, text: str, puzzle: SliderPuzzle) -> int | None:
+    def _offset(self, out: TextIO, text: str, puzzle: SliderPuzzle) -> int | None:
         """The number typed, or None (said) when it is none within the picture."""
         try:
             return offset_of(text, puzzle)
         except CaptchaError as exc:
-            out.write(f"{exc}\n")
+            out.write(self._fit(out, f"{exc}\n"))
             return None
+
+    def _fit(self, out: TextIO, text: str) -> str:
+        """``text`` broken for the terminal by the Chinese rules; as it is when ``out`` is no
+        terminal (nothing will break its lines there)."""
+        if not _is_terminal(out):
+            return text
+        return _fitted(text, self._width if self._width is not None else _columns_of(out))
 
     async def _line(self, out: TextIO, path: Path, prompt: str, *, first: bool = True) -> str:
         """The person's line, after as many ``?`` (open in the viewer) as they like."""
@@ -226,18 +239,18 @@ class PromptSliderSolver(SliderSolver):
         while True:
             line = await _read_line(self._in or sys.stdin)
             if line is None:
-                out.write(INPUT_CLOSED)
+                out.write(self._fit(out, INPUT_CLOSED))
                 out.flush()
-                self._closed_reason = "standard input closed while asking for a slider"
+                self._closed_reason = CLOSED
                 raise NoSolverError(self._closed_reason)
             if normalize_answer(line) != VIEWER_KEY:
                 return line
             if self._opener is None:
-                out.write(NO_DESKTOP)
+                out.write(self._fit(out, NO_DESKTOP))
             else:
                 problem = open_in_viewer(self._opener, path)
-                out.write(VIEWER_OPENED if problem is None
-                          else f"看图程序打不开 / the image viewer did not start: {problem}\n")
+                out.write(self._fit(out, VIEWER_OPENED if problem is None
+                                    else f"{VIEWER_FAILED}{problem}\n"))
             out.write(prompt)
             out.flush()
 
@@ -248,7 +261,7 @@ class PromptSliderSolver(SliderSolver):
     def _draw(self, out: TextIO, image: bytes, width: int,
               narrowest: int = MIN_PICTURE_WIDTH) -> bool:
         if width < narrowest:
-            out.write("终端太窄，无法显示图片 / the terminal is too narrow to draw the image\n")
+            out.write(self._fit(out, TOO_NARROW))
             return False
         picture = render_halfblocks(image, width, colours=self._colours or _colours_of(out))
         if picture is None:
@@ -263,20 +276,19 @@ class PromptSliderSolver(SliderSolver):
             out.write(ruler(width, puzzle.width / width) + "\n")
         piece_columns = max(1, round(puzzle.piece_width * width / puzzle.width))
         if width >= MIN_PICTURE_WIDTH:
-            out.write("拼图块 / the piece:\n")
+            out.write("拼图块（the piece）：\n")
             self._draw(out, puzzle.piece, piece_columns, narrowest=1)
-        if self._rejections:
-            out.write(REJECTED)
+        said = [REJECTED] if self._rejections else []
         if self._expirations:
-            out.write(EXPIRED)
+            said.append(EXPIRED)
         self._rejections = self._expirations = 0
-        out.write(f"带刻度的图片 / the picture with its ruler saved at {path}\n")
+        said.append(f"{SAVED}{path}\n")
         if self._prompts == 0:
-            out.write(HELP)
+            said.append(HELP)
         status = self._status()
         if status:
-            out.write(status + "\n")
-        out.write(PROMPT)
+            said.append(status + "\n")
+        out.write(self._fit(out, "".join(said)) + PROMPT)
         self._prompts += 1
         out.flush()
 
@@ -288,7 +300,8 @@ class PromptSliderSolver(SliderSolver):
         with Image.open(io.BytesIO(image)) as opened:
             span = opened.width
         width = min(columns, span)
-        out.write(f"\n拼图块放在 {offset} 处的近景 / the piece placed at {offset}, close up:\n")
+        out.write("\n" + self._fit(out, f"拼图块放在 {offset} 处的近景（the piece placed at "
+                                        f"{offset}, close up）：\n"))
         if self._draw(out, image, width):
             out.write(ruler(width, span / width, origin=left) + "\n")
 

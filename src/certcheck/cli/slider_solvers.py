@@ -16,8 +16,8 @@ from certcheck.sources.slider import NoSliderSolver, SliderSolver
 
 #: The image captcha's solver names, as a slider's.
 ALIASES = {"prompt": "slider-prompt", "viewer": "slider-web"}
-NO_PERSON = ("nobody at a terminal to slide it (没有终端可询问滑块); run certcheck in a "
-             "terminal, or give --captcha slider-web or --captcha command:PROGRAM")
+NO_PERSON = ("没有终端可询问滑块（nobody at a terminal to slide it）；请在终端中运行 certcheck，"
+             "或使用 --captcha slider-web 或 --captcha command:程序")
 
 
 def load_slider_solver(

@@ -49,13 +49,11 @@ _HEADERS = (
     "style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'\r\n"
 )
-OPENED = "已在浏览器中打开滑块页面 / the slider page is open in the browser: {url}\n"
-OPEN_IT = ("请在浏览器中打开以下网址，拖动滑块 / open this address in a browser and drag the "
-           "slider: {url}\n")
-REJECTED_NOTE = ("上一次的位置没有通过验证，请重新对准缺口 / the last position was not accepted; "
-                 "line the piece up with the gap again")
-EXPIRED_NOTE = ("上一张已过期（不是对准的问题），请拖动这一张 / the last one expired "
-                "(no fault of yours)")
+OPENED = "已在浏览器中打开滑块页面（the slider page is open in the browser）：{url}\n"
+OPEN_IT = "请在浏览器中打开以下网址，拖动滑块（open this address in a browser）：{url}\n"
+REJECTED_NOTE = ("上一次的位置没有通过验证，请重新对准缺口（the last position was not "
+                 "accepted）")
+EXPIRED_NOTE = "上一张已过期（不是对准的问题），请拖动这一张（the last one expired）"
 SKIP = -1
 
 
@@ -89,7 +87,7 @@ class WebSliderSolver(SliderSolver):
     """Shows each slider puzzle on a local page and waits for the person's offset."""
 
     name = "slider-web"
-    description = "在浏览器中拖动滑块（本机 127.0.0.1 上的页面） / drag the slider in a browser"
+    description = "在浏览器中由人拖动滑块，页面在本机 127.0.0.1 上（drag the slider in a browser）"
     one_at_a_time = True
 
     def __init__(

@@ -83,6 +83,26 @@ def _give_way(console: Console, table: Table, *columns: Column) -> None:
         column.max_width = max(narrowest(text) for text in texts)
 
 
+def _table(rate: bool) -> Table:
+    """The columns every listing shares: the name never cut, the description folded where a
+    word is wider than its column, so that nothing is lost to "…"."""
+    table = Table()
+    table.add_column("名称 name", no_wrap=True)
+    table.add_column("来自 from")
+    if rate:
+        table.add_column("默认速率 default rate")
+    table.add_column("说明 description", overflow="fold")
+    return table
+
+
+def _print_listing(console: Console, title: str, group: str, *, rate: bool = False) -> None:
+    table = _table(rate)
+    for name, origin, speed, said in _rows(installed(group)):
+        table.add_row(*((name, origin, speed, said) if rate else (name, origin, said)))
+    _give_way(console, table, *table.columns[1:-1])
+    print_table(console, title, table)
+
+
 @cli.command("sources")
 def list_sources() -> None:
     """列出已安装的数据源和验证码识别方式，内置的与插件的（sources and solvers）
@@ -90,26 +110,6 @@ def list_sources() -> None:
     每个数据源的写法见“说明”一栏，如 --source registry:文件路径。
     """
     console = make_console()
-    table = Table()
-    table.add_column("名称 name", no_wrap=True)
-    table.add_column("来自 from")
-    table.add_column("默认速率 default rate")
-    table.add_column("说明 description", overflow="fold")
-    for row in _rows(installed(GROUP)):
-        table.add_row(*row)
-    _give_way(console, table, table.columns[1], table.columns[2])
-    print_table(console, "数据源 lookup sources (--source)", table)
-    solvers = Table()
-    solvers.add_column("名称 name", no_wrap=True)
-    solvers.add_column("来自 from")
-    solvers.add_column("说明 description", overflow="fold")
-    for name, origin, _, said in _rows(installed(SOLVER_GROUP)):
-        solvers.add_row(name, origin, said)
-    _give_way(console, solvers, solvers.columns[1])
-    print_table(console, "验证码识别方式 captcha solvers (--captcha)", solvers)
-    sliders = Table()
-    for column in ("名称 name", "来自 from", "说明 description"):
-        sliders.add_column(column)
-    for name, origin, _, said in _rows(installed(SLIDER_GROUP)):
-        sliders.add_row(name, origin, said)
-    print_table(console, "滑块验证方式 slider solvers (--captcha, for samr)", sliders)
+    _print_listing(console, "数据源 lookup sources (--source)", GROUP, rate=True)
+    _print_listing(console, "验证码识别方式 captcha solvers (--captcha)", SOLVER_GROUP)
+    _print_listing(console, "滑块验证方式 slider solvers (--captcha，用于 samr)", SLIDER_GROUP)

@@ -207,7 +207,7 @@ class CommandSolver(CaptchaSolver):
 
     name = "command"
     description = ("运行程序识别验证码：command:程序，程序得到图片文件路径，输出的文字即答案"
-                   " (a program, e.g. OCR)")
+                   "（a program, e.g. OCR）")
     one_at_a_time = True
     timeout: ClassVar[float] = 60.0
 

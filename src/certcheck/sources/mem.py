@@ -519,7 +519,7 @@ class MemSource(LookupSource):
     default_rate = 1.0
     publication_delay = NATIONAL_PUBLICATION_DELAY
     description = (
-        "国家特种作业操作证查询平台 cx.mem.gov.cn，每次查询需输入验证码 (the national lookup)"
+        "国家特种作业操作证查询平台 cx.mem.gov.cn，每次查询需输入验证码（the national lookup）"
     )
 
     def __init__(

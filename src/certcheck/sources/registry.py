@@ -70,8 +70,8 @@ _LABEL_TO_ATTR = dict(RECORD_FIELDS)
 
 class RegistrySource(ImmediateSource):
     name = "registry"
-    description = ("本地登记文件（CSV、XLSX 或 JSON）中的官方记录：registry:文件路径 "
-                   "(a local registry file)")
+    description = ("本地登记文件（CSV、XLSX 或 JSON）中的官方记录：registry:文件路径"
+                   "（a local registry file）")
     # A registry stands in for the national lookup (SPEC.md), so it is taken to be as late.
     publication_delay = NATIONAL_PUBLICATION_DELAY
 

@@ -41,7 +41,7 @@ MAX_RECORDING = 8 * MAX_BODY
 
 class ReplaySource(ImmediateSource):
     name = "replay"
-    description = "文件夹中录下的国家查询平台答复：replay:文件夹 (answers recorded with --record)"
+    description = "文件夹中录下的国家查询平台答复：replay:文件夹（answers recorded with --record）"
     publication_delay = NATIONAL_PUBLICATION_DELAY
 
     def __init__(self, directory: Path) -> None:

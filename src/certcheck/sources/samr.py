@@ -66,12 +66,13 @@ CAPTCHA_TRIES = 3
 #: Raw answers kept for audit are cut here; an error page can be large.
 RAW_LIMIT = 256 * 1024
 #: Why no slider can be solved when no solver was given (nobody at a terminal).
-NO_SOLVER = ("nobody at a terminal to slide it (没有人可拖动滑块); run certcheck in a terminal, "
-             "or give --captcha slider-web or --captcha command:PROGRAM")
+NO_SOLVER = ("没有人可拖动滑块（nobody at a terminal to slide it）；请在终端中运行 certcheck，"
+             "或使用 --captcha slider-web 或 --captcha command:程序")
 #: HTTP statuses worth asking again (refusals are told apart first, ``mem_refusal``).
 TRANSIENT_STATUSES = frozenset({403, 408, 429})
-#: The service's name in details.
-SERVICE = "special-equipment lookup"
+#: The service's name in details, and its English name beside it where it helps.
+SERVICE = "特种设备查询平台"
+SERVICE_EN = "special-equipment lookup"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,8 @@ def clip(body: str) -> str:
 def _unrecognized(exchange: Exchange, why: str, *, transient: bool = False) -> Failed:
     return Failed(
         FailureKind.UNRECOGNIZED_RESPONSE,
-        scrub(f"unexpected {exchange.step} answer from the {SERVICE}: {why}"),
+        scrub(f"{SERVICE}的 {exchange.step} 答复无法识别（unexpected {exchange.step} answer）："
+              f"{why}"),
         raw=clip(exchange.shown_body),
         transient=transient,
     )
@@ -139,7 +141,7 @@ def refusal(exchange: Exchange) -> str | None:
         return None
     message = message_of(data) if isinstance(data, dict) else ""
     if any(m in message for m in api.REFUSAL_MARKERS):
-        return f"the service's rate limiter: {message[:80]}"
+        return f"平台自身的限流（the service's rate limiter）：{message[:80]}"
     return None
 
 
@@ -149,7 +151,7 @@ def _status_failure(exchange: Exchange) -> Failed | None:
     if refused is not None:
         return Failed(
             FailureKind.LOOKUP_FAILED,
-            scrub(f"{SERVICE} refused the request ({refused}) ({exchange.step})"),
+            scrub(f"{SERVICE}拒绝了请求（refused，{exchange.step}）：{refused}"),
             raw=clip(exchange.shown_body), transient=True, retry_after=exchange.retry_after,
         )
     status = exchange.status
@@ -157,11 +159,11 @@ def _status_failure(exchange: Exchange) -> Failed | None:
         return None
     if status in TRANSIENT_STATUSES or status >= 500:
         return Failed(FailureKind.LOOKUP_FAILED,
-                      f"{SERVICE} answered HTTP {status} ({exchange.step})",
+                      f"{SERVICE}答复 HTTP {status}（{exchange.step}）",
                       raw=clip(exchange.shown_body), transient=True,
                       retry_after=exchange.retry_after)
     return Failed(FailureKind.UNRECOGNIZED_RESPONSE,
-                  f"{SERVICE} answered HTTP {status} ({exchange.step})",
+                  f"{SERVICE}答复 HTTP {status}（{exchange.step}）",
                   raw=clip(exchange.shown_body))
 
 
@@ -174,11 +176,13 @@ def json_object(exchange: Exchange) -> dict[str, Any] | Failed:
         data = jsontext.loads(exchange.body)
     except ValueError:
         start = exchange.body.lstrip()[:1]
-        what = ("an empty body" if not start else "an HTML page" if start == "<"
-                else "a truncated or unparseable JSON body" if start in "{[" else "not JSON")
+        what = ("空的答复（an empty body）" if not start
+                else "HTML 网页（an HTML page）" if start == "<"
+                else "JSON 被截断或无法解析（a truncated or unparseable JSON body）"
+                if start in "{[" else "不是 JSON（not JSON）")
         return _unrecognized(exchange, what, transient=True)
     if not isinstance(data, dict):
-        return _unrecognized(exchange, "not a JSON object")
+        return _unrecognized(exchange, "不是 JSON 对象（not a JSON object）")
     return data
 
 
@@ -187,7 +191,7 @@ class SamrSource(LookupSource):
     default_rate = 1.0
     description = (
         "全国特种设备公示信息查询平台 cnse.samr.gov.cn（特种设备作业人员证），每次查询需拖动滑块"
-        " (the special-equipment lookup)"
+        "（the special-equipment lookup）"
     )
     #: 特种设备作业人员证 only: a worker whose items are all another authority's is not asked.
     regimes = frozenset({Regime.SPECIAL_EQUIPMENT})
@@ -299,7 +303,8 @@ class SamrSource(LookupSource):
 
     async def _lookup(self, query: Query, exchanges: list[Exchange]) -> Outcome:
         if self._no_solver is not None:
-            return Failed(FailureKind.CAPTCHA_FAILED, f"no slider solver: {self._no_solver}")
+            return Failed(FailureKind.CAPTCHA_FAILED,
+                          f"没有滑块验证方式（no slider solver）：{self._no_solver}")
         if not self._session_open:
             page = await self._send("page", "GET", api.PAGE_PATH, query, exchanges)
             if isinstance(page, Failed):
@@ -324,7 +329,7 @@ class SamrSource(LookupSource):
         """The offset the service accepted, or why there is none. The solver's turn is held
         until the check has answered, so that a person hears at the next puzzle whether the
         last one was right."""
-        last_problem = "no try made"
+        last_problem = "未尝试（no try made）"
         last_raw: str | None = None
         for attempt in range(1, self.captcha_tries + 1):
             async with self.solver.turn():
@@ -336,12 +341,13 @@ class SamrSource(LookupSource):
                     return data
                 puzzle = read_captcha(data)
                 if isinstance(puzzle, str):
-                    return _unrecognized(got, f"not a slider captcha: {puzzle}")
+                    return _unrecognized(got, f"不是滑块验证码（not a slider captcha）：{puzzle}")
                 try:
                     offset = await self.solver.solve(puzzle, attempt=attempt)
                 except NoSolverError as exc:
                     self._no_solver = str(exc)
-                    return Failed(FailureKind.CAPTCHA_FAILED, f"no slider solver: {exc}")
+                    return Failed(FailureKind.CAPTCHA_FAILED,
+                                  f"没有滑块验证方式（no slider solver）：{exc}")
                 except CaptchaError as exc:
                     last_problem = str(exc)
                     continue
@@ -354,16 +360,18 @@ class SamrSource(LookupSource):
                     return answer
                 passed = read_check(answer)
                 if passed is None:
-                    return _unrecognized(checked, "the slider check says neither yes nor no")
+                    return _unrecognized(checked, "滑块校验的答复既非通过也非不通过"
+                                                  "（the slider check says neither yes nor no）")
                 if passed:
                     return offset
                 self.solver.rejected()
-                last_problem = f"slider not accepted ({message_of(answer) or 'errcode'})"
+                last_problem = f"滑块未通过验证（not accepted）：{message_of(answer) or 'errcode'}"
                 last_raw = clip(checked.body)
                 log.debug("slider %d for %s not accepted", attempt, mask_id(query.id_number))
         return Failed(
             FailureKind.CAPTCHA_FAILED,
-            f"slider not accepted after {self.captcha_tries} tries ({last_problem})",
+            f"滑块 {self.captcha_tries} 次都未通过验证（slider not accepted after "
+            f"{self.captcha_tries} tries）：{last_problem}",
             raw=last_raw,
         )
 
@@ -379,7 +387,7 @@ class SamrSource(LookupSource):
             return data
         reading = read_single(data, query)
         if reading.kind is Kind.UNRECOGNIZED:
-            return _unrecognized(got, reading.problem or "not understood")
+            return _unrecognized(got, reading.problem or "无法识别（not understood）")
         return reading
 
     async def _full_list(
@@ -394,7 +402,7 @@ class SamrSource(LookupSource):
             return failed
         code = read_valid_code(page.body)
         if code is None:
-            return _unrecognized(page, "no validCode in the page")
+            return _unrecognized(page, "页面中没有 validCode（no validCode in the page）")
         got = await self._send("list", "GET", api.LIST_PATH, query, exchanges, params={
             api.PARAM_ID: query.id_number, api.PARAM_VALID_CODE: code,
             api.PARAM_TIME: str(int(time.time() * 1000)),
@@ -416,7 +424,7 @@ class SamrSource(LookupSource):
         if together.kind is Kind.NOT_FOUND:
             return NotFound(raw=raw)
         return Failed(FailureKind.UNRECOGNIZED_RESPONSE,
-                      scrub(f"{SERVICE}: {together.problem}"), raw=raw)
+                      scrub(f"{SERVICE}：{together.problem}"), raw=raw)
 
     async def _send(
         self, step: str, method: str, path: str, query: Query, exchanges: list[Exchange],
@@ -444,21 +452,21 @@ class SamrSource(LookupSource):
                 content = await read_bounded(response)
         except BodyTooLarge as exc:
             return Failed(FailureKind.UNRECOGNIZED_RESPONSE,
-                          f"unexpected {step} answer from the {SERVICE}: a body too large to be "
-                          f"an answer ({exc})", transient=True)
+                          f"{SERVICE}的 {step} 答复过大，不可能是查询结果（a body too large to be "
+                          f"an answer：{exc}）", transient=True)
         except GateClosed as exc:
             return Failed(FailureKind.LOOKUP_FAILED, str(exc))
         except (TimeoutError, httpx.TimeoutException) as exc:
             return Failed(FailureKind.LOOKUP_FAILED,
-                          f"{SERVICE} timed out ({step}: no whole answer within "
-                          f"{self.timeout:g} s, {type(exc).__name__})", transient=True)
+                          f"{SERVICE}超时：{step} 在 {self.timeout:g} 秒内没有收到完整答复"
+                          f"（timed out，{type(exc).__name__}）", transient=True)
         except httpx.HTTPError as exc:
             # httpx messages may include the URL, which carries the ID number.
             log.info("samr %s for %s failed: %s", step, mask_id(query.id_number),
                      type(exc).__name__)
             return Failed(FailureKind.LOOKUP_FAILED,
-                          f"cannot reach the {SERVICE} ({step}): {type(exc).__name__}",
-                          transient=True)
+                          f"无法连接{SERVICE}（cannot reach the {SERVICE_EN}，{step}）："
+                          f"{type(exc).__name__}", transient=True)
         finally:
             if response is not None:
                 await response.aclose()
@@ -486,11 +494,11 @@ def _detail(notes: tuple[str, ...], listed: ListReading) -> str | None:
     parts = list(dict.fromkeys(notes))
     unknown = listed.unknown_keys
     if unknown:
-        parts.append(f"{UNKNOWN_KEYS_NOTE}: {', '.join(k[:40] for k in unknown[:20])}")
-    return scrub("; ".join(parts)) if parts else None
+        parts.append(f"{UNKNOWN_KEYS_NOTE}：{', '.join(k[:40] for k in unknown[:20])}")
+    return scrub("；".join(parts)) if parts else None
 
 
-UNKNOWN_KEYS_NOTE = "keys samr_mapping does not know"
+UNKNOWN_KEYS_NOTE = "samr_mapping 不认识的字段（unknown keys）"
 
 
 def check_url(base: str) -> None:
@@ -499,12 +507,12 @@ def check_url(base: str) -> None:
     try:
         url = httpx.URL(base)
         if any(c.isspace() for c in base):
-            problem = "it contains a space"
+            problem = "含有空格（it contains a space）"
         elif url.scheme not in ("http", "https"):
-            problem = "it must start with http:// or https://"
+            problem = "须以 http:// 或 https:// 开头（it must start with http:// or https://）"
         elif not url.host:
-            problem = "it names no host"
+            problem = "没有主机名（it names no host）"
     except (httpx.InvalidURL, ValueError, TypeError) as exc:
-        problem = str(exc) or "it cannot be parsed"
+        problem = "无法解析（it cannot be parsed" + (f"：{exc}）" if str(exc) else "）")
     if problem is not None:
-        raise SourceError(f"--samr-url {base!r} 不是可用的网址（not a usable URL: {problem}）")
+        raise SourceError(f"--samr-url {base!r} 不是可用的网址（not a usable URL）：{problem}")

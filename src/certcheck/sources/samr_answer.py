@@ -55,7 +55,7 @@ def read_captcha(data: Mapping[str, Any]) -> SliderPuzzle | str:
     if isinstance(y, str) and y.strip().isdigit():
         y = int(y.strip())
     if isinstance(y, bool) or not isinstance(y, int) or y < 0:
-        return f"{api.Y_KEY} is not a height: {str(y)[:40]!r}"
+        return f"{api.Y_KEY} 不是高度（not a height）：{str(y)[:40]!r}"
     images: list[tuple[bytes, int, int]] = []
     for key in (api.BACKGROUND_KEY, api.PIECE_KEY):
         image = _image(data.get(key))
@@ -64,32 +64,32 @@ def read_captcha(data: Mapping[str, Any]) -> SliderPuzzle | str:
         images.append(image)
     (background, width, height), (piece, piece_width, piece_height) = images
     if piece_width > width or y + piece_height > height:
-        return (f"the piece ({piece_width}×{piece_height} at y {y}) does not fit the background"
-                f" ({width}×{height})")
+        return (f"拼图块（{piece_width}×{piece_height}，y {y}）放不进背景图（{width}×{height}）"
+                "（the piece does not fit the background）")
     return SliderPuzzle(background, piece, y, width, height, piece_width, piece_height)
 
 
 def _image(value: object) -> tuple[bytes, int, int] | str:
     """(image bytes, width, height) from base64 text (a ``data:`` URL too), or the problem."""
     if not isinstance(value, str) or not value.strip():
-        return "is missing"
+        return "缺失（missing）"
     text = value.strip()
     if text.startswith("data:"):
         text = text.partition(",")[2]
     try:
         raw = base64.b64decode(text, validate=False)
     except (binascii.Error, ValueError):
-        return "is not base64"
+        return "不是 base64（not base64）"
     from PIL import Image
 
     try:
         with Image.open(io.BytesIO(raw)) as opened:
             width, height = opened.size
             if width * height > api.MAX_IMAGE_PIXELS or width < 1 or height < 1:
-                return f"has an unusable size {width}×{height}"
+                return f"尺寸 {width}×{height} 不可用（an unusable size）"
             opened.verify()
     except Exception:  # any decoder error: no puzzle a person could see
-        return "is not an image"
+        return "不是图片（not an image）"
     return raw, width, height
 
 
@@ -127,7 +127,7 @@ class RecordReading:
 def read_record(item: object, query: Query) -> RecordReading:
     """One ``licList`` (or single-answer) record through ``samr_mapping.RECORD_MAP``."""
     if not isinstance(item, Mapping):
-        return RecordReading(None, (), (), (), "a record is not an object")
+        return RecordReading(None, (), (), (), "记录不是 JSON 对象（a record is not an object）")
     unknown = tuple(sorted(str(k) for k in item if k not in _KNOWN))
     values: dict[str, Any] = dict.fromkeys(api.UNMAPPED_ATTRS)
     filled: list[tuple[str, str]] = []
@@ -140,12 +140,12 @@ def read_record(item: object, query: Query) -> RecordReading:
         if not has_value(value):
             missing.append(mapped.attr)
             if mapped.required and problem is None:
-                problem = f"record without {mapped.label} ({mapped.key})"
+                problem = f"记录没有{mapped.label}（{mapped.key}，a record without it）"
             continue
         try:
             values[mapped.attr], note = _value(mapped, value)
         except ValueError as exc:
-            problem = problem or f"{mapped.key!r} {exc}"
+            problem = problem or f"{mapped.key} {exc}"
             continue
         filled.append((mapped.attr, mapped.key))
         if note:
@@ -177,11 +177,11 @@ def _id_problem(values: dict[str, Any], query: Query) -> str | None:
 def _value(mapped: api.SamrField, value: object) -> tuple[str | date, str | None]:
     """The attribute's value and a note on how it was read; ValueError when it does not fit."""
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError("is not text")
+        raise ValueError("不是文字（not text）")
     text = str(value).strip()
     if mapped.is_date:
         read = read_samr_date(value)
-        note = (f"{mapped.key} “{text}” gives the month only"
+        note = (f"{mapped.key}“{text}”只写到月份（month only）"
                 if isinstance(read, MonthDate) else None)
         return read, note
     if mapped.attr == "status_text":
@@ -201,11 +201,11 @@ def read_samr_date(value: str | int) -> date:
     text = str(value).strip()
     match = api.MONTH_PATTERN.fullmatch(text)
     if match is None:
-        raise ValueError(f"is not a date: {text[:40]!r}")
+        raise ValueError(f"不是日期（not a date）：{text[:40]!r}")
     year, month = int(match.group(1)), int(match.group(2))
     # The same "no date" sentinels as full dates (9999-12, 1900-01) are no month either.
     if not mem_api.DATE_SENTINEL_BEFORE_YEAR <= year < mem_api.DATE_SENTINEL_FROM_YEAR:
-        raise ValueError(f"is a placeholder, not a date: {text[:40]!r}")
+        raise ValueError(f"是占位值，不是日期（a placeholder）：{text[:40]!r}")
     return month_date(year, month)
 
 
@@ -229,7 +229,8 @@ def read_item(text: str) -> tuple[str, str | None]:
     if catalog.resolve(text):
         regime = catalog.regime_of(text)
         if regime is not Regime.SPECIAL_EQUIPMENT:
-            raise ValueError(f"“{text[:40]}” is a {regime} item, not a 特种设备 one")
+            raise ValueError(f"“{text[:40]}”是{regime.zh if regime else '其他'}的项目，不是特种设备"
+                             f"作业项目（a {regime} item）")
         return text, None
     for size in (2, 1):
         code, name = text[:size], text[size:].strip()
@@ -238,8 +239,9 @@ def read_item(text: str) -> tuple[str, str | None]:
         by_code, by_name = catalog.resolve(code), catalog.resolve(name)
         if (by_code and by_code == by_name
                 and catalog.regime_of(name) is Regime.SPECIAL_EQUIPMENT):
-            return name, f"czxm “{text}” read as {name} (code {code} and name agree)"
-    return text, f"czxm “{text[:40]}” is no catalog item: it decides nothing"
+            return name, f"czxm“{text}”读作{name}（代号 {code} 与名称一致，code and name agree）"
+    return text, (f"czxm“{text[:40]}”不是目录中的项目，不据此下结论"
+                  "（no catalog item: it decides nothing）")
 
 
 # --- the single answer -----------------------------------------------------------------------
@@ -286,7 +288,8 @@ def read_single(data: Mapping[str, Any], query: Query) -> SingleReading:
         kind = body.get(api.TYPE_KEY)
         if kind != api.PERSON_TYPE:
             return SingleReading(Kind.UNRECOGNIZED, message,
-                                 problem=f"data.type is {str(kind)[:40]!r}, not a person")
+                                 problem=(f"data.type 为 {str(kind)[:40]!r}，不是人员"
+                                          "（not a person）"))
         reading = read_record(inner, query)
         if reading.problem is not None:
             return SingleReading(Kind.UNRECOGNIZED, message, reading, reading.problem)
@@ -294,7 +297,8 @@ def read_single(data: Mapping[str, Any], query: Query) -> SingleReading:
     if says_not_found(message):
         return SingleReading(Kind.NOT_FOUND, message)
     return SingleReading(Kind.UNRECOGNIZED, message,
-                         problem=f"no certificate and no message saying none: {message[:80]!r}")
+                         problem=("没有证书，也没有说查无结果的消息（no certificate, no “none "
+                                  f"found”）：{message[:80]!r}"))
 
 
 # --- the full list ---------------------------------------------------------------------------
@@ -369,12 +373,12 @@ def _locate_list(data: Mapping[str, Any]) -> tuple[str, Sequence[object]] | str:
         if isinstance(inner, Mapping) and api.LIST_KEY in inner:
             found.append((f"{container}.{api.LIST_KEY}", inner[api.LIST_KEY]))
     if not found:
-        return f"no {api.LIST_KEY} in the answer"
+        return f"答复中没有 {api.LIST_KEY}（no {api.LIST_KEY}）"
     if len(found) > 1:
-        return f"{api.LIST_KEY} in two places ({', '.join(w for w, _ in found)})"
+        return f"{api.LIST_KEY} 出现在两处（in two places）：{', '.join(w for w, _ in found)}"
     where, value = found[0]
     if not isinstance(value, list):
-        return f"{where} is not a list"
+        return f"{where} 不是列表（not a list）"
     return where, value
 
 
@@ -399,25 +403,24 @@ def combine(single: SingleReading, listed: ListReading) -> Combined:
     answer: the single certificate must be in the list, and "nothing found" needs both.
     """
     if single.kind is Kind.UNRECOGNIZED:
-        return Combined(Kind.UNRECOGNIZED, problem=f"the single answer: {single.problem}")
+        return Combined(Kind.UNRECOGNIZED,
+                        problem=f"单条查询（the single answer）：{single.problem}")
     if listed.kind is Kind.UNRECOGNIZED:
-        return Combined(Kind.UNRECOGNIZED, problem=f"the full list: {listed.problem}")
+        return Combined(Kind.UNRECOGNIZED, problem=f"完整列表（the full list）：{listed.problem}")
     if listed.kind is Kind.NOT_FOUND:
         if single.kind is Kind.NOT_FOUND:
             return Combined(Kind.NOT_FOUND)
         return Combined(Kind.UNRECOGNIZED, problem=(
-            "the full list is empty, but the single answer shows a certificate "
-            "（完整列表为空，单条查询却有证书）"))
+            "完整列表为空，单条查询却有证书（the full list is empty, the single answer is not）"))
     records = listed.cert_records
     if single.kind is Kind.NOT_FOUND:
         return Combined(Kind.UNRECOGNIZED, problem=(
-            f"the single answer found nothing, but the full list holds {len(records)} "
-            "（单条查询无结果，完整列表却有证书）"))
+            f"单条查询无结果，完整列表却有 {len(records)} 张证书"
+            "（the single answer found nothing, the full list did）"))
     shown = single.record.record if single.record is not None else None
     if shown is not None and not any(_same_certificate(shown, r) for r in records):
         return Combined(Kind.UNRECOGNIZED, problem=(
-            "the certificate of the single answer is not in the full list "
-            "（单条查询的证书不在完整列表中）"))
+            "单条查询的证书不在完整列表中（the single answer's certificate is not in the list）"))
     notes = tuple(n for r in listed.records for n in r.notes)
     return Combined(Kind.FOUND, records, notes=notes)
 

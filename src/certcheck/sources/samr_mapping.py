@@ -136,24 +136,30 @@ class SamrField:
 
 P, A = Basis.PUBLIC_CODE, Basis.ASSUMED
 
-#: ``licList`` record keys → ``CertRecord`` attributes. The one table to correct.
+#: ``licList`` record keys → ``CertRecord`` attributes. The one table to correct. ``reading``
+#: is said to a person (``probe``): Chinese first.
 RECORD_MAP: tuple[SamrField, ...] = (
-    SamrField("name", "ryxm", "姓名", P, "compared with the roster's name as names are", P),
+    SamrField("name", "ryxm", "姓名", P,
+              "与名单上的姓名按姓名的规则比较（compared with the roster's name）", P),
     SamrField("id_number", "sfzh", "证件号码", P,
-              "must be the queried ID (clear or masked); another ID: not this person's", P),
-    SamrField("cert_number", "zsbh", "证号", P, "compared with the roster's 证号", P),
+              "须是所查的身份证号（明文或打码）；其他号码的记录不是此人的"
+              "（must be the queried ID）", P),
+    SamrField("cert_number", "zsbh", "证号", P,
+              "与名单上的证号比较（compared with the roster's 证号）", P),
     SamrField("item", "czxm", "操作项目", P,
-              "a TSG Z6001 item by name or code (叉车司机, N1, N1叉车司机, 叉车司机(N1)) "
-              "through the catalog; anything else covers nothing for sure", A, required=True),
+              "TSG Z6001 的项目名称或代号（叉车司机、N1、N1叉车司机、叉车司机(N1)），"
+              "经项目目录读取；其他写法不能确定涵盖任何项目（a TSG Z6001 item by name or code）", A,
+              required=True),
     SamrField("valid_from", "yxrqs", "有效期开始日期", P,
-              "YYYY-MM-DD (with or without a time) or YYYY-MM (a month only)", P, is_date=True),
-    SamrField("valid_until", "yxrqz", "有效期结束日期", P,
-              "YYYY-MM-DD or YYYY-MM; a month decides only where every day of it would", P,
+              "YYYY-MM-DD（可带时间）或只写到月份的 YYYY-MM（a date, or a month only）", P,
               is_date=True),
-    SamrField("issuer", "fzjg", "签发机关", P, "shown as sent", P),
+    SamrField("valid_until", "yxrqz", "有效期结束日期", P,
+              "YYYY-MM-DD 或 YYYY-MM；只写到月份时，只在该月每一天结论都相同时据此下结论"
+              "（a month decides only where every day of it would）", P, is_date=True),
+    SamrField("issuer", "fzjg", "签发机关", P, "按原样显示（shown as sent）", P),
     SamrField("status_text", "validFlag", "证书状态", P,
-              '"1" (the only value seen) read as 有效; any other value leaves the status '
-              "unknown (record_incomplete)", A),
+              "“1”（唯一见过的值）读作有效；其他值都使证书状态不明，记为 record_incomplete"
+              "（any other value: status unknown）", A),
 )
 
 #: What a ``validFlag`` value means. ASSUMED: public code saw ``"1"`` only, on certificates
@@ -161,14 +167,16 @@ RECORD_MAP: tuple[SamrField, ...] = (
 VALID_FLAG_MEANINGS: dict[str, str] = {"1": "有效"}
 
 #: Keys public code shows in a record that certcheck keeps but does not decide on: their meaning
-#: is not shown (``zslb``, ``cyzl``, ``pzrq``) or says nothing about validity.
+#: is not shown (``zslb``, ``cyzl``, ``pzrq``) or says nothing about validity. Said to a person
+#: (``probe``): Chinese first.
 KNOWN_UNUSED_KEYS: dict[str, str] = {
-    "ryxb": "性别 (sex)",
-    "zslb": "meaning not shown by public code (证书类别?)",
-    "cyzl": "meaning not shown by public code (从业种类?)",
-    "pzrq": "a date whose meaning public code does not show (批准日期?); not read as 初领日期",
-    "sjgxsj": "when the record was last updated (数据更新时间); shown, not used",
-    "eCertFileId": "the electronic certificate's file",
+    "ryxb": "性别（sex）",
+    "zslb": "公开代码未说明其含义，或为证书类别（meaning not shown by public code）",
+    "cyzl": "公开代码未说明其含义，或为从业种类（meaning not shown by public code）",
+    "pzrq": "公开代码未说明其含义的日期，或为批准日期；不当作初领日期"
+            "（not read as 初领日期）",
+    "sjgxsj": "数据更新时间，只显示，不使用（when the record was last updated）",
+    "eCertFileId": "电子证书的文件（the electronic certificate's file）",
 }
 
 #: Fields the record has no key for in public code: left empty, never guessed. 特种设备

@@ -101,7 +101,8 @@ class CommandSliderSolver(SliderSolver):
     """
 
     name = "command"
-    description = "command:PROGRAM：程序收到背景图、拼图块的路径和 yHeight，输出滑块位置"
+    description = ("运行程序拖动滑块：command:程序，程序收到背景图和拼图块的文件路径及 yHeight，"
+                   "输出滑块位置（a program）")
     one_at_a_time = True
     timeout: ClassVar[float] = 120.0
 
@@ -188,7 +189,7 @@ class NoSliderSolver(SliderSolver):
 
     @classmethod
     def from_spec(cls, arg: str | None, *, interactive: bool) -> SliderSolver:
-        return cls(arg or "no slider solver configured")
+        return cls(arg or "没有设置滑块验证方式（no slider solver configured）")
 
     async def solve(self, puzzle: SliderPuzzle, *, attempt: int) -> int:
         raise NoSolverError(self.problem)
