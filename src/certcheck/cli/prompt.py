@@ -443,10 +443,9 @@ def load_solver(
     if spec is None or not spec.strip():
         if interactive:
             return PromptSolver(terminal=terminal)
-        return NoSolver(
-            "nobody at a terminal to answer it (没有终端可显示验证码); run certcheck in a "
-            "terminal, or give --captcha command:PROGRAM"
-        )
+        from certcheck.sources.mem import NO_SOLVER
+
+        return NoSolver(NO_SOLVER)
     name, sep, arg = spec.strip().partition(":")
     entry, found = load_plugin(GROUP, name, CaptchaSolver)
     loaded = cast("type[CaptchaSolver]", found)
