@@ -258,7 +258,8 @@ def test_text_from_the_registers_cannot_format_the_message(tmp_path: Path,
     texts = server.texts()
     assert len(texts) == 3
     for text in texts:
-        assert "＊＊某某＊＊［公司］（http://evil.example）" in text
-        assert "](" not in text and "<at" not in text and "**某某**" not in text
+        # The address stays readable but is no link: no platform links "http：／／".
+        assert "＊＊某某＊＊［公司］（http：／／evil.example）" in text
+        assert "://" not in text and "](" not in text and "<at" not in text and "**某某**" not in text
         assert "- 1． 黄＊三" in text and "［x］（y）" in text
         assert not re.search(r"^- \d+\.", text, re.M)

@@ -65,6 +65,28 @@ def old_form(id_number: str) -> str | None:
     return id_number[:6] + id_number[8:17]
 
 
+#: An ID masked by hand with letters: the birth date typed over as XXXXXXXX (upper-cased by
+#: ``normalize_id``). A real ID has an X only as its last character.
+_LETTER_MASKED = re.compile(r"([0-9]{6})(X{4,})([0-9]{3}[0-9X])")
+
+
+def masked_form(text: str | None) -> str | None:
+    """``500381********1234`` for an ID shown masked — by certcheck (``*``) or by hand (``＊``,
+    ``×``, ``x``) — and None for one that is not masked. Registers edited in an office carry
+    the hand-made forms; taken for whole IDs they would match nobody, and every person would
+    seem to have left and come back."""
+    if not text:
+        return None
+    folded = normalize_id(text).replace("×", "*")
+    if "*" in folded:
+        return folded
+    letters = _LETTER_MASKED.fullmatch(folded)
+    if letters is None:
+        return None
+    first, hidden, last = letters.groups()
+    return first + "*" * len(hidden) + last
+
+
 def mask_id(id_number: str | None) -> str:
     """``500381199001011234`` → ``500381********1234``; short values are masked whole."""
     if not id_number:

@@ -15,6 +15,7 @@ from rich.table import Table
 from certcheck.cli.app import UserError, _guarded, cli, same_file
 from certcheck.cli.exit_codes import ExitCode
 from certcheck.cli.notify import NotifyRequest, notify_options, run_notify
+from certcheck.cli.report import SCREEN
 from certcheck.cli.screen import cell, plain
 from certcheck.cli.screen import console as make_console
 from certcheck.diff.compare import (
@@ -175,7 +176,7 @@ def _side(label: str, side: Side) -> str:
 def _show(console: Console, result: RegisterDiff, found: tuple[Concern, ...]) -> None:
     say = partial(console.print, highlight=False)
     say("[bold]登记表对比（certcheck diff）[/]")
-    say(f"单位：{cell(enterprise_text(result))}")
+    say(f"单位：{cell(SCREEN.text(enterprise_text(result)))}")
     say(_side("旧", result.old))
     say(_side("新", result.new))
     say(f"对应方式：{result.matching.zh}")

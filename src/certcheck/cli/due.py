@@ -18,6 +18,7 @@ from certcheck.cli.due_notify import notify_due
 from certcheck.cli.exit_codes import ExitCode
 from certcheck.cli.notify import NotifyRequest, notify_options
 from certcheck.cli.outputs import check_output
+from certcheck.cli.report import SCREEN
 from certcheck.cli.screen import cell, plain
 from certcheck.cli.screen import console as make_console
 from certcheck.due import (
@@ -161,7 +162,8 @@ def _tail(exc: Exception, path: Path) -> str:
 def unit_line(result: DueList, what: str) -> str:
     """``单位：重庆某某有限公司``: whose workers the list names, or that the file does not say."""
     if result.enterprises:
-        return "单位：" + "、".join(cell(name) for name in result.enterprises)
+        # An enterprise's name is text from a file: an ID typed into it is not shown whole.
+        return "单位：" + "、".join(plain(SCREEN.text(name)) for name in result.enterprises)
     where = "登记表" if what.startswith("登记表") else "花名册标题"
     return f"单位：未注明（{where}中没有单位名称）"
 

@@ -182,6 +182,8 @@ def _show(robot: Robot, message: Message, k: int, n: int) -> None:
 
 
 def _report(outcomes: list[Outcome], request: NotifyRequest) -> bool:
+    from certcheck.cli.app import os_error_zh
+
     ok = True
     for outcome in outcomes:
         robot = outcome.robot
@@ -192,6 +194,16 @@ def _report(outcomes: list[Outcome], request: NotifyRequest) -> bool:
             what = (f"{outcome.messages} 条消息，提醒 {count} 项" if outcome.messages
                     else "没有新的提醒")
             _say(f"--dry-run：{robot.label} 将收到 {what}{skipped}；未发送，未记录")
+        elif outcome.record_error is not None:
+            ok = False
+            left = outcome.messages - outcome.delivered
+            rest = f"；其余 {left} 条未发送，下次运行时再发送" if left else ""
+            click.secho(
+                f"certcheck: {robot.label}：已送达 {outcome.delivered}/{outcome.messages} 条（提醒 "
+                f"{outcome.entries} 项），但提醒记录无法写入"
+                f"（{plain(os_error_zh(outcome.record_error))}），已送达的最后一条未记下，下次运行时会"
+                f"再发一次{rest}（record not written）",
+                fg="red", err=True)
         elif outcome.error is not None:
             ok = False
             click.secho(

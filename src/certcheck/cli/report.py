@@ -32,7 +32,7 @@ STATUS_STYLE = {
     Status.UNVERIFIED: "grey62",
 }
 #: Masks anything ID-shaped in free text shown on the terminal.
-SCREEN = Masker(True)
+SCREEN = Masker(True, grouped=True)
 #: Problem workers listed on the terminal (and rows per warning); the rest are in the register.
 MAX_LISTED = 15
 #: Input issues listed on the terminal; all are in the register's 输入问题 sheet.
@@ -63,7 +63,12 @@ def sheets_read(roster: Roster) -> str:
          for w in roster.workers),
         roster.sheets,
     )
-    return "，".join(f"“{plain(name)}” {n} 人" for name, n in counts)
+    return "，".join(f"“{sheet_name(name)}” {n} 人" for name, n in counts)
+
+
+def sheet_name(name: str | None) -> str:
+    """A sheet's name as the terminal shows it: a tab may be named after a person's ID."""
+    return plain(SCREEN.text(name) or "")
 
 
 def show_roster(console: Console, roster: Roster) -> None:
@@ -81,7 +86,7 @@ def show_roster(console: Console, roster: Roster) -> None:
             highlight=False, markup=False,
         )
     else:
-        sheet = f" [{plain(roster.sheet)}]" if roster.sheet else ""
+        sheet = f" [{sheet_name(roster.sheet)}]" if roster.sheet else ""
         console.print(
             f"读取 {plain(roster.file.name)}{sheet}: {len(roster.workers)} 人；列: {mapped}",
             highlight=False, markup=False,
@@ -89,7 +94,8 @@ def show_roster(console: Console, roster: Roster) -> None:
     if roster.skipped:
         console.print(
             "未读取的工作表: "
-            + "；".join(f"“{plain(s.name)}”（{plain(s.why)}）" for s in roster.skipped),
+            + "；".join(f"“{sheet_name(s.name)}”（{plain(SCREEN.text(s.why))}）"
+                       for s in roster.skipped),
             highlight=False, markup=False,
         )
     if roster.issues:
@@ -144,7 +150,7 @@ def _people_table(several: bool, extra: tuple[str, ...] = ()) -> Table:
 def _who(finding: Finding, several: bool, sheets: tuple[str, ...]) -> tuple[str, ...]:
     w = finding.worker
     return (
-        *((cell(sheet_of(finding, sheets) or ""),) if several else ()),
+        *((cell(SCREEN.text(sheet_of(finding, sheets)) or ""),) if several else ()),
         str(w.row),
         # A name cell may hold an ID (columns swapped in the roster).
         cell(SCREEN.text(w.shown_name) or ""),

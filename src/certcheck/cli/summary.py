@@ -17,7 +17,8 @@ from certcheck.cli.app import UserError, _guarded, cli, parse_as_of, same_file
 from certcheck.cli.exit_codes import ExitCode
 from certcheck.cli.match_key_option import match_key, match_key_option
 from certcheck.cli.outputs import check_output
-from certcheck.cli.quoting import joined_path, quoted
+from certcheck.cli.quoting import MissingPath, found_hint, joined_path
+from certcheck.cli.report import SCREEN
 from certcheck.cli.screen import cell, plain
 from certcheck.cli.screen import console as make_console
 from certcheck.jsontext import mend
@@ -65,12 +66,14 @@ def expand_registers(patterns: tuple[str, ...]) -> list[Path]:
                                          param_hint="REGISTER...")
             paths.extend(Path(m) for m in matched)
             continue
-        # 我的 登记表.xlsx typed without quotes arrives as two names, 我的 and 登记表.xlsx.
+        # 我的 登记表.xlsx typed without quotes arrives as two names, 我的 and 登记表.xlsx; the
+        # first may exist as well (a file named 我的), and only the second is missing.
         split = joined_path(patterns[index:])
-        hint = (f"；“{split}” 是一个文件：路径中有空格时要加引号，写成 {quoted(split)}"
-                if split is not None else "")
-        raise click.BadParameter(f"找不到文件 {pattern}（no such file）{hint}",
-                                 param_hint="REGISTER...")
+        if split is None and index > 0:
+            split = joined_path(patterns[index - 1:])
+        hint = found_hint(split) if split is not None else ""
+        raise MissingPath(f"找不到文件 {pattern}（no such file）{hint}", path=pattern,
+                          param_hint="REGISTER...")
     for path in paths:
         if path.is_dir():
             raise click.BadParameter(f"{path} 是文件夹，请给出其中的登记表文件"
@@ -186,7 +189,7 @@ def _summary(
     except (SummaryInputError, Undecidable) as exc:
         raise UserError(str(exc), ExitCode.BAD_INPUT) from None
     for message in (*loaded.warnings, *result.warnings):
-        errors.print(f"[yellow]提示：[/]{cell(message)}", highlight=False)
+        errors.print(f"[yellow]提示：[/]{cell(SCREEN.text(message))}", highlight=False)
     _show_cross(errors, result.cross)
 
     if fmt == "json":
@@ -241,7 +244,7 @@ def _show_cross(errors: Console, cross: CrossCheck) -> None:
     for person in cross.people:
         where = "；".join(f"{a.enterprise}（{a.kind.zh}：{a.status.zh}）"
                          for a in person.appearances)
-        errors.print(f"  {'／'.join(person.names)} {person.id_shown}：{where}",
+        errors.print(plain(SCREEN.text(f"  {'／'.join(person.names)} {person.id_shown}：{where}")),
                      highlight=False, markup=False, soft_wrap=True)
 
 

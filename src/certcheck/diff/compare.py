@@ -46,7 +46,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from certcheck.ids import ID_SHAPE, mask_id, normalize_id
+from certcheck.ids import ID_SHAPE, mask_id, masked_form, normalize_id
 from certcheck.models import Reason, Status
 from certcheck.names import name_key
 from certcheck.register.model import Verdict
@@ -81,6 +81,8 @@ class ChangeKind(StrEnum):
     DATES = "dates"
     ROW_ADDED = "row_added"
     ROW_REMOVED = "row_removed"
+    #: Same ID, same finding and dates, another name: said, never taken for nothing.
+    NAME = "name"
 
     @property
     def zh(self) -> str:
@@ -94,6 +96,7 @@ _KIND_ZH = {
     ChangeKind.DATES: "证书日期变化",
     ChangeKind.ROW_ADDED: "新增登记行",
     ChangeKind.ROW_REMOVED: "不再列出的登记行",
+    ChangeKind.NAME: "姓名变化",
 }
 
 
@@ -168,6 +171,9 @@ class Change:
     id_corrected: bool = False
     #: Paired although the declared item reads otherwise (one row each side for the person).
     item_changed: bool = False
+    #: Paired on one full ID although the names differ: a new name (marriage, a typo
+    #: corrected), or IDs swapped between two people. Which one, nobody can tell from here.
+    name_changed: bool = False
 
     @property
     def row(self) -> RegisterRow:
@@ -224,6 +230,9 @@ class Ambiguity:
 
     old: tuple[RegisterRow, ...]
     new: tuple[RegisterRow, ...]
+    #: Rows of one masked ID under other names on the two sides: one person renamed, or two
+    #: people who mask alike; the masked ID cannot tell.
+    names_differ: bool = False
 
     @property
     def row(self) -> RegisterRow:
@@ -289,7 +298,8 @@ class RegisterDiff:
 
     @property
     def nothing_changed(self) -> bool:
-        return not self.changes and not any(a.counts_changed for a in self.ambiguous)
+        return not self.changes and not any(
+            a.counts_changed or a.names_differ for a in self.ambiguous)
 
     @property
     def several_sheets(self) -> bool:
@@ -379,6 +389,9 @@ def compare(old: RegisterData, new: RegisterData) -> RegisterDiff:
     came = {k: v for k, v in after.items() if k not in before}
     for old_key, new_key in _corrected_ids(gone, came):
         pairs.append((gone.pop(old_key), came.pop(new_key), False, True))
+    for old_keys, new_keys in _masked_alike(gone, came):
+        out.ambiguous([r for k in old_keys for r in gone.pop(k)],
+                      [r for k in new_keys for r in came.pop(k)], names_differ=True)
     for rows in came.values():
         out.alone(ChangeKind.NEW, rows, in_new=True)
     for rows in gone.values():
@@ -403,8 +416,7 @@ def person_key(row: RegisterRow, matching: Matching) -> PersonKey:
         return ("id", _normal_id(row.id_number))
     name = name_key(row.name) if row.name else ""
     if row.id_number:
-        ident = _normal_id(row.id_number)
-        return ("masked", ident if "*" in ident else mask_id(ident), name)
+        return ("masked", shown_id(row), name)
     return ("name", name) if name else ("nobody",)
 
 
@@ -417,8 +429,7 @@ def shown_id(row: RegisterRow) -> str:
     """The row's ID as a person may see it anywhere: masked."""
     if not row.id_number:
         return ""
-    ident = _normal_id(row.id_number)
-    return ident if "*" in ident else mask_id(ident)
+    return masked_form(row.id_number) or mask_id(_normal_id(row.id_number))
 
 
 def id_not_understood(row: RegisterRow) -> bool:
@@ -456,6 +467,24 @@ def _corrected_ids(
         ):
             found.append((old_keys[0], new_keys[0]))
     return found
+
+
+def _masked_alike(
+    gone: dict[PersonKey, list[_Placed]], came: dict[PersonKey, list[_Placed]]
+) -> list[tuple[list[PersonKey], list[PersonKey]]]:
+    """People only the old register holds and people only the new one holds who show the same
+    masked ID under another name. A masked ID is shared by many people, so they may be two; a
+    name changes (a marriage, a typo corrected), so they may be one. Either way they are not
+    someone who left and someone who came: only their counts can be compared."""
+    def by_shown(groups: dict[PersonKey, list[_Placed]]) -> dict[str, list[PersonKey]]:
+        shown: dict[str, list[PersonKey]] = defaultdict(list)
+        for key in groups:
+            if key[0] == "masked":
+                shown[key[1]].append(key)
+        return shown
+
+    old_shown, new_shown = by_shown(gone), by_shown(came)
+    return [(keys, new_shown[shown]) for shown, keys in old_shown.items() if shown in new_shown]
 
 
 def _item_key(row: RegisterRow) -> tuple[str, ...]:
@@ -528,17 +557,22 @@ class _Collector:
                item_changed: bool = False) -> None:
         (_, a), (index, b) = old, new
         dates = _date_changes(a, b)
+        renamed = _renamed(a, b)
         if a.status is not b.status:
             kind = ChangeKind.STATUS
         elif dates:
             kind = ChangeKind.DATES
+        elif renamed:
+            kind = ChangeKind.NAME
         else:
             return
-        self._changes.append(((0, index), Change(kind, a, b, dates, id_corrected, item_changed)))
+        self._changes.append(((0, index), Change(kind, a, b, dates, id_corrected, item_changed,
+                                                 renamed)))
 
-    def ambiguous(self, old: Sequence[_Placed], new: Sequence[_Placed]) -> None:
+    def ambiguous(self, old: Sequence[_Placed], new: Sequence[_Placed], *,
+                  names_differ: bool = False) -> None:
         place = (0, new[0][0]) if new else (1, old[0][0])
-        group = Ambiguity(tuple(r for _, r in old), tuple(r for _, r in new))
+        group = Ambiguity(tuple(r for _, r in old), tuple(r for _, r in new), names_differ)
         self._ambiguous.append((place, group))
 
     def changes(self) -> tuple[Change, ...]:
@@ -546,6 +580,11 @@ class _Collector:
 
     def ambiguities(self) -> tuple[Ambiguity, ...]:
         return tuple(a for _, a in sorted(self._ambiguous, key=lambda p: p[0]))
+
+
+def _renamed(a: RegisterRow, b: RegisterRow) -> bool:
+    """Both rows name someone, and not the same name."""
+    return bool(a.name and b.name) and name_key(a.name or "") != name_key(b.name or "")
 
 
 def own_dates(row: RegisterRow) -> bool:

@@ -91,6 +91,8 @@ def change_text(change: Change) -> str:
         text = f"原为{finding_text(change.row)}"
     elif kind is ChangeKind.DATES:
         text = dates_text(change.dates)
+    elif kind is ChangeKind.NAME:
+        text = "结果和证书日期未变"
     else:
         assert change.old is not None and change.new is not None and change.move is not None
         text = f"{change.move.zh}，{change.old.status.zh} → {finding_text(change.new)}"
@@ -108,6 +110,9 @@ def notes(change: Change) -> list[str]:
             found.append("现登记表的身份证号无法识别，按姓名对应")
     if change.item_changed and change.old is not None and change.new is not None:
         found.append(f"作业项目 {item_of(change.old) or '无'} → {item_of(change.new) or '无'}")
+    if change.name_changed and change.old is not None and change.new is not None:
+        found.append(f"姓名 {name_of(change.old)} → {name_of(change.new)}：身份证号相同而姓名不同"
+                     "（改名，或身份证号填错、互换），请核对")
     return found
 
 
@@ -117,8 +122,13 @@ def counts_text(counts: Sequence[tuple[Status, int]]) -> str:
 
 def ambiguity_text(group: Ambiguity) -> str:
     """How many rows, with which findings, and what is certain about them."""
-    what = ("无姓名和身份证号的行，无法对应" if group.nameless
-            else "同一脱敏身份证号和姓名，无法逐人对应")
+    if group.nameless:
+        what = "无姓名和身份证号的行，无法对应"
+    elif group.names_differ:
+        names = "、".join(dict.fromkeys(name_of(r) for r in (*group.old, *group.new)))
+        what = f"同一脱敏身份证号、姓名不同（{names}），无法确定是否同一人"
+    else:
+        what = "同一脱敏身份证号和姓名，无法逐人对应"
     text = (f"{what}：原 {len(group.old)} 行（{counts_text(group.counts(group.old))}），"
             f"现 {len(group.new)} 行（{counts_text(group.counts(group.new))}）")
     if group.worse:
@@ -191,6 +201,7 @@ def conclusion(diff: RegisterDiff) -> str:
 #: The sections in the order they are shown, each with the changes it holds.
 SECTION_TITLES = (
     "结果变差", "结果好转", "其他结果变化", "新增人员", "离开人员", "登记行增减", "证书日期变化",
+    "姓名变化",
 )
 
 
@@ -204,6 +215,8 @@ def section_of(change: Change) -> str:
         return "离开人员"
     if kind in (ChangeKind.ROW_ADDED, ChangeKind.ROW_REMOVED):
         return "登记行增减"
+    if kind is ChangeKind.NAME:
+        return "姓名变化"
     return "证书日期变化"
 
 

@@ -201,6 +201,7 @@ def _change_dict(change: Change, mask: bool) -> dict[str, Any]:
                   for d in change.dates],
         "id_corrected": change.id_corrected,
         "item_changed": change.item_changed,
+        "name_changed": change.name_changed,
     }
 
 

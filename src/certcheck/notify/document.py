@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from certcheck.register.view import Masker
+from certcheck.text import INVISIBLE_CHARS
 
 
 class Tone(StrEnum):
@@ -88,18 +89,36 @@ _ACTIVE = str.maketrans({
     ")": "）", "<": "＜", ">": "＞", "|": "｜", "!": "！", "\\": "＼", "@": "＠", "&": "＆",
 })
 _BREAKS = re.compile(r"[\s\u2028\u2029\u0085]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_MASKER = Masker(True)
+_CONTROL = re.compile(
+    f"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069{INVISIBLE_CHARS}]")
+#: IDs typed in groups (``500381 19900101 1234``) too: a person reads them whole.
+_MASKER = Masker(True, grouped=True)
+#: What the platforms turn into a link by itself: ``http://…``, ``dingtalk://…``, ``www.…``.
+_AUTOLINK = re.compile(r"://|(?i:\bwww)\.")
+#: A text that starts like a list item or a numbered one would nest a list where it starts
+#: a line (a name right after ``- ``): its mark is shown in full width.
+_LIST_START = re.compile(r"^(?:[-+]|[0-9]{1,9}[.)])(?=\s|$)")
+_LIST_MARKS = str.maketrans({"-": "－", "+": "＋", ".": "．"})
 
 
 def md_text(value: str | None, *, limit: int = 40, empty: str = "（空）") -> str:
-    """Text from a file, safe in any of the three Markdowns: ID-shaped runs masked, line
-    breaks and controls gone, active characters in their full-width forms, at most ``limit``
-    characters (then ``…``), so that one line always fits in one message."""
+    """Text from a file, safe in any of the three Markdowns: line breaks, controls and
+    invisible characters gone, ID-shaped runs masked (full-width digits, digits in groups),
+    active characters in their full-width forms, no address a platform would make a link of,
+    no list mark at its start, at most ``limit`` characters (then ``…``), so that one line
+    always fits in one message."""
     if value is None or not value.strip():
         return empty
-    text = _MASKER.text(value) or ""
-    text = _CONTROL.sub("", _BREAKS.sub(" ", text)).strip()
+    # Invisible characters go first: between the digits of an ID they hide it from the masker
+    # while the reader still sees every digit.
+    text = _CONTROL.sub("", _BREAKS.sub(" ", value))
+    text = (_MASKER.text(text) or "").strip()
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return text.translate(_ACTIVE) or empty
+    text = text.translate(_ACTIVE)
+    text = _AUTOLINK.sub(lambda m: "：／／" if m.group(0) == "://" else m.group(0)[:-1] + "．",
+                         text)
+    found = _LIST_START.match(text)
+    if found:
+        text = found.group().translate(_LIST_MARKS) + text[found.end():]
+    return text or empty

@@ -42,13 +42,17 @@ class Outcome:
     entries: int = 0
     skipped: int = 0
     error: SendError | None = None
+    #: The record of what was sent could not be written after a delivered message (a full
+    #: disk, a folder made read-only): that robot stops, since what it is sent next would not
+    #: be remembered either; what was delivered and not recorded goes again with the next run.
+    record_error: OSError | None = None
     #: Seconds the rate limiter waited.
     waited: float = 0.0
     shown: list[Message] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and self.record_error is None
 
 
 @dataclass(slots=True)
@@ -125,7 +129,11 @@ def _one(document: Document, robot: Robot, as_of: date, state: SentState | None,
         outcome.delivered += 1
         outcome.entries += len(message.lines)
         if state is not None:
-            state.record(robot.fingerprint, message.lines, as_of)
+            try:
+                state.record(robot.fingerprint, message.lines, as_of)
+            except OSError as exc:
+                outcome.record_error = exc
+                break
     return outcome
 
 

@@ -104,7 +104,7 @@ def _worker(
     data: dict[str, Any] = {
         "sheet": sheet_of(finding, sheets),
         "row": worker.row,
-        "name": worker.shown_name,
+        "name": masker.text(worker.shown_name, worker.id_number),
         "id_number": masker.id(worker.id_number),
         "status": finding.status.value,
         "status_zh": finding.status.zh,
@@ -113,8 +113,8 @@ def _worker(
         "warnings": [w.value for w in finding.warnings],
         "declared": {
             "cert_number": masker.text(declared.cert_shown, worker.id_number),
-            "category": declared.category_shown,
-            "item": declared.item_shown,
+            "category": masker.text(declared.category_shown, worker.id_number),
+            "item": masker.text(declared.item_shown, worker.id_number),
         },
         "certificates": [_record(r, masker, worker.id_number) for r in finding.certificates],
         "decisive": decisive,
@@ -133,6 +133,9 @@ def _record(record: CertRecord, masker: Masker, own_id: str | None) -> dict[str,
     if masker.enabled:
         data["证件号码"] = masker.id(record.id_number)
         data["证号"] = masker.text(record.cert_number, own_id, record.id_number)
+        for key in ("姓名", "作业类别", "操作项目"):
+            if isinstance(data.get(key), str):
+                data[key] = masker.text(data[key], own_id)
     return data
 
 

@@ -71,14 +71,18 @@ def row_height(lines: int, line_height: float = LINE_HEIGHT) -> float:
 
 def footer_text(left: str, right: str) -> str:
     """A footer with ``left`` and ``right`` texts and 第 N 页，共 M 页 in the middle."""
-    def escaped(text: str) -> str:
-        # "&" starts a code in a header or footer; a literal one is written twice.
-        return text.replace("&", "&&")
+    def escaped(text: str, room: int) -> str:
+        # "&" starts a code in a header or footer; a literal one is written twice. A cut between
+        # the two would leave one "&" to start a code with what follows (the "&C" of the
+        # page numbers, which would then print as text): the cut never splits a pair.
+        cut = text.replace("&", "&&")[:room]
+        trailing = len(cut) - len(cut.rstrip("&"))
+        return cut[:-1] if trailing % 2 else cut
 
     centre = "&C第 &P 页，共 &N 页"
     room = _HEADER_FOOTER_MAX - len(centre) - 8
-    left_part = escaped(left)[: room // 2]
-    right_part = escaped(right)[: room // 2]
+    left_part = escaped(left, room // 2)
+    right_part = escaped(right, room // 2)
     return f"&L{left_part}{centre}&R{right_part}"
 
 

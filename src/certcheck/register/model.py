@@ -7,7 +7,7 @@ The verdict says what was found; the exit code a process ends with is the CLI's
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -112,6 +112,38 @@ class Register:
     #: (``certcheck.matchkey``) so that ``summary`` can match people across masked registers.
     match_key: MatchKey | None = None
 
+    def __post_init__(self) -> None:
+        if self.mask_ids:
+            # The enterprise and the sheet names come from the roster too (a title, a tab),
+            # and are printed on the form and in its footer: an ID typed there is masked
+            # like any other, in every output, the same way wherever the name is written.
+            meta, findings = _masked_names(self.meta, self.findings)
+            object.__setattr__(self, "meta", meta)
+            object.__setattr__(self, "findings", findings)
+
     @property
     def verdict(self) -> Verdict:
         return verdict_of(self.findings)
+
+
+def _masked_names(
+    meta: RegisterMeta, findings: tuple[Finding, ...]
+) -> tuple[RegisterMeta, tuple[Finding, ...]]:
+    from certcheck.register.view import Masker
+
+    text = Masker(True).text
+    sheets = {name: text(name) or name for name in meta.sheets}
+    masked = replace(
+        meta,
+        enterprise=text(meta.enterprise),
+        sheets=tuple(sheets.values()),
+        skipped_sheets=tuple((text(n) or n, text(w) or w) for n, w in meta.skipped_sheets),
+    )
+    renamed = {old: new for old, new in sheets.items() if old != new}
+    if renamed:
+        findings = tuple(
+            replace(f, worker=replace(f.worker, sheet=renamed[f.worker.sheet]))
+            if f.worker.sheet in renamed else f
+            for f in findings
+        )
+    return (meta if masked == meta else masked), findings

@@ -15,7 +15,7 @@ from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from certcheck.ids import mask_id
+from certcheck.ids import mask_id, masked_form
 from certcheck.matchkey import FINGERPRINT_CHARS, TOKEN_CHARS, canonical_id
 from certcheck.models import Status
 
@@ -45,7 +45,7 @@ def token_prefix(token: bytes) -> int:
 
 
 def is_masked(id_text: str | None) -> bool:
-    return id_text is not None and "*" in id_text
+    return masked_form(id_text) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +147,7 @@ def collect(rows: Iterable[Row], fingerprint: str | None) -> People:
                 unmatchable += 1
                 continue
             tokens += bytes.fromhex(token)
-            shown.append(id_text)
+            shown.append(masked_form(id_text))
             by_token.add(name, _STATUS_INDEX[status], sheet, row)
             continue
         canonical = canonical_id(id_text)

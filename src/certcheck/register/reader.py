@@ -21,6 +21,7 @@ sheets and, being Rust, does not expand XML entities.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -44,7 +45,13 @@ from certcheck.models import (
 from certcheck.register.errors import NotARegister as NotARegister  # re-exported
 from certcheck.register.errors import RegisterFormatError as RegisterFormatError
 from certcheck.register.model import Kind, Sample, SkippedSheet, Verdict
-from certcheck.register.people import FINGERPRINT_SHAPE, TOKEN_SHAPE, People, collect
+from certcheck.register.people import (
+    FINGERPRINT_SHAPE,
+    TOKEN_SHAPE,
+    People,
+    collect,
+    is_masked,
+)
 from certcheck.register.people import Row as PersonRow
 from certcheck.register.view import (
     CACHED_SUFFIX,
@@ -57,6 +64,7 @@ from certcheck.register.view import (
     MATCH_HEADERS,
     MATCH_SHEET,
     SIGNATURES,
+    TITLE_SUFFIX,
     VALID_UNTIL_SHOWN,
     WARNING_SEPARATOR,
     source_name,
@@ -71,6 +79,7 @@ from certcheck.tablefile.guards import (
     special_file,
 )
 from certcheck.tablefile.sniff import Kind as RosterKind
+from certcheck.text import INVISIBLE
 
 MAX_JSON_BYTES = 1024**3
 
@@ -135,7 +144,7 @@ class RegisterRow:
 
     @property
     def id_masked(self) -> bool:
-        return self.id_number is not None and "*" in self.id_number
+        return is_masked(self.id_number)
 
     @property
     def revoked(self) -> bool:
@@ -334,15 +343,19 @@ def _checked_bytes(path: Path) -> bytes:
 def _read_xlsx(path: Path) -> RegisterData:
     marker, main, table, match = _xlsx_cells(path)
     info = _info_from_marker(path, marker)
+    _check_title(path, table.above, info.enterprise)
     tokens = _match_tokens(path, match)
-    return RegisterData(path=path, info=info,
-                        rows=tuple(_sheet_rows(path, main, table, tokens)))
+    rows = tuple(_sheet_rows(path, main, table, tokens))
+    _check_count(path, marker.get("workers"), len(rows))
+    return RegisterData(path=path, info=info, rows=rows)
 
 
 def _tally_xlsx(path: Path) -> RegisterTally:
     marker, main, table, match = _xlsx_cells(path)
     info = _info_from_marker(path, marker)
+    _check_title(path, table.above, info.enterprise)
     statuses = _sheet_statuses(path, main, table)
+    _check_count(path, marker.get("workers"), len(statuses))
     people = _sheet_people(
         table.cells, statuses, _match_tokens(path, match), info.match_fingerprint
     )
@@ -351,26 +364,57 @@ def _tally_xlsx(path: Path) -> RegisterTally:
 
 @dataclass(frozen=True, slots=True)
 class _Table:
-    """The register sheet's header row and the rows under it, up to the signature lines."""
+    """The register sheet's header row and its worker rows, without the signature lines."""
 
     cells: list[list[Any]]
+    #: The sheet row number (from 1) of each of ``cells``, the header first: what a message
+    #: names, since signature lines moved among the workers (a sort) are left out.
+    numbers: list[int] = field(default_factory=list)
     #: Rows of the sheet above the header: a title and the run's facts since format 2.
-    above: int = 0
+    above: list[list[Any]] = field(default_factory=list)
+
+    def number(self, index: int) -> int:
+        """The sheet row of ``cells[index]``."""
+        return self.numbers[index] if index < len(self.numbers) else index + 1
 
 
 #: How far down the header row is looked for.
 _HEADER_SEARCH = 10
+#: The signature lines' first cells: 核验人： and 单位（盖章）： (the others stand beside them).
+_SIGNATURE_STARTS = (SIGNATURES[0], SIGNATURES[2])
 
 
 def _worker_table(cells: list[list[Any]]) -> _Table:
-    """The header and the worker rows of the register sheet's ``cells``: what stands above the
-    header (the title, the run's facts) and the signature lines under the workers (核验人：…,
-    and anything below them) left out. Registers before format 2 have neither."""
+    """The header and the worker rows of the register sheet's ``cells``.
+
+    Left out: what stands above the header (the title, the run's facts), the signature lines
+    wherever they are — a sort of the whole sheet moves them among or above the workers, and
+    cutting the sheet at them would drop every worker after them without a word — and, under
+    the signature lines, rows that are not a worker's (a note, a name written in). A worker's
+    row under them (typed in by hand) is read, so that the count of rows tells it was added.
+    Registers before format 2 have no title and no signature lines.
+    """
     top = next((i for i, line in enumerate(cells[:_HEADER_SEARCH]) if _is_header(line)), 0)
-    end = next((i for i in range(top + 1, len(cells)) if _is_signature(cells[i])), len(cells))
-    while end > top + 1 and _blank(cells[end - 1]):
-        end -= 1
-    return _Table(cells[top:end], top)
+    header = cells[top] if cells else []
+    labels = [str(h).strip() if h is not None else "" for h in header]
+    number_col = labels.index("行号") if "行号" in labels else None
+    status_col = labels.index("核验结果") if "核验结果" in labels else None
+    kept: list[list[Any]] = [header] if cells else []
+    numbers: list[int] = [top + 1] if cells else []
+    signed = False
+    for i in range(top + 1, len(cells)):
+        line = cells[i]
+        if _is_signature(line):
+            signed = True
+            continue
+        if signed and not _worker_shaped(line, number_col, status_col):
+            continue
+        kept.append(line)
+        numbers.append(i + 1)
+    while len(kept) > 1 and _blank(kept[-1]):
+        kept.pop()
+        numbers.pop()
+    return _Table(kept, numbers, cells[:top])
 
 
 def _is_header(line: Sequence[Any]) -> bool:
@@ -380,7 +424,50 @@ def _is_header(line: Sequence[Any]) -> bool:
 
 def _is_signature(line: Sequence[Any]) -> bool:
     first = line[0] if line else None
-    return isinstance(first, str) and first.strip().startswith(SIGNATURES[0])
+    return isinstance(first, str) and first.strip().startswith(_SIGNATURE_STARTS)
+
+
+def _worker_shaped(line: Sequence[Any], number_col: int | None, status_col: int | None) -> bool:
+    """A row that reads as a worker's: a row number and a known result."""
+    if number_col is None or status_col is None:
+        return False
+    number = line[number_col] if number_col < len(line) else None
+    status = line[status_col] if status_col < len(line) else None
+    return _plain_row_number(number) and isinstance(status, str) \
+        and status.strip() in _STATUS_BY_LABEL
+
+
+def _check_count(path: Path, recorded: object, found: int) -> None:
+    """The register holds as many workers as ``verify`` wrote: a row deleted (the fake worker's),
+    a row typed in, or rows lost to a sort would otherwise change the counts without a word."""
+    if isinstance(recorded, str) and recorded.strip().isdigit():
+        recorded = int(recorded.strip())
+    if not isinstance(recorded, int) or isinstance(recorded, bool) or recorded == found:
+        return
+    raise RegisterFormatError(
+        f"{path}：登记表现有 {found} 行人员，而生成时是 {recorded} 人，有行被增删过（登记表可能"
+        "被改动过）；请给出 certcheck verify 写出的登记表，或重新运行 verify"
+        "（rows added or removed）"
+    )
+
+
+def _name_key(name: str) -> str:
+    return "".join(INVISIBLE.sub("", unicodedata.normalize("NFKC", name)).split())
+
+
+def _check_title(path: Path, above: Sequence[Sequence[Any]], recorded: str | None) -> None:
+    """The printed title names the enterprise the register records: a title retyped to another
+    enterprise leaves the two disagreeing, and nothing says which one the register is."""
+    first = above[0][0] if above and above[0] else None
+    if not recorded or not isinstance(first, str) or not first.strip().endswith(TITLE_SUFFIX):
+        return
+    titled = first.strip()[: -len(TITLE_SUFFIX)].strip()
+    if titled and _name_key(titled) != _name_key(recorded):
+        raise RegisterFormatError(
+            f"{path}：标题中的单位“{titled}”与登记表记录的单位“{recorded.strip()}”不同（登记表"
+            "可能被改动过）；单位名称有误时，请用 verify --enterprise 重新生成登记表"
+            "（enterprise edited）"
+        )
 
 
 #: A worker's place in the register: (sheet or "", row), which sorting the sheet keeps.
@@ -618,10 +705,11 @@ def _sheet_rows(
     cells = table.cells
     pos = _columns(path, sheet, cells)
     width = len(cells[0])
-    for n, raw in enumerate(cells[1:], start=2 + table.above):
+    for index, raw in enumerate(cells[1:], start=1):
         line = list(raw) + [None] * (width - len(raw))
         if not _blank(line):
-            yield _sheet_row(line, pos, f"{path}（{sheet} 第 {n} 行）", tokens or {})
+            yield _sheet_row(line, pos, f"{path}（{sheet} 第 {table.number(index)} 行）",
+                             tokens or {})
 
 
 def _sheet_row(
@@ -785,7 +873,9 @@ def _read_json(path: Path) -> RegisterData:
     data = _json_document(path)
     with _json_content(path):
         info = _info_from_json(path, data)
-        return RegisterData(path=path, info=info, rows=tuple(_json_rows(path, data)))
+        rows = tuple(_json_rows(path, data))
+        _check_count(path, data["verdict"].get("total"), len(rows))
+        return RegisterData(path=path, info=info, rows=rows)
 
 
 def _tally_json(path: Path) -> RegisterTally:
@@ -797,6 +887,7 @@ def _tally_json(path: Path) -> RegisterTally:
         for r in _json_rows(path, data):
             statuses.append(r.status)
             people.append(_person(r))
+        _check_count(path, data["verdict"].get("total"), len(statuses))
         return RegisterTally(path=path, info=info, verdict=_verdict(statuses),
                              people=collect(people, info.match_fingerprint))
 

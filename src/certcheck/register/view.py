@@ -15,14 +15,31 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 
-from certcheck.ids import mask_id
+from certcheck.ids import mask_id, normalize_id
 from certcheck.matchkey import MatchKey, canonical_id
 from certcheck.models import CertRecord, Finding, Reason
+from certcheck.text import INVISIBLE_CHARS
 
 #: Any run of 15 or more digits (an 18-digit ID may end in X). Free text such as certificate
 #: numbers (often ``T`` + the ID) or a source's detail message may quote an ID; masking every
 #: ID-shaped run errs on the side of hiding too much rather than too little.
-_ID_LIKE = re.compile(r"[0-9]{14,}[0-9Xx]")
+#: An ID-shaped run inside free text: 15 or more digits, ASCII or full-width (a cell typed
+#: with a Chinese input method), with invisible characters between them allowed (a cell
+#: pasted from a web page or a chat, which a reader sees as the whole number).
+_DIGITS = "0-9\uff10-\uff19"
+_ID_LIKE = re.compile(
+    f"[{_DIGITS}](?:[{INVISIBLE_CHARS}]*[{_DIGITS}]){{13,}}[{INVISIBLE_CHARS}]*[{_DIGITS}Xx\uff38\uff58]"
+)
+_GAP = "[ \\-\uff0d]?"
+_GAPS = re.compile("[ \\-\uff0d]")
+#: An ID typed in groups, a space or a hyphen between its parts (region, year, month, day,
+#: sequence, check): ``500381 19900101 1234``. The gaps stand only where an ID's parts meet,
+#: so that two dates side by side (``2026-12-01 2027-01-01``) are not taken for one.
+_GROUPED_ID = re.compile(
+    f"(?<![{_DIGITS}])[{_DIGITS}]{{6}}{_GAP}(?:19|20|\uff11\uff19|\uff12\uff10)[{_DIGITS}]{{2}}"
+    f"{_GAP}[{_DIGITS}]{{2}}{_GAP}[{_DIGITS}]{{2}}{_GAP}[{_DIGITS}]{{3}}{_GAP}"
+    f"[{_DIGITS}Xx\uff38\uff58](?![{_DIGITS}])"
+)
 #: Own IDs shorter than this are not searched for in free text: a roster typo such as "12"
 #: would otherwise blank out every "12" in a certificate number.
 _MIN_EMBEDDED = 8
@@ -44,12 +61,17 @@ WARNING_SEPARATOR = "；"
 
 
 class Masker:
-    """Masks ID numbers when the register asks for it; otherwise passes values through."""
+    """Masks ID numbers when the register asks for it; otherwise passes values through.
 
-    __slots__ = ("enabled",)
+    ``grouped`` also masks an ID typed in groups (``500381 19900101 1234``), which a person
+    reads whole: for what a person reads (the terminal, a group chat). A register's cells keep
+    the stricter rule, so that two dates or numbers side by side are never taken for one ID."""
 
-    def __init__(self, enabled: bool) -> None:
+    __slots__ = ("enabled", "grouped")
+
+    def __init__(self, enabled: bool, *, grouped: bool = False) -> None:
         self.enabled = enabled
+        self.grouped = grouped
 
     def id(self, value: str | None) -> str | None:
         if not self.enabled or not value:
@@ -63,7 +85,12 @@ class Masker:
         for known in known_ids:
             if known and len(known) >= _MIN_EMBEDDED and known in value:
                 value = value.replace(known, mask_id(known))
-        return _ID_LIKE.sub(lambda m: mask_id(m.group(0)), value)
+        value = _ID_LIKE.sub(_masked_run, value)
+        return _GROUPED_ID.sub(_masked_run, value) if self.grouped else value
+
+
+def _masked_run(match: re.Match[str]) -> str:
+    return mask_id(normalize_id(_GAPS.sub("", match.group(0))))
 
 
 #: The hidden sheet of the workbook that holds the match tokens, when a key was given.
@@ -191,8 +218,8 @@ def flat_row(
     else:
         rec = (
             masker.text(record.cert_number, own_id, record.id_number),
-            record.category,
-            record.item,
+            masker.text(record.category),
+            masker.text(record.item),
             record.valid_until,
             record.review_due,
             record.reviewed,
@@ -202,15 +229,15 @@ def flat_row(
     return (
         sheet_of(finding, sheets),
         worker.row,
-        worker.shown_name,
+        masker.text(worker.shown_name, own_id),
         masker.id(own_id),
         finding.status.zh,
         # A valid worker needs no reason; 有效 twice on a signed form reads like a typo.
         None if finding.reason is Reason.OK else finding.reason.zh,
         WARNING_SEPARATOR.join(w.zh for w in finding.warnings) or None,
         masker.text(declared.cert_shown, own_id),
-        declared.category_shown,
-        declared.item_shown,
+        masker.text(declared.category_shown, own_id),
+        masker.text(declared.item_shown, own_id),
         *rec,
         answer.checked_at if answer is not None else None,
         source_label(finding),
@@ -261,6 +288,8 @@ _SERIAL, _OPERATION, _CERT = (
 )
 #: The signature lines under the printed table, as offices file the register.
 SIGNATURES: tuple[str, ...] = ("核验人：", "单位负责人（签字）：", "单位（盖章）：", "日期：")
+#: The printed form's title after the enterprise's name.
+TITLE_SUFFIX = "特种作业人员持证情况登记表"
 
 
 def operation_text(category: Cell, item: Cell) -> str | None:

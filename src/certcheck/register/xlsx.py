@@ -67,6 +67,7 @@ from certcheck.register.view import (
     SHEET_COLUMNS,
     SIGNATURES,
     SUMMARY_SHEET,
+    TITLE_SUFFIX,
     Cell,
     CellKind,
     Masker,
@@ -210,7 +211,7 @@ def register_footer(meta: RegisterMeta) -> str:
 
 def register_title(meta: RegisterMeta) -> str:
     """The printed form's title, with the enterprise's name when it is known."""
-    return f"{meta.enterprise or ''}特种作业人员持证情况登记表"
+    return f"{meta.enterprise or ''}{TITLE_SUFFIX}"
 
 
 def register_facts(reg: Register) -> str:

@@ -28,7 +28,7 @@ from certcheck.models import Status
 from certcheck.register.model import Kind, Verdict
 from certcheck.summary.crossref import CrossCheck, cross_check
 from certcheck.summary.enterprises import UNNAMED, enterprise_key
-from certcheck.summary.supersede import Counted, choose
+from certcheck.summary.supersede import Counted, choose, named
 
 __all__ = ["UNNAMED", "Counted", "enterprise_key"]
 
@@ -257,7 +257,8 @@ def summarize(
 
 
 def _shown_name(data: Counted) -> str:
-    return (data.info.enterprise or "").strip() or UNNAMED
+    name = data.info.enterprise
+    return name.strip() if name and named(name) else UNNAMED
 
 
 def _enter_list(tally: _Tally, enterprises: Sequence[str]) -> set[str]:
@@ -306,7 +307,7 @@ def _ref(data: Counted, name: str, superseded_by: str | None = None) -> Register
 def _register_enterprise(tally: _Tally, data: Counted) -> str:
     """The enterprise a register counts for, warning when it names none or one not listed."""
     name = (data.info.enterprise or "").strip()
-    if not name:
+    if not named(name):
         tally.warnings.append(
             f"{data.path.name}：登记表没有注明单位名称（核验时用 verify --enterprise 注明），"
             f"计入“{UNNAMED}”"

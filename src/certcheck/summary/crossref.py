@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from certcheck.ids import normalize_id
 from certcheck.matchkey import MatchKey
 from certcheck.models import Status
 from certcheck.register.model import Kind
@@ -95,9 +96,10 @@ def cross_check(counted: Sequence[tuple[str, Counted]], key: MatchKey | None) ->
             seen = first.setdefault(node, company)
             if seen != company:
                 found.add(node)
-    people = _resolve(counted, found, used) if found else ()
+    people, contradictions = _resolve(counted, found, used) if found else ((), ())
     return CrossCheck(people=people, compared=len(first), enterprises=len(set(companies)),
-                      comparable=len(comparable), notes=tuple(_notes(counted, key)))
+                      comparable=len(comparable),
+                      notes=(*_notes(counted, key), *contradictions))
 
 
 def _numbers(companies: list[str]) -> Iterator[int]:
@@ -138,9 +140,13 @@ def _node(identity: int | bytes) -> int:
 
 def _resolve(
     counted: Sequence[tuple[str, Counted]], found: set[int], key: MatchKey | None
-) -> tuple[CrossPerson, ...]:
+) -> tuple[tuple[CrossPerson, ...], tuple[str, ...]]:
     """The people behind the numbers found in two enterprises, matched on the whole ID or
-    token, with what their registers say of them."""
+    token, with what their registers say of them; and the tokens that cannot be one person's.
+
+    A token is made from the whole ID, so every register shows its holder's ID masked alike
+    (the first six and last four characters). One token beside two different masked IDs was
+    copied or edited by hand: it is said, never listed as one person in two enterprises."""
     groups: dict[int | bytes, list[tuple[str, Appearance, str]]] = {}
     for name, data in counted:
         people = data.people
@@ -158,13 +164,20 @@ def _resolve(
                 worker.id_shown,
             ))
     people_found = []
+    contradictions = []
     for entries in groups.values():
         if len({company for company, _, _ in entries}) < 2:
             continue
-        # Every register shows the ID masked alike (the first six and last four characters).
+        shown = dict.fromkeys(normalize_id(id_shown) for _, _, id_shown in entries)
+        if len(shown) > 1:
+            files = "、".join(dict.fromkeys(a.file for _, a, _ in entries))
+            contradictions.append(
+                f"{files}：同一比对标记对应的身份证号却不同（{'、'.join(shown)}），比对标记或身份证号"
+                "可能被改动过，未列为同一人；请核对这些登记表（tokens contradict）")
+            continue
         people_found.append(
             CrossPerson(id_shown=entries[0][2], appearances=tuple(a for _, a, _ in entries)))
-    return tuple(people_found)
+    return tuple(people_found), tuple(contradictions)
 
 
 def _files(datas: Iterable[Counted]) -> str:

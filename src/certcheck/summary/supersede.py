@@ -62,12 +62,19 @@ def checked_text(data: Counted) -> str:
     return f"生成于 {info.generated_at:%Y-%m-%d %H:%M:%S}"
 
 
+def named(name: str | None) -> bool:
+    """Whether ``name`` names an enterprise: something is left of it once spaces and invisible
+    characters are gone (a name of zero-width spaces names nobody, and two such must never be
+    taken for one enterprise)."""
+    return bool(name) and bool(enterprise_key(name or ""))
+
+
 def choose(registers: Sequence[Counted]) -> Chosen:
     kept, warnings = _drop_same_runs(registers)
     groups: dict[tuple[str, Kind], list[Counted]] = {}
     for data in kept:
         name = data.info.enterprise
-        if name and name.strip():
+        if name and named(name):
             groups.setdefault((enterprise_key(name), data.info.kind), []).append(data)
     replaced: list[Replaced] = []
     for group in groups.values():
@@ -88,20 +95,22 @@ def _same_content(a: Counted, b: Counted) -> bool:
 
 
 def _drop_same_runs(registers: Sequence[Counted]) -> tuple[list[Counted], list[str]]:
-    """Keep the first of registers of one run: the same enterprise, kind, 核验日期 and 生成时间
-    (the .xlsx and .json one run wrote). Two such registers that do not hold the same results
-    were not written as they are: :class:`Undecidable`."""
+    """Keep the first of registers of one run: the same 核验日期 and 生成时间 (the .xlsx and .json
+    one run wrote). Two such registers that do not hold the same results were not written as
+    they are, nor are two that hold the same results under another enterprise or kind (one of
+    the pair relabelled by hand, which would count its workers twice): :class:`Undecidable`."""
     kept: list[Counted] = []
     warnings: list[str] = []
-    seen: dict[tuple[str, Kind, date, datetime], Counted] = {}
+    seen: dict[tuple[date, datetime], list[Counted]] = {}
     for data in registers:
         info = data.info
-        # A register without a timestamp cannot be told from another run of the same
-        # enterprise on the same day, so it is never taken for a copy.
-        key = None if info.generated_at is None else (
-            enterprise_key(info.enterprise or UNNAMED), info.kind, info.as_of,
-            info.generated_at)
-        first = seen.get(key) if key is not None else None
+        if info.generated_at is None:
+            # A register without a timestamp cannot be told from another run of the same
+            # enterprise on the same day, so it is never taken for a copy.
+            kept.append(data)
+            continue
+        earlier = seen.setdefault((info.as_of, info.generated_at), [])
+        first = next((d for d in earlier if _same_label(d, data)), None)
         if first is not None:
             if not _same_content(first, data):
                 raise Undecidable(
@@ -114,10 +123,25 @@ def _drop_same_runs(registers: Sequence[Counted]) -> tuple[list[Counted], list[s
                 "和生成时间都相同），只计一次（same run）"
             )
             continue
-        if key is not None:
-            seen[key] = data
+        twin = next((d for d in earlier if _same_content(d, data)), None)
+        if twin is not None:
+            raise Undecidable(
+                f"{twin.path.name} 与 {data.path.name}：核验日期、生成时间和核验结果都相同，"
+                f"是同一次核验，单位或检查类型却不同（“{_label_text(twin)}”与“{_label_text(data)}”，登记表"
+                "可能被改动过），无法判断应计入哪一份；请只给出应计入的一份（relabelled copy）"
+            )
+        earlier.append(data)
         kept.append(data)
     return kept, warnings
+
+
+def _same_label(a: Counted, b: Counted) -> bool:
+    return (enterprise_key(a.info.enterprise or UNNAMED), a.info.kind) == (
+        enterprise_key(b.info.enterprise or UNNAMED), b.info.kind)
+
+
+def _label_text(data: Counted) -> str:
+    return f"{(data.info.enterprise or UNNAMED).strip()}，{data.info.kind.zh}"
 
 
 def _instant(moment: datetime) -> datetime:
@@ -128,6 +152,41 @@ def _instant(moment: datetime) -> datetime:
 
 def _latest(group: list[Counted]) -> Counted:
     """The register of the group that counts, or :class:`Undecidable`."""
+    latest = _newest(group)
+    for other in group:
+        if other is not latest and not _covers(latest, other):
+            raise Undecidable(_not_covered(latest, other))
+    return latest
+
+
+def _covers(later: Counted, earlier: Counted) -> bool:
+    """Whether ``later`` checked everyone ``earlier`` did: a full check covers any, a sample
+    only the same draw again (same size, population and seed). A sample of 5 that replaced a
+    self-check of 300 would drop the findings of the other 295 from the form."""
+    drawn = later.info.sample
+    if drawn is None:
+        return True
+    before = earlier.info.sample
+    return before is not None and drawn.seed is not None and (
+        drawn.size, drawn.population, drawn.seed) == (before.size, before.population, before.seed)
+
+
+def _not_covered(later: Counted, earlier: Counted) -> str:
+    info, drawn = later.info, later.info.sample
+    assert drawn is not None
+    before = earlier.info.sample
+    what = "全部人员" if before is None else f"另一次抽查的 {before.size} 人"
+    return (
+        f"{later.path.name}（{checked_text(later)}）只抽查了 {drawn.size} 人（共 "
+        f"{drawn.population} 人），而 {earlier.path.name}（{checked_text(earlier)}）"
+        f"核验的是{what}："
+        f"同一单位“{(info.enterprise or '').strip()}”的{info.kind.zh}登记表中，较晚的抽查不能"
+        "代替其他人员的核验结果，无法判断应计入哪一份；请只给出应计入的一份"
+        "（a sample does not replace another check）"
+    )
+
+
+def _newest(group: list[Counted]) -> Counted:
     timed = [d for d in group if d.info.generated_at is not None]
     if len(timed) == len(group):
         # Two different registers never share a 生成时间 here: _drop_same_runs saw to that.
@@ -160,7 +219,7 @@ def _similar_names(counted: Sequence[Counted]) -> list[str]:
     spellings: dict[str, dict[str, str]] = {}
     for data in counted:
         name = (data.info.enterprise or "").strip()
-        if name:
+        if named(name):
             spellings.setdefault(loose_key(name), {}).setdefault(enterprise_key(name), name)
     return [
         "、".join(f"“{n}”" for n in names.values())
