@@ -16,6 +16,7 @@ from certcheck.cli.screen import console as make_console
 from certcheck.ids import is_valid_id, mask_id, normalize_id
 from certcheck.jsontext import mend
 from certcheck.models import (
+    DEFAULT_WARN_DAYS,
     CertNumber,
     CertRecord,
     Declared,
@@ -50,8 +51,9 @@ def make_worker(
 @cli.command()
 @click.option("--id", "id_text", required=True, help="ID number (身份证号) of the person.")
 @click.option("--name", required=True, help="Name (姓名) of the person.")
-@click.option("--source", "source_spec", default="mem", show_default=True,
-              help="mem (national lookup), registry:PATH, replay:DIR, or a plugin name.")
+@click.option("--source", "source_specs", multiple=True, default=("mem",), show_default=True,
+              help="mem (national lookup), samr (special equipment), registry:PATH, replay:DIR, "
+                   "or a plugin name; several: repeat it or join them with commas (mem,samr).")
 @click.option("--item", help="The operation item the person is doing (操作项目 / 工种).")
 @click.option("--cert-number", help="The certificate number the person showed (证号).")
 @click.option("--as-of", help="Date the check is made for, YYYY-MM-DD (default: today).")
@@ -61,13 +63,15 @@ def make_worker(
               help="Base URL of the national lookup (国家查询平台地址).")
 @click.option("--samr-url", default="https://cnse.samr.gov.cn", show_default=True,
               help="Base URL of the special-equipment lookup (--source samr).")
-@click.option("--captcha", help="prompt (default at a terminal; '?' at the prompt opens the "
-                                "image viewer), viewer (prompt + every image in the desktop's "
-                                "viewer), command:PROGRAM, or a plugin.")
+@click.option("--captcha", "captchas", multiple=True,
+              help="prompt (default at a terminal; '?' at the prompt opens the "
+                   "image viewer), viewer (prompt + every image in the desktop's "
+                   "viewer), command:PROGRAM, or a plugin; SOURCE=SOLVER for one source "
+                   "of several (samr=slider-web).")
 def lookup(
     id_text: str,
     name: str,
-    source_spec: str,
+    source_specs: tuple[str, ...],
     item: str | None,
     cert_number: str | None,
     as_of: str | None,
@@ -75,13 +79,13 @@ def lookup(
     show_id: bool,
     mem_url: str,
     samr_url: str,
-    captcha: str | None,
+    captchas: tuple[str, ...],
 ) -> None:
     """Look one person up and print all their certificates with the verdict (现场查证)."""
     as_of_date = parse_as_of(as_of)
     with _guarded():
-        finding = _lookup(make_worker(id_text, name, item, cert_number, as_of_date), source_spec,
-                          as_of_date, mem_url, captcha, samr_url)
+        finding = _lookup(make_worker(id_text, name, item, cert_number, as_of_date),
+                          source_specs, as_of_date, mem_url, captchas, samr_url)
         if as_json:
             _print_json(finding, as_of_date, show_id)
         else:
@@ -93,11 +97,11 @@ def lookup(
 
 
 def _lookup(
-    worker: Worker, source_spec: str, as_of: date, mem_url: str, captcha: str | None,
-    samr_url: str | None = None,
+    worker: Worker, source_specs: tuple[str, ...], as_of: date, mem_url: str,
+    captchas: tuple[str, ...], samr_url: str | None = None,
 ) -> Finding:
     from certcheck.check import EngineSettings, run_lookups
-    from certcheck.cli.source_options import open_chosen_source
+    from certcheck.cli.source_options import open_chosen_sources
     from certcheck.models import Query
     from certcheck.rules import decide, needs_lookup
     from certcheck.sources.samr_mapping import DEFAULT_BASE_URL as SAMR_URL
@@ -106,8 +110,17 @@ def _lookup(
     if key is None:
         return decide(worker, None, as_of)
     # One ID: a registry file keeps only that person's records.
-    source = open_chosen_source(source_spec, mem_url=mem_url, captcha=captcha,
-                                ids=frozenset({key[0]}), samr_url=samr_url or SAMR_URL)
+    sources = open_chosen_sources(source_specs, mem_url=mem_url, captchas=captchas,
+                                  ids=frozenset({key[0]}), samr_url=samr_url or SAMR_URL)
+    if len(sources.sources) > 1:
+        from certcheck.joint import check_jointly
+        from certcheck.models import EVERY_REGIME
+
+        # Each source asked about the person for the regimes it serves, one lookup at a time.
+        (finding,) = check_jointly([worker], sources, as_of=as_of, warn_days=DEFAULT_WARN_DAYS,
+                                   scope=EVERY_REGIME, engine=EngineSettings(concurrency=1))
+        return finding
+    (source,) = sources.sources
     traits = source.traits
     if not needs_lookup(worker, traits):
         return decide(worker, None, as_of, traits=traits)

@@ -32,9 +32,10 @@ from certcheck.cli.report import show_register, show_roster
 from certcheck.cli.screen import console as make_console
 from certcheck.cli.screen import plain
 from certcheck.matchkey import MatchKey
-from certcheck.models import DEFAULT_WARN_DAYS
+from certcheck.models import DEFAULT_WARN_DAYS, SCOPE_ALL, Scope
 from certcheck.register.model import Kind
 from certcheck.sources.interface import LookupSource
+from certcheck.sources.several import SourceSet
 from certcheck.tablefile.guards import resolved
 
 if TYPE_CHECKING:
@@ -61,7 +62,8 @@ def _outputs(roster: Path, outputs: tuple[str, ...]) -> list[str]:
     return chosen
 
 
-def _refuse_outputs_in(source: LookupSource, targets: list[str], record_dir: Path | None) -> None:
+def _refuse_outputs_in(source: LookupSource | SourceSet, targets: list[str],
+                       record_dir: Path | None) -> None:
     """No output (-o, --record) may go into a folder the source reads (replay's recordings):
     it would replace the inputs of this very run. Checked before anything is read or written."""
     for folder in source.input_folders:
@@ -78,12 +80,22 @@ def _refuse_outputs_in(source: LookupSource, targets: list[str], record_dir: Pat
                 )
 
 
+def _scope_option(ctx: click.Context, param: click.Parameter, value: str) -> Scope:
+    try:
+        return Scope.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"“{exc}” 不是核验范围；可写 特种作业、特种设备、建筑施工（或 special-operations、"
+            "special-equipment、construction），多个用逗号分开，或 all（not a scope）"
+        ) from None
+
+
 @dataclass(frozen=True, slots=True)
 class VerifyArgs:
     """The options of one ``verify`` call, as click parsed them."""
 
     roster: Path
-    source_spec: str
+    source_specs: tuple[str, ...]
     as_of: date
     outputs: tuple[str, ...]
     sheet: str | None
@@ -99,7 +111,7 @@ class VerifyArgs:
     warn_days: int
     mem_url: str
     samr_url: str
-    captcha: str | None
+    captchas: tuple[str, ...]
     timeout: float
     record_dir: Path | None
     cache_dir: Path | None
@@ -107,14 +119,17 @@ class VerifyArgs:
     max_age: float
     refresh: bool
     match_key_file: Path | None
+    scope: Scope
 
 
 @cli.command()
 # Not dir_okay=False: a folder, like any other unusable roster, is exit 4 with the reader's
 # message, not a usage error.
 @click.argument("roster", type=click.Path(path_type=Path))
-@click.option("--source", "source_spec", default="mem", show_default=True,
-              help="mem (national lookup), registry:PATH, replay:DIR, or a plugin name.")
+@click.option("--source", "source_specs", multiple=True, default=("mem",), show_default=True,
+              help="mem (national lookup), samr (special equipment), registry:PATH, replay:DIR, "
+                   "or a plugin name; several: repeat it or join them with commas "
+                   "(mem,samr), each regime asked of the first that holds it.")
 @click.option("--as-of", help="Date the check is made for, YYYY-MM-DD (default: today).")
 @click.option("-o", "--output", "outputs", multiple=True,
               help="Output file (.xlsx, .csv, .json; '-' = JSON to stdout). Repeatable.")
@@ -145,9 +160,11 @@ class VerifyArgs:
 @click.option("--samr-url", default="https://cnse.samr.gov.cn", show_default=True,
               help="Base URL of the special-equipment lookup (--source samr; mirror "
                    "https://cnse.e-cqs.cn).")
-@click.option("--captcha", help="prompt (default at a terminal; '?' at the prompt opens the "
-                                "image viewer), viewer (prompt + every image in the desktop's "
-                                "viewer), command:PROGRAM, or a plugin.")
+@click.option("--captcha", "captchas", multiple=True,
+              help="prompt (default at a terminal; '?' at the prompt opens the "
+                   "image viewer), viewer (prompt + every image in the desktop's "
+                   "viewer), command:PROGRAM, or a plugin; SOURCE=SOLVER for one source "
+                   "of several (samr=slider-web).")
 @click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True, max=3600), default=20,
               show_default=True, help="Seconds one request to the national lookup may take, to "
                                       "the last byte of its answer.")
@@ -164,6 +181,10 @@ class VerifyArgs:
 @click.option("--refresh", is_flag=True, help="Ask the source again and overwrite cached answers.")
 @match_key_option("区县设定的比对密钥文件：为每人写入带密钥的比对标记，身份证号遮挡的登记表也能在 "
                   "summary 中跨单位比对（the district's match key）")
+@click.option("--scope", default=SCOPE_ALL, show_default=True, callback=_scope_option,
+              help="核验范围：特种作业 (special-operations)、特种设备 (special-equipment)、"
+                   "建筑施工 (construction), several joined by commas, or all; workers whose "
+                   "items all lie outside are listed as 不在本次核验范围 and counted apart.")
 def verify(**options: object) -> None:
     """Check every worker of ROSTER and write the register (核验花名册并生成登记表)."""
     options["as_of"] = parse_as_of(options["as_of"])  # type: ignore[arg-type]
@@ -185,7 +206,8 @@ class _OnInterrupt:
     def message(self) -> str:
         return self.said
 
-    def settle(self, args: VerifyArgs, source: LookupSource, cache: AnswerCache | None) -> None:
+    def settle(self, args: VerifyArgs, source: LookupSource | SourceSet,
+               cache: AnswerCache | None) -> None:
         if cache is not None:
             self.said = INTERRUPTED_KEPT
         elif args.no_cache:
@@ -194,7 +216,7 @@ class _OnInterrupt:
             self.said = INTERRUPTED_NOT_CACHED
 
 
-def _open_cache(args: VerifyArgs, source: LookupSource) -> AnswerCache | None:
+def _open_cache(args: VerifyArgs, source: LookupSource | SourceSet) -> AnswerCache | None:
     if args.no_cache or not source.cacheable:
         return None
     return AnswerCache(
@@ -219,7 +241,7 @@ def _say_cache_problems(errors: Console, cache: AnswerCache) -> None:
 
 def _verify(args: VerifyArgs, said: _OnInterrupt) -> int:
     from certcheck.cli.progress import RichProgress
-    from certcheck.cli.source_options import open_chosen_source
+    from certcheck.cli.source_options import open_chosen_sources
     from certcheck.cli.status import reading, status_line
     from certcheck.register.formats import OutputFormat
     from certcheck.roster import read_roster
@@ -237,12 +259,14 @@ def _verify(args: VerifyArgs, said: _OnInterrupt) -> int:
     bar = RichProgress(errors, enabled=not args.no_progress)
     # The source first: a typo in --source fails at once, not after a large roster is read.
     # A registry file of many records takes a second to open: the status line says so.
-    with status_line(errors, f"正在打开数据源 {plain(args.source_spec)}",
+    with status_line(errors, f"正在打开数据源 {plain(','.join(args.source_specs))}",
                      enabled=not args.no_progress):
-        source = open_chosen_source(
-            args.source_spec, mem_url=args.mem_url, captcha=args.captcha, timeout=args.timeout,
-            record_dir=args.record_dir, terminal=bar, samr_url=args.samr_url,
+        source = open_chosen_sources(
+            args.source_specs, mem_url=args.mem_url, captchas=args.captchas,
+            timeout=args.timeout, record_dir=args.record_dir, terminal=bar,
+            samr_url=args.samr_url,
         )
+        _check_scope(args.scope, source)
         for out in targets:
             for used in source.input_files:
                 if out != "-" and same_file(Path(out), used):
@@ -264,7 +288,7 @@ def _verify(args: VerifyArgs, said: _OnInterrupt) -> int:
             cache.close()
 
 
-def _verify_with(args: VerifyArgs, roster: Roster, source: LookupSource,
+def _verify_with(args: VerifyArgs, roster: Roster, source: SourceSet,
                  cache: AnswerCache | None, formats: dict[str, OutputFormat], console: Console,
                  errors: Console, bar: RichProgress, key: MatchKey | None) -> int:
     from certcheck.pipeline import RunSettings, run_verify
@@ -279,8 +303,15 @@ def _verify_with(args: VerifyArgs, roster: Roster, source: LookupSource,
     settings = RunSettings(
         as_of=args.as_of, kind=args.kind, enterprise=args.enterprise, warn_days=args.warn_days,
         sample_size=args.sample_size, seed=args.seed, mask_ids=args.mask_ids, match_key=key,
+        scope=args.scope,
     )
-    engine = EngineSettings.for_source(source, concurrency=args.concurrency, rate=args.rate)
+    if len(source.sources) == 1:
+        engine = EngineSettings.for_source(source.sources[0], concurrency=args.concurrency,
+                                           rate=args.rate)
+    else:
+        # Each source its own limiter: --rate for each, else each one's own default.
+        engine = EngineSettings(concurrency=args.concurrency, rate=args.rate)
+        errors.print(f"数据源：{plain(source.described())}", highlight=False, markup=False)
     # A listener that draws nothing would still have every answer decided twice for its counts.
     progress = bar if bar.enabled else None
     register = run_verify(roster, source, settings, engine, progress=progress, store=cache)
@@ -301,3 +332,20 @@ def _verify_with(args: VerifyArgs, roster: Roster, source: LookupSource,
                      "（match tokens written）", highlight=False, markup=False)
     show_register(console, register, [Path(out) for out in formats if out != "-"])
     return exit_code_of(register.verdict)
+
+
+def _check_scope(scope: Scope, sources: SourceSet) -> None:
+    """A scope naming a regime that no source given holds would check nobody there: exit 2."""
+    if scope.regimes is None:
+        return
+    from certcheck.models import REGIME_SHORT_ZH, Regime
+
+    served = sources.traits.regimes
+    missing = [r for r in Regime if r in scope.regimes and r not in served]
+    if missing:
+        names = "、".join(REGIME_SHORT_ZH[r] for r in missing)
+        raise UserError(
+            f"--scope {scope.zh}：所给数据源（{sources.name}）都不能核验{names}的证书；"
+            "请用 --source 加上能核验它的数据源（samr：特种设备），或缩小 --scope"
+            "（no source given holds that regime）", ExitCode.USAGE,
+        )
