@@ -385,3 +385,20 @@ def test_usage_mistakes_are_exit_2(tmp_path: Path, options: list[str], said: str
     assert said in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out.json").exists()
+
+
+def test_diff_says_when_two_registers_checked_different_certificates(lookups: Lookups) -> None:
+    rows = ROSTER[:1] + ROSTER[2:3]
+    before, _, said = lookups.verify(rows, sources="mem")
+    assert before == 3, said
+    old = lookups.tmp_path / "all.json"
+    (lookups.tmp_path / "out.json").rename(old)
+    after, _, said = lookups.verify(rows, "--scope", "特种作业", sources="mem")
+    assert after == 0, said
+    done = subprocess.run([sys.executable, "-m", "certcheck", "diff", str(old),
+                           str(lookups.tmp_path / "out.json")],
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "两份登记表的核验范围不同（全部 → 特种作业）" in done.stdout
+    assert "依法持证率 50.0% → 100.0%" in done.stdout
