@@ -52,8 +52,9 @@ def make_worker(
 @click.option("--id", "id_text", required=True, help="ID number (身份证号) of the person.")
 @click.option("--name", required=True, help="Name (姓名) of the person.")
 @click.option("--source", "source_specs", multiple=True, default=("mem",), show_default=True,
-              help="mem (national lookup), samr (special equipment), registry:PATH, replay:DIR, "
-                   "or a plugin name; several: repeat it or join them with commas (mem,samr).")
+              help="数据源：mem（应急管理部平台）、samr（特种设备平台）、registry:文件、"
+                   "replay:文件夹或插件名；几个一起用时重复给出或用逗号连接（mem,samr）"
+                   "（lookup sources; several: repeat or join with commas）。")
 @click.option("--item", help="The operation item the person is doing (操作项目 / 工种).")
 @click.option("--cert-number", help="The certificate number the person showed (证号).")
 @click.option("--as-of", help="Date the check is made for, YYYY-MM-DD (default: today).")
@@ -66,8 +67,8 @@ def make_worker(
 @click.option("--captcha", "captchas", multiple=True,
               help="prompt (default at a terminal; '?' at the prompt opens the "
                    "image viewer), viewer (prompt + every image in the desktop's "
-                   "viewer), command:PROGRAM, or a plugin; SOURCE=SOLVER for one source "
-                   "of several (samr=slider-web).")
+                   "viewer), command:PROGRAM, or a plugin; 几个数据源时可按数据源分别指定："
+                   "SOURCE=SOLVER（samr=slider-web, one source's own solver）.")
 def lookup(
     id_text: str,
     name: str,

@@ -127,9 +127,10 @@ class VerifyArgs:
 # message, not a usage error.
 @click.argument("roster", type=click.Path(path_type=Path))
 @click.option("--source", "source_specs", multiple=True, default=("mem",), show_default=True,
-              help="mem (national lookup), samr (special equipment), registry:PATH, replay:DIR, "
-                   "or a plugin name; several: repeat it or join them with commas "
-                   "(mem,samr), each regime asked of the first that holds it.")
+              help="数据源：mem（应急管理部平台）、samr（特种设备平台）、registry:文件、"
+                   "replay:文件夹或插件名；几个一起用时重复给出或用逗号连接（mem,samr），"
+                   "同一类证书由先给出的查询（lookup sources; several: repeat or join with "
+                   "commas, each regime asked of the first that holds it）。")
 @click.option("--as-of", help="Date the check is made for, YYYY-MM-DD (default: today).")
 @click.option("-o", "--output", "outputs", multiple=True,
               help="Output file (.xlsx, .csv, .json; '-' = JSON to stdout). Repeatable.")
@@ -163,8 +164,8 @@ class VerifyArgs:
 @click.option("--captcha", "captchas", multiple=True,
               help="prompt (default at a terminal; '?' at the prompt opens the "
                    "image viewer), viewer (prompt + every image in the desktop's "
-                   "viewer), command:PROGRAM, or a plugin; SOURCE=SOLVER for one source "
-                   "of several (samr=slider-web).")
+                   "viewer), command:PROGRAM, or a plugin; 几个数据源时可按数据源分别指定："
+                   "SOURCE=SOLVER（samr=slider-web, one source's own solver）.")
 @click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True, max=3600), default=20,
               show_default=True, help="Seconds one request to the national lookup may take, to "
                                       "the last byte of its answer.")
@@ -182,9 +183,10 @@ class VerifyArgs:
 @match_key_option("区县设定的比对密钥文件：为每人写入带密钥的比对标记，身份证号遮挡的登记表也能在 "
                   "summary 中跨单位比对（the district's match key）")
 @click.option("--scope", default=SCOPE_ALL, show_default=True, callback=_scope_option,
-              help="核验范围：特种作业 (special-operations)、特种设备 (special-equipment)、"
-                   "建筑施工 (construction), several joined by commas, or all; workers whose "
-                   "items all lie outside are listed as 不在本次核验范围 and counted apart.")
+              help="核验范围：特种作业、特种设备、建筑施工（多个用逗号连接）或 all；"
+                   "项目都不在范围内的人员列为“不在本次核验范围”，单独计数"
+                   "（scope: special-operations, "
+                   "special-equipment, construction, or all）。")
 def verify(**options: object) -> None:
     """Check every worker of ROSTER and write the register (核验花名册并生成登记表)."""
     options["as_of"] = parse_as_of(options["as_of"])  # type: ignore[arg-type]

@@ -73,12 +73,6 @@ class SourceSet:
             max(source.publication_delay for source in self.sources),
         )
 
-    def serving(self, regime: Regime) -> LookupSource | None:
-        for source, regimes in zip(self.sources, self.serves, strict=True):
-            if regime in regimes:
-                return source
-        return None
-
     @property
     def cacheable(self) -> bool:
         return any(source.cacheable for source in self.sources)
