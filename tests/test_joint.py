@@ -448,3 +448,30 @@ def test_solvers_sharing_turns_show_one_puzzle_at_a_time() -> None:
 
     asyncio.run(apart())
     assert overlaps != []
+
+
+def test_the_person_answers_both_lookups_one_puzzle_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from certcheck.cli import source_options
+    from certcheck.sources.mem import MemSource
+    from certcheck.sources.samr import SamrSource
+
+    monkeypatch.setattr(source_options, "interactive", lambda: True)
+    chosen = source_options.open_chosen_sources(
+        ["mem,samr"], mem_url="http://127.0.0.1:9", samr_url="http://127.0.0.1:9",
+        captchas=["slider-prompt"])
+    national, equipment = chosen.sources
+    assert isinstance(national, MemSource) and isinstance(equipment, SamrSource)
+    assert type(national.solver).__name__ == "PromptSolver"  # no value fits it: its default
+    assert type(equipment.solver).__name__ == "PromptSliderSolver"
+    # One table of turns for both: a lookup of either waits while the other's puzzle is shown.
+    assert national.solver._turn_locks is equipment.solver._turn_locks is not None
+    # Programs answer on their own: they do not wait for each other.
+    unattended = source_options.open_chosen_sources(
+        ["mem", "samr"], mem_url="http://127.0.0.1:9", samr_url="http://127.0.0.1:9",
+        captchas=["command:true"])
+    first, second = unattended.sources
+    assert isinstance(first, MemSource) and isinstance(second, SamrSource)
+    assert first.solver._turn_locks is None or \
+        first.solver._turn_locks is not second.solver._turn_locks
