@@ -22,6 +22,7 @@ import json
 import random
 import secrets
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -131,6 +132,10 @@ class SamrServer:
     violations: list[str] = field(default_factory=list)
     counts: Counts = field(default_factory=Counts)
     sessions: dict[str, Session] = field(default_factory=dict)
+    #: The ID numbers asked for, one per full-list request (the answer a lookup decides on).
+    asked: list[str] = field(default_factory=list)
+    #: When each request arrived (time.monotonic()), whatever it asked.
+    arrivals: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -176,6 +181,8 @@ class SamrServer:
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         path = parts.path
+        with self._lock:
+            self.arrivals.append(time.monotonic())
         if path == api.PAGE_PATH and method == "GET":
             self._page(handler)
             return
@@ -295,6 +302,7 @@ class SamrServer:
     def _list(self, session: Session, query: dict[str, str]) -> tuple[int, str, str]:
         self.counts.list += 1
         id_number = query.get(api.PARAM_ID, "")
+        self.asked.append(id_number)
         if (session.valid_code is None or query.get(api.PARAM_VALID_CODE) != session.valid_code
                 or not query.get(api.PARAM_TIME, "").isdigit()):
             self.violations.append("list: validCode or r not as the page gave them")

@@ -203,7 +203,7 @@ TOP_KEYS = {
     "certcheck", "as_of", "source", "roster", "enterprise", "kind", "verdict", "workers",
     "input_issues",
     # documented extras
-    "sample", "generated_at",
+    "sample", "generated_at", "scope",
 }
 WORKER_KEYS = {
     "sheet", "row", "name", "id_number", "status", "reason", "warnings", "declared", "certificates",
@@ -217,7 +217,8 @@ def test_json_has_exactly_the_spec_keys() -> None:
     data = register_to_dict(build_register())
     assert set(data) == TOP_KEYS
     assert set(data["roster"]) == {"file", "sheets", "skipped_sheets"}
-    assert set(data["verdict"]) == {"compliant", "complete", "rate", "total", "counts"}
+    assert set(data["verdict"]) == {"compliant", "complete", "rate", "total", "counts",
+                                    "out_of_scope"}
     assert set(data["verdict"]["counts"]) == {
         "valid", "expired", "fake", "uncertified", "unverified"
     }
@@ -249,7 +250,9 @@ def test_json_values() -> None:
         "rate": 0.1429,  # 1/7 rounded to 4 decimals
         "total": 7,
         "counts": {"valid": 1, "expired": 1, "fake": 2, "uncertified": 1, "unverified": 2},
+        "out_of_scope": 0,
     }
+    assert data["scope"] == "all"
     workers = data["workers"]
     assert [w["row"] for w in workers] == [3, 4, 5, 6, 7, 9, 10]
     # The workers name no sheet; the roster's one sheet is theirs.

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from certcheck.models import (
+    Failed,
     FailureKind,
     IdProblem,
     OtherRow,
     Reason,
+    Regime,
     SourceTraits,
     Status,
     Unreadable,
@@ -24,6 +26,7 @@ from certcheck.rules import (
     PERSON_RULES,
     READING_RULES,
     RULE_TABLE,
+    Unanswered,
     cert_key,
     decide,
 )
@@ -31,6 +34,17 @@ from factories import AS_OF, failed, found, make_id, not_found, record, worker
 
 MEM_ONLY = SourceTraits()
 NATIONAL = SourceTraits(publication_delay=timedelta(days=7))
+MEM_AND_SE = SourceTraits(frozenset({Regime.MEM, Regime.SPECIAL_EQUIPMENT}))
+#: What a case needs beyond the worker, the answer and the traits: rule 0 a run's --scope,
+#: rules 20-22 a second source (the special-equipment lookup) that failed for the person.
+SPECIAL_EQUIPMENT = frozenset({Regime.SPECIAL_EQUIPMENT})
+EXTRA: dict[int, dict[str, object]] = {
+    0: {"scope": frozenset({Regime.MEM})},
+    20: {"unanswered": (Unanswered(SPECIAL_EQUIPMENT, Failed(FailureKind.LOOKUP_FAILED, "x")),)},
+    21: {"unanswered": (Unanswered(SPECIAL_EQUIPMENT, Failed(FailureKind.CAPTCHA_FAILED, "x")),)},
+    22: {"unanswered": (
+        Unanswered(SPECIAL_EQUIPMENT, Failed(FailureKind.UNRECOGNIZED_RESPONSE, "x")),)},
+}
 
 # One case per row of the rule table: (worker, answer, traits) decided by exactly that row,
 # with the status and reason a user must see, written out rather than read from RULE_TABLE.
@@ -39,6 +53,7 @@ UNREAD_DATE = Unreadable("有效期至", "长期", "不是可识别的日期", 2
 # An ID as the 证号: says nothing of the regime (T + ID would say 特种作业).
 PLAIN_ID = make_id("50038119880808123")
 CASES: dict[int, tuple[Worker, object, SourceTraits, str, str]] = {
+    0: (worker(item="叉车司机"), None, MEM_ONLY, "unverified", "out_of_scope"),
     1: (replace(worker(name=None), unreadable=(UNREAD_NAME,)), None, MEM_ONLY,
         "unverified", "unreadable_cell"),
     2: (worker(name=None), None, MEM_ONLY, "unverified", "missing_field"),
@@ -78,37 +93,49 @@ CASES: dict[int, tuple[Worker, object, SourceTraits, str, str]] = {
         worker(item="低压电工、叉车司机"), found(record()), MEM_ONLY,
         "unverified", "other_authority",
     ),
-    20: (worker(item="管道疏通工"), found(record()), MEM_ONLY, "unverified", "unknown_item"),
-    21: (worker(item="架子工"), found(record()), MEM_ONLY, "unverified", "other_authority"),
+    20: (
+        worker(item="低压电工、叉车司机"), found(record()), MEM_AND_SE,
+        "unverified", "lookup_failed",
+    ),
+    21: (
+        worker(item="低压电工、叉车司机"), found(record()), MEM_AND_SE,
+        "unverified", "captcha_failed",
+    ),
     22: (
+        worker(item="低压电工、叉车司机"), found(record()), MEM_AND_SE,
+        "unverified", "unrecognized_response",
+    ),
+    23: (worker(item="管道疏通工"), found(record()), MEM_ONLY, "unverified", "unknown_item"),
+    24: (worker(item="架子工"), found(record()), MEM_ONLY, "unverified", "other_authority"),
+    25: (
         worker(item="高压电工", first_issued=AS_OF - timedelta(days=2)), found(record()), NATIONAL,
         "unverified", "too_recent",
     ),
-    23: (
+    26: (
         worker(item="高压电工"), found(record(item="", category="电工作业")), MEM_ONLY,
         "unverified", "record_incomplete",
     ),
-    24: (
+    27: (
         worker(item="高压电工"), found(record(item="低压电工作业")), MEM_ONLY,
         "uncertified", "item_not_covered",
     ),
-    25: (
+    28: (
         worker(item="低压电工"), found(replace(record(), status_text="注销")), MEM_ONLY,
         "uncertified", "revoked",
     ),
-    26: (
+    29: (
         worker(), found(record(valid_until=AS_OF - timedelta(days=1))), MEM_ONLY,
         "expired", "validity_ended",
     ),
-    27: (
+    30: (
         worker(),
         found(record(review_due=AS_OF - timedelta(days=1), reviewed=date(2020, 1, 1))),
         MEM_ONLY, "expired", "review_overdue",
     ),
-    28: (
+    31: (
         worker(), found(record(valid_until=None)), MEM_ONLY, "unverified", "record_incomplete",
     ),
-    29: (worker(item="电工"), found(record()), MEM_ONLY, "valid", "ok"),
+    32: (worker(item="电工"), found(record()), MEM_ONLY, "valid", "ok"),
 }
 
 
@@ -120,7 +147,7 @@ def test_every_rule_has_a_case_and_every_reason_a_rule() -> None:
 @pytest.mark.parametrize("number", sorted(CASES))
 def test_each_rule_row(number: int) -> None:
     w, ans, traits, status, reason = CASES[number]
-    finding = decide(w, ans, AS_OF, traits=traits)  # type: ignore[arg-type]
+    finding = decide(w, ans, AS_OF, traits=traits, **EXTRA.get(number, {}))  # type: ignore[arg-type]
     assert (finding.status.value, finding.reason.value) == (status, reason)
 
 

@@ -279,7 +279,7 @@ def test_the_screen_text_of_a_cell_is_escaped() -> None:
     ("args", "line"),
     [
         (["verify", "r.xlsx", "--sourse", "mem"],
-         "certcheck: 没有选项 --sourse，是否想用 --source？（No such option）；"
+         "certcheck: 没有选项 --sourse，是否想用 --scope、--source？（No such option）；"
          "用 certcheck verify --help 查看用法"),
         (["verify"],
          "certcheck: 缺少参数 ROSTER（Missing argument）；用 certcheck verify --help 查看用法"),

@@ -14,7 +14,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
@@ -29,6 +29,7 @@ from certcheck.models import (
     NotFound,
     Outcome,
     Query,
+    Status,
 )
 from certcheck.sources.interface import ImmediateSource, LookupSource
 from certcheck.vetting import SOURCE_ERROR, vetted
@@ -37,9 +38,12 @@ __all__ = [
     "AnswerStore",
     "Clock",
     "EngineSettings",
+    "Job",
     "ProgressListener",
+    "StatusListener",
     "SystemClock",
     "run_lookups",
+    "run_lookups_together",
 ]
 
 log = logging.getLogger(__name__)
@@ -97,6 +101,13 @@ class ProgressListener(Protocol):
     def on_answer(self, query: Query, answer: Answer) -> None: ...
 
     def on_finish(self) -> None: ...
+
+
+@runtime_checkable
+class StatusListener(Protocol):
+    """A progress listener that also wants the statuses of workers as their answers arrive."""
+
+    def on_statuses(self, statuses: Iterable[Status]) -> None: ...
 
 
 class AnswerStore(Protocol):
@@ -341,3 +352,97 @@ def _ask_now(source: ImmediateSource, query: Query, faults: FaultLog) -> Outcome
         assert isinstance(outcome, Failed)
         faults.returned(outcome, query)
     return outcome
+
+
+# ---- several sources in one run -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One source's part of a run with several: whom it is asked about, how politely (its own
+    rate and concurrency), and the store its answers are kept in (None: not kept)."""
+
+    source: LookupSource
+    queries: Sequence[Query]
+    settings: EngineSettings
+    store: AnswerStore | None = None
+
+
+class JointListener(Protocol):
+    """Hears the answers of every source of a run with several, each with its job's index."""
+
+    def on_start(self, total: int) -> None: ...
+
+    def on_answer_from(self, job: int, query: Query, answer: Answer) -> None: ...
+
+    def on_finish(self) -> None: ...
+
+
+class _PartOf:
+    """A job's own listener: its answers go on with the job's index; its start and finish are
+    the whole run's, said once by ``run_lookups_together``."""
+
+    def __init__(self, joint: JointListener, job: int) -> None:
+        self._joint = joint
+        self._job = job
+
+    def on_start(self, total: int) -> None:
+        pass
+
+    def on_answer(self, query: Query, answer: Answer) -> None:
+        self._joint.on_answer_from(self._job, query, answer)
+
+    def on_finish(self) -> None:
+        pass
+
+
+def run_lookups_together(
+    jobs: Sequence[Job],
+    *,
+    progress: JointListener | None = None,
+    clock: Clock | None = None,
+) -> list[dict[Query, Answer]]:
+    """The answers of each job, in order: each source asked about its own people, at once, each
+    under its own rate limit and retries, and its answers kept under its own identity.
+
+    Local sources with no rate are asked first, in a plain loop (they answer at once); the
+    others run side by side in one event loop, so that one slow service does not hold the
+    other up. Every source is closed afterwards. KeyboardInterrupt propagates after a clean
+    shutdown, the answers put in the stores so far kept.
+    """
+    uniques = [list(dict.fromkeys(job.queries)) for job in jobs]
+    answers: list[dict[Query, Answer]] = [{} for _ in jobs]
+    if progress is not None:
+        progress.on_start(sum(len(u) for u in uniques))
+    try:
+        waiting: list[int] = []
+        for index, job in enumerate(jobs):
+            part = _PartOf(progress, index) if progress is not None else None
+            if isinstance(job.source, ImmediateSource) and job.settings.rate is None:
+                answers[index] = _lookup_immediately(job.source, uniques[index], progress=part,
+                                                     store=job.store, clock=clock)
+            else:
+                waiting.append(index)
+        if waiting:
+            import asyncio
+
+            from certcheck.engine import lookup_all
+
+            async def one(index: int) -> dict[Query, Answer]:
+                job = jobs[index]
+                part = _PartOf(progress, index) if progress is not None else None
+                try:
+                    return await lookup_all(job.source, uniques[index], job.settings,
+                                            progress=part, store=job.store, clock=clock)
+                finally:
+                    await job.source.aclose()
+
+            async def main() -> list[dict[Query, Answer]]:
+                return list(await asyncio.gather(*(one(i) for i in waiting)))
+
+            for index, got in zip(waiting, asyncio.run(main()), strict=True):
+                answers[index] = got
+    finally:
+        if progress is not None:
+            progress.on_finish()
+    return answers

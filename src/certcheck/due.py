@@ -71,6 +71,8 @@ class Dates:
     status: Status | None = None
     #: The enterprise (单位) the worker is listed for; None when the file does not name it.
     enterprise: str | None = None
+    #: The run's ``--scope`` left the worker out: nothing of theirs was looked at.
+    out_of_scope: bool = False
 
 
 #: The findings whose worker is listed: their certificate is their own.
@@ -121,6 +123,8 @@ class DueList:
     not_listed: tuple[tuple[Status, int], ...] = ()
     #: The enterprises the people read belong to, in the order met (none when unnamed).
     enterprises: tuple[str, ...] = ()
+    #: Workers the register's ``--scope`` left out (不在本次核验范围), not among ``not_listed``.
+    out_of_scope: int = 0
 
 
 def _dates_count(r: RegisterRow) -> bool:
@@ -137,6 +141,7 @@ def _register_dates(r: RegisterRow, enterprise: str | None) -> Dates:
         review_due=r.review_due if counts else None,
         reviewed=r.reviewed if counts else None,
         sheet=r.sheet, status=r.status, enterprise=enterprise,
+        out_of_scope=r.reason is Reason.OUT_OF_SCOPE,
     )
 
 
@@ -185,11 +190,15 @@ def due_within(
     items: list[tuple[int, DueItem]] = []
     undated = 0
     left_out: Counter[Status] = Counter()
+    out_of_scope = 0
     enterprises: dict[str, None] = {}
     # Ties on a date go in roster order (sheet by sheet, row by row), the review first.
     for order, d in enumerate(people):
         if d.enterprise:
             enterprises.setdefault(d.enterprise)
+        if d.out_of_scope:
+            out_of_scope += 1
+            continue
         if d.status is not None and d.status not in LISTED:
             left_out[d.status] += 1
             continue
@@ -207,7 +216,7 @@ def due_within(
     return DueList(
         as_of=as_of, within=within, items=tuple(i for _, i in items), undated=undated,
         not_listed=tuple((status, left_out[status]) for status in Status if left_out[status]),
-        enterprises=tuple(enterprises),
+        enterprises=tuple(enterprises), out_of_scope=out_of_scope,
     )
 
 

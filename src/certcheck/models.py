@@ -61,6 +61,9 @@ class Reason(StrEnum):
     TOO_RECENT = "too_recent"
     UNKNOWN_ITEM = "unknown_item"
     UNREADABLE_CELL = "unreadable_cell"
+    #: The run's ``--scope`` leaves out every item the row declares: counted apart, never
+    #: as unverified (``register.model.Verdict``).
+    OUT_OF_SCOPE = "out_of_scope"
 
     @property
     def zh(self) -> str:
@@ -89,6 +92,7 @@ REASON_ZH: dict[Reason, str] = {
     Reason.TOO_RECENT: "新发证书，尚未能查到",
     Reason.UNKNOWN_ITEM: "作业项目无法对应目录，无法判定",
     Reason.UNREADABLE_CELL: "花名册单元格无法识别",
+    Reason.OUT_OF_SCOPE: "不在本次核验范围",
 }
 
 
@@ -176,6 +180,75 @@ REGIME_AUTHORITY: dict[Regime, str] = {
     Regime.SPECIAL_EQUIPMENT: "市场监管部门",
     Regime.CONSTRUCTION: "住房城乡建设部门",
 }
+#: The regimes as an office names the work they cover, and as ``--scope`` takes them.
+REGIME_SHORT_ZH: dict[Regime, str] = {
+    Regime.MEM: "特种作业",
+    Regime.SPECIAL_EQUIPMENT: "特种设备",
+    Regime.CONSTRUCTION: "建筑施工",
+}
+#: The regimes' names in ``--scope`` and in registers (``scope``), beside the Chinese ones.
+SCOPE_NAMES: dict[Regime, str] = {
+    Regime.MEM: "special-operations",
+    Regime.SPECIAL_EQUIPMENT: "special-equipment",
+    Regime.CONSTRUCTION: "construction",
+}
+#: ``--scope``'s name for every regime: the default, today's behaviour.
+SCOPE_ALL = "all"
+_SCOPE_WORDS: dict[str, Regime | None] = {
+    SCOPE_ALL: None, "全部": None,
+    **{name: regime for regime, name in SCOPE_NAMES.items()},
+    **{zh: regime for regime, zh in REGIME_SHORT_ZH.items()},
+}
+_SCOPE_SEPARATORS = re.compile(r"[,，、;；\s]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which certificate regimes a run checks (``verify --scope``). ``regimes`` None: all of
+    them, as before the option existed. A worker whose every declared item lies outside is
+    ``out_of_scope``: listed, counted apart, and no reason for the run to be incomplete."""
+
+    regimes: frozenset[Regime] | None = None
+
+    @property
+    def everything(self) -> bool:
+        return self.regimes is None
+
+    @property
+    def name(self) -> str:
+        """``all``, ``special-operations``, ``special-operations,special-equipment``."""
+        if self.regimes is None:
+            return SCOPE_ALL
+        return ",".join(SCOPE_NAMES[r] for r in Regime if r in self.regimes)
+
+    @property
+    def zh(self) -> str:
+        """``全部``, ``特种作业``, ``特种作业、特种设备``."""
+        if self.regimes is None:
+            return "全部"
+        return "、".join(REGIME_SHORT_ZH[r] for r in Regime if r in self.regimes)
+
+    @classmethod
+    def parse(cls, text: str) -> Scope:
+        """``特种作业``, ``special-operations``, ``特种作业,特种设备``, ``all`` (or ``全部``);
+        ValueError naming the word not understood. ``all`` beside a regime is everything."""
+        regimes: set[Regime] = set()
+        words = [w for w in _SCOPE_SEPARATORS.split(text.strip()) if w]
+        if not words:
+            raise ValueError(text)
+        for word in words:
+            key = word.lower() if word.isascii() else word
+            if key not in _SCOPE_WORDS:
+                raise ValueError(word)
+            regime = _SCOPE_WORDS[key]
+            if regime is None:
+                return cls()
+            regimes.add(regime)
+        return cls(frozenset(regimes))
+
+
+#: The default scope: every regime, as before ``--scope`` existed.
+EVERY_REGIME = Scope()
 
 
 class IdProblem(StrEnum):

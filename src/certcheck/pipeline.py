@@ -12,18 +12,27 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol, runtime_checkable
 
 from certcheck import __version__, gcpause
 from certcheck.catalog import load_catalog
-from certcheck.check import AnswerStore, EngineSettings, ProgressListener, run_lookups
+from certcheck.check import (
+    AnswerStore,
+    EngineSettings,
+    ProgressListener,
+    StatusListener,
+    run_lookups,
+)
+from certcheck.joint import check_jointly
 from certcheck.matchkey import MatchKey
 from certcheck.models import (
     DEFAULT_WARN_DAYS,
+    EVERY_REGIME,
     Answer,
     Finding,
     InputIssue,
     Query,
+    Reason,
+    Scope,
     SourceTraits,
     Status,
     Worker,
@@ -32,6 +41,7 @@ from certcheck.register.model import Kind, Register, RegisterMeta, Sample
 from certcheck.roster import Roster
 from certcheck.rules import decide, needs_lookup
 from certcheck.sources.interface import ImmediateSource, LookupSource
+from certcheck.sources.several import SourceSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +55,8 @@ class RunSettings:
     mask_ids: bool = False
     #: The district's match key; tokens are written only when it is given.
     match_key: MatchKey | None = None
+    #: The regimes checked (``--scope``); every regime by default.
+    scope: Scope = EVERY_REGIME
 
 
 def sample_workers(
@@ -97,15 +109,19 @@ def duplicate_ids(workers: Sequence[Worker]) -> frozenset[str]:
     return frozenset(k for k, seen in entries.items() if len(seen) > 1)
 
 
-def queries_of(workers: Sequence[Worker], traits: SourceTraits | None = None) -> list[Query]:
+def queries_of(
+    workers: Sequence[Worker], traits: SourceTraits | None = None, scope: Scope = EVERY_REGIME
+) -> list[Query]:
     """The lookups worth making: a worker whose every declared item another authority
-    certifies is not asked for (it would cost a captcha and could only find nothing)."""
+    certifies, or the run's scope leaves out, is not asked for (it would cost a captcha and
+    could only find nothing)."""
     traits = traits or SourceTraits()
     catalog = load_catalog()
+    regimes = scope.regimes
     return [
         Query(*key)
         for w in workers
-        if (key := w.lookup_key) is not None and needs_lookup(w, traits, catalog)
+        if (key := w.lookup_key) is not None and needs_lookup(w, traits, catalog, regimes)
     ]
 
 
@@ -140,6 +156,7 @@ def classify(
                 duplicate=worker.id_number in dups,
                 catalog=catalog,
                 traits=traits,
+                scope=settings.scope.regimes,
             )
         )
     return tuple(findings)
@@ -156,13 +173,6 @@ def enterprise_from_title(title: str | None) -> str | None:
         return None
     match = _ENTERPRISE.match(title)
     return match.group("name").strip() if match else None
-
-
-@runtime_checkable
-class StatusListener(Protocol):
-    """A progress listener that also wants the statuses of workers as their answers arrive."""
-
-    def on_statuses(self, statuses: Iterable[Status]) -> None: ...
 
 
 class _Tally:
@@ -211,9 +221,13 @@ class _Tally:
             finding = decide(worker, answer, self.settings.as_of,
                              warn_days=self.settings.warn_days,
                              duplicate=worker.id_number in self.dups,
-                             catalog=self.catalog, traits=self.traits)
+                             catalog=self.catalog, traits=self.traits,
+                             scope=self.settings.scope.regimes)
             self.decided[index] = (answer, finding)
-            statuses.append(finding.status)
+            # Those the scope left out are counted apart in the register: the bar
+            # counts the workers checked.
+            if finding.reason is not Reason.OUT_OF_SCOPE:
+                statuses.append(finding.status)
         return statuses
 
     def on_start(self, total: int) -> None:
@@ -233,29 +247,33 @@ class _Tally:
 
 def run_verify(
     roster: Roster,
-    source: LookupSource,
+    source: LookupSource | SourceSet,
     settings: RunSettings,
     engine: EngineSettings,
     *,
     progress: ProgressListener | None = None,
     store: AnswerStore | None = None,
 ) -> Register:
+    """Check the roster's workers (or a sample of them) against ``source``, or against each
+    source of a ``SourceSet`` for the regimes it serves, and make the register.
+
+    With several sources, ``engine`` gives the concurrency and the rate each source gets on
+    its own (a rate left unset: the source's own default), and ``store`` keeps each source's
+    answers apart (``cache_identity``)."""
     workers = roster.workers
     sample = None
     if settings.sample_size is not None:
         workers, sample = sample_workers(workers, settings.sample_size, settings.seed)
-    traits = source.traits
-    queries = queries_of(workers, traits)
-    tally = None
-    if progress is not None and isinstance(progress, StatusListener):
-        progress = tally = _Tally(progress, workers, queries, settings, traits)
-    # A network source's run may take hours and its client makes cycles (futures, exceptions):
-    # the collector is paused only for a local source's loop, which makes none.
-    with gcpause.paused() if isinstance(source, ImmediateSource) else nullcontext():
-        answers = run_lookups(source, queries, engine, progress=progress, store=store)
-    with gcpause.paused():
-        findings = classify(workers, answers, settings, traits,
-                            decided=tally.decided if tally is not None else None)
+    if isinstance(source, SourceSet) and len(source.sources) == 1:
+        source = source.sources[0]
+    if isinstance(source, SourceSet):
+        findings = check_jointly(
+            workers, source, as_of=settings.as_of, warn_days=settings.warn_days,
+            scope=settings.scope, engine=engine, duplicates=duplicate_ids(workers),
+            progress=progress, store=store,
+        )
+    else:
+        findings = _check_with(workers, source, settings, engine, progress, store)
     meta = RegisterMeta(
         version=__version__,
         as_of=settings.as_of,
@@ -267,6 +285,7 @@ def run_verify(
         generated_at=datetime.now().astimezone(),
         sample=sample,
         skipped_sheets=tuple((s.name, s.why) for s in roster.skipped),
+        scope=settings.scope,
     )
     issues = roster.issues if sample is None else issues_of_sample(roster.issues,
                                                                   roster.workers, workers)
@@ -274,3 +293,26 @@ def run_verify(
         meta=meta, findings=findings, input_issues=issues, mask_ids=settings.mask_ids,
         match_key=settings.match_key,
     )
+
+
+def _check_with(
+    workers: Sequence[Worker],
+    source: LookupSource,
+    settings: RunSettings,
+    engine: EngineSettings,
+    progress: ProgressListener | None,
+    store: AnswerStore | None,
+) -> tuple[Finding, ...]:
+    """Every worker's finding from one source's answers."""
+    traits = source.traits
+    queries = queries_of(workers, traits, settings.scope)
+    tally = None
+    if progress is not None and isinstance(progress, StatusListener):
+        progress = tally = _Tally(progress, workers, queries, settings, traits)
+    # A network source's run may take hours and its client makes cycles (futures, exceptions):
+    # the collector is paused only for a local source's loop, which makes none.
+    with gcpause.paused() if isinstance(source, ImmediateSource) else nullcontext():
+        answers = run_lookups(source, queries, engine, progress=progress, store=store)
+    with gcpause.paused():
+        return classify(workers, answers, settings, traits,
+                        decided=tally.decided if tally is not None else None)

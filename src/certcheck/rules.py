@@ -6,7 +6,7 @@ predicate, tried in order; the first that holds decides status and reason. The t
 parts, and each part sees only what it may use:
 
 - ``READING_RULES`` look at the row as the roster gave it (``Worker`` and ``Declared``):
-  cells that could not be read, missing or broken IDs and names.
+  the run's ``--scope``, cells that could not be read, missing or broken IDs and names.
 - ``PERSON_RULES`` look at one ``_Case``. A case is built only from ``_Claims``, the row's
   declared values once every one of them was understood, so no rule past the reading rules
   can read a cell nobody understood: an ``Unreadable`` field can only end as ``unverified``.
@@ -15,12 +15,18 @@ parts, and each part sees only what it may use:
   uncertified, expired, unverified, valid).
 
 Warnings are added afterwards and never change the status. No I/O here.
+
+With several sources in one run (``--source mem,samr``) a worker is decided once, from the
+answers of every source asked about them read as one (``decide_jointly``): the same verdict a
+single registry holding all their records would give. A source that failed leaves open only
+what its records could change: the items of its regimes, and any verdict about the person as
+a whole that rests on what the others did not find.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Generic, TypeVar
@@ -30,14 +36,17 @@ from certcheck.dates import earliest_day, latest_day, same_day_or_month
 from certcheck.ids import birth_date
 from certcheck.models import (
     DEFAULT_WARN_DAYS,
+    REGIME_SHORT_ZH,
     Answer,
     CertNumber,
     CertRecord,
     Declared,
     Failed,
+    FailureKind,
     Finding,
     Found,
     IdProblem,
+    NotFound,
     OtherRow,
     Reason,
     Regime,
@@ -82,6 +91,7 @@ REASON_ORDER: tuple[Reason, ...] = (
     Reason.TOO_RECENT,
     Reason.UNKNOWN_ITEM,
     Reason.UNREADABLE_CELL,
+    Reason.OUT_OF_SCOPE,
 )
 
 # Reviews are applied for within 60 days before 应复审日期, and cycles are 3 (or 6) years
@@ -186,6 +196,20 @@ class _Case:
     number_mismatch: bool
     #: The declared numbers matched only history records: the roster names an older card.
     number_outdated: bool
+    #: The regimes the run's ``--scope`` checks; None: all.
+    scope: frozenset[Regime] | None = None
+    #: Several sources: those asked about this person that could not answer, by the regimes
+    #: they serve (``decide_jointly``).
+    unanswered: tuple[Unanswered, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Unanswered:
+    """A source of a run with several that was asked about the worker and could not answer:
+    nothing in the regimes it serves can be decided, nor anything its records could change."""
+
+    regimes: frozenset[Regime]
+    failed: Failed
 
 
 @dataclass(slots=True)
@@ -209,10 +233,13 @@ class _Item:
 
 @dataclass(frozen=True, slots=True)
 class _Row:
-    """What a reading rule looks at: the row as the roster gave it, and the as-of date."""
+    """What a reading rule looks at: the row as the roster gave it, the as-of date, and the
+    regimes the run checks (``--scope``; None: all)."""
 
     worker: Worker
     as_of: date
+    scope: frozenset[Regime] | None = None
+    catalog: Catalog | None = None
 
 
 _C = TypeVar("_C", _Row, _Case, _Item)
@@ -229,6 +256,17 @@ class Rule(Generic[_C]):
 
 
 # ---- the reading rules: the row as the roster gave it --------------------------------------
+
+
+def _out_of_scope(row: _Row) -> bool:
+    scope = row.scope
+    if scope is None:
+        return False
+    claims = claims_of(row.worker.declared)
+    if claims is None:  # an item not understood may be one the officer wants checked
+        return False
+    hint, coverages = _declared_work(claims, row.catalog or load_catalog())
+    return _elsewhere(coverages, hint, scope)
 
 
 def _person_cell_unreadable(row: _Row) -> bool:
@@ -265,15 +303,14 @@ def _declared_unreadable(row: _Row) -> bool:
 
 
 def _all_other_authority(case: _Case) -> bool:
-    return _elsewhere(case.coverages, case.hint, case.traits)
+    return _elsewhere(case.coverages, case.hint, case.traits.regimes)
 
 
 def _elsewhere(
-    coverages: tuple[Coverage, ...], hint: Regime | None, traits: SourceTraits
+    coverages: tuple[Coverage, ...], hint: Regime | None, regimes: frozenset[Regime]
 ) -> bool:
-    """Every declared item (or, with none declared, the row's hint) belongs to a regime the
-    source does not hold."""
-    regimes = traits.regimes
+    """Every declared item (or, with none declared, the row's hint) belongs to a regime
+    outside ``regimes`` (those the source holds, or those the run's scope checks)."""
     if coverages:
         return all(c.regime not in regimes for c in coverages)
     return hint is not None and hint not in regimes
@@ -281,15 +318,35 @@ def _elsewhere(
 
 def _lookup_failed(case: _Case) -> bool:
     failed = case.failed
-    return case.answer is None or (failed is not None and failed.reason is Reason.LOOKUP_FAILED)
+    return (
+        case.answer is None
+        or (failed is not None and failed.reason is Reason.LOOKUP_FAILED)
+        or _partly_failed(case, Reason.LOOKUP_FAILED)
+    )
 
 
 def _failed(reason: Reason) -> Callable[[_Case], bool]:
     def applies(case: _Case) -> bool:
         failed = case.failed
-        return failed is not None and failed.reason is reason
+        return (failed is not None and failed.reason is reason) or _partly_failed(case, reason)
 
     return applies
+
+
+def _partly_failed(case: _Case, reason: Reason) -> bool:
+    """Several sources: one asked about the person failed with ``reason``, and what the others
+    answered decides nothing about the person by itself: nothing found, no record in their
+    name, a declared number none of theirs. The records of the one that failed could change
+    each of these, so no fake or uncertified verdict may rest on them."""
+    unanswered = case.unanswered
+    if not unanswered or not any(u.failed.reason is reason for u in unanswered):
+        return False
+    return (
+        case.nothing_found
+        or case.number_mismatch
+        or _name_mismatch(case)
+        or _id_of_another_row(case)
+    )
 
 
 def _too_recent(case: _Case) -> bool:
@@ -402,6 +459,29 @@ def _other_authority_item(item: _Item) -> bool:
     return item.coverage is not None and item.coverage.regime not in item.case.traits.regimes
 
 
+def _item_unanswered(reason: Reason) -> Callable[[_Item], bool]:
+    def applies(item: _Item) -> bool:
+        return _unanswered_for(item, reason) is not None
+
+    return applies
+
+
+def _unanswered_for(item: _Item, reason: Reason | None = None) -> Unanswered | None:
+    """The failed source (with ``reason``, or any) that leaves the item open: the one serving
+    the item's regime; with no item declared, any, unless another source's certificate is in
+    force (any valid certificate of the person will do)."""
+    coverage = item.coverage
+    for unanswered in item.case.unanswered:
+        if reason is not None and unanswered.failed.reason is not reason:
+            continue
+        if coverage is None:
+            if item.best_reason is not Reason.OK:
+                return unanswered
+        elif coverage.regime in unanswered.regimes:
+            return unanswered
+    return None
+
+
 def _unknown_item(item: _Item) -> bool:
     return not item.covering and item.coverage is not None and not item.coverage.known
 
@@ -452,6 +532,7 @@ U, F, N, E, V = Status.UNVERIFIED, Status.FAKE, Status.UNCERTIFIED, Status.EXPIR
 
 #: The rows that look at the row as the roster gave it, in the order they are tried.
 READING_RULES: tuple[Rule[_Row], ...] = (
+    Rule(0, U, Reason.OUT_OF_SCOPE, _out_of_scope),
     Rule(1, U, Reason.UNREADABLE_CELL, _person_cell_unreadable),
     Rule(2, U, Reason.MISSING_FIELD, _missing),
     Rule(3, U, Reason.ID_PRECISION_LOST, _precision_lost),
@@ -477,16 +558,19 @@ PERSON_RULES: tuple[Rule[_Case], ...] = (
 #: The rows decided for each declared item once no person-level row applied.
 ITEM_RULES: tuple[Rule[_Item], ...] = (
     Rule(19, U, Reason.OTHER_AUTHORITY, _other_authority_item),
-    Rule(20, U, Reason.UNKNOWN_ITEM, _unknown_item),
-    Rule(21, U, Reason.OTHER_AUTHORITY, _item_maybe_elsewhere),
-    Rule(22, U, Reason.TOO_RECENT, _item_too_recent),
-    Rule(23, U, Reason.RECORD_INCOMPLETE, _undecidable),
-    Rule(24, N, Reason.ITEM_NOT_COVERED, _not_covered),
-    Rule(25, N, Reason.REVOKED, _revoked),
-    Rule(26, E, Reason.VALIDITY_ENDED, _ended),
-    Rule(27, E, Reason.REVIEW_OVERDUE, _overdue),
-    Rule(28, U, Reason.RECORD_INCOMPLETE, _incomplete),
-    Rule(29, V, Reason.OK, _always),
+    Rule(20, U, Reason.LOOKUP_FAILED, _item_unanswered(Reason.LOOKUP_FAILED)),
+    Rule(21, U, Reason.CAPTCHA_FAILED, _item_unanswered(Reason.CAPTCHA_FAILED)),
+    Rule(22, U, Reason.UNRECOGNIZED_RESPONSE, _item_unanswered(Reason.UNRECOGNIZED_RESPONSE)),
+    Rule(23, U, Reason.UNKNOWN_ITEM, _unknown_item),
+    Rule(24, U, Reason.OTHER_AUTHORITY, _item_maybe_elsewhere),
+    Rule(25, U, Reason.TOO_RECENT, _item_too_recent),
+    Rule(26, U, Reason.RECORD_INCOMPLETE, _undecidable),
+    Rule(27, N, Reason.ITEM_NOT_COVERED, _not_covered),
+    Rule(28, N, Reason.REVOKED, _revoked),
+    Rule(29, E, Reason.VALIDITY_ENDED, _ended),
+    Rule(30, E, Reason.REVIEW_OVERDUE, _overdue),
+    Rule(31, U, Reason.RECORD_INCOMPLETE, _incomplete),
+    Rule(32, V, Reason.OK, _always),
 )
 #: The rule table, in the order the rules are tried. README's rule table is checked against it.
 RULE_TABLE: tuple[Rule[_Row] | Rule[_Case] | Rule[_Item], ...] = (
@@ -494,6 +578,7 @@ RULE_TABLE: tuple[Rule[_Row] | Rule[_Case] | Rule[_Item], ...] = (
 )
 _STATUS_OF: dict[Reason, Status] = {rule.reason: rule.status for rule in RULE_TABLE}
 _MEM_ONLY = SourceTraits()
+_FAILURE_REASONS = frozenset(kind.reason for kind in FailureKind)
 
 
 # ---- deciding ---------------------------------------------------------------------------
@@ -516,17 +601,31 @@ def decide(
     duplicate: bool = False,
     catalog: Catalog | None = None,
     traits: SourceTraits | None = None,
+    scope: frozenset[Regime] | None = None,
+    unanswered: tuple[Unanswered, ...] = (),
 ) -> Finding:
-    """Classify one worker. ``answer`` is None when the worker could not be looked up."""
+    """Classify one worker. ``answer`` is None when the worker could not be looked up.
+
+    ``scope``: the regimes the run checks (None: all); the items outside it are left out and
+    named in the detail. ``unanswered``: with several sources, those asked that failed
+    (``decide_jointly``)."""
     catalog = catalog or load_catalog()
-    reading = _reading_row(worker, as_of)
+    reading = _reading_row(worker, as_of, scope, catalog)
     claims = claims_of(worker.declared) if reading is None else None
     if reading is not None or claims is None:
         reason = reading or Reason.UNREADABLE_CELL
-        return _unread_finding(worker, answer, reason, catalog, duplicate)
+        finding = _unread_finding(worker, answer, reason, catalog, duplicate)
+        if reason is Reason.OUT_OF_SCOPE:
+            finding = replace(finding, detail=_scope_detail(worker, catalog, scope))
+        return finding
     case = _case(worker, claims, answer, as_of, catalog, traits or _MEM_ONLY)
+    if scope is not None or unanswered:
+        case.scope, case.unanswered = scope, unanswered
     results = _person_rows(case)
     worst = min(results, key=_seriousness) if len(results) > 1 else results[0]
+    detail = _detail(results, worst)
+    if scope is not None:
+        detail = _with_left_out(detail, case)
     return Finding(
         worker=worker,
         status=_STATUS_OF[worst.reason],
@@ -535,17 +634,145 @@ def decide(
         certificates=case.records,
         decisive=worst.decisive,
         answer=answer,
-        detail=_detail(results, worst),
+        detail=detail,
     )
 
 
-def _reading_row(worker: Worker, as_of: date) -> Reason | None:
+def decide_jointly(
+    worker: Worker,
+    parts: Sequence[tuple[SourceTraits, Answer | None]],
+    as_of: date,
+    *,
+    run_traits: SourceTraits,
+    warn_days: int = DEFAULT_WARN_DAYS,
+    duplicate: bool = False,
+    catalog: Catalog | None = None,
+    scope: frozenset[Regime] | None = None,
+) -> Finding:
+    """Classify one worker of a run with several sources, from the answer of each source it
+    was asked of (``parts``: the regimes that source serves in the run, and its answer).
+
+    The answers are read as one source holding every regime of the sources asked: what a
+    registry file holding all their records would give. Only regimes whose source was asked
+    count as held, so nothing rests on a source that was not asked about the person (a TS
+    number stays another authority's when the special-equipment lookup was not asked). A part
+    that failed leaves its regimes' items open, and any verdict on the person as a whole that
+    its records could change (rules 8-10, 20-22). With no part, the run's sources together
+    (``run_traits``) say what no source holds.
+    """
+    answer, traits, unanswered = joint_answer(parts, run_traits)
+    return decide(worker, answer, as_of, warn_days=warn_days, duplicate=duplicate,
+                  catalog=catalog, traits=traits, scope=scope, unanswered=unanswered)
+
+
+def joint_answer(
+    parts: Sequence[tuple[SourceTraits, Answer | None]], run_traits: SourceTraits
+) -> tuple[Answer | None, SourceTraits, tuple[Unanswered, ...]]:
+    """(the answers of the parts as one, what that one source holds, the parts that failed).
+
+    One part is taken as it is. Several: the records of those that answered, together (or
+    "nothing found" when none found any); when every one failed, the first failure.
+    """
+    if not parts:
+        return None, run_traits, ()
+    if len(parts) == 1:
+        traits, answer = parts[0]
+        return answer, traits, ()
+    traits = SourceTraits(
+        frozenset().union(*(t.regimes for t, _ in parts)),
+        max(t.publication_delay for t, _ in parts),
+    )
+    answered: list[Answer] = []
+    failed: list[tuple[SourceTraits, Answer | None]] = []
+    for part_traits, answer in parts:
+        if answer is not None and isinstance(answer.outcome, Found | NotFound):
+            answered.append(answer)
+        else:
+            failed.append((part_traits, answer))
+    if not answered:
+        return failed[0][1], traits, ()
+    unanswered = tuple(
+        Unanswered(t.regimes, a.outcome if a is not None and isinstance(a.outcome, Failed)
+                   else Failed(FailureKind.LOOKUP_FAILED, "not looked up"))
+        for t, a in failed
+    )
+    return _merged(answered, [a for _, a in parts if a is not None]), traits, unanswered
+
+
+def _merged(answered: list[Answer], asked: list[Answer]) -> Answer:
+    """The answers of several sources as one: their records together, the sources named in
+    the run's order (``mem,samr``), cached only when every answer came from the cache."""
+    if len(answered) == 1 and len(asked) == 1:
+        return answered[0]
+    records: list[CertRecord] = []
+    details: list[str] = []
+    for one in answered:
+        outcome = one.outcome
+        if isinstance(outcome, Found):
+            records.extend(outcome.records)
+        if isinstance(outcome, Found | NotFound) and outcome.detail:
+            details.append(f"{one.source}: {outcome.detail}")
+    detail = "；".join(details) or None
+    joined: Found | NotFound = (
+        Found(tuple(records), detail=detail) if records else NotFound(detail=detail)
+    )
+    return Answer(
+        outcome=joined,
+        source=",".join(dict.fromkeys(a.source for a in asked)),
+        checked_at=max(a.checked_at for a in answered),
+        cached=all(a.cached for a in answered),
+    )
+
+
+def wanted_regimes(worker: Worker, catalog: Catalog | None = None) -> frozenset[Regime] | None:
+    """The regimes whose sources a run with several asks about the worker: those of the
+    declared items (or of the row's hint, with none declared). None when the row points to
+    no regime, or a declared cell was not understood: every source may help."""
+    claims = claims_of(worker.declared)
+    if claims is None:
+        return None
+    hint, coverages = _declared_work(claims, catalog or load_catalog())
+    if coverages:
+        return frozenset(c.regime for c in coverages)
+    return frozenset({hint}) if hint is not None else None
+
+
+def _reading_row(
+    worker: Worker, as_of: date, scope: frozenset[Regime] | None = None,
+    catalog: Catalog | None = None,
+) -> Reason | None:
     """The reason of the first reading rule that applies, if one does."""
-    row = _Row(worker, as_of)
+    row = _Row(worker, as_of, scope, catalog)
     for rule in READING_RULES:
         if rule.applies(row):
             return rule.reason
     return None
+
+
+def _scope_detail(
+    worker: Worker, catalog: Catalog, scope: frozenset[Regime] | None
+) -> str:
+    """Rule 0's detail: what the row declares, whose it is, and what the run checks."""
+    checked = "、".join(REGIME_SHORT_ZH[r] for r in Regime if scope is not None and r in scope)
+    claims = claims_of(worker.declared)
+    assert claims is not None  # rule 0 applies only to a row whose declarations were read
+    hint, coverages = _declared_work(claims, catalog)
+    if coverages:
+        what = "；".join(f"{c.shown}：{c.regime.zh}（{c.regime.authority}）" for c in coverages)
+    else:
+        regime = hint or Regime.MEM
+        what = f"{regime.zh}（{regime.authority}）"
+    return f"{what}；本次只核验{checked}（--scope）"
+
+
+def _with_left_out(detail: str | None, case: _Case) -> str | None:
+    """The detail, and the declared items the scope left out (checked for the others only)."""
+    scope = case.scope
+    left = [c for c in case.coverages if scope is not None and c.regime not in scope]
+    if not left:
+        return detail
+    said = "；".join(f"{c.shown}：{Reason.OUT_OF_SCOPE.zh}（{c.regime.zh}）" for c in left)
+    return f"{detail}；{said}" if detail else said
 
 
 def _unread_finding(
@@ -660,7 +887,12 @@ def _person_rows(case: _Case) -> list[_Result]:
     for rule in PERSON_RULES:
         if rule.applies(case):
             return [_Result(rule.reason, detail=_person_detail(rule.reason, case))]
-    items: tuple[Coverage | None, ...] = case.coverages or (None,)
+    coverages = case.coverages
+    scope = case.scope
+    if scope is not None and coverages:
+        # Rule 0 took the rows whose every item lies outside: some are inside.
+        coverages = tuple(c for c in coverages if c.regime in scope)
+    items: tuple[Coverage | None, ...] = coverages or (None,)
     return [_item_result(_item(case, coverage)) for coverage in items]
 
 
@@ -950,10 +1182,12 @@ def _claims_certificate_here(case: _Case) -> bool:
 
 
 def needs_lookup(
-    worker: Worker, traits: SourceTraits, catalog: Catalog | None = None
+    worker: Worker, traits: SourceTraits, catalog: Catalog | None = None,
+    scope: frozenset[Regime] | None = None,
 ) -> bool:
     """Whether asking the source can help decide this worker or mend its row: it can be
-    looked up and its declared items do not all belong to regimes the source lacks. A row
+    looked up and its declared items do not all belong to regimes the source lacks, nor all
+    lie outside the run's ``scope``. A row
     with a cell that could not be read is still asked for: its verdict is unverified, and the
     records shown in the register help mend the cell."""
     if worker.lookup_key is None:
@@ -962,7 +1196,9 @@ def needs_lookup(
     if claims is None:
         return True
     hint, coverages = _declared_work(claims, catalog or load_catalog())
-    return not _elsewhere(coverages, hint, traits)
+    return not _elsewhere(coverages, hint, traits.regimes) and not (
+        scope is not None and _elsewhere(coverages, hint, scope)
+    )
 
 
 # ---- details and warnings ---------------------------------------------------------------
@@ -995,9 +1231,17 @@ def _person_detail(reason: Reason, case: _Case) -> str | None:
     failed = case.failed
     if failed is not None:
         return failed.detail
+    partly = next((u for u in case.unanswered if u.failed.reason is reason), None)
+    if partly is not None:
+        return _unanswered_text(partly)
     if case.answer is None and reason is Reason.LOOKUP_FAILED:
         return "not looked up"
     return None
+
+
+def _unanswered_text(unanswered: Unanswered) -> str:
+    kinds = "、".join(r.zh for r in Regime if r in unanswered.regimes)
+    return f"{kinds}的查询未完成（{unanswered.failed.detail}）"
 
 
 def _shared_id_detail(case: _Case) -> str:
@@ -1044,6 +1288,9 @@ def _maybe_text(coverage: Coverage, traits: SourceTraits) -> str:
 
 def _item_detail(reason: Reason, item: _Item) -> str | None:
     coverage = item.coverage
+    if reason in _FAILURE_REASONS:
+        unanswered = _unanswered_for(item, reason)
+        return _unanswered_text(unanswered) if unanswered is not None else None
     if reason is Reason.OTHER_AUTHORITY and coverage is not None:
         # Shown after the item's own name in the row's detail.
         if coverage.regime not in item.case.traits.regimes:

@@ -224,6 +224,9 @@ def _show_left_out(console: Console, result: DueList) -> None:
         counts = "、".join(f"{status.zh} {n} 人" for status, n in result.not_listed)
         console.print(f"未列入：{counts}。只列有效和逾期人员本人证书的日期；"
                       "这些人员请先按登记表的核验结果处理。")
+    if result.out_of_scope:
+        console.print(f"另有 {result.out_of_scope} 人不在本次核验范围（verify --scope），未列入。",
+                      highlight=False)
     if result.undated:
         console.print(f"[grey62]{result.undated} 人无有效期或复审日期可查（证书已吊销或注销、"
                       "官方记录或花名册未填日期），未列入。[/]")

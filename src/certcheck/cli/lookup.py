@@ -17,6 +17,7 @@ from certcheck.cli.screen import console as make_console
 from certcheck.ids import is_valid_id, mask_id, normalize_id
 from certcheck.jsontext import mend
 from certcheck.models import (
+    DEFAULT_WARN_DAYS,
     CertNumber,
     CertRecord,
     Declared,
@@ -52,8 +53,8 @@ def make_worker(
 @click.option("--id", "id_text", required=True, metavar="身份证号",
               help="被查询人的身份证号（ID number）")
 @click.option("--name", required=True, metavar="姓名", help="被查询人的姓名（name）")
-@click.option("--source", "source_spec", default="mem", show_default=True, metavar="数据源",
-              help=option_help.SOURCE)
+@click.option("--source", "source_specs", multiple=True, default=("mem",), show_default=True,
+              metavar="数据源", help=option_help.SOURCE)
 @click.option("--item", metavar="操作项目",
               help="此人正在从事的操作项目或工种（operation item）")
 @click.option("--cert-number", metavar="证号", help="此人出示的证号（certificate number）")
@@ -66,11 +67,11 @@ def make_worker(
 @click.option("--samr-url", default="https://cnse.samr.gov.cn", show_default=True, metavar="网址",
               help="特种设备查询平台的地址（--source samr；镜像 https://cnse.e-cqs.cn；"
                    "special-equipment lookup URL）")
-@click.option("--captcha", metavar="方式", help=option_help.CAPTCHA)
+@click.option("--captcha", "captchas", multiple=True, metavar="方式", help=option_help.CAPTCHA)
 def lookup(
     id_text: str,
     name: str,
-    source_spec: str,
+    source_specs: tuple[str, ...],
     item: str | None,
     cert_number: str | None,
     as_of: str | None,
@@ -78,7 +79,7 @@ def lookup(
     show_id: bool,
     mem_url: str,
     samr_url: str,
-    captcha: str | None,
+    captchas: tuple[str, ...],
 ) -> None:
     """现场查证：查询一个人，列出其全部证书和结论（look one person up）
 
@@ -87,8 +88,8 @@ def lookup(
     """
     as_of_date = parse_as_of(as_of)
     with _guarded():
-        finding = _lookup(make_worker(id_text, name, item, cert_number, as_of_date), source_spec,
-                          as_of_date, mem_url, captcha, samr_url)
+        finding = _lookup(make_worker(id_text, name, item, cert_number, as_of_date),
+                          source_specs, as_of_date, mem_url, captchas, samr_url)
         if as_json:
             _print_json(finding, as_of_date, show_id)
         else:
@@ -100,11 +101,11 @@ def lookup(
 
 
 def _lookup(
-    worker: Worker, source_spec: str, as_of: date, mem_url: str, captcha: str | None,
-    samr_url: str | None = None,
+    worker: Worker, source_specs: tuple[str, ...], as_of: date, mem_url: str,
+    captchas: tuple[str, ...], samr_url: str | None = None,
 ) -> Finding:
     from certcheck.check import EngineSettings, run_lookups
-    from certcheck.cli.source_options import open_chosen_source
+    from certcheck.cli.source_options import open_chosen_sources
     from certcheck.models import Query
     from certcheck.rules import decide, needs_lookup
     from certcheck.sources.samr_mapping import DEFAULT_BASE_URL as SAMR_URL
@@ -113,8 +114,17 @@ def _lookup(
     if key is None:
         return decide(worker, None, as_of)
     # One ID: a registry file keeps only that person's records.
-    source = open_chosen_source(source_spec, mem_url=mem_url, captcha=captcha,
-                                ids=frozenset({key[0]}), samr_url=samr_url or SAMR_URL)
+    sources = open_chosen_sources(source_specs, mem_url=mem_url, captchas=captchas,
+                                  ids=frozenset({key[0]}), samr_url=samr_url or SAMR_URL)
+    if len(sources.sources) > 1:
+        from certcheck.joint import check_jointly
+        from certcheck.models import EVERY_REGIME
+
+        # Each source asked about the person for the regimes it serves, one lookup at a time.
+        (finding,) = check_jointly([worker], sources, as_of=as_of, warn_days=DEFAULT_WARN_DAYS,
+                                   scope=EVERY_REGIME, engine=EngineSettings(concurrency=1))
+        return finding
+    (source,) = sources.sources
     traits = source.traits
     if not needs_lookup(worker, traits):
         return decide(worker, None, as_of, traits=traits)

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from certcheck.cli.screen import cell, plain
 from certcheck.ids import mask_id
-from certcheck.models import Finding, Status, WarningCode
+from certcheck.models import Finding, Reason, Status, WarningCode
 from certcheck.register.model import Register
 from certcheck.register.view import Masker, count_by_sheet, sheet_of
 
@@ -114,7 +114,9 @@ def show_roster(console: Console, roster: Roster) -> None:
 
 
 def _problem_rows(findings: tuple[Finding, ...]) -> list[Finding]:
-    return [f for f in findings if f.status is not Status.VALID]
+    """The workers to act on: neither valid nor left out by the run's scope."""
+    return [f for f in findings
+            if f.status is not Status.VALID and f.reason is not Reason.OUT_OF_SCOPE]
 
 
 def _several(register: Register) -> bool:
@@ -206,10 +208,15 @@ def show_register(console: Console, register: Register, outputs: list[Path]) -> 
             f"[{STATUS_STYLE[status]}]{status.zh} {status.value}[/]", str(verdict.counts[status])
         )
     summary.add_row("合计 total", str(verdict.total))
+    meta = register.meta
+    if not meta.scope.everything:
+        # Listed in the register, counted in none of the rows above.
+        summary.add_row(f"{Reason.OUT_OF_SCOPE.zh} out of scope", str(verdict.out_of_scope))
     summary.add_row("依法持证率 rate", f"{verdict.rate:.1%}")
     style = "green" if verdict.compliant else ("red" if verdict.violations else "yellow")
     summary.add_row("结论 verdict", f"[{style}]{verdict.label_zh}[/]")
-    meta = register.meta
+    if not meta.scope.everything:
+        summary.add_row("核验范围 scope", f"{meta.scope.zh}（{meta.scope.name}）")
     if meta.sample is not None:
         summary.add_row("抽查 sample", f"{meta.sample.size} / {meta.sample.population}")
     print_table(console, "核验结果 / verdict", summary)

@@ -34,9 +34,10 @@ from certcheck.cli.report import show_register, show_roster
 from certcheck.cli.screen import console as make_console
 from certcheck.cli.screen import plain
 from certcheck.matchkey import MatchKey
-from certcheck.models import DEFAULT_WARN_DAYS
+from certcheck.models import DEFAULT_WARN_DAYS, SCOPE_ALL, Scope
 from certcheck.register.model import Kind
 from certcheck.sources.interface import LookupSource, SourceUnreachable
+from certcheck.sources.several import SourceSet
 from certcheck.tablefile.guards import resolved
 
 if TYPE_CHECKING:
@@ -63,7 +64,8 @@ def _outputs(roster: Path, outputs: tuple[str, ...]) -> list[str]:
     return chosen
 
 
-def _refuse_outputs_in(source: LookupSource, targets: list[str], record_dir: Path | None) -> None:
+def _refuse_outputs_in(source: LookupSource | SourceSet, targets: list[str],
+                       record_dir: Path | None) -> None:
     """No output (-o, --record) may go into a folder the source reads (replay's recordings):
     it would replace the inputs of this very run. Checked before anything is read or written."""
     for folder in source.input_folders:
@@ -80,12 +82,22 @@ def _refuse_outputs_in(source: LookupSource, targets: list[str], record_dir: Pat
                 )
 
 
+def _scope_option(ctx: click.Context, param: click.Parameter, value: str) -> Scope:
+    try:
+        return Scope.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"“{exc}” 不是核验范围；可写 特种作业、特种设备、建筑施工（或 special-operations、"
+            "special-equipment、construction），多个用逗号分开，或 all（not a scope）"
+        ) from None
+
+
 @dataclass(frozen=True, slots=True)
 class VerifyArgs:
     """The options of one ``verify`` call, as click parsed them."""
 
     roster: Path
-    source_spec: str
+    source_specs: tuple[str, ...]
     as_of: date
     outputs: tuple[str, ...]
     sheet: str | None
@@ -101,7 +113,7 @@ class VerifyArgs:
     warn_days: int
     mem_url: str
     samr_url: str
-    captcha: str | None
+    captchas: tuple[str, ...]
     timeout: float
     record_dir: Path | None
     cache_dir: Path | None
@@ -109,14 +121,15 @@ class VerifyArgs:
     max_age: float
     refresh: bool
     match_key_file: Path | None
+    scope: Scope
 
 
 @cli.command()
 # Not dir_okay=False: a folder, like any other unusable roster, is exit 4 with the reader's
 # message, not a usage error.
 @click.argument("roster", type=click.Path(path_type=Path))
-@click.option("--source", "source_spec", default="mem", show_default=True, metavar="数据源",
-              help=option_help.SOURCE)
+@click.option("--source", "source_specs", multiple=True, default=("mem",), show_default=True,
+              metavar="数据源", help=option_help.SOURCE)
 @click.option("--as-of", metavar="日期", help=option_help.AS_OF)
 @click.option("-o", "--output", "outputs", multiple=True, metavar="文件",
               help="输出文件：.xlsx、.csv 或 .json，“-” 表示把 JSON 写到标准输出；可重复；默认"
@@ -149,7 +162,7 @@ class VerifyArgs:
 @click.option("--samr-url", default="https://cnse.samr.gov.cn", show_default=True, metavar="网址",
               help="特种设备查询平台的地址（--source samr；镜像 https://cnse.e-cqs.cn；"
                    "special-equipment lookup URL）")
-@click.option("--captcha", metavar="方式", help=option_help.CAPTCHA)
+@click.option("--captcha", "captchas", multiple=True, metavar="方式", help=option_help.CAPTCHA)
 @click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True, max=3600), default=20,
               show_default=True, metavar="秒",
               help="向国家查询平台的一次请求最长可用的秒数，直到收完答复（timeout）")
@@ -168,6 +181,11 @@ class VerifyArgs:
               help="重新向数据源查询，并覆盖缓存中的结果（refresh）")
 @match_key_option("区县设定的比对密钥文件：为每人写入带密钥的比对标记，身份证号遮挡的登记表也能在 "
                   "summary 中跨单位比对（the district's match key）")
+@click.option("--scope", default=SCOPE_ALL, show_default=True, callback=_scope_option,
+              help="核验范围：特种作业、特种设备、建筑施工（多个用逗号连接）或 all；"
+                   "项目都不在范围内的人员列为“不在本次核验范围”，单独计数"
+                   "（scope: special-operations, "
+                   "special-equipment, construction, or all）。")
 def verify(**options: object) -> None:
     """核验花名册中的每名人员，写出登记表并给出结论（check a roster）
 
@@ -193,7 +211,8 @@ class _OnInterrupt:
     def message(self) -> str:
         return self.said
 
-    def settle(self, args: VerifyArgs, source: LookupSource, cache: AnswerCache | None) -> None:
+    def settle(self, args: VerifyArgs, source: LookupSource | SourceSet,
+               cache: AnswerCache | None) -> None:
         if cache is not None:
             self.said = INTERRUPTED_KEPT
         elif args.no_cache:
@@ -202,7 +221,7 @@ class _OnInterrupt:
             self.said = INTERRUPTED_NOT_CACHED
 
 
-def _open_cache(args: VerifyArgs, source: LookupSource) -> AnswerCache | None:
+def _open_cache(args: VerifyArgs, source: LookupSource | SourceSet) -> AnswerCache | None:
     if args.no_cache or not source.cacheable:
         return None
     return AnswerCache(
@@ -227,7 +246,7 @@ def _say_cache_problems(errors: Console, cache: AnswerCache) -> None:
 
 def _verify(args: VerifyArgs, said: _OnInterrupt) -> int:
     from certcheck.cli.progress import RichProgress
-    from certcheck.cli.source_options import open_chosen_source
+    from certcheck.cli.source_options import open_chosen_sources
     from certcheck.cli.status import reading, status_line
     from certcheck.register.formats import OutputFormat
     from certcheck.roster import read_roster
@@ -245,12 +264,14 @@ def _verify(args: VerifyArgs, said: _OnInterrupt) -> int:
     bar = RichProgress(errors, enabled=not args.no_progress)
     # The source first: a typo in --source fails at once, not after a large roster is read.
     # A registry file of many records takes a second to open: the status line says so.
-    with status_line(errors, f"正在打开数据源 {plain(args.source_spec)}",
+    with status_line(errors, f"正在打开数据源 {plain(','.join(args.source_specs))}",
                      enabled=not args.no_progress):
-        source = open_chosen_source(
-            args.source_spec, mem_url=args.mem_url, captcha=args.captcha, timeout=args.timeout,
-            record_dir=args.record_dir, terminal=bar, samr_url=args.samr_url,
+        source = open_chosen_sources(
+            args.source_specs, mem_url=args.mem_url, captchas=args.captchas,
+            timeout=args.timeout, record_dir=args.record_dir, terminal=bar,
+            samr_url=args.samr_url,
         )
+        _check_scope(args.scope, source)
         for out in targets:
             for used in source.input_files:
                 if out != "-" and same_file(Path(out), used):
@@ -291,7 +312,7 @@ def _unreachable(exc: SourceUnreachable, cache: AnswerCache | None, targets: lis
                                "网络恢复后再次运行同一命令即从中断处继续")
 
 
-def _verify_with(args: VerifyArgs, roster: Roster, source: LookupSource,
+def _verify_with(args: VerifyArgs, roster: Roster, source: SourceSet,
                  cache: AnswerCache | None, formats: dict[str, OutputFormat], console: Console,
                  errors: Console, bar: RichProgress, key: MatchKey | None) -> int:
     from certcheck.pipeline import RunSettings, run_verify
@@ -306,8 +327,15 @@ def _verify_with(args: VerifyArgs, roster: Roster, source: LookupSource,
     settings = RunSettings(
         as_of=args.as_of, kind=args.kind, enterprise=args.enterprise, warn_days=args.warn_days,
         sample_size=args.sample_size, seed=args.seed, mask_ids=args.mask_ids, match_key=key,
+        scope=args.scope,
     )
-    engine = EngineSettings.for_source(source, concurrency=args.concurrency, rate=args.rate)
+    if len(source.sources) == 1:
+        engine = EngineSettings.for_source(source.sources[0], concurrency=args.concurrency,
+                                           rate=args.rate)
+    else:
+        # Each source its own limiter: --rate for each, else each one's own default.
+        engine = EngineSettings(concurrency=args.concurrency, rate=args.rate)
+        errors.print(f"数据源：{plain(source.described())}", highlight=False, markup=False)
     # A listener that draws nothing would still have every answer decided twice for its counts.
     progress = bar if bar.enabled else None
     try:
@@ -331,3 +359,20 @@ def _verify_with(args: VerifyArgs, roster: Roster, source: LookupSource,
                      "（match tokens written）", highlight=False, markup=False)
     show_register(console, register, [Path(out) for out in formats if out != "-"])
     return exit_code_of(register.verdict)
+
+
+def _check_scope(scope: Scope, sources: SourceSet) -> None:
+    """A scope naming a regime that no source given holds would check nobody there: exit 2."""
+    if scope.regimes is None:
+        return
+    from certcheck.models import REGIME_SHORT_ZH, Regime
+
+    served = sources.traits.regimes
+    missing = [r for r in Regime if r in scope.regimes and r not in served]
+    if missing:
+        names = "、".join(REGIME_SHORT_ZH[r] for r in missing)
+        raise UserError(
+            f"--scope {scope.zh}：所给数据源（{sources.name}）都不能核验{names}的证书；"
+            "请用 --source 加上能核验它的数据源（samr：特种设备），或缩小 --scope"
+            "（no source given holds that regime）", ExitCode.USAGE,
+        )

@@ -327,6 +327,9 @@ class Concern(StrEnum):
     ENTERPRISE_UNKNOWN = "enterprise_unknown"
     #: A register covers a random sample: people outside it are not "new" or "gone".
     SAMPLE = "sample"
+    #: The registers checked different certificates (``verify --scope``): their totals and
+    #: rates are over different workers, and a worker left out is no worse for it.
+    OTHER_SCOPE = "other_scope"
 
     @property
     def refused(self) -> bool:
@@ -351,6 +354,8 @@ def concerns(old: Side, new: Side) -> tuple[Concern, ...]:
         found.append(Concern.NEW_WRITTEN_FIRST)
     if old.info.sample is not None or new.info.sample is not None:
         found.append(Concern.SAMPLE)
+    if old.info.scope != new.info.scope:
+        found.append(Concern.OTHER_SCOPE)
     return tuple(found)
 
 

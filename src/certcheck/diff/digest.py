@@ -184,6 +184,10 @@ def concern_text(concern: Concern, old: Side, new: Side) -> str:
                 "顺序可能反了（NEW was written first）")
     if concern is Concern.ENTERPRISE_UNKNOWN:
         return "有登记表未记录单位名称，无法确认两份是同一单位（enterprise not recorded）"
+    if concern is Concern.OTHER_SCOPE:
+        return (f"两份登记表的核验范围不同（{old.info.scope.zh} → {new.info.scope.zh}）："
+                "人数和依法持证率按各自范围计算，“不在本次核验范围”的人员不是结果变差"
+                "（different --scope）")
     return ("有登记表是随机抽查，只含部分人员：新增和离开反映的是抽样，不一定是人员变动"
             "（a sample register）")
 

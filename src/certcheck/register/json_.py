@@ -3,7 +3,11 @@
 The keys of SPEC.md are all present, in its order. The few extra keys carry what the
 ``summary`` and ``due`` commands read back and what the workbook shows anyway:
 
-- top level: ``sample`` ({size, population, seed} or null) and ``generated_at``;
+- top level: ``scope`` (the regimes checked, ``verify --scope``: ``all``, or names such as
+  ``special-operations``, several joined by commas), ``sample`` ({size, population, seed} or
+  null) and ``generated_at``;
+- in ``verdict``: ``out_of_scope``, the workers the scope left out (reason ``out_of_scope``),
+  who are in none of the other counts, nor in ``total`` or ``rate``;
 - in ``roster``: ``skipped_sheets``, the workbook's sheets that were not read, as
   ``[{"name": …, "why": …}]`` (``why`` in Chinese);
 - per worker: ``status_zh``, ``reason_zh``, ``source`` (where the answer came from or null),
@@ -59,6 +63,7 @@ def _head(reg: Register) -> dict[str, Any]:
         },
         "enterprise": meta.enterprise,
         "kind": meta.kind.value,
+        "scope": meta.scope.name,
         "sample": (
             None
             if sample is None
@@ -71,6 +76,7 @@ def _head(reg: Register) -> dict[str, Any]:
             "rate": round(verdict.rate, 4),
             "total": verdict.total,
             "counts": {s.value: verdict.counts[s] for s in Status},
+            "out_of_scope": verdict.out_of_scope,
         },
     }
     if reg.match_key is not None:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from certcheck.matchkey import MatchKey
-from certcheck.models import Finding, InputIssue, Status
+from certcheck.models import EVERY_REGIME, Finding, InputIssue, Reason, Scope, Status
 
 
 class Kind(StrEnum):
@@ -26,8 +26,12 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """The counts of the workers checked. Those the run's ``--scope`` left out
+    (``out_of_scope``) are in none of them: not in ``total``, not unverified, not in the rate."""
+
     total: int
     counts: dict[Status, int]
+    out_of_scope: int = 0
 
     @property
     def valid(self) -> int:
@@ -60,8 +64,10 @@ class Verdict:
 
 
 def verdict_of(findings: tuple[Finding, ...] | list[Finding]) -> Verdict:
-    counted = Counter(f.status for f in findings)
-    return Verdict(total=len(findings), counts={s: counted.get(s, 0) for s in Status})
+    counted = Counter(f.status for f in findings if f.reason is not Reason.OUT_OF_SCOPE)
+    checked = counted.total()
+    return Verdict(total=checked, counts={s: counted.get(s, 0) for s in Status},
+                   out_of_scope=len(findings) - checked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +97,8 @@ class RegisterMeta:
     sample: Sample | None = None
     #: The sheets of the roster workbook that were not read, with why.
     skipped_sheets: tuple[SkippedSheet, ...] = ()
+    #: The regimes the run checked (``--scope``); everything by default.
+    scope: Scope = EVERY_REGIME
 
     @property
     def sheet(self) -> str | None:

@@ -33,10 +33,12 @@ from typing import Any, TypeVar
 from certcheck import jsontext
 from certcheck.dates import record_date
 from certcheck.models import (
+    EVERY_REGIME,
     REASON_ZH,
     STATUS_ZH,
     WARNING_ZH,
     Reason,
+    Scope,
     Status,
     StatusClass,
     WarningCode,
@@ -102,6 +104,8 @@ class RegisterInfo:
     skipped_sheets: tuple[SkippedSheet, ...] = ()
     #: The fingerprint of the district's match key, when the register carries match tokens.
     match_fingerprint: str | None = None
+    #: The regimes the run checked (``verify --scope``); ``all`` for registers before it.
+    scope: Scope = EVERY_REGIME
 
     @property
     def sheet(self) -> str | None:
@@ -163,7 +167,8 @@ class RegisterData:
 
     @property
     def verdict(self) -> Verdict:
-        return _verdict(r.status for r in self.rows)
+        return _verdict([r.status for r in self.rows if r.reason is not Reason.OUT_OF_SCOPE],
+                        sum(r.reason is Reason.OUT_OF_SCOPE for r in self.rows))
 
     @property
     def ids_masked(self) -> bool:
@@ -230,9 +235,11 @@ def _register_path(path: Path) -> Path:
     return path
 
 
-def _verdict(statuses: Iterable[Status]) -> Verdict:
+def _verdict(statuses: Iterable[Status], out_of_scope: int = 0) -> Verdict:
+    """The verdict of the workers checked (``statuses``) and of those the scope left out."""
     counted = Counter(statuses)
-    return Verdict(total=counted.total(), counts={s: counted.get(s, 0) for s in Status})
+    return Verdict(total=counted.total(), counts={s: counted.get(s, 0) for s in Status},
+                   out_of_scope=out_of_scope)
 
 
 # --- shared -------------------------------------------------------------------------------
@@ -354,12 +361,14 @@ def _tally_xlsx(path: Path) -> RegisterTally:
     marker, main, table, match = _xlsx_cells(path)
     info = _info_from_marker(path, marker)
     _check_title(path, table.above, info.enterprise)
-    statuses = _sheet_statuses(path, main, table)
+    statuses, left_out = _sheet_statuses(path, main, table)
     _check_count(path, marker.get("workers"), len(statuses))
     people = _sheet_people(
         table.cells, statuses, _match_tokens(path, match), info.match_fingerprint
     )
-    return RegisterTally(path=path, info=info, verdict=_verdict(statuses), people=people)
+    checked = [s for s, out in zip(statuses, left_out, strict=True) if not out]
+    return RegisterTally(path=path, info=info, verdict=_verdict(checked, sum(left_out)),
+                         people=people)
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,6 +444,17 @@ def _worker_shaped(line: Sequence[Any], number_col: int | None, status_col: int 
     status = line[status_col] if status_col < len(line) else None
     return _plain_row_number(number) and isinstance(status, str) \
         and status.strip() in _STATUS_BY_LABEL
+
+
+def _json_recorded(data: Mapping[str, Any]) -> object:
+    """How many workers a JSON register was written with: those checked (``total``) and those
+    the run's scope left out, which ``total`` does not count."""
+    verdict = data["verdict"]
+    total, left_out = verdict.get("total"), verdict.get("out_of_scope", 0)
+    if isinstance(total, int) and isinstance(left_out, int) \
+            and not isinstance(total, bool) and not isinstance(left_out, bool):
+        return total + left_out
+    return total
 
 
 def _check_count(path: Path, recorded: object, found: int) -> None:
@@ -616,7 +636,22 @@ def _info_from_marker(path: Path, marker: Mapping[str, str]) -> RegisterInfo:
         generated_at=_iso_datetime(marker.get("generated_at", ""), where),
         skipped_sheets=_marker_skipped(marker, where),
         match_fingerprint=_fingerprint(marker.get("match_key_fingerprint") or None, where),
+        scope=_scope(marker.get("scope"), where),
     )
+
+
+def _scope(value: object, where: str) -> Scope:
+    """The scope a register records; every regime for registers written before scopes."""
+    if value is None or value == "":
+        return EVERY_REGIME
+    if not isinstance(value, str):
+        raise RegisterFormatError(f"{where}：核验范围 {value!r} 无法识别（unknown scope）")
+    try:
+        return Scope.parse(value)
+    except ValueError:
+        raise RegisterFormatError(
+            f"{where}：核验范围“{value}”无法识别，登记表可能被改动过（unknown scope）"
+        ) from None
 
 
 def _fingerprint(value: object, where: str) -> str | None:
@@ -757,8 +792,9 @@ _DATE_HEADERS = ("有效期结束日期", "应复审日期", "实际复审日期
 _CHECKED_HEADERS = ("行号", "核验结果", "原因", *_DATE_HEADERS)
 
 
-def _sheet_statuses(path: Path, sheet: str, table: _Table) -> list[Status]:
-    """The status of every worker on the sheet, as ``_sheet_rows`` would give them.
+def _sheet_statuses(path: Path, sheet: str, table: _Table) -> tuple[list[Status], list[bool]]:
+    """The status of every worker on the sheet, as ``_sheet_rows`` would give them, and for
+    each whether the run's scope left it out (reason ``out_of_scope``).
 
     A register's columns hold a handful of distinct values (a few statuses and reasons, a few
     hundred dates), so each distinct value is checked once instead of building every row. If
@@ -768,8 +804,17 @@ def _sheet_statuses(path: Path, sheet: str, table: _Table) -> list[Status]:
     pos = _columns(path, sheet, table.cells)
     statuses = _quick_statuses(table.cells, pos)
     if statuses is None:
-        statuses = [row.status for row in _sheet_rows(path, sheet, table)]
-    return statuses
+        rows = list(_sheet_rows(path, sheet, table))
+        return ([row.status for row in rows],
+                [row.reason is Reason.OUT_OF_SCOPE for row in rows])
+    reason = pos["原因"]
+    left_out = [isinstance(value, str) and value.strip() in _OUT_OF_SCOPE_LABELS
+                for value in (line[reason] for line in table.cells[1:])]
+    return statuses, left_out
+
+
+#: What a register's 原因 cell says of a worker the scope left out.
+_OUT_OF_SCOPE_LABELS = frozenset({Reason.OUT_OF_SCOPE.zh, Reason.OUT_OF_SCOPE.value})
 
 
 def _quick_statuses(cells: list[list[Any]], pos: Mapping[str, int]) -> list[Status] | None:
@@ -874,7 +919,7 @@ def _read_json(path: Path) -> RegisterData:
     with _json_content(path):
         info = _info_from_json(path, data)
         rows = tuple(_json_rows(path, data))
-        _check_count(path, data["verdict"].get("total"), len(rows))
+        _check_count(path, _json_recorded(data), len(rows))
         return RegisterData(path=path, info=info, rows=rows)
 
 
@@ -884,11 +929,15 @@ def _tally_json(path: Path) -> RegisterTally:
         info = _info_from_json(path, data)
         statuses: list[Status] = []
         people: list[PersonRow] = []
+        left_out = 0
         for r in _json_rows(path, data):
-            statuses.append(r.status)
+            if r.reason is Reason.OUT_OF_SCOPE:
+                left_out += 1
+            else:
+                statuses.append(r.status)
             people.append(_person(r))
-        _check_count(path, data["verdict"].get("total"), len(statuses))
-        return RegisterTally(path=path, info=info, verdict=_verdict(statuses),
+        _check_count(path, _json_recorded(data), len(statuses) + left_out)
+        return RegisterTally(path=path, info=info, verdict=_verdict(statuses, left_out),
                              people=collect(people, info.match_fingerprint))
 
 
@@ -940,6 +989,7 @@ def _info_from_json(path: Path, data: dict[str, Any]) -> RegisterInfo:
         generated_at=_iso_datetime(generated, where) if isinstance(generated, str) else None,
         skipped_sheets=skipped,
         match_fingerprint=_fingerprint(fingerprint, where),
+        scope=_scope(data.get("scope"), where),
     )
 
 

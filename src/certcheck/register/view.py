@@ -166,18 +166,26 @@ Cell = str | int | date | datetime | None
 
 
 #: What an office calls each source certcheck has; a plugin's name is shown as it is given.
-SOURCE_ZH: dict[str, str] = {"registry": "本地登记文件", "mem": "国家平台", "replay": "回放"}
+SOURCE_ZH: dict[str, str] = {"registry": "本地登记文件", "mem": "国家平台", "replay": "回放",
+                             "samr": "特种设备平台"}
 _SOURCE_BY_TEXT = {f"{zh}（{name}）": name for name, zh in SOURCE_ZH.items()}
+#: Several sources of one run (``mem,samr``) as registers name them, and as they show them.
+_SOURCES_JOINED, _SOURCES_SHOWN = ",", "、"
 
 
 def source_text(name: str) -> str:
-    """``本地登记文件（registry）``: the source in Chinese, its name for the command line after."""
+    """``本地登记文件（registry）``: the source in Chinese, its name for the command line after;
+    several sources one after the other (``国家平台（mem）、特种设备平台（samr）``)."""
+    if _SOURCES_JOINED in name:
+        return _SOURCES_SHOWN.join(source_text(part) for part in name.split(_SOURCES_JOINED))
     zh = SOURCE_ZH.get(name)
     return f"{zh}（{name}）" if zh else name
 
 
 def source_name(text: str) -> str:
     """The source's name from what :func:`source_text` shows (registers before it: the name)."""
+    if _SOURCES_SHOWN in text:
+        return _SOURCES_JOINED.join(source_name(part) for part in text.split(_SOURCES_SHOWN))
     return _SOURCE_BY_TEXT.get(text, text)
 
 

@@ -33,7 +33,7 @@ from certcheck.atomic import atomic_write
 from certcheck.dates import MonthDate
 from certcheck.jsontext import holds_unpaired, mend
 from certcheck.leftovers import scratch_folder
-from certcheck.models import Finding, InputIssue, Status
+from certcheck.models import Finding, InputIssue, Reason, Status
 from certcheck.register.issue_codes import explain
 from certcheck.register.layout import (
     as_of_text,
@@ -220,6 +220,8 @@ def register_facts(reg: Register) -> str:
     meta = reg.meta
     scope = (f"全部人员（{len(reg.findings)} 人）" if meta.sample is None
              else sample_label(meta))
+    if not meta.scope.everything:
+        scope = f"{meta.scope.zh}；{scope}{_left_out_text(reg)}"
     unit = () if meta.enterprise else ("单位名称：" + "_" * 24,)
     return "　　".join((
         *unit,
@@ -228,6 +230,20 @@ def register_facts(reg: Register) -> str:
         f"检查类型：{meta.kind.zh}",
         f"核验范围：{scope}",
     ))
+
+
+def _left_out_text(reg: Register) -> str:
+    out = reg.verdict.out_of_scope
+    return f"，其中 {out} 人{Reason.OUT_OF_SCOPE.zh}" if out else ""
+
+
+def scope_label(reg: Register) -> str:
+    """``特种作业（4 人不在本次核验范围，未计入）`` for the summary sheet; ``全部`` by default."""
+    scope = reg.meta.scope
+    if scope.everything:
+        return scope.zh
+    out = reg.verdict.out_of_scope
+    return f"{scope.zh}（{out} 人{Reason.OUT_OF_SCOPE.zh}，未计入）" if out else scope.zh
 
 
 def signature_rows() -> list[list[tuple[int, str]]]:
@@ -552,6 +568,7 @@ def _summary_sheet(wb: Any, reg: Register) -> None:
     row += 1
     read, skipped = sheet_lines(reg)
     lines: list[tuple[str, str]] = [("数据来源", source_text(meta.source)),
+                                   ("核验范围", scope_label(reg)),
                                    ("花名册", meta.roster_file)]
     # One line per sheet, the label on the first only, so a long list stays readable.
     lines += [("读取的工作表" if i == 0 else "", text) for i, text in enumerate(read)]
@@ -581,6 +598,11 @@ def _summary_sheet(wb: Any, reg: Register) -> None:
     ws.write_string(row, 0, "总人数", label)
     ws.write_number(row, 1, verdict.total, number)
     row += 1
+    if not meta.scope.everything:
+        # Listed in the register, in none of the counts above (--scope).
+        ws.write_string(row, 0, "不在核验范围", label)
+        ws.write_number(row, 1, verdict.out_of_scope, number)
+        row += 1
     ws.write_string(row, 0, "依法持证率", label)
     ws.write_number(row, 1, verdict.rate, percent)
     row += 1
@@ -702,6 +724,7 @@ def marker_rows(reg: Register) -> list[tuple[str, str]]:
         ("source", meta.source),
         ("enterprise", meta.enterprise or ""),
         ("kind", meta.kind.value),
+        ("scope", meta.scope.name),
         ("roster_file", meta.roster_file),
         # The first sheet, under the key registers of one sheet used, then all of them.
         ("roster_sheet", meta.sheet or ""),

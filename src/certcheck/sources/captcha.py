@@ -16,7 +16,7 @@ import shlex
 import shutil
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
@@ -76,11 +76,15 @@ class SolverBase:
 
     def _turn_lock(self) -> asyncio.Lock:
         # One lock per event loop, since a lock cannot be shared between loops (one per
-        # ``asyncio.run``).
+        # ``asyncio.run``). The table is changed in place: solvers that share turns
+        # (``share_turns``) share it.
         loop = asyncio.get_running_loop()
         locks = self._turn_locks
-        if locks is None or loop not in locks:
-            locks = self._turn_locks = {loop: asyncio.Lock()}
+        if locks is None:
+            locks = self._turn_locks = {}
+        if loop not in locks:
+            locks.clear()  # an earlier loop's lock is of no more use
+            locks[loop] = asyncio.Lock()
         return locks[loop]
 
     def rejected(self) -> None:
@@ -94,6 +98,16 @@ class SolverBase:
 
     async def aclose(self) -> None:
         """Remove temporary files."""
+
+
+def share_turns(solvers: Iterable[SolverBase]) -> None:
+    """Make lookups take turns across these solvers, not only at each one: the solvers of two
+    sources that ask one person (the national lookup's captcha, the special-equipment lookup's
+    slider) then show one puzzle at a time. Only solvers that answer one at a time take turns
+    at all (``one_at_a_time``)."""
+    shared: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+    for solver in solvers:
+        solver._turn_locks = shared
 
 
 class CaptchaSolver(SolverBase, ABC):

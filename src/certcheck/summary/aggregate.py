@@ -284,6 +284,11 @@ def _count_register(tally: _Tally, name: str, data: Counted) -> RegisterRef:
         tally.warnings.append(
             f"{file}：{unverified} 人未核验，未计入各项数字；请重新运行 verify 补全登记表"
         )
+    if verdict.out_of_scope:
+        tally.warnings.append(
+            f"{file}：{verdict.out_of_scope} 人不在本次核验范围（核验范围：{info.scope.zh}），"
+            "未计入各项数字"
+        )
     if info.kind is Kind.SELF_CHECK and info.sample is not None:
         tally.warnings.append(
             f"{file}：自查登记表只抽查了 {info.sample.size} 人"
