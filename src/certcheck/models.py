@@ -611,6 +611,11 @@ KNOWN_STATUS_WORDS = (*REVOKED_WORDS, *IN_FORCE_WORDS, *LAPSED_WORDS)
 _NEGATED = re.compile("[未非不没].{0,2}?(?:" + "|".join(KNOWN_STATUS_WORDS) + ")")
 
 
+#: A value shown with the key it came under (``validFlag:有效``): a source writes it so when no
+#: mapping says what the value means, so its words say nothing either.
+_RAW_KEYED = re.compile(r"\s*[A-Za-z][A-Za-z0-9_]*\s*:")
+
+
 class StatusClass(StrEnum):
     """What an official 证书状态 text says, when it says one thing."""
 
@@ -624,7 +629,7 @@ def status_class(text: str) -> StatusClass | None:
     """The one meaning of a 证书状态 text; None for a code, an unknown word, a garbled text, a
     negated word or words of two meanings (吊销 with 有效). Words are taken out as they are
     found, withdrawn first, so 无效 is not also read as 有效."""
-    if garbled(text) or _NEGATED.search(text) is not None:
+    if garbled(text) or _NEGATED.search(text) is not None or _RAW_KEYED.match(text):
         return None
     rest = text
     found: list[StatusClass] = []

@@ -266,7 +266,17 @@ def _out_of_scope(row: _Row) -> bool:
     if claims is None:  # an item not understood may be one the officer wants checked
         return False
     hint, coverages = _declared_work(claims, row.catalog or load_catalog())
-    return _elsewhere(coverages, hint, scope)
+    if coverages:
+        return not any(_within(c, scope) for c in coverages)
+    return hint is not None and hint not in scope
+
+
+def _within(coverage: Coverage, scope: frozenset[Regime]) -> bool:
+    """The declared item may be one the run's scope checks: its regime, or another it may
+    belong to, is in the scope, or the catalog does not know it (its regime is then only a
+    guess, and an item not understood is never left out)."""
+    return (not coverage.known or coverage.regime in scope
+            or bool(coverage.alternatives & scope))
 
 
 def _person_cell_unreadable(row: _Row) -> bool:
@@ -732,6 +742,8 @@ def wanted_regimes(worker: Worker, catalog: Catalog | None = None) -> frozenset[
     if claims is None:
         return None
     hint, coverages = _declared_work(claims, catalog or load_catalog())
+    if any(not c.known for c in coverages):
+        return None  # an item the catalog does not know: its regime is only a guess
     if coverages:
         return frozenset(c.regime for c in coverages)
     return frozenset({hint}) if hint is not None else None
@@ -768,7 +780,7 @@ def _scope_detail(
 def _with_left_out(detail: str | None, case: _Case) -> str | None:
     """The detail, and the declared items the scope left out (checked for the others only)."""
     scope = case.scope
-    left = [c for c in case.coverages if scope is not None and c.regime not in scope]
+    left = [c for c in case.coverages if scope is not None and not _within(c, scope)]
     if not left:
         return detail
     said = "；".join(f"{c.shown}：{Reason.OUT_OF_SCOPE.zh}（{c.regime.zh}）" for c in left)
@@ -891,7 +903,7 @@ def _person_rows(case: _Case) -> list[_Result]:
     scope = case.scope
     if scope is not None and coverages:
         # Rule 0 took the rows whose every item lies outside: some are inside.
-        coverages = tuple(c for c in coverages if c.regime in scope)
+        coverages = tuple(c for c in coverages if _within(c, scope))
     items: tuple[Coverage | None, ...] = coverages or (None,)
     return [_item_result(_item(case, coverage)) for coverage in items]
 
@@ -1196,9 +1208,13 @@ def needs_lookup(
     if claims is None:
         return True
     hint, coverages = _declared_work(claims, catalog or load_catalog())
-    return not _elsewhere(coverages, hint, traits.regimes) and not (
-        scope is not None and _elsewhere(coverages, hint, scope)
-    )
+    if _elsewhere(coverages, hint, traits.regimes):
+        return False
+    if scope is None:
+        return True
+    if coverages:
+        return any(_within(c, scope) for c in coverages)
+    return hint is None or hint in scope
 
 
 # ---- details and warnings ---------------------------------------------------------------

@@ -46,6 +46,19 @@ def errcode_of(data: Mapping[str, Any]) -> int | None:
     return None
 
 
+def errcode_problem(data: Mapping[str, Any]) -> str | None:
+    """Why the answer's ``errcode`` says no success: another number, or a value that is not a
+    number at all (``"E01"``, ``true``); None when it is 0 or absent."""
+    if api.ERRCODE_KEY not in data or data[api.ERRCODE_KEY] is None:
+        return None
+    code = errcode_of(data)
+    if code == api.OK_ERRCODE:
+        return None
+    if code is None:
+        return f"errcode 不是数字（not a number）：{str(data[api.ERRCODE_KEY])[:40]!r}"
+    return f"errcode {code}"
+
+
 def read_captcha(data: Mapping[str, Any]) -> SliderPuzzle | str:
     """The puzzle a captcha answer holds, or the problem that keeps it from being one."""
     code = errcode_of(data)
@@ -279,9 +292,9 @@ def says_not_found(message: str) -> bool:
 def read_single(data: Mapping[str, Any], query: Query) -> SingleReading:
     """``{messageLevel, messageText, data: {type: "person", data: {…}}}``: one certificate."""
     message = message_of(data)
-    code = errcode_of(data)
-    if code is not None and code != api.OK_ERRCODE:
-        return SingleReading(Kind.UNRECOGNIZED, message, problem=f"errcode {code}")
+    failed = errcode_problem(data)
+    if failed is not None:
+        return SingleReading(Kind.UNRECOGNIZED, message, problem=failed)
     body = data.get(api.DATA_KEY)
     inner = body.get(api.DATA_KEY) if isinstance(body, Mapping) else None
     if isinstance(body, Mapping) and has_value(inner):
@@ -345,16 +358,21 @@ _LIST_ENVELOPE = frozenset({api.ERRCODE_KEY, api.ERRMSG_KEY, api.MESSAGE_LEVEL_K
 def read_list(data: Mapping[str, Any], query: Query) -> ListReading:
     """``licList[]`` at the top level (or inside ``data``): the person's certificates."""
     message = message_of(data)
-    code = errcode_of(data)
+    failed = errcode_problem(data)
     unknown = tuple(sorted(str(k) for k in data if k not in _LIST_ENVELOPE))
-    if code is not None and code != api.OK_ERRCODE:
-        return ListReading(Kind.UNRECOGNIZED, message, problem=f"errcode {code}",
-                           unknown=unknown)
+    if failed is not None:
+        return ListReading(Kind.UNRECOGNIZED, message, problem=failed, unknown=unknown)
     located = _locate_list(data)
     if isinstance(located, str):
         return ListReading(Kind.UNRECOGNIZED, message, problem=located, unknown=unknown)
     where, items = located
     if not items:
+        # An empty list means "none" only when nothing beside it says otherwise: a message
+        # that is neither a success nor "nothing found" (验证码已过期) may explain the emptiness.
+        if message and message not in api.OK_MESSAGES and not says_not_found(message):
+            return ListReading(Kind.UNRECOGNIZED, message, problem=(
+                f"列表为空，但消息是“{message[:80]}”（an empty list with a message not "
+                "understood）"), where=where, unknown=unknown)
         return ListReading(Kind.NOT_FOUND, message, where=where, unknown=unknown)
     readings = tuple(read_record(item, query) for item in items)
     bad = next((r.problem for r in readings if r.problem is not None), None)

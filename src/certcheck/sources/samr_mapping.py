@@ -81,6 +81,9 @@ NOT_FOUND_MARKERS: tuple[str, ...] = (
 )
 #: …unless the message also says something went wrong.
 NOT_FOUND_SPOILERS: tuple[str, ...] = ("异常", "错误", "失败", "繁忙", "超时", "验证", "登录")
+#: ASSUMED: messages beside an answer that say only that it succeeded. An empty ``licList``
+#: with any other message (neither these nor a "nothing found" one) is not understood.
+OK_MESSAGES: frozenset[str] = frozenset({"成功", "操作成功", "查询成功", "ok", "OK", "success"})
 #: Words of the service's own limiter in ``errmsg`` or ``messageText``: a refusal, retried.
 REFUSAL_MARKERS: tuple[str, ...] = ("频繁", "限流", "次数过多", "请求过多", "访问过多", "过快",
                                     "拦截")
