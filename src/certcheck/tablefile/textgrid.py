@@ -16,8 +16,27 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Protocol
 
+from certcheck.tablefile.child_marks import (
+    ERROR,
+    FORMULA,
+    Found,
+    TooManyMarks,
+    add,
+    is_error_text,
+    shorten,
+)
 from certcheck.tablefile.errors import UnusableFile
-from certcheck.tablefile.grid import Book, Cell, Grid, Merge, Row, from_grids
+from certcheck.tablefile.grid import (
+    Book,
+    Cell,
+    Grid,
+    Mark,
+    Merge,
+    Row,
+    from_grids,
+    marks_problem,
+    to_marks,
+)
 from certcheck.tablefile.guards import (
     MAX_CELL_TEXT,
     MAX_CELLS,
@@ -107,7 +126,35 @@ def csv_book(path: Path, data: bytes) -> tuple[Book, str]:
             previous_end = reader.line_num
     if '="' in text:
         rows = [[unwrap_cell(cell) for cell in row] for row in rows]
-    return from_grids([Grid(None, rows, line_numbers=lines)], single=True), encoding
+    try:
+        marks = formula_marks(rows) if "=" in text or "＝" in text else {}
+    except TooManyMarks as exc:
+        raise UnusableFile(f"{path.name}：{marks_problem(exc)}") from None
+    return from_grids([Grid(None, rows, line_numbers=lines, marks=marks)], single=True), encoding
+
+
+# A formula written out as text: a CSV keeps no computed value, so ``=VLOOKUP(…)``, ``=A2``,
+# ``=Sheet2!B3`` or ``=#REF!`` in a cell is a formula whose value nobody knows (an export that
+# saved formulas, a sheet pasted as text), never the value it would give. ``="…"`` was unwrapped
+# above; an ``=`` followed by anything else (``==``, ``= 见附件``) is left as text.
+_FORMULA_TEXT = re.compile(
+    r"\s*[=＝]\s*(?:#|[A-Za-z_][A-Za-z0-9_.]*\s*\(|\$?[A-Za-z]{1,3}\$?\d+\b|[^\s!()]+!)"
+)
+
+
+def formula_marks(rows: list[Row]) -> dict[tuple[int, int], Mark]:
+    """The cells of a CSV that hold a formula as text, as the marks a workbook's formulas
+    without a cached value get: the roster reader then takes none of them for a value."""
+    found: Found = {}
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            if isinstance(cell, str) and _FORMULA_TEXT.match(cell):
+                body = cell.strip().lstrip("=＝").strip()
+                if is_error_text(body):
+                    add(found, (r, c), ERROR, body)
+                else:
+                    add(found, (r, c), FORMULA, shorten(cell.strip()))
+    return to_marks(found)
 
 
 class _LineCounting(Protocol):
