@@ -61,6 +61,9 @@ def lines_needed(text: str | None, width: float) -> int:
     if not text:
         return 1
     usable = max(width - 1, 1.0)
+    if "\n" not in text:
+        # Most cells are one short line: no split, no generator, for tables of many rows.
+        return max(1, math.ceil(quick_width(text) / usable))
     return sum(max(1, math.ceil(quick_width(part) / usable))
                for part in text.split("\n"))
 

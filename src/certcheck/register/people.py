@@ -15,7 +15,7 @@ from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from certcheck.ids import mask_id, masked_form
+from certcheck.ids import ID_SHAPE, mask_id, masked_form
 from certcheck.matchkey import FINGERPRINT_CHARS, TOKEN_CHARS, canonical_id
 from certcheck.models import Status
 
@@ -142,6 +142,14 @@ def collect(rows: Iterable[Row], fingerprint: str | None) -> People:
     shown: list[str | None] = []
     unmatchable = 0
     for id_text, token, name, status, sheet, row in rows:
+        # An ID as certcheck writes it (18 plain characters) is never a masked one: the masked
+        # forms hold "*" or four X in the middle. Most rows skip the folding.
+        if id_text is not None and ID_SHAPE.fullmatch(id_text):
+            canonical = canonical_id(id_text)
+            if canonical is not None:
+                ids.append(pack_id(canonical))
+                by_id.add(name, _STATUS_INDEX[status], sheet, row)
+            continue
         if is_masked(id_text):
             if token is None:
                 unmatchable += 1

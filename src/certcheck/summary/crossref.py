@@ -152,13 +152,15 @@ def _resolve(
         people = data.people
         if not any(node in found for node in _nodes(people, key)):
             continue
+        # Once per register, not per worker: every entry shares the register's strings.
+        company, kind, file = enterprise_key(name), data.info.kind, data.path.name
         for worker in people.workers():
             identity = _identity(worker, key, people.fingerprint)
             if identity is None or _node(identity) not in found:
                 continue
             groups.setdefault(identity, []).append((
-                enterprise_key(name),
-                Appearance(enterprise=name, kind=data.info.kind, file=data.path.name,
+                company,
+                Appearance(enterprise=name, kind=kind, file=file,
                            name=worker.name, status=worker.status, sheet=worker.sheet,
                            row=worker.row),
                 worker.id_shown,

@@ -304,32 +304,32 @@ def _table_sheet(
         money=_fmt(wb, bold=True, border=1, bg_color="#D9E1F2", num_format="0.00",
                    valign="top"),
     )
-    # Each value's text is needed twice, for its column's width and its row's height; with
-    # thousands of enterprises it is worth making once.
-    shown = [[_shown(v) for v in values] for values in rows]
-    widths = _column_widths(headers, shown, maximum or {})
+    # Each value's text is needed twice, for its column's width and its row's height. It is
+    # made twice rather than kept: the cross-enterprise sheet can have a row for every worker
+    # of a district, and a second copy of the table would double what the sheet holds.
+    widths = _column_widths(headers, rows, maximum or {})
     for col, width in enumerate(widths):
         ws.set_column(col, col, width)
     ws.set_row(0, row_height(max(lines_needed(h, w) for h, w in zip(headers, widths,
                                                                      strict=True)), _TABLE_LINE))
     for col, h in enumerate(headers):
         ws.write_string(0, col, h, head)
-    for r, (values, texts) in enumerate(zip(rows, shown, strict=True), start=1):
+    for r, values in enumerate(rows, start=1):
         formats = total if bold_last and r == len(rows) else plain
-        _table_row(ws, r, values, texts, widths, formats, money_columns)
+        _table_row(ws, r, values, [_shown(v) for v in values], widths, formats, money_columns)
     ws.freeze_panes(1, 0)
     print_landscape(ws, footer=footer)
     return ws
 
 
 def _column_widths(
-    headers: tuple[str, ...], shown: list[list[str]], limits: dict[int, float]
+    headers: tuple[str, ...], rows: list[list[Value]], limits: dict[int, float]
 ) -> list[float]:
     widths: list[float] = []
     for col, h in enumerate(headers):
         # A short header stays on one line; a long one may take two.
         lines = 1 if display_width(h) <= 12 else 2
-        widths.append(fitting_width([texts[col] for texts in shown], h,
+        widths.append(fitting_width((_shown(values[col]) for values in rows), h,
                                     maximum=limits.get(col, 60), header_lines=lines))
     return widths
 
