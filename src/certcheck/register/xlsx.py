@@ -21,6 +21,7 @@ values directly.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
@@ -384,11 +385,20 @@ def _line_counter() -> Callable[[tuple[Cell, ...]], int]:
         for c, width, measured in wrap_at:
             value = values[c]
             if isinstance(value, str) and 2 * len(value) >= width - 1:
-                count = measured.get(value)
-                if count is None:
-                    count = lines_needed(value, width)
-                    if len(measured) < 10_000:
-                        measured[value] = count
+                if "\n" not in value:
+                    # One line of text (a name, an ID, a 证号: different on every row, so
+                    # not worth keeping) is measured on the spot, as lines_needed would.
+                    usable = max(width - 1, 1.0)
+                    wide = quick_width(value)
+                    if wide <= usable:
+                        continue
+                    count = math.ceil(wide / usable)
+                else:
+                    count = measured.get(value)
+                    if count is None:
+                        count = lines_needed(value, width)
+                        if len(measured) < 10_000:
+                            measured[value] = count
                 if count > lines:
                     lines = count
         return lines
