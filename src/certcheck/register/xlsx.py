@@ -429,6 +429,10 @@ def _worker_rows(
     known: list[dict[Any, str]] = [{} for _ in columns]
     write = rows.write
     status_column = _STATUS
+    # Per column, the start of a text cell of its own (a name) and a whole empty cell, made
+    # at the column's first such cell, which is when its format's style index is first asked.
+    text_head: list[str | None] = [None] * len(columns)
+    empty_tail: list[str | None] = [None] * len(columns)
 
     # The first cell of each kind of value: made here, kept in ``known`` for the next ones.
     # The cells of every row (a name, an ID) are made inline in ``emit``, which runs per row.
@@ -463,7 +467,10 @@ def _worker_rows(
             if value is None:
                 if c < _PRINTED:
                     # An empty cell of the printed table still has its ruling.
-                    parts.append(f'<c r="{names[c]}{ref}"{style(column_formats[c])}/>')
+                    empty = empty_tail[c]
+                    if empty is None:
+                        empty = empty_tail[c] = f"{style(column_formats[c])}/>"
+                    parts.append(f'<c r="{names[c]}{ref}"{empty}')
                 continue
             if c == status_column:
                 fmt = status_formats[finding.status]
@@ -476,7 +483,10 @@ def _worker_rows(
                     if tail is None:
                         tail = text_tail(c, value)
                 else:
-                    tail = f'{style(column_formats[c])} t="inlineStr">{inline_text(value)}</c>'
+                    head = text_head[c]
+                    if head is None:
+                        head = text_head[c] = f'{style(column_formats[c])} t="inlineStr">'
+                    tail = f"{head}{inline_text(value)}</c>"
             elif isinstance(value, date):
                 tail = known[c].get(value)
                 if tail is None:
