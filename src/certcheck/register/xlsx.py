@@ -394,11 +394,12 @@ def _line_counter() -> Callable[[tuple[Cell, ...]], int]:
                         continue
                     count = math.ceil(wide / usable)
                 else:
-                    count = measured.get(value)
-                    if count is None:
-                        count = lines_needed(value, width)
+                    known_count = measured.get(value)
+                    if known_count is None:
+                        known_count = lines_needed(value, width)
                         if len(measured) < 10_000:
-                            measured[value] = count
+                            measured[value] = known_count
+                    count = known_count
                 if count > lines:
                     lines = count
         return lines
