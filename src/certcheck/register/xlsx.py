@@ -387,8 +387,11 @@ def _line_counter() -> Callable[[tuple[Cell, ...]], int]:
             if isinstance(value, str) and 2 * len(value) >= width - 1:
                 if "\n" not in value:
                     # One line of text (a name, an ID, a 证号: different on every row, so
-                    # not worth keeping) is measured on the spot, as lines_needed would.
+                    # not worth keeping) is measured on the spot, as lines_needed would;
+                    # ASCII text is as wide as it is long.
                     usable = max(width - 1, 1.0)
+                    if len(value) <= usable and value.isascii():
+                        continue
                     wide = quick_width(value)
                     if wide <= usable:
                         continue
