@@ -148,6 +148,10 @@ def open_chosen_sources(
 def _take_turns(solvers: list[SolverBase]) -> None:
     """The solvers that ask the person at this computer show one puzzle at a time, whichever
     source it is for: one person, one screen."""
+    # Fewer than two solvers share nothing: the prompt modules (asyncio, ssl) stay unloaded,
+    # as a run on a registry file needs none of them.
+    if len(solvers) < 2:
+        return
     from certcheck.cli.prompt import PromptSolver
     from certcheck.cli.slider_prompt import PromptSliderSolver
     from certcheck.cli.slider_web import WebSliderSolver

@@ -21,6 +21,7 @@ values directly.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
@@ -384,11 +385,24 @@ def _line_counter() -> Callable[[tuple[Cell, ...]], int]:
         for c, width, measured in wrap_at:
             value = values[c]
             if isinstance(value, str) and 2 * len(value) >= width - 1:
-                count = measured.get(value)
-                if count is None:
-                    count = lines_needed(value, width)
-                    if len(measured) < 10_000:
-                        measured[value] = count
+                if "\n" not in value:
+                    # One line of text (a name, an ID, a 证号: different on every row, so
+                    # not worth keeping) is measured on the spot, as lines_needed would;
+                    # ASCII text is as wide as it is long.
+                    usable = max(width - 1, 1.0)
+                    if len(value) <= usable and value.isascii():
+                        continue
+                    wide = quick_width(value)
+                    if wide <= usable:
+                        continue
+                    count = math.ceil(wide / usable)
+                else:
+                    known_count = measured.get(value)
+                    if known_count is None:
+                        known_count = lines_needed(value, width)
+                        if len(measured) < 10_000:
+                            measured[value] = known_count
+                    count = known_count
                 if count > lines:
                     lines = count
         return lines
@@ -419,6 +433,10 @@ def _worker_rows(
     known: list[dict[Any, str]] = [{} for _ in columns]
     write = rows.write
     status_column = _STATUS
+    # Per column, the start of a text cell of its own (a name) and a whole empty cell, made
+    # at the column's first such cell, which is when its format's style index is first asked.
+    text_head: list[str | None] = [None] * len(columns)
+    empty_tail: list[str | None] = [None] * len(columns)
 
     # The first cell of each kind of value: made here, kept in ``known`` for the next ones.
     # The cells of every row (a name, an ID) are made inline in ``emit``, which runs per row.
@@ -453,7 +471,10 @@ def _worker_rows(
             if value is None:
                 if c < _PRINTED:
                     # An empty cell of the printed table still has its ruling.
-                    parts.append(f'<c r="{names[c]}{ref}"{style(column_formats[c])}/>')
+                    empty = empty_tail[c]
+                    if empty is None:
+                        empty = empty_tail[c] = f"{style(column_formats[c])}/>"
+                    parts.append(f'<c r="{names[c]}{ref}"{empty}')
                 continue
             if c == status_column:
                 fmt = status_formats[finding.status]
@@ -466,7 +487,10 @@ def _worker_rows(
                     if tail is None:
                         tail = text_tail(c, value)
                 else:
-                    tail = f'{style(column_formats[c])} t="inlineStr">{inline_text(value)}</c>'
+                    head = text_head[c]
+                    if head is None:
+                        head = text_head[c] = f'{style(column_formats[c])} t="inlineStr">'
+                    tail = f"{head}{inline_text(value)}</c>"
             elif isinstance(value, date):
                 tail = known[c].get(value)
                 if tail is None:
