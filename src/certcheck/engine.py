@@ -345,14 +345,19 @@ class RateLimiter:
         while slowed down may be a minute, and nobody should wait for a request never sent."""
         if self._wake is None:
             self._wake = asyncio.Event()
-        sleeping = asyncio.ensure_future(self._clock.sleep(seconds))
-        woken = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait((sleeping, woken), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeping, woken):
-                task.cancel()
-            await asyncio.gather(sleeping, woken, return_exceptions=True)
+        await _sleep_unless(self._clock, seconds, self._wake)
+
+
+async def _sleep_unless(clock: Clock, seconds: float, event: asyncio.Event) -> None:
+    """Sleep ``seconds`` on ``clock``, or less if ``event`` is set meanwhile."""
+    sleeping = asyncio.ensure_future(clock.sleep(seconds))
+    woken = asyncio.ensure_future(event.wait())
+    try:
+        await asyncio.wait((sleeping, woken), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sleeping, woken):
+            task.cancel()
+        await asyncio.gather(sleeping, woken, return_exceptions=True)
 
 
 def _refused_all(refusals: int, seconds: float | None = None) -> str:
@@ -716,14 +721,7 @@ class LookupEngine:
             return
         if self._stopped is None:
             self._stopped = asyncio.Event()
-        sleeping = asyncio.ensure_future(self.clock.sleep(seconds))
-        woken = asyncio.ensure_future(self._stopped.wait())
-        try:
-            await asyncio.wait((sleeping, woken), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeping, woken):
-                task.cancel()
-            await asyncio.gather(sleeping, woken, return_exceptions=True)
+        await _sleep_unless(self.clock, seconds, self._stopped)
 
     def _not_asked(self) -> Failed:
         # Not transient: nothing is retried once the source is taken to be down. Failures are

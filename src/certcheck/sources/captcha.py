@@ -282,19 +282,25 @@ class CommandSolver(CaptchaSolver):
         finally:
             with contextlib.suppress(OSError):
                 path.unlink()
-        if process.returncode != 0:
-            tail = stderr.decode("utf-8", "replace").strip()[-200:]
-            raise CaptchaError(
-                f"验证码程序出错退出，代码 {process.returncode}"
-                f"（captcha program exited with {process.returncode}）：{tail}"
-            )
-        answer = stdout.decode("utf-8", "replace").strip()
-        if not answer:
-            raise CaptchaError("验证码程序没有输出（captcha program printed nothing）")
-        return answer
+        return program_answer(process.returncode, stdout, stderr, "验证码程序", "captcha program")
 
     async def aclose(self) -> None:
         self._files.remove()
+
+
+def program_answer(
+    returncode: int | None, stdout: bytes, stderr: bytes, what: str, english: str
+) -> str:
+    """The answer a solver program printed, or CaptchaError saying why there is none."""
+    if returncode != 0:
+        tail = stderr.decode("utf-8", "replace").strip()[-200:]
+        raise CaptchaError(
+            f"{what}出错退出，代码 {returncode}（{english} exited with {returncode}）：{tail}"
+        )
+    answer = stdout.decode("utf-8", "replace").strip()
+    if not answer:
+        raise CaptchaError(f"{what}没有输出（{english} printed nothing）")
+    return answer
 
 
 class NoSolver(CaptchaSolver):

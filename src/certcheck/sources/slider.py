@@ -28,6 +28,7 @@ from certcheck.sources.captcha import (
     OutputTooLong,
     SolverBase,
     _bounded_output,
+    program_answer,
 )
 from certcheck.sources.interface import SourceError
 
@@ -164,16 +165,7 @@ class CommandSliderSolver(SliderSolver):
                 process.kill()
             await asyncio.shield(process.wait())
             raise
-        if process.returncode != 0:
-            tail = stderr.decode("utf-8", "replace").strip()[-200:]
-            raise CaptchaError(
-                f"滑块程序出错退出，代码 {process.returncode}"
-                f"（slider program exited with {process.returncode}）：{tail}"
-            )
-        answer = stdout.decode("utf-8", "replace").strip()
-        if not answer:
-            raise CaptchaError("滑块程序没有输出（slider program printed nothing）")
-        return answer
+        return program_answer(process.returncode, stdout, stderr, "滑块程序", "slider program")
 
     async def aclose(self) -> None:
         self._files.remove()
